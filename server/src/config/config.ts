@@ -1,0 +1,90 @@
+/**
+ * Configuration is read once, here, into a frozen object with units in the names.
+ * Nothing else reads process.env.
+ */
+import path from 'node:path'
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  /** 'sqlite:<path>' or 'postgres://…'. */
+  readonly databaseUrl: string
+  /** IANA time zone for cron; undefined = the process's. */
+  readonly timeZone: string | undefined
+  readonly maxUploadBytes: number
+  readonly maxZipEntries: number
+  readonly maxExtractedBytes: number
+  readonly killGraceMs: number
+  readonly sampleIntervalMs: number
+  /** Per-run limit; null = none. */
+  readonly runTimeoutMs: number | null
+  /** How many runs may execute at once on this node; null = no limit. */
+  readonly maxConcurrentRuns: number | null
+  /** The interpreter behind the `base` environment; null = find python3 on PATH. */
+  readonly pythonPath: string | null
+  /** Lets requirements use -i, -e, -r, URLs and local paths (administrators only). */
+  readonly allowUnsafeRequirements: boolean
+  readonly logLevel: string
+  /** Passed to runs and to pip: PATH and the standard PIP_* variables among them. */
+  readonly childEnv: Readonly<Record<string, string>>
+}
+
+export interface ConfigFlags {
+  host?: string
+  port?: string
+  dataDir?: string
+  databaseUrl?: string
+}
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8700,
+  maxUploadBytes: 100 * 1024 * 1024,
+  maxZipEntries: 10_000,
+  maxExtractedBytes: 1024 * 1024 * 1024,
+  killGraceMs: 5_000,
+  sampleIntervalMs: 1_000,
+}
+
+function intFrom(name: string, raw: string | undefined, fallback: number, min = 0): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`)
+  return n
+}
+
+/** Builds the frozen Config from flags (win) and environment variables. Throws with a fix on bad values. */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const dataDir = path.resolve(cwd, flags.dataDir ?? env.TASKYARD_DATA_DIR ?? 'data')
+  const databaseUrl = flags.databaseUrl ?? env.TASKYARD_DATABASE_URL ?? `sqlite:${path.join(dataDir, 'taskyard.db')}`
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new Error(`TASKYARD_DATABASE_URL must start with 'sqlite:' or 'postgres://', got '${databaseUrl}'`)
+  }
+  const port = intFrom('port (--port / TASKYARD_PORT)', flags.port ?? env.TASKYARD_PORT, DEFAULTS.port)
+  if (port > 65535) throw new Error(`port must be at most 65535, got ${port}`)
+  const timeout = intFrom('TASKYARD_RUN_TIMEOUT_SECONDS', env.TASKYARD_RUN_TIMEOUT_SECONDS, 0)
+  const maxConcurrent = intFrom('TASKYARD_MAX_CONCURRENT_RUNS', env.TASKYARD_MAX_CONCURRENT_RUNS, 0)
+  const childEnv: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !k.startsWith('TASKYARD_')) childEnv[k] = v
+  }
+  return Object.freeze({
+    host: flags.host ?? env.TASKYARD_HOST ?? DEFAULTS.host,
+    port,
+    dataDir,
+    databaseUrl,
+    timeZone: env.TASKYARD_TIME_ZONE || undefined,
+    maxUploadBytes: intFrom('TASKYARD_MAX_UPLOAD_BYTES', env.TASKYARD_MAX_UPLOAD_BYTES, DEFAULTS.maxUploadBytes, 1),
+    maxZipEntries: intFrom('TASKYARD_MAX_ZIP_ENTRIES', env.TASKYARD_MAX_ZIP_ENTRIES, DEFAULTS.maxZipEntries, 1),
+    maxExtractedBytes: intFrom('TASKYARD_MAX_EXTRACTED_BYTES', env.TASKYARD_MAX_EXTRACTED_BYTES, DEFAULTS.maxExtractedBytes, 1),
+    killGraceMs: intFrom('TASKYARD_KILL_GRACE_MS', env.TASKYARD_KILL_GRACE_MS, DEFAULTS.killGraceMs),
+    sampleIntervalMs: intFrom('TASKYARD_SAMPLE_INTERVAL_MS', env.TASKYARD_SAMPLE_INTERVAL_MS, DEFAULTS.sampleIntervalMs, 10),
+    runTimeoutMs: timeout === 0 ? null : timeout * 1000,
+    maxConcurrentRuns: maxConcurrent === 0 ? null : maxConcurrent,
+    pythonPath: env.TASKYARD_PYTHON || null,
+    allowUnsafeRequirements: env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === '1' || env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === 'true',
+    logLevel: env.TASKYARD_LOG_LEVEL ?? 'info',
+    childEnv: Object.freeze(childEnv),
+  })
+}

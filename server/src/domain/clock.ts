@@ -1,0 +1,7 @@
+/** The only source of time for domain rules and services; tests inject a fake. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number
+}
+
+export const systemClock: Clock = { now: () => Date.now() }

@@ -1,0 +1,44 @@
+/** Stable codes. Clients and tests match on these, never on message text. */
+export type ErrorCode =
+  | 'invalid_input'
+  | 'task_not_found'
+  | 'execution_not_found'
+  | 'invalid_transition'
+  | 'name_taken'
+  | 'both_cron_and_delay'
+  | 'invalid_cron'
+  | 'invalid_delay'
+  | 'invalid_update'
+  | 'upload_failed'
+  | 'no_script_file'
+  | 'env_not_found'
+  | 'reuse_missing_env'
+  | 'requirements_failed_existing'
+  | 'requirements_failed_new'
+  | 'invalid_requirements'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'logs_failed'
+
+/** An expected failure the caller can act on. Anything else thrown is a bug (500). */
+export class TaskyardError extends Error {
+  override readonly name = 'TaskyardError'
+  readonly code: ErrorCode
+  /** Extra response fields, e.g. `{ error, current_status }` as spec 000 shows them. */
+  readonly details: Readonly<Record<string, unknown>>
+  constructor(code: ErrorCode, message: string, details: Readonly<Record<string, unknown>> = {}) {
+    super(message)
+    this.code = code
+    this.details = details
+  }
+}
+
+/** spec 000: every "not found" on /api/tasks/<id> uses this message. */
+export function taskNotFound(taskId: number | string): TaskyardError {
+  return new TaskyardError('task_not_found', `Task with ID ${taskId} not found`)
+}
+
+/** spec 000: an upload that cannot be used; `reason` names the entry or limit at fault. */
+export function uploadFailed(reason: string): TaskyardError {
+  return new TaskyardError('upload_failed', 'Failed to process uploaded file', { error: reason })
+}

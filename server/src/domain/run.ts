@@ -1,0 +1,37 @@
+/** A run is one execution of a task. */
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal'] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+
+/** Runs in these states hold the task's lock: the same task never runs twice at once (spec 004). */
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused']
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'abnormal']
+
+/** Why a run was queued. */
+export type RunTrigger = 'create' | 'manual' | 'schedule' | 'resume'
+
+export interface Run {
+  id: number
+  taskId: number
+  status: RunStatus
+  priority: number
+  trigger: RunTrigger
+  queuedAt: number
+  startedAt: number | null
+  endedAt: number | null
+  exitCode: number | null
+  /** Signal name when the process was ended by one, e.g. 'SIGKILL'. */
+  signal: string | null
+  pid: number | null
+  workerId: string | null
+  peakRssBytes: number | null
+  avgRssBytes: number | null
+  /** Why the run ended abnormally or failed to start; null otherwise. */
+  error: string | null
+}
+
+export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'>
+export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
+
+export function isActive(status: RunStatus): boolean {
+  return ACTIVE_RUN_STATUSES.includes(status)
+}

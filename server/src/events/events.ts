@@ -1,0 +1,35 @@
+import { EventEmitter } from 'node:events'
+
+/** Everything that happens inside one Taskyard process that another part may wait on. */
+export interface EventMap {
+  'run:queued': { runId: number; taskId: number }
+  'run:started': { runId: number; taskId: number; pid: number; at: number }
+  'run:finished': { runId: number; taskId: number; status: string }
+  'task:changed': { taskId: number }
+}
+export type EventName = keyof EventMap
+
+/** A typed in-process bus. Listeners run synchronously and must not throw. */
+export class EventBus {
+  readonly #emitter = new EventEmitter()
+  constructor() {
+    this.#emitter.setMaxListeners(0)
+  }
+  emit<K extends EventName>(name: K, payload: EventMap[K]): void {
+    this.#emitter.emit(name, payload)
+  }
+  on<K extends EventName>(name: K, listener: (payload: EventMap[K]) => void): () => void {
+    this.#emitter.on(name, listener)
+    return () => this.#emitter.off(name, listener)
+  }
+  /** Resolves with the first payload for which `match` holds. */
+  waitFor<K extends EventName>(name: K, match: (payload: EventMap[K]) => boolean = () => true): Promise<EventMap[K]> {
+    return new Promise((resolve) => {
+      const off = this.on(name, (p) => {
+        if (!match(p)) return
+        off()
+        resolve(p)
+      })
+    })
+  }
+}

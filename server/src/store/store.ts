@@ -1,0 +1,105 @@
+/**
+ * The storage contract. Everything outside store/ sees only this file; rows never leave store/.
+ * Instants are epoch milliseconds (numbers) on both dialects.
+ */
+import type { NewRun, Run, RunPatch, RunStatus } from '../domain/run.ts'
+import type { NewTask, Task, TaskPatch, TaskStatus } from '../domain/task.ts'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+/** A half-open interval of epoch ms: from ≤ t < to. */
+export interface TimeRange {
+  from: number
+  to: number
+}
+
+export interface DurationStats {
+  /** Runs that have both a start and an end. */
+  count: number
+  avgMs: number | null
+  minMs: number | null
+  maxMs: number | null
+}
+
+/** A run with the name of its task, for history listings. */
+export interface RunWithTaskName extends Run {
+  taskName: string
+}
+
+export interface TaskTable {
+  /** Throws TaskyardError('name_taken') when the name is in use (checked by the unique index too). */
+  insert(task: NewTask): Promise<Task>
+  findById(id: number): Promise<Task | undefined>
+  findByName(name: string): Promise<Task | undefined>
+  /** All tasks, by id ascending. */
+  list(): Promise<Task[]>
+  /** Applies the patch and returns the updated task; undefined when it does not exist. */
+  update(id: number, patch: TaskPatch): Promise<Task | undefined>
+  /** Sets the patch only if the task's status is still `expected`; returns the task or undefined. */
+  updateIfStatus(id: number, expected: TaskStatus, patch: TaskPatch): Promise<Task | undefined>
+  /** Deletes the task and all its runs. */
+  delete(id: number): Promise<boolean>
+  countByStatus(): Promise<Partial<Record<TaskStatus, number>>>
+  /** Tasks with status 'scheduled' and nextRunAt ≤ now, earliest first. */
+  listDue(now: number): Promise<Task[]>
+  /** The earliest nextRunAt of a 'scheduled' task, or null. */
+  nextDueAt(): Promise<number | null>
+  /** 'scheduled' tasks with a nextRunAt, earliest first. */
+  listUpcoming(limit: number): Promise<Task[]>
+}
+
+export interface RunTable {
+  insert(run: NewRun): Promise<Run>
+  findById(id: number): Promise<Run | undefined>
+  update(id: number, patch: RunPatch): Promise<Run | undefined>
+  /**
+   * Moves the most urgent queued run (lowest priority number, then oldest, then lowest id) to
+   * 'running' with workerId and startedAt = now, atomically; each run is claimed once.
+   */
+  claimNext(workerId: string, now: number): Promise<Run | undefined>
+  /** A task's runs, newest (highest id) first. */
+  listForTask(taskId: number, limit: number): Promise<Run[]>
+  countForTask(taskId: number): Promise<number>
+  /** The task's run in queued/running/paused, if any (there is at most one). */
+  findActiveForTask(taskId: number): Promise<Run | undefined>
+  /** Every run in queued/running/paused, oldest first (recovery after a restart). */
+  listActive(): Promise<Run[]>
+  countByStatus(): Promise<Partial<Record<RunStatus, number>>>
+  /** Duration statistics over runs that started and ended. */
+  durationStats(): Promise<DurationStats>
+  /** For each range, how many runs have `field` inside it (and, if given, a status among `statuses`). */
+  countInRanges(field: 'startedAt' | 'endedAt', ranges: TimeRange[], statuses?: readonly RunStatus[]): Promise<number[]>
+  /** Runs that started at or after `since`, newest start first, with their task names. */
+  listHistory(since: number, limit: number): Promise<RunWithTaskName[]>
+}
+
+export interface SystemSampleTable {
+  insert(sample: { at: number; memoryUsedBytes: number; memoryTotalBytes: number; cpuPercent: number }): Promise<void>
+  /** For each range the average memoryUsedBytes of its samples, or null when it has none. */
+  averageMemoryInRanges(ranges: TimeRange[]): Promise<(number | null)[]>
+  /** Deletes samples older than `before`. */
+  prune(before: number): Promise<void>
+}
+
+/** The tables, inside or outside a transaction. */
+export interface StoreTables {
+  readonly tasks: TaskTable
+  readonly runs: RunTable
+  readonly systemSamples: SystemSampleTable
+}
+
+export interface Store extends StoreTables {
+  readonly dialect: DialectName
+  /**
+   * Runs fn in one write transaction; it commits when fn resolves and rolls back when it throws.
+   * On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE), so two writers never
+   * deadlock on a lock upgrade. Do no slow I/O inside fn.
+   */
+  transaction<T>(fn: (tx: StoreTables) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+export interface StoreOptions {
+  /** 'sqlite:<path>' / a file path, or 'postgres://…'. */
+  databaseUrl: string
+}

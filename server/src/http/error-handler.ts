@@ -1,0 +1,52 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { TaskyardError, type ErrorCode } from '../domain/errors.ts'
+
+/** A Record, so a new code does not compile until it has a status. docs/errors.md lists them all. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  task_not_found: 404,
+  execution_not_found: 404,
+  invalid_transition: 400,
+  name_taken: 400,
+  both_cron_and_delay: 400,
+  invalid_cron: 400,
+  invalid_delay: 400,
+  invalid_update: 400,
+  upload_failed: 400,
+  no_script_file: 400,
+  env_not_found: 400,
+  reuse_missing_env: 400,
+  requirements_failed_existing: 400,
+  requirements_failed_new: 400,
+  invalid_requirements: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  logs_failed: 500,
+}
+
+/** spec 000's error body: `{ success: false, message, ...details }`. */
+export function errorBody(error: TaskyardError): Record<string, unknown> {
+  return { success: false, message: error.message, ...error.details }
+}
+
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof TaskyardError) {
+    reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error))
+    return
+  }
+  const fe = error as FastifyError
+  if (fe.validation) {
+    reply.status(400).send({ success: false, message: 'Invalid request', error: fe.message })
+    return
+  }
+  if (fe.code === 'FST_REQ_FILE_TOO_LARGE' || fe.code === 'FST_PARTS_LIMIT' || fe.code === 'FST_FILES_LIMIT' || fe.code === 'FST_FIELDS_LIMIT') {
+    reply.status(400).send({ success: false, message: 'Failed to process uploaded file', error: fe.message })
+    return
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    reply.status(fe.statusCode).send({ success: false, message: 'Invalid request', error: fe.message })
+    return
+  }
+  request.log.error({ err: error }, 'unhandled error')
+  reply.status(500).send({ success: false, message: 'Internal server error', error: 'An unexpected error occurred; see the server log' })
+}

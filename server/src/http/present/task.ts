@@ -1,0 +1,76 @@
+import path from 'node:path'
+import { priorityWord } from '../../domain/priority.ts'
+import type { Run } from '../../domain/run.ts'
+import type { Task } from '../../domain/task.ts'
+import { formatDateTime } from '../../lib/format-time.ts'
+import type { DataPaths } from '../../lib/paths.ts'
+import { megabytes, seconds } from './units.ts'
+
+/** The task's script on disk: the file for a single upload, the task directory for a ZIP. */
+export function scriptPath(paths: DataPaths, task: Task): string {
+  const dir = paths.taskDir(task.id)
+  return task.source === 'file' && task.scriptFile ? path.join(dir, task.scriptFile) : dir
+}
+
+/** spec 000's `task` object of create/update responses, plus the fields we add in the same style. */
+export function presentTask(paths: DataPaths, task: Task): Record<string, unknown> {
+  return {
+    task_id: task.id,
+    task_name: task.name,
+    script_path: scriptPath(paths, task),
+    conda_env: task.condaEnv,
+    status: task.status,
+    created_at: formatDateTime(task.createdAt),
+    updated_at: formatDateTime(task.updatedAt),
+    cron_expression: task.cronExpression,
+    delay_seconds: task.delaySeconds,
+    next_run_time: formatDateTime(task.nextRunAt),
+    last_run_time: formatDateTime(task.lastRunAt),
+    last_run_duration: seconds(task.lastRunDurationMs),
+    requirements: task.requirements,
+    command: task.command,
+    priority: priorityWord(task.priority),
+    priority_value: task.priority,
+  }
+}
+
+/** spec 000 GET /api/tasks item. `completed_at` appears for completed tasks, as in its example. */
+export function presentTaskListItem(task: Task): Record<string, unknown> {
+  const item: Record<string, unknown> = {
+    task_id: task.id,
+    task_name: task.name,
+    status: task.status,
+    conda_env: task.condaEnv,
+    created_at: formatDateTime(task.createdAt),
+    cron_expression: task.cronExpression,
+    next_run_time_formatted: formatDateTime(task.nextRunAt),
+    last_run_time_formatted: formatDateTime(task.lastRunAt),
+    last_run_duration_formatted: seconds(task.lastRunDurationMs),
+    priority: priorityWord(task.priority),
+  }
+  if (task.status === 'completed' && task.lastRunAt != null && task.lastRunDurationMs != null) {
+    item.completed_at = formatDateTime(task.lastRunAt + task.lastRunDurationMs)
+  }
+  return item
+}
+
+/** A run's duration in ms, once it has both ends. */
+export function runDurationMs(run: Run): number | null {
+  return run.startedAt != null && run.endedAt != null ? run.endedAt - run.startedAt : null
+}
+
+/** spec 000 execution object (execution_history and latest_execution). */
+export function presentExecution(run: Run): Record<string, unknown> {
+  return {
+    execution_id: String(run.id),
+    start_time: formatDateTime(run.startedAt),
+    end_time: formatDateTime(run.endedAt),
+    status: run.status,
+    duration: seconds(runDurationMs(run)),
+    peak_memory: megabytes(run.peakRssBytes),
+    avg_memory: megabytes(run.avgRssBytes),
+    exit_code: run.exitCode,
+    signal: run.signal,
+    error: run.error,
+  }
+}

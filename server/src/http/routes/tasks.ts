@@ -1,0 +1,194 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { taskNotFound } from '../../domain/errors.ts'
+import { createTask } from '../../services/create-task.ts'
+import { deleteTask } from '../../services/delete-task.ts'
+import { DEFAULT_HISTORY_LIMIT, getTask, MAX_HISTORY_LIMIT } from '../../services/get-task.ts'
+import { listRunHistory, listTasks } from '../../services/list-tasks.ts'
+import { pauseTask } from '../../services/pause-task.ts'
+import { resumeTask } from '../../services/resume-task.ts'
+import { findRunOfTask, readRunLog, streamRunLog } from '../../services/run-logs.ts'
+import { stopTask } from '../../services/stop-task.ts'
+import { taskStats } from '../../services/task-stats.ts'
+import { triggerTask, type TaskTransition } from '../../services/trigger-task.ts'
+import { updateTaskScript } from '../../services/update-task-script.ts'
+import { updateTask, type UpdateTaskInput } from '../../services/update-task.ts'
+import { formatDateTime } from '../../lib/format-time.ts'
+import type { HttpDeps } from '../app.ts'
+import { parseMultipart } from '../multipart.ts'
+import { presentExecution, presentTask, presentTaskListItem } from '../present/task.ts'
+import { presentHistoryItem, presentStats } from '../present/stats.ts'
+import { megabytes, seconds } from '../present/units.ts'
+import * as schemas from '../schemas/tasks.ts'
+import { sendSse } from '../sse.ts'
+
+/** spec 000 ids are integers; anything else is a task that cannot exist (404, as the spec words it). */
+function taskIdOf(request: FastifyRequest): number {
+  const raw = (request.params as { task_id: string }).task_id
+  if (!/^\d{1,15}$/.test(raw)) throw taskNotFound(raw)
+  return Number(raw)
+}
+
+function transitionBody(message: string, t: TaskTransition): Record<string, unknown> {
+  return {
+    success: true,
+    message,
+    task: { task_id: t.task.id, task_name: t.task.name, status: t.task.status, previous_status: t.previousStatus },
+  }
+}
+
+export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { services } = deps
+  const multipartOptions = (fileFields: string[], textFields: string[]) => ({
+    uploadsDir: deps.paths.uploadsDir,
+    maxUploadBytes: deps.maxUploadBytes,
+    fileFields,
+    textFields,
+    maxTextBytes: 1024 * 1024,
+    saveUpload: deps.saveUpload,
+    discard: services.files.discard,
+  })
+
+  app.post('/api/tasks', { schema: schemas.createTask }, async (request, reply) => {
+    const form = await parseMultipart(request, multipartOptions(['script_file'], ['requirements_file']))
+    const f = form.fields
+    const { task, environmentMessage } = await createTask(services, {
+      upload: form.files.script_file ?? null,
+      condaEnv: f.conda_env,
+      taskName: f.task_name,
+      requirements: form.texts.requirements_file ?? f.requirements_file ?? f.requirements,
+      reuseEnv: f.reuse_env,
+      cronExpression: f.cron_expression,
+      delaySeconds: f.delay_seconds,
+      command: f.command,
+      priority: f.priority,
+    })
+    reply.status(201)
+    return {
+      success: true,
+      message: 'Task scheduled successfully',
+      task: presentTask(deps.paths, task),
+      environment_message: environmentMessage,
+    }
+  })
+
+  app.get('/api/tasks', { schema: schemas.listTasks }, async (request) => {
+    const { type = 'defined' } = request.query as { type?: string }
+    if (type === 'history') return (await listRunHistory(services)).map(presentHistoryItem)
+    return (await listTasks(services)).map(presentTaskListItem)
+  })
+
+  app.get('/api/tasks/stats', { schema: schemas.stats }, async () => presentStats(await taskStats(services)))
+
+  app.get('/api/tasks/history', { schema: schemas.history }, async () => ({
+    status: 'success',
+    data: (await listRunHistory(services)).map(presentHistoryItem),
+  }))
+
+  app.get('/api/tasks/:task_id', { schema: schemas.getTask }, async (request) => {
+    const { history_limit } = request.query as { history_limit?: number }
+    const detail = await getTask(services, taskIdOf(request), Math.min(history_limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT))
+    const chronological = detail.runs.filter((r) => r.startedAt != null && r.endedAt != null).reverse()
+    const latest = detail.latest
+    return {
+      success: true,
+      task: {
+        ...presentTask(deps.paths, detail.task),
+        last_execution_id: detail.runs[0] ? String(detail.runs[0].id) : null,
+        executions: detail.runs.map((r) => String(r.id)),
+      },
+      execution_history: detail.runs.map(presentExecution),
+      performance_metrics: {
+        durations: chronological.map((r) => seconds(r.endedAt! - r.startedAt!)),
+        timestamps: chronological.map((r) => formatDateTime(r.startedAt)),
+        peak_memories: chronological.map((r) => megabytes(r.peakRssBytes)),
+        avg_memories: chronological.map((r) => megabytes(r.avgRssBytes)),
+      },
+      latest_execution: latest
+        ? {
+            ...presentExecution(latest.run),
+            logs: latest.omittedBytes > 0
+              ? `[${latest.omittedBytes} earlier bytes omitted; the whole log is at /api/tasks/${detail.task.id}/executions/${latest.run.id}/logs]\n${latest.log}`
+              : latest.log,
+          }
+        : null,
+    }
+  })
+
+  app.get('/api/tasks/:task_id/executions/:execution_id/logs', { schema: schemas.logs }, async (request, reply) => {
+    const taskId = Number((request.params as { task_id: string }).task_id)
+    const runId = Number((request.params as { execution_id: string }).execution_id)
+    const { stream } = request.query as { stream?: string }
+    if (stream === 'true' || stream === '1') return streamLogs(request, reply, taskId, runId)
+    const log = await readRunLog(services, taskId, runId)
+    return {
+      success: true,
+      task_id: taskId,
+      execution_id: String(runId),
+      logs: log.text,
+      is_complete: log.complete,
+      last_update: formatDateTime(log.lastUpdate),
+    }
+  })
+
+  async function streamLogs(request: FastifyRequest, reply: FastifyReply, taskId: number, runId: number): Promise<FastifyReply> {
+    const run = await findRunOfTask(services, taskId, runId)
+    const lastEventId = request.headers['last-event-id']
+    const from = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0
+    return sendSse(request, reply, (signal) => streamRunLog(services, run, from, signal), (chunk) => ({
+      id: String(chunk.offset),
+      data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }),
+    }))
+  }
+
+  app.post('/api/tasks/:task_id/trigger', { schema: schemas.taskAction }, async (request) =>
+    transitionBody('Task triggered successfully', await triggerTask(services, taskIdOf(request))),
+  )
+  app.post('/api/tasks/:task_id/stop', { schema: schemas.taskAction }, async (request) =>
+    transitionBody('Task stopped successfully', await stopTask(services, taskIdOf(request))),
+  )
+  app.post('/api/tasks/:task_id/pause', { schema: schemas.taskAction }, async (request) =>
+    transitionBody('Task paused successfully', await pauseTask(services, taskIdOf(request))),
+  )
+  app.post('/api/tasks/:task_id/resume', { schema: schemas.taskAction }, async (request) =>
+    transitionBody('Task resumed successfully', await resumeTask(services, taskIdOf(request))),
+  )
+
+  app.delete('/api/tasks/:task_id', { schema: schemas.taskAction }, async (request) => {
+    const taskId = taskIdOf(request)
+    await deleteTask(services, taskId)
+    return { success: true, message: 'Task deleted successfully', task_id: taskId }
+  })
+
+  app.put('/api/tasks/:task_id', { schema: schemas.updateTask }, async (request) => {
+    const { task, requirementsUpdate } = await updateTask(services, taskIdOf(request), (request.body ?? {}) as UpdateTaskInput)
+    return {
+      success: true,
+      message: 'Task updated successfully',
+      task: presentTask(deps.paths, task),
+      requirements_update: requirementsUpdate
+        ? {
+            success: requirementsUpdate.success,
+            installed_packages: requirementsUpdate.installedPackages,
+            failed_packages: requirementsUpdate.failedPackages,
+          }
+        : null,
+    }
+  })
+
+  app.post('/api/tasks/:task_id/update-script', { schema: schemas.updateScript }, async (request) => {
+    const taskId = taskIdOf(request)
+    const form = await parseMultipart(request, multipartOptions(['script_file'], []))
+    const { task, updatedFiles } = await updateTaskScript(services, taskId, {
+      upload: form.files.script_file ?? null,
+      command: form.fields.command,
+      force: form.fields.force,
+    })
+    const presented = presentTask(deps.paths, task)
+    return {
+      success: true,
+      message: 'Task script updated successfully',
+      task: { task_id: task.id, task_name: task.name, script_path: presented.script_path, command: task.command, status: task.status },
+      updated_files: updatedFiles,
+    }
+  })
+}

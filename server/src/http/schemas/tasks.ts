@@ -1,0 +1,85 @@
+/**
+ * Route schemas: they validate what Fastify can validate (params, query, JSON bodies) and are the
+ * source of the OpenAPI document at /api/openapi.json. Multipart bodies are described, not
+ * validated here: the services check each field and answer in spec 000's words.
+ */
+const taskIdParams = {
+  type: 'object',
+  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
+  required: ['task_id'],
+} as const
+
+const errorBody = {
+  type: 'object',
+  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' } },
+} as const
+
+export const createTask = {
+  tags: ['tasks'],
+  summary: 'Create a task from an uploaded script or ZIP (spec 000)',
+  consumes: ['multipart/form-data'],
+  description: 'multipart/form-data fields: ' + Object.keys({
+    script_file: 1, conda_env: 1, task_name: 1, requirements_file: 1, reuse_env: 1, cron_expression: 1, delay_seconds: 1, command: 1, priority: 1,
+  }).join(', '),
+} as const
+
+export const listTasks = {
+  tags: ['tasks'],
+  summary: 'List defined tasks, or run history with type=history',
+  querystring: {
+    type: 'object',
+    properties: { type: { type: 'string', enum: ['defined', 'history'] } },
+  },
+} as const
+
+export const stats = { tags: ['tasks'], summary: 'Task statistics for the dashboard' } as const
+export const history = { tags: ['tasks'], summary: 'Runs of the last month' } as const
+
+export const getTask = {
+  tags: ['tasks'],
+  summary: 'A task with its runs, metrics and latest log',
+  params: taskIdParams,
+  querystring: {
+    type: 'object',
+    properties: { history_limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'How many recent runs to list (default 100)' } },
+  },
+} as const
+
+export const logs = {
+  tags: ['tasks'],
+  summary: 'A run log; stream=true for Server-Sent Events (resume with Last-Event-ID)',
+  params: {
+    type: 'object',
+    properties: { task_id: { type: 'string' }, execution_id: { type: 'string' } },
+    required: ['task_id', 'execution_id'],
+  },
+  querystring: { type: 'object', properties: { stream: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+} as const
+
+export const taskAction = { tags: ['tasks'], params: taskIdParams, response: { 404: errorBody } } as const
+
+export const updateTask = {
+  tags: ['tasks'],
+  summary: 'Update a task (spec 000 PUT)',
+  params: taskIdParams,
+  body: {
+    type: 'object',
+    properties: {
+      task_name: { type: 'string' },
+      script: { type: 'string', description: 'New content of the task script' },
+      conda_env: { type: 'string' },
+      cron_expression: { type: ['string', 'null'] },
+      requirements: { type: 'string' },
+      delay_seconds: { type: ['number', 'string', 'null'] },
+      priority: { type: ['string', 'integer'] },
+      command: { type: 'string' },
+    },
+  },
+} as const
+
+export const updateScript = {
+  tags: ['tasks'],
+  summary: "Replace a task's files (spec 000 update-script)",
+  params: taskIdParams,
+  consumes: ['multipart/form-data'],
+} as const

@@ -1,0 +1,53 @@
+import { once } from 'node:events'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+export interface SseEvent {
+  id?: string
+  /** One line: callers send JSON, whose encoding escapes CR and LF, so data cannot forge fields. */
+  data: string
+}
+
+const HEARTBEAT_MS = 15_000
+
+/**
+ * Streams events from `source` as text/event-stream. Pull-based: the next chunk is read only once
+ * the socket took the last one, so a slow or dead client costs no memory and never slows a run.
+ * The source is aborted when the client goes away.
+ */
+export async function sendSse<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  source: (signal: AbortSignal) => AsyncIterable<T>,
+  toEvent: (item: T) => SseEvent,
+): Promise<FastifyReply> {
+  const abort = new AbortController()
+  const res = reply.raw
+  reply.hijack()
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  })
+  const onClose = (): void => abort.abort()
+  // The response's close, not the request's: a request closes as soon as its (empty) body is read.
+  res.on('close', onClose)
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS)
+  try {
+    for await (const item of source(abort.signal)) {
+      if (abort.signal.aborted) break
+      const e = toEvent(item)
+      const frame = (e.id !== undefined ? `id: ${e.id}\n` : '') + `data: ${e.data}\n\n`
+      if (!res.write(frame)) {
+        await Promise.race([once(res, 'drain'), once(abort.signal, 'abort')])
+      }
+    }
+  } catch (error) {
+    if (!abort.signal.aborted) request.log.error({ err: error }, 'log stream failed')
+  } finally {
+    clearInterval(heartbeat)
+    res.off('close', onClose)
+    res.end()
+  }
+  return reply
+}

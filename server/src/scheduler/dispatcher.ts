@@ -1,0 +1,227 @@
+/**
+ * The dispatcher starts queued runs on this node and supervises their processes: it claims runs
+ * in priority order within the concurrency limit, hands each to the executor, and persists what
+ * the executor reports. Services ask it for process operations (pause, resume, stop, input); the
+ * database decisions stay with the services.
+ */
+import type { Clock } from '../domain/clock.ts'
+import type { Run } from '../domain/run.ts'
+import { runOutcome, taskStatusAfterRun, type ProcessOutcome } from '../domain/run-outcome.ts'
+import type { Environments } from '../environments/environments.ts'
+import type { EventBus } from '../events/events.ts'
+import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
+import type { DataPaths } from '../lib/paths.ts'
+import type { Store } from '../store/store.ts'
+
+export interface DispatcherDeps {
+  store: Store
+  executor: Executor
+  environments: Environments
+  clock: Clock
+  bus: EventBus
+  paths: DataPaths
+  workerId: string
+  settings: {
+    maxConcurrentRuns: number | null
+    runTimeoutMs: number | null
+    killGraceMs: number
+    sampleIntervalMs: number
+    childEnv: Readonly<Record<string, string>>
+  }
+  onError(error: unknown, context: string): void
+}
+
+interface Supervised {
+  run: Run
+  handle: RunHandle | null
+  peakRssBytes: number
+  rssSum: number
+  samples: number
+  /** Event handling is chained so 'exited' is never persisted before 'started'. */
+  chain: Promise<void>
+  exited: Promise<void>
+  markExited: () => void
+}
+
+export interface RunController {
+  /** Looks for queued runs to start; cheap, call it after every commit that queues a run. */
+  wake(): void
+  /** SIGSTOP; false when this node has no live process for the run. */
+  pause(runId: number): boolean
+  /** SIGCONT; false when this node has no live process for the run. */
+  resume(runId: number): boolean
+  /** Ends the run's process group; resolves once its end is persisted. No-op when not supervised. */
+  stop(runId: number): Promise<void>
+  writeInput(runId: number, text: string): boolean
+  isSupervising(runId: number): boolean
+  /** Stops every supervised run and waits until each end is persisted (server shutdown). */
+  shutdown(reason: string): Promise<void>
+}
+
+export function createDispatcher(deps: DispatcherDeps): RunController {
+  const supervised = new Map<number, Supervised>()
+  /** Runs this node stops on purpose at shutdown: recorded as abnormal, with this reason. */
+  let shutdownReason: string | null = null
+  let pumping = false
+  let pumpAgain = false
+
+  const hasCapacity = (): boolean =>
+    deps.settings.maxConcurrentRuns == null || supervised.size < deps.settings.maxConcurrentRuns
+
+  async function pump(): Promise<void> {
+    if (pumping) {
+      pumpAgain = true
+      return
+    }
+    pumping = true
+    try {
+      do {
+        pumpAgain = false
+        while (shutdownReason == null && hasCapacity()) {
+          const run = await deps.store.runs.claimNext(deps.workerId, deps.clock.now())
+          if (!run) break
+          await startRun(run)
+        }
+      } while (pumpAgain)
+    } finally {
+      pumping = false
+    }
+  }
+
+  async function startRun(run: Run): Promise<void> {
+    let markExited!: () => void
+    const exited = new Promise<void>((resolve) => (markExited = resolve))
+    const entry: Supervised = { run, handle: null, peakRssBytes: 0, rssSum: 0, samples: 0, chain: Promise.resolve(), exited, markExited }
+    supervised.set(run.id, entry)
+    try {
+      const task = await deps.store.tasks.findById(run.taskId)
+      if (!task) throw new Error(`task ${run.taskId} no longer exists`)
+      const runEnv = await deps.environments.runEnvironment(task.condaEnv)
+      const basePath = deps.settings.childEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin'
+      const env: Record<string, string> = {
+        ...deps.settings.childEnv,
+        ...runEnv.env,
+        PATH: [...runEnv.pathPrefix, basePath].join(':'),
+        // Output reaches the log as it is written, not when a 4 KiB buffer fills.
+        PYTHONUNBUFFERED: '1',
+        TASKYARD_TASK_ID: String(task.id),
+        TASKYARD_RUN_ID: String(run.id),
+      }
+      // The command is the user's own shell command line (spec 000 `command`), run by /bin/sh in
+      // the task directory; environment names never reach it.
+      entry.handle = deps.executor.start(
+        {
+          runId: run.id,
+          argv: ['/bin/sh', '-c', task.command],
+          cwd: deps.paths.taskDir(task.id),
+          env,
+          outputPath: deps.paths.runLog(run.id),
+          timeoutMs: deps.settings.runTimeoutMs,
+          killGraceMs: deps.settings.killGraceMs,
+          sampleIntervalMs: deps.settings.sampleIntervalMs,
+        },
+        (event) => {
+          entry.chain = entry.chain.then(() => onEvent(entry, event)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
+        },
+      )
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      await finish(entry, { exitCode: null, signal: null, reason: 'exit', spawnError: message })
+    }
+  }
+
+  async function onEvent(entry: Supervised, event: RunEvent): Promise<void> {
+    const runId = entry.run.id
+    if (event.type === 'started') {
+      await deps.store.runs.update(runId, { pid: event.pid, startedAt: event.at })
+      deps.bus.emit('run:started', { runId, taskId: entry.run.taskId, pid: event.pid, at: event.at })
+    } else if (event.type === 'sample') {
+      entry.peakRssBytes = Math.max(entry.peakRssBytes, event.rssBytes)
+      entry.rssSum += event.rssBytes
+      entry.samples += 1
+    } else {
+      await finish(entry, {
+        exitCode: event.exitCode,
+        signal: event.signal,
+        reason: event.reason,
+        ...(event.spawnError ? { spawnError: event.spawnError } : {}),
+      })
+    }
+  }
+
+  async function finish(entry: Supervised, outcome: ProcessOutcome): Promise<void> {
+    const runId = entry.run.id
+    const now = deps.clock.now()
+    let { status, error } = runOutcome(outcome)
+    if (shutdownReason != null && outcome.reason === 'stopped') {
+      status = 'abnormal'
+      error = shutdownReason
+    }
+    try {
+      await deps.store.transaction(async (tx) => {
+        const run = await tx.runs.findById(runId)
+        const startedAt = run?.startedAt ?? entry.run.startedAt ?? now
+        await tx.runs.update(runId, {
+          status,
+          error,
+          endedAt: now,
+          exitCode: outcome.exitCode,
+          signal: outcome.signal,
+          peakRssBytes: entry.samples > 0 ? entry.peakRssBytes : null,
+          avgRssBytes: entry.samples > 0 ? Math.round(entry.rssSum / entry.samples) : null,
+        })
+        const task = await tx.tasks.findById(entry.run.taskId)
+        if (!task) return
+        await tx.tasks.update(task.id, {
+          status: taskStatusAfterRun(task, status),
+          lastRunAt: startedAt,
+          lastRunDurationMs: now - startedAt,
+          lastRunId: runId,
+        })
+      })
+    } finally {
+      supervised.delete(runId)
+      entry.markExited()
+      deps.bus.emit('run:finished', { runId, taskId: entry.run.taskId, status })
+      deps.bus.emit('task:changed', { taskId: entry.run.taskId })
+      wake()
+    }
+  }
+
+  function wake(): void {
+    pump().catch((e) => deps.onError(e, 'dispatcher'))
+  }
+
+  return {
+    wake,
+    pause(runId) {
+      const h = supervised.get(runId)?.handle
+      if (!h) return false
+      h.pause()
+      return true
+    },
+    resume(runId) {
+      const h = supervised.get(runId)?.handle
+      if (!h) return false
+      h.resume()
+      return true
+    },
+    async stop(runId) {
+      const entry = supervised.get(runId)
+      if (!entry) return
+      if (entry.handle) await entry.handle.stop()
+      await entry.exited
+    },
+    writeInput(runId, text) {
+      const h = supervised.get(runId)?.handle
+      if (!h) return false
+      h.writeInput(text)
+      return true
+    },
+    isSupervising: (runId) => supervised.has(runId),
+    async shutdown(reason) {
+      shutdownReason = reason
+      await Promise.all([...supervised.keys()].map((id) => this.stop(id)))
+    },
+  }
+}

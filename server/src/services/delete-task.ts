@@ -1,0 +1,27 @@
+import { assertCanApply } from '../domain/task-actions.ts'
+import type { ServiceDeps } from './deps.ts'
+import { findTaskOrThrow } from './find-task.ts'
+import { rm } from 'node:fs/promises'
+
+/**
+ * spec 000 delete: removes the task, its runs, their logs and its files for good. A running task
+ * is refused; a paused one's suspended process is ended first so nothing of it survives.
+ */
+export async function deleteTask(deps: ServiceDeps, taskId: number): Promise<void> {
+  const task = await findTaskOrThrow(deps.store, taskId)
+  assertCanApply('delete', task.status)
+  const active = await deps.store.runs.findActiveForTask(taskId)
+  if (active) await deps.runs.stop(active.id)
+  const runIds = await deps.store.transaction(async (tx) => {
+    const current = await findTaskOrThrow(tx, taskId)
+    assertCanApply('delete', current.status)
+    const runs = await tx.runs.listForTask(taskId, Number.MAX_SAFE_INTEGER)
+    await tx.tasks.delete(taskId)
+    return runs.map((r) => r.id)
+  })
+  // After commit: files of a task that still exists are never removed.
+  await deps.files.remove(taskId)
+  await Promise.all(runIds.map((id) => rm(deps.paths.runLog(id), { force: true })))
+  deps.wakeScheduler()
+  deps.bus.emit('task:changed', { taskId })
+}

@@ -1,0 +1,50 @@
+import type { Clock } from '../domain/clock.ts'
+import type { Environments } from '../environments/environments.ts'
+import type { EventBus } from '../events/events.ts'
+import type { DataPaths } from '../lib/paths.ts'
+import type { RunController } from '../scheduler/dispatcher.ts'
+import type { Store } from '../store/store.ts'
+
+/** A task's files as they wait in a staging directory to be moved into place. */
+export interface PreparedFiles {
+  dir: string
+  source: 'file' | 'zip'
+  /** The single script's name; '' for a ZIP. */
+  scriptFile: string
+  /** Relative paths, sorted. */
+  files: string[]
+}
+
+/** What services need of files/: uploads turned into task directories, whole or not at all. */
+export interface TaskFiles {
+  /** Turns an uploaded temp file into a staging directory; throws upload_failed naming what is wrong. */
+  prepare(upload: { path: string; filename: string }): Promise<PreparedFiles>
+  /** Replaces the task's directory with the staging directory, whole. */
+  install(stagingDir: string, taskId: number): Promise<void>
+  remove(taskId: number): Promise<void>
+  /** Removes a staging directory or temp upload; never throws. */
+  discard(path: string): Promise<void>
+  defaultCommand(source: 'file' | 'zip', scriptFile: string): string
+  detectMainScript(files: string[]): string | null
+  /** Overwrites one file of the task directory (the online editor's save). */
+  writeScript(taskId: number, fileName: string, content: string): Promise<void>
+}
+
+/** What the host tells about itself, for the stats page. */
+export interface SystemInfo {
+  totalMemoryBytes(): number
+}
+
+export interface ServiceDeps {
+  store: Store
+  clock: Clock
+  bus: EventBus
+  runs: RunController
+  /** Re-reads schedules; call after a commit that changes one. */
+  wakeScheduler(): void
+  environments: Environments
+  files: TaskFiles
+  paths: DataPaths
+  system: SystemInfo
+  settings: { timeZone: string | undefined }
+}

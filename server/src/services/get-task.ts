@@ -1,0 +1,37 @@
+import type { Run } from '../domain/run.ts'
+import { isActive } from '../domain/run.ts'
+import type { Task } from '../domain/task.ts'
+import { readLog } from '../logs/read-log.ts'
+import type { ServiceDeps } from './deps.ts'
+import { findTaskOrThrow } from './find-task.ts'
+
+/** How many runs the detail view lists by default; the API keeps the shape, not an unbounded size. */
+export const DEFAULT_HISTORY_LIMIT = 100
+export const MAX_HISTORY_LIMIT = 10_000
+/** The latest run's log is cut to its last this-many bytes; the logs route serves it whole. */
+export const LATEST_LOG_MAX_BYTES = 1024 * 1024
+
+export interface TaskDetail {
+  task: Task
+  /** Newest first. */
+  runs: Run[]
+  latest: { run: Run; log: string; omittedBytes: number } | null
+}
+
+export async function getTask(deps: ServiceDeps, taskId: number, historyLimit = DEFAULT_HISTORY_LIMIT): Promise<TaskDetail> {
+  const task = await findTaskOrThrow(deps.store, taskId)
+  const runs = await deps.store.runs.listForTask(taskId, historyLimit)
+  const latestRun = runs[0]
+  if (!latestRun) return { task, runs, latest: null }
+  const log = await readLatestLog(deps, latestRun)
+  return { task, runs, latest: { run: latestRun, ...log } }
+}
+
+async function readLatestLog(deps: ServiceDeps, run: Run): Promise<{ log: string; omittedBytes: number }> {
+  const path = deps.paths.runLog(run.id)
+  const complete = !isActive(run.status)
+  const head = await readLog(path, 0, { complete, maxBytes: 0 })
+  const from = Math.max(0, head.size - LATEST_LOG_MAX_BYTES)
+  const { text } = await readLog(path, from, { complete, maxBytes: LATEST_LOG_MAX_BYTES })
+  return { log: text, omittedBytes: from }
+}

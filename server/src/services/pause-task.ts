@@ -1,0 +1,26 @@
+import { assertCanApply } from '../domain/task-actions.ts'
+import type { ServiceDeps } from './deps.ts'
+import { findTaskOrThrow } from './find-task.ts'
+import type { TaskTransition } from './trigger-task.ts'
+
+/**
+ * spec 000 pause: a running task's process group is suspended (SIGSTOP), not ended; a scheduled
+ * task leaves the schedule but keeps its schedule settings and next time for resume.
+ */
+export async function pauseTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
+  const result = await deps.store.transaction(async (tx) => {
+    const task = await findTaskOrThrow(tx, taskId)
+    assertCanApply('pause', task.status)
+    const active = await tx.runs.findActiveForTask(taskId)
+    if (active) {
+      // Suspend before committing: if the signal cannot be sent the task is left as it was.
+      if (active.status === 'running') deps.runs.pause(active.id)
+      await tx.runs.update(active.id, { status: 'paused' })
+    }
+    const updated = await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })
+    return { task: updated!, previousStatus: task.status }
+  })
+  deps.wakeScheduler()
+  deps.bus.emit('task:changed', { taskId })
+  return result
+}

@@ -1,0 +1,29 @@
+import { assertCanApply, refusal } from '../domain/task-actions.ts'
+import type { Task, TaskStatus } from '../domain/task.ts'
+import type { ServiceDeps } from './deps.ts'
+import { findTaskOrThrow } from './find-task.ts'
+
+/** A task after an action, with the status it had before. */
+export interface TaskTransition {
+  task: Task
+  previousStatus: TaskStatus
+}
+
+/**
+ * Queues an immediate run. spec 000: a cron task keeps its schedule; the task shows 'running'.
+ * The same task never runs twice at once (spec 004): a task with a live run is refused.
+ */
+export async function triggerTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
+  const result = await deps.store.transaction(async (tx) => {
+    const task = await findTaskOrThrow(tx, taskId)
+    assertCanApply('trigger', task.status)
+    if (await tx.runs.findActiveForTask(taskId)) throw refusal('trigger', task.status)
+    const now = deps.clock.now()
+    await tx.runs.insert({ taskId, priority: task.priority, trigger: 'manual', queuedAt: now })
+    const updated = await tx.tasks.update(taskId, { status: 'running' })
+    return { task: updated!, previousStatus: task.status }
+  })
+  deps.runs.wake()
+  deps.bus.emit('task:changed', { taskId })
+  return result
+}

@@ -1,0 +1,116 @@
+/**
+ * Environments as venvs under `envsDir` (where there is no conda). `base` is a venv too, made
+ * with --system-site-packages --without-pip: runs see the system's packages and its pip, and
+ * installs into base land in the venv, never in the system Python.
+ */
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { ENV_NAME_PATTERN, type Environments } from './environments.ts'
+import { findExecutable, isExecutableFile } from './find-executable.ts'
+import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
+import { runProcess } from './run-process.ts'
+import { toolEnv } from './tool-env.ts'
+
+export interface VenvEnvironmentsOptions {
+  /** One directory per environment; `.taskyard/` inside holds snapshots and markers. */
+  envsDir: string
+  /** The interpreter behind every venv; null = `python3` on childEnv's PATH, shims resolved. */
+  pythonPath: string | null
+  /** What pip and venv run with: PATH and the PIP_* settings among it. */
+  childEnv: Readonly<Record<string, string>>
+  allowUnsafeRequirements: boolean
+}
+
+/** The journal's directory inside envsDir (also with conda): no environment can have this name. */
+export const STATE_DIR_NAME = '.taskyard'
+
+export function createVenvEnvironments(options: VenvEnvironmentsOptions): Environments {
+  const env = toolEnv(options.childEnv)
+  const envsDir = path.resolve(options.envsDir)
+  const dirOf = (name: string) => path.join(envsDir, name)
+  const stateDir = path.join(envsDir, STATE_DIR_NAME)
+  let interpreter: string | null = null
+
+  async function venv(args: readonly string[], what: string): Promise<void> {
+    const result = await runProcess(interpreter!, ['-m', 'venv', ...args], { env })
+    if (result.code !== 0) throw new Error(`Could not create ${what} with ${interpreter} -m venv: ${result.output.trim().slice(-2000)}`)
+  }
+
+  const backend: EnvironmentBackend = {
+    kind: 'venv',
+
+    async open() {
+      interpreter = await resolveInterpreter(options.pythonPath, env)
+    },
+
+    async ensureBase() {
+      const base = dirOf('base')
+      const record = path.join(stateDir, 'base-python')
+      const madeWith = await readFile(record, 'utf8').catch(() => null)
+      // A base made from another interpreter (the configured one changed, or was removed) is remade.
+      if (madeWith === interpreter && (await isVenv(base))) return
+      await rm(base, { recursive: true, force: true })
+      await venv(['--system-site-packages', '--without-pip', base], "the 'base' environment")
+      await mkdir(stateDir, { recursive: true })
+      await writeFile(record, interpreter!)
+    },
+
+    async list() {
+      const names: string[] = []
+      for (const entry of await readdir(envsDir, { withFileTypes: true })) {
+        if (entry.isDirectory() && ENV_NAME_PATTERN.test(entry.name) && (await isVenv(dirOf(entry.name)))) names.push(entry.name)
+      }
+      return names
+    },
+
+    async prefixOf(name) {
+      return (await isVenv(dirOf(name))) ? dirOf(name) : null
+    },
+
+    async create(name) {
+      await venv([dirOf(name)], `environment '${name}'`)
+    },
+
+    async remove(name) {
+      await rm(dirOf(name), { recursive: true, force: true })
+    },
+
+    snapshotExcludes: () => [],
+
+    runEnvironment(_name, prefix) {
+      return { pathPrefix: [path.join(prefix, 'bin')], env: { VIRTUAL_ENV: prefix } }
+    },
+  }
+
+  return createManagedEnvironments(backend, {
+    stateDir,
+    pipEnv: env,
+    allowUnsafeRequirements: options.allowUnsafeRequirements,
+  })
+}
+
+/**
+ * The real interpreter: the configured one, else what `python3` on PATH reports as
+ * sys.executable — so a pyenv shim is asked once and never run again.
+ */
+export async function resolveInterpreter(pythonPath: string | null, env: Readonly<Record<string, string>>): Promise<string> {
+  if (pythonPath !== null) {
+    if (!isExecutableFile(pythonPath)) throw new Error(`TASKYARD_PYTHON is '${pythonPath}', which is not an executable file`)
+    return pythonPath
+  }
+  const found = findExecutable('python3', env.PATH)
+  if (found === null) throw new Error('No python3 on PATH: install Python 3 or set TASKYARD_PYTHON to an interpreter')
+  const asked = await runProcess(found, ['-c', 'import sys; print(sys.executable)'], { env })
+  const reported = asked.stdout.trim()
+  if (asked.code === 0 && path.isAbsolute(reported) && isExecutableFile(reported)) return reported
+  return found
+}
+
+async function isVenv(dir: string): Promise<boolean> {
+  try {
+    await access(path.join(dir, 'pyvenv.cfg'))
+    return isExecutableFile(path.join(dir, 'bin', 'python'))
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+
+/**
+ * Replaces `taskDir` whole with `stagingDir` (which must be on the same file system): the old
+ * directory is renamed aside, the new one renamed in, the old one removed. A run never sees a
+ * mix of old and new files; if the swap fails the old directory is put back and the error thrown.
+ */
+export async function installTaskFiles(stagingDir: string, taskDir: string): Promise<void> {
+  await mkdir(path.dirname(taskDir), { recursive: true })
+  const aside = `${taskDir}.old-${randomBytes(6).toString('hex')}`
+  let movedAside = false
+  try {
+    await rename(taskDir, aside)
+    movedAside = true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  try {
+    await rename(stagingDir, taskDir)
+  } catch (error) {
+    if (movedAside) await rename(aside, taskDir)
+    throw error
+  }
+  // The new files are in place: failing to delete the old ones must not undo that.
+  if (movedAside) await rm(aside, { recursive: true, force: true }).catch(() => {})
+}
+
+/** Removes a task's directory and everything in it; a missing directory is fine. */
+export async function removeTaskFiles(taskDir: string): Promise<void> {
+  await rm(taskDir, { recursive: true, force: true })
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto'
+import { copyFile, mkdir, open, rm } from 'node:fs/promises'
+import path from 'node:path'
+import type { TaskSource } from '../domain/task.ts'
+import { uploadFailed } from '../domain/errors.ts'
+import { extractZip, type ZipLimits } from './extract-zip.ts'
+import { quoteName } from './quote-name.ts'
+
+export interface PrepareTaskFilesInput extends ZipLimits {
+  /** The upload as saved on disk. Never changed or removed here: it stays the caller's. */
+  uploadPath: string
+  /** The file name the client sent. */
+  originalName: string
+  /** Where staging directories are made; on the same file system as the task directories. */
+  stagingRoot: string
+}
+
+export interface PreparedTaskFiles {
+  /** A new directory inside the staging root holding exactly the task's files. */
+  dir: string
+  source: TaskSource
+  /** The single script's name; '' for a ZIP. */
+  scriptFile: string
+  /** Relative '/'-separated paths of the files, sorted. */
+  files: string[]
+}
+
+const MAX_NAME_BYTES = 255
+
+/**
+ * Turns an upload into a staging directory: a ZIP (known by its first bytes, or a .zip name) is
+ * extracted; anything else is one script kept under its own name. On refusal (upload_failed,
+ * naming what is wrong) nothing is left in the staging root.
+ */
+export async function prepareTaskFiles(input: PrepareTaskFilesInput): Promise<PreparedTaskFiles> {
+  await mkdir(input.stagingRoot, { recursive: true })
+  const dir = path.join(input.stagingRoot, `staging-${randomUUID()}`)
+  if ((await startsLikeZip(input.uploadPath)) || /\.zip$/i.test(input.originalName)) {
+    const files = await extractZip(input.uploadPath, dir, input)
+    return { dir, source: 'zip', scriptFile: '', files }
+  }
+  const scriptFile = scriptFileName(input.originalName)
+  await mkdir(dir)
+  try {
+    await copyFile(input.uploadPath, path.join(dir, scriptFile))
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+  return { dir, source: 'file', scriptFile, files: [scriptFile] }
+}
+
+/** The name a single uploaded script is stored under: the client's, if it is a plain file name. */
+export function scriptFileName(originalName: string): string {
+  const name = originalName.trim()
+  const q = quoteName(originalName)
+  if (name === '') throw uploadFailed('The uploaded file has no name')
+  if (name.includes('\u0000')) throw uploadFailed(`File name ${q} has a NUL character`)
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw uploadFailed(`File name ${q} has control characters`)
+  if (name.includes('/') || name.includes('\\')) throw uploadFailed(`File name ${q} must not contain '/' or '\\'`)
+  if (name === '.' || name === '..') throw uploadFailed(`File name ${q} is not a file name`)
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw uploadFailed(`File name ${q} is longer than ${MAX_NAME_BYTES} bytes`)
+  return name
+}
+
+/** `PK\x03\x04` opens a ZIP with entries, `PK\x05\x06` an empty one. */
+async function startsLikeZip(file: string): Promise<boolean> {
+  const handle = await open(file, 'r')
+  try {
+    const head = Buffer.alloc(4)
+    const { bytesRead } = await handle.read(head, 0, 4, 0)
+    if (bytesRead < 4) return false
+    return head.equals(Buffer.from('PK\x03\x04', 'latin1')) || head.equals(Buffer.from('PK\x05\x06', 'latin1'))
+  } finally {
+    await handle.close()
+  }
+}
+
+/** spec 000: a ZIP runs `python main.py` unless a command is given; a single script runs itself. */
+export function defaultCommand(source: TaskSource, scriptFile: string): string {
+  if (source === 'zip') return 'python main.py'
+  return `python ${shellWord(scriptFile)}`
+}
+
+/**
+ * For update-script without a command (spec 000: "自动检测主要脚本文件"): main.py if present,
+ * else the only .py file at the top of the archive; null when there is no clear choice.
+ */
+export function detectMainScript(files: readonly string[]): string | null {
+  if (files.includes('main.py')) return 'main.py'
+  const topLevel = files.filter((f) => !f.includes('/') && f.toLowerCase().endsWith('.py'))
+  return topLevel.length === 1 ? topLevel[0]! : null
+}
+
+/** One /bin/sh word naming a file in the working directory; never read as an option by python. */
+function shellWord(fileName: string): string {
+  const name = fileName.startsWith('-') ? `./${fileName}` : fileName
+  if (/^[A-Za-z0-9_.,+@%=:/-]+$/.test(name)) return name
+  return `'${name.replaceAll("'", `'\\''`)}'`
+}

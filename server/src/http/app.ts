@@ -25,7 +25,9 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     // Large enough for the JSON bodies of the API; uploads go through multipart, with their own cap.
     bodyLimit: 2 * 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Live log streams would otherwise hold close() open until their runs end.
+    forceCloseConnections: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allowUnionTypes: true } },
   })
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) => {

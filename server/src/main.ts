@@ -1,0 +1,186 @@
+/**
+ * The composition root: config → store → executor, environments, files → services → roles
+ * (HTTP, scheduler, dispatcher). The only place that builds implementations.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config/config.ts'
+import { systemClock, type Clock } from './domain/clock.ts'
+import { createEnvironments } from './environments/create-environments.ts'
+import { EventBus } from './events/events.ts'
+import { createLocalExecutor } from './executor/local/local-executor.ts'
+import { defaultCommand, detectMainScript, prepareTaskFiles } from './files/prepare-task-files.ts'
+import { installTaskFiles, removeTaskFiles } from './files/install-task-files.ts'
+import { saveUpload } from './files/save-upload.ts'
+import { buildApp } from './http/app.ts'
+import { markedGroupMembers } from './lib/orphan-group.ts'
+import { dataPaths, type DataPaths } from './lib/paths.ts'
+import { cpuSampler, systemMemory } from './lib/system-memory.ts'
+import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
+import { createScheduler } from './scheduler/scheduler.ts'
+import type { ServiceDeps, TaskFiles } from './services/deps.ts'
+import { recoverRuns } from './services/recover-runs.ts'
+import { openStore } from './store/kysely-store.ts'
+import type { Store } from './store/store.ts'
+
+export interface RunningTaskyard {
+  app: FastifyInstance
+  url: string
+  store: Store
+  bus: EventBus
+  runs: RunController
+  services: ServiceDeps
+  paths: DataPaths
+  /** Stops accepting requests, ends the runs this process supervises, closes the database. */
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  clock?: Clock
+  /** false silences request logs (tests). */
+  logger?: boolean
+}
+
+const SYSTEM_SAMPLE_MS = 60_000
+const SYSTEM_SAMPLE_KEEP_MS = 2 * 24 * 3_600_000
+
+export async function startTaskyard(config: Config, options: StartOptions = {}): Promise<RunningTaskyard> {
+  const clock = options.clock ?? systemClock
+  const paths = dataPaths(config.dataDir)
+  await Promise.all([paths.root, paths.stagingRoot, paths.uploadsDir, paths.envsDir, paths.logsDir, path.join(paths.root, 'tasks')].map((d) => mkdir(d, { recursive: true })))
+  // Leftovers of requests that a crash interrupted: never whole, so never used.
+  await Promise.all([paths.stagingRoot, paths.uploadsDir].map(async (d) => {
+    await rm(d, { recursive: true, force: true })
+    await mkdir(d, { recursive: true })
+  }))
+
+  const store = await openStore({ databaseUrl: config.databaseUrl })
+  const bus = new EventBus()
+  const executor = createLocalExecutor()
+  const environments = await createEnvironments({
+    envsDir: paths.envsDir,
+    pythonPath: config.pythonPath,
+    childEnv: config.childEnv,
+    allowUnsafeRequirements: config.allowUnsafeRequirements,
+  })
+  const logError = (error: unknown, context: string): void => {
+    console.error(`[taskyard] ${context}:`, error)
+  }
+
+  await recoverRuns({
+    store,
+    clock,
+    endOrphanedRun(pgid, runId) {
+      if (markedGroupMembers(pgid, `TASKYARD_RUN_ID=${runId}`).length > 0) executor.killGroup(pgid)
+    },
+  })
+
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const runs = createDispatcher({
+    store,
+    executor,
+    environments,
+    clock,
+    bus,
+    paths,
+    workerId,
+    settings: {
+      maxConcurrentRuns: config.maxConcurrentRuns,
+      runTimeoutMs: config.runTimeoutMs,
+      killGraceMs: config.killGraceMs,
+      sampleIntervalMs: config.sampleIntervalMs,
+      childEnv: config.childEnv,
+    },
+    onError: logError,
+  })
+  const scheduler = createScheduler({
+    store,
+    clock,
+    runs,
+    timeZone: config.timeZone,
+    onTaskChanged: (taskId) => bus.emit('task:changed', { taskId }),
+    onError: logError,
+  })
+
+  // A cron task returns to 'scheduled' when its run ends: its next time needs a timer.
+  bus.on('run:finished', () => scheduler.wake())
+
+  const limits = { maxEntries: config.maxZipEntries, maxExtractedBytes: config.maxExtractedBytes }
+  const files: TaskFiles = {
+    prepare: (upload) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, ...limits }),
+    install: (stagingDir, taskId) => installTaskFiles(stagingDir, paths.taskDir(taskId)),
+    remove: (taskId) => removeTaskFiles(paths.taskDir(taskId)),
+    discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),
+    defaultCommand,
+    detectMainScript,
+    async writeScript(taskId, fileName, content) {
+      const dir = paths.taskDir(taskId)
+      const target = path.join(dir, fileName)
+      if (path.dirname(target) !== dir) throw new Error(`refusing to write outside the task directory: ${fileName}`)
+      const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`
+      await writeFile(tmp, content)
+      await import('node:fs/promises').then((fs) => fs.rename(tmp, target))
+    },
+  }
+
+  const services: ServiceDeps = {
+    store,
+    clock,
+    bus,
+    runs,
+    wakeScheduler: () => scheduler.wake(),
+    environments,
+    files,
+    paths,
+    system: { totalMemoryBytes: () => systemMemory().totalBytes },
+    settings: { timeZone: config.timeZone },
+  }
+
+  const app = await buildApp({
+    services,
+    paths,
+    maxUploadBytes: config.maxUploadBytes,
+    saveUpload: (stream, dest, max) => saveUpload(stream as never, dest, max),
+    authorize: async () => undefined,
+    logger: options.logger === false ? false : { level: config.logLevel },
+  })
+
+  const cpu = cpuSampler()
+  const sampleSystem = async (): Promise<void> => {
+    const m = systemMemory()
+    const now = clock.now()
+    await store.systemSamples.insert({ at: now, memoryUsedBytes: m.usedBytes, memoryTotalBytes: m.totalBytes, cpuPercent: cpu() })
+    await store.systemSamples.prune(now - SYSTEM_SAMPLE_KEEP_MS)
+  }
+  await sampleSystem()
+  const sampler = setInterval(() => sampleSystem().catch((e) => logError(e, 'system sample')), SYSTEM_SAMPLE_MS)
+  sampler.unref()
+
+  const address = await app.listen({ host: config.host, port: config.port })
+  runs.wake()
+  scheduler.wake()
+
+  let closed: Promise<void> | null = null
+  return {
+    app,
+    url: address.replace('[::1]', 'localhost'),
+    store,
+    bus,
+    runs,
+    services,
+    paths,
+    close() {
+      closed ??= (async () => {
+        clearInterval(sampler)
+        scheduler.stop()
+        await runs.shutdown('Taskyard shut down while this run was active')
+        await app.close()
+        await store.close()
+      })()
+      return closed
+    },
+  }
+}

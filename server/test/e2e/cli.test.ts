@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { once } from 'node:events'
+import { describe, it, type TestContext } from 'node:test'
+import { testDialects } from '../helpers/test-dialects.ts'
+
+const CLI = path.resolve(import.meta.dirname, '../../bin/taskyard.js')
+
+interface Cli {
+  child: ChildProcess
+  url: string
+}
+
+/** Starts `taskyard serve` as a real child process and waits for the line that prints its URL. */
+async function startCli(dataDir: string, extraArgs: string[] = []): Promise<Cli> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  for await (const chunk of child.stdout!) {
+    out += String(chunk)
+    const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
+    if (m) return { child, url: m[1]! }
+  }
+  throw new Error(`taskyard exited before printing its URL: ${out}`)
+}
+
+async function createTask(url: string, fields: Record<string, string>): Promise<any> {
+  const form = new FormData()
+  form.set('script_file', new Blob(['print(1)\n']), 'job.py')
+  for (const [k, v] of Object.entries(fields)) form.set(k, v)
+  const res = await fetch(`${url}/api/tasks`, { method: 'POST', body: form })
+  assert.equal(res.status, 201)
+  return res.json()
+}
+
+/** Polls the API (a real client has nothing else) until `check` holds; bounded. */
+async function until<T>(fn: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await fn()
+    if (check(v)) return v
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error('condition never held')
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+for (const dialect of testDialects()) {
+  describe(`${dialect.name}: taskyard serve as a process`, { skip: dialect.skip }, () => {
+    it('after kill -9 and a restart, the lost run is closed as abnormal with its log, its process is gone, and schedules go on', async (t) => {
+      const dataDir = await tempDir(t)
+      const db = dialect.name === 'postgres' ? await dialect.open() : null
+      if (db) {
+        await db.store.close()
+        t.after(() => db.cleanup())
+      }
+      const dbArgs = db ? ['--database-url', db.databaseUrl] : []
+      const first = await startCli(dataDir, dbArgs)
+      const created = await createTask(first.url, { conda_env: 'base', task_name: 'long', command: 'echo before-crash; echo $$ > pid; sleep 1000' })
+      const cron = await createTask(first.url, { conda_env: 'base', task_name: 'every-second', cron_expression: '* * * * * *', command: 'true' })
+      const taskId = created.task.task_id
+      const detail: any = await until(
+        () => fetch(`${first.url}/api/tasks/${taskId}`).then((r) => r.json()),
+        (d: any) => d.latest_execution?.logs === 'before-crash\n',
+      )
+      const runId = detail.latest_execution.execution_id
+      const pid = Number(await until(async () => {
+        try {
+          return readFileSync(path.join(dataDir, 'tasks', String(taskId), 'pid'), 'utf8')
+        } catch {
+          return ''
+        }
+      }, (s) => s.endsWith('\n')))
+      first.child.kill('SIGKILL')
+      await once(first.child, 'exit')
+      assert.ok(alive(pid), 'the run outlives the killed server')
+
+      const second = await startCli(dataDir, dbArgs)
+      t.after(() => {
+        second.child.kill('SIGTERM')
+      })
+      const after: any = await (await fetch(`${second.url}/api/tasks/${taskId}`)).json()
+      assert.equal(after.task.status, 'failed')
+      assert.equal(after.latest_execution.execution_id, runId)
+      assert.equal(after.latest_execution.status, 'abnormal')
+      assert.equal(after.latest_execution.logs, 'before-crash\n')
+      assert.equal(alive(pid), false, 'the orphaned process was ended')
+      const cronUrl = `${second.url}/api/tasks/${cron.task.task_id}`
+      const seen = new Set(((await (await fetch(cronUrl)).json()) as any).task.executions)
+      await until(
+        () => fetch(cronUrl).then((r) => r.json()),
+        (d: any) => d.execution_history.some((e: any) => !seen.has(e.execution_id) && e.status === 'completed'),
+      )
+      second.child.kill('SIGTERM')
+      const [code] = await once(second.child, 'exit')
+      assert.equal(code, 0, 'SIGTERM shuts down cleanly')
+    })
+  })
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+
+const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
+
+/** Nothing of a refused request may remain: no task row, no task directory, no upload, no staging. */
+async function assertNothingCreated(app: TestApp): Promise<void> {
+  assert.deepEqual(await app.store.tasks.list(), [])
+  for (const dir of ['tasks', 'uploads', 'staging']) {
+    assert.deepEqual(readdirSync(`${app.dataDir}/${dir}`), [], `${dir}/ is not empty`)
+  }
+}
+
+describe('POST /api/tasks (spec 000 create)', () => {
+  it('creates a task from a single script that runs now in base, and records its run', async (t) => {
+    const app = await createTestApp(t)
+    const res = await app.createTask({ conda_env: 'base' }, { name: 'hello.py', content: 'import sys\nprint("hi from", sys.prefix != "")\n' })
+    assert.equal(res.status, 201, JSON.stringify(res.body))
+    const task = res.body.task
+    assert.equal(res.body.success, true)
+    assert.equal(res.body.message, 'Task scheduled successfully')
+    assert.equal(typeof res.body.environment_message, 'string')
+    assert.deepEqual(
+      { ...task, created_at: TIME.test(task.created_at), updated_at: TIME.test(task.updated_at) },
+      {
+        task_id: task.task_id,
+        task_name: 'hello.py',
+        script_path: `${app.paths.taskDir(task.task_id)}/hello.py`,
+        conda_env: 'base',
+        status: 'running',
+        created_at: true,
+        updated_at: true,
+        cron_expression: null,
+        delay_seconds: null,
+        next_run_time: null,
+        last_run_time: null,
+        last_run_duration: null,
+        requirements: null,
+        command: 'python hello.py',
+        priority: 'normal',
+        priority_value: 5,
+      },
+    )
+    const { runId } = await app.runningRun(task.task_id)
+    await app.runFinished(runId)
+    const detail = (await app.json(`/api/tasks/${task.task_id}`)).body
+    assert.equal(detail.task.status, 'completed')
+    assert.equal(detail.latest_execution.logs, 'hi from True\n')
+    assert.equal(detail.latest_execution.exit_code, 0)
+    assert.equal(detail.latest_execution.status, 'completed')
+  })
+
+  it('defaults a ZIP command to python main.py and runs it in the task directory', async (t) => {
+    const app = await createTestApp(t)
+    const { zipFiles } = await import('../helpers/zip.ts')
+    const zip = await zipFiles({ 'main.py': 'import helper\nhelper.go()\n', 'helper.py': 'def go():\n    print(open("data/x.txt").read())\n', 'data/x.txt': 'payload' })
+    const res = await app.createTask({ conda_env: 'base', task_name: 'zipped' }, { name: 'bundle.zip', content: zip })
+    assert.equal(res.status, 201, JSON.stringify(res.body))
+    assert.equal(res.body.task.command, 'python main.py')
+    assert.equal(res.body.task.script_path, app.paths.taskDir(res.body.task.task_id))
+    const { runId } = await app.runningRun(res.body.task.task_id)
+    await app.runFinished(runId)
+    assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'payload\n')
+  })
+
+  it('schedules a cron task with next_run_time, and a delayed task once', async (t) => {
+    const app = await createTestApp(t)
+    const cron = await app.createTask({ conda_env: 'base', task_name: 'c', cron_expression: '*/10 * * * *' })
+    assert.equal(cron.status, 201)
+    assert.equal(cron.body.task.status, 'scheduled')
+    assert.equal(cron.body.task.cron_expression, '*/10 * * * *')
+    assert.match(cron.body.task.next_run_time, /^\d{4}-\d{2}-\d{2} \d{2}:[0-5]0:00$/)
+    const delayed = await app.createTask({ conda_env: 'base', task_name: 'd', delay_seconds: '3600' })
+    assert.equal(delayed.body.task.status, 'scheduled')
+    assert.equal(delayed.body.task.delay_seconds, 3600)
+    assert.match(delayed.body.task.next_run_time, TIME)
+    assert.equal(await app.store.runs.countForTask(cron.body.task.task_id), 0)
+    const list = (await app.json('/api/tasks')).body
+    assert.deepEqual(list.map((x: { task_name: string; status: string }) => [x.task_name, x.status]), [['c', 'scheduled'], ['d', 'scheduled']])
+  })
+
+  it('runs a delayed task once when its time comes', async (t) => {
+    const app = await createTestApp(t)
+    const res = await app.createTask({ conda_env: 'base', task_name: 'soon', delay_seconds: '0.05', command: 'echo later' })
+    assert.equal(res.body.task.status, 'scheduled')
+    const { runId } = await app.runningRun(res.body.task.task_id)
+    await app.runFinished(runId)
+    const task = await app.store.tasks.findById(res.body.task.task_id)
+    assert.equal(task?.status, 'completed')
+    assert.equal(task?.nextRunAt, null)
+  })
+
+  const refusals: [string, Record<string, string>, number, Record<string, unknown>][] = [
+    ['both cron and delay', { conda_env: 'base', cron_expression: '* * * * *', delay_seconds: '5' }, 400, {
+      success: false,
+      message: 'Please specify either cron expression or delay seconds, not both',
+      error: 'Cannot specify both cron_expression and delay_seconds',
+    }],
+    ['a negative delay', { conda_env: 'base', delay_seconds: '-1' }, 400, {
+      success: false,
+      message: 'Please provide a non-negative delay value',
+      error: 'Delay seconds must be non-negative',
+    }],
+    ['a delay that is not a number', { conda_env: 'base', delay_seconds: 'soon' }, 400, {
+      success: false,
+      message: 'Please provide a non-negative delay value',
+      error: 'Delay seconds must be non-negative',
+    }],
+    ['reuse of a missing environment', { conda_env: 'nope', reuse_env: 'true' }, 400, {
+      success: false,
+      message: 'Cannot reuse non-existing environment',
+      error: "Environment 'nope' not found",
+    }],
+    ['a missing conda_env', {}, 400, { success: false, message: 'Missing required field', error: 'conda_env is required' }],
+  ]
+  for (const [what, fields, status, body] of refusals) {
+    it(`refuses ${what} with spec 000's body and creates nothing`, async (t) => {
+      const app = await createTestApp(t)
+      const res = await app.createTask(fields)
+      assert.equal(res.status, status)
+      assert.deepEqual(res.body, body)
+      await assertNothingCreated(app)
+    })
+  }
+
+  it('refuses an invalid cron expression with the parser reason', async (t) => {
+    const app = await createTestApp(t)
+    const res = await app.createTask({ conda_env: 'base', cron_expression: '61 * * * *' })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.message, 'The provided cron expression is invalid')
+    assert.match(res.body.error, /^Invalid cron expression: .+/)
+    const fields = await app.createTask({ conda_env: 'base', cron_expression: '* * *' })
+    assert.equal(fields.body.error, 'Invalid cron expression: expected 5 fields (minute hour day month weekday) or 6 with seconds first, got 3')
+    await assertNothingCreated(app)
+  })
+
+  it('refuses a duplicate task name and keeps the first task as it was', async (t) => {
+    const app = await createTestApp(t)
+    const first = await app.createTask({ conda_env: 'base', task_name: 'same', cron_expression: '0 0 1 1 *' })
+    const before = await app.store.tasks.list()
+    const res = await app.createTask({ conda_env: 'base', task_name: 'same' })
+    assert.equal(res.status, 400)
+    assert.deepEqual(res.body, { success: false, message: 'Task with this name already exists', error: "Task with name 'same' already exists" })
+    assert.deepEqual(await app.store.tasks.list(), before)
+    assert.deepEqual(readdirSync(`${app.dataDir}/tasks`), [String(first.body.task.task_id)])
+    assert.deepEqual(readdirSync(`${app.dataDir}/uploads`), [])
+  })
+
+  it('refuses a request without a script file', async (t) => {
+    const app = await createTestApp(t)
+    const res = await app.createTask({ conda_env: 'base' }, null)
+    assert.equal(res.status, 400)
+    assert.deepEqual(res.body, { success: false, message: 'No script file provided', error: 'script_file is required' })
+    await assertNothingCreated(app)
+  })
+
+  it('refuses environment names that could reach a path or a shell', async (t) => {
+    const app = await createTestApp(t)
+    for (const name of ['../etc', 'a b', '$(id)', '-rf', '.hidden']) {
+      const res = await app.createTask({ conda_env: name })
+      assert.equal(res.status, 400, name)
+      assert.equal(res.body.message, 'Invalid environment name')
+    }
+    await assertNothingCreated(app)
+  })
+
+  it('refuses an upload over the size cap and keeps nothing of it', async (t) => {
+    const app = await createTestApp(t, { env: { TASKYARD_MAX_UPLOAD_BYTES: '1000' } })
+    const res = await app.createTask({ conda_env: 'base' }, { name: 'big.py', content: '#'.repeat(5000) })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.message, 'Failed to process uploaded file')
+    assert.match(res.body.error, /1000 bytes/)
+    await assertNothingCreated(app)
+  })
+
+  it('refuses a ZIP whose entry escapes the task directory, naming the entry, and keeps nothing', async (t) => {
+    const app = await createTestApp(t)
+    const { rawZip } = await import('../helpers/zip.ts')
+    const zip = rawZip([{ name: 'main.py', content: 'print(1)' }, { name: '../evil.py', content: 'x' }])
+    const res = await app.createTask({ conda_env: 'base' }, { name: 'bad.zip', content: zip })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.message, 'Failed to process uploaded file')
+    assert.match(res.body.error, /\.\.\/evil\.py/)
+    await assertNothingCreated(app)
+  })
+
+  it('accepts the priority words and numbers, and refuses others', async (t) => {
+    const app = await createTestApp(t)
+    const high = await app.createTask({ conda_env: 'base', task_name: 'h', priority: 'high', cron_expression: '0 0 1 1 *' })
+    assert.equal(high.body.task.priority, 'high')
+    const num = await app.createTask({ conda_env: 'base', task_name: 'n', priority: '11', cron_expression: '0 0 1 1 *' })
+    assert.deepEqual([num.body.task.priority, num.body.task.priority_value], ['low', 11])
+    const bad = await app.createTask({ conda_env: 'base', task_name: 'b', priority: 'urgent' })
+    assert.equal(bad.status, 400)
+    assert.equal(bad.body.message, 'Invalid priority')
+  })
+})

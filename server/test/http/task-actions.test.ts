@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { testDialects } from '../helpers/test-dialects.ts'
+
+/** The one-letter state of a process (R, S, T…), or null when it is gone. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+  } catch {
+    return null
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return processState(pid) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** Polls /proc (no event exists for it) until the process reaches `state`; bounded. */
+async function waitForState(pid: number, wanted: (s: string | null) => boolean): Promise<string | null> {
+  for (let i = 0; i < 500; i++) {
+    const s = processState(pid)
+    if (wanted(s)) return s
+    await new Promise((r) => setImmediate(r))
+  }
+  return processState(pid)
+}
+
+async function createRunning(app: TestApp, name: string, command: string): Promise<{ taskId: number; runId: number; pid: number }> {
+  const res = await app.createTask({ conda_env: 'base', task_name: name, command })
+  assert.equal(res.status, 201, JSON.stringify(res.body))
+  const taskId = res.body.task.task_id as number
+  const { runId, pid } = await app.runningRun(taskId)
+  return { taskId, runId, pid }
+}
+
+for (const dialect of testDialects()) {
+  describe(`${dialect.name}: task actions (spec 000)`, { skip: dialect.skip }, () => {
+    it('triggers a completed task: a new run, status running, previous status in the body', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId, runId } = await createRunning(app, 'once', 'echo first')
+      await app.runFinished(runId)
+      assert.equal((await app.json(`/api/tasks/${taskId}`)).body.task.status, 'completed')
+
+      const res = await app.json(`/api/tasks/${taskId}/trigger`, { method: 'POST' })
+      assert.equal(res.status, 200)
+      assert.deepEqual(res.body, {
+        success: true,
+        message: 'Task triggered successfully',
+        task: { task_id: taskId, task_name: 'once', status: 'running', previous_status: 'completed' },
+      })
+      const second = (await app.store.runs.listForTask(taskId, 10))[0]!
+      assert.notEqual(second.id, runId)
+      await app.runFinished(second.id)
+      assert.equal(await app.store.runs.countForTask(taskId), 2)
+    })
+
+    it('refuses to trigger a running task and changes nothing', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId } = await createRunning(app, 'busy', 'sleep 30')
+      const res = await app.json(`/api/tasks/${taskId}/trigger`, { method: 'POST' })
+      assert.equal(res.status, 400)
+      assert.deepEqual(res.body, {
+        success: false,
+        message: 'Task cannot be triggered',
+        error: "Cannot trigger a task with status: 'running'",
+        current_status: 'running',
+      })
+      assert.equal(await app.store.runs.countForTask(taskId), 1)
+    })
+
+    it('answers 404 with spec 000 body for unknown and malformed ids on every action', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      for (const action of ['trigger', 'stop', 'pause', 'resume']) {
+        const res = await app.json(`/api/tasks/999/${action}`, { method: 'POST' })
+        assert.equal(res.status, 404)
+        assert.deepEqual(res.body, { success: false, message: 'Task with ID 999 not found' })
+      }
+      assert.deepEqual((await app.json('/api/tasks/999')).body, { success: false, message: 'Task with ID 999 not found' })
+      assert.deepEqual((await app.json('/api/tasks/999', { method: 'DELETE' })).body, { success: false, message: 'Task with ID 999 not found' })
+      assert.equal((await app.json('/api/tasks/abc')).status, 404)
+    })
+
+    it('stops a running task: the whole process group dies, grandchildren included; run cancelled', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId, runId, pid } = await createRunning(app, 'tree', 'sleep 1000 & echo $! > grandchild.pid; sleep 1000')
+      const grandchild = Number(await waitForFile(`${app.paths.taskDir(taskId)}/grandchild.pid`))
+      assert.ok(alive(grandchild))
+
+      const res = await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+      assert.equal(res.status, 200)
+      assert.deepEqual(res.body, {
+        success: true,
+        message: 'Task stopped successfully',
+        task: { task_id: taskId, task_name: 'tree', status: 'stopped', previous_status: 'running' },
+      })
+      assert.equal(alive(pid), false)
+      assert.equal(alive(grandchild), false)
+      const run = await app.store.runs.findById(runId)
+      assert.equal(run?.status, 'cancelled')
+      const again = await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+      assert.deepEqual(again.body, {
+        success: false,
+        message: 'Task cannot be stopped',
+        error: "Cannot stop a task with status: 'stopped'",
+        current_status: 'stopped',
+      })
+    })
+
+    it('pauses a running task with SIGSTOP and resumes it with SIGCONT', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId, runId, pid } = await createRunning(app, 'pausable', 'read line; echo "got $line"')
+      const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
+      assert.deepEqual(paused.body, {
+        success: true,
+        message: 'Task paused successfully',
+        task: { task_id: taskId, task_name: 'pausable', status: 'paused', previous_status: 'running' },
+      })
+      assert.equal(await waitForState(pid, (s) => s === 'T'), 'T')
+      assert.equal((await app.store.runs.findById(runId))?.status, 'paused')
+
+      const resumed = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
+      assert.deepEqual(resumed.body, {
+        success: true,
+        message: 'Task resumed successfully',
+        task: { task_id: taskId, task_name: 'pausable', status: 'running', previous_status: 'paused' },
+      })
+      assert.equal(await waitForState(pid, (s) => s !== 'T'), 'S')
+      app.runs.writeInput(runId, 'ping\n')
+      await app.runFinished(runId)
+      const log = await app.json(`/api/tasks/${taskId}/executions/${runId}/logs`)
+      assert.equal(log.body.logs, 'got ping\n')
+      assert.equal((await app.json(`/api/tasks/${taskId}`)).body.task.status, 'completed')
+    })
+
+    it('refuses resume of a task that is not paused, and pause of a stopped one, with spec 000 bodies', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId } = await createRunning(app, 'r', 'sleep 30')
+      const resume = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
+      assert.equal(resume.status, 400)
+      assert.deepEqual(resume.body, {
+        success: false,
+        message: 'Task is not paused',
+        error: "Cannot resume a task with status: 'running'",
+        current_status: 'running',
+      })
+      await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+      const pause = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
+      assert.equal(pause.status, 400)
+      assert.deepEqual(pause.body, {
+        success: false,
+        message: 'Task cannot be paused',
+        error: "Cannot pause a task with status: 'stopped'",
+        current_status: 'stopped',
+      })
+    })
+
+    it('pauses a scheduled cron task off its schedule and resumes it back on', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'cron', command: 'true', cron_expression: '0 0 1 1 *' })
+      const taskId = created.body.task.task_id
+      assert.equal(created.body.task.status, 'scheduled')
+      const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
+      assert.deepEqual(paused.body.task, { task_id: taskId, task_name: 'cron', status: 'paused', previous_status: 'scheduled' })
+      assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
+      const resumed = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
+      assert.deepEqual(resumed.body.task, { task_id: taskId, task_name: 'cron', status: 'scheduled', previous_status: 'paused' })
+      assert.equal((await app.store.tasks.listUpcoming(10)).length, 1)
+      assert.equal(await app.store.runs.countForTask(taskId), 0)
+    })
+
+    it('refuses to delete a running task; deletes a stopped one with its runs, logs and files', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId, runId } = await createRunning(app, 'del', 'echo out; sleep 30')
+      const refused = await app.json(`/api/tasks/${taskId}`, { method: 'DELETE' })
+      assert.equal(refused.status, 400)
+      assert.deepEqual(refused.body, {
+        success: false,
+        message: 'Task cannot be deleted',
+        error: 'Cannot delete a task that is currently running',
+        current_status: 'running',
+      })
+      assert.ok(await app.store.tasks.findById(taskId))
+      await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+      const res = await app.json(`/api/tasks/${taskId}`, { method: 'DELETE' })
+      assert.equal(res.status, 200)
+      assert.deepEqual(res.body, { success: true, message: 'Task deleted successfully', task_id: taskId })
+      assert.equal(await app.store.tasks.findById(taskId), undefined)
+      assert.equal(await app.store.runs.findById(runId), undefined)
+      assert.equal(exists(app.paths.taskDir(taskId)), false)
+      assert.equal(exists(app.paths.runLog(runId)), false)
+    })
+
+    it('deleting a paused task ends its suspended process first', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId, pid } = await createRunning(app, 'paused-del', 'sleep 1000')
+      await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
+      const res = await app.json(`/api/tasks/${taskId}`, { method: 'DELETE' })
+      assert.equal(res.status, 200)
+      assert.equal(alive(pid), false)
+    })
+  })
+}
+
+function exists(p: string): boolean {
+  try {
+    readFileSync(p)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EISDIR'
+  }
+}
+
+/** A file the run writes; polled (a bounded loop) because nothing signals its creation. */
+async function waitForFile(p: string): Promise<string> {
+  for (let i = 0; i < 2000; i++) {
+    try {
+      const text = readFileSync(p, 'utf8')
+      if (text.endsWith('\n')) return text.trim()
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  throw new Error(`${p} never appeared`)
+}

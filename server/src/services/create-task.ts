@@ -108,7 +108,8 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
     const delaySeconds = delayRaw !== undefined ? parseDelaySeconds(delayRaw) : null
     const command = present(input.command)?.trim()
     if (command) assertCommand(command)
-    const requirements = present(input.requirements) ?? null
+    // Browsers send form text with CRLF line ends (HTML form encoding); requirements are stored with LF.
+    const requirements = present(input.requirements)?.replace(/\r\n?/g, '\n') ?? null
 
     if (await deps.store.tasks.findByName(name)) throw nameTaken(name)
     const envExists = await deps.environments.exists(condaEnv)

@@ -1,0 +1,27 @@
+import { Migrator, type Kysely, type Migration } from 'kysely'
+import type { DialectName } from '../store.ts'
+import { initial } from './001-initial.ts'
+
+/** Every migration, in order. Names sort as they apply; a new one gets the next number. */
+function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    '001-initial': initial(dialect),
+  }
+}
+
+/**
+ * Applies the migrations not yet applied; a no-op on an up-to-date database. Safe when several
+ * processes start at once: PostgreSQL takes an advisory lock, SQLite one IMMEDIATE transaction.
+ */
+export async function migrateToLatest(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    const what = failed === undefined ? 'Database migration' : `Database migration '${failed}'`
+    throw new Error(`${what} failed: ${String(error)}`, { cause: error })
+  }
+}

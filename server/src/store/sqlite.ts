@@ -1,0 +1,214 @@
+/**
+ * SQLite through Node's built-in node:sqlite, as a Kysely dialect: one synchronous connection
+ * shared behind a FIFO mutex, the pattern of Kysely's own SqliteDriver.
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
+} from 'kysely'
+import type { Database } from './database.ts'
+
+export const SQLITE_MEMORY = ':memory:'
+
+/**
+ * The file behind a SQLite database URL: 'sqlite:/abs/path.db', 'sqlite::memory:', or a bare
+ * path. Relative paths resolve against the working directory.
+ */
+export function sqliteFileFromUrl(url: string): string {
+  const rest = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url
+  if (rest === SQLITE_MEMORY) return SQLITE_MEMORY
+  if (rest === '') throw new Error(`SQLite database URL '${url}' names no file`)
+  return path.resolve(rest)
+}
+
+/** Opens (creating it and its directory if needed) the SQLite database at `file`. */
+export function openSqlite(file: string): Kysely<Database> {
+  if (file !== SQLITE_MEMORY) mkdirSync(path.dirname(file), { recursive: true })
+  const db = new DatabaseSync(file, { readBigInts: false })
+  try {
+    // busy_timeout first: switching to WAL itself may wait for another process's lock.
+    db.exec('PRAGMA busy_timeout = 5000')
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = NORMAL')
+    db.exec('PRAGMA foreign_keys = ON')
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return new Kysely<Database>({ dialect: new NodeSqliteDialect(db) })
+}
+
+/** Kysely's SQLite dialect over an open node:sqlite DatabaseSync. */
+export class NodeSqliteDialect implements Dialect {
+  readonly #db: DatabaseSync
+
+  constructor(db: DatabaseSync) {
+    this.#db = db
+  }
+
+  createDriver(): Driver {
+    return new NodeSqliteDriver(this.#db)
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler()
+  }
+
+  createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter()
+  }
+
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db)
+  }
+}
+
+/**
+ * SQLite does run DDL inside transactions. Saying so makes Kysely's Migrator wrap the whole
+ * migration run in one BEGIN IMMEDIATE transaction, so two processes opening the same new file
+ * take turns instead of both applying the same migration. (The base adapter's migration lock is
+ * a no-op: it only guards the single in-process connection.)
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true
+  }
+}
+
+class NodeSqliteDriver implements Driver {
+  readonly #mutex = new Mutex()
+  readonly #connection: NodeSqliteConnection
+  readonly #db: DatabaseSync
+
+  constructor(db: DatabaseSync) {
+    this.#db = db
+    this.#connection = new NodeSqliteConnection(db)
+  }
+
+  async init(): Promise<void> {}
+
+  /** There is one connection; whoever holds it (a query or a whole transaction) holds the mutex. */
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock()
+    return this.#connection
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock()
+  }
+
+  /**
+   * IMMEDIATE takes the write lock at BEGIN. A deferred transaction that reads and then writes
+   * must upgrade its lock, and two processes doing that at once fail with SQLITE_BUSY at once,
+   * whatever the busy timeout.
+   */
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'))
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('COMMIT'))
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // Some errors (SQLITE_FULL, SQLITE_IOERR…) already rolled the transaction back; a second
+    // ROLLBACK would fail and hide the error that matters.
+    if (this.#db.isTransaction) await connection.executeQuery(CompiledQuery.raw('ROLLBACK'))
+  }
+
+  /** Waits for the current holder (e.g. a transaction) to finish, then closes the file. */
+  async destroy(): Promise<void> {
+    await this.#mutex.lock()
+    try {
+      if (this.#db.isOpen) this.#db.close()
+    } finally {
+      this.#mutex.unlock()
+    }
+  }
+}
+
+interface Prepared {
+  statement: StatementSync
+  returnsRows: boolean
+}
+
+/** Enough for every distinct query the store issues, so the hot ones are prepared once. */
+const STATEMENT_CACHE_SIZE = 200
+
+class NodeSqliteConnection implements DatabaseConnection {
+  readonly #db: DatabaseSync
+  readonly #statements = new Map<string, Prepared>()
+
+  constructor(db: DatabaseSync) {
+    this.#db = db
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const { statement, returnsRows } = this.#prepare(query.sql)
+    const parameters = toSqliteValues(query.parameters)
+    if (returnsRows) return { rows: statement.all(...parameters) as R[] }
+    const { changes, lastInsertRowid } = statement.run(...parameters)
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) }
+  }
+
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const { statement } = this.#prepare(query.sql)
+    for (const row of statement.iterate(...toSqliteValues(query.parameters))) yield { rows: [row as R] }
+  }
+
+  #prepare(sql: string): Prepared {
+    const cached = this.#statements.get(sql)
+    if (cached) {
+      // Re-inserting keeps the Map in least-recently-used order.
+      this.#statements.delete(sql)
+      this.#statements.set(sql, cached)
+      return cached
+    }
+    const statement = this.#db.prepare(sql)
+    // A statement that declares result columns (SELECT, … RETURNING, some PRAGMAs) yields rows.
+    const prepared = { statement, returnsRows: statement.columns().length > 0 }
+    this.#statements.set(sql, prepared)
+    if (this.#statements.size > STATEMENT_CACHE_SIZE) {
+      const oldest = this.#statements.keys().next()
+      if (!oldest.done) this.#statements.delete(oldest.value)
+    }
+    return prepared
+  }
+}
+
+function toSqliteValues(parameters: readonly unknown[]): SQLInputValue[] {
+  return parameters.map((p) => (typeof p === 'boolean' ? Number(p) : (p as SQLInputValue)))
+}
+
+/** First come, first served: the lock passes straight to the next waiter. */
+class Mutex {
+  #locked = false
+  readonly #waiters: (() => void)[] = []
+
+  async lock(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true
+      return
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve))
+  }
+
+  unlock(): void {
+    const next = this.#waiters.shift()
+    if (next) next()
+    else this.#locked = false
+  }
+}

@@ -1,0 +1,199 @@
+import { sql, type Kysely } from 'kysely'
+import { ACTIVE_RUN_STATUSES, type NewRun, type Run, type RunPatch } from '../../domain/run.ts'
+import type { Database, RunRow } from '../database.ts'
+import { fromRow, toRow } from '../row-mapping.ts'
+import type { DialectName, RunTable, RunWithTaskName } from '../store.ts'
+
+const NEW_RUN_FIELDS: Record<keyof NewRun, true> = {
+  taskId: true,
+  priority: true,
+  trigger: true,
+  queuedAt: true,
+}
+
+const PATCH_FIELDS: Record<keyof RunPatch, true> = {
+  status: true,
+  priority: true,
+  trigger: true,
+  queuedAt: true,
+  startedAt: true,
+  endedAt: true,
+  exitCode: true,
+  signal: true,
+  pid: true,
+  workerId: true,
+  peakRssBytes: true,
+  avgRssBytes: true,
+  error: true,
+}
+
+const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as const
+
+const toRun = (row: RunRow): Run => fromRow<Run>(row)
+
+const durationMs = sql<number>`${sql.ref('ended_at')} - ${sql.ref('started_at')}`
+
+/**
+ * `status IN ('queued', 'running', 'paused')` with literals, not parameters: the predicate of
+ * the partial index runs_active, which SQLite uses only when a query repeats it exactly.
+ */
+const ACTIVE_LITERALS = ACTIVE_RUN_STATUSES.map((status) => sql.lit(status))
+
+/** The runs table on `db`, which may be a transaction. */
+export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
+  async function findById(id: number): Promise<Run | undefined> {
+    const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && toRun(row)
+  }
+
+  return {
+    async insert(run) {
+      const row = await db
+        .insertInto('runs')
+        .values({ ...toRow(run, NEW_RUN_FIELDS), status: 'queued' })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toRun(row)
+    },
+
+    findById,
+
+    async update(id, patch) {
+      const values = toRow(patch, PATCH_FIELDS)
+      if (Object.keys(values).length === 0) return findById(id)
+      const row = await db.updateTable('runs').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      return row && toRun(row)
+    },
+
+    async claimNext(workerId, now) {
+      const row = await db
+        .updateTable('runs')
+        .set({ status: 'running', worker_id: workerId, started_at: now })
+        .where('id', '=', (eb) =>
+          eb
+            .selectFrom('runs')
+            .select('id')
+            .where('status', '=', 'queued')
+            .orderBy('priority')
+            .orderBy('queued_at')
+            .orderBy('id')
+            .limit(1)
+            // SQLite runs one writer at a time, so the statement is atomic as it stands.
+            // PostgreSQL claimers run side by side: each locks its pick and passes over rows
+            // another claimer holds, instead of queueing behind it for the same row.
+            .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+        )
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst()
+      return row && toRun(row)
+    },
+
+    async listForTask(taskId, limit) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('task_id', '=', taskId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map(toRun)
+    },
+
+    async countForTask(taskId) {
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('task_id', '=', taskId)
+        .executeTakeFirstOrThrow()
+      return row.count
+    },
+
+    async findActiveForTask(taskId) {
+      const row = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('task_id', '=', taskId)
+        .where('status', 'in', ACTIVE_LITERALS)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return row && toRun(row)
+    },
+
+    async listActive() {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('status', 'in', ACTIVE_LITERALS)
+        .orderBy('queued_at')
+        .orderBy('id')
+        .execute()
+      return rows.map(toRun)
+    },
+
+    async countByStatus() {
+      const rows = await db
+        .selectFrom('runs')
+        .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
+        .groupBy('status')
+        .execute()
+      return Object.fromEntries(rows.map((r) => [r.status, r.count]))
+    },
+
+    async durationStats() {
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => [
+          eb.fn.countAll<number>().as('count'),
+          eb.fn.avg<number | null>(durationMs).as('avg_ms'),
+          eb.fn.min<number | null>(durationMs).as('min_ms'),
+          eb.fn.max<number | null>(durationMs).as('max_ms'),
+        ])
+        .where('started_at', 'is not', null)
+        .where('ended_at', 'is not', null)
+        .executeTakeFirstOrThrow()
+      return { count: row.count, avgMs: row.avg_ms, minMs: row.min_ms, maxMs: row.max_ms }
+    },
+
+    async countInRanges(field, ranges, statuses) {
+      if (ranges.length === 0) return []
+      if (statuses?.length === 0) return ranges.map(() => 0)
+      const column = COLUMN_OF_FIELD[field]
+      // One statement, one subquery per range: each reads just its slice of the (time, status)
+      // index. The status test stays out of WHERE so that no planner trades the time range for
+      // the claim index's status prefix, which would read every run with that status.
+      const row = await db
+        .selectNoFrom((eb) =>
+          ranges.map((range, i) =>
+            eb
+              .selectFrom('runs')
+              .select((sub) =>
+                statuses === undefined
+                  ? sub.fn.countAll<number>().as('count')
+                  : sub.fn.countAll<number>().filterWhere('status', 'in', statuses).as('count'),
+              )
+              .where(column, '>=', range.from)
+              .where(column, '<', range.to)
+              .as(`r${i}`),
+          ),
+        )
+        .executeTakeFirstOrThrow()
+      return ranges.map((_, i) => row[`r${i}`] ?? 0)
+    },
+
+    async listHistory(since, limit) {
+      const rows = await db
+        .selectFrom('runs')
+        .innerJoin('tasks', 'tasks.id', 'runs.task_id')
+        .selectAll('runs')
+        .select('tasks.name as task_name')
+        .where('runs.started_at', '>=', since)
+        .orderBy('runs.started_at', 'desc')
+        .orderBy('runs.id', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map((row) => fromRow<RunWithTaskName>(row))
+    },
+  }
+}

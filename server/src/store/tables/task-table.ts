@@ -1,0 +1,177 @@
+import type { Kysely } from 'kysely'
+import { TaskyardError } from '../../domain/errors.ts'
+import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
+import type { Database, TaskRow } from '../database.ts'
+import { fromRow, toRow } from '../row-mapping.ts'
+import type { TaskTable } from '../store.ts'
+import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
+
+const NAME_INDEX: UniqueIndex = { name: 'tasks_name_unique', table: 'tasks', columns: ['name'] }
+
+const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
+  name: true,
+  source: true,
+  scriptFile: true,
+  command: true,
+  condaEnv: true,
+  requirements: true,
+  cronExpression: true,
+  delaySeconds: true,
+  priority: true,
+  status: true,
+  createdAt: true,
+  updatedAt: true,
+  nextRunAt: true,
+  ownerId: true,
+}
+
+const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
+  name: true,
+  source: true,
+  scriptFile: true,
+  command: true,
+  condaEnv: true,
+  requirements: true,
+  cronExpression: true,
+  delaySeconds: true,
+  priority: true,
+  status: true,
+  updatedAt: true,
+  nextRunAt: true,
+  lastRunAt: true,
+  lastRunDurationMs: true,
+  lastRunId: true,
+  ownerId: true,
+}
+
+/** spec 000's refusal of a duplicate task name. */
+export function nameTaken(name: string): TaskyardError {
+  return new TaskyardError('name_taken', 'Task with this name already exists', {
+    error: `Task with name '${name}' already exists`,
+  })
+}
+
+const toTask = (row: TaskRow): Task => fromRow<Task>(row)
+
+/** The tasks table on `db`, which may be a transaction. */
+export function taskTable(db: Kysely<Database>): TaskTable {
+  async function findByName(name: string): Promise<Task | undefined> {
+    const row = await db.selectFrom('tasks').selectAll().where('name', '=', name).executeTakeFirst()
+    return row && toTask(row)
+  }
+
+  /**
+   * The check answers the common case with a clean error, without making PostgreSQL abort an
+   * enclosing transaction; the unique index (see translateNameTaken) settles the race.
+   */
+  async function assertNameFree(name: string, exceptId?: number): Promise<void> {
+    const holder = await findByName(name)
+    if (holder && holder.id !== exceptId) throw nameTaken(name)
+  }
+
+  async function translateNameTaken<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    } catch (error) {
+      if (name !== undefined && isUniqueViolation(error, NAME_INDEX)) throw nameTaken(name)
+      throw error
+    }
+  }
+
+  async function findById(id: number): Promise<Task | undefined> {
+    const row = await db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && toTask(row)
+  }
+
+  async function updateWhere(id: number, expected: TaskStatus | undefined, patch: TaskPatch): Promise<Task | undefined> {
+    const values = toRow(patch, PATCH_FIELDS)
+    if (Object.keys(values).length === 0) {
+      const task = await findById(id)
+      return task && (expected === undefined || task.status === expected) ? task : undefined
+    }
+    if (patch.name !== undefined) await assertNameFree(patch.name, id)
+    const row = await translateNameTaken(patch.name, () =>
+      db
+        .updateTable('tasks')
+        .set(values)
+        .where('id', '=', id)
+        .$if(expected !== undefined, (qb) => qb.where('status', '=', expected as TaskStatus))
+        .returningAll()
+        .executeTakeFirst(),
+    )
+    return row && toTask(row)
+  }
+
+  return {
+    async insert(task) {
+      await assertNameFree(task.name)
+      const row = await translateNameTaken(task.name, () =>
+        db.insertInto('tasks').values(toRow(task, NEW_TASK_FIELDS)).returningAll().executeTakeFirstOrThrow(),
+      )
+      return toTask(row)
+    },
+
+    findById,
+    findByName,
+
+    async list() {
+      const rows = await db.selectFrom('tasks').selectAll().orderBy('id').execute()
+      return rows.map(toTask)
+    },
+
+    update: (id, patch) => updateWhere(id, undefined, patch),
+
+    // The status test and the write are one statement, so a concurrent change of status wins
+    // or loses as a whole.
+    updateIfStatus: (id, expected, patch) => updateWhere(id, expected, patch),
+
+    async delete(id) {
+      // runs go with it: ON DELETE CASCADE (SQLite needs PRAGMA foreign_keys, set at open).
+      const result = await db.deleteFrom('tasks').where('id', '=', id).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    },
+
+    async countByStatus() {
+      const rows = await db
+        .selectFrom('tasks')
+        .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
+        .groupBy('status')
+        .execute()
+      return Object.fromEntries(rows.map((r) => [r.status, r.count]))
+    },
+
+    async listDue(now) {
+      const rows = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('status', '=', 'scheduled')
+        .where('next_run_at', '<=', now)
+        .orderBy('next_run_at')
+        .orderBy('id')
+        .execute()
+      return rows.map(toTask)
+    },
+
+    async nextDueAt() {
+      const row = await db
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.min('next_run_at').as('at'))
+        .where('status', '=', 'scheduled')
+        .executeTakeFirst()
+      return row?.at ?? null
+    },
+
+    async listUpcoming(limit) {
+      const rows = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('status', '=', 'scheduled')
+        .where('next_run_at', 'is not', null)
+        .orderBy('next_run_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute()
+      return rows.map(toTask)
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { createTestApp } from '../helpers/test-app.ts'
+import { offlinePipEnv, wheelhouse } from '../helpers/wheels.ts'
+
+describe('requirements through the API (real venv, real pip, local wheels)', () => {
+  it('creates a new environment with the requirements, and the task imports them', async (t) => {
+    const wheels = await wheelhouse(t, [{ name: 'tyb-greet', code: 'WORD = "greetings"\n' }])
+    const app = await createTestApp(t, { env: offlinePipEnv(wheels) })
+    const res = await app.createTask(
+      { conda_env: 'withreq', task_name: 'imports', requirements_file: 'tyb-greet==1.0\n' },
+      { name: 'use.py', content: 'import tyb_greet\nprint(tyb_greet.WORD)\n' },
+    )
+    assert.equal(res.status, 201, JSON.stringify(res.body))
+    assert.equal(res.body.task.requirements, 'tyb-greet==1.0\n')
+    assert.match(res.body.environment_message, /withreq/)
+    const { runId } = await app.runningRun(res.body.task.task_id)
+    await app.runFinished(runId)
+    const log = await app.json(`/api/tasks/${res.body.task.task_id}/executions/${runId}/logs`)
+    assert.equal(log.body.logs, 'greetings\n')
+  })
+
+  it('a failed install in a new environment names exactly the failed package and leaves no environment and no task', async (t) => {
+    const wheels = await wheelhouse(t, [{ name: 'tyb-present' }])
+    const app = await createTestApp(t, { env: offlinePipEnv(wheels) })
+    const form = new FormData()
+    form.set('script_file', new Blob(['print(1)\n']), 'job.py')
+    form.set('conda_env', 'broken')
+    form.set('requirements_file', new Blob(['tyb-present==1.0\ntyb-absent==2.0\n']), 'requirements.txt')
+    const res = await app.json('/api/tasks', { method: 'POST', body: form })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.success, false)
+    assert.equal(res.body.message, 'Failed to install requirements in new environment')
+    assert.deepEqual(res.body.failed_packages, ['tyb-absent'])
+    assert.equal(res.body.error_details.length, 1)
+    assert.match(res.body.error_details[0], /tyb-absent/)
+    assert.equal(typeof res.body.error, 'string')
+    assert.equal(res.body.environment_state, undefined)
+    assert.deepEqual(await app.store.tasks.list(), [])
+    assert.equal(await app.services.environments.exists('broken'), false)
+    assert.deepEqual(readdirSync(`${app.dataDir}/tasks`), [])
+  })
+
+  it('refuses requirement lines that change where pip looks, with the line number, before creating anything', async (t) => {
+    const app = await createTestApp(t)
+    const res = await app.createTask({ conda_env: 'fresh', requirements_file: 'requests\n--index-url https://example.invalid/simple\n' })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.message, 'Invalid requirements')
+    assert.match(res.body.error, /^Line 2: /)
+    assert.equal(await app.services.environments.exists('fresh'), false)
+    assert.deepEqual(await app.store.tasks.list(), [])
+  })
+})

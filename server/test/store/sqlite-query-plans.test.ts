@@ -1,0 +1,100 @@
+/**
+ * Every hot query keeps its index. SQLite's planner is deterministic for a given schema and
+ * version, so the plans are checked here rather than timed: a query that silently stops using
+ * its index (a parameter where the partial index needs a literal, a new predicate the planner
+ * prefers) fails this test long before 100,000 runs make it slow.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { describe, it } from 'node:test'
+import { Kysely, type CompiledQuery } from 'kysely'
+import type { Database } from '../../src/store/database.ts'
+import { kyselyStore } from '../../src/store/kysely-store.ts'
+import { migrateToLatest } from '../../src/store/migrations/migrate-to-latest.ts'
+import { NodeSqliteDialect } from '../../src/store/sqlite.ts'
+import type { Store } from '../../src/store/store.ts'
+import { newRun, newTask, T0 } from './store-fixtures.ts'
+
+const DAY = 86_400_000
+const hours = Array.from({ length: 3 }, (_, h) => ({ from: T0 + h * 3_600_000, to: T0 + (h + 1) * 3_600_000 }))
+
+/** Each store call, and the plan every one of its statements must have (all lines, joined by ' | '). */
+const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
+  ['tasks.findById', (s) => s.tasks.findById(1), ['SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)']],
+  ['tasks.findByName', (s) => s.tasks.findByName('x'), ['SEARCH tasks USING INDEX tasks_name_unique (name=?)']],
+  ['tasks.listDue', (s) => s.tasks.listDue(T0), ['SEARCH tasks USING INDEX tasks_status_next_run_at (status=? AND next_run_at<?)']],
+  ['tasks.nextDueAt', (s) => s.tasks.nextDueAt(), ['SEARCH tasks USING COVERING INDEX tasks_status_next_run_at (status=?)']],
+  ['tasks.listUpcoming', (s) => s.tasks.listUpcoming(5), ['SEARCH tasks USING INDEX tasks_status_next_run_at (status=? AND next_run_at>?)']],
+  ['runs.findById', (s) => s.runs.findById(1), ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)']],
+  [
+    'runs.claimNext',
+    (s) => s.runs.claimNext('w', T0),
+    ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?) | SCALAR SUBQUERY 1 | SEARCH runs USING COVERING INDEX runs_claim (status=?)'],
+  ],
+  ['runs.listForTask', (s) => s.runs.listForTask(1, 20), ['SEARCH runs USING INDEX runs_task_id_id (task_id=?)']],
+  ['runs.countForTask', (s) => s.runs.countForTask(1), ['SEARCH runs USING COVERING INDEX runs_task_id_id (task_id=?)']],
+  ['runs.findActiveForTask', (s) => s.runs.findActiveForTask(1), ['SEARCH runs USING INDEX runs_active (task_id=?)']],
+  // Sorts only the active runs, which are few.
+  ['runs.listActive', (s) => s.runs.listActive(), ['SEARCH runs USING INDEX runs_claim (status=?) | USE TEMP B-TREE FOR ORDER BY']],
+  // All-time aggregates read a whole index, never the table.
+  ['runs.countByStatus', (s) => s.runs.countByStatus(), ['SCAN runs USING COVERING INDEX runs_claim']],
+  ['runs.durationStats', (s) => s.runs.durationStats(), ['SEARCH runs USING COVERING INDEX runs_ended_at (ended_at>?)']],
+  [
+    'runs.countInRanges',
+    (s) => s.runs.countInRanges('startedAt', hours.slice(0, 2), ['completed']),
+    [
+      'SCAN CONSTANT ROW | SCALAR SUBQUERY 1 | SEARCH runs USING COVERING INDEX runs_started_at (started_at>? AND started_at<?) | SCALAR SUBQUERY 2 | SEARCH runs USING COVERING INDEX runs_started_at (started_at>? AND started_at<?)',
+    ],
+  ],
+  [
+    'runs.listHistory',
+    (s) => s.runs.listHistory(T0 - DAY, 50),
+    // Only runs that started in the same millisecond are sorted (by id), not the whole result.
+    [
+      'SEARCH runs USING INDEX runs_started_at (started_at>?) | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | USE TEMP B-TREE FOR LAST TERM OF ORDER BY',
+    ],
+  ],
+  [
+    'systemSamples.averageMemoryInRanges',
+    (s) => s.systemSamples.averageMemoryInRanges(hours.slice(0, 1)),
+    ['SCAN CONSTANT ROW | SCALAR SUBQUERY 1 | SEARCH system_samples USING COVERING INDEX system_samples_at (at>? AND at<?)'],
+  ],
+  ['systemSamples.prune', (s) => s.systemSamples.prune(T0), ['SEARCH system_samples USING INDEX system_samples_at (at<?)']],
+]
+
+describe('sqlite: query plans', () => {
+  it('reads every hot query through its index', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-plans-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const raw = new DatabaseSync(path.join(dir, 'plans.db'))
+    const executed: CompiledQuery[] = []
+    const db = new Kysely<Database>({
+      dialect: new NodeSqliteDialect(raw),
+      log: (event) => {
+        if (event.level === 'query') executed.push(event.query)
+      },
+    })
+    await migrateToLatest(db, 'sqlite')
+    const store = kyselyStore(db, 'sqlite')
+    t.after(() => store.close())
+    const task = await store.tasks.insert(newTask())
+    await store.runs.insert(newRun(task.id))
+
+    const plans: Record<string, string[]> = {}
+    for (const [name, call] of EXPECTED) {
+      executed.length = 0
+      await call(store)
+      plans[name] = executed.map((query) =>
+        raw
+          .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+          .all(...(query.parameters as never[]))
+          .map((row) => row.detail)
+          .join(' | '),
+      )
+    }
+    assert.deepEqual(plans, Object.fromEntries(EXPECTED.map(([name, , plan]) => [name, plan])))
+  })
+})

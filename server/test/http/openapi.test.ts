@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createTestApp } from '../helpers/test-app.ts'
+
+describe('GET /api/openapi.json', () => {
+  it('describes every /api/tasks route from the route schemas', async (t) => {
+    const app = await createTestApp(t)
+    const { status, body } = await app.json('/api/openapi.json')
+    assert.equal(status, 200)
+    assert.match(body.openapi, /^3\./)
+    const routes = Object.entries(body.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort()
+    assert.deepEqual(routes, [
+      'DELETE /api/tasks/{task_id}',
+      'GET /api/tasks',
+      'GET /api/tasks/history',
+      'GET /api/tasks/stats',
+      'GET /api/tasks/{task_id}',
+      'GET /api/tasks/{task_id}/executions/{execution_id}/logs',
+      'POST /api/tasks',
+      'POST /api/tasks/{task_id}/pause',
+      'POST /api/tasks/{task_id}/resume',
+      'POST /api/tasks/{task_id}/stop',
+      'POST /api/tasks/{task_id}/trigger',
+      'POST /api/tasks/{task_id}/update-script',
+      'PUT /api/tasks/{task_id}',
+    ])
+  })
+
+  it('answers unknown routes and malformed JSON with a clear 4xx body', async (t) => {
+    const app = await createTestApp(t)
+    assert.deepEqual(await app.json('/api/nothing'), { status: 404, body: { success: false, message: 'Not found', error: 'No route GET /api/nothing' } })
+    const bad = await app.json('/api/tasks/1', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{not json' })
+    assert.equal(bad.status, 400)
+    assert.equal(bad.body.success, false)
+    const notMultipart = await app.json('/api/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    assert.deepEqual(notMultipart, { status: 400, body: { success: false, message: 'Invalid request', error: 'Content-Type must be multipart/form-data' } })
+  })
+})

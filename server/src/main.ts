@@ -8,7 +8,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/config.ts'
-import { systemClock, type Clock } from './domain/clock.ts'
+import type { Clock } from './domain/clock.ts'
 import { createEnvironments } from './environments/create-environments.ts'
 import { EventBus } from './events/events.ts'
 import { createLocalExecutor } from './executor/local/local-executor.ts'
@@ -48,7 +48,7 @@ const SYSTEM_SAMPLE_MS = 60_000
 const SYSTEM_SAMPLE_KEEP_MS = 2 * 24 * 3_600_000
 
 export async function startTaskyard(config: Config, options: StartOptions = {}): Promise<RunningTaskyard> {
-  const clock = options.clock ?? systemClock
+  const clock: Clock = options.clock ?? { now: () => Date.now() }
   const paths = dataPaths(config.dataDir)
   await Promise.all([paths.root, paths.stagingRoot, paths.uploadsDir, paths.envsDir, paths.logsDir, path.join(paths.root, 'tasks')].map((d) => mkdir(d, { recursive: true })))
   // Leftovers of requests that a crash interrupted: never whole, so never used.

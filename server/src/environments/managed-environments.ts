@@ -193,7 +193,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
 export function assertName(name: string): void {
   if (!ENV_NAME_PATTERN.test(name)) {
     throw new TaskyardError('invalid_input', 'Invalid environment name', {
-      // eslint-disable-next-line no-control-regex
+       
       error: `Environment name '${name.slice(0, 100).replace(/[\u0000-\u001f\u007f]/g, '?')}' is not allowed: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'`,
     })
   }

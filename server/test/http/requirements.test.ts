@@ -51,4 +51,34 @@ describe('requirements through the API (real venv, real pip, local wheels)', () 
     assert.equal(await app.services.environments.exists('fresh'), false)
     assert.deepEqual(await app.store.tasks.list(), [])
   })
+
+  it('PUT with requirements installs into the existing environment, and a failure restores it and changes nothing', async (t) => {
+    const wheels = await wheelhouse(t, [{ name: 'tyb-one' }, { name: 'tyb-two' }])
+    const app = await createTestApp(t, { env: offlinePipEnv(wheels) })
+    const created = await app.createTask({ conda_env: 'shared', task_name: 'u', cron_expression: '0 0 1 1 *', requirements_file: 'tyb-one\n' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const id = created.body.task.task_id
+    const put = (body: unknown) => app.json(`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+    const ok = await put({ requirements: 'tyb-two==1.0\n' })
+    assert.equal(ok.status, 200, JSON.stringify(ok.body))
+    assert.deepEqual(ok.body.requirements_update, { success: true, installed_packages: ['tyb-two'], failed_packages: [] })
+    assert.equal(ok.body.task.requirements, 'tyb-two==1.0\n')
+
+    const before = await app.store.tasks.findById(id)
+    const bad = await put({ requirements: 'tyb-missing\n', task_name: 'renamed' })
+    assert.equal(bad.status, 400)
+    assert.deepEqual(
+      { ...bad.body, error: typeof bad.body.error, error_details: bad.body.error_details.length },
+      {
+        success: false,
+        message: 'Failed to install requirements in existing environment',
+        error: 'string',
+        failed_packages: ['tyb-missing'],
+        error_details: 1,
+        environment_state: 'Environment may be in an inconsistent state, consider restoring from backup',
+      },
+    )
+    assert.deepEqual(await app.store.tasks.findById(id), before)
+  })
 })

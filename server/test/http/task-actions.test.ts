@@ -176,6 +176,21 @@ for (const dialect of testDialects()) {
       assert.equal(await app.store.runs.countForTask(taskId), 0)
     })
 
+    it('triggering a cron task runs it now and keeps its schedule; afterwards it is scheduled again', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'cron-now', command: 'echo now', cron_expression: '0 0 1 1 *' })
+      const taskId = created.body.task.task_id
+      const next = created.body.task.next_run_time
+      const res = await app.json(`/api/tasks/${taskId}/trigger`, { method: 'POST' })
+      assert.deepEqual(res.body.task, { task_id: taskId, task_name: 'cron-now', status: 'running', previous_status: 'scheduled' })
+      const { runId } = await app.runningRun(taskId)
+      await app.runFinished(runId)
+      const after = (await app.json(`/api/tasks/${taskId}`)).body
+      assert.equal(after.task.status, 'scheduled')
+      assert.equal(after.task.next_run_time, next)
+      assert.equal(after.latest_execution.logs, 'now\n')
+    })
+
     it('refuses to delete a running task; deletes a stopped one with its runs, logs and files', async (t) => {
       const app = await createTestApp(t, { dialect })
       const { taskId, runId } = await createRunning(app, 'del', 'echo out; sleep 30')

@@ -1,0 +1,43 @@
+/**
+ * Length of the longest prefix of `buf` that does not end inside an incomplete UTF-8 sequence, so
+ * a character split between two reads is decoded whole by the second. Only a tail that more bytes
+ * could still complete is held back (at most 3 bytes); bytes that can never become valid are kept,
+ * for the decoder to turn into U+FFFD now. Decoding the prefix and then the rest therefore gives
+ * exactly what decoding everything at once gives.
+ */
+export function completeUtf8Length(buf: Uint8Array): number {
+  const end = buf.length
+  // A sequence is at most 4 bytes, so an incomplete one starts within the last 3.
+  for (let back = 1; back <= 3 && back <= end; back++) {
+    const lead = buf[end - back] as number
+    if (isContinuation(lead)) continue
+    const need = sequenceLength(lead)
+    if (back >= need) return end
+    return isValidStart(lead, buf[end - back + 1]) ? end - back : end
+  }
+  return end
+}
+
+const isContinuation = (byte: number): boolean => byte >= 0x80 && byte <= 0xbf
+
+/** Bytes in a sequence that starts with `lead`; 1 for ASCII and for bytes that start nothing. */
+function sequenceLength(lead: number): number {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2
+  if (lead >= 0xe0 && lead <= 0xef) return 3
+  if (lead >= 0xf0 && lead <= 0xf4) return 4
+  return 1
+}
+
+/**
+ * Whether `lead` followed by `second` (undefined when not read yet) can still begin a valid
+ * character. The narrowed ranges exclude overlong forms (E0, F0), UTF-16 surrogates (ED) and code
+ * points above U+10FFFF (F4), which decoders reject at the second byte (Unicode table 3-7).
+ */
+function isValidStart(lead: number, second: number | undefined): boolean {
+  if (second === undefined) return true
+  if (lead === 0xe0) return second >= 0xa0 && second <= 0xbf
+  if (lead === 0xed) return second >= 0x80 && second <= 0x9f
+  if (lead === 0xf0) return second >= 0x90 && second <= 0xbf
+  if (lead === 0xf4) return second >= 0x80 && second <= 0x8f
+  return isContinuation(second)
+}

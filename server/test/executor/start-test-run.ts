@@ -1,0 +1,145 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import type { TestContext } from 'node:test'
+import type { Executor, RunEvent, RunHandle, RunSpec } from '../../src/executor/executor.ts'
+import { parseProcStat } from '../../src/executor/local/proc-table.ts'
+import { followLog } from '../../src/logs/follow-log.ts'
+
+export type ExitedEvent = Extract<RunEvent, { type: 'exited' }>
+export type StartedEvent = Extract<RunEvent, { type: 'started' }>
+export type SampleEvent = Extract<RunEvent, { type: 'sample' }>
+
+/** Runs see only this PATH, so `python3` is the system's, not a version manager's shim. */
+export const TEST_PATH = '/usr/local/bin:/usr/bin:/bin'
+
+export interface TestRun {
+  handle: RunHandle
+  /** Every event so far, in delivery order. */
+  events: RunEvent[]
+  started: Promise<StartedEvent>
+  exited: Promise<ExitedEvent>
+  spec: RunSpec
+  /** Resolves with the first event (past or future) that matches. */
+  event<T extends RunEvent>(match: (event: RunEvent) => event is T): Promise<T>
+  /** The log file as it is now. */
+  output(): string
+  /** Follows the log until `match` holds for everything written so far; rejects if the run ends first. */
+  outputMatching(match: (text: string) => boolean): Promise<string>
+}
+
+/**
+ * Starts a real process in a temporary directory with short, test-sized limits. The test's
+ * cleanup kills whatever the run left (should an assertion fail mid-way) and removes the directory.
+ */
+export function startTestRun(t: TestContext, executor: Executor, spec: Partial<RunSpec> & Pick<RunSpec, 'argv'>): TestRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskyard-executor-'))
+  const fullSpec: RunSpec = {
+    runId: 1,
+    cwd: dir,
+    env: { PATH: TEST_PATH },
+    outputPath: path.join(dir, 'run.log'),
+    timeoutMs: null,
+    killGraceMs: 2_000,
+    sampleIntervalMs: 1_000,
+    ...spec,
+  }
+  const events: RunEvent[] = []
+  const waiters = new Set<{ match: (event: RunEvent) => boolean; resolve: (event: RunEvent) => void }>()
+  const handle = executor.start(fullSpec, (event) => {
+    events.push(event)
+    for (const waiter of waiters) {
+      if (!waiter.match(event)) continue
+      waiters.delete(waiter)
+      waiter.resolve(event)
+    }
+  })
+  const event = <T extends RunEvent>(match: (event: RunEvent) => event is T): Promise<T> => {
+    const seen = events.find(match)
+    if (seen) return Promise.resolve(seen)
+    return new Promise<T>((resolve) => waiters.add({ match, resolve: resolve as (event: RunEvent) => void }))
+  }
+  const exited = event(isExited)
+  t.after(async () => {
+    await handle.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return {
+    handle,
+    events,
+    started: event(isStarted),
+    exited,
+    spec: fullSpec,
+    event,
+    output: () => fs.readFileSync(fullSpec.outputPath, 'utf8'),
+    async outputMatching(match) {
+      let text = ''
+      for await (const chunk of followLog(fullSpec.outputPath, 0, exited.then(() => undefined), { pollMs: 20 })) {
+        text += chunk.text
+        if (match(text)) return text
+      }
+      throw new Error(`the run ended without the expected output; it wrote ${JSON.stringify(text)}`)
+    },
+  }
+}
+
+export const isExited = (event: RunEvent): event is ExitedEvent => event.type === 'exited'
+export const isStarted = (event: RunEvent): event is StartedEvent => event.type === 'started'
+export const isSample = (event: RunEvent): event is SampleEvent => event.type === 'sample'
+
+/** The one-letter state of a process (R, S, T, Z…), or null when it no longer exists. */
+export function processState(pid: number): string | null {
+  try {
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))?.state ?? null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether the process still runs. A killed orphan may stay a zombie until PID 1 reaps it, which
+ * some PID 1s (container init replacements) never do, so kill(pid, 0) alone would say "alive".
+ */
+export function isRunning(pid: number): boolean {
+  const state = processState(pid)
+  return state !== null && state !== 'Z' && state !== 'X'
+}
+
+/**
+ * Polls /proc until `pid` is in one of `states`. Signals are asynchronous and there is no event for
+ * another process's state change, so a bounded poll is the honest wait.
+ */
+export async function waitForState(pid: number, states: readonly string[]): Promise<string> {
+  const deadline = Date.now() + 5_000
+  for (;;) {
+    const state = processState(pid)
+    if (state !== null && states.includes(state)) return state
+    if (Date.now() > deadline) throw new Error(`process ${pid} is in state ${state}, expected one of ${states.join(', ')}`)
+    await delay(5)
+  }
+}
+
+/** Like waitForState, for the process group a process belongs to. */
+export async function waitForPgrp(pid: number, pgrp: number): Promise<void> {
+  const deadline = Date.now() + 5_000
+  for (;;) {
+    try {
+      if (parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))?.pgrp === pgrp) return
+    } catch {
+      // not there (yet)
+    }
+    if (Date.now() > deadline) throw new Error(`process ${pid} never joined group ${pgrp}`)
+    await delay(5)
+  }
+}
+
+/** The events of a run in order, by type, for whole-sequence assertions. */
+export const eventTypes = (events: readonly RunEvent[]): string[] => events.map((event) => event.type)
+
+/** started, zero or more samples, exited: the contract's order. */
+export function followsContractOrder(events: readonly RunEvent[]): boolean {
+  const types = eventTypes(events)
+  const body = types[0] === 'started' ? types.slice(1) : types
+  return body.length >= 1 && body.at(-1) === 'exited' && body.slice(0, -1).every((type) => type === 'sample')
+}

@@ -62,30 +62,39 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   const supervised = new Map<number, Supervised>()
   /** Runs this node stops on purpose at shutdown: recorded as abnormal, with this reason. */
   let shutdownReason: string | null = null
-  let pumping = false
-  let pumpAgain = false
 
   const hasCapacity = (): boolean =>
     deps.settings.maxConcurrentRuns == null || supervised.size < deps.settings.maxConcurrentRuns
 
-  async function pump(): Promise<void> {
+  /** The pump in progress, so shutdown can wait for a claim that is under way. */
+  let pumping: Promise<void> | null = null
+  let pumpAgain = false
+
+  function pump(): Promise<void> {
     if (pumping) {
       pumpAgain = true
-      return
+      return pumping
     }
-    pumping = true
-    try {
-      do {
-        pumpAgain = false
-        while (shutdownReason == null && hasCapacity()) {
-          const run = await deps.store.runs.claimNext(deps.workerId, deps.clock.now())
-          if (!run) break
-          await startRun(run)
-        }
-      } while (pumpAgain)
-    } finally {
-      pumping = false
-    }
+    pumping = (async () => {
+      try {
+        do {
+          pumpAgain = false
+          while (shutdownReason == null && hasCapacity()) {
+            const run = await deps.store.runs.claimNext(deps.workerId, deps.clock.now())
+            if (!run) break
+            if (shutdownReason != null) {
+              // Shutdown began during the claim: give the run back untouched for the next start.
+              await deps.store.runs.update(run.id, { status: 'queued', workerId: null, startedAt: null })
+              break
+            }
+            await startRun(run)
+          }
+        } while (pumpAgain)
+      } finally {
+        pumping = null
+      }
+    })()
+    return pumping
   }
 
   async function startRun(run: Run): Promise<void> {
@@ -221,6 +230,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     isSupervising: (runId) => supervised.has(runId),
     async shutdown(reason) {
       shutdownReason = reason
+      if (pumping) await pumping.catch(() => undefined)
       await Promise.all([...supervised.keys()].map((id) => this.stop(id)))
     },
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createTestApp } from '../helpers/test-app.ts'
 
@@ -26,6 +27,14 @@ describe('GET /api/openapi.json', () => {
       'POST /api/tasks/{task_id}/update-script',
       'PUT /api/tasks/{task_id}',
     ])
+  })
+
+  it('matches the committed openapi.json, the only view of the server the web UI gets (UPDATE_OPENAPI=1 rewrites it)', async (t) => {
+    const app = await createTestApp(t)
+    const served = `${JSON.stringify((await app.json('/api/openapi.json')).body, null, 2)}\n`
+    const file = new URL('../../../openapi.json', import.meta.url)
+    if (process.env.UPDATE_OPENAPI === '1') writeFileSync(file, served)
+    assert.equal(served, readFileSync(file, 'utf8'), 'openapi.json is stale: run UPDATE_OPENAPI=1 npm run test:server')
   })
 
   it('answers unknown routes and malformed JSON with a clear 4xx body', async (t) => {

@@ -1,11 +1,14 @@
 /**
  * The schema as Kysely sees it. Column names are the domain's field names in snake_case, and a
  * row holds exactly the domain object's fields, so one generic mapping serves every table
- * (row-mapping.ts). Rows never leave store/.
+ * (row-mapping.ts). The exceptions map by hand: users and api_tokens hold a hash their reads
+ * leave out, users.disabled is 0/1 on SQLite, audit_log.details is JSON text. Rows never leave store/.
  */
-import type { Generated, Selectable } from 'kysely'
+import type { ColumnType, Generated, Selectable } from 'kysely'
 import type { Run } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
+import type { UserWithPasswordHash } from '../domain/user.ts'
+import type { ApiToken, AuditEntry, Session } from './store.ts'
 
 /** 'scriptFile' → 'script_file'. */
 export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
@@ -34,11 +37,36 @@ export interface SystemSamplesTable extends RowOf<SystemSample> {
   id: Generated<number>
 }
 
+export interface UsersTable extends Omit<RowOf<UserWithPasswordHash>, 'id' | 'disabled'> {
+  id: Generated<number>
+  /** boolean on PostgreSQL; SQLite has no booleans and answers 0 or 1. */
+  disabled: ColumnType<boolean | number, boolean, boolean>
+}
+
+export type SessionsTable = RowOf<Session>
+
+export interface ApiTokensTable extends Omit<RowOf<ApiToken>, 'id'> {
+  id: Generated<number>
+  token_hash: string
+}
+
+export interface AuditLogTable extends Omit<RowOf<AuditEntry>, 'id' | 'details'> {
+  id: Generated<number>
+  /** JSON text. */
+  details: string | null
+}
+
 export interface Database {
   tasks: TasksTable
   runs: RunsTable
   system_samples: SystemSamplesTable
+  users: UsersTable
+  sessions: SessionsTable
+  api_tokens: ApiTokensTable
+  audit_log: AuditLogTable
 }
 
 export type TaskRow = Selectable<TasksTable>
 export type RunRow = Selectable<RunsTable>
+export type UserRow = Selectable<UsersTable>
+export type AuditLogRow = Selectable<AuditLogTable>

@@ -6,9 +6,13 @@ import { migrateToLatest } from './migrations/migrate-to-latest.ts'
 import { openPostgres } from './postgres.ts'
 import { openSqlite, sqliteFileFromUrl } from './sqlite.ts'
 import type { DialectName, Store, StoreOptions, StoreTables } from './store.ts'
+import { apiTokenTable } from './tables/api-token-table.ts'
+import { auditLogTable } from './tables/audit-log-table.ts'
 import { runTable } from './tables/run-table.ts'
+import { sessionTable } from './tables/session-table.ts'
 import { systemSampleTable } from './tables/system-sample-table.ts'
 import { taskTable } from './tables/task-table.ts'
+import { userTable } from './tables/user-table.ts'
 
 /** 'postgres://…' and 'postgresql://…' are PostgreSQL; 'sqlite:…' and bare paths are SQLite. */
 export function dialectOfUrl(url: string): DialectName {
@@ -32,7 +36,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
-  return { tasks: taskTable(db), runs: runTable(db, dialect), systemSamples: systemSampleTable(db) }
+  return {
+    tasks: taskTable(db),
+    runs: runTable(db, dialect),
+    systemSamples: systemSampleTable(db),
+    users: userTable(db),
+    sessions: sessionTable(db),
+    apiTokens: apiTokenTable(db),
+    auditLog: auditLogTable(db),
+  }
 }
 
 /** A Store over an open, migrated database. close() destroys `db`. */
@@ -86,6 +98,10 @@ function guardTables(tables: StoreTables, check: () => void): StoreTables {
     tasks: guard(tables.tasks, check),
     runs: guard(tables.runs, check),
     systemSamples: guard(tables.systemSamples, check),
+    users: guard(tables.users, check),
+    sessions: guard(tables.sessions, check),
+    apiTokens: guard(tables.apiTokens, check),
+    auditLog: guard(tables.auditLog, check),
   }
 }
 

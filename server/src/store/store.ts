@@ -4,6 +4,7 @@
  */
 import type { NewRun, Run, RunPatch, RunStatus } from '../domain/run.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../domain/task.ts'
+import type { NewUser, User, UserPatch, UserWithPasswordHash } from '../domain/user.ts'
 
 export type DialectName = 'sqlite' | 'postgres'
 
@@ -81,11 +82,115 @@ export interface SystemSampleTable {
   prune(before: number): Promise<void>
 }
 
+export interface UserTable {
+  /** Throws TaskyardError('name_taken') when the username is in use (checked by the unique index too). */
+  insert(user: NewUser): Promise<User>
+  findById(id: number): Promise<User | undefined>
+  /** Exact, case-sensitive match. The only read that returns the password hash. */
+  findByUsername(username: string): Promise<UserWithPasswordHash | undefined>
+  /** All users, by id ascending. */
+  list(): Promise<User[]>
+  /** Applies the patch and returns the updated user; undefined when it does not exist. */
+  update(id: number, patch: UserPatch): Promise<User | undefined>
+  count(): Promise<number>
+}
+
+/** A login session. The cookie holds a random id; the database only its hash. */
+export interface Session {
+  /** SHA-256 (hex) of the cookie value: a leaked database does not hand out live cookies. */
+  id: string
+  userId: number
+  createdAt: number
+  /** Absolute: the session is dead from this instant on. */
+  expiresAt: number
+  lastSeenAt: number
+}
+
+export interface SessionTable {
+  insert(session: Session): Promise<Session>
+  findByHash(id: string): Promise<Session | undefined>
+  /** Sets lastSeenAt; the expiry does not move. */
+  touch(id: string, now: number): Promise<void>
+  delete(id: string): Promise<boolean>
+  /** Ends every session of the user; returns how many there were. */
+  deleteForUser(userId: number): Promise<number>
+  /** Deletes the sessions with expiresAt ≤ now; returns how many. */
+  deleteExpired(now: number): Promise<number>
+}
+
+/** A long-lived API token as listings show it: never the token, never its hash. */
+export interface ApiToken {
+  id: number
+  userId: number
+  name: string
+  /** The token's first characters ('ty_' and a few more), so its owner can tell tokens apart. */
+  prefix: string
+  createdAt: number
+  lastUsedAt: number | null
+  revokedAt: number | null
+  /** null: does not expire. */
+  expiresAt: number | null
+}
+
+export interface NewApiToken {
+  userId: number
+  name: string
+  /** SHA-256 (hex) of the token. */
+  tokenHash: string
+  prefix: string
+  createdAt: number
+  expiresAt: number | null
+}
+
+export interface ApiTokenTable {
+  insert(token: NewApiToken): Promise<ApiToken>
+  findByHash(tokenHash: string): Promise<ApiToken | undefined>
+  /** The user's tokens, revoked and expired ones included, by id ascending. */
+  listForUser(userId: number): Promise<ApiToken[]>
+  /**
+   * Sets revokedAt = now on the token if it belongs to userId and is not revoked yet. False when
+   * there is no such token, it is someone else's, or it was already revoked: the caller answers
+   * all three alike, so token ids of other users do not leak.
+   */
+  revoke(id: number, userId: number, now: number): Promise<boolean>
+  /** Revokes every live token of the user (disabling, password change); returns how many. */
+  revokeAllForUser(userId: number, now: number): Promise<number>
+  /** Sets lastUsedAt. */
+  touch(id: number, now: number): Promise<void>
+}
+
+/** Who did what. Actor and target are copied, not referenced, so entries outlive what they name. */
+export interface AuditEntry {
+  id: number
+  at: number
+  /** null: the system itself, or nobody authenticated (a failed login). */
+  actorUserId: number | null
+  actorUsername: string | null
+  /** e.g. 'login', 'task.create', 'user.disable'. */
+  action: string
+  targetType: string | null
+  targetId: string | null
+  details: Readonly<Record<string, unknown>> | null
+  ip: string | null
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>
+
+export interface AuditLogTable {
+  insert(entry: NewAuditEntry): Promise<AuditEntry>
+  /** Newest first (by id); `before` is an entry id, for the next page. */
+  list(options: { limit: number; before?: number }): Promise<AuditEntry[]>
+}
+
 /** The tables, inside or outside a transaction. */
 export interface StoreTables {
   readonly tasks: TaskTable
   readonly runs: RunTable
   readonly systemSamples: SystemSampleTable
+  readonly users: UserTable
+  readonly sessions: SessionTable
+  readonly apiTokens: ApiTokenTable
+  readonly auditLog: AuditLogTable
 }
 
 export interface Store extends StoreTables {

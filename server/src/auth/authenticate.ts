@@ -1,0 +1,82 @@
+/**
+ * Who is asking: a session cookie, a JWT or an API token in, a User or null out. Every check
+ * that can end a credential early lives here, so no route can forget one.
+ */
+import type { Clock } from '../domain/clock.ts'
+import type { User } from '../domain/user.ts'
+import type { StoreTables } from '../store/store.ts'
+import { verifyAccessToken } from './jwt.ts'
+import { hashSessionId, isSessionId } from './sessions.ts'
+import { hashToken, isApiToken } from './tokens.ts'
+
+/**
+ * last_seen_at / last_used_at are written at most this often per credential: they are for
+ * people reading listings, and a write on every request would turn each read into a write.
+ */
+export const TOUCH_INTERVAL_MS = 60_000
+
+export interface AuthenticateDeps {
+  store: Pick<StoreTables, 'users' | 'sessions' | 'apiTokens'>
+  /** The JWT signing key (secret.ts). */
+  secret: Buffer
+  clock: Clock
+}
+
+export interface Credentials {
+  /** The value of the `session` cookie. */
+  sessionCookie?: string
+  /** What follows `Bearer ` in the Authorization header: a JWT or an API token (`ty_…`). */
+  bearer?: string
+}
+
+/**
+ * The user behind the credentials, or null. A bearer credential, when present, decides alone:
+ * a bad bearer with a good cookie is refused rather than quietly served as the cookie's user,
+ * so a caller always knows which credential acted (and applies the cookie-only CSRF check
+ * exactly when no bearer was sent).
+ */
+export async function authenticate(deps: AuthenticateDeps, credentials: Credentials): Promise<User | null> {
+  if (credentials.bearer !== undefined) {
+    return isApiToken(credentials.bearer) ? byApiToken(deps, credentials.bearer) : byAccessToken(deps, credentials.bearer)
+  }
+  if (credentials.sessionCookie !== undefined) return bySession(deps, credentials.sessionCookie)
+  return null
+}
+
+/**
+ * The user if it may act on a credential issued at `issuedAt`. Equal instants pass: a password
+ * change and the new session that goes with it are written at the same instant.
+ */
+async function liveUser(deps: AuthenticateDeps, userId: number, issuedAt: number): Promise<User | null> {
+  const user = await deps.store.users.findById(userId)
+  if (user === undefined || user.disabled || issuedAt < user.credentialsChangedAt) return null
+  return user
+}
+
+async function bySession(deps: AuthenticateDeps, cookie: string): Promise<User | null> {
+  if (!isSessionId(cookie)) return null
+  const hash = hashSessionId(cookie)
+  const session = await deps.store.sessions.findByHash(hash)
+  const now = deps.clock.now()
+  if (session === undefined || now >= session.expiresAt) return null
+  const user = await liveUser(deps, session.userId, session.createdAt)
+  if (user === null) return null
+  if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.sessions.touch(hash, now)
+  return user
+}
+
+async function byAccessToken(deps: AuthenticateDeps, token: string): Promise<User | null> {
+  const verified = verifyAccessToken(deps.secret, token, deps.clock.now())
+  if (!verified.ok) return null
+  return liveUser(deps, verified.claims.userId, verified.claims.issuedAt)
+}
+
+async function byApiToken(deps: AuthenticateDeps, token: string): Promise<User | null> {
+  const found = await deps.store.apiTokens.findByHash(hashToken(token))
+  const now = deps.clock.now()
+  if (found === undefined || found.revokedAt !== null || (found.expiresAt !== null && now >= found.expiresAt)) return null
+  const user = await liveUser(deps, found.userId, found.createdAt)
+  if (user === null) return null
+  if (found.lastUsedAt === null || now - found.lastUsedAt >= TOUCH_INTERVAL_MS) await deps.store.apiTokens.touch(found.id, now)
+  return user
+}

@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely'
+import type { AuditLogRow, Database } from '../database.ts'
+import type { AuditEntry, AuditLogTable } from '../store.ts'
+
+function toEntry(row: AuditLogRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    actorUserId: row.actor_user_id,
+    actorUsername: row.actor_username,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    details: row.details === null ? null : (JSON.parse(row.details) as Record<string, unknown>),
+    ip: row.ip,
+  }
+}
+
+/** The audit_log table on `db`, which may be a transaction. Entries are only ever added. */
+export function auditLogTable(db: Kysely<Database>): AuditLogTable {
+  return {
+    async insert(entry) {
+      const row = await db
+        .insertInto('audit_log')
+        .values({
+          at: entry.at,
+          actor_user_id: entry.actorUserId,
+          actor_username: entry.actorUsername,
+          action: entry.action,
+          target_type: entry.targetType,
+          target_id: entry.targetId,
+          details: entry.details === null ? null : JSON.stringify(entry.details),
+          ip: entry.ip,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toEntry(row)
+    },
+
+    async list({ limit, before }) {
+      // By id, not by `at`: ids are unique and increase with each insert, so a page boundary
+      // never splits or repeats entries, while `at` comes from each node's clock and may tie.
+      const rows = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .$if(before !== undefined, (qb) => qb.where('id', '<', before as number))
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map(toEntry)
+    },
+  }
+}

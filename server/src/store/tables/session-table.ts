@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../database.ts'
+import { fromRow, toRow } from '../row-mapping.ts'
+import type { Session, SessionTable } from '../store.ts'
+
+const SESSION_FIELDS: Record<keyof Session, true> = {
+  id: true,
+  userId: true,
+  createdAt: true,
+  expiresAt: true,
+  lastSeenAt: true,
+}
+
+/** The sessions table on `db`, which may be a transaction. Ids are hashes of cookie values. */
+export function sessionTable(db: Kysely<Database>): SessionTable {
+  return {
+    async insert(session) {
+      const row = await db.insertInto('sessions').values(toRow(session, SESSION_FIELDS)).returningAll().executeTakeFirstOrThrow()
+      return fromRow<Session>(row)
+    },
+
+    async findByHash(id) {
+      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && fromRow<Session>(row)
+    },
+
+    async touch(id, now) {
+      await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute()
+    },
+
+    async delete(id) {
+      const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    },
+
+    async deleteForUser(userId) {
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async deleteExpired(now) {
+      const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+  }
+}

@@ -14,6 +14,12 @@ export interface HttpResponse {
 export class HttpClient {
   readonly #url: URL
   readonly #agent: http.Agent
+  /** Sent with every request once set (the bench logs in as the bootstrap admin). */
+  #authorization: string | null = null
+
+  setBearer(token: string): void {
+    this.#authorization = `Bearer ${token}`
+  }
 
   constructor(baseUrl: string, maxSockets = 16) {
     this.#url = new URL(baseUrl)
@@ -29,7 +35,11 @@ export class HttpClient {
           method,
           path,
           agent: this.#agent,
-          headers: body ? { ...headers, 'content-length': body.length } : headers,
+          headers: {
+            ...(this.#authorization ? { authorization: this.#authorization } : {}),
+            ...headers,
+            ...(body ? { 'content-length': body.length } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = []

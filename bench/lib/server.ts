@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { loadConfig } from '../../server/src/config/config.ts'
 import { startTaskyard, type RunningTaskyard } from '../../server/src/main.ts'
+
+const BENCH_PASSWORD = 'bench-admin-password'
 import { HttpClient } from './http.ts'
 
 export interface BenchServer {
@@ -49,15 +51,18 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
     const config = loadConfig(
       { host: '127.0.0.1', port: '0', dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
       // The server's own settings are its defaults; only the log level is quietened.
-      { ...process.env, TASKYARD_LOG_LEVEL: 'warn', ...options.env },
+      { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: BENCH_PASSWORD, ...options.env },
     )
-    server = await startTaskyard(config, { logger: false })
+    server = await startTaskyard(config, { logger: false, log: () => undefined })
   } catch (error) {
     await dropDatabase?.().catch(() => undefined)
     await rm(dataDir, { recursive: true, force: true })
     throw error
   }
   const client = new HttpClient(server.url)
+  const login = await client.request('POST', '/api/auth/login', Buffer.from(JSON.stringify({ username: 'admin', password: BENCH_PASSWORD })), { 'content-type': 'application/json' })
+  if (login.status !== 200) throw new Error(`bench login failed: ${login.text}`)
+  client.setBearer(JSON.parse(login.text).token)
   let closing: Promise<void> | null = null
   return {
     server,

@@ -23,6 +23,9 @@ import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
 import type { ServiceDeps, TaskFiles } from './services/deps.ts'
 import { recoverRuns } from './services/recover-runs.ts'
+import { ensureAdmin } from './auth/bootstrap-admin.ts'
+import { LoginThrottle } from './auth/login-throttle.ts'
+import { loadOrCreateSecret } from './auth/secret.ts'
 import { openStore } from './store/kysely-store.ts'
 import type { Store } from './store/store.ts'
 
@@ -42,6 +45,8 @@ export interface StartOptions {
   clock?: Clock
   /** false silences request logs (tests). */
   logger?: boolean
+  /** Where start-up messages go (the generated admin password among them); default the console. */
+  log?: (message: string) => void
 }
 
 const SYSTEM_SAMPLE_MS = 60_000
@@ -57,7 +62,9 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     await mkdir(d, { recursive: true })
   }))
 
+  const secret = await loadOrCreateSecret(paths.root, config.secret)
   const store = await openStore({ databaseUrl: config.databaseUrl })
+  await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log: options.log ?? console.log })
   const bus = new EventBus()
   const executor = createLocalExecutor()
   const environments = await createEnvironments({
@@ -137,6 +144,12 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     settings: { timeZone: config.timeZone },
+    auth: {
+      secret,
+      throttle: new LoginThrottle(),
+      sessionTtlMs: config.sessionTtlMs,
+      accessTokenTtlMs: config.accessTokenTtlMs,
+    },
   }
 
   const app = await buildApp({
@@ -144,7 +157,6 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     paths,
     maxUploadBytes: config.maxUploadBytes,
     saveUpload: (stream, dest, max) => saveUpload(stream as never, dest, max),
-    authorize: async () => undefined,
     logger: options.logger === false ? false : { level: config.logLevel },
   })
 
@@ -154,6 +166,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     const now = clock.now()
     await store.systemSamples.insert({ at: now, memoryUsedBytes: m.usedBytes, memoryTotalBytes: m.totalBytes, cpuPercent: cpu() })
     await store.systemSamples.prune(now - SYSTEM_SAMPLE_KEEP_MS)
+    await store.sessions.deleteExpired(now)
   }
   await sampleSystem()
   const sampler = setInterval(() => sampleSystem().catch((e) => logError(e, 'system sample')), SYSTEM_SAMPLE_MS)

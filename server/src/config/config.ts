@@ -26,6 +26,13 @@ export interface Config {
   /** Lets requirements use -i, -e, -r, URLs and local paths (administrators only). */
   readonly allowUnsafeRequirements: boolean
   readonly logLevel: string
+  /** First start only: the admin's password; null = generate one and print it once. */
+  readonly adminPassword: string | null
+  /** Signing secret (≥ 32 bytes); null = generated at first start and kept in the data directory. */
+  readonly secret: string | null
+  readonly sessionTtlMs: number
+  /** Lifetime of the JWT that login returns. */
+  readonly accessTokenTtlMs: number
   /** Passed to runs and to pip: PATH and the standard PIP_* variables among them. */
   readonly childEnv: Readonly<Record<string, string>>
 }
@@ -85,6 +92,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     pythonPath: env.TASKYARD_PYTHON || null,
     allowUnsafeRequirements: env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === '1' || env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === 'true',
     logLevel: env.TASKYARD_LOG_LEVEL ?? 'info',
+    adminPassword: env.TASKYARD_ADMIN_PASSWORD || null,
+    secret: env.TASKYARD_SECRET || null,
+    sessionTtlMs: intFrom('TASKYARD_SESSION_TTL_SECONDS', env.TASKYARD_SESSION_TTL_SECONDS, 7 * 24 * 3600, 60) * 1000,
+    accessTokenTtlMs: intFrom('TASKYARD_ACCESS_TOKEN_TTL_SECONDS', env.TASKYARD_ACCESS_TOKEN_TTL_SECONDS, 15 * 60, 10) * 1000,
     childEnv: Object.freeze(childEnv),
   })
 }

@@ -18,6 +18,11 @@ export type ErrorCode =
   | 'invalid_requirements'
   | 'unauthenticated'
   | 'forbidden'
+  | 'invalid_credentials'
+  | 'too_many_attempts'
+  | 'cross_site_request'
+  | 'user_not_found'
+  | 'token_not_found'
   | 'logs_failed'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
@@ -41,4 +46,14 @@ export function taskNotFound(taskId: number | string): TaskyardError {
 /** spec 000: an upload that cannot be used; `reason` names the entry or limit at fault. */
 export function uploadFailed(reason: string): TaskyardError {
   return new TaskyardError('upload_failed', 'Failed to process uploaded file', { error: reason })
+}
+
+/** spec 000's 401 body: no or dead credentials. */
+export function authenticationRequired(): TaskyardError {
+  return new TaskyardError('unauthenticated', 'Authentication required', { error: 'Please log in to perform this operation' })
+}
+
+/** spec 000's 403 body, e.g. `You do not have permission to stop this task`. */
+export function insufficientPrivileges(what: string): TaskyardError {
+  return new TaskyardError('forbidden', 'Unauthorized - Insufficient privileges', { error: `You do not have permission to ${what}` })
 }

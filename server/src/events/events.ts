@@ -6,6 +6,8 @@ export interface EventMap {
   'run:started': { runId: number; taskId: number; pid: number; at: number }
   'run:finished': { runId: number; taskId: number; status: string }
   'task:changed': { taskId: number }
+  /** The user's sessions, tokens and open streams must end now (disabled, password changed). */
+  'user:revoked': { userId: number }
 }
 export type EventName = keyof EventMap
 

@@ -1,9 +1,12 @@
+import fastifyCookie from '@fastify/cookie'
 import fastifyMultipart from '@fastify/multipart'
 import fastifySwagger from '@fastify/swagger'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { DataPaths } from '../lib/paths.ts'
 import type { ServiceDeps } from '../services/deps.ts'
 import { handleError } from './error-handler.ts'
+import { authenticateRequest } from './auth-context.ts'
+import { authRoutes } from './routes/auth.ts'
 import { taskRoutes } from './routes/tasks.ts'
 
 export interface HttpDeps {
@@ -11,11 +14,6 @@ export interface HttpDeps {
   paths: DataPaths
   maxUploadBytes: number
   saveUpload(stream: NodeJS.ReadableStream, destPath: string, maxBytes: number): Promise<number>
-  /**
-   * The one seam for authentication and permissions (the auth issue fills it): runs before every
-   * /api route and throws TaskyardError('unauthenticated' | 'forbidden') to refuse.
-   */
-  authorize(request: FastifyRequest): Promise<void>
   logger: boolean | { level: string }
 }
 
@@ -48,11 +46,16 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       parts: 40,
     },
   })
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  await app.register(async (api) => {
-    api.addHook('preHandler', async (request) => deps.authorize(request))
-    taskRoutes(api, deps)
+  await app.register(fastifyCookie)
+  app.get('/healthz', { schema: { hide: true }, config: { public: true } }, async () => ({ status: 'ok' }))
+  // The one seam for authentication (issue 3): every route but /healthz and login needs
+  // credentials. onRequest, before any body is read: an anonymous upload is never stored.
+  app.addHook('onRequest', async (request) => {
+    if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return
+    await authenticateRequest(deps.services, request)
   })
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  authRoutes(app, deps)
+  taskRoutes(app, deps)
   return app
 }

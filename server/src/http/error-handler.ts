@@ -21,6 +21,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_requirements: 400,
   unauthenticated: 401,
   forbidden: 403,
+  invalid_credentials: 401,
+  too_many_attempts: 429,
+  cross_site_request: 403,
+  user_not_found: 404,
+  token_not_found: 404,
   logs_failed: 500,
 }
 

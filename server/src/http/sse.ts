@@ -19,8 +19,14 @@ export async function sendSse<T>(
   reply: FastifyReply,
   source: (signal: AbortSignal) => AsyncIterable<T>,
   toEvent: (item: T) => SseEvent,
+  /** Ends the stream from outside, e.g. when the reader's credentials are revoked. */
+  end?: AbortSignal,
 ): Promise<FastifyReply> {
   const abort = new AbortController()
+  if (end) {
+    if (end.aborted) abort.abort()
+    else end.addEventListener('abort', () => abort.abort(), { once: true })
+  }
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, {

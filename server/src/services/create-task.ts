@@ -15,6 +15,8 @@ export interface CreateTaskInput {
   delaySeconds?: string | undefined
   command?: string | undefined
   priority?: string | undefined
+  /** The user creating it (issue 3: ownership is a column). */
+  ownerId?: number | null
 }
 
 export interface CreatedTask {
@@ -141,7 +143,7 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
           createdAt: now,
           updatedAt: now,
           nextRunAt: initialNextRunAt({ cronExpression: cron, delaySeconds }, now, deps.settings.timeZone),
-          ownerId: null,
+          ownerId: input.ownerId ?? null,
         })
         // Inside the transaction: if the move fails, the task row is rolled back with it.
         await deps.files.install(prepared.dir, created.id)

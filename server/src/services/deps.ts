@@ -3,6 +3,7 @@ import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import type { RunController } from '../scheduler/dispatcher.ts'
+import type { LoginThrottle } from '../auth/login-throttle.ts'
 import type { Store } from '../store/store.ts'
 
 /** A task's files as they wait in a staging directory to be moved into place. */
@@ -47,4 +48,10 @@ export interface ServiceDeps {
   paths: DataPaths
   system: SystemInfo
   settings: { timeZone: string | undefined }
+  auth: {
+    secret: Buffer
+    throttle: LoginThrottle
+    sessionTtlMs: number
+    accessTokenTtlMs: number
+  }
 }

@@ -9,6 +9,23 @@ import { describe, it, type TestContext } from 'node:test'
 import { testDialects } from '../helpers/test-dialects.ts'
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/taskyard.js')
+const PASSWORD = 'e2e-admin-password'
+let bearer = ''
+
+/** fetch as the bootstrap admin (the JWT outlives the restart: the secret is in the data directory). */
+function api(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${bearer}` } })
+}
+
+async function loginAdmin(url: string): Promise<void> {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  })
+  assert.equal(res.status, 200)
+  bearer = ((await res.json()) as { token: string }).token
+}
 
 interface Cli {
   child: ChildProcess
@@ -18,7 +35,7 @@ interface Cli {
 /** Starts `taskyard serve` as a real child process and waits for the line that prints its URL. */
 async function startCli(dataDir: string, extraArgs: string[] = []): Promise<Cli> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100' },
+    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: PASSWORD },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
@@ -34,7 +51,7 @@ async function createTask(url: string, fields: Record<string, string>): Promise<
   const form = new FormData()
   form.set('script_file', new Blob(['print(1)\n']), 'job.py')
   for (const [k, v] of Object.entries(fields)) form.set(k, v)
-  const res = await fetch(`${url}/api/tasks`, { method: 'POST', body: form })
+  const res = await api(`${url}/api/tasks`, { method: 'POST', body: form })
   assert.equal(res.status, 201)
   return res.json()
 }
@@ -76,11 +93,12 @@ for (const dialect of testDialects()) {
       }
       const dbArgs = db ? ['--database-url', db.databaseUrl] : []
       const first = await startCli(dataDir, dbArgs)
+      await loginAdmin(first.url)
       const created = await createTask(first.url, { conda_env: 'base', task_name: 'long', command: 'echo before-crash; echo $$ > pid; sleep 1000' })
       const cron = await createTask(first.url, { conda_env: 'base', task_name: 'every-second', cron_expression: '* * * * * *', command: 'true' })
       const taskId = created.task.task_id
       const detail: any = await until(
-        () => fetch(`${first.url}/api/tasks/${taskId}`).then((r) => r.json()),
+        () => api(`${first.url}/api/tasks/${taskId}`).then((r) => r.json()),
         (d: any) => d.latest_execution?.logs === 'before-crash\n',
       )
       const runId = detail.latest_execution.execution_id
@@ -99,16 +117,16 @@ for (const dialect of testDialects()) {
       t.after(() => {
         second.child.kill('SIGTERM')
       })
-      const after: any = await (await fetch(`${second.url}/api/tasks/${taskId}`)).json()
+      const after: any = await (await api(`${second.url}/api/tasks/${taskId}`)).json()
       assert.equal(after.task.status, 'failed')
       assert.equal(after.latest_execution.execution_id, runId)
       assert.equal(after.latest_execution.status, 'abnormal')
       assert.equal(after.latest_execution.logs, 'before-crash\n')
       assert.equal(alive(pid), false, 'the orphaned process was ended')
       const cronUrl = `${second.url}/api/tasks/${cron.task.task_id}`
-      const seen = new Set(((await (await fetch(cronUrl)).json()) as any).task.executions)
+      const seen = new Set(((await (await api(cronUrl)).json()) as any).task.executions)
       await until(
-        () => fetch(cronUrl).then((r) => r.json()),
+        () => api(cronUrl).then((r) => r.json()),
         (d: any) => d.execution_history.some((e: any) => !seen.has(e.execution_id) && e.status === 'completed'),
       )
       second.child.kill('SIGTERM')

@@ -6,10 +6,22 @@ import { loadConfig } from '../../src/config/config.ts'
 import { startTaskyard, type RunningTaskyard } from '../../src/main.ts'
 import type { TestDialect } from './test-dialects.ts'
 
+/** How a test request authenticates: a bearer credential, a session cookie (with its Origin), or none. */
+export type Credential = { bearer: string } | { cookie: string } | null
+
+export const ADMIN_PASSWORD = 'test-admin-password'
+
 export interface TestApp extends RunningTaskyard {
   dataDir: string
-  /** fetch against the running server; `p` starts with '/'. */
+  /** The bootstrap admin's bearer JWT, used by fetch/json unless a request sets its own. */
+  adminToken: string
+  /** fetch against the running server as the admin; `p` starts with '/'. */
   fetch(p: string, init?: RequestInit): Promise<Response>
+  /** fetch with the given credential (null: anonymous). */
+  fetchAs(credential: Credential, p: string, init?: RequestInit): Promise<Response>
+  jsonAs(credential: Credential, p: string, init?: RequestInit): Promise<{ status: number; body: any }>
+  /** Creates a user through the API (as admin) and logs it in: its JWT, session cookie and id. */
+  addUser(username: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: number; bearer: string; cookie: string }>
   json(p: string, init?: RequestInit): Promise<{ status: number; body: any }>
   /** POST /api/tasks with the given fields; a string `script` is sent as a file named `filename`. */
   createTask(fields: Record<string, string | Blob | undefined>, file?: { name: string; content: string | Uint8Array } | null): Promise<{ status: number; body: any }>
@@ -35,17 +47,25 @@ export async function createTestApp(
   }
   const config = loadConfig(
     { host: '127.0.0.1', port: '0', dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
-    { ...process.env, TASKYARD_KILL_GRACE_MS: '2000', TASKYARD_SAMPLE_INTERVAL_MS: '100', ...options.env },
+    { ...process.env, TASKYARD_KILL_GRACE_MS: '2000', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
   )
-  const server = await startTaskyard(config, { logger: false })
+  const server = await startTaskyard(config, { logger: false, log: () => undefined })
   t.after(async () => {
     await server.close()
     if (dbCleanup) await dbCleanup()
     await rm(dataDir, { recursive: true, force: true })
   })
-  const doFetch = (p: string, init?: RequestInit): Promise<Response> => fetch(server.url + p, init)
-  const json = async (p: string, init?: RequestInit) => {
-    const res = await doFetch(p, init)
+  const fetchAs = (credential: Credential, p: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers)
+    if (credential && 'bearer' in credential && !headers.has('authorization')) headers.set('authorization', `Bearer ${credential.bearer}`)
+    if (credential && 'cookie' in credential) {
+      headers.set('cookie', `session=${credential.cookie}`)
+      if (!headers.has('origin')) headers.set('origin', server.url)
+    }
+    return fetch(server.url + p, { ...init, headers })
+  }
+  const jsonAs = async (credential: Credential, p: string, init?: RequestInit) => {
+    const res = await fetchAs(credential, p, init)
     const text = await res.text()
     let body: unknown
     try {
@@ -53,12 +73,40 @@ export async function createTestApp(
     } catch {
       body = text
     }
-    return { status: res.status, body }
+    return { status: res.status, body: body as any }
   }
+  const loginAs = async (username: string, password: string): Promise<{ bearer: string; cookie: string; id: number }> => {
+    const res = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    })
+    const body = (await res.json()) as any
+    if (res.status !== 200) throw new Error(`login as ${username} failed: ${JSON.stringify(body)}`)
+    const cookie = /session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1]
+    if (!cookie) throw new Error('login set no session cookie')
+    return { bearer: body.token, cookie, id: body.user.user_id }
+  }
+  const admin = await loginAs('admin', ADMIN_PASSWORD)
+  const doFetch = (p: string, init?: RequestInit): Promise<Response> => fetchAs({ bearer: admin.bearer }, p, init)
+  const json = (p: string, init?: RequestInit) => jsonAs({ bearer: admin.bearer }, p, init)
   return {
     ...server,
     dataDir,
+    adminToken: admin.bearer,
     fetch: doFetch,
+    fetchAs,
+    jsonAs,
+    async addUser(username, role) {
+      const password = `${username}-password-1`
+      const res = await json('/api/users', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password, role }),
+      })
+      if (res.status !== 201) throw new Error(`could not create ${username}: ${JSON.stringify(res.body)}`)
+      return loginAs(username, password)
+    },
     json,
     async createTask(fields, file = { name: 'job.py', content: 'print("hello")\n' }) {
       const form = new FormData()

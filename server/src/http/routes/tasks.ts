@@ -14,6 +14,10 @@ import { updateTaskScript } from '../../services/update-task-script.ts'
 import { updateTask, type UpdateTaskInput } from '../../services/update-task.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { HttpDeps } from '../app.ts'
+import { actorOf } from '../auth-context.ts'
+import { assertTaskPermission } from '../../services/auth/task-permission.ts'
+import { recordAudit } from '../../services/auth/record-audit.ts'
+import type { TaskPermission } from '../../domain/user.ts'
 import { parseMultipart } from '../multipart.ts'
 import { presentExecution, presentTask, presentTaskListItem } from '../present/task.ts'
 import { presentHistoryItem, presentStats } from '../present/stats.ts'
@@ -48,7 +52,18 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     discard: services.files.discard,
   })
 
+  /** Permission first (before any upload is read), then the service, then the audit entry. */
+  async function guarded<T>(request: FastifyRequest, action: TaskPermission, taskId: number | null, run: () => Promise<T>, audit: (result: T) => number | null): Promise<T> {
+    const actor = actorOf(request)
+    await assertTaskPermission(services, actor.user, action, taskId)
+    const result = await run()
+    const target = audit(result)
+    await recordAudit(services, actor, `task.${action}`, target == null ? null : { type: 'task', id: target })
+    return result
+  }
+
   app.post('/api/tasks', { schema: schemas.createTask }, async (request, reply) => {
+    await assertTaskPermission(services, actorOf(request).user, 'create', null)
     const form = await parseMultipart(request, multipartOptions(['script_file'], ['requirements_file']))
     const f = form.fields
     const { task, environmentMessage } = await createTask(services, {
@@ -61,7 +76,9 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
       delaySeconds: f.delay_seconds,
       command: f.command,
       priority: f.priority,
+      ownerId: actorOf(request).user.id,
     })
+    await recordAudit(services, actorOf(request), 'task.create', { type: 'task', id: task.id }, { task_name: task.name })
     reply.status(201)
     return {
       success: true,
@@ -134,33 +151,45 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const run = await findRunOfTask(services, taskId, runId)
     const lastEventId = request.headers['last-event-id']
     const from = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0
-    return sendSse(request, reply, (signal) => streamRunLog(services, run, from, signal), (chunk) => ({
-      id: String(chunk.offset),
-      data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }),
-    }))
+    // Disabling the reader or changing their password ends this stream at once (issue 3).
+    const revoked = new AbortController()
+    const userId = actorOf(request).user.id
+    const off = services.bus.on('user:revoked', (e) => {
+      if (e.userId === userId) revoked.abort()
+    })
+    try {
+      return await sendSse(request, reply, (signal) => streamRunLog(services, run, from, signal), (chunk) => ({
+        id: String(chunk.offset),
+        data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }),
+      }), revoked.signal)
+    } finally {
+      off()
+    }
   }
 
-  app.post('/api/tasks/:task_id/trigger', { schema: schemas.taskAction }, async (request) =>
-    transitionBody('Task triggered successfully', await triggerTask(services, taskIdOf(request))),
-  )
-  app.post('/api/tasks/:task_id/stop', { schema: schemas.taskAction }, async (request) =>
-    transitionBody('Task stopped successfully', await stopTask(services, taskIdOf(request))),
-  )
-  app.post('/api/tasks/:task_id/pause', { schema: schemas.taskAction }, async (request) =>
-    transitionBody('Task paused successfully', await pauseTask(services, taskIdOf(request))),
-  )
-  app.post('/api/tasks/:task_id/resume', { schema: schemas.taskAction }, async (request) =>
-    transitionBody('Task resumed successfully', await resumeTask(services, taskIdOf(request))),
-  )
+  const actions = [
+    ['trigger', 'Task triggered successfully', triggerTask],
+    ['stop', 'Task stopped successfully', stopTask],
+    ['pause', 'Task paused successfully', pauseTask],
+    ['resume', 'Task resumed successfully', resumeTask],
+  ] as const
+  for (const [action, message, service] of actions) {
+    app.post(`/api/tasks/:task_id/${action}`, { schema: schemas.taskAction }, async (request) => {
+      const taskId = taskIdOf(request)
+      const t = await guarded(request, action, taskId, () => service(services, taskId), () => taskId)
+      return transitionBody(message, t)
+    })
+  }
 
   app.delete('/api/tasks/:task_id', { schema: schemas.taskAction }, async (request) => {
     const taskId = taskIdOf(request)
-    await deleteTask(services, taskId)
+    await guarded(request, 'delete', taskId, () => deleteTask(services, taskId), () => taskId)
     return { success: true, message: 'Task deleted successfully', task_id: taskId }
   })
 
   app.put('/api/tasks/:task_id', { schema: schemas.updateTask }, async (request) => {
-    const { task, requirementsUpdate } = await updateTask(services, taskIdOf(request), (request.body ?? {}) as UpdateTaskInput)
+    const taskId = taskIdOf(request)
+    const { task, requirementsUpdate } = await guarded(request, 'update', taskId, () => updateTask(services, taskId, (request.body ?? {}) as UpdateTaskInput), () => taskId)
     return {
       success: true,
       message: 'Task updated successfully',
@@ -177,12 +206,10 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/tasks/:task_id/update-script', { schema: schemas.updateScript }, async (request) => {
     const taskId = taskIdOf(request)
-    const form = await parseMultipart(request, multipartOptions(['script_file'], []))
-    const { task, updatedFiles } = await updateTaskScript(services, taskId, {
-      upload: form.files.script_file ?? null,
-      command: form.fields.command,
-      force: form.fields.force,
-    })
+    const { task, updatedFiles } = await guarded(request, 'update', taskId, async () => {
+      const form = await parseMultipart(request, multipartOptions(['script_file'], []))
+      return updateTaskScript(services, taskId, { upload: form.files.script_file ?? null, command: form.fields.command, force: form.fields.force })
+    }, () => taskId)
     const presented = presentTask(deps.paths, task)
     return {
       success: true,

@@ -1,0 +1,7 @@
+import type { AuditEntry } from '../../store/store.ts'
+import type { ServiceDeps } from '../deps.ts'
+
+/** The audit log, newest first; `before` pages back by entry id. */
+export function listAudit(deps: ServiceDeps, options: { limit: number; before?: number }): Promise<AuditEntry[]> {
+  return deps.store.auditLog.list(options)
+}

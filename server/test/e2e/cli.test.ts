@@ -135,3 +135,54 @@ for (const dialect of testDialects()) {
     })
   })
 }
+
+describe('taskyard serve: first start', () => {
+  it('without TASKYARD_ADMIN_PASSWORD generates a password, prints it once, and keeps it in a file only the server user reads', async (t) => {
+    const dataDir = await tempDir(t)
+    const { TASKYARD_ADMIN_PASSWORD: _unset, ...env } = process.env
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...env, TASKYARD_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    t.after(() => {
+      child.kill('SIGTERM')
+    })
+    let out = ''
+    let url = ''
+    for await (const chunk of child.stdout!) {
+      out += String(chunk)
+      const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
+      if (m) {
+        url = m[1]!
+        break
+      }
+    }
+    const file = path.join(dataDir, 'admin-password.txt')
+    const password = readFileSync(file, 'utf8').trim()
+    assert.ok(password.length >= 16)
+    assert.ok(out.includes(password), 'the password is printed')
+    const { statSync } = await import('node:fs')
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    assert.equal(statSync(path.join(dataDir, 'secret.key')).mode & 0o777, 0o600)
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    })
+    assert.equal(login.status, 200)
+    assert.equal((await fetch(`${url}/api/tasks`)).status, 401, 'no default access')
+  })
+
+  it('refuses to start with a configured secret shorter than 32 bytes, saying how to make one', async (t) => {
+    const dataDir = await tempDir(t)
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...process.env, TASKYARD_SECRET: 'too-short', TASKYARD_ADMIN_PASSWORD: PASSWORD },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let err = ''
+    child.stderr!.on('data', (c) => (err += String(c)))
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 1)
+    assert.match(err, /TASKYARD_SECRET\) is 9 bytes; it must be at least 32/)
+  })
+})

@@ -220,6 +220,8 @@ describe('accounts, sessions, tokens and permissions (issue 3)', () => {
     const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }) })
     const taskId = res.body.task.task_id
     const { runId } = await app.runningRun(taskId)
+    const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) })
+    const apiToken = token.body.token.token as string
     const stream = await app.fetchAs({ cookie: op.cookie }, `/api/tasks/${taskId}/executions/${runId}/logs?stream=true`)
     const frames = readSse(stream)
     assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
@@ -230,9 +232,11 @@ describe('accounts, sessions, tokens and permissions (issue 3)', () => {
       const next = await frames.next()
       if (next.done) break
     }
-    for (const credential of [{ cookie: op.cookie }, { bearer: op.bearer }]) {
+    for (const credential of [{ cookie: op.cookie }, { bearer: op.bearer }, { bearer: apiToken }]) {
       assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
     }
+    const tokens = await app.store.apiTokens.listForUser(op.id)
+    assert.equal(typeof tokens[0]?.revokedAt, 'number', 'the listing shows the token revoked')
     const login = await app.jsonAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
     assert.equal(login.status, 401)
     await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
@@ -245,6 +249,9 @@ describe('accounts, sessions, tokens and permissions (issue 3)', () => {
       const res = await app.jsonAs({ bearer: op.bearer }, url, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' })
       assert.equal(res.status, method === 'POST' ? 400 : 403, `${method} ${url}: ${JSON.stringify(res.body)}`)
     }
+    const promoted = await app.json(`/api/users/${op.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'viewer' }) })
+    assert.equal(promoted.body.user.role, 'viewer')
+    assert.equal((await app.jsonAs({ bearer: op.bearer }, '/api/auth/me')).body.user.role, 'viewer', 'a role change takes effect at once')
     const reset = await app.json(`/api/users/${op.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'a-new-password-2' }) })
     assert.equal(reset.status, 200)
     assert.equal((await app.jsonAs({ cookie: op.cookie }, '/api/auth/me')).status, 401)

@@ -73,7 +73,11 @@ export async function updateUser(
   if (revokes) patch.credentialsChangedAt = now
   const updated = await deps.store.transaction(async (tx) => {
     const user = (await tx.users.update(userId, patch))!
-    if (revokes) await tx.sessions.deleteForUser(userId)
+    if (revokes) {
+      await tx.sessions.deleteForUser(userId)
+      // Dead already by credentials_changed_at; marked so the owner's listing tells the truth.
+      await tx.apiTokens.revokeAllForUser(userId, now)
+    }
     return user
   })
   if (revokes) deps.bus.emit('user:revoked', { userId })

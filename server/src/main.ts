@@ -2,7 +2,7 @@
  * The composition root: config → store → executor, environments, files → services → roles
  * (HTTP, scheduler, dispatcher). The only place that builds implementations.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -129,7 +129,8 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
       if (path.dirname(target) !== dir) throw new Error(`refusing to write outside the task directory: ${fileName}`)
       const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`
       await writeFile(tmp, content)
-      await import('node:fs/promises').then((fs) => fs.rename(tmp, target))
+      // Written aside and renamed: a run starting meanwhile sees the old script or the new, never half.
+      await rename(tmp, target)
     },
   }
 

@@ -1,6 +1,5 @@
 import { TaskyardError } from '../domain/errors.ts'
-import { canApply } from '../domain/task-actions.ts'
-import { refusal } from '../domain/task-actions.ts'
+import { canApply, refusal } from '../domain/task-actions.ts'
 import type { Task, TaskPatch } from '../domain/task.ts'
 import { assertCommand, parseBoolean, present } from './create-task.ts'
 import type { ServiceDeps } from './deps.ts'
@@ -37,16 +36,16 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
     try {
       const needsStop = !canApply('updateScript', current.status)
       if (needsStop) {
-        const stopped = await deps.store.transaction(async (tx) => {
-          const fresh = await findTaskOrThrow(tx, taskId)
+        const activeRunId = await deps.store.transaction(async (tx) => {
+          await findTaskOrThrow(tx, taskId)
           await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })
           const active = await tx.runs.findActiveForTask(taskId)
           if (active && !deps.runs.isSupervising(active.id)) {
             await tx.runs.update(active.id, { status: 'cancelled', endedAt: deps.clock.now() })
           }
-          return { active: active?.id ?? null, fresh }
+          return active?.id ?? null
         })
-        if (stopped.active != null) await deps.runs.stop(stopped.active)
+        if (activeRunId != null) await deps.runs.stop(activeRunId)
       }
       const task = await deps.store.transaction(async (tx) => {
         const fresh = await findTaskOrThrow(tx, taskId)

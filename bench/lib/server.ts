@@ -7,9 +7,9 @@
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { loadConfig } from '../../server/src/config/config.ts'
 import { startTaskyard, type RunningTaskyard } from '../../server/src/main.ts'
+import { withPgClient } from '../../server/test/helpers/test-dialects.ts'
 
 const BENCH_PASSWORD = 'bench-admin-password'
 import { HttpClient } from './http.ts'
@@ -84,15 +84,7 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
   }
 }
 
-export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
+export { withPgClient }
 
 /** Resolves once `count` runs matching `taskIds` (all, when null) have finished; rejects after `timeoutMs`. */
 export function awaitRunsFinished(

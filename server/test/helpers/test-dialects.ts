@@ -59,12 +59,12 @@ async function openSqliteTestStore(): Promise<OpenedTestStore> {
 async function openPostgresTestStore(adminUrl: string): Promise<OpenedTestStore> {
   // Letters and digits only, so the name needs no quoting rules beyond the double quotes.
   const name = `taskyard_test_${randomBytes(6).toString('hex')}`
-  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
+  await withPgClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   const databaseUrl = url.toString()
   const dropDatabase = () =>
-    withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+    withPgClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
   let store: Store
   try {
     store = await openStore({ databaseUrl })
@@ -82,7 +82,8 @@ async function openPostgresTestStore(adminUrl: string): Promise<OpenedTestStore>
   }
 }
 
-async function withAdminClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One short-lived connection, for CREATE/DROP DATABASE (the bench uses it too). */
+export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {

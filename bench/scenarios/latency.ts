@@ -27,8 +27,8 @@ const TARGET_MS = 5
 
 interface Sample {
   /** performance.now() ms from just before the request is sent to … */
-  spawnCall: number
-  spawned: number
+  spawnCall: number | null
+  spawned: number | null
   startedEvent: number
   response: number
   /** The event's wall-clock `at` minus the wall-clock time just before the request. */
@@ -82,12 +82,13 @@ export async function latency(ctx: BenchContext): Promise<Figure> {
         off()
         const s = started as { at: number; runId: number; p: number } | null
         if (!s) throw new Error('run finished without a run:started event')
+        // With the runner process the spawn happens outside this process: no probe timing, and the
+        // figure falls back to the executor's wall-clock `at`, compared with the bare loop's.
         const timing = probe.timings.get(s.runId)
-        if (!timing || timing.spawnAt === null) throw new Error(`no spawn timing for run ${s.runId}`)
         if (i >= WARMUP) {
           samples.push({
-            spawnCall: timing.callAt - p0,
-            spawned: timing.spawnAt - p0,
+            spawnCall: timing ? timing.callAt - p0 : null,
+            spawned: timing && timing.spawnAt !== null ? timing.spawnAt - p0 : null,
             startedEvent: s.p - p0,
             response: pResponse - p0,
             wallAt: s.at - w0,
@@ -100,8 +101,9 @@ export async function latency(ctx: BenchContext): Promise<Figure> {
     await releaseProbe()
   }
 
-  const ty = summarize(samples.map((s) => s.spawned))
-  const bareSpawned = summarize(bare.map((s) => s.spawned))
+  const probed = samples.every((s) => s.spawned !== null)
+  const ty = probed ? summarize(samples.map((s) => s.spawned!)) : summarize(samples.map((s) => s.wallAt))
+  const bareSpawned = probed ? summarize(bare.map((s) => s.spawned)) : summarize(bare.map((s) => s.wallAt))
   const diffP50 = ty.p50 - bareSpawned.p50
   const diffP99 = ty.p99 - bareSpawned.p99
   const tyWall = summarize(samples.map((s) => s.wallAt))
@@ -113,8 +115,9 @@ export async function latency(ctx: BenchContext): Promise<Figure> {
     target: `p50 ≤ bare p50 + ${TARGET_MS} ms`,
     pass: diffP50 <= TARGET_MS,
     details: [
-      `taskyard, request sent → 'spawn' event:        ${fmtSummary(ty)}`,
-      `taskyard, request sent → executor calls spawn: ${fmtSummary(summarize(samples.map((s) => s.spawnCall)))}`,
+      probed
+        ? `taskyard, request sent → 'spawn' event:        ${fmtSummary(ty)}`
+        : `spawns happen in the runner process: the figure compares wall-clock 'at' − request (1 ms resolution) with the bare loop's`,
       `taskyard, request sent → bus 'run:started':    ${fmtSummary(summarize(samples.map((s) => s.startedEvent)))} (after the pid/startedAt UPDATE)`,
       `taskyard, request sent → HTTP response:        ${fmtSummary(summarize(samples.map((s) => s.response)))}`,
       `taskyard, wall clock, event 'at' − request:    ${fmtSummary(tyWall)} (at has 1 ms resolution)`,

@@ -11,7 +11,9 @@ import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
 import { createEnvironments } from './environments/create-environments.ts'
 import { EventBus } from './events/events.ts'
+import type { Executor } from './executor/executor.ts'
 import { createLocalExecutor } from './executor/local/local-executor.ts'
+import { createRunnerExecutor } from './executor/runner/runner-executor.ts'
 import { defaultCommand, detectMainScript, prepareTaskFiles } from './files/prepare-task-files.ts'
 import { installTaskFiles, removeTaskFiles } from './files/install-task-files.ts'
 import { saveUpload } from './files/save-upload.ts'
@@ -66,7 +68,10 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
   const store = await openStore({ databaseUrl: config.databaseUrl })
   await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log: options.log ?? console.log })
   const bus = new EventBus()
-  const executor = createLocalExecutor()
+  // 'runner' spawns from a small helper process: forking the big server costs ~2× more and
+  // blocks its event loop, but the hop adds ~1.5 ms to each start (docs/benchmarks.md).
+  const executor: Executor & { close?(): Promise<void> } =
+    config.executor === 'runner' ? await createRunnerExecutor() : createLocalExecutor()
   const environments = await createEnvironments({
     envsDir: paths.envsDir,
     pythonPath: config.pythonPath,
@@ -191,6 +196,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
         clearInterval(sampler)
         scheduler.stop()
         await runs.shutdown('Taskyard shut down while this run was active')
+        await executor.close?.()
         await app.close()
         await store.close()
       })()

@@ -26,6 +26,11 @@ export interface Config {
   /** Lets requirements use -i, -e, -r, URLs and local paths (administrators only). */
   readonly allowUnsafeRequirements: boolean
   readonly logLevel: string
+  /**
+   * 'local': the server spawns runs itself (lowest trigger latency); 'runner': a small helper
+   * process spawns them (about 1.5× the throughput of many short runs, +1.5 ms per start).
+   */
+  readonly executor: 'local' | 'runner'
   /** First start only: the admin's password; null = generate one and print it once. */
   readonly adminPassword: string | null
   /** Signing secret (≥ 32 bytes); null = generated at first start and kept in the data directory. */
@@ -61,6 +66,12 @@ function intFrom(name: string, raw: string | undefined, fallback: number, min = 
   return n
 }
 
+function executorKind(raw: string | undefined): 'local' | 'runner' {
+  if (raw === undefined || raw === '' || raw === 'local') return 'local'
+  if (raw === 'runner') return 'runner'
+  throw new Error(`TASKYARD_EXECUTOR must be 'local' or 'runner', got '${raw}'`)
+}
+
 /** Builds the frozen Config from flags (win) and environment variables. Throws with a fix on bad values. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const dataDir = path.resolve(cwd, flags.dataDir ?? env.TASKYARD_DATA_DIR ?? 'data')
@@ -92,6 +103,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     pythonPath: env.TASKYARD_PYTHON || null,
     allowUnsafeRequirements: env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === '1' || env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === 'true',
     logLevel: env.TASKYARD_LOG_LEVEL ?? 'info',
+    executor: executorKind(env.TASKYARD_EXECUTOR),
     adminPassword: env.TASKYARD_ADMIN_PASSWORD || null,
     secret: env.TASKYARD_SECRET || null,
     sessionTtlMs: intFrom('TASKYARD_SESSION_TTL_SECONDS', env.TASKYARD_SESSION_TTL_SECONDS, 7 * 24 * 3600, 60) * 1000,

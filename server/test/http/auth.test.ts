@@ -107,9 +107,12 @@ describe('accounts, sessions, tokens and permissions (issue 3)', () => {
     }
     // Every role reads every task; a viewer cannot create one.
     const id = await createAs(app, { bearer: owner.bearer }, 'readable')
+    await app.jsonAs({ bearer: owner.bearer }, `/api/tasks/${id}/trigger`, { method: 'POST' })
+    const { runId } = await app.runningRun(id)
+    await app.runFinished(runId)
+    const reads = [`/api/tasks/${id}`, '/api/tasks', '/api/tasks?type=history', '/api/tasks/stats', '/api/tasks/history', `/api/tasks/${id}/executions/${runId}/logs`, `/api/tasks/${id}/executions/${runId}/logs?stream=true`]
     for (const [who, credential] of principals) {
-      assert.equal((await app.jsonAs(credential, `/api/tasks/${id}`)).status, 200, `read as ${who}`)
-      assert.equal((await app.jsonAs(credential, '/api/tasks')).status, 200, `list as ${who}`)
+      for (const url of reads) assert.equal((await app.jsonAs(credential, url)).status, 200, `GET ${url} as ${who}`)
     }
     const created = await app.jsonAs({ bearer: viewer.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'v' }) })
     assert.deepEqual([created.status, created.body], [403, forbidden('create tasks')])

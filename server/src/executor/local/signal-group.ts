@@ -6,23 +6,17 @@
  * anything that is not a plausible pgid is refused here, once, for every caller.
  */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  if (!isPlausiblePgid(pgid)) return false
-  try {
-    process.kill(-pgid, signal)
-    return true
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ESRCH') return false
-    if (code === 'EPERM') return true
-    throw error
-  }
+  return isPlausiblePgid(pgid) && send(-pgid, signal)
 }
 
 /** Signals one process. Same return convention as signalGroup. */
 export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
-  if (!isPlausiblePgid(pid)) return false
+  return isPlausiblePgid(pid) && send(pid, signal)
+}
+
+function send(target: number, signal: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(pid, signal)
+    process.kill(target, signal)
     return true
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code

@@ -34,6 +34,8 @@ export interface DispatcherDeps {
 interface Supervised {
   run: Run
   handle: RunHandle | null
+  /** Asked for between the claim and the spawn; applied as soon as the process exists. */
+  pending: { stop: boolean; paused: boolean }
   peakRssBytes: number
   rssSum: number
   samples: number
@@ -100,7 +102,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   async function startRun(run: Run): Promise<void> {
     let markExited!: () => void
     const exited = new Promise<void>((resolve) => (markExited = resolve))
-    const entry: Supervised = { run, handle: null, peakRssBytes: 0, rssSum: 0, samples: 0, chain: Promise.resolve(), exited, markExited }
+    const entry: Supervised = { run, handle: null, pending: { stop: false, paused: false }, peakRssBytes: 0, rssSum: 0, samples: 0, chain: Promise.resolve(), exited, markExited }
     supervised.set(run.id, entry)
     try {
       const task = await deps.store.tasks.findById(run.taskId)
@@ -133,6 +135,8 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
           entry.chain = entry.chain.then(() => onEvent(entry, event)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
         },
       )
+      if (entry.pending.stop) void entry.handle.stop()
+      else if (entry.pending.paused) entry.handle.pause()
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       await finish(entry, { exitCode: null, signal: null, reason: 'exit', spawnError: message })
@@ -204,21 +208,24 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   return {
     wake,
     pause(runId) {
-      const h = supervised.get(runId)?.handle
-      if (!h) return false
-      h.pause()
+      const entry = supervised.get(runId)
+      if (!entry) return false
+      if (entry.handle) entry.handle.pause()
+      else entry.pending.paused = true
       return true
     },
     resume(runId) {
-      const h = supervised.get(runId)?.handle
-      if (!h) return false
-      h.resume()
+      const entry = supervised.get(runId)
+      if (!entry) return false
+      if (entry.handle) entry.handle.resume()
+      else entry.pending.paused = false
       return true
     },
     async stop(runId) {
       const entry = supervised.get(runId)
       if (!entry) return
       if (entry.handle) await entry.handle.stop()
+      else entry.pending.stop = true
       await entry.exited
     },
     writeInput(runId, text) {

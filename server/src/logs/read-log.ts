@@ -47,6 +47,28 @@ export async function readLog(path: string, fromOffset: number, options: ReadLog
   }
 }
 
+/**
+ * The last `maxBytes` of the log, with how many bytes before them were left out: one open, one
+ * stat. (Starting mid-file can begin inside a character, which then decodes as U+FFFD.)
+ */
+export async function readLogTail(path: string, maxBytes: number, options: { complete: boolean }): Promise<{ text: string; omittedBytes: number }> {
+  let handle: FileHandle
+  try {
+    handle = await fsp.open(path, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', omittedBytes: 0 }
+    throw error
+  }
+  try {
+    const { size } = await handle.stat()
+    const from = Math.max(0, size - maxBytes)
+    const { text } = await readLogFrom(handle, from, { complete: options.complete, maxBytes })
+    return { text, omittedBytes: from }
+  } finally {
+    await handle.close()
+  }
+}
+
 /** readLog on a file the caller keeps open, for readers that come back many times (followLog). */
 export async function readLogFrom(handle: FileHandle, fromOffset: number, options: ReadLogOptions): Promise<LogSlice> {
   assertOffset(fromOffset)

@@ -1,7 +1,7 @@
 import type { Run } from '../domain/run.ts'
 import { isActive } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
-import { readLog } from '../logs/read-log.ts'
+import { readLogTail } from '../logs/read-log.ts'
 import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
@@ -28,10 +28,6 @@ export async function getTask(deps: ServiceDeps, taskId: number, historyLimit = 
 }
 
 async function readLatestLog(deps: ServiceDeps, run: Run): Promise<{ log: string; omittedBytes: number }> {
-  const path = deps.paths.runLog(run.id)
-  const complete = !isActive(run.status)
-  const head = await readLog(path, 0, { complete, maxBytes: 0 })
-  const from = Math.max(0, head.size - LATEST_LOG_MAX_BYTES)
-  const { text } = await readLog(path, from, { complete, maxBytes: LATEST_LOG_MAX_BYTES })
-  return { log: text, omittedBytes: from }
+  const { text, omittedBytes } = await readLogTail(deps.paths.runLog(run.id), LATEST_LOG_MAX_BYTES, { complete: !isActive(run.status) })
+  return { log: text, omittedBytes }
 }

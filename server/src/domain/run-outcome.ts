@@ -5,7 +5,7 @@ import type { Task, TaskStatus } from './task.ts'
 export interface ProcessOutcome {
   exitCode: number | null
   signal: string | null
-  reason: 'exit' | 'timeout' | 'stopped'
+  reason: 'exit' | 'timeout' | 'stopped' | 'memory_limit'
   spawnError?: string
 }
 
@@ -14,6 +14,7 @@ export function runOutcome(o: ProcessOutcome): { status: RunStatus; error: strin
   if (o.spawnError) return { status: 'failed', error: `Could not start the command: ${o.spawnError}` }
   if (o.reason === 'stopped') return { status: 'cancelled', error: null }
   if (o.reason === 'timeout') return { status: 'failed', error: 'Run exceeded its time limit and was ended' }
+  if (o.reason === 'memory_limit') return { status: 'failed', error: 'Run exceeded its memory limit and was ended' }
   if (o.exitCode === 0) return { status: 'completed', error: null }
   if (o.signal) return { status: 'failed', error: `Process ended by signal ${o.signal}` }
   return { status: 'failed', error: null }

@@ -21,9 +21,24 @@ export interface RunSpec {
   killGraceMs: number
   /** How often to sample the memory of the whole process tree. */
   sampleIntervalMs: number
+  /**
+   * The OS account the run's processes get (issue 6: a task never runs with the server's
+   * privileges when the server is root). Absent/null = the server's own user.
+   */
+  runAs?: { uid: number; gid: number } | null
+  /** Memory limit of the whole run (its cgroup); exceeding it ends the run with reason 'memory_limit'. Absent/null = none. */
+  memoryLimitBytes?: number | null
+  /** Output past this many bytes is dropped behind one visible marker line; 'exited' then says outputTruncated. Absent/null = no cap. */
+  maxOutputBytes?: number | null
+  /**
+   * The run's view of the file system where the executor can give it one (a mount namespace):
+   * each `hidden` directory is replaced by an empty one, then `writable` and `readOnly` paths
+   * (inside hidden ones, typically) are bound back. Absent = the host's view.
+   */
+  isolation?: { hidden: readonly string[]; writable: readonly string[]; readOnly: readonly string[] } | null
 }
 
-export type ExitReason = 'exit' | 'timeout' | 'stopped'
+export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'
 
 export type RunEvent =
   | { type: 'started'; pid: number; at: number }
@@ -36,6 +51,10 @@ export type RunEvent =
       at: number
       /** Set when the process could not be started at all (e.g. ENOENT). */
       spawnError?: string
+      /** The run's peak memory as its cgroup measured it, when it had one (covers sub-second runs). */
+      peakRssBytes?: number
+      /** True when output past maxOutputBytes was dropped. */
+      outputTruncated?: boolean
     }
 
 export interface RunHandle {

@@ -4,7 +4,7 @@
  * character boundary, so a client may resume from it (SSE Last-Event-ID) without splitting one.
  */
 import fsp, { type FileHandle } from 'node:fs/promises'
-import { completeUtf8Length } from './utf8.ts'
+import { completeUtf8Length, continuationBytesToSkip } from './utf8.ts'
 
 export interface ReadLogOptions {
   /**
@@ -75,21 +75,84 @@ export async function readLogFrom(handle: FileHandle, fromOffset: number, option
   const { size } = await handle.stat()
   const available = Math.max(0, size - fromOffset)
   const { maxBytes } = options
-  const limit = maxBytes === undefined ? available : maxBytes <= 0 ? 0 : Math.max(maxBytes, MIN_READ_BYTES)
-  const length = Math.min(available, limit)
+  const limit = maxBytes === undefined ? available : Math.max(0, maxBytes)
+  let length = Math.min(available, limit)
   if (length === 0) return { text: '', nextOffset: fromOffset, size }
+  let bytes = await readBytes(handle, fromOffset, length)
+  // Only the true end of a finished log is final; anywhere else the next bytes exist or may come.
+  const atFinalEnd = (filled: number): boolean => options.complete && fromOffset + filled >= size
+  let usable = atFinalEnd(bytes.length) ? bytes.length : completeUtf8Length(bytes)
+  if (usable === 0 && length < Math.min(available, MIN_READ_BYTES)) {
+    // The limit fell inside the first character: read that one character whole rather than nothing.
+    length = Math.min(available, MIN_READ_BYTES)
+    bytes = await readBytes(handle, fromOffset, length)
+    usable = atFinalEnd(bytes.length) ? bytes.length : completeUtf8Length(bytes)
+  }
+  return { text: decoder.decode(bytes.subarray(0, usable)), nextOffset: fromOffset + usable, size }
+}
+
+async function readBytes(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length)
   let filled = 0
   while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, fromOffset + filled)
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
     if (bytesRead === 0) break
     filled += bytesRead
   }
-  const bytes = buffer.subarray(0, filled)
-  // Only the true end of a finished log is final; anywhere else the next bytes exist or may come.
-  const atFinalEnd = options.complete && fromOffset + filled >= size
-  const usable = atFinalEnd ? filled : completeUtf8Length(bytes)
-  return { text: decoder.decode(bytes.subarray(0, usable)), nextOffset: fromOffset + usable, size }
+  return buffer.subarray(0, filled)
+}
+
+export interface LogRange {
+  text: string
+  /** Where `text` starts: the offset asked for, moved forward past the rest of a character it fell inside. */
+  offset: number
+  /** Just after the last byte decoded into `text`: where the next range starts. */
+  nextOffset: number
+  /** The file's size when it was read. */
+  size: number
+  /** When the file last changed (epoch ms); null when there is no file yet. */
+  modifiedAt: number | null
+}
+
+/**
+ * At most `limit` bytes of the log from `offset`, or, without an offset, its last `limit` bytes.
+ * Neither end splits a character. An offset past the end reads as empty there (the caller decides
+ * whether that is an error). One open, one stat.
+ */
+export async function readLogRange(path: string, range: { offset?: number; limit: number; complete: boolean }): Promise<LogRange> {
+  if (range.offset !== undefined) assertOffset(range.offset)
+  let handle: FileHandle
+  try {
+    handle = await fsp.open(path, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const at = range.offset ?? 0
+      return { text: '', offset: at, nextOffset: at, size: 0, modifiedAt: null }
+    }
+    throw error
+  }
+  try {
+    const stat = await handle.stat()
+    const requested = range.offset ?? Math.max(0, stat.size - range.limit)
+    if (requested >= stat.size) return { text: '', offset: requested, nextOffset: requested, size: stat.size, modifiedAt: Math.round(stat.mtimeMs) }
+    const offset = await characterStartFrom(handle, requested)
+    const slice = await readLogFrom(handle, offset, { complete: range.complete, maxBytes: Math.max(0, range.limit - (offset - requested)) })
+    return { text: slice.text, offset, nextOffset: slice.nextOffset, size: slice.size, modifiedAt: Math.round(stat.mtimeMs) }
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * `offset`, or, when it falls inside a character (after its lead byte), the offset just after that
+ * character: a range then starts on a whole character instead of a U+FFFD. Bytes that no lead
+ * byte before `offset` can claim are stray and stay, so nothing is hidden.
+ */
+async function characterStartFrom(handle: FileHandle, offset: number): Promise<number> {
+  if (offset === 0) return 0
+  const before = Math.min(offset, 3)
+  const window = await readBytes(handle, offset - before, before + 3)
+  return offset + continuationBytesToSkip(window, before)
 }
 
 function assertOffset(offset: number): void {

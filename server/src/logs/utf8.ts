@@ -41,3 +41,21 @@ function isValidStart(lead: number, second: number | undefined): boolean {
   if (lead === 0xf4) return second >= 0x80 && second <= 0x8f
   return isContinuation(second)
 }
+
+/**
+ * How many bytes from `at` in `buf` are the rest of a character whose lead byte lies before `at`
+ * (0 when `at` starts a character or holds bytes no earlier lead can claim). `buf` holds up to 3
+ * bytes before `at` and some after it.
+ */
+export function continuationBytesToSkip(buf: Uint8Array, at: number): number {
+  for (let back = 1; back <= 3 && back <= at; back++) {
+    const lead = buf[at - back] as number
+    if (isContinuation(lead)) continue
+    const need = sequenceLength(lead)
+    if (need <= back || !isValidStart(lead, buf[at - back + 1])) return 0
+    let skip = 0
+    while (skip < need - back && at + skip < buf.length && isContinuation(buf[at + skip] as number)) skip++
+    return skip
+  }
+  return 0
+}

@@ -20,6 +20,12 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', () => {
       logs: 'out\nerr\nend\n',
       is_complete: true,
       last_update: log.body.last_update,
+      offset: 0,
+      next_offset: 12,
+      size: 12,
+      truncated_before: false,
+      has_more: false,
+      download_url: `/api/tasks/${res.body.task.task_id}/executions/${runId}/logs?download=1`,
     })
   })
 

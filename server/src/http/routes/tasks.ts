@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { taskNotFound } from '../../domain/errors.ts'
+import { taskNotFound, TaskyardError } from '../../domain/errors.ts'
 import { createTask } from '../../services/create-task.ts'
 import { deleteTask } from '../../services/delete-task.ts'
 import { DEFAULT_HISTORY_LIMIT, getTask, MAX_HISTORY_LIMIT } from '../../services/get-task.ts'
 import { listRunHistory, listTasks } from '../../services/list-tasks.ts'
 import { pauseTask } from '../../services/pause-task.ts'
 import { resumeTask } from '../../services/resume-task.ts'
-import { findRunOfTask, readRunLog, streamRunLog } from '../../services/run-logs.ts'
+import { downloadRunLog, findRunOfTask, readRunLog, streamRunLog } from '../../services/run-logs.ts'
 import { stopTask } from '../../services/stop-task.ts'
 import { taskStats } from '../../services/task-stats.ts'
 import { triggerTask, type TaskTransition } from '../../services/trigger-task.ts'
@@ -24,6 +24,12 @@ import { presentHistoryItem, presentStats } from '../present/stats.ts'
 import { megabytes, seconds } from '../present/units.ts'
 import * as schemas from '../schemas/tasks.ts'
 import { sendSse } from '../sse.ts'
+import { attachmentDisposition } from '../content-disposition.ts'
+
+/** Digits only (no sign, exponent, hex or blank); anything else becomes NaN, which the service refuses by name. */
+const byteCount = (raw: string): number => (/^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN)
+
+const invalidLogQuery = (error: string): TaskyardError => new TaskyardError('invalid_input', 'Invalid log range', { error })
 
 /** spec 000 ids are integers; anything else is a task that cannot exist (404, as the spec words it). */
 function taskIdOf(request: FastifyRequest): number {
@@ -134,9 +140,26 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/api/tasks/:task_id/executions/:execution_id/logs', { schema: schemas.logs }, async (request, reply) => {
     const taskId = Number((request.params as { task_id: string }).task_id)
     const runId = Number((request.params as { execution_id: string }).execution_id)
-    const { stream } = request.query as { stream?: string }
-    if (stream === 'true' || stream === '1') return streamLogs(request, reply, taskId, runId)
-    const log = await readRunLog(services, taskId, runId)
+    const query = request.query as { stream?: string; download?: string; offset?: string; limit?: string }
+    const stream = query.stream === 'true' || query.stream === '1'
+    const download = query.download === 'true' || query.download === '1'
+    const ranged = query.offset !== undefined || query.limit !== undefined
+    if ((stream || download) && ranged) {
+      throw invalidLogQuery(`${stream ? 'stream=true resumes with the Last-Event-ID header' : 'download=1 serves the whole log'}; it takes no offset or limit`)
+    }
+    if (stream && download) throw invalidLogQuery('choose stream=true or download=1, not both')
+    if (stream) return streamLogs(request, reply, taskId, runId)
+    if (download) {
+      const file = await downloadRunLog(services, taskId, runId)
+      reply.header('content-type', 'text/plain; charset=utf-8')
+      reply.header('content-length', file.size)
+      reply.header('content-disposition', attachmentDisposition(file.fileName))
+      return reply.send(file.stream)
+    }
+    const log = await readRunLog(services, taskId, runId, {
+      ...(query.offset !== undefined ? { offset: byteCount(query.offset) } : {}),
+      ...(query.limit !== undefined ? { limit: byteCount(query.limit) } : {}),
+    })
     return {
       success: true,
       task_id: taskId,
@@ -144,6 +167,12 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
       logs: log.text,
       is_complete: log.complete,
       last_update: formatDateTime(log.lastUpdate),
+      offset: log.offset,
+      next_offset: log.nextOffset,
+      size: log.size,
+      truncated_before: log.offset > 0,
+      has_more: log.nextOffset < log.size,
+      download_url: `/api/tasks/${taskId}/executions/${runId}/logs?download=1`,
     }
   })
 

@@ -47,13 +47,21 @@ export const getTask = {
 
 export const logs = {
   tags: ['tasks'],
-  summary: 'A run log; stream=true for Server-Sent Events (resume with Last-Event-ID)',
+  summary: 'A run log: its last 1 MiB by default, a byte range with offset/limit, the whole file with download=1, or Server-Sent Events with stream=true (resume with Last-Event-ID)',
   params: {
     type: 'object',
     properties: { task_id: { type: 'string' }, execution_id: { type: 'string' } },
     required: ['task_id', 'execution_id'],
   },
-  querystring: { type: 'object', properties: { stream: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+  querystring: {
+    type: 'object',
+    properties: {
+      stream: { type: 'string', enum: ['true', 'false', '1', '0'] },
+      download: { type: 'string', enum: ['true', 'false', '1', '0'], description: 'The whole log as a text/plain attachment' },
+      offset: { type: 'string', description: 'Byte offset to start at (default: the last 1 MiB); moved forward past the rest of a character it falls inside' },
+      limit: { type: 'string', description: 'Bytes to read at most, 1 to 8388608 (default 1048576); without offset, the last `limit` bytes' },
+    },
+  },
 } as const
 
 export const taskAction = { tags: ['tasks'], params: taskIdParams, response: { 404: errorBody } } as const

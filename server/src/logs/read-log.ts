@@ -4,7 +4,7 @@
  * character boundary, so a client may resume from it (SSE Last-Event-ID) without splitting one.
  */
 import fsp, { type FileHandle } from 'node:fs/promises'
-import { completeUtf8Length, continuationBytesToSkip } from './utf8.ts'
+import { completeUtf8Length, continuationBytesToSkip, utf8SequenceLength } from './utf8.ts'
 
 export interface ReadLogOptions {
   /**
@@ -86,6 +86,7 @@ export async function readLogFrom(handle: FileHandle, fromOffset: number, option
     // The limit fell inside the first character: read that one character whole rather than nothing.
     length = Math.min(available, MIN_READ_BYTES)
     bytes = await readBytes(handle, fromOffset, length)
+    bytes = bytes.subarray(0, Math.min(bytes.length, utf8SequenceLength(bytes[0] as number)))
     usable = atFinalEnd(bytes.length) ? bytes.length : completeUtf8Length(bytes)
   }
   return { text: decoder.decode(bytes.subarray(0, usable)), nextOffset: fromOffset + usable, size }

@@ -11,7 +11,7 @@ export function completeUtf8Length(buf: Uint8Array): number {
   for (let back = 1; back <= 3 && back <= end; back++) {
     const lead = buf[end - back] as number
     if (isContinuation(lead)) continue
-    const need = sequenceLength(lead)
+    const need = utf8SequenceLength(lead)
     if (back >= need) return end
     return isValidStart(lead, buf[end - back + 1]) ? end - back : end
   }
@@ -21,7 +21,7 @@ export function completeUtf8Length(buf: Uint8Array): number {
 const isContinuation = (byte: number): boolean => byte >= 0x80 && byte <= 0xbf
 
 /** Bytes in a sequence that starts with `lead`; 1 for ASCII and for bytes that start nothing. */
-function sequenceLength(lead: number): number {
+export function utf8SequenceLength(lead: number): number {
   if (lead >= 0xc2 && lead <= 0xdf) return 2
   if (lead >= 0xe0 && lead <= 0xef) return 3
   if (lead >= 0xf0 && lead <= 0xf4) return 4
@@ -51,7 +51,7 @@ export function continuationBytesToSkip(buf: Uint8Array, at: number): number {
   for (let back = 1; back <= 3 && back <= at; back++) {
     const lead = buf[at - back] as number
     if (isContinuation(lead)) continue
-    const need = sequenceLength(lead)
+    const need = utf8SequenceLength(lead)
     if (need <= back || !isValidStart(lead, buf[at - back + 1])) return 0
     let skip = 0
     while (skip < need - back && at + skip < buf.length && isContinuation(buf[at + skip] as number)) skip++

@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, statSync, truncateSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { createTestApp } from '../helpers/test-app.ts'
+import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { testDialects } from '../helpers/test-dialects.ts'
 import { readSse } from '../helpers/sse-client.ts'
+
+/** A finished run of `command` (sh), with the path of its log. */
+async function finishedRun(app: TestApp, command: string, taskName = 'log'): Promise<{ taskId: number; runId: number; file: string; url: string }> {
+  const res = await app.createTask({ conda_env: 'base', task_name: taskName, command })
+  assert.equal(res.status, 201, JSON.stringify(res.body))
+  const taskId = res.body.task.task_id
+  const { runId } = await app.runningRun(taskId)
+  await app.runFinished(runId)
+  return { taskId, runId, file: app.paths.runLog(runId), url: `/api/tasks/${taskId}/executions/${runId}/logs` }
+}
+
+const MiB = 1024 * 1024
 
 describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', () => {
   it('returns the whole log as JSON with is_complete and last_update', async (t) => {
@@ -111,3 +124,147 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', () => {
     await reader.cancel()
   })
 })
+
+for (const dialect of testDialects()) {
+  describe(`${dialect.name}: logs in bounded memory (ranges, tail, download)`, { skip: dialect.skip, timeout: 120_000 }, () => {
+    it('serves byte ranges exact to the byte, never starting or ending inside a character', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      // a b € c d 😀 e \n: € is bytes 2-4, 😀 bytes 7-10; 13 bytes.
+      const { taskId, runId, file, url } = await finishedRun(app, "printf 'ab\\342\\202\\254cd\\360\\237\\230\\200e\\n'")
+      assert.equal(readFileSync(file, 'utf8'), 'ab€cd😀e\n')
+      const page = (text: string, offset: number, nextOffset: number) => ({
+        success: true,
+        task_id: taskId,
+        execution_id: String(runId),
+        logs: text,
+        is_complete: true,
+        offset,
+        next_offset: nextOffset,
+        size: 13,
+        truncated_before: offset > 0,
+        has_more: nextOffset < 13,
+        download_url: `${url}?download=1`,
+      })
+      const cases: [string, string, number, number][] = [
+        ['offset=0&limit=2', 'ab', 0, 2],
+        ['offset=2&limit=3', '€', 2, 5],
+        ['offset=2&limit=4', '€c', 2, 6],
+        ['offset=2&limit=2', '€', 2, 5],
+        // Inside €: moved to the next character, and the skipped bytes count against the limit.
+        ['offset=3&limit=3', 'c', 5, 6],
+        ['offset=4', 'cd😀e\n', 5, 13],
+        // A limit shorter than the character there still reads that one character.
+        ['offset=7&limit=2', '😀', 7, 11],
+        ['offset=5', 'cd😀e\n', 5, 13],
+        ['offset=13', '', 13, 13],
+        // Without an offset: the last `limit` bytes.
+        ['limit=6', '😀e\n', 7, 13],
+        ['limit=5', 'e\n', 11, 13],
+        ['limit=100', 'ab€cd😀e\n', 0, 13],
+        ['', 'ab€cd😀e\n', 0, 13],
+      ]
+      for (const [query, text, offset, nextOffset] of cases) {
+        const res = await app.json(`${url}?${query}`)
+        assert.equal(res.status, 200, query)
+        assert.deepEqual(res.body, { ...page(text, offset, nextOffset), last_update: res.body.last_update }, query)
+        assert.match(res.body.last_update, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+      }
+    })
+
+    it('refuses a bad offset or limit with 400 and what is wrong, and changes nothing', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { runId, file, url } = await finishedRun(app, "printf 'hello\\n'")
+      const runBefore = await app.store.runs.findById(runId)
+      const offsetError = 'offset must be a whole number of bytes, 0 or more'
+      const limitError = 'limit must be a whole number of bytes from 1 to 8388608 (download=1 serves the whole log)'
+      const cases: [string, string][] = [
+        ['offset=-1', offsetError],
+        ['offset=abc', offsetError],
+        ['offset=1.5', offsetError],
+        ['offset=0x1', offsetError],
+        ['offset=1e3', offsetError],
+        ['offset=', offsetError],
+        ['offset=7', 'offset 7 is past the end of the log (6 bytes)'],
+        ['limit=0', limitError],
+        ['limit=8388609', limitError],
+        ['limit=ten', limitError],
+        ['offset=0&limit=-5', limitError],
+        ['download=1&offset=0', 'download=1 serves the whole log; it takes no offset or limit'],
+        ['stream=true&limit=5', 'stream=true resumes with the Last-Event-ID header; it takes no offset or limit'],
+        ['stream=true&download=1', 'choose stream=true or download=1, not both'],
+      ]
+      for (const [query, error] of cases) {
+        const res = await app.json(`${url}?${query}`)
+        assert.equal(res.status, 400, query)
+        assert.deepEqual(res.body, { success: false, message: 'Invalid log range', error }, query)
+      }
+      assert.equal(readFileSync(file, 'utf8'), 'hello\n')
+      assert.deepEqual(await app.store.runs.findById(runId), runBefore)
+    })
+
+    it('answers a 600 MB log with its last MiB and pointers to the rest', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { taskId, runId, file, url } = await finishedRun(app, "printf 'first line\\n'")
+      // Sparse up to 598 MiB (no disk blocks), then 2 MiB of real lines at the end.
+      const size = 600 * MiB
+      truncateSync(file, size - 2 * MiB)
+      const line = (i: number): string => `line ${String(i).padStart(9, '0')} ${'x'.repeat(48)}\n` // 64 bytes
+      const tail = Array.from({ length: (2 * MiB) / 64 }, (_, i) => line(i)).join('')
+      appendFileSync(file, tail)
+      assert.equal(statSync(file).size, size)
+      const res = await app.json(url)
+      assert.equal(res.status, 200)
+      assert.deepEqual(res.body, {
+        success: true,
+        task_id: taskId,
+        execution_id: String(runId),
+        logs: tail.slice(MiB),
+        is_complete: true,
+        last_update: res.body.last_update,
+        offset: size - MiB,
+        next_offset: size,
+        size,
+        truncated_before: true,
+        has_more: false,
+        download_url: `${url}?download=1`,
+      })
+      const start = await app.json(`${url}?offset=0&limit=11`)
+      assert.deepEqual([start.status, start.body.logs, start.body.next_offset, start.body.has_more], [200, 'first line\n', 11, true])
+    })
+
+    it('downloads the whole log as a text/plain attachment named after the task, byte for byte', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { runId, file, url } = await finishedRun(app, "printf 'a\\342\\202\\254\\n'; head -c 3000000 /dev/zero | tr '\\0' y", '夜间 "report"')
+      const res = await app.fetch(`${url}?download=1`)
+      assert.equal(res.status, 200)
+      const body = Buffer.from(await res.arrayBuffer())
+      assert.deepEqual(body, readFileSync(file))
+      assert.equal(body.length, 3_000_005)
+      assert.deepEqual({
+        type: res.headers.get('content-type'),
+        length: res.headers.get('content-length'),
+        disposition: res.headers.get('content-disposition'),
+      }, {
+        type: 'text/plain; charset=utf-8',
+        length: '3000005',
+        disposition: `attachment; filename="____report_-execution-${runId}.log"; filename*=UTF-8''%E5%A4%9C%E9%97%B4%20%22report%22-execution-${runId}.log`,
+      })
+    })
+
+    it('downloads an empty log as an empty attachment', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { url } = await finishedRun(app, 'true')
+      const res = await app.fetch(`${url}?download=1`)
+      assert.deepEqual([res.status, res.headers.get('content-length'), await res.text()], [200, '0', ''])
+    })
+
+    it('answers 404 for a download of an execution of another task', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { runId } = await finishedRun(app, 'true', 'a')
+      const other = await app.createTask({ conda_env: 'base', task_name: 'b', command: 'true', delay_seconds: '3600' })
+      const res = await app.json(`/api/tasks/${other.body.task.task_id}/executions/${runId}/logs?download=1`)
+      assert.deepEqual([res.status, res.body], [404, { success: false, message: 'Task execution with ID not found' }])
+    })
+  })
+}
+

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { describe, it } from 'node:test'
-import { readLog } from '../../src/logs/read-log.ts'
+import { readLog, readLogRange } from '../../src/logs/read-log.ts'
 import { tempLog } from './temp-log.ts'
 
 describe('readLog', () => {
@@ -62,5 +62,36 @@ describe('readLog', () => {
     for (const offset of [-1, 1.5, Number.NaN]) {
       await assert.rejects(readLog(file, offset, { complete: true }), { name: 'RangeError', message: `invalid log offset ${offset}` })
     }
+  })
+})
+
+describe('readLogRange', () => {
+  it('reads exactly `limit` bytes from an offset, moving a start inside a character past it', async (t) => {
+    // a € b: € is bytes 1-3.
+    const file = tempLog(t, 'a€b')
+    const at = (offset: number | undefined, limit: number) => readLogRange(file, { ...(offset === undefined ? {} : { offset }), limit, complete: true }).then(({ modifiedAt: _m, ...r }) => r)
+    assert.deepEqual(await at(0, 1), { text: 'a', offset: 0, nextOffset: 1, size: 5 })
+    assert.deepEqual(await at(1, 3), { text: '€', offset: 1, nextOffset: 4, size: 5 })
+    assert.deepEqual(await at(2, 3), { text: 'b', offset: 4, nextOffset: 5, size: 5 })
+    assert.deepEqual(await at(3, 1), { text: '', offset: 4, nextOffset: 4, size: 5 })
+    assert.deepEqual(await at(undefined, 2), { text: 'b', offset: 4, nextOffset: 5, size: 5 })
+    assert.deepEqual(await at(undefined, 4), { text: '€b', offset: 1, nextOffset: 5, size: 5 })
+    assert.deepEqual(await at(9, 4), { text: '', offset: 9, nextOffset: 9, size: 5 })
+  })
+
+  it('keeps stray continuation bytes no character claims, so nothing is hidden', async (t) => {
+    const file = tempLog(t, Buffer.from([0x61, 0x80, 0x80, 0x62]))
+    assert.deepEqual((await readLogRange(file, { offset: 1, limit: 10, complete: true })).text, '\uFFFD\uFFFDb')
+  })
+
+  it('holds back a character split at the end of a log that may still grow', async (t) => {
+    const file = tempLog(t, Buffer.from([0x61, 0xe2, 0x82]))
+    const { modifiedAt, ...range } = await readLogRange(file, { limit: 10, complete: false })
+    assert.deepEqual(range, { text: 'a', offset: 0, nextOffset: 1, size: 3 })
+    assert.equal(modifiedAt, Math.round(fs.statSync(file).mtimeMs))
+  })
+
+  it('reads a missing log as empty, with no modification time', async (t) => {
+    assert.deepEqual(await readLogRange(tempLog(t), { limit: 10, complete: false }), { text: '', offset: 0, nextOffset: 0, size: 0, modifiedAt: null })
   })
 })

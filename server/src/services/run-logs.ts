@@ -1,8 +1,7 @@
-import type { Readable } from 'node:stream'
 import { TaskyardError } from '../domain/errors.ts'
 import { isActive, type Run } from '../domain/run.ts'
 import { followLog } from '../logs/follow-log.ts'
-import { openLogDownload } from '../logs/open-log-download.ts'
+import { openLogDownload, type ChunkWriter } from '../logs/open-log-download.ts'
 import { readLog, readLogRange } from '../logs/read-log.ts'
 import type { ServiceDeps } from './deps.ts'
 
@@ -86,7 +85,9 @@ export interface RunLogDownload {
   /** What a browser saves it as: the task's name and the run id. */
   fileName: string
   size: number
-  stream: Readable
+  /** Sends the bytes through `write`, which resolves when a chunk may be reused; closes the file. */
+  copyTo(write: ChunkWriter): Promise<void>
+  close(): Promise<void>
 }
 
 /** The whole log as a stream, in bounded memory whatever its size. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { appendFileSync, readFileSync, statSync, truncateSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import { setTimeout } from 'node:timers/promises'
+import { logResources } from '../logs/log-resources.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 import { readSse } from '../helpers/sse-client.ts'
@@ -249,6 +251,24 @@ for (const dialect of testDialects()) {
         length: '3000005',
         disposition: `attachment; filename="____report_-execution-${runId}.log"; filename*=UTF-8''%E5%A4%9C%E9%97%B4%20%22report%22-execution-${runId}.log`,
       })
+    })
+
+    it('a client that abandons a download releases the log file', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const { file, url } = await finishedRun(app, "printf 'x\\n'")
+      truncateSync(file, 50 * MiB)
+      const before = logResources(file).descriptors
+      const res = await app.fetch(`${url}?download=1`)
+      const reader = res.body!.getReader()
+      try {
+        assert.ok(!(await reader.read()).done)
+        assert.equal(logResources(file).descriptors, before + 1)
+      } finally {
+        await reader.cancel()
+      }
+      // The server learns of the closed socket on its own schedule: bounded turns of the loop.
+      for (let turn = 0; turn < 2_000 && logResources(file).descriptors > before; turn++) await setTimeout(5)
+      assert.equal(logResources(file).descriptors, before)
     })
 
     it('downloads an empty log as an empty attachment', async (t) => {

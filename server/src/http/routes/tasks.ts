@@ -24,6 +24,7 @@ import { presentHistoryItem, presentStats } from '../present/stats.ts'
 import { megabytes, seconds } from '../present/units.ts'
 import * as schemas from '../schemas/tasks.ts'
 import { sendSse } from '../sse.ts'
+import { sendDownload } from '../send-download.ts'
 import { attachmentDisposition } from '../content-disposition.ts'
 
 /** Digits only (no sign, exponent, hex or blank); anything else becomes NaN, which the service refuses by name. */
@@ -151,10 +152,11 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (stream) return streamLogs(request, reply, taskId, runId)
     if (download) {
       const file = await downloadRunLog(services, taskId, runId)
-      reply.header('content-type', 'text/plain; charset=utf-8')
-      reply.header('content-length', file.size)
-      reply.header('content-disposition', attachmentDisposition(file.fileName))
-      return reply.send(file.stream)
+      return sendDownload(request, reply, file, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': String(file.size),
+        'content-disposition': attachmentDisposition(file.fileName),
+      })
     }
     const log = await readRunLog(services, taskId, runId, {
       ...(query.offset !== undefined ? { offset: byteCount(query.offset) } : {}),

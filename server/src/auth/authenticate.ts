@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../domain/clock.ts'
 import type { User } from '../domain/user.ts'
-import type { StoreTables } from '../store/store.ts'
+import type { Session, StoreTables } from '../store/store.ts'
 import { verifyAccessToken } from './jwt.ts'
 import { hashSessionId, isSessionId } from './sessions.ts'
 import { hashToken, isApiToken } from './tokens.ts'
@@ -29,6 +29,16 @@ export interface Credentials {
   bearer?: string
 }
 
+/** Who a request acts as, and the login session its credential belongs to. */
+export interface Identity {
+  user: User
+  /**
+   * The sessions row (cookie hash) behind a session cookie or a login JWT: logout ends it, and
+   * with it every credential and stream of that login. Null for an API token, which is no login.
+   */
+  sessionId: string | null
+}
+
 /**
  * The user behind the credentials, or null. A bearer credential, when present, decides alone:
  * a bad bearer with a good cookie is refused rather than quietly served as the cookie's user,
@@ -36,6 +46,11 @@ export interface Credentials {
  * exactly when no bearer was sent).
  */
 export async function authenticate(deps: AuthenticateDeps, credentials: Credentials): Promise<User | null> {
+  return (await identify(deps, credentials))?.user ?? null
+}
+
+/** authenticate, with the session the credential belongs to. */
+export async function identify(deps: AuthenticateDeps, credentials: Credentials): Promise<Identity | null> {
   if (credentials.bearer !== undefined) {
     return isApiToken(credentials.bearer) ? byApiToken(deps, credentials.bearer) : byAccessToken(deps, credentials.bearer)
   }
@@ -53,30 +68,44 @@ async function liveUser(deps: AuthenticateDeps, userId: number, issuedAt: number
   return user
 }
 
-async function bySession(deps: AuthenticateDeps, cookie: string): Promise<User | null> {
+async function bySession(deps: AuthenticateDeps, cookie: string): Promise<Identity | null> {
   if (!isSessionId(cookie)) return null
   const hash = hashSessionId(cookie)
-  const session = await deps.store.sessions.findByHash(hash)
-  const now = deps.clock.now()
-  if (session === undefined || now >= session.expiresAt) return null
+  const session = await liveSession(deps, hash)
+  if (session === null) return null
   const user = await liveUser(deps, session.userId, session.createdAt)
   if (user === null) return null
+  const now = deps.clock.now()
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.sessions.touch(hash, now)
-  return user
+  return { user, sessionId: hash }
 }
 
-async function byAccessToken(deps: AuthenticateDeps, token: string): Promise<User | null> {
+async function liveSession(deps: AuthenticateDeps, hash: string): Promise<Session | null> {
+  const session = await deps.store.sessions.findByHash(hash)
+  if (session === undefined || deps.clock.now() >= session.expiresAt) return null
+  return session
+}
+
+/**
+ * A login JWT lives only as long as its session: logout deletes the row, and the JWT is dead in
+ * the same instant instead of for the rest of its 15 minutes. A JWT without `sid` is refused,
+ * since nothing could end it early (only those from before sessions were tied, 15 minutes at most).
+ */
+async function byAccessToken(deps: AuthenticateDeps, token: string): Promise<Identity | null> {
   const verified = verifyAccessToken(deps.secret, token, deps.clock.now())
-  if (!verified.ok) return null
-  return liveUser(deps, verified.claims.userId, verified.claims.issuedAt)
+  if (!verified.ok || verified.claims.sessionId === null) return null
+  const session = await liveSession(deps, verified.claims.sessionId)
+  if (session === null || session.userId !== verified.claims.userId) return null
+  const user = await liveUser(deps, verified.claims.userId, verified.claims.issuedAt)
+  return user === null ? null : { user, sessionId: session.id }
 }
 
-async function byApiToken(deps: AuthenticateDeps, token: string): Promise<User | null> {
+async function byApiToken(deps: AuthenticateDeps, token: string): Promise<Identity | null> {
   const found = await deps.store.apiTokens.findByHash(hashToken(token))
   const now = deps.clock.now()
   if (found === undefined || found.revokedAt !== null || (found.expiresAt !== null && now >= found.expiresAt)) return null
   const user = await liveUser(deps, found.userId, found.createdAt)
   if (user === null) return null
   if (found.lastUsedAt === null || now - found.lastUsedAt >= TOUCH_INTERVAL_MS) await deps.store.apiTokens.touch(found.id, now)
-  return user
+  return { user, sessionId: null }
 }

@@ -13,6 +13,8 @@ const MAX_TOKEN_LENGTH = 4096
 const IAT_SKEW_MS = 60_000
 const SEGMENT = /^[A-Za-z0-9_-]+$/
 const USER_ID = /^[1-9][0-9]{0,14}$/
+/** A sessions row key: SHA-256 hex of the cookie (knowing it does not give the cookie). */
+const SESSION_ID = /^[0-9a-f]{64}$/
 
 export interface AccessTokenClaims {
   userId: number
@@ -20,6 +22,8 @@ export interface AccessTokenClaims {
   issuedAt: number
   /** Epoch ms. */
   expiresAt: number
+  /** The login session the token belongs to (`sid`): logout ends both. Null in a token without one. */
+  sessionId: string | null
 }
 
 export type VerifyResult =
@@ -34,9 +38,10 @@ function sign(secret: Buffer, signingInput: string): string {
  * A token for `userId`, valid from `now` for `ttlMs`. `iat` and `exp` are NumericDates with
  * millisecond fractions (RFC 7519 allows non-integer seconds): a token issued right after a
  * password change must not look older than the change because its second was rounded down.
+ * `sid` ties it to the login session that issued it (its sessions row key).
  */
-export function signAccessToken(secret: Buffer, userId: number, now: number, ttlMs: number): string {
-  const claims = { sub: String(userId), iat: now / 1000, exp: (now + ttlMs) / 1000 }
+export function signAccessToken(secret: Buffer, userId: number, now: number, ttlMs: number, sessionId?: string): string {
+  const claims = { sub: String(userId), iat: now / 1000, exp: (now + ttlMs) / 1000, ...(sessionId !== undefined ? { sid: sessionId } : {}) }
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url')
   const signingInput = `${HEADER}.${payload}`
   return `${signingInput}.${sign(secret, signingInput)}`
@@ -78,8 +83,9 @@ export function verifyAccessToken(secret: Buffer, token: string, now: number): V
 
   const claims = parseJson(payload)
   if (!isObject(claims)) return { ok: false, reason: 'malformed' }
-  const { sub, iat, exp, nbf } = claims
+  const { sub, iat, exp, nbf, sid } = claims
   if (typeof sub !== 'string' || !USER_ID.test(sub)) return { ok: false, reason: 'malformed' }
+  if (sid !== undefined && (typeof sid !== 'string' || !SESSION_ID.test(sid))) return { ok: false, reason: 'malformed' }
   if (typeof iat !== 'number' || !Number.isFinite(iat) || typeof exp !== 'number' || !Number.isFinite(exp)) {
     return { ok: false, reason: 'malformed' }
   }
@@ -91,5 +97,5 @@ export function verifyAccessToken(secret: Buffer, token: string, now: number): V
   if (issuedAt > now + IAT_SKEW_MS || (nbf !== undefined && Math.round(nbf * 1000) > now + IAT_SKEW_MS)) {
     return { ok: false, reason: 'not_yet_valid' }
   }
-  return { ok: true, claims: { userId: Number(sub), issuedAt, expiresAt } }
+  return { ok: true, claims: { userId: Number(sub), issuedAt, expiresAt, sessionId: typeof sid === 'string' ? sid : null } }
 }

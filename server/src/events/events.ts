@@ -8,6 +8,8 @@ export interface EventMap {
   'task:changed': { taskId: number }
   /** The user's sessions, tokens and open streams must end now (disabled, password changed). */
   'user:revoked': { userId: number }
+  /** One login ended (logout): its cookie, its JWT and the streams they opened end now. */
+  'session:revoked': { sessionId: string }
 }
 export type EventName = keyof EventMap
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { authenticate } from '../auth/authenticate.ts'
+import { identify, type Identity } from '../auth/authenticate.ts'
 import { authenticationRequired, TaskyardError } from '../domain/errors.ts'
 import type { User } from '../domain/user.ts'
 import type { ServiceDeps } from '../services/deps.ts'
@@ -7,13 +7,20 @@ import type { Actor } from '../services/auth/record-audit.ts'
 
 export const SESSION_COOKIE = 'session'
 
-const users = new WeakMap<FastifyRequest, User>()
+const identities = new WeakMap<FastifyRequest, Identity>()
 
 /** The authenticated user of a request that passed the authentication hook. */
 export function userOf(request: FastifyRequest): User {
-  const user = users.get(request)
-  if (!user) throw authenticationRequired()
-  return user
+  const identity = identities.get(request)
+  if (!identity) throw authenticationRequired()
+  return identity.user
+}
+
+/** The login session (sessions row key) behind the request's cookie or JWT; null for an API token. */
+export function sessionIdOf(request: FastifyRequest): string | null {
+  const identity = identities.get(request)
+  if (!identity) throw authenticationRequired()
+  return identity.sessionId
 }
 
 export function actorOf(request: FastifyRequest): Actor & { user: User } {
@@ -63,8 +70,8 @@ export async function authenticateRequest(deps: ServiceDeps, request: FastifyReq
   const cookie = sessionCookieOf(request)
   const credentials = bearer ? { bearer } : cookie ? { sessionCookie: cookie } : null
   if (!credentials) throw authenticationRequired()
-  const user = await authenticate({ store: deps.store, secret: deps.auth.secret, clock: deps.clock }, credentials)
-  if (!user) throw authenticationRequired()
+  const identity = await identify({ store: deps.store, secret: deps.auth.secret, clock: deps.clock }, credentials)
+  if (!identity) throw authenticationRequired()
   if (!bearer && UNSAFE.has(request.method)) assertSameOrigin(request)
-  users.set(request, user)
+  identities.set(request, identity)
 }

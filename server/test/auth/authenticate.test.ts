@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { authenticate, type AuthenticateDeps } from '../../src/auth/authenticate.ts'
+import { authenticate, identify, type AuthenticateDeps } from '../../src/auth/authenticate.ts'
 import { signAccessToken } from '../../src/auth/jwt.ts'
 import { hashSessionId, newSessionId } from '../../src/auth/sessions.ts'
 import { newApiToken } from '../../src/auth/tokens.ts'
@@ -33,6 +33,13 @@ async function login(store: Store, userId: number, at: number, ttlMs = 7 * DAY):
   return id
 }
 
+/** A login JWT as login issues it: tied (`sid`) to a session created at `at`. */
+async function loginJwt(store: Store, userId: number, at: number, sessionUserId = userId): Promise<{ jwt: string; session: string }> {
+  const { hash } = newSessionId()
+  await store.sessions.insert({ id: hash, userId: sessionUserId, createdAt: at, expiresAt: at + 7 * DAY, lastSeenAt: at })
+  return { jwt: signAccessToken(SECRET, userId, at, JWT_TTL, hash), session: hash }
+}
+
 async function apiToken(store: Store, userId: number, at: number, expiresAt: number | null = null): Promise<{ token: string; id: number }> {
   const made = newApiToken()
   const row = await store.apiTokens.insert({ userId, name: 'ci', tokenHash: made.hash, prefix: made.prefix, createdAt: at, expiresAt })
@@ -49,6 +56,7 @@ describe('authenticate: session cookie', () => {
     const { store, deps, alice } = await setup(t)
     const cookie = await login(store, alice.id, T0)
     assert.deepEqual(await authenticate(deps, { sessionCookie: cookie }), alice)
+    assert.deepEqual(await identify(deps, { sessionCookie: cookie }), { user: alice, sessionId: hashSessionId(cookie) })
   })
 
   it('knows no cookie it did not issue, nor the stored hash used as a cookie', async (t) => {
@@ -102,14 +110,41 @@ describe('authenticate: session cookie', () => {
 })
 
 describe('authenticate: bearer JWT', () => {
-  it('returns the user named by a valid token', async (t) => {
+  it('returns the user named by a valid token, with the session it belongs to', async (t) => {
+    const { store, deps, alice } = await setup(t)
+    const { jwt, session } = await loginJwt(store, alice.id, T0)
+    assert.deepEqual(await authenticate(deps, { bearer: jwt }), alice)
+    assert.deepEqual(await identify(deps, { bearer: jwt }), { user: alice, sessionId: session })
+  })
+
+  it('dies with its session: deleted (logout), expired, or another user’s', async (t) => {
+    const { store, clock, deps, alice } = await setup(t)
+    const bob = await insertUser(store, 'bob')
+    const ended = await loginJwt(store, alice.id, T0)
+    const kept = await loginJwt(store, alice.id, T0)
+    assert.equal(await store.sessions.delete(ended.session), true)
+    assert.equal(await authenticate(deps, { bearer: ended.jwt }), null)
+    assert.deepEqual(await authenticate(deps, { bearer: kept.jwt }), alice, 'another login of the same user lives on')
+    const foreign = await loginJwt(store, alice.id, T0, bob.id)
+    assert.equal(await authenticate(deps, { bearer: foreign.jwt }), null)
+    const short = newSessionId()
+    await store.sessions.insert({ id: short.hash, userId: alice.id, createdAt: T0, expiresAt: T0 + 1000, lastSeenAt: T0 })
+    const shortJwt = signAccessToken(SECRET, alice.id, T0, JWT_TTL, short.hash)
+    clock.set(T0 + 999)
+    assert.deepEqual(await authenticate(deps, { bearer: shortJwt }), alice)
+    clock.set(T0 + 1000)
+    assert.equal(await authenticate(deps, { bearer: shortJwt }), null, 'a JWT never outlives its session')
+  })
+
+  it('refuses a JWT tied to no session, or to a malformed one', async (t) => {
     const { deps, alice } = await setup(t)
-    assert.deepEqual(await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, T0, JWT_TTL) }), alice)
+    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, T0, JWT_TTL) }), null)
+    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, T0, JWT_TTL, 'not-a-session') }), null)
   })
 
   it('refuses an expired, tampered, foreign or alg:none token', async (t) => {
-    const { clock, deps, alice } = await setup(t)
-    const token = signAccessToken(SECRET, alice.id, T0, JWT_TTL)
+    const { store, clock, deps, alice } = await setup(t)
+    const token = (await loginJwt(store, alice.id, T0)).jwt
     const [header, payload, signature] = token.split('.') as [string, string, string]
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`
     const other = signAccessToken(Buffer.from('another-secret-another-secret-another'), alice.id, T0, JWT_TTL)
@@ -123,9 +158,10 @@ describe('authenticate: bearer JWT', () => {
 
   it('refuses a token for a disabled or unknown user', async (t) => {
     const { store, deps, alice } = await setup(t)
+    const { jwt, session } = await loginJwt(store, alice.id, T0)
     await store.users.update(alice.id, { disabled: true })
-    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, T0, JWT_TTL) }), null)
-    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, 999, T0, JWT_TTL) }), null)
+    assert.equal(await authenticate(deps, { bearer: jwt }), null)
+    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, 999, T0, JWT_TTL, session) }), null)
   })
 })
 
@@ -136,7 +172,7 @@ describe('authenticate: bearer API token', () => {
     const lastUsed = async () => (await store.apiTokens.listForUser(alice.id)).find((x) => x.id === id)?.lastUsedAt
     assert.equal(await lastUsed(), null)
     clock.set(T0 + 5)
-    assert.deepEqual(await authenticate(deps, { bearer: token }), alice)
+    assert.deepEqual(await identify(deps, { bearer: token }), { user: alice, sessionId: null }, 'an API token is no login')
     assert.equal(await lastUsed(), T0 + 5)
     clock.set(T0 + 60_004)
     await authenticate(deps, { bearer: token })
@@ -180,7 +216,7 @@ describe('authenticate: a password change', () => {
     const { store, clock, deps, alice } = await setup(t)
     const bob = await insertUser(store, 'bob')
     const oldCookie = await login(store, alice.id, T0)
-    const oldJwt = signAccessToken(SECRET, alice.id, T0 + 500, JWT_TTL)
+    const oldJwt = (await loginJwt(store, alice.id, T0 + 500)).jwt
     const oldToken = await apiToken(store, alice.id, T0)
     const bobCookie = await login(store, bob.id, T0)
 
@@ -196,7 +232,7 @@ describe('authenticate: a password change', () => {
 
     // What is issued at the very instant of the change, or later, works: the login that goes with it.
     const newCookie = await login(store, alice.id, changedAt)
-    const newJwt = signAccessToken(SECRET, alice.id, changedAt, JWT_TTL)
+    const newJwt = (await loginJwt(store, alice.id, changedAt)).jwt
     const newToken = await apiToken(store, alice.id, changedAt + 1)
     clock.set(changedAt + 2)
     assert.deepEqual(await authenticate(deps, { sessionCookie: newCookie }), changed)
@@ -209,8 +245,9 @@ describe('authenticate: a password change', () => {
     const changedAt = T0 + 123_456
     clock.set(changedAt)
     await changePassword(store, alice.id, changedAt)
-    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, changedAt - 1, JWT_TTL) }), null)
-    assert.equal((await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, changedAt, JWT_TTL) }))?.id, alice.id)
+    const { session } = await loginJwt(store, alice.id, changedAt)
+    assert.equal(await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, changedAt - 1, JWT_TTL, session) }), null)
+    assert.equal((await authenticate(deps, { bearer: signAccessToken(SECRET, alice.id, changedAt, JWT_TTL, session) }))?.id, alice.id)
   })
 })
 
@@ -221,6 +258,6 @@ describe('authenticate: which credential decides', () => {
     const aliceCookie = await login(store, alice.id, T0)
     // A valid cookie does not rescue a bad bearer.
     assert.equal(await authenticate(deps, { sessionCookie: aliceCookie, bearer: 'not-a-token' }), null)
-    assert.deepEqual(await authenticate(deps, { sessionCookie: aliceCookie, bearer: signAccessToken(SECRET, bob.id, T0, JWT_TTL) }), bob)
+    assert.deepEqual(await authenticate(deps, { sessionCookie: aliceCookie, bearer: (await loginJwt(store, bob.id, T0)).jwt }), bob)
   })
 })

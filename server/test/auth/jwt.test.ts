@@ -29,14 +29,24 @@ describe('access tokens (JWT, HS256)', () => {
     const [header, payload] = token.split('.')
     assert.deepEqual(decodeSegment(header!), { alg: 'HS256', typ: 'JWT' })
     assert.deepEqual(decodeSegment(payload!), { sub: '42', iat: now / 1000, exp: (now + TTL) / 1000 })
-    assert.deepEqual(verifyAccessToken(SECRET, token, now), { ok: true, claims: { userId: 42, issuedAt: now, expiresAt: now + TTL } })
+    assert.deepEqual(verifyAccessToken(SECRET, token, now), { ok: true, claims: { userId: 42, issuedAt: now, expiresAt: now + TTL, sessionId: null } })
+  })
+
+  it('carries the login session as sid, and refuses a sid that is not a session key', () => {
+    const sid = 'ab'.repeat(32)
+    const token = signAccessToken(SECRET, 42, T0, TTL, sid)
+    assert.deepEqual(decodeSegment(token.split('.')[1]!), { sub: '42', iat: T0 / 1000, exp: (T0 + TTL) / 1000, sid })
+    assert.deepEqual(verifyAccessToken(SECRET, token, T0), { ok: true, claims: { userId: 42, issuedAt: T0, expiresAt: T0 + TTL, sessionId: sid } })
+    for (const bad of ['AB'.repeat(32), 'ab'.repeat(31), 'x']) {
+      assert.deepEqual(verifyAccessToken(SECRET, signAccessToken(SECRET, 42, T0, TTL, bad), T0), { ok: false, reason: 'malformed' }, bad)
+    }
   })
 
   it('keeps the millisecond for any instant, so iat compares exactly with a password change', () => {
     for (let i = 0; i < 1000; i++) {
       const now = T0 + Math.floor(Math.random() * 10 ** 11)
       const result = verifyAccessToken(SECRET, signAccessToken(SECRET, 1, now, TTL), now)
-      assert.deepEqual(result, { ok: true, claims: { userId: 1, issuedAt: now, expiresAt: now + TTL } })
+      assert.deepEqual(result, { ok: true, claims: { userId: 1, issuedAt: now, expiresAt: now + TTL, sessionId: null } })
     }
   })
 
@@ -61,7 +71,7 @@ describe('access tokens (JWT, HS256)', () => {
   it('accepts a token built independently with the same key', () => {
     assert.deepEqual(verifyAccessToken(SECRET, forge(GOOD_HEADER, goodPayload()), T0), {
       ok: true,
-      claims: { userId: 42, issuedAt: T0, expiresAt: T0 + TTL },
+      claims: { userId: 42, issuedAt: T0, expiresAt: T0 + TTL, sessionId: null },
     })
     // typ is optional; extra claims are ignored.
     assert.equal(verifyAccessToken(SECRET, forge({ alg: 'HS256' }, goodPayload({ jti: 'x', aud: 'y' })), T0).ok, true)

@@ -44,7 +44,7 @@ const ACTIONS: Action[] = [
   { name: 'update-script', what: 'update this task', request: (id) => [`/api/tasks/${id}/update-script`, { method: 'POST', body: form({ force: 'true' }) }], okStatus: 200 },
 ]
 
-describe('accounts, sessions, tokens and permissions (issue 3)', () => {
+describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 120_000 }, () => {
   it('refuses every protected route without credentials with spec 000 401 body; only /healthz and login are open', async (t) => {
     const app = await createTestApp(t)
     const id = await createAs(app, { bearer: app.adminToken }, 'x')
@@ -154,9 +154,10 @@ describe('accounts, sessions, tokens and permissions (issue 3)', () => {
     const app = await createTestApp(t)
     const op = await app.addUser('op', 'operator')
     const secret = app.services.auth.secret
-    const expired = signAccessToken(secret, op.id, Date.now() - 3_600_000, 60_000)
     const [h, p, s] = op.bearer.split('.')
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString())
+    // Of a live session, so only its age refuses it.
+    const expired = signAccessToken(secret, op.id, Date.now() - 3_600_000, 60_000, claims.sid)
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: '1' })).toString('base64url')}.${s}`
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, sub: '1' })).toString('base64url')}.`
     for (const [what, bearer] of [['expired', expired], ['tampered', tampered], ['alg none', none], ['garbage', 'ty_nope']] as const) {
@@ -243,6 +244,60 @@ describe('accounts, sessions, tokens and permissions (issue 3)', () => {
     const login = await app.jsonAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
     assert.equal(login.status, 401)
     await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+  })
+
+  it('logout ends that login at once: its cookie, its JWT and the log streams they opened; other logins and API tokens live on', async (t) => {
+    const app = await createTestApp(t)
+    const op = await app.addUser('op', 'operator')
+    // A second login of the same user, elsewhere.
+    const again = await app.fetchAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
+    const second = { bearer: ((await again.json()) as { token: string }).token, cookie: /session=([^;]+)/.exec(again.headers.get('set-cookie') ?? '')![1]! }
+    const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) })
+    const apiToken = token.body.token.token as string
+    const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }) })
+    const taskId = res.body.task.task_id
+    const { runId } = await app.runningRun(taskId)
+    // Every stream is cut when the test ends, whatever happened; the run is ended by the app's close.
+    const cut = new AbortController()
+    t.after(() => cut.abort())
+    const open = async (credential: Credential) => {
+      const frames = readSse(await app.fetchAs(credential, `/api/tasks/${taskId}/executions/${runId}/logs?stream=true`, { signal: cut.signal }))
+      assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
+      let ended = false
+      const end = (async () => {
+        while (!(await frames.next()).done);
+        ended = true
+      })()
+      end.catch(() => {}) // the cut at the end of the test rejects the streams still open
+      return { end, ended: () => ended }
+    }
+    const byCookie = await open({ cookie: op.cookie })
+    const byJwt = await open({ bearer: op.bearer })
+    const bySecondJwt = await open({ bearer: second.bearer })
+    const byToken = await open({ bearer: apiToken })
+
+    const out = await app.jsonAs({ cookie: op.cookie }, '/api/auth/logout', { method: 'POST' })
+    assert.deepEqual(out, { status: 200, body: { success: true, message: 'Logged out' } })
+    await Promise.all([byCookie.end, byJwt.end])
+    for (const credential of [{ cookie: op.cookie }, { bearer: op.bearer }]) {
+      assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
+    }
+    for (const credential of [{ cookie: second.cookie }, { bearer: second.bearer }, { bearer: apiToken }]) {
+      assert.equal((await app.jsonAs(credential, '/api/auth/me')).body.user?.username, 'op')
+    }
+    assert.deepEqual([bySecondJwt.ended(), byToken.ended()], [false, false], 'streams of other logins and of API tokens go on')
+
+    // A bearer logout ends its login the same way, cookie included.
+    const bearerOut = await app.jsonAs({ bearer: second.bearer }, '/api/auth/logout', { method: 'POST' })
+    assert.equal(bearerOut.status, 200)
+    await bySecondJwt.end
+    for (const credential of [{ cookie: second.cookie }, { bearer: second.bearer }]) {
+      assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
+    }
+    assert.equal((await app.jsonAs({ bearer: apiToken }, '/api/auth/me')).status, 200, 'an API token is no login')
+    assert.equal(byToken.ended(), false)
+    const audit = await app.json('/api/audit?limit=1000')
+    assert.equal(audit.body.entries.filter((e: { action: string }) => e.action === 'logout').length, 2)
   })
 
   it('a password reset ends older sessions; users and the audit log are for admins only', async (t) => {

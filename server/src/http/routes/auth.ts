@@ -4,7 +4,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from '../../services/au
 import { listAudit } from '../../services/auth/list-audit.ts'
 import { login, logout } from '../../services/auth/login.ts'
 import { createUser, listUsers, updateUser } from '../../services/auth/manage-users.ts'
-import { actorOf, SESSION_COOKIE, sessionCookieOf, userOf } from '../auth-context.ts'
+import { actorOf, SESSION_COOKIE, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
 import type { HttpDeps } from '../app.ts'
 import { presentAuditEntry, presentToken, presentUser } from '../present/user.ts'
 
@@ -42,8 +42,10 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return { success: true, user: presentUser(result.user), token: result.token }
   })
 
-  app.post('/api/auth/logout', { schema: { tags: ['auth'], summary: 'End this session' } }, async (request, reply) => {
-    await logout(services, sessionCookieOf(request))
+  app.post('/api/auth/logout', {
+    schema: { tags: ['auth'], summary: 'End this login: its session cookie, its JWT and the log streams they opened (an API token is not a login and keeps working)' },
+  }, async (request, reply) => {
+    await logout(services, actorOf(request), sessionIdOf(request))
     reply.clearCookie(SESSION_COOKIE, { path: '/' })
     return { success: true, message: 'Logged out' }
   })

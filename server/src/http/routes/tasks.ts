@@ -14,7 +14,7 @@ import { updateTaskScript } from '../../services/update-task-script.ts'
 import { updateTask, type UpdateTaskInput } from '../../services/update-task.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { HttpDeps } from '../app.ts'
-import { actorOf } from '../auth-context.ts'
+import { actorOf, sessionIdOf } from '../auth-context.ts'
 import { assertTaskPermission } from '../../services/auth/task-permission.ts'
 import { recordAudit } from '../../services/auth/record-audit.ts'
 import type { TaskPermission } from '../../domain/user.ts'
@@ -182,12 +182,21 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const run = await findRunOfTask(services, taskId, runId)
     const lastEventId = request.headers['last-event-id']
     const from = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0
-    // Disabling the reader or changing their password ends this stream at once (issue 3).
+    // Disabling the reader or changing their password ends this stream at once (issue 3), and so
+    // does logging out of the login (cookie or JWT) that opened it.
     const revoked = new AbortController()
     const userId = actorOf(request).user.id
-    const off = services.bus.on('user:revoked', (e) => {
+    const sessionId = sessionIdOf(request)
+    const offUser = services.bus.on('user:revoked', (e) => {
       if (e.userId === userId) revoked.abort()
     })
+    const offSession = services.bus.on('session:revoked', (e) => {
+      if (sessionId !== null && e.sessionId === sessionId) revoked.abort()
+    })
+    const off = (): void => {
+      offUser()
+      offSession()
+    }
     try {
       return await sendSse(request, reply, (signal) => streamRunLog(services, run, from, signal), (chunk) => ({
         id: String(chunk.offset),

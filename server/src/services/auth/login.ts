@@ -4,7 +4,7 @@ import { hashSessionId, newSessionId } from '../../auth/sessions.ts'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { User } from '../../domain/user.ts'
 import type { ServiceDeps } from '../deps.ts'
-import { recordAudit } from './record-audit.ts'
+import { recordAudit, type Actor } from './record-audit.ts'
 
 export interface LoggedIn {
   user: User
@@ -55,15 +55,24 @@ export async function login(
     if (input.previousSessionId) await tx.sessions.delete(hashSessionId(input.previousSessionId))
     await tx.sessions.insert({ id: session.hash, userId: user.id, createdAt: now, expiresAt, lastSeenAt: now })
   })
+  if (input.previousSessionId) deps.bus.emit('session:revoked', { sessionId: hashSessionId(input.previousSessionId) })
   await recordAudit(deps, { user, ip: input.ip }, 'login')
   return {
     user,
     sessionId: session.id,
-    token: signAccessToken(deps.auth.secret, user.id, now, deps.auth.accessTokenTtlMs),
+    token: signAccessToken(deps.auth.secret, user.id, now, deps.auth.accessTokenTtlMs, session.hash),
     sessionExpiresAt: expiresAt,
   }
 }
 
-export async function logout(deps: ServiceDeps, sessionId: string | null): Promise<void> {
-  if (sessionId) await deps.store.sessions.delete(hashSessionId(sessionId))
+/**
+ * Ends one login: its session row, hence its cookie and its JWT (tied by `sid`), and, through
+ * session:revoked after the delete, the log streams either of them opened. `sessionId` is the
+ * row the request was authenticated by (null for an API token: no login to end).
+ */
+export async function logout(deps: ServiceDeps, actor: Actor, sessionId: string | null): Promise<void> {
+  if (sessionId === null) return
+  await deps.store.sessions.delete(sessionId)
+  deps.bus.emit('session:revoked', { sessionId })
+  await recordAudit(deps, actor, 'logout')
 }

@@ -23,9 +23,10 @@ export async function sendSse<T>(
   end?: AbortSignal,
 ): Promise<FastifyReply> {
   const abort = new AbortController()
+  const onEnd = (): void => abort.abort()
   if (end) {
     if (end.aborted) abort.abort()
-    else end.addEventListener('abort', () => abort.abort(), { once: true })
+    else end.addEventListener('abort', onEnd, { once: true })
   }
   const res = reply.raw
   reply.hijack()
@@ -44,15 +45,18 @@ export async function sendSse<T>(
       if (abort.signal.aborted) break
       const e = toEvent(item)
       const frame = (e.id !== undefined ? `id: ${e.id}\n` : '') + `data: ${e.data}\n\n`
-      if (!res.write(frame)) {
-        await Promise.race([once(res, 'drain'), once(abort.signal, 'abort')])
-      }
+      // The signal option removes the drain listener on abort (an AbortError, caught below).
+      if (!res.write(frame)) await once(res, 'drain', { signal: abort.signal })
     }
   } catch (error) {
     if (!abort.signal.aborted) request.log.error({ err: error }, 'log stream failed')
   } finally {
     clearInterval(heartbeat)
     res.off('close', onClose)
+    end?.removeEventListener('abort', onEnd)
+    // Whatever ended the stream (the source, an error, the client), what the source still waits
+    // on (the run's end, a follower) is released now, not when the run ends.
+    abort.abort()
     res.end()
   }
   return reply

@@ -9,6 +9,8 @@ export interface FollowLogOptions {
   pollMs?: number
   /** Upper bound of one chunk, hence of the memory one follower holds. */
   maxChunkBytes?: number
+  /** Called each time the follower has caught up and starts waiting for the log to grow. */
+  onWait?: () => void
 }
 
 export interface LogChunk {
@@ -31,6 +33,10 @@ const DEFAULT_MAX_CHUNK_BYTES = 1024 * 1024
  * costs one chunk of memory and never holds up the process writing the log. Watch events that
  * arrive meanwhile only set a flag. The watcher, the timer and the file are released when the
  * iteration ends by any path: completion, the signal, or the consumer's return() (a `break`).
+ *
+ * Neither the watcher nor the poll timer keeps the process alive: a follower serves a consumer
+ * that has its own reason to live (a client's socket). One whose consumer failed without ending
+ * it (a test that timed out awaiting next()) must not hold the process open for ever.
  */
 export async function* followLog(
   path: string,
@@ -75,6 +81,7 @@ export async function* followLog(
         if (complete) return
         continue
       }
+      options.onWait?.()
       await wakeup.wait(pollMs)
     }
   } finally {
@@ -87,7 +94,7 @@ export async function* followLog(
 
 function watchFile(path: string, onChange: () => void, onError: () => void): FSWatcher | null {
   try {
-    // Not persistent: a pending wait keeps the process alive through its timer, not the watcher.
+    // Not persistent, like the poll timer: see followLog.
     return fs.watch(path, { persistent: false }, onChange).on('error', onError)
   } catch {
     return null
@@ -132,7 +139,7 @@ function createWakeup() {
       }
       return new Promise<void>((resolve) => {
         release = resolve
-        timer = setTimeout(cancel, ms)
+        timer = setTimeout(cancel, ms).unref()
       })
     },
     cancel,

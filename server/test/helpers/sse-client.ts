@@ -5,8 +5,17 @@ export interface SseFrame {
   data: string
 }
 
+/** Stopping early (a `break`, a failed assertion in the loop) cancels the body, which closes the stream on the server. */
 export async function* readSse(res: Response): AsyncGenerator<SseFrame> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+  try {
+    yield* frames(reader)
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+}
+
+async function* frames(reader: ReadableStreamDefaultReader<string>): AsyncGenerator<SseFrame> {
   let buffer = ''
   for (;;) {
     const { value, done } = await reader.read()

@@ -44,7 +44,7 @@ const ACTIONS: Action[] = [
   { name: 'update-script', what: 'update this task', request: (id) => [`/api/tasks/${id}/update-script`, { method: 'POST', body: form({ force: 'true' }) }], okStatus: 200 },
 ]
 
-describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 120_000 }, () => {
+describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_000 }, () => {
   it('refuses every protected route without credentials with spec 000 401 body; only /healthz and login are open', async (t) => {
     const app = await createTestApp(t)
     const id = await createAs(app, { bearer: app.adminToken }, 'x')

@@ -19,7 +19,9 @@ async function finishedRun(app: TestApp, command: string, taskName = 'log'): Pro
 
 const MiB = 1024 * 1024
 
-describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', () => {
+// Every stream here ends with its test: readSse cancels its body when a loop stops early, and the app's
+// close (t.after) cuts whatever is left; the timeouts turn a hang into a failure.
+describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_000 }, () => {
   it('returns the whole log as JSON with is_complete and last_update', async (t) => {
     const app = await createTestApp(t)
     const res = await app.createTask({ conda_env: 'base', task_name: 'l', command: "printf 'out\\n'; printf 'err\\n' >&2; printf 'end\\n'" })
@@ -120,15 +122,18 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', () => {
     const { runId } = await app.runningRun(taskId)
     const stalled = await app.fetch(`/api/tasks/${taskId}/executions/${runId}/logs?stream=true`)
     const reader = stalled.body!.getReader()
-    await reader.read() // one read, then never again
-    await app.runFinished(runId)
-    assert.equal(readFileSync(app.paths.runLog(runId)).length, 20_000_000)
-    await reader.cancel()
+    try {
+      await reader.read() // one read, then never again
+      await app.runFinished(runId)
+      assert.equal(readFileSync(app.paths.runLog(runId)).length, 20_000_000)
+    } finally {
+      await reader.cancel()
+    }
   })
 })
 
 for (const dialect of testDialects()) {
-  describe(`${dialect.name}: logs in bounded memory (ranges, tail, download)`, { skip: dialect.skip, timeout: 120_000 }, () => {
+  describe(`${dialect.name}: logs in bounded memory (ranges, tail, download)`, { skip: dialect.skip, timeout: 300_000 }, () => {
     it('serves byte ranges exact to the byte, never starting or ending inside a character', async (t) => {
       const app = await createTestApp(t, { dialect })
       // a b € c d 😀 e \n: € is bytes 2-4, 😀 bytes 7-10; 13 bytes.

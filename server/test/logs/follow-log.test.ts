@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import fs from 'node:fs'
+import path from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
 import { followLog, type LogChunk } from '../../src/logs/follow-log.ts'
@@ -22,19 +25,21 @@ async function collect(chunks: AsyncIterable<LogChunk>): Promise<LogChunk[]> {
   return all
 }
 
-/**
- * Resolves once the follower waits for news (its poll timer exists). There is no event for "the
- * generator is parked", so this polls the loop's timers, a bounded number of turns.
- */
-async function followerIsWaiting(timersBefore: number): Promise<void> {
-  for (let turn = 0; turn < 10_000; turn++) {
-    if (process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length > timersBefore) return
-    await nextTurn()
+/** A promise for the follower's next wait (it caught up), and the onWait option that settles it. */
+function waits(): { onWait: () => void; next: () => Promise<void> } {
+  let pending = Promise.withResolvers<void>()
+  return {
+    onWait: () => pending.resolve(),
+    next: () => {
+      const current = pending.promise
+      return current.then(() => {
+        pending = Promise.withResolvers<void>()
+      })
+    },
   }
-  throw new Error('the follower never started waiting')
 }
 
-describe('followLog', () => {
+describe('followLog', { timeout: 60_000 }, () => {
   it('delivers a character split across two appends whole, then a complete chunk once the run is over', async (t) => {
     const file = tempLog(t, Buffer.from([0x61, 0xe2, 0x82]))
     const { promise: finished, resolve: finish } = Promise.withResolvers<void>()
@@ -110,11 +115,11 @@ describe('followLog', () => {
     const file = tempLog(t, 'a')
     // Should the watcher fail to wake it, the timeout fails the test and the signal ends the follower.
     const controller = abortedAfter(t)
-    const follow = followLog(file, 0, never, { signal: controller.signal, pollMs: 60_000 })
+    const waiting = waits()
+    const follow = followLog(file, 0, never, { signal: controller.signal, pollMs: 60_000, onWait: waiting.onWait })
     assert.deepEqual(await follow.next(), { done: false, value: { text: 'a', offset: 1, complete: false } })
-    const timers = logResources(file).timers
     const pending = follow.next()
-    await followerIsWaiting(timers)
+    await waiting.next()
     fs.appendFileSync(file, 'b')
     assert.deepEqual(await pending, { done: false, value: { text: 'b', offset: 2, complete: false } })
     controller.abort()
@@ -138,11 +143,14 @@ describe('followLog', () => {
     const file = tempLog(t, 'abc')
     const before = logResources(file)
     const controller = abortedAfter(t)
-    const follow = followLog(file, 0, never, { signal: controller.signal })
+    const waiting = waits()
+    const follow = followLog(file, 0, never, { signal: controller.signal, onWait: waiting.onWait })
     assert.deepEqual(await follow.next(), { done: false, value: { text: 'abc', offset: 3, complete: false } })
     const pending = follow.next()
-    await followerIsWaiting(before.timers)
-    assert.deepEqual(logResources(file), { watches: 1, descriptors: 1, timers: before.timers + 1 })
+    await waiting.next()
+    await nextTurn() // the wait's timer is armed right after onWait
+    // The poll timer exists but is unref'd: it keeps no process alive (nor does the watcher).
+    assert.deepEqual(logResources(file), { watches: 1, descriptors: 1, timers: before.timers })
     controller.abort()
     assert.deepEqual(await pending, { done: true, value: undefined })
     assert.deepEqual(logResources(file), before)
@@ -162,5 +170,26 @@ describe('followLog', () => {
       break
     }
     assert.deepEqual(logResources(file), before)
+  })
+
+  it('never keeps a process alive on its own: a follower whose consumer gave up mid-wait lets it exit', { timeout: 30_000 }, async (t) => {
+    const file = tempLog(t, 'abc')
+    const module = path.resolve(import.meta.dirname, '../../src/logs/follow-log.ts')
+    // The consumer asks for a chunk that never comes (the run never ends, no signal), then does nothing.
+    const script = `
+      import { followLog } from ${JSON.stringify(module)}
+      const follow = followLog(${JSON.stringify(file)}, 0, new Promise(() => {}), { pollMs: 20 })
+      await follow.next()
+      void follow.next()
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] })
+    // A timeout that kills: the test fails in seconds instead of hanging with the child.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    t.after(() => {
+      clearTimeout(killer)
+      child.kill('SIGKILL')
+    })
+    const [code, signal] = await once(child, 'exit')
+    assert.deepEqual({ code, signal }, { code: 0, signal: null })
   })
 })

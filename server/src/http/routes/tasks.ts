@@ -131,7 +131,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
         ? {
             ...presentExecution(latest.run),
             logs: latest.omittedBytes > 0
-              ? `[${latest.omittedBytes} earlier bytes omitted; the whole log is at /api/tasks/${detail.task.id}/executions/${latest.run.id}/logs]\n${latest.log}`
+              ? `[${latest.omittedBytes} earlier bytes omitted; the whole log is at /api/tasks/${detail.task.id}/executions/${latest.run.id}/logs?download=1]\n${latest.log}`
               : latest.log,
           }
         : null,

@@ -48,8 +48,8 @@ export async function readLog(path: string, fromOffset: number, options: ReadLog
 }
 
 /**
- * The last `maxBytes` of the log, with how many bytes before them were left out: one open, one
- * stat. (Starting mid-file can begin inside a character, which then decodes as U+FFFD.)
+ * The last `maxBytes` of the log (or a few bytes less: it never starts inside a character), with
+ * how many bytes before them were left out: one open, one stat.
  */
 export async function readLogTail(path: string, maxBytes: number, options: { complete: boolean }): Promise<{ text: string; omittedBytes: number }> {
   let handle: FileHandle
@@ -61,7 +61,7 @@ export async function readLogTail(path: string, maxBytes: number, options: { com
   }
   try {
     const { size } = await handle.stat()
-    const from = Math.max(0, size - maxBytes)
+    const from = await characterStartFrom(handle, Math.max(0, size - maxBytes))
     const { text } = await readLogFrom(handle, from, { complete: options.complete, maxBytes })
     return { text, omittedBytes: from }
   } finally {

@@ -15,4 +15,13 @@ describe('readLogTail', () => {
     assert.deepEqual(await readLogTail(file, 100, { complete: true }), { text: '0123456789', omittedBytes: 0 })
     assert.deepEqual(await readLogTail(path.join(dir, 'none.log'), 4, { complete: false }), { text: '', omittedBytes: 0 })
   })
+
+  it('never starts inside a character: the omitted bytes include the rest of it', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-tail-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'run.log')
+    await writeFile(file, 'a€b') // € is bytes 1-3
+    assert.deepEqual(await readLogTail(file, 3, { complete: true }), { text: 'b', omittedBytes: 4 })
+    assert.deepEqual(await readLogTail(file, 4, { complete: true }), { text: '€b', omittedBytes: 1 })
+  })
 })

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { signAccessToken } from '../../src/auth/jwt.ts'
 import { createTestApp, type Credential, type TestApp } from '../helpers/test-app.ts'
 import { readSse } from '../helpers/sse-client.ts'
+import { testDialects } from '../helpers/test-dialects.ts'
 
 const UNAUTHENTICATED = { success: false, message: 'Authentication required', error: 'Please log in to perform this operation' }
 const forbidden = (what: string) => ({ success: false, message: 'Unauthorized - Insufficient privileges', error: `You do not have permission to ${what}` })
@@ -246,60 +247,6 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
   })
 
-  it('logout ends that login at once: its cookie, its JWT and the log streams they opened; other logins and API tokens live on', async (t) => {
-    const app = await createTestApp(t)
-    const op = await app.addUser('op', 'operator')
-    // A second login of the same user, elsewhere.
-    const again = await app.fetchAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
-    const second = { bearer: ((await again.json()) as { token: string }).token, cookie: /session=([^;]+)/.exec(again.headers.get('set-cookie') ?? '')![1]! }
-    const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) })
-    const apiToken = token.body.token.token as string
-    const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }) })
-    const taskId = res.body.task.task_id
-    const { runId } = await app.runningRun(taskId)
-    // Every stream is cut when the test ends, whatever happened; the run is ended by the app's close.
-    const cut = new AbortController()
-    t.after(() => cut.abort())
-    const open = async (credential: Credential) => {
-      const frames = readSse(await app.fetchAs(credential, `/api/tasks/${taskId}/executions/${runId}/logs?stream=true`, { signal: cut.signal }))
-      assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
-      let ended = false
-      const end = (async () => {
-        while (!(await frames.next()).done);
-        ended = true
-      })()
-      end.catch(() => {}) // the cut at the end of the test rejects the streams still open
-      return { end, ended: () => ended }
-    }
-    const byCookie = await open({ cookie: op.cookie })
-    const byJwt = await open({ bearer: op.bearer })
-    const bySecondJwt = await open({ bearer: second.bearer })
-    const byToken = await open({ bearer: apiToken })
-
-    const out = await app.jsonAs({ cookie: op.cookie }, '/api/auth/logout', { method: 'POST' })
-    assert.deepEqual(out, { status: 200, body: { success: true, message: 'Logged out' } })
-    await Promise.all([byCookie.end, byJwt.end])
-    for (const credential of [{ cookie: op.cookie }, { bearer: op.bearer }]) {
-      assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
-    }
-    for (const credential of [{ cookie: second.cookie }, { bearer: second.bearer }, { bearer: apiToken }]) {
-      assert.equal((await app.jsonAs(credential, '/api/auth/me')).body.user?.username, 'op')
-    }
-    assert.deepEqual([bySecondJwt.ended(), byToken.ended()], [false, false], 'streams of other logins and of API tokens go on')
-
-    // A bearer logout ends its login the same way, cookie included.
-    const bearerOut = await app.jsonAs({ bearer: second.bearer }, '/api/auth/logout', { method: 'POST' })
-    assert.equal(bearerOut.status, 200)
-    await bySecondJwt.end
-    for (const credential of [{ cookie: second.cookie }, { bearer: second.bearer }]) {
-      assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
-    }
-    assert.equal((await app.jsonAs({ bearer: apiToken }, '/api/auth/me')).status, 200, 'an API token is no login')
-    assert.equal(byToken.ended(), false)
-    const audit = await app.json('/api/audit?limit=1000')
-    assert.equal(audit.body.entries.filter((e: { action: string }) => e.action === 'logout').length, 2)
-  })
-
   it('a password reset ends older sessions; users and the audit log are for admins only', async (t) => {
     const app = await createTestApp(t)
     const op = await app.addUser('op', 'operator')
@@ -335,3 +282,62 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     )
   })
 })
+
+// Sessions live in the database: the whole logout path runs on both dialects.
+for (const dialect of testDialects()) {
+  describe(`${dialect.name}: logout (issue 6)`, { skip: dialect.skip, timeout: 300_000 }, () => {
+    it('logout ends that login at once: its cookie, its JWT and the log streams they opened; other logins and API tokens live on', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const op = await app.addUser('op', 'operator')
+      // A second login of the same user, elsewhere.
+      const again = await app.fetchAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
+      const second = { bearer: ((await again.json()) as { token: string }).token, cookie: /session=([^;]+)/.exec(again.headers.get('set-cookie') ?? '')![1]! }
+      const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) })
+      const apiToken = token.body.token.token as string
+      const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }) })
+      const taskId = res.body.task.task_id
+      const { runId } = await app.runningRun(taskId)
+      // Every stream is cut when the test ends, whatever happened; the run is ended by the app's close.
+      const cut = new AbortController()
+      t.after(() => cut.abort())
+      const open = async (credential: Credential) => {
+        const frames = readSse(await app.fetchAs(credential, `/api/tasks/${taskId}/executions/${runId}/logs?stream=true`, { signal: cut.signal }))
+        assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
+        let ended = false
+        const end = (async () => {
+          while (!(await frames.next()).done);
+          ended = true
+        })()
+        end.catch(() => {}) // the cut at the end of the test rejects the streams still open
+        return { end, ended: () => ended }
+      }
+      const byCookie = await open({ cookie: op.cookie })
+      const byJwt = await open({ bearer: op.bearer })
+      const bySecondJwt = await open({ bearer: second.bearer })
+      const byToken = await open({ bearer: apiToken })
+
+      const out = await app.jsonAs({ cookie: op.cookie }, '/api/auth/logout', { method: 'POST' })
+      assert.deepEqual(out, { status: 200, body: { success: true, message: 'Logged out' } })
+      await Promise.all([byCookie.end, byJwt.end])
+      for (const credential of [{ cookie: op.cookie }, { bearer: op.bearer }]) {
+        assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
+      }
+      for (const credential of [{ cookie: second.cookie }, { bearer: second.bearer }, { bearer: apiToken }]) {
+        assert.equal((await app.jsonAs(credential, '/api/auth/me')).body.user?.username, 'op')
+      }
+      assert.deepEqual([bySecondJwt.ended(), byToken.ended()], [false, false], 'streams of other logins and of API tokens go on')
+
+      // A bearer logout ends its login the same way, cookie included.
+      const bearerOut = await app.jsonAs({ bearer: second.bearer }, '/api/auth/logout', { method: 'POST' })
+      assert.equal(bearerOut.status, 200)
+      await bySecondJwt.end
+      for (const credential of [{ cookie: second.cookie }, { bearer: second.bearer }]) {
+        assert.deepEqual(await app.jsonAs(credential, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED })
+      }
+      assert.equal((await app.jsonAs({ bearer: apiToken }, '/api/auth/me')).status, 200, 'an API token is no login')
+      assert.equal(byToken.ended(), false)
+      const audit = await app.json('/api/audit?limit=1000')
+      assert.equal(audit.body.entries.filter((e: { action: string }) => e.action === 'logout').length, 2)
+    })
+  })
+}

@@ -59,6 +59,17 @@ export async function identify(deps: AuthenticateDeps, credentials: Credentials)
 }
 
 /**
+ * Whether an identity established earlier still holds: the user enabled with the same
+ * credentials, and its session (if any) alive. For long requests that subscribe to revocation
+ * events after authenticating: checked after subscribing, a revocation in between is not missed.
+ */
+export async function identityHolds(deps: AuthenticateDeps, identity: Identity): Promise<boolean> {
+  const user = await deps.store.users.findById(identity.user.id)
+  if (user === undefined || user.disabled || user.credentialsChangedAt !== identity.user.credentialsChangedAt) return false
+  return identity.sessionId === null || (await liveSession(deps, identity.sessionId)) !== null
+}
+
+/**
  * The user if it may act on a credential issued at `issuedAt`. Equal instants pass: a password
  * change and the new session that goes with it are written at the same instant.
  */

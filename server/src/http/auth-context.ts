@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { identify, type Identity } from '../auth/authenticate.ts'
+import { identify, identityHolds, type Identity } from '../auth/authenticate.ts'
 import { authenticationRequired, TaskyardError } from '../domain/errors.ts'
 import type { User } from '../domain/user.ts'
 import type { ServiceDeps } from '../services/deps.ts'
@@ -21,6 +21,12 @@ export function sessionIdOf(request: FastifyRequest): string | null {
   const identity = identities.get(request)
   if (!identity) throw authenticationRequired()
   return identity.sessionId
+}
+
+/** Whether the request's credentials still hold now (see identityHolds). */
+export async function stillAuthenticated(deps: ServiceDeps, request: FastifyRequest): Promise<boolean> {
+  const identity = identities.get(request)
+  return identity !== undefined && identityHolds({ store: deps.store, secret: deps.auth.secret, clock: deps.clock }, identity)
 }
 
 export function actorOf(request: FastifyRequest): Actor & { user: User } {

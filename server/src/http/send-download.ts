@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 export interface Download {
   /** Sends the bytes through `write`, which must resolve only once a chunk's buffer may be reused. */
   copyTo(write: (chunk: Uint8Array) => Promise<void>): Promise<void>
+  /** Releases the source unsent. */
+  close(): Promise<void>
 }
 
 /**
@@ -14,6 +16,12 @@ export async function sendDownload(request: FastifyRequest, reply: FastifyReply,
   const res = reply.raw
   reply.hijack()
   res.writeHead(200, headers)
+  if (request.method === 'HEAD') {
+    // Headers only: reading the file would be for nothing.
+    await download.close()
+    res.end()
+    return reply
+  }
   let gone: Error | null = null
   const waiters = new Set<(error: Error) => void>()
   const onClose = (): void => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { authenticate, identify, type AuthenticateDeps } from '../../src/auth/authenticate.ts'
+import { authenticate, identify, identityHolds, type AuthenticateDeps } from '../../src/auth/authenticate.ts'
 import { signAccessToken } from '../../src/auth/jwt.ts'
 import { hashSessionId, newSessionId } from '../../src/auth/sessions.ts'
 import { newApiToken } from '../../src/auth/tokens.ts'
@@ -259,5 +259,25 @@ describe('authenticate: which credential decides', () => {
     // A valid cookie does not rescue a bad bearer.
     assert.equal(await authenticate(deps, { sessionCookie: aliceCookie, bearer: 'not-a-token' }), null)
     assert.deepEqual(await authenticate(deps, { sessionCookie: aliceCookie, bearer: (await loginJwt(store, bob.id, T0)).jwt }), bob)
+  })
+})
+
+describe('identityHolds: an identity checked again later (long-lived streams)', () => {
+  it('holds until its session ends, its user is disabled or its credentials change', async (t) => {
+    const { store, deps, alice } = await setup(t)
+    const { jwt, session } = await loginJwt(store, alice.id, T0)
+    const identity = (await identify(deps, { bearer: jwt }))!
+    const { token } = await apiToken(store, alice.id, T0)
+    const byToken = (await identify(deps, { bearer: token }))!
+    assert.equal(await identityHolds(deps, identity), true)
+    await store.sessions.delete(session)
+    assert.equal(await identityHolds(deps, identity), false, 'logout')
+    assert.equal(await identityHolds(deps, byToken), true, 'an API token has no session to lose')
+    await store.users.update(alice.id, { disabled: true })
+    assert.equal(await identityHolds(deps, byToken), false, 'disabled')
+    await store.users.update(alice.id, { disabled: false })
+    assert.equal(await identityHolds(deps, byToken), true)
+    await changePassword(store, alice.id, T0 + 1)
+    assert.equal(await identityHolds(deps, byToken), false, 'password changed')
   })
 })

@@ -256,6 +256,8 @@ for (const dialect of testDialects()) {
         length: '3000005',
         disposition: `attachment; filename="____report_-execution-${runId}.log"; filename*=UTF-8''%E5%A4%9C%E9%97%B4%20%22report%22-execution-${runId}.log`,
       })
+      const head = await app.fetch(`${url}?download=1`, { method: 'HEAD' })
+      assert.deepEqual([head.status, head.headers.get('content-length'), await head.text()], [200, '3000005', ''])
     })
 
     it('a client that abandons a download releases the log file', async (t) => {

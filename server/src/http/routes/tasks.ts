@@ -14,7 +14,7 @@ import { updateTaskScript } from '../../services/update-task-script.ts'
 import { updateTask, type UpdateTaskInput } from '../../services/update-task.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { HttpDeps } from '../app.ts'
-import { actorOf, sessionIdOf } from '../auth-context.ts'
+import { actorOf, sessionIdOf, stillAuthenticated } from '../auth-context.ts'
 import { assertTaskPermission } from '../../services/auth/task-permission.ts'
 import { recordAudit } from '../../services/auth/record-audit.ts'
 import type { TaskPermission } from '../../domain/user.ts'
@@ -197,6 +197,9 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
       offUser()
       offSession()
     }
+    // Subscribed first, then checked: a logout or disable since this request was authenticated
+    // (while the run was looked up) is not missed.
+    if (!(await stillAuthenticated(services, request))) revoked.abort()
     try {
       return await sendSse(request, reply, (signal) => streamRunLog(services, run, from, signal), (chunk) => ({
         id: String(chunk.offset),

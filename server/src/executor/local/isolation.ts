@@ -1,0 +1,111 @@
+/**
+ * A run's own view of the file system (RunSpec.isolation): a private mount namespace in which
+ * each hidden directory is covered by an empty tmpfs and the writable / read-only paths are bound
+ * back. Built with util-linux `unshare --mount` and mount(8), which needs root (CAP_SYS_ADMIN).
+ *
+ * Why unshare and not bwrap: unshare execs its command in place, so the run's leader keeps the
+ * spawned pid and its own exit status and signal (bwrap stays as a parent and turns a signal
+ * into exit code 128+n). The chain is unshare → sh (the mounts) → [setpriv →] the command, each
+ * an exec of the same process. It costs a few milliseconds of mount(8) calls per start, paid
+ * only by runs that ask for isolation.
+ *
+ * A run that stays root could unmount the tmpfs and see what it hides, so isolation protects
+ * only together with runAs: setpriv drops to the account (and all supplementary groups) after
+ * the mounts, and an unprivileged process cannot undo them.
+ * Not root: no isolation (null) — unprivileged user namespaces would need a second, nested
+ * namespace to lock the mounts; not built yet.
+ */
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import type { RunSpec } from '../executor.ts'
+
+export interface Isolation {
+  readonly description: string
+  /** The argv that builds the namespace, drops to runAs when given, then execs `argv`. */
+  wrap(argv: readonly string[], isolation: NonNullable<RunSpec['isolation']>, runAs: RunSpec['runAs']): string[]
+}
+
+// Positional arguments: <n keeps> (<path> <rw|ro>)… <n hidden> <path>… -- <command>…
+// Keeps are bound to a private staging tmpfs first, because once a hidden directory is covered
+// the paths inside it can no longer be reached; then they are moved into place.
+const SCRIPT = `set -eu
+run_path=\${PATH-}; PATH=/usr/sbin:/usr/bin:/sbin:/bin
+stage=$(mktemp -d /tmp/.taskyard-isolate.XXXXXX)
+mount -t tmpfs -o mode=0700 taskyard-isolate "$stage"
+keeps=''
+n=$1; shift; i=0
+while [ "$i" -lt "$n" ]; do
+  i=$((i+1)); src=$1; mode=$2; shift 2
+  if [ -d "$src" ]; then mkdir "$stage/$i"; else : > "$stage/$i"; fi
+  mount --bind "$src" "$stage/$i"
+  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$stage/$i"; fi
+  keeps="$keeps$i $src
+"
+done
+n=$1; shift; i=0
+while [ "$i" -lt "$n" ]; do
+  i=$((i+1)); mount -t tmpfs -o mode=0755 taskyard-hidden "$1"; shift
+done
+printf '%s' "$keeps" | while IFS= read -r line; do
+  i=\${line%% *}; dst=\${line#* }
+  if [ -d "$stage/$i" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; [ -e "$dst" ] || : > "$dst"; fi
+  mount --move "$stage/$i" "$dst"
+done
+umount "$stage"; rmdir "$stage"
+shift
+PATH=$run_path
+exec "$@"
+`
+
+function findTool(name: string): string | null {
+  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    const candidate = `${dir}/${name}`
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK)
+      return candidate
+    } catch {
+      // next
+    }
+  }
+  return null
+}
+
+/** Null when this process cannot build mount namespaces (not root, tools missing, or a sandbox forbids unshare). */
+export function detectIsolation(): Isolation | null {
+  if (process.getuid?.() !== 0) return null
+  const unshare = findTool('unshare')
+  const setpriv = findTool('setpriv')
+  const sh = findTool('sh')
+  if (!unshare || !setpriv || !sh || !findTool('mount')) return null
+  // One real namespace at creation proves it works here (containers often forbid it).
+  const probe = spawnSync(unshare, ['--mount', '--propagation', 'private', sh, '-c', 'mount -t tmpfs none /mnt'], { stdio: 'ignore', timeout: 5_000 })
+  if (probe.status !== 0) return null
+  return {
+    description: `mount namespace (${unshare} --mount as root; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
+    wrap(argv, isolation, runAs) {
+      for (const p of [...isolation.hidden, ...isolation.writable, ...isolation.readOnly]) {
+        if (!p.startsWith('/') || p.includes('\n')) throw new Error(`isolation paths must be absolute, without newlines: ${JSON.stringify(p)}`)
+      }
+      const keeps = [...isolation.writable.map((p) => [p, 'rw']), ...isolation.readOnly.map((p) => [p, 'ro'])]
+      const drop = runAs ? [setpriv, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--'] : []
+      return [
+        unshare,
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        sh,
+        '-c',
+        SCRIPT,
+        'taskyard-isolate',
+        String(keeps.length),
+        ...keeps.flat(),
+        String(isolation.hidden.length),
+        ...isolation.hidden,
+        '--',
+        ...drop,
+        ...argv,
+      ]
+    },
+  }
+}

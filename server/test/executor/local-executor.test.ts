@@ -1,4 +1,4 @@
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
 import { describeExecutorContract } from './executor-contract.ts'
 
-describeExecutorContract({ name: 'local', create: async () => createLocalExecutor() })
+describeExecutorContract({ name: 'local', create: async (options) => createLocalExecutor(options) })

@@ -11,7 +11,7 @@ import { createRunnerExecutor, type RunnerExecutor } from '../../src/executor/ru
 import { describeExecutorContract } from './executor-contract.ts'
 import { eventTypes, followsContractOrder, isRunning, startTestRun, TEST_PATH } from './start-test-run.ts'
 
-describeExecutorContract({ name: 'runner', create: () => createRunnerExecutor() })
+describeExecutorContract({ name: 'runner', create: (options) => createRunnerExecutor(options) })
 
 const RUNNER_EXECUTOR = fileURLToPath(new URL('../../src/executor/runner/runner-executor.ts', import.meta.url))
 

@@ -29,8 +29,8 @@ export interface RunCgroup {
   leave(): void
   /** Pids of the live processes in it (zombies are not listed). */
   members(): number[]
-  /** Signals every member; returns how many were signalled. */
-  signal(signal: NodeJS.Signals, except?: number): number
+  /** Signals every member but those `spare` names; returns how many were signalled. */
+  signal(signal: NodeJS.Signals, spare?: (pid: number) => boolean): number
   /** SIGKILLs every member (v2: cgroup.kill, atomic for the whole subtree); returns whether one was alive. */
   kill(): boolean
   freeze(): void
@@ -131,10 +131,10 @@ function readKey(file: string, key: string): number | null {
   return match?.[1] === undefined ? null : Number(match[1])
 }
 
-function signalPids(pids: readonly number[], signal: NodeJS.Signals, except?: number): number {
+function signalPids(pids: readonly number[], signal: NodeJS.Signals, spare?: (pid: number) => boolean): number {
   let count = 0
   for (const pid of pids) {
-    if (pid === except || pid <= 1 || pid === process.pid) continue
+    if (pid <= 1 || pid === process.pid || spare?.(pid)) continue
     try {
       process.kill(pid, signal)
       count++
@@ -218,7 +218,7 @@ function openV2(installationKey: string): Cgroups {
       enter: () => write(file('cgroup.procs'), String(process.pid)),
       leave: () => write(path.join(own, 'cgroup.procs'), String(process.pid)),
       members: () => readPids(file('cgroup.procs')),
-      signal: (signal, except) => signalPids(readPids(file('cgroup.procs')), signal, except),
+      signal: (signal, spare) => signalPids(readPids(file('cgroup.procs')), signal, spare),
       kill() {
         const alive = readPids(file('cgroup.procs')).length > 0
         if (canKill) {
@@ -317,7 +317,7 @@ function openV1(installationKey: string): Cgroups {
         if (memoryOwn !== null) moveTo(memoryOwn)
       },
       members: procs,
-      signal: (signal, except) => signalPids(procs(), signal, except),
+      signal: (signal, spare) => signalPids(procs(), signal, spare),
       kill() {
         // Frozen, nothing in the cgroup can fork while the list is read and signalled; a frozen
         // process dies of SIGKILL once thawed.
@@ -423,7 +423,7 @@ export type ContainmentChoice = 'auto' | CgroupVersion | 'none'
  * memory controller: v2, then v1; then v2 or v1 without one (still containing and freezing).
  */
 export function openCgroups(choice: ContainmentChoice, installationKey: string): { cgroups: Cgroups | null; reason: string } {
-  if (choice === 'none') return { cgroups: null, reason: 'cgroups turned off (containment 'none')' }
+  if (choice === 'none') return { cgroups: null, reason: 'cgroups turned off (containment "none")' }
   const attempt = (open: (key: string) => Cgroups): Cgroups | string => {
     try {
       return open(installationKey)

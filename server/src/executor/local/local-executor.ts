@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import type { Executor } from '../executor.ts'
 import { findMarkedProcesses, readEnviron } from '../../lib/orphan-group.ts'
-import { isLive, parseProcStat, readProcTableSync } from '../../lib/proc-table.ts'
+import { isLive, parseProcStat, readProcEntrySync, readProcTableSync, type ProcEntry } from '../../lib/proc-table.ts'
 import { openCgroups, type Cgroups, type ContainmentChoice } from './cgroups.ts'
 import { detectIsolation } from './isolation.ts'
 import { LocalRun, waitUntil } from './local-run.ts'
@@ -109,13 +109,20 @@ async function killOrphanedRun(cgroups: Cgroups | null, markers: Record<string, 
       signalProcess(entry.pid, 'SIGCONT')
       signalProcess(entry.pid, 'SIGKILL')
     }
+    const deadline = Date.now() + LEFTOVER_WAIT_MS
+    await waitUntil(() => marked.every((entry) => !isSameLiveProcess(entry)), deadline)
     for (const cgroup of groups) {
-      await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+      await waitUntil(() => cgroup.isEmpty(), deadline)
       cgroup.remove()
     }
   } catch {
     // Recovery goes on: a process that could not be ended is reported by the next start's scan.
   }
+}
+
+function isSameLiveProcess(entry: ProcEntry): boolean {
+  const now = readProcEntrySync(entry.pid)
+  return now !== null && now.startTicks === entry.startTicks && isLive(now)
 }
 
 function readOwnPgid(): number {

@@ -43,15 +43,18 @@ export const truncationMarker = (maxBytes: number): string =>
  * file and kills with SIGXFSZ), so a capped run writes into a pipe read by this copier instead:
  * one small shell started beside the run (in its cgroup, as its user), which keeps the two
  * properties — it appends to the log with the same descriptor and outlives a server crash — and
- * costs the server one more spawn per capped run, no bytes. `head -c` reads exactly the cap (it
- * never reads past the bytes it may write), one more byte decides whether anything was dropped,
- * and then the rest is drained so the run keeps running. It ignores SIGTERM/SIGINT/SIGHUP so a
- * stop does not cut off what the run writes while it handles its own SIGTERM; it ends at EOF,
- * when every process of the run has closed its output.
+ * costs the server one more spawn per capped run, no bytes. `head -c` copies exactly the cap (it
+ * never reads past the bytes it may write); stdbuf -o0 makes it write each read at once, so the
+ * log can still be followed live (its stdio buffer would hold up to 4 KiB); one more byte
+ * decides whether anything was dropped, and then the rest is drained so the run keeps running.
+ * It ignores SIGTERM/SIGINT/SIGHUP so a stop does not cut off what the run writes while it
+ * handles its own SIGTERM; it ends at EOF, when every process of the run has closed its output.
+ * It is a process group of its own (detached), which is how its helpers are told apart from the
+ * run's processes inside the cgroup.
  */
 const COPIER = `trap '' TERM INT HUP
-head -c "$1" || exit 1
-[ "$(head -c 1 | wc -c)" -eq 0 ] && exit 0
+stdbuf -o0 head -c "$1" || exit 1
+[ "$(dd bs=1 count=1 status=none | wc -c)" -eq 0 ] && exit 0
 printf '%s' "$2"
 cat >/dev/null
 exit 3`
@@ -255,7 +258,7 @@ export class LocalRun implements RunHandle {
     const cgroup = this.#cgroup
     if (cgroup) {
       this.#tryCgroup((c) => c.thaw())
-      cgroup.signal('SIGTERM', this.#copier?.pid)
+      cgroup.signal('SIGTERM', this.#isCopier)
     } else {
       // Scanned while the leader lives: once it dies, descendants in other groups lose their link
       // to the run. The marker scan finds what no link leads to (a double fork's orphan).
@@ -272,7 +275,7 @@ export class LocalRun implements RunHandle {
   #killAtDeadline(): void {
     if (this.#phase !== 'running') return
     this.#sigkilled = true
-    if (this.#cgroup) this.#cgroup.signal('SIGKILL', this.#copier?.pid)
+    if (this.#cgroup) this.#cgroup.signal('SIGKILL', this.#isCopier)
     else this.#signalRun('SIGKILL')
   }
 
@@ -306,12 +309,11 @@ export class LocalRun implements RunHandle {
    */
   async #killLeftovers(): Promise<void> {
     const cgroup = this.#cgroup
-    const copierPid = this.#copier?.pid
     if (cgroup) {
-      const othersLeft = (): boolean => cgroup.members().some((pid) => pid !== copierPid)
+      const othersLeft = (): boolean => cgroup.members().some((pid) => !this.#isCopier(pid))
       if (this.#terminating) await waitUntil(() => !othersLeft(), this.#killDeadline)
       this.#tryCgroup((c) => c.thaw())
-      if (cgroup.signal('SIGKILL', copierPid) > 0 && this.#terminating) this.#sigkilled = true
+      if (cgroup.signal('SIGKILL', this.#isCopier) > 0 && this.#terminating) this.#sigkilled = true
       await waitUntil(() => !othersLeft(), Date.now() + LEFTOVER_WAIT_MS)
       await this.#waitForCopier()
       cgroup.kill()
@@ -389,8 +391,7 @@ export class LocalRun implements RunHandle {
     try {
       if (this.#cgroup) {
         // The cgroup lists the run's processes: no /proc scan needed.
-        const copierPid = this.#copier?.pid
-        const sizes = await Promise.all(this.#cgroup.members().filter((pid) => pid !== copierPid).map((pid) => readRssBytes(pid)))
+        const sizes = await Promise.all(this.#cgroup.members().filter((pid) => !this.#isCopier(pid)).map((pid) => readRssBytes(pid)))
         for (const size of sizes) if (size !== null) rssBytes = (rssBytes ?? 0) + size
       } else {
         rssBytes = await treeRssBytes(await this.#scanTree(maxTableAgeMs))
@@ -414,6 +415,12 @@ export class LocalRun implements RunHandle {
       if (entry.pgrp !== this.pid && isLive(entry)) this.#escaped.set(entry.pid, entry.startTicks)
     }
     return tree
+  }
+
+  /** The copier and its helpers share its process group, which no process of the run can join (another session). */
+  readonly #isCopier = (pid: number): boolean => {
+    const copierPid = this.#copier?.pid
+    return copierPid !== undefined && (pid === copierPid || readProcEntrySync(pid)?.pgrp === copierPid)
   }
 
   #tryCgroup(action: (cgroup: RunCgroup) => void): void {

@@ -170,7 +170,7 @@ export function cgroupDirectory(pid: number, kind: 'cgroup2' | 'cgroup1'): strin
  * frozen cgroup with them (v1 freezer.state FROZEN, v2 cgroup.events "frozen 1": the kernel says
  * so only once every process in it is frozen).
  */
-export function isPaused(pid: number, kind: ContainmentKind): boolean {
+export function isPaused(pid: number, kind: ContainmentKind = containmentOf(pid)): boolean {
   if (kind === 'none') return processState(pid) === 'T'
   const dir = cgroupDirectory(pid, kind)
   if (dir === null || !isRunning(pid)) return false
@@ -181,6 +181,17 @@ export function isPaused(pid: number, kind: ContainmentKind): boolean {
     return false
   }
 }
+
+/** How the executor contains this process: by the taskyard cgroup it is in, if any (for tests that only see a pid). */
+export function containmentOf(pid: number): ContainmentKind {
+  for (const kind of ['cgroup1', 'cgroup2'] as const) {
+    if (/\/taskyard\/[^/]+\/run-/.test(cgroupDirectory(pid, kind) ?? '')) return kind
+  }
+  return 'none'
+}
+
+/** Waits until the process is paused the way its containment pauses (see isPaused). */
+export const waitForPausedProcess = (pid: number): Promise<void> => waitForPaused(pid, containmentOf(pid))
 
 async function waitFor(condition: () => boolean, describe: () => string): Promise<void> {
   const deadline = Date.now() + 5_000

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { RUNNER_DIED } from '../../src/executor/runner/protocol.ts'
 import { createRunnerExecutor, type RunnerExecutor } from '../../src/executor/runner/runner-executor.ts'
 import { describeExecutorContract } from './executor-contract.ts'
-import { eventTypes, followsContractOrder, isRunning, startTestRun, TEST_PATH } from './start-test-run.ts'
+import { eventTypes, followsContractOrder, isRunning, removeCgroupDirectories, runCgroupDirectories, startTestRun, TEST_PATH } from './start-test-run.ts'
 
 describeExecutorContract({ name: 'runner', create: (options) => createRunnerExecutor(options) })
 
@@ -106,12 +106,15 @@ describe('runner executor: its own process', () => {
       server.once('exit', () => reject(new Error(`the server ended first: ${text}`)))
     })
     const [runPid, runnerPid] = line.trim().split(' ').map(Number) as [number, number]
-    t.after(() => {
+    // Its server is SIGKILLed below, so nobody else removes the run's cgroups.
+    const cgroups = runCgroupDirectories(runPid)
+    t.after(async () => {
       try {
         process.kill(-runPid, 'SIGKILL')
       } catch {
         // gone
       }
+      await removeCgroupDirectories(cgroups)
     })
     server.kill('SIGKILL')
     await waitUntil(() => !isRunning(runnerPid), 'the runner outlived the server')

@@ -182,6 +182,49 @@ export function isPaused(pid: number, kind: ContainmentKind = containmentOf(pid)
   }
 }
 
+/**
+ * The directories of the run cgroups (every hierarchy) a process is in; for tests whose executor
+ * died without cleaning up (a SIGKILLed server), to remove them once the process is gone.
+ */
+export function runCgroupDirectories(pid: number): string[] {
+  let text: string
+  try {
+    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+  } catch {
+    return []
+  }
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => ({ point: l.split(' ')[4] ?? '', after: l.slice(l.indexOf(' - ') + 3).split(' ') }))
+  const dirs: string[] = []
+  for (const line of text.split('\n')) {
+    const [, controllers = '', cgroupPath = ''] = line.split(/:(.*?):/)
+    if (!/\/taskyard\/[^/]+\/run-/.test(cgroupPath)) continue
+    const mount = mounts.find((m) =>
+      controllers === '' ? m.after[0] === 'cgroup2' : m.after[0] === 'cgroup' && controllers.split(',').every((c) => (m.after[2] ?? '').split(',').includes(c)),
+    )
+    if (mount) dirs.push(path.join(mount.point, cgroupPath))
+  }
+  return dirs
+}
+
+/** rmdir of run cgroups (retried while a dying member still counts), then of their parents when empty. */
+export async function removeCgroupDirectories(dirs: readonly string[]): Promise<void> {
+  const rmdir = (dir: string): boolean => {
+    try {
+      fs.rmdirSync(dir)
+      return true
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT'
+    }
+  }
+  for (const dir of dirs) {
+    await waitUntil(() => rmdir(dir), `cannot remove ${dir}`)
+    if (rmdir(path.dirname(dir))) rmdir(path.dirname(path.dirname(dir)))
+  }
+}
+
 /** How the executor contains this process: by the taskyard cgroup it is in, if any (for tests that only see a pid). */
 export function containmentOf(pid: number): ContainmentKind {
   for (const kind of ['cgroup1', 'cgroup2'] as const) {

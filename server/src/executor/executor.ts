@@ -51,7 +51,11 @@ export type RunEvent =
       at: number
       /** Set when the process could not be started at all (e.g. ENOENT). */
       spawnError?: string
-      /** The run's peak memory as its cgroup measured it, when it had one (covers sub-second runs). */
+      /**
+       * The run's peak memory as its cgroup measured it, when it had a memory controller (covers
+       * sub-second runs): the cgroup's peak less the page cache still charged at the end, never
+       * below the largest sample.
+       */
       peakRssBytes?: number
       /** True when output past maxOutputBytes was dropped. */
       outputTruncated?: boolean

@@ -466,6 +466,13 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
         assert.ok((exited.peakRssBytes ?? 0) < 400 * MiB, `peak ${exited.peakRssBytes}`)
       })
 
+      it(`does not count the page cache of its output as the run's memory${skip ? ` (${skip})` : ''}`, { skip }, async (t) => {
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', 'head -c 60000000 /dev/zero'] })
+        const exited = await run.exited
+        assert.equal(fs.statSync(run.spec.outputPath).size, 60_000_000)
+        assert.ok((exited.peakRssBytes ?? 0) > 0 && (exited.peakRssBytes ?? 0) < 30 * MiB, `peak ${exited.peakRssBytes}`)
+      })
+
       it(`ends a run that passes memoryLimitBytes with reason memory_limit${skip ? ` (${skip})` : ''}`, { skip }, async (t) => {
         const run = startTestRun(t, executor, { argv: ['python3', '-c', "b = b'x' * (200 << 20); print('survived')"], memoryLimitBytes: 64 * MiB })
         const exited = await run.exited

@@ -40,6 +40,8 @@ export interface RunCgroup {
   setMemoryLimit(bytes: number): void
   /** The run's peak memory charge (RSS and the page cache it caused), null without a memory controller. */
   peakMemoryBytes(): number | null
+  /** Page cache (file pages, the log among them) charged to it now; null without a memory controller. */
+  fileCacheBytes(): number | null
   /** Whether the OOM killer acted inside it (the memory limit was hit). */
   oomKilled(): boolean
   /** rmdir; false while it still has members. */
@@ -240,6 +242,7 @@ function openV2(installationKey: string): Cgroups {
         if (fs.existsSync(file('memory.swap.max'))) write(file('memory.swap.max'), '0')
       },
       peakMemoryBytes: () => (memory ? numberOrNull(readText(file('memory.peak'))) : null),
+      fileCacheBytes: () => (memory ? readKey(file('memory.stat'), 'file') : null),
       oomKilled: () => memory && (readKey(file('memory.events'), 'oom_kill') ?? 0) > 0,
       remove: () => rmdirQuiet(dir),
     }
@@ -345,6 +348,7 @@ function openV1(installationKey: string): Cgroups {
         if (hasMemsw) write(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(bytes))
       },
       peakMemoryBytes: () => (memDir === null ? null : numberOrNull(readText(path.join(memDir, 'memory.max_usage_in_bytes')))),
+      fileCacheBytes: () => (memDir === null ? null : readKey(path.join(memDir, 'memory.stat'), 'total_cache')),
       oomKilled: () => memDir !== null && (readKey(path.join(memDir, 'memory.oom_control'), 'oom_kill') ?? 0) > 0,
       remove() {
         const removed = rmdirQuiet(dir)

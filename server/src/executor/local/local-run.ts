@@ -90,6 +90,8 @@ export class LocalRun implements RunHandle {
   #killTimer: NodeJS.Timeout | undefined
   #sampleTimer: NodeJS.Timeout | undefined
   #sampling = false
+  /** The largest sample reported: a floor for the cgroup's figure (see #end). */
+  #maxSampleBytes = 0
   /**
    * Without cgroups: descendants seen outside the run's group (they called setsid or setpgid), by
    * pid → start time. Once their parent dies they can no longer be traced to the run, so they are
@@ -455,8 +457,14 @@ export class LocalRun implements RunHandle {
           cgroup.kill()
           await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
         }
+        // The cgroup's peak counts the page cache the run caused (a run that wrote 200 MB of output
+        // peaks at 200 MB): what it still holds at the end is taken off, which leaves the run's own
+        // memory. Cache dropped before the end stays in, so the figure errs high, never below a
+        // sample that was actually seen.
         const peak = cgroup.peakMemoryBytes()
-        if (peak !== null && exit.spawnError === undefined) extra.peakRssBytes = peak
+        if (peak !== null && exit.spawnError === undefined) {
+          extra.peakRssBytes = Math.max(this.#maxSampleBytes, peak - (cgroup.fileCacheBytes() ?? 0))
+        }
         // An OOM kill that the run survived (exit 0) is its own business; one that ended it is the reason.
         if (reason === 'exit' && exit.spawnError === undefined && (signal !== null || exitCode !== 0) && cgroup.oomKilled()) reason = 'memory_limit'
         for (let attempt = 0; attempt < 50 && !cgroup.remove(); attempt++) await delay(10)
@@ -496,6 +504,7 @@ export class LocalRun implements RunHandle {
   }
 
   #emit(event: RunEvent): void {
+    if (event.type === 'sample') this.#maxSampleBytes = Math.max(this.#maxSampleBytes, event.rssBytes)
     this.#onEvent(event)
   }
 }

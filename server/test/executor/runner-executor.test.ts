@@ -15,7 +15,7 @@ describeExecutorContract({ name: 'runner', create: (options) => createRunnerExec
 
 const RUNNER_EXECUTOR = fileURLToPath(new URL('../../src/executor/runner/runner-executor.ts', import.meta.url))
 
-describe('runner executor: its own process', () => {
+describe('runner executor: its own process', { timeout: 120_000 }, () => {
   it('reports every active run as exited when the runner dies, kills their groups, and starts a new runner', async (t) => {
     const executor = await open(t)
     const firstRunner = executor.runnerPid

@@ -9,11 +9,15 @@
  * an exec of the same process. It costs a few milliseconds of mount(8) calls per start, paid
  * only by runs that ask for isolation.
  *
- * A run that stays root could unmount the tmpfs and see what it hides, so isolation protects
- * only together with runAs: setpriv drops to the account (and all supplementary groups) after
- * the mounts, and an unprivileged process cannot undo them.
- * Not root: no isolation (null) — unprivileged user namespaces would need a second, nested
- * namespace to lock the mounts; not built yet.
+ * A run that stays root could unmount the tmpfs and see what it hides, so as root isolation
+ * protects only together with runAs: setpriv drops to the account (and all supplementary groups)
+ * after the mounts, and an unprivileged process cannot undo them.
+ *
+ * Not root: the same through unprivileged user namespaces — `unshare --user --map-root-user
+ * --mount` gives the script the right to mount, then a second, nested user namespace maps the
+ * server's own uid/gid back and execs the command without capabilities; mounts made in a more
+ * privileged namespace are locked for it, so it cannot unmount the tmpfs either. runAs cannot
+ * change the account then (only root can), so a different one is refused.
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -27,7 +31,8 @@ export interface Isolation {
 
 // Positional arguments: <n keeps> (<path> <rw|ro>)… <n hidden> <path>… -- <command>…
 // Keeps are bound to a private staging tmpfs first, because once a hidden directory is covered
-// the paths inside it can no longer be reached; then they are moved into place.
+// the paths inside it can no longer be reached; then they are bound into place (mount --move
+// is refused inside a user namespace) and the staging tmpfs is detached.
 const SCRIPT = `set -eu
 run_path=\${PATH-}; PATH=/usr/sbin:/usr/bin:/sbin:/bin
 stage=$(mktemp -d /tmp/.taskyard-isolate.XXXXXX)
@@ -39,7 +44,7 @@ while [ "$i" -lt "$n" ]; do
   if [ -d "$src" ]; then mkdir "$stage/$i"; else : > "$stage/$i"; fi
   mount --bind "$src" "$stage/$i"
   if [ "$mode" = ro ]; then mount -o remount,bind,ro "$stage/$i"; fi
-  keeps="$keeps$i $src
+  keeps="$keeps$i $mode $src
 "
 done
 n=$1; shift; i=0
@@ -47,11 +52,12 @@ while [ "$i" -lt "$n" ]; do
   i=$((i+1)); mount -t tmpfs -o mode=0755 taskyard-hidden "$1"; shift
 done
 printf '%s' "$keeps" | while IFS= read -r line; do
-  i=\${line%% *}; dst=\${line#* }
+  i=\${line%% *}; rest=\${line#* }; mode=\${rest%% *}; dst=\${rest#* }
   if [ -d "$stage/$i" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; [ -e "$dst" ] || : > "$dst"; fi
-  mount --move "$stage/$i" "$dst"
+  mount --bind "$stage/$i" "$dst"
+  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$dst"; fi
 done
-umount "$stage"; rmdir "$stage"
+umount -l "$stage"; rmdir "$stage"
 shift
 PATH=$run_path
 exec "$@"
@@ -70,42 +76,53 @@ function findTool(name: string): string | null {
   return null
 }
 
-/** Null when this process cannot build mount namespaces (not root, tools missing, or a sandbox forbids unshare). */
+function checkPaths(isolation: NonNullable<RunSpec['isolation']>): void {
+  for (const p of [...isolation.hidden, ...isolation.writable, ...isolation.readOnly]) {
+    if (!p.startsWith('/') || p.includes('\n')) throw new Error(`isolation paths must be absolute, without newlines: ${JSON.stringify(p)}`)
+  }
+}
+
+function scriptArguments(isolation: NonNullable<RunSpec['isolation']>): string[] {
+  const keeps = [...isolation.writable.map((p) => [p, 'rw']), ...isolation.readOnly.map((p) => [p, 'ro'])]
+  return ['taskyard-isolate', String(keeps.length), ...keeps.flat(), String(isolation.hidden.length), ...isolation.hidden, '--']
+}
+
+/** Null when this process cannot build mount namespaces (tools missing, or the kernel or a sandbox forbids them). */
 export function detectIsolation(): Isolation | null {
-  if (process.getuid?.() !== 0) return null
   const unshare = findTool('unshare')
   const setpriv = findTool('setpriv')
   const sh = findTool('sh')
   if (!unshare || !setpriv || !sh || !findTool('mount')) return null
-  // One real namespace at creation proves it works here (containers often forbid it).
+  const uid = process.getuid?.()
+  const gid = process.getgid?.()
+  if (uid === undefined || gid === undefined) return null
+  return uid === 0 ? detectAsRoot(unshare, setpriv, sh) : detectUnprivileged(unshare, sh, uid, gid)
+}
+
+function detectUnprivileged(unshare: string, sh: string, uid: number, gid: number): Isolation | null {
+  const nested = [unshare, '--user', `--map-user=${uid}`, `--map-group=${gid}`, '--']
+  // One real namespace pair at creation proves it works here (many kernels and containers forbid it).
+  const probe = spawnSync(unshare, ['--user', '--map-root-user', '--mount', '--propagation', 'private', '--', sh, '-c', `mount -t tmpfs none /mnt && exec ${nested.join(' ')} true`], { stdio: 'ignore', timeout: 5_000 })
+  if (probe.status !== 0) return null
+  return {
+    description: `mount namespace (${unshare} --user --mount, unprivileged user namespaces; hidden directories covered by an empty tmpfs, allowed paths bound back; the run keeps the server's account)`,
+    wrap(argv, isolation, runAs) {
+      checkPaths(isolation)
+      if (runAs && (runAs.uid !== uid || runAs.gid !== gid)) throw new Error(`runAs ${runAs.uid}:${runAs.gid} needs a server running as root`)
+      return [unshare, '--user', '--map-root-user', '--mount', '--propagation', 'private', '--', sh, '-c', SCRIPT, ...scriptArguments(isolation), ...nested, ...argv]
+    },
+  }
+}
+
+function detectAsRoot(unshare: string, setpriv: string, sh: string): Isolation | null {
   const probe = spawnSync(unshare, ['--mount', '--propagation', 'private', sh, '-c', 'mount -t tmpfs none /mnt'], { stdio: 'ignore', timeout: 5_000 })
   if (probe.status !== 0) return null
   return {
     description: `mount namespace (${unshare} --mount as root; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
     wrap(argv, isolation, runAs) {
-      for (const p of [...isolation.hidden, ...isolation.writable, ...isolation.readOnly]) {
-        if (!p.startsWith('/') || p.includes('\n')) throw new Error(`isolation paths must be absolute, without newlines: ${JSON.stringify(p)}`)
-      }
-      const keeps = [...isolation.writable.map((p) => [p, 'rw']), ...isolation.readOnly.map((p) => [p, 'ro'])]
+      checkPaths(isolation)
       const drop = runAs ? [setpriv, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--'] : []
-      return [
-        unshare,
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        sh,
-        '-c',
-        SCRIPT,
-        'taskyard-isolate',
-        String(keeps.length),
-        ...keeps.flat(),
-        String(isolation.hidden.length),
-        ...isolation.hidden,
-        '--',
-        ...drop,
-        ...argv,
-      ]
+      return [unshare, '--mount', '--propagation', 'private', '--', sh, '-c', SCRIPT, ...scriptArguments(isolation), ...drop, ...argv]
     },
   }
 }

@@ -36,6 +36,8 @@ export interface Isolation {
 const SCRIPT = `set -eu
 run_path=\${PATH-}; PATH=/usr/sbin:/usr/bin:/sbin:/bin
 stage=$(mktemp -d /tmp/.taskyard-isolate.XXXXXX)
+# A failed step leaves no staging directory behind (exec below replaces the shell, so no trap runs then).
+trap 'umount -l "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null' EXIT
 mount -t tmpfs -o mode=0700 taskyard-isolate "$stage"
 keeps=''
 n=$1; shift; i=0
@@ -57,7 +59,7 @@ printf '%s' "$keeps" | while IFS= read -r line; do
   mount --bind "$stage/$i" "$dst"
   if [ "$mode" = ro ]; then mount -o remount,bind,ro "$dst"; fi
 done
-umount -l "$stage"; rmdir "$stage"
+umount -l "$stage"; rmdir "$stage"; trap - EXIT
 shift
 PATH=$run_path
 exec "$@"

@@ -18,7 +18,6 @@ import { defaultCommand, detectMainScript, prepareTaskFiles } from './files/prep
 import { installTaskFiles, removeTaskFiles } from './files/install-task-files.ts'
 import { saveUpload } from './files/save-upload.ts'
 import { buildApp } from './http/app.ts'
-import { markedGroupMembers } from './lib/orphan-group.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
 import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
@@ -71,7 +70,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
   // 'runner' spawns from a small helper process: forking the big server costs ~2× more and
   // blocks its event loop, but the hop adds ~1.5 ms to each start (docs/benchmarks.md).
   const executor: Executor & { close?(): Promise<void> } =
-    config.executor === 'runner' ? await createRunnerExecutor() : createLocalExecutor()
+    config.executor === 'runner' ? await createRunnerExecutor({ installation: paths.root }) : createLocalExecutor({ installation: paths.root })
   const environments = await createEnvironments({
     envsDir: paths.envsDir,
     pythonPath: config.pythonPath,
@@ -86,7 +85,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     store,
     clock,
     endOrphanedRun(pgid, runId) {
-      if (markedGroupMembers(pgid, `TASKYARD_RUN_ID=${runId}`).length > 0) executor.killGroup(pgid)
+      void executor.killOrphanedRun(runId, pgid)
     },
   })
 

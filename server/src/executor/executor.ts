@@ -51,7 +51,11 @@ export type RunEvent =
       at: number
       /** Set when the process could not be started at all (e.g. ENOENT). */
       spawnError?: string
-      /** The run's peak memory as its cgroup measured it, when it had one (covers sub-second runs). */
+      /**
+       * The run's peak memory as its cgroup measured it, when it had a memory controller (covers
+       * sub-second runs): the cgroup's peak less the page cache still charged at the end, never
+       * below the largest sample.
+       */
       peakRssBytes?: number
       /** True when output past maxOutputBytes was dropped. */
       outputTruncated?: boolean
@@ -59,13 +63,14 @@ export type RunEvent =
 
 export interface RunHandle {
   readonly pid: number
-  /** SIGSTOP to the whole process group. */
+  /** Freezes the run's cgroup; without cgroups SIGSTOP to its group and the processes that left it. */
   pause(): void
-  /** SIGCONT to the whole process group. */
+  /** Thaws the cgroup; without cgroups SIGCONT to the same processes. */
   resume(): void
   /**
-   * SIGTERM to the group, SIGKILL after the grace period; a paused group is continued first so it
-   * can die. Resolves once the process has exited; the 'exited' event carries reason 'stopped'.
+   * SIGTERM to every process of the run, SIGKILL after the grace period; a paused run is continued
+   * first so it can die. Resolves once the process has exited; the 'exited' event carries reason
+   * 'stopped' and the signal that actually ended the run (SIGKILL when the grace ran out on any of them).
    */
   stop(): Promise<void>
   /** Writes to the process's stdin. */
@@ -78,8 +83,20 @@ export interface Executor {
    * of 'sample', then exactly one 'exited', always last.
    */
   start(spec: RunSpec, onEvent: (event: RunEvent) => void): RunHandle
+  /** How runs are contained, for start-up messages (e.g. "cgroup v1 (freezer …): …" or "process groups (…)"). */
+  readonly containment: string
+  /** How RunSpec.isolation is applied, or null when this machine cannot give a run its own file-system view. */
+  readonly isolation: string | null
+  /** Whether RunSpec.memoryLimitBytes can be enforced (a cgroup memory controller); a run asking for one otherwise fails to start. */
+  readonly canLimitMemory: boolean
   /** True when a process group with this id still has a live member. */
   isGroupAlive(pgid: number): boolean
-  /** Kills every process of a group this server no longer supervises (recovery after a crash). */
-  killGroup(pgid: number): void
+  /**
+   * Ends every process a run left behind that this server no longer supervises (crash recovery):
+   * its cgroup's members (then the cgroup is removed), and without cgroups every process whose
+   * environment carries the run's marker, in any group or session. Never a process of another
+   * run or installation, never a reused pid. The kills are sent before it returns; the promise
+   * (which never rejects) settles once they are gone and the cgroup removed.
+   */
+  killOrphanedRun(runId: number, pgid: number | null): Promise<void>
 }

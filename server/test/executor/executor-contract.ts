@@ -1,47 +1,83 @@
 /**
  * The Executor contract's cases, run against every implementation (local-executor.test.ts,
- * runner-executor.test.ts): each must behave the same for every method.
+ * runner-executor.test.ts) × every containment this machine offers (cgroup v2, cgroup v1, none):
+ * each must behave the same for every method. A containment the machine cannot give is named in
+ * a visibly skipped suite, never silently left out.
  */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Executor, RunEvent } from '../../src/executor/executor.ts'
-import { parseProcStat } from '../../src/executor/local/proc-table.ts'
+import { createLocalExecutor, type LocalExecutorOptions } from '../../src/executor/local/local-executor.ts'
+import { readEnviron } from '../../src/lib/orphan-group.ts'
+import { readChildrenSync, readProcEntrySync } from '../../src/lib/proc-table.ts'
 import { followLog } from '../../src/logs/follow-log.ts'
 import {
+  cgroupDirectory,
   followsContractOrder,
   eventTypes,
   isRunning,
   isSample,
   startTestRun,
   TEST_PATH,
+  waitForPaused,
   waitForPgrp,
+  waitForResumed,
   waitForState,
+  waitUntil,
+  type ContainmentKind,
   type SampleEvent,
 } from './start-test-run.ts'
 
 export interface ExecutorUnderTest {
   /** Used in test names: '<name> executor'. */
   name: string
-  create(): Promise<Executor & { close?(): Promise<void> }>
+  create(options: LocalExecutorOptions): Promise<Executor & { close?(): Promise<void> }>
 }
 
 const MiB = 1024 * 1024
+const CONTAINMENTS: readonly ContainmentKind[] = ['cgroup2', 'cgroup1', 'none']
+/** Every file ends: a hung process or stream fails its test instead of holding the run. */
+const SUITE_TIMEOUT_MS = 120_000
 
-/** Event fields without the timestamp, which tests compare by order instead. */
+/** Event fields without the timestamp (compared by order instead) and the cgroup's memory peak (its own tests check it). */
 const withoutAt = (event: RunEvent): Omit<RunEvent, 'at'> => {
   const { at: _at, ...rest } = event
+  if (rest.type === 'exited') delete rest.peakRssBytes
   return rest
 }
 
+let installations = 0
+const newInstallation = (): string => `/taskyard-test/${process.pid}/${++installations}`
+
 export function describeExecutorContract(impl: ExecutorUnderTest): void {
-  describe(`${impl.name} executor`, () => {
+  for (const kind of CONTAINMENTS) {
+    const probe = createLocalExecutor({ containment: kind })
+    if (probe.containmentKind !== kind) {
+      describe(`${impl.name} executor, ${kind} (skipped: ${probe.containment})`, { skip: true }, () => {})
+      continue
+    }
+    describeWith(impl, kind, probe.canLimitMemory)
+  }
+}
+
+function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory: boolean): void {
+  describe(`${impl.name} executor, ${kind}`, { timeout: SUITE_TIMEOUT_MS }, () => {
     let executor!: Executor & { close?(): Promise<void> }
+    const installation = newInstallation()
     before(async () => {
-      executor = await impl.create()
+      executor = await impl.create({ containment: kind, installation })
     })
     after(async () => {
       await executor.close?.()
+    })
+
+    it('says which containment it uses', () => {
+      const expected = { cgroup2: /^cgroup v2 at \//, cgroup1: /^cgroup v1 \(freezer \//, none: /^process groups \(/ }[kind]
+      assert.match(executor.containment, expected)
+      assert.equal(executor.canLimitMemory, hasMemory)
     })
 
     describe('how a run ends', () => {
@@ -187,13 +223,15 @@ export function describeExecutorContract(impl: ExecutorUnderTest): void {
           argv: ['sh', '-c', 'sleep 1000 & echo $!; read line; echo "got $line"; kill $!'],
         })
         const child = Number(await run.outputMatching((text) => text.endsWith('\n')))
-        await settled(run.handle.pid, child)
+        // The runner's handle learns the pid from 'started', which may arrive after the output.
+        const { pid } = await run.started
+        await settled(pid, child)
         run.handle.pause()
-        assert.equal(await waitForState(run.handle.pid, ['T']), 'T')
-        assert.equal(await waitForState(child, ['T']), 'T')
+        await waitForPaused(pid, kind)
+        await waitForPaused(child, kind)
         run.handle.resume()
-        await waitForState(run.handle.pid, ['S', 'R'])
-        await waitForState(child, ['S', 'R'])
+        await waitForResumed(pid, kind)
+        await waitForResumed(child, kind)
         run.handle.writeInput('more\n')
         assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
         assert.equal(run.output(), `${child}\ngot more\n`)
@@ -202,9 +240,10 @@ export function describeExecutorContract(impl: ExecutorUnderTest): void {
       it('stop() ends a paused run (it is continued first so SIGTERM can act)', async (t) => {
         const run = startTestRun(t, executor, { argv: ['sh', '-c', 'echo ready; sleep 1000'] })
         await run.outputMatching((text) => text === 'ready\n')
-        await settled(run.handle.pid)
+        const { pid } = await run.started
+        await settled(pid)
         run.handle.pause()
-        await waitForState(run.handle.pid, ['T'])
+        await waitForPaused(pid, kind)
         await run.handle.stop()
         assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
       })
@@ -227,18 +266,20 @@ export function describeExecutorContract(impl: ExecutorUnderTest): void {
         assert.ok(exited.at - stoppedAt >= 299, `ended after ${exited.at - stoppedAt} ms`)
       })
 
-      it('gives a leftover that ignores SIGTERM the rest of the grace period after the leader died, then SIGKILLs it', async (t) => {
+      it('gives a leftover that ignores SIGTERM the rest of the grace period after the leader died, then SIGKILLs it and records SIGKILL', async (t) => {
         const run = startTestRun(t, executor, {
           argv: ['sh', '-c', `sh -c "trap '' TERM; echo ready; exec sleep 1000" & wait`],
           killGraceMs: 300,
         })
         await run.outputMatching((text) => text === 'ready\n')
-        const leftover = readChildren(run.handle.pid)
+        const { pid } = await run.started
+        const leftover = readChildrenSync(pid)
         assert.equal(leftover.length, 1)
         const stoppedAt = Date.now()
         await run.handle.stop()
         const exited = await run.exited
-        assert.deepEqual(withoutAt(exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
+        // The leader died of SIGTERM, but the run ended when its last process died: of SIGKILL.
+        assert.deepEqual(withoutAt(exited), { type: 'exited', exitCode: null, signal: 'SIGKILL', reason: 'stopped' })
         assert.ok(exited.at - stoppedAt >= 299, `ended after ${exited.at - stoppedAt} ms`)
         assert.equal(isRunning(leftover[0] as number), false)
       })
@@ -284,23 +325,259 @@ export function describeExecutorContract(impl: ExecutorUnderTest): void {
       })
     })
 
-    describe('groups it no longer supervises', () => {
-      it('isGroupAlive and killGroup act on the whole group', async (t) => {
-        const run = startTestRun(t, executor, { argv: ['sh', '-c', 'sleep 1000 & sleep 1000'] })
+    describe('processes that left the group', () => {
+      // `( … & )` forks a subshell that starts the process and exits at once: the survivor is
+      // re-parented to init in a session of its own, linked to the run by neither group nor parent.
+      const doubleFork = (inner: string): string => `( setsid sh -c '${inner}' & ) ; `
+
+      it('pause() freezes a process that left the group by a double fork, resume() continues it', async (t) => {
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', `${doubleFork('echo $$; exec sleep 1000')}read line; echo "got $line"`] })
+        const escaped = Number(await run.outputMatching((text) => text.endsWith('\n')))
         const { pid } = await run.started
-        assert.equal(readPgrp(pid), pid)
+        await waitForPgrp(escaped, escaped)
+        assert.notEqual(readProcEntrySync(escaped)?.ppid, pid)
+        await settled(pid, escaped)
+        run.handle.pause()
+        await waitForPaused(pid, kind)
+        await waitForPaused(escaped, kind)
+        run.handle.resume()
+        await waitForResumed(escaped, kind)
+        run.handle.writeInput('on\n')
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+        if (kind !== 'none') assert.equal(isRunning(escaped), false) // the cgroup's leftovers die with the run
+      })
+
+      it('stop() ends processes that left by a double fork and by nohup setsid … & disown', async (t) => {
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', `${doubleFork('echo $$; exec sleep 1000')}nohup setsid sh -c 'echo $$; exec sleep 1000' >/dev/null 2>&1 & echo $!; sleep 1000`],
+        })
+        const text = await run.outputMatching((output) => output.split('\n').length === 3)
+        const pids = text.trim().split('\n').map(Number)
+        assert.equal(pids.length, 2)
+        for (const pid of pids) await waitForPgrp(pid, pid)
+        await run.handle.stop()
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
+        for (const pid of pids) assert.equal(isRunning(pid), false, `process ${pid} survived the stop`)
+      })
+
+      it('stop() ends what a SIGTERM handler starts in a new session', async (t) => {
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', `trap 'setsid sh -c "echo \\$\\$ > spawned; exec sleep 1000" & wait; exit 0' TERM; echo ready; sleep 1000 & wait`],
+        })
+        await run.outputMatching((text) => text === 'ready\n')
+        await run.handle.stop()
+        await run.exited
+        const spawned = Number(fs.readFileSync(path.join(run.spec.cwd, 'spawned'), 'utf8'))
+        assert.ok(spawned > 1)
+        assert.equal(isRunning(spawned), false, `process ${spawned}, started by the SIGTERM handler, survived`)
+      })
+    })
+
+    describe('runs this server no longer supervises (crash recovery)', () => {
+      it('killOrphanedRun ends the group and its survivors after a restart, and only this installation\'s run', async (t) => {
+        const script = `( setsid sh -c 'echo $$; exec sleep 1000' & ) ; sleep 1000 & wait`
+        const run = startTestRun(t, executor, { runId: 41, argv: ['sh', '-c', script] })
+        const survivor = Number(await run.outputMatching((text) => text.endsWith('\n')))
+        const { pid } = await run.started
+        await waitForPgrp(survivor, survivor)
+        const runCgroup = kind === 'none' ? null : cgroupDirectory(pid, kind)
+        // Another installation's run with the same id must be left alone.
+        const other = await impl.create({ containment: kind, installation: newInstallation() })
+        t.after(() => other.close?.())
+        const bystander = startTestRun(t, other, { runId: 41, argv: ['sleep', '1000'] })
+        const { pid: bystanderPid } = await bystander.started
+
+        // A second executor of the same installation is what a restarted server has.
+        const restarted = await impl.create({ containment: kind, installation })
+        t.after(() => restarted.close?.())
         assert.equal(executor.isGroupAlive(pid), true)
-        executor.killGroup(pid)
+        await restarted.killOrphanedRun(41, pid)
+        assert.equal(isRunning(survivor), false, 'the survivor outlived the restart')
         assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGKILL', reason: 'exit' })
-        assert.equal(executor.isGroupAlive(pid), false)
+        await waitUntil(() => !restarted.isGroupAlive(pid), `group ${pid} is still alive`)
+        assert.equal(isRunning(bystanderPid), true)
+        if (kind !== 'none') {
+          assert.match(runCgroup ?? '', /\/taskyard\/i[0-9a-f]{16}\/run-41$/)
+          assert.equal(fs.existsSync(runCgroup as string), false, 'the run cgroup was not removed')
+          assert.equal(fs.existsSync(cgroupDirectory(bystanderPid, kind) as string), true)
+        }
+      })
+
+      it('killOrphanedRun leaves a reused pid alone: a process without the run markers survives', async () => {
+        // The pid stored for run 43 now names an unrelated process (another run's, here).
+        const stranger = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore', env: { PATH: TEST_PATH, TASKYARD_RUN_ID: '44' } })
+        try {
+          const pid = stranger.pid as number
+          await waitUntil(() => readEnviron(pid)?.includes('TASKYARD_RUN_ID=44') === true, 'the stranger never started')
+          await executor.killOrphanedRun(43, pid)
+          assert.equal(isRunning(pid), true)
+        } finally {
+          stranger.kill('SIGKILL')
+        }
       })
 
       it('never takes init, the caller own group or a non-pgid for a live run group', () => {
         for (const pgid of [0, 1, -1, 1.5, Number.NaN]) assert.equal(executor.isGroupAlive(pgid), false, String(pgid))
-        assert.equal(executor.isGroupAlive(readPgrp(process.pid) ?? process.pid), false)
+        assert.equal(executor.isGroupAlive(readProcEntrySync(process.pid)?.pgrp ?? process.pid), false)
+      })
+    })
+
+    describe('output cap', () => {
+      it('keeps exactly maxOutputBytes, adds one marker line, and lets the run go on', async (t) => {
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" a; echo late >&2; head -c 5000 /dev/zero; echo done > after'],
+          maxOutputBytes: 100_000,
+        })
+        const exited = await run.exited
+        assert.deepEqual(withoutAt(exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit', outputTruncated: true })
+        const marker = '\n[taskyard] output truncated: the log reached its limit of 100000 bytes; later output was dropped\n'
+        const log = fs.readFileSync(run.spec.outputPath, 'latin1')
+        assert.equal(log.length, 100_000 + marker.length)
+        assert.equal(log, 'a'.repeat(100_000) + marker)
+        // It wrote past the cap and then went on to its last command.
+        assert.equal(fs.readFileSync(path.join(run.spec.cwd, 'after'), 'utf8'), 'done\n')
+      })
+
+      it('writes everything, without a marker, when the output stays under the cap', async (t) => {
+        const first = startTestRun(t, executor, { argv: ['sh', '-c', 'echo earlier'] })
+        await first.exited
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', 'printf 12345'], maxOutputBytes: 5, outputPath: first.spec.outputPath })
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit', outputTruncated: false })
+        assert.equal(first.output(), 'earlier\n12345')
+      })
+
+      it('a capped run still stops, pauses and reports its own output order', async (t) => {
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; echo ready; sleep 1000 & wait"], maxOutputBytes: 1_000 })
+        await run.outputMatching((text) => text.endsWith('ready\n'))
+        await run.handle.stop()
+        const exited = await run.exited
+        assert.deepEqual(withoutAt(exited), { type: 'exited', exitCode: 0, signal: null, reason: 'stopped', outputTruncated: false })
+        assert.equal(run.output(), 'a\nb\nready\nbye\n')
+      })
+    })
+
+    describe('memory from the cgroup', () => {
+      const skip = hasMemory ? false : `skipped: ${kind} has no memory controller on this machine`
+      it(`reports the peak of a sub-second run in exited.peakRssBytes${skip ? ` (${skip})` : ''}`, { skip }, async (t) => {
+        const run = startTestRun(t, executor, { argv: ['python3', '-c', "b = b'x' * (80 << 20)"] })
+        const exited = await run.exited
+        assert.equal(exited.exitCode, 0)
+        assert.ok((exited.peakRssBytes ?? 0) >= 80 * MiB, `peak ${exited.peakRssBytes}`)
+        assert.ok((exited.peakRssBytes ?? 0) < 400 * MiB, `peak ${exited.peakRssBytes}`)
+      })
+
+      it(`does not count the page cache of its output as the run's memory${skip ? ` (${skip})` : ''}`, { skip }, async (t) => {
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', 'head -c 60000000 /dev/zero'] })
+        const exited = await run.exited
+        assert.equal(fs.statSync(run.spec.outputPath).size, 60_000_000)
+        assert.ok((exited.peakRssBytes ?? 0) > 0 && (exited.peakRssBytes ?? 0) < 30 * MiB, `peak ${exited.peakRssBytes}`)
+      })
+
+      it(`ends a run that passes memoryLimitBytes with reason memory_limit${skip ? ` (${skip})` : ''}`, { skip }, async (t) => {
+        const run = startTestRun(t, executor, { argv: ['python3', '-c', "b = b'x' * (200 << 20); print('survived')"], memoryLimitBytes: 64 * MiB })
+        const exited = await run.exited
+        assert.deepEqual(withoutAt(exited), { type: 'exited', exitCode: null, signal: 'SIGKILL', reason: 'memory_limit' })
+        assert.ok((exited.peakRssBytes ?? 0) <= 64 * MiB, `peak ${exited.peakRssBytes}`)
+        assert.equal(run.output(), '')
+      })
+
+      it(`a run under its memory limit ends normally${skip ? ` (${skip})` : ''}`, { skip }, async (t) => {
+        const run = startTestRun(t, executor, { argv: ['python3', '-c', "b = b'x' * (10 << 20); print('ok')"], memoryLimitBytes: 128 * MiB })
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+        assert.equal(run.output(), 'ok\n')
+      })
+
+      it(`refuses a memory limit it cannot enforce${hasMemory ? ' (skipped: this containment enforces limits)' : ''}`, { skip: hasMemory }, async (t) => {
+        const run = startTestRun(t, executor, { argv: ['true'], memoryLimitBytes: 64 * MiB })
+        const exited = await run.exited
+        assert.match(exited.spawnError ?? '', /^a memory limit cannot be enforced here: /)
+        assert.deepEqual(eventTypes(run.events), ['exited'])
+      })
+    })
+
+    describe('the account and the file system a run gets', () => {
+      const notRoot = process.getuid?.() === 0 ? false : 'skipped: the tests do not run as root'
+      const secretDir = (t: { after(fn: () => void): void }): string => {
+        const dir = fs.mkdtempSync('/tmp/taskyard-secret-')
+        t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+        fs.chmodSync(dir, 0o755)
+        fs.writeFileSync(path.join(dir, 'secret.key'), 'top secret\n', { mode: 0o600 })
+        return dir
+      }
+
+      it(`runAs runs it as that uid/gid without supplementary groups; a 0600 root file is unreadable${notRoot ? ` (${notRoot})` : ''}`, { skip: notRoot }, async (t) => {
+        const secrets = secretDir(t)
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', `id -u; id -g; cat ${secrets}/secret.key 2>/dev/null || echo denied; echo ready; exec sleep 1000`],
+          runAs: { uid: 65534, gid: 65534 },
+        })
+        fs.chmodSync(run.spec.cwd, 0o755)
+        await run.outputMatching((text) => text.endsWith('ready\n'))
+        const { pid } = await run.started
+        const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+        assert.match(status, /^Uid:\t65534\t65534\t65534\t65534$/m)
+        assert.match(status, /^Gid:\t65534\t65534\t65534\t65534$/m)
+        assert.match(status, /^Groups:\s*$/m)
+        assert.equal(run.output(), '65534\n65534\ndenied\nready\n')
+        await run.handle.stop()
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
+      })
+
+      const noIsolation = notRoot || (machineIsolation() === null ? 'skipped: no mount namespaces on this machine' : false)
+      it(`isolation hides directories, binds writable and read-only paths back, with runAs${noIsolation ? ` (${noIsolation})` : ''}`, { skip: noIsolation }, async (t) => {
+        assert.ok(executor.isolation !== null)
+        const data = secretDir(t)
+        const work = path.join(data, 'tasks', '7')
+        const envs = path.join(data, 'envs')
+        fs.mkdirSync(work, { recursive: true, mode: 0o755 })
+        fs.mkdirSync(envs, { mode: 0o755 })
+        fs.chownSync(work, 65534, 65534)
+        fs.chmodSync(path.join(data, 'tasks'), 0o755)
+        fs.writeFileSync(path.join(envs, 'tool'), 'tool\n', { mode: 0o644 })
+        const script = [
+          `cat ${data}/secret.key 2>/dev/null || echo hidden`,
+          `ls -A ${data} | tr '\\n' ' '; echo`,
+          `echo written > ${work}/out && echo writable`,
+          `cat ${envs}/tool`,
+          `echo x 2>/dev/null > ${envs}/tool || echo read-only`,
+          'id -u',
+        ].join('; ')
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', script],
+          cwd: work,
+          runAs: { uid: 65534, gid: 65534 },
+          isolation: { hidden: [data], writable: [work], readOnly: [envs] },
+        })
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+        assert.equal(run.output(), 'hidden\nenvs tasks \nwritable\ntool\nread-only\n65534\n')
+        assert.equal(fs.readFileSync(path.join(work, 'out'), 'utf8'), 'written\n')
+        assert.equal(fs.readFileSync(path.join(data, 'secret.key'), 'utf8'), 'top secret\n')
+      })
+
+      it(`an isolated run keeps its pid, its signal and its containment${noIsolation ? ` (${noIsolation})` : ''}`, { skip: noIsolation }, async (t) => {
+        const data = secretDir(t)
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', `( setsid sh -c 'echo $$; exec sleep 1000' & ) ; echo $$; sleep 1000`],
+          isolation: { hidden: [data], writable: [], readOnly: [] },
+          runAs: { uid: 65534, gid: 65534 },
+        })
+        fs.chmodSync(run.spec.cwd, 0o755)
+        const text = await run.outputMatching((output) => output.split('\n').length === 3)
+        const { pid } = await run.started
+        const [first, second] = text.trim().split('\n').map(Number) as [number, number]
+        const escaped = first === pid ? second : first
+        assert.ok([first, second].includes(pid), `${text} does not name the leader ${pid}`)
+        await run.handle.stop()
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
+        assert.equal(isRunning(escaped), false)
       })
     })
   })
+}
+
+/** Isolation is a property of the machine, known before the suite's executor exists. */
+function machineIsolation(): string | null {
+  return createLocalExecutor({ containment: 'none' }).isolation
 }
 
 /**
@@ -309,23 +586,4 @@ export function describeExecutorContract(impl: ExecutorUnderTest): void {
  */
 async function settled(...pids: number[]): Promise<void> {
   for (const pid of pids) await waitForState(pid, ['S'])
-}
-
-function readPgrp(pid: number): number | undefined {
-  return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))?.pgrp
-}
-
-/** Live processes whose parent is `pid`. */
-function readChildren(pid: number): number[] {
-  const children: number[] = []
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const entry = parseProcStat(fs.readFileSync(`/proc/${name}/stat`, 'latin1'))
-      if (entry?.ppid === pid && entry.state !== 'Z') children.push(entry.pid)
-    } catch {
-      // gone
-    }
-  }
-  return children
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseProcStat, type ProcEntry } from '../../src/executor/local/proc-table.ts'
+import { parseProcStat, type ProcEntry } from '../../src/lib/proc-table.ts'
 import { selectProcessTree } from '../../src/executor/local/process-tree.ts'
 import { createSharedProcTable } from '../../src/executor/local/shared-proc-table.ts'
 

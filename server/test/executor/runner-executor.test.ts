@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url'
 import { RUNNER_DIED } from '../../src/executor/runner/protocol.ts'
 import { createRunnerExecutor, type RunnerExecutor } from '../../src/executor/runner/runner-executor.ts'
 import { describeExecutorContract } from './executor-contract.ts'
-import { eventTypes, followsContractOrder, isRunning, startTestRun, TEST_PATH } from './start-test-run.ts'
+import { eventTypes, followsContractOrder, isRunning, removeCgroupDirectories, runCgroupDirectories, startTestRun, TEST_PATH } from './start-test-run.ts'
 
-describeExecutorContract({ name: 'runner', create: () => createRunnerExecutor() })
+describeExecutorContract({ name: 'runner', create: (options) => createRunnerExecutor(options) })
 
 const RUNNER_EXECUTOR = fileURLToPath(new URL('../../src/executor/runner/runner-executor.ts', import.meta.url))
 
-describe('runner executor: its own process', () => {
+describe('runner executor: its own process', { timeout: 120_000 }, () => {
   it('reports every active run as exited when the runner dies, kills their groups, and starts a new runner', async (t) => {
     const executor = await open(t)
     const firstRunner = executor.runnerPid
@@ -58,7 +58,8 @@ describe('runner executor: its own process', () => {
     const run = startTestRun(t, executor, { argv: ['sleep', '1000'] })
     const { pid } = await run.started
     await executor.close()
-    const { at: _at, ...exited } = await run.exited
+    // peakRssBytes is there with a cgroup memory controller; the memory tests of the contract check it.
+    const { at: _at, peakRssBytes: _peak, ...exited } = await run.exited
     assert.deepEqual(exited, { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
     assert.equal(isRunning(pid), false)
     await waitUntil(() => !isRunning(runner), 'the runner still runs')
@@ -105,12 +106,15 @@ describe('runner executor: its own process', () => {
       server.once('exit', () => reject(new Error(`the server ended first: ${text}`)))
     })
     const [runPid, runnerPid] = line.trim().split(' ').map(Number) as [number, number]
-    t.after(() => {
+    // Its server is SIGKILLed below, so nobody else removes the run's cgroups.
+    const cgroups = runCgroupDirectories(runPid)
+    t.after(async () => {
       try {
         process.kill(-runPid, 'SIGKILL')
       } catch {
         // gone
       }
+      await removeCgroupDirectories(cgroups)
     })
     server.kill('SIGKILL')
     await waitUntil(() => !isRunning(runnerPid), 'the runner outlived the server')

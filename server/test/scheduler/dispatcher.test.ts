@@ -50,7 +50,8 @@ describe('dispatcher: actions between a claim and the spawn', () => {
       const gate = gatedEnvironments()
       const bus = new EventBus()
       const dispatcher = createDispatcher({
-        store, executor: createLocalExecutor(), environments: gate.environments, clock: { now: () => Date.now() }, bus, paths,
+        // Process groups: the state check below reads SIGSTOP's 'T'; cgroup freezing is the executor contract's to test.
+        store, executor: createLocalExecutor({ containment: 'none' }), environments: gate.environments, clock: { now: () => Date.now() }, bus, paths,
         workerId: 'test', onError: (e) => { throw e },
         settings: { maxConcurrentRuns: null, runTimeoutMs: null, killGraceMs: 1000, sampleIntervalMs: 1000, childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
       })

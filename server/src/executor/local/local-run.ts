@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ExitReason, RunEvent, RunHandle, RunSpec } from '../executor.ts'
-import { isLive, parseProcStat, readProcTable, readRssBytes, type ProcEntry } from './proc-table.ts'
+import { findMarkedProcesses } from '../../lib/orphan-group.ts'
+import { isLive, readProcEntrySync, readProcTable, readRssBytes, type ProcEntry } from '../../lib/proc-table.ts'
+import type { Cgroups, RunCgroup } from './cgroups.ts'
+import type { Isolation } from './isolation.ts'
 import { selectProcessTree, treeRssBytes } from './process-tree.ts'
 import type { SharedProcTable } from './shared-proc-table.ts'
 import { signalGroup, signalProcess } from './signal-group.ts'
@@ -15,78 +18,174 @@ type Phase = 'starting' | 'running' | 'exiting' | 'exited'
 
 type Exit = { exitCode: number | null; signal: NodeJS.Signals | null; spawnError?: string }
 
+/** What the executor gives every run it starts. */
+export interface LocalRunContext {
+  procTable: SharedProcTable
+  cgroups: Cgroups | null
+  isolation: Isolation | null
+  /** Environment entries that let this installation find the run's processes again without cgroups. */
+  markers(runId: number): Record<string, string>
+}
+
 /** A shorter interval would make the /proc scans themselves the load. */
 const MIN_SAMPLE_INTERVAL_MS = 10
 /** How long 'exited' may wait for SIGKILLed leftovers to die before it is reported anyway. */
 const LEFTOVER_WAIT_MS = 2_000
 const MAX_POLL_MS = 100
 
+export const truncationMarker = (maxBytes: number): string =>
+  `\n[taskyard] output truncated: the log reached its limit of ${maxBytes} bytes; later output was dropped\n`
+
 /**
- * One process group started for one run. The leader is spawned with `detached: true`, so libuv
- * calls setsid(): the run is a session and a process group of its own (pgid = pid) and every
- * signal goes to the whole group, never to the leader alone.
+ * The output cap (RunSpec.maxOutputBytes). Without a cap the run writes its log itself through an
+ * O_APPEND descriptor: nothing passes through the server, nothing is lost if it crashes. No kernel
+ * mechanism caps one file without touching the others a run writes (RLIMIT_FSIZE applies to every
+ * file and kills with SIGXFSZ), so a capped run writes into a pipe read by this copier instead:
+ * one small shell started beside the run (in its cgroup, as its user), which keeps the two
+ * properties — it appends to the log with the same descriptor and outlives a server crash — and
+ * costs the server one more spawn per capped run, no bytes. `head -c` copies exactly the cap (it
+ * never reads past the bytes it may write); stdbuf -o0 makes it write each read at once, so the
+ * log can still be followed live (its stdio buffer would hold up to 4 KiB); one more byte
+ * decides whether anything was dropped, and then the rest is drained so the run keeps running.
+ * It ignores SIGTERM/SIGINT/SIGHUP so a stop does not cut off what the run writes while it
+ * handles its own SIGTERM; it ends at EOF, when every process of the run has closed its output.
+ * It is a process group of its own (detached), which is how its helpers are told apart from the
+ * run's processes inside the cgroup.
+ */
+const COPIER = `trap '' TERM INT HUP
+stdbuf -o0 head -c "$1" || exit 1
+[ "$(dd bs=1 count=1 status=none | wc -c)" -eq 0 ] && exit 0
+printf '%s' "$2"
+cat >/dev/null
+exit 3`
+
+/**
+ * One run. The leader is spawned with `detached: true`, so libuv calls setsid(): the run is a
+ * session and a process group of its own (pgid = pid). With cgroups, the run's cgroup is what
+ * every signal, freeze and memory figure addresses; without, the group plus the descendants that
+ * left it (and, at stop, every process carrying the run's environment markers).
  */
 export class LocalRun implements RunHandle {
   readonly pid: number
   readonly #spec: RunSpec
   readonly #onEvent: (event: RunEvent) => void
-  readonly #procTable: SharedProcTable
+  readonly #context: LocalRunContext
   readonly #child: ChildProcess | null
+  readonly #cgroup: RunCgroup | null
+  readonly #copier: ChildProcess | null
+  readonly #copierExited: Promise<void> | null
+  /** Log size before this run wrote anything: past it + maxOutputBytes, the marker was written. */
+  readonly #logStartSize: number
+  /** A step after the spawn failed (the memory limit could not be set): the run is killed and reported as not started. */
+  #setupError: string | undefined
   #phase: Phase = 'starting'
+  #ending = false
   /** Set by the first of stop() and the timeout; a later one does not rename the ending. */
   #reason: ExitReason = 'exit'
   #terminating = false
+  /** The grace ran out on a live process of a terminating run: SIGKILL is what ended it. */
+  #sigkilled = false
   #killDeadline = 0
   #timeoutTimer: NodeJS.Timeout | undefined
   #killTimer: NodeJS.Timeout | undefined
   #sampleTimer: NodeJS.Timeout | undefined
   #sampling = false
+  /** The largest sample reported: a floor for the cgroup's figure (see #end). */
+  #maxSampleBytes = 0
   /**
-   * Descendants seen outside the run's group (they called setsid or setpgid), by pid → start time.
-   * Once their parent dies they can no longer be traced to the run, so they are remembered from the
-   * last tree scan; the start time keeps a recycled pid from being taken for one of them.
+   * Without cgroups: descendants seen outside the run's group (they called setsid or setpgid), by
+   * pid → start time. Once their parent dies they can no longer be traced to the run, so they are
+   * remembered from the last tree scan; the start time keeps a recycled pid from being taken for one.
    */
   readonly #escaped = new Map<number, number>()
   readonly #exited = Promise.withResolvers<void>()
 
   /** onEvent must not throw: it runs inside child-process callbacks, where nothing can handle it. */
-  constructor(spec: RunSpec, onEvent: (event: RunEvent) => void, procTable: SharedProcTable) {
+  constructor(spec: RunSpec, onEvent: (event: RunEvent) => void, context: LocalRunContext) {
     this.#spec = spec
     this.#onEvent = onEvent
-    this.#procTable = procTable
+    this.#context = context
     let child: ChildProcess | null = null
+    let copier: ChildProcess | null = null
+    let cgroup: RunCgroup | null = null
     let fd: number | undefined
     let failure: string | undefined
+    let logStartSize = 0
     try {
       const [command, ...args] = spec.argv
       if (command === undefined) throw new Error('argv is empty')
+      const memoryLimit = spec.memoryLimitBytes ?? null
+      if (memoryLimit !== null && !context.cgroups?.memory) {
+        throw new Error(`a memory limit cannot be enforced here: ${context.cgroups?.memoryMissing ?? 'no cgroup is available'}`)
+      }
+      if (spec.isolation && !context.isolation) throw new Error('file-system isolation is not available on this machine')
+      const argv = spec.isolation && context.isolation ? context.isolation.wrap(spec.argv, spec.isolation, spec.runAs) : [command, ...args]
+      // With isolation the namespace is built as root and setpriv drops to runAs afterwards.
+      const ids = spec.runAs && !spec.isolation ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}
       // O_APPEND: stdout and stderr share one file description, so their writes land in the order
-      // they are made and never overwrite each other or what an earlier attempt wrote.
+      // they are made and never overwrite each other or what an earlier attempt wrote. Opened here,
+      // by the server: a run as another user needs no access to the log.
       fd = fs.openSync(spec.outputPath, 'a')
-      child = spawn(command, args, {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true,
-        stdio: ['pipe', fd, fd],
-      })
+      const maxOutput = spec.maxOutputBytes ?? null
+      if (maxOutput !== null) logStartSize = fs.fstatSync(fd).size
+      cgroup = context.cgroups?.create(spec.runId) ?? null
+      cgroup?.enter()
+      try {
+        if (maxOutput !== null) {
+          copier = spawn('/bin/sh', ['-c', COPIER, 'taskyard-output-cap', String(maxOutput), truncationMarker(maxOutput)], {
+            cwd: '/',
+            env: { PATH: '/usr/bin:/bin' },
+            detached: true,
+            stdio: ['pipe', fd, 'ignore'],
+            ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
+          })
+        }
+        const output = copier?.stdin ?? fd
+        child = spawn(argv[0] as string, argv.slice(1), {
+          cwd: spec.cwd,
+          env: { ...spec.env, ...context.markers(spec.runId) },
+          detached: true,
+          stdio: ['pipe', output, output],
+          ...ids,
+        })
+      } finally {
+        cgroup?.leave()
+      }
+      if (memoryLimit !== null && cgroup) {
+        try {
+          cgroup.setMemoryLimit(memoryLimit)
+        } catch (error) {
+          this.#setupError = `cannot set the memory limit of ${memoryLimit} bytes: ${error instanceof Error ? error.message : String(error)}`
+          cgroup.kill()
+        }
+      }
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error)
     } finally {
-      // The child holds its own copy; keeping ours would leak one descriptor per run.
+      // The children hold their own copies; keeping ours would leak descriptors per run, and the
+      // copier would never see EOF while the server holds the pipe's write end.
       if (fd !== undefined) fs.closeSync(fd)
+      copier?.stdin?.destroy()
     }
     this.#child = child
+    this.#cgroup = cgroup
+    this.#copier = copier
+    this.#logStartSize = logStartSize
+    this.#copierExited = copier === null ? null : new Promise<void>((resolve) => {
+      copier.once('exit', () => resolve())
+      copier.once('error', () => resolve())
+    })
     this.pid = child?.pid ?? 0
     if (child === null) {
       // Events are never delivered from inside start(): the caller does not hold the handle yet.
-      setImmediate(() => this.#finish({ exitCode: null, signal: null, spawnError: failure }))
+      setImmediate(() => void this.#end({ exitCode: null, signal: null, spawnError: failure }))
       return
     }
     child.once('spawn', () => this.#onSpawn())
     child.on('error', (error: NodeJS.ErrnoException) => {
       // After a successful spawn 'error' only reports failed kill()/send() calls, which this class
       // does not make; before it, the process never existed and no 'exit' will follow.
-      if (this.#phase === 'starting') this.#finish({ exitCode: null, signal: null, spawnError: this.#describeSpawnError(error) })
+      if (this.#phase === 'starting') void this.#end({ exitCode: null, signal: null, spawnError: this.#describeSpawnError(error) })
     })
     child.once('exit', (exitCode, signal) => void this.#onLeaderExit(exitCode, signal))
     // EPIPE once the process has closed its stdin or died: input it will never read is not an error.
@@ -94,11 +193,19 @@ export class LocalRun implements RunHandle {
   }
 
   pause(): void {
-    if (this.#isSignallable() && !this.#terminating) this.#signalRun('SIGSTOP')
+    if (!this.#isSignallable() || this.#terminating) return
+    if (this.#cgroup) this.#tryCgroup((cgroup) => cgroup.freeze())
+    else {
+      // Pause is rare and must not miss a process that left the group: a marker scan, then SIGSTOP.
+      this.#addMarkedProcesses()
+      this.#signalRun('SIGSTOP')
+    }
   }
 
   resume(): void {
-    if (this.#isSignallable()) this.#signalRun('SIGCONT')
+    if (!this.#isSignallable()) return
+    if (this.#cgroup) this.#tryCgroup((cgroup) => cgroup.thaw())
+    else this.#signalRun('SIGCONT')
   }
 
   stop(): Promise<void> {
@@ -120,6 +227,7 @@ export class LocalRun implements RunHandle {
   #onSpawn(): void {
     if (this.#phase !== 'starting') return
     this.#phase = 'running'
+    if (this.#setupError !== undefined) return // killed in the constructor; #onLeaderExit reports it
     const at = Date.now()
     if (this.#spec.timeoutMs !== null) {
       this.#timeoutTimer = setTimeout(() => this.#terminate('timeout'), this.#spec.timeoutMs)
@@ -138,7 +246,7 @@ export class LocalRun implements RunHandle {
     if (rssBytes !== null && this.#phase === 'running') this.#emit({ type: 'sample', rssBytes, at: Date.now() })
   }
 
-  /** stop() and the timeout: SIGCONT (a stopped process cannot act on SIGTERM), SIGTERM, SIGKILL after the grace. */
+  /** stop() and the timeout: continue (a stopped or frozen process cannot act on SIGTERM), SIGTERM, SIGKILL after the grace. */
   #terminate(reason: ExitReason): void {
     if (this.#terminating || !this.#isSignallable()) return
     this.#terminating = true
@@ -149,12 +257,28 @@ export class LocalRun implements RunHandle {
   }
 
   async #sendTerminationSignals(): Promise<void> {
-    // Scanned while the leader lives: once it dies, descendants in other groups lose their link to the run.
-    await this.#scanTree().catch(() => undefined)
-    if (!this.#isSignallable()) return // the leader died meanwhile; #onLeaderExit owns the rest
-    this.#signalRun('SIGCONT')
-    this.#signalRun('SIGTERM')
-    this.#killTimer = setTimeout(() => this.#signalRun('SIGKILL'), Math.max(0, this.#killDeadline - Date.now()))
+    const cgroup = this.#cgroup
+    if (cgroup) {
+      this.#tryCgroup((c) => c.thaw())
+      cgroup.signal('SIGTERM', this.#isCopier)
+    } else {
+      // Scanned while the leader lives: once it dies, descendants in other groups lose their link
+      // to the run. The marker scan finds what no link leads to (a double fork's orphan).
+      await this.#scanTree().catch(() => undefined)
+      this.#addMarkedProcesses()
+      if (!this.#isSignallable()) return // the leader died meanwhile; #onLeaderExit owns the rest
+      this.#signalRun('SIGCONT')
+      this.#signalRun('SIGTERM')
+    }
+    this.#killTimer = setTimeout(() => this.#killAtDeadline(), Math.max(0, this.#killDeadline - Date.now()))
+  }
+
+  /** The grace is over with the leader alive. (Once it died, #killLeftovers owns the deadline.) */
+  #killAtDeadline(): void {
+    if (this.#phase !== 'running') return
+    this.#sigkilled = true
+    if (this.#cgroup) this.#cgroup.signal('SIGKILL', this.#isCopier)
+    else this.#signalRun('SIGKILL')
   }
 
   async #onLeaderExit(exitCode: number | null, signal: NodeJS.Signals | null): Promise<void> {
@@ -163,14 +287,18 @@ export class LocalRun implements RunHandle {
     this.#phase = 'exiting'
     clearTimeout(this.#timeoutTimer)
     clearInterval(this.#sampleTimer)
+    clearTimeout(this.#killTimer)
     this.#child?.stdin?.destroy()
+    if (this.#setupError !== undefined) {
+      await this.#end({ exitCode: null, signal: null, spawnError: this.#setupError })
+      return
+    }
     try {
       await this.#killLeftovers()
     } catch {
-      // /proc unreadable: the SIGKILL has been sent; only the wait for it was lost.
+      // /proc or the cgroup unreadable: the SIGKILL has been sent; only the wait for it was lost.
     }
-    clearTimeout(this.#killTimer)
-    this.#finish({ exitCode, signal })
+    await this.#end({ exitCode, signal })
   }
 
   /**
@@ -179,24 +307,48 @@ export class LocalRun implements RunHandle {
    * final, hold its memory, and escape pause, stop and delete, which only know the run. After a
    * stop, leftovers get what remains of the grace period to finish their own SIGTERM handling.
    * Zombies do not count: they no longer run, and only their parent (often PID 1) can reap them.
+   * The output copier is spared until the others are gone, so it can write what they wrote last.
    */
   async #killLeftovers(): Promise<void> {
-    if (this.#terminating) await this.#waitForLeftovers(this.#killDeadline)
+    const cgroup = this.#cgroup
+    if (cgroup) {
+      const othersLeft = (): boolean => cgroup.members().some((pid) => !this.#isCopier(pid))
+      if (this.#terminating) await waitUntil(() => !othersLeft(), this.#killDeadline)
+      this.#tryCgroup((c) => c.thaw())
+      if (cgroup.signal('SIGKILL', this.#isCopier) > 0 && this.#terminating) this.#sigkilled = true
+      await waitUntil(() => !othersLeft(), Date.now() + LEFTOVER_WAIT_MS)
+      await this.#waitForCopier()
+      cgroup.kill()
+      await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+      return
+    }
+    // A SIGTERM handler may have started a new session after the stop's scan.
+    if (this.#terminating) this.#addMarkedProcesses()
+    if (this.#terminating && (await this.#waitForLeftovers(this.#killDeadline))) this.#sigkilled = true
     this.#signalRun('SIGKILL')
     await this.#waitForLeftovers(Date.now() + LEFTOVER_WAIT_MS)
+    await this.#waitForCopier()
+  }
+
+  async #waitForCopier(): Promise<void> {
+    if (!this.#copierExited) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#copierExited, new Promise<void>((resolve) => (timer = setTimeout(resolve, LEFTOVER_WAIT_MS)))])
+    clearTimeout(timer)
+    if (this.#copier?.exitCode === null && this.#copier.signalCode === null) this.#copier.kill('SIGKILL')
   }
 
   /**
-   * Resolves once no process of the run is alive, or at the deadline. Polls because there is no
-   * event for the death of a process that is not our child.
+   * Resolves once no process of the run is alive (false), or at the deadline (true: some are left).
+   * Polls because there is no event for the death of a process that is not our child.
    */
-  async #waitForLeftovers(deadline: number): Promise<void> {
+  async #waitForLeftovers(deadline: number): Promise<boolean> {
     for (let pollMs = 2; ; pollMs = Math.min(pollMs * 2, MAX_POLL_MS)) {
-      if (this.#escaped.size === 0 && !signalGroup(this.pid, 0)) return
+      if (this.#escaped.size === 0 && !signalGroup(this.pid, 0)) return false
       const table = await readProcTable()
-      if (!table.some((entry) => this.#isLeftover(entry))) return
+      if (!table.some((entry) => this.#isLeftover(entry))) return false
       const left = deadline - Date.now()
-      if (left <= 0) return
+      if (left <= 0) return true
       await delay(Math.min(pollMs, left))
     }
   }
@@ -205,7 +357,7 @@ export class LocalRun implements RunHandle {
     return isLive(entry) && (entry.pgrp === this.pid || this.#escaped.get(entry.pid) === entry.startTicks)
   }
 
-  /** The group, plus the descendants that left it and are still the same processes. */
+  /** Without cgroups: the group, plus the descendants that left it and are still the same processes. */
   #signalRun(signal: NodeJS.Signals): void {
     signalGroup(this.pid, signal)
     this.#pruneEscaped()
@@ -217,8 +369,20 @@ export class LocalRun implements RunHandle {
   /** Forgets escaped processes that ended, so a recycled pid is never taken for one of them. */
   #pruneEscaped(): void {
     for (const [pid, startTicks] of this.#escaped) {
-      const entry = readEntrySync(pid)
+      const entry = readProcEntrySync(pid)
       if (entry?.startTicks !== startTicks || !isLive(entry)) this.#escaped.delete(pid)
+    }
+  }
+
+  /** Every live process that carries this run's markers and is not in its group joins #escaped. */
+  #addMarkedProcesses(): void {
+    const markers = Object.entries(this.#context.markers(this.#spec.runId)).map(([name, value]) => `${name}=${value}`)
+    try {
+      for (const entry of findMarkedProcesses(markers)) {
+        if (entry.pgrp !== this.pid) this.#escaped.set(entry.pid, entry.startTicks)
+      }
+    } catch {
+      // /proc unreadable: the group and the traced descendants are still signalled.
     }
   }
 
@@ -227,7 +391,13 @@ export class LocalRun implements RunHandle {
     this.#sampling = true
     let rssBytes: number | null = null
     try {
-      rssBytes = await treeRssBytes(await this.#scanTree(maxTableAgeMs))
+      if (this.#cgroup) {
+        // The cgroup lists the run's processes: no /proc scan needed.
+        const sizes = await Promise.all(this.#cgroup.members().filter((pid) => !this.#isCopier(pid)).map((pid) => readRssBytes(pid)))
+        for (const size of sizes) if (size !== null) rssBytes = (rssBytes ?? 0) + size
+      } else {
+        rssBytes = await treeRssBytes(await this.#scanTree(maxTableAgeMs))
+      }
     } catch {
       // /proc unreadable this time: skip the sample rather than report a wrong one.
     } finally {
@@ -239,7 +409,7 @@ export class LocalRun implements RunHandle {
 
   /** Also refreshes #escaped. maxTableAgeMs 0 = a fresh read of /proc. */
   async #scanTree(maxTableAgeMs = 0): Promise<ProcEntry[]> {
-    const table = maxTableAgeMs > 0 ? await this.#procTable.read(maxTableAgeMs) : await readProcTable()
+    const table = maxTableAgeMs > 0 ? await this.#context.procTable.read(maxTableAgeMs) : await readProcTable()
     const tree = selectProcessTree(table, this.pid)
     // Checked one by one, not against the table: a shared table may predate a recorded process.
     this.#pruneEscaped()
@@ -247,6 +417,21 @@ export class LocalRun implements RunHandle {
       if (entry.pgrp !== this.pid && isLive(entry)) this.#escaped.set(entry.pid, entry.startTicks)
     }
     return tree
+  }
+
+  /** The copier and its helpers share its process group, which no process of the run can join (another session). */
+  readonly #isCopier = (pid: number): boolean => {
+    const copierPid = this.#copier?.pid
+    return copierPid !== undefined && (pid === copierPid || readProcEntrySync(pid)?.pgrp === copierPid)
+  }
+
+  #tryCgroup(action: (cgroup: RunCgroup) => void): void {
+    if (!this.#cgroup) return
+    try {
+      action(this.#cgroup)
+    } catch {
+      // Removed meanwhile (the run is over): nothing left to act on.
+    }
   }
 
   #describeSpawnError(error: NodeJS.ErrnoException): string {
@@ -257,7 +442,47 @@ export class LocalRun implements RunHandle {
     return error.message
   }
 
-  #finish(exit: Exit): void {
+  /** Reads what the cgroup measured, removes it, then reports. */
+  async #end(exit: Exit): Promise<void> {
+    if (this.#phase === 'exited' || this.#ending) return
+    this.#ending = true
+    const extra: { peakRssBytes?: number; outputTruncated?: boolean } = {}
+    let reason = this.#reason
+    let { exitCode, signal } = exit
+    try {
+      if (exit.spawnError !== undefined) await this.#waitForCopier()
+      const cgroup = this.#cgroup
+      if (cgroup) {
+        if (exit.spawnError !== undefined) {
+          cgroup.kill()
+          await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+        }
+        // The cgroup's peak counts the page cache the run caused (a run that wrote 200 MB of output
+        // peaks at 200 MB): what it still holds at the end is taken off, which leaves the run's own
+        // memory. Cache dropped before the end stays in, so the figure errs high, never below a
+        // sample that was actually seen.
+        const peak = cgroup.peakMemoryBytes()
+        if (peak !== null && exit.spawnError === undefined) {
+          extra.peakRssBytes = Math.max(this.#maxSampleBytes, peak - (cgroup.fileCacheBytes() ?? 0))
+        }
+        // An OOM kill that the run survived (exit 0) is its own business; one that ended it is the reason.
+        if (reason === 'exit' && exit.spawnError === undefined && (signal !== null || exitCode !== 0) && cgroup.oomKilled()) reason = 'memory_limit'
+        for (let attempt = 0; attempt < 50 && !cgroup.remove(); attempt++) await delay(10)
+      }
+      if (this.#spec.maxOutputBytes != null && exit.spawnError === undefined) {
+        extra.outputTruncated = fs.statSync(this.#spec.outputPath).size - this.#logStartSize > this.#spec.maxOutputBytes
+      }
+    } catch {
+      // A figure that cannot be read is left out; the ending itself is still reported.
+    }
+    if (this.#terminating && this.#sigkilled && exit.spawnError === undefined) {
+      exitCode = null
+      signal = 'SIGKILL'
+    }
+    this.#finish({ ...exit, exitCode, signal }, reason, extra)
+  }
+
+  #finish(exit: Exit, reason: ExitReason, extra: { peakRssBytes?: number; outputTruncated?: boolean }): void {
     if (this.#phase === 'exited') return
     this.#phase = 'exited'
     clearTimeout(this.#timeoutTimer)
@@ -268,9 +493,10 @@ export class LocalRun implements RunHandle {
         type: 'exited',
         exitCode: exit.exitCode,
         signal: exit.signal,
-        reason: this.#reason,
+        reason,
         at: Date.now(),
         ...(exit.spawnError === undefined ? {} : { spawnError: exit.spawnError }),
+        ...extra,
       })
     } finally {
       this.#exited.resolve()
@@ -278,15 +504,18 @@ export class LocalRun implements RunHandle {
   }
 
   #emit(event: RunEvent): void {
+    if (event.type === 'sample') this.#maxSampleBytes = Math.max(this.#maxSampleBytes, event.rssBytes)
     this.#onEvent(event)
   }
 }
 
-function readEntrySync(pid: number): ProcEntry | null {
-  try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))
-  } catch {
-    return null
+/** Polls `done` with a growing interval until it holds or the deadline passes. */
+export async function waitUntil(done: () => boolean, deadline: number): Promise<boolean> {
+  for (let pollMs = 2; ; pollMs = Math.min(pollMs * 2, MAX_POLL_MS)) {
+    if (done()) return true
+    const left = deadline - Date.now()
+    if (left <= 0) return false
+    await delay(Math.min(pollMs, left))
   }
 }
 

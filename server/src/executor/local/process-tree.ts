@@ -1,4 +1,4 @@
-import { isLive, readRssBytes, type ProcEntry } from './proc-table.ts'
+import { isLive, readRssBytes, type ProcEntry } from '../../lib/proc-table.ts'
 
 /**
  * The processes that belong to a run: every member of its process group, plus every descendant

@@ -1,4 +1,4 @@
-import { readProcTable, type ProcEntry } from './proc-table.ts'
+import { readProcTable, type ProcEntry } from '../../lib/proc-table.ts'
 
 export interface SharedProcTable {
   /** The process table, read at most `maxAgeMs` ago; concurrent callers share one read. */

@@ -22,5 +22,11 @@ export type ToRunner =
  */
 export type FromRunner = { type: 'ready'; pid: number } | { type: 'event'; id: number; event: RunEvent }
 
+/** What the server tells the runner at fork (its argv[2], JSON): the containment it detected and the installation key. */
+export interface RunnerSettings {
+  containment: 'cgroup2' | 'cgroup1' | 'none'
+  key: string
+}
+
 /** What the runner reports as the spawn error of runs it had when it died. */
 export const RUNNER_DIED = 'the runner process died'

@@ -6,24 +6,24 @@
  * behave exactly as with createLocalExecutor: same process groups, log files, signals, samples.
  *
  * - One runner at a time, forked with process.execPath. If it dies, every run it had gets its
- *   'exited' event (exitCode null, reason 'exit', spawnError RUNNER_DIED) and the process groups
- *   of the runs whose pid was known are SIGKILLed; the next start() forks a new runner.
+ *   'exited' event (exitCode null, reason 'exit', spawnError RUNNER_DIED) and their processes are
+ *   killed as after a crash (killOrphanedRun); the next start() forks a new runner.
  * - If the server dies, the runner exits at once and leaves the runs alone (runner-main.ts); the
  *   server's start-up recovery ends them as after any server crash.
  * - The runner keeps the server's event loop alive only while runs are active (the child and its
  *   IPC channel are ref'd then, unref'd otherwise); close() stops the active runs and ends it.
- * - isGroupAlive and killGroup are synchronous signal calls and stay in the server.
+ * - isGroupAlive and killOrphanedRun act from the server (no runner needed after a crash); the
+ *   runner is told which containment the server detected, so both address the same cgroups.
  * - RunHandle.pid is 0 until the run's 'started' event has been delivered, then the run's pid
  *   (its process group). The dispatcher takes the pid from the 'started' event, never the handle.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Executor, RunEvent, RunHandle, RunSpec } from '../executor.ts'
-import { createLocalExecutor } from '../local/local-executor.ts'
-import { signalGroup } from '../local/signal-group.ts'
-import { RUNNER_DIED, type FromRunner, type ToRunner } from './protocol.ts'
+import { createLocalExecutor, type LocalExecutor, type LocalExecutorOptions } from '../local/local-executor.ts'
+import { RUNNER_DIED, type FromRunner, type RunnerSettings, type ToRunner } from './protocol.ts'
 
-export interface RunnerExecutorOptions {
+export interface RunnerExecutorOptions extends LocalExecutorOptions {
   /** Node options for the runner. Default none: the server's own (--test, --cpu-prof…) are not passed on. */
   execArgv?: readonly string[]
 }
@@ -43,14 +43,16 @@ const RUNNER_MAIN = fileURLToPath(new URL('./runner-main.ts', import.meta.url))
  */
 export async function createRunnerExecutor(options: RunnerExecutorOptions = {}): Promise<RunnerExecutor> {
   const execArgv = [...(options.execArgv ?? [])]
-  const local = createLocalExecutor()
+  // Detects the containment once, here; the runner is told the result, so both always agree.
+  const local = createLocalExecutor({ ...(options.installation === undefined ? {} : { installation: options.installation }), containment: options.containment ?? 'auto' })
+  const settings: RunnerSettings = { containment: local.containmentKind, key: local.installationKey }
   let current: RunnerConnection | null = null
   let closed = false
   let nextId = 1
 
   const connection = (): RunnerConnection => {
     if (current === null || current.dead) {
-      const created: RunnerConnection = new RunnerConnection(execArgv, () => {
+      const created: RunnerConnection = new RunnerConnection(execArgv, settings, local, () => {
         if (current === created) current = null
       })
       current = created
@@ -62,7 +64,7 @@ export async function createRunnerExecutor(options: RunnerExecutorOptions = {}):
 
   return {
     start(spec: RunSpec, onEvent: (event: RunEvent) => void): RunHandle {
-      const run = new RemoteRun(nextId++, onEvent)
+      const run = new RemoteRun(nextId++, spec.runId, onEvent)
       if (closed) {
         run.failLater('the executor is closed')
         return run
@@ -77,8 +79,11 @@ export async function createRunnerExecutor(options: RunnerExecutorOptions = {}):
       runner.start(run, spec)
       return run
     },
+    containment: local.containment,
+    isolation: local.isolation,
+    canLimitMemory: local.canLimitMemory,
     isGroupAlive: (pgid) => local.isGroupAlive(pgid),
-    killGroup: (pgid) => local.killGroup(pgid),
+    killOrphanedRun: (runId, pgid) => local.killOrphanedRun(runId, pgid),
     async close() {
       closed = true
       const runner = current
@@ -95,16 +100,18 @@ class RunnerConnection {
   readonly #child: ChildProcess
   readonly #runs = new Map<number, RemoteRun>()
   readonly #onDeath: () => void
+  readonly #local: LocalExecutor
   /** Messages sent before 'ready'. */
   #pending: ToRunner[] | null = []
   #dead = false
   readonly #ready = Promise.withResolvers<void>()
   readonly #gone = Promise.withResolvers<void>()
 
-  constructor(execArgv: string[], onDeath: () => void) {
+  constructor(execArgv: string[], settings: RunnerSettings, local: LocalExecutor, onDeath: () => void) {
     this.#onDeath = onDeath
+    this.#local = local
     // Throws only for invalid arguments or when the OS refuses outright; the caller handles it.
-    this.#child = fork(RUNNER_MAIN, [], {
+    this.#child = fork(RUNNER_MAIN, [JSON.stringify(settings)], {
       execArgv,
       execPath: process.execPath,
       // stdout/stderr shared with the server, so a crash of the runner is visible in its log.
@@ -198,13 +205,8 @@ class RunnerConnection {
     const runs = [...this.#runs.values()]
     this.#runs.clear()
     // Its runs are nobody's now: kill them before reporting them over, so nothing keeps running
-    // unsupervised. Runs whose 'started' had not arrived may have a process this cannot name.
-    for (const run of runs) {
-      if (run.pid > 0) {
-        signalGroup(run.pid, 'SIGCONT')
-        signalGroup(run.pid, 'SIGKILL')
-      }
-    }
+    // unsupervised. With cgroups even a run whose 'started' had not arrived is found by its id.
+    for (const run of runs) void this.#local.killOrphanedRun(run.runId, run.pid > 0 ? run.pid : null)
     this.#ref(false)
     try {
       for (const run of runs) run.deliver({ type: 'exited', exitCode: null, signal: null, reason: 'exit', at: Date.now(), spawnError: RUNNER_DIED })
@@ -233,14 +235,16 @@ class RunnerConnection {
 /** The server's handle on a run that lives in the runner. */
 class RemoteRun implements RunHandle {
   readonly id: number
+  readonly runId: number
   readonly #onEvent: (event: RunEvent) => void
   #runner: RunnerConnection | null = null
   #pid = 0
   #done = false
   readonly #exited = Promise.withResolvers<void>()
 
-  constructor(id: number, onEvent: (event: RunEvent) => void) {
+  constructor(id: number, runId: number, onEvent: (event: RunEvent) => void) {
     this.id = id
+    this.runId = runId
     this.#onEvent = onEvent
   }
 

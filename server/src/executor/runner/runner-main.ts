@@ -13,14 +13,15 @@
  */
 import type { RunHandle } from '../executor.ts'
 import { createLocalExecutor } from '../local/local-executor.ts'
-import type { FromRunner, ToRunner } from './protocol.ts'
+import type { FromRunner, RunnerSettings, ToRunner } from './protocol.ts'
 
 if (!process.send) {
   console.error('runner-main.ts is started by the server (runner-executor.ts) with an IPC channel')
   process.exit(2)
 }
 
-const executor = createLocalExecutor()
+const settings = JSON.parse(process.argv[2] ?? '{}') as RunnerSettings
+const executor = createLocalExecutor({ containment: settings.containment, key: settings.key })
 const runs = new Map<number, RunHandle>()
 
 function send(message: FromRunner): void {

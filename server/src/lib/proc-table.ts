@@ -60,6 +60,22 @@ export function readProcTableSync(): ProcEntry[] {
   return entries
 }
 
+/** One process's entry, read now; null when it is gone. */
+export function readProcEntrySync(pid: number): ProcEntry | null {
+  try {
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))
+  } catch {
+    return null
+  }
+}
+
+/** Live processes whose parent is `pid`. */
+export function readChildrenSync(pid: number): number[] {
+  return readProcTableSync()
+    .filter((entry) => entry.ppid === pid && isLive(entry))
+    .map((entry) => entry.pid)
+}
+
 export async function readProcEntry(pid: number): Promise<ProcEntry | null> {
   try {
     return parseProcStat(await fsp.readFile(`/proc/${pid}/stat`, 'latin1'))

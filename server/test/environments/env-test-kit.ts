@@ -3,7 +3,8 @@
  * run would, and fingerprints of an environment to prove a rollback exact.
  */
 import { execFile } from 'node:child_process'
-import { lstat, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -33,6 +34,12 @@ export const TEST_WHEELS: WheelSpec[] = [
 export async function makeTestWheelhouse(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-wheels-'))
   for (const spec of TEST_WHEELS) await buildWheel(dir, spec)
+  await writeEvilWheel(dir)
+  return dir
+}
+
+/** Writes tyb-evil 1.0 into `dir`: it resolves, then fails while pip installs it. */
+export async function writeEvilWheel(dir: string): Promise<void> {
   const info = 'tyb_evil-1.0.dist-info'
   await writeFile(
     path.join(dir, 'tyb_evil-1.0-py3-none-any.whl'),
@@ -44,7 +51,6 @@ export async function makeTestWheelhouse(): Promise<string> {
       { name: `${info}/RECORD`, content: '' },
     ]),
   )
-  return dir
 }
 
 export function removeDir(dir: string): Promise<void> {
@@ -70,13 +76,21 @@ export function freeze(envs: Environments, name: string, childEnv: Readonly<Reco
   return pythonIn(envs, name, childEnv, ['-m', 'pip', 'freeze', '--all'])
 }
 
-/** Every path under `dir` with its type, mode, size and link target: equal fingerprints, equal trees. */
+/**
+ * Every path under `dir` with its type, mode, size, link target and the SHA-256 of its content:
+ * equal fingerprints, equal trees, byte for byte. Modification times are left out: a restore
+ * copies them through a Date, which rounds them to the millisecond.
+ */
 export async function fingerprint(dir: string): Promise<string[]> {
   const out: string[] = []
   for (const rel of (await readdir(dir, { recursive: true })).sort()) {
     const full = path.join(dir, rel)
     const s = await lstat(full)
-    const kind = s.isSymbolicLink() ? `-> ${await readlink(full)}` : s.isDirectory() ? 'dir' : `${s.size} bytes`
+    const kind = s.isSymbolicLink()
+      ? `-> ${await readlink(full)}`
+      : s.isDirectory()
+        ? 'dir'
+        : `${s.size} bytes sha256:${createHash('sha256').update(await readFile(full)).digest('hex')}`
     out.push(`${rel} ${(s.mode & 0o7777).toString(8)} ${kind}`)
   }
   return out

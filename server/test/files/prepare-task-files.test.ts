@@ -7,6 +7,7 @@ import { describe, it, type TestContext } from 'node:test'
 import zlib from 'node:zlib'
 import { TaskyardError } from '../../src/domain/errors.ts'
 import { defaultCommand, detectMainScript, prepareTaskFiles } from '../../src/files/prepare-task-files.ts'
+import { spyOnWrites, type WriteSpy } from './write-spy.ts'
 import { rawZip, S_IFCHR, S_IFIFO, S_IFLNK, zipFiles, type RawZipEntry } from '../helpers/zip.ts'
 
 const LIMITS = { maxEntries: 100, maxExtractedBytes: 1024 * 1024 }
@@ -27,8 +28,11 @@ async function setup(t: TestContext, content: string | Buffer) {
 
 async function prepare(t: TestContext, content: string | Buffer, originalName: string, limits = LIMITS) {
   const s = await setup(t, content)
+  // Counts what extraction really writes into staging, whatever is deleted afterwards.
+  const spy = spyOnWrites(s.stagingRoot)
+  t.after(() => spy.restore())
   const result = prepareTaskFiles({ uploadPath: s.uploadPath, originalName, stagingRoot: s.stagingRoot, ...limits })
-  return { ...s, result }
+  return { ...s, result, spy }
 }
 
 /** spec 000's 400 body for a bad upload, with `error` naming what is wrong. */
@@ -44,11 +48,16 @@ function isUploadFailure(expected: RegExp | string) {
   }
 }
 
-async function assertRefusedLeavingNothing(t: TestContext, zip: Buffer, expected: RegExp | string, limits = LIMITS) {
-  const { result, stagingRoot, uploadPath } = await prepare(t, zip, 'bundle.zip', limits)
+/** Refused with `expected`, nothing left in staging, and never more than the cap written to it. */
+async function assertRefusedLeavingNothing(t: TestContext, zip: Buffer, expected: RegExp | string, limits = LIMITS): Promise<WriteSpy> {
+  const { result, stagingRoot, uploadPath, spy } = await prepare(t, zip, 'bundle.zip', limits)
   await assert.rejects(result, isUploadFailure(expected))
+  spy.restore()
   assert.deepEqual(await readdir(stagingRoot), [], 'the staging root must be left empty')
   assert.deepEqual(await readFile(uploadPath), zip, 'the upload itself stays the caller’s')
+  const written = [...spy.bytesByPath.values()].reduce((a, b) => a + b, 0)
+  assert.ok(written <= limits.maxExtractedBytes, `${written} bytes were written to staging against a cap of ${limits.maxExtractedBytes}`)
+  return spy
 }
 
 describe('prepareTaskFiles: a single script', () => {
@@ -167,7 +176,16 @@ describe('prepareTaskFiles: hostile or broken archives are refused, naming the e
     // 64 MiB of zeros deflates to ~64 KiB; the header claims 1 KiB. The cap is 1 MiB.
     const bomb = rawZip([ok, { name: 'bomb.bin', content: Buffer.alloc(64 * 1024 * 1024), declaredSize: 1024 }])
     assert.ok(bomb.length < 200_000)
-    await assertRefusedLeavingNothing(t, bomb, "Entry 'bomb.bin'")
+    const spy = await assertRefusedLeavingNothing(t, bomb, "Entry 'bomb.bin'")
+    // main.py (its 9 bytes) and at most the cap of bomb.bin reached the disk, never the 64 MiB.
+    assert.ok(spy.bytesByPath.size >= 1)
+  })
+
+  it('stops an entry at the extracted-size cap even when its header is honest about being huge', async (t) => {
+    // The header says 4 MiB, the cap is 1 MiB: refused before a byte of it is written.
+    const big = rawZip([ok, { name: 'big.bin', content: Buffer.alloc(4 * 1024 * 1024, 7) }])
+    const spy = await assertRefusedLeavingNothing(t, big, "Entry 'big.bin' would take the extracted files past the limit of 1 MiB")
+    assert.equal([...spy.bytesByPath].filter(([p]) => p.endsWith('big.bin')).reduce((a, [, n]) => a + n, 0), 0)
   })
 
   it('refuses honest entries once their total passes the extracted-size cap', async (t) => {

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import { describe, it, type TestContext } from 'node:test'
 import { TaskyardError } from '../../src/domain/errors.ts'
 import { saveUpload } from '../../src/files/save-upload.ts'
+import { spyOnWrites } from './write-spy.ts'
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-upload-'))
@@ -25,12 +26,14 @@ describe('saveUpload', () => {
     assert.equal(await readFile(dest, 'utf8'), 'hello world')
   })
 
-  it('refuses an upload over the limit as it arrives, and deletes the partial file', async (t) => {
+  it('refuses an upload over the limit as it arrives, never writing past it, and deletes the partial file', async (t) => {
     const dir = await tempDir(t)
-    const big = Readable.from((function* () {
-      for (let i = 0; i < 100; i++) yield Buffer.alloc(64 * 1024, 1)
-    })())
-    await assert.rejects(saveUpload(big, path.join(dir, 'u'), 1000), (error: unknown) => {
+    // 500 bytes, and once they are on disk a 64 KiB chunk: the cap of 1000 falls inside it.
+    const source = new Readable({ read() {} })
+    const spy = spyOnWrites(dir, { onWrite: () => source.push(Buffer.alloc(64 * 1024, 1)) })
+    t.after(() => spy.restore())
+    source.push(Buffer.alloc(500, 1))
+    await assert.rejects(saveUpload(source, path.join(dir, 'u'), 1000), (error: unknown) => {
       assert.ok(error instanceof TaskyardError)
       assert.equal(error.code, 'upload_failed')
       assert.equal(error.message, 'Failed to process uploaded file')
@@ -38,6 +41,20 @@ describe('saveUpload', () => {
       return true
     })
     assert.deepEqual(await readdir(dir), [])
+    // What reached the file: the first 500 bytes, not one byte of the chunk that passed the cap.
+    assert.deepEqual([...spy.bytesByPath], [[path.join(dir, 'u'), 500]])
+  })
+
+  it('writes in step with the disk up to the cap and not one chunk further', async (t) => {
+    const dir = await tempDir(t)
+    // 100-byte chunks against a 1050-byte cap, each sent once the one before is on disk.
+    const source = new Readable({ read() {} })
+    const spy = spyOnWrites(dir, { onWrite: () => source.push(Buffer.alloc(100, 2)) })
+    t.after(() => spy.restore())
+    source.push(Buffer.alloc(100, 2))
+    await assert.rejects(saveUpload(source, path.join(dir, 'u'), 1050), { code: 'upload_failed' })
+    assert.deepEqual(await readdir(dir), [])
+    assert.deepEqual([...spy.bytesByPath.values()], [1000])
   })
 
   it('says the limit in readable units as well as bytes', async (t) => {

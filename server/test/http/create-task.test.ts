@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { spyOnWrites } from '../files/write-spy.ts'
 
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
 
@@ -166,13 +167,21 @@ describe('POST /api/tasks (spec 000 create)', () => {
     await assertNothingCreated(app)
   })
 
-  it('refuses an upload over the size cap and keeps nothing of it', async (t) => {
+  it('refuses an upload over the size cap, never writes past the cap, and keeps nothing of it', async (t) => {
     const app = await createTestApp(t, { env: { TASKYARD_MAX_UPLOAD_BYTES: '1000' } })
-    const res = await app.createTask({ conda_env: 'base' }, { name: 'big.py', content: '#'.repeat(5000) })
-    assert.equal(res.status, 400)
-    assert.equal(res.body.message, 'Failed to process uploaded file')
-    assert.match(res.body.error, /1000 bytes/)
+    const spy = spyOnWrites(app.paths.uploadsDir)
+    t.after(() => spy.restore())
+    // 3 MB arrives in many socket reads: the server must stop writing at the cap, not at the end.
+    const res = await app.createTask({ conda_env: 'base' }, { name: 'big.py', content: '#'.repeat(3_000_000) })
+    spy.restore()
+    assert.deepEqual([res.status, res.body], [400, {
+      success: false,
+      message: 'Failed to process uploaded file',
+      error: 'File is larger than the upload limit of 1000 bytes',
+    }])
     await assertNothingCreated(app)
+    assert.equal(spy.bytesByPath.size, 1, 'the upload was streamed to one file')
+    assert.ok(spy.maxBytes() <= 1000, `${spy.maxBytes()} bytes reached the disk against a 1000-byte cap`)
   })
 
   it('refuses a ZIP whose entry escapes the task directory, naming the entry, and keeps nothing', async (t) => {

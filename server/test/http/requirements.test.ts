@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { createTestApp } from '../helpers/test-app.ts'
+import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { offlinePipEnv, wheelhouse } from '../helpers/wheels.ts'
+import { fingerprint, freeze, writeEvilWheel } from '../environments/env-test-kit.ts'
 
 describe('requirements through the API (real venv, real pip, local wheels)', () => {
   it('creates a new environment with the requirements, and the task imports them', async (t) => {
@@ -53,8 +54,12 @@ describe('requirements through the API (real venv, real pip, local wheels)', () 
   })
 
   it('PUT with requirements installs into the existing environment, and a failure restores it and changes nothing', async (t) => {
-    const wheels = await wheelhouse(t, [{ name: 'tyb-one' }, { name: 'tyb-two' }])
-    const app = await createTestApp(t, { env: offlinePipEnv(wheels) })
+    const wheels = await wheelhouse(t, [{ name: 'tyb-one' }, { name: 'tyb-two' }, { name: 'tyb-three' }])
+    // tyb-evil resolves, then fails while pip installs it: pip has installed tyb-three by then,
+    // so only a real rollback leaves the environment as it was.
+    await writeEvilWheel(wheels)
+    const env = offlinePipEnv(wheels)
+    const app = await createTestApp(t, { env })
     const created = await app.createTask({ conda_env: 'shared', task_name: 'u', cron_expression: '0 0 1 1 *', requirements_file: 'tyb-one\n' })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     const id = created.body.task.task_id
@@ -65,8 +70,12 @@ describe('requirements through the API (real venv, real pip, local wheels)', () 
     assert.deepEqual(ok.body.requirements_update, { success: true, installed_packages: ['tyb-two'], failed_packages: [] })
     assert.equal(ok.body.task.requirements, 'tyb-two==1.0\n')
 
-    const before = await app.store.tasks.findById(id)
-    const bad = await put({ requirements: 'tyb-missing\n', task_name: 'renamed' })
+    const envs = app.services.environments
+    const prefix = await environmentPrefix(app, 'shared')
+    const before = { task: await app.store.tasks.findById(id), freeze: await freeze(envs, 'shared', env), tree: await fingerprint(prefix) }
+    assert.match(before.freeze, /^tyb-one==1\.0$/m)
+    assert.match(before.freeze, /^tyb-two==1\.0$/m)
+    const bad = await put({ requirements: 'tyb-three\ntyb-evil\n', task_name: 'renamed' })
     assert.equal(bad.status, 400)
     assert.deepEqual(
       { ...bad.body, error: typeof bad.body.error, error_details: bad.body.error_details.length },
@@ -74,11 +83,25 @@ describe('requirements through the API (real venv, real pip, local wheels)', () 
         success: false,
         message: 'Failed to install requirements in existing environment',
         error: 'string',
-        failed_packages: ['tyb-missing'],
+        failed_packages: ['tyb-evil'],
         error_details: 1,
         environment_state: 'Environment may be in an inconsistent state, consider restoring from backup',
       },
     )
-    assert.deepEqual(await app.store.tasks.findById(id), before)
+    assert.match(bad.body.error_details[0], /tyb-evil/)
+    // The environment itself: the same distributions, the same files byte for byte.
+    assert.deepEqual(
+      { task: await app.store.tasks.findById(id), freeze: await freeze(envs, 'shared', env), tree: await fingerprint(prefix) },
+      before,
+    )
+    assert.doesNotMatch(before.freeze, /tyb-three/)
   })
 })
+
+/** Where an environment lives on disk, as a run sees it (VIRTUAL_ENV or CONDA_PREFIX). */
+async function environmentPrefix(app: TestApp, name: string): Promise<string> {
+  const { env } = await app.services.environments.runEnvironment(name)
+  const prefix = env.VIRTUAL_ENV ?? env.CONDA_PREFIX
+  assert.ok(prefix, `no prefix for ${name}: ${JSON.stringify(env)}`)
+  return prefix
+}

@@ -169,7 +169,9 @@ describe('prepareTaskFiles: hostile or broken archives are refused, naming the e
     ],
   ]
   for (const [what, entries, expected] of cases) {
-    it(`refuses ${what}`, (t) => assertRefusedLeavingNothing(t, rawZip(entries), expected))
+    it(`refuses ${what}`, async (t) => {
+      await assertRefusedLeavingNothing(t, rawZip(entries), expected)
+    })
   }
 
   it('refuses a zip bomb with lying headers without writing past the cap', async (t) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -31,11 +32,65 @@ function gatedEnvironments(): { environments: Environments; reached: Promise<voi
   return { environments, reached, open }
 }
 
+/** A process of the run's group as /proc shows it: its state letter and whether SIGSTOP is pending. */
+interface Member {
+  pid: number
+  state: string
+  sigstopPending: boolean
+}
+
+/** Every live process whose process group is `pgid` (a scan of /proc: no event exists for this). */
+function groupMembers(pgid: number): Member[] {
+  const members: Member[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      // After "pid (comm) ": state, ppid, pgrp.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(pgrp) !== pgid || state === 'Z') continue
+      const status = readFileSync(`/proc/${name}/status`, 'utf8')
+      const sigstopPending = ['SigPnd', 'ShdPnd'].some((field) => {
+        const hex = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1] ?? '0'
+        return ((BigInt(`0x${hex}`) >> 18n) & 1n) === 1n // bit 18 is signal 19, SIGSTOP
+      })
+      members.push({ pid: Number(name), state: state!, sigstopPending })
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  return members
+}
+
+const suspended = (m: Member): boolean => m.state === 'T' || (m.state === 'D' && m.sigstopPending)
+
+/**
+ * Suspended means no process of the group can run user code again until SIGCONT: each is
+ * stopped ('T'), or is inside the kernel ('D') with SIGSTOP pending, which it obeys before it
+ * returns to user space. The second case is not a transient: a shell that vforked a child the
+ * group stop caught before exec waits in the kernel ('D', wchan kernel_clone) for as long as
+ * that child stays stopped. Polled against a deadline that only bounds a failure.
+ */
+async function waitForGroupSuspended(pgid: number, deadlineMs: number): Promise<Member[]> {
+  const until = Date.now() + deadlineMs
+  for (;;) {
+    const members = groupMembers(pgid)
+    if ((members.length > 0 && members.every(suspended)) || Date.now() > until) return members
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
 describe('dispatcher: actions between a claim and the spawn', () => {
   for (const action of ['stop', 'pause'] as const) {
     it(`${action} asked before the process exists is applied as soon as it does`, async (t) => {
       const opened = await sqlite.open()
-      t.after(() => opened.cleanup())
+      // Hooks run in the order they were added: the dispatcher (added below) must be shut down
+      // before the database it writes to is closed, so the store's cleanup runs last.
+      let shutdown: () => Promise<unknown> = async () => undefined
+      t.after(async () => {
+        await shutdown()
+        await opened.cleanup()
+      })
       const { store } = opened
       const root = await mkdtemp(path.join(tmpdir(), 'taskyard-dispatch-'))
       t.after(() => rm(root, { recursive: true, force: true }))
@@ -55,7 +110,7 @@ describe('dispatcher: actions between a claim and the spawn', () => {
         workerId: 'test', onError: (e) => { throw e },
         settings: { maxConcurrentRuns: null, runTimeoutMs: null, killGraceMs: 1000, sampleIntervalMs: 1000, childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
       })
-      t.after(() => dispatcher.shutdown('test over'))
+      shutdown = () => dispatcher.shutdown('test over')
       dispatcher.wake()
       await gate.reached
       assert.equal((await store.runs.findById(run.id))?.status, 'running', 'claimed, not yet spawned')
@@ -71,18 +126,9 @@ describe('dispatcher: actions between a claim and the spawn', () => {
           gate.open()
           return waiting
         })()
-        let state = ''
-        for (let i = 0; i < 500 && state !== 'T'; i++) {
-          const { readFileSync } = await import('node:fs')
-          try {
-            const stat = readFileSync(`/proc/${started.pid}/stat`, 'utf8')
-            state = stat[stat.lastIndexOf(')') + 2]!
-          } catch {
-            state = 'gone'
-          }
-          if (state !== 'T') await new Promise((r) => setImmediate(r))
-        }
-        assert.equal(state, 'T', 'the process was suspended as soon as it started')
+        const members = await waitForGroupSuspended(started.pid, 10_000)
+        assert.ok(members.some((m) => m.pid === started.pid), `the leader is in its group: ${JSON.stringify(members)}`)
+        assert.ok(members.every(suspended), `the process was suspended as soon as it started: ${JSON.stringify(members)}`)
         await dispatcher.stop(run.id)
       }
     })

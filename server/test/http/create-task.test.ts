@@ -72,25 +72,50 @@ describe('POST /api/tasks (spec 000 create)', () => {
     assert.equal(cron.status, 201)
     assert.equal(cron.body.task.status, 'scheduled')
     assert.equal(cron.body.task.cron_expression, '*/10 * * * *')
-    assert.match(cron.body.task.next_run_time, /^\d{4}-\d{2}-\d{2} \d{2}:[0-5]0:00$/)
+    assert.equal(cron.body.task.delay_seconds, null)
     const delayed = await app.createTask({ conda_env: 'base', task_name: 'd', delay_seconds: '3600' })
     assert.equal(delayed.body.task.status, 'scheduled')
     assert.equal(delayed.body.task.delay_seconds, 3600)
-    assert.match(delayed.body.task.next_run_time, TIME)
-    assert.equal(await app.store.runs.countForTask(cron.body.task.task_id), 0)
+    assert.equal(delayed.body.task.cron_expression, null)
+
+    // The cron task's next time is the first */10 slot after its creation, to the millisecond.
+    const c = (await app.store.tasks.findById(cron.body.task.task_id))!
+    const slot = new Date(c.createdAt)
+    slot.setMinutes(Math.floor(slot.getMinutes() / 10) * 10 + 10, 0, 0)
+    assert.equal(c.nextRunAt, slot.getTime())
+    assert.equal(cron.body.task.next_run_time, timeText(c.nextRunAt!))
+    // The delayed task runs once, 3600 s after its creation: one time, no schedule to repeat.
+    const d = (await app.store.tasks.findById(delayed.body.task.task_id))!
+    assert.equal(d.nextRunAt, d.createdAt + 3_600_000)
+    assert.equal(delayed.body.task.next_run_time, timeText(d.nextRunAt!))
+    assert.equal(d.cronExpression, null)
+    assert.equal(await app.store.runs.countForTask(c.id), 0)
+    assert.equal(await app.store.runs.countForTask(d.id), 0)
     const list = (await app.json('/api/tasks')).body
-    assert.deepEqual(list.map((x: { task_name: string; status: string }) => [x.task_name, x.status]), [['c', 'scheduled'], ['d', 'scheduled']])
+    assert.deepEqual(
+      list.map((x: { task_name: string; status: string; next_run_time_formatted: string }) => [x.task_name, x.status, x.next_run_time_formatted]),
+      [['c', 'scheduled', timeText(c.nextRunAt!)], ['d', 'scheduled', timeText(d.nextRunAt!)]],
+    )
   })
 
   it('runs a delayed task once when its time comes', async (t) => {
     const app = await createTestApp(t)
     const res = await app.createTask({ conda_env: 'base', task_name: 'soon', delay_seconds: '0.05', command: 'echo later' })
     assert.equal(res.body.task.status, 'scheduled')
-    const { runId } = await app.runningRun(res.body.task.task_id)
+    const id = res.body.task.task_id
+    const { createdAt } = (await app.store.tasks.findById(id))!
+    const { runId } = await app.runningRun(id)
     await app.runFinished(runId)
-    const task = await app.store.tasks.findById(res.body.task.task_id)
+    const task = await app.store.tasks.findById(id)
     assert.equal(task?.status, 'completed')
     assert.equal(task?.nextRunAt, null)
+    // Once: one run, queued by the schedule no earlier than its time, and nothing left to fire.
+    const runs = await app.store.runs.listForTask(id, 10)
+    assert.deepEqual(runs.map((r) => [r.id, r.trigger, r.status, r.exitCode]), [[runId, 'schedule', 'completed', 0]])
+    assert.ok(runs[0]!.queuedAt >= createdAt + 50, `queued ${runs[0]!.queuedAt - createdAt} ms after creation, before its delay`)
+    assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'later\n')
+    assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
+    assert.equal(await app.store.tasks.nextDueAt(), null)
   })
 
   const refusals: [string, Record<string, string>, number, Record<string, unknown>][] = [
@@ -206,3 +231,10 @@ describe('POST /api/tasks (spec 000 create)', () => {
     assert.equal(bad.body.message, 'Invalid priority')
   })
 })
+
+const two = (n: number): string => String(n).padStart(2, '0')
+/** spec 000's `YYYY-MM-DD HH:MM:SS` in local time, written out here rather than borrowed from the server. */
+function timeText(ms: number): string {
+  const d = new Date(ms)
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+}

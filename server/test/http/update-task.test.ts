@@ -16,18 +16,36 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
   it('updates the given fields only, switches cron to delay, and keeps the rest', async (t) => {
     const app = await createTestApp(t)
     const id = await scheduled(app)
+    const before = (await app.store.tasks.findById(id))!
     const res = await put(app, id, { task_name: 'renamed', priority: 'high', delay_seconds: 7200, script: 'print("v2")\n' })
     assert.equal(res.status, 200, JSON.stringify(res.body))
-    assert.equal(res.body.success, true)
-    assert.equal(res.body.message, 'Task updated successfully')
-    assert.equal(res.body.requirements_update, null)
-    const task = res.body.task
-    assert.deepEqual(
-      [task.task_name, task.priority, task.cron_expression, task.delay_seconds, task.status, task.conda_env, task.command],
-      ['renamed', 'high', null, 7200, 'scheduled', 'base', 'python job.py'],
-    )
-    assert.match(task.next_run_time, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+    const after = (await app.store.tasks.findById(id))!
+    // Exactly the named fields (and what a new schedule implies) changed; every other column is as it was.
+    assert.deepEqual(after, {
+      ...before,
+      name: 'renamed',
+      priority: 2,
+      cronExpression: null,
+      delaySeconds: 7200,
+      nextRunAt: after.updatedAt + 7_200_000,
+      updatedAt: after.updatedAt,
+    })
+    assert.ok(after.updatedAt >= before.updatedAt)
+    assert.deepEqual(res.body, {
+      success: true,
+      message: 'Task updated successfully',
+      task: {
+        task_id: id, task_name: 'renamed', script_path: `${app.paths.taskDir(id)}/job.py`, conda_env: 'base', status: 'scheduled',
+        created_at: res.body.task.created_at, updated_at: res.body.task.updated_at, cron_expression: null, delay_seconds: 7200,
+        next_run_time: res.body.task.next_run_time, last_run_time: null, last_run_duration: null, requirements: null,
+        command: 'python job.py', priority: 'high', priority_value: 2,
+      },
+      requirements_update: null,
+    })
+    for (const key of ['created_at', 'updated_at', 'next_run_time']) assert.match(res.body.task[key], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, key)
+    assert.deepEqual(readdirSync(app.paths.taskDir(id)), ['job.py'])
     assert.equal(readFileSync(`${app.paths.taskDir(id)}/job.py`, 'utf8'), 'print("v2")\n')
+    assert.equal(await app.store.runs.countForTask(id), 0)
   })
 
   it('refuses both cron and delay, a bad cron, and a negative delay, changing nothing', async (t) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
@@ -83,14 +83,31 @@ for (const dialect of testDialects()) {
 
     it('answers 404 with spec 000 body for unknown and malformed ids on every action', async (t) => {
       const app = await createTestApp(t, { dialect })
-      for (const action of ['trigger', 'stop', 'pause', 'resume']) {
-        const res = await app.json(`/api/tasks/999/${action}`, { method: 'POST' })
-        assert.equal(res.status, 404)
-        assert.deepEqual(res.body, { success: false, message: 'Task with ID 999 not found' })
+      // A real task 1 exists, so an id that is read loosely ('1e0', '0x1', ' 1') would find it.
+      const real = await app.createTask({ conda_env: 'base', task_name: 'one', cron_expression: '0 0 1 1 *' })
+      assert.equal(real.body.task.task_id, 1)
+      const before = await app.store.tasks.findById(1)
+      const form = () => {
+        const f = new FormData()
+        f.set('script_file', new Blob(['print(1)\n']), 'x.py')
+        return f
       }
-      assert.deepEqual((await app.json('/api/tasks/999')).body, { success: false, message: 'Task with ID 999 not found' })
-      assert.deepEqual((await app.json('/api/tasks/999', { method: 'DELETE' })).body, { success: false, message: 'Task with ID 999 not found' })
-      assert.equal((await app.json('/api/tasks/abc')).status, 404)
+      const routes: [string, (id: string) => [string, RequestInit]][] = [
+        ...['trigger', 'stop', 'pause', 'resume'].map((a): [string, (id: string) => [string, RequestInit]] => [a, (id) => [`/api/tasks/${id}/${a}`, { method: 'POST' }]]),
+        ['get', (id) => [`/api/tasks/${id}`, {}]],
+        ['delete', (id) => [`/api/tasks/${id}`, { method: 'DELETE' }]],
+        ['update', (id) => [`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"task_name":"x"}' }]],
+        ['update-script', (id) => [`/api/tasks/${id}/update-script`, { method: 'POST', body: form() }]],
+      ]
+      for (const [action, request] of routes) {
+        for (const id of ['999', 'abc', '1e0', '0x1', '01.0', '-1']) {
+          const res = await app.json(...request(encodeURIComponent(id)))
+          assert.deepEqual([res.status, res.body], [404, { success: false, message: `Task with ID ${id} not found` }], `${action} ${id}`)
+        }
+      }
+      assert.deepEqual(await app.store.tasks.findById(1), before)
+      assert.equal(await app.store.runs.countForTask(1), 0)
+      assert.deepEqual(readdirSync(`${app.dataDir}/uploads`), [])
     })
 
     it('stops a running task: the whole process group dies, grandchildren included; run cancelled', async (t) => {

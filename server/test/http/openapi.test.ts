@@ -50,9 +50,15 @@ describe('GET /api/openapi.json', () => {
   it('answers unknown routes and malformed JSON with a clear 4xx body', async (t) => {
     const app = await createTestApp(t)
     assert.deepEqual(await app.json('/api/nothing'), { status: 404, body: { success: false, message: 'Not found', error: 'No route GET /api/nothing' } })
-    const bad = await app.json('/api/tasks/1', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{not json' })
-    assert.equal(bad.status, 400)
-    assert.equal(bad.body.success, false)
+    const created = await app.createTask({ conda_env: 'base', task_name: 'one', cron_expression: '0 0 1 1 *' })
+    const before = await app.store.tasks.findById(created.body.task.task_id)
+    const bad = await app.json(`/api/tasks/${created.body.task.task_id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{not json' })
+    // Clear: it says the body is not JSON, on a task that exists, and the task is left alone.
+    assert.deepEqual(bad, {
+      status: 400,
+      body: { success: false, message: 'Invalid request', error: "Body is not valid JSON but content-type is set to 'application/json'" },
+    })
+    assert.deepEqual(await app.store.tasks.findById(created.body.task.task_id), before)
     const notMultipart = await app.json('/api/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     assert.deepEqual(notMultipart, { status: 400, body: { success: false, message: 'Invalid request', error: 'Content-Type must be multipart/form-data' } })
   })

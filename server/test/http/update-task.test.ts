@@ -42,7 +42,7 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
       },
       requirements_update: null,
     })
-    for (const key of ['created_at', 'updated_at', 'next_run_time']) assert.match(res.body.task[key], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, key)
+    for (const key of ['created_at', 'updated_at', 'next_run_time'] as const) assert.match(res.body.task[key], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, key)
     assert.deepEqual(readdirSync(app.paths.taskDir(id)), ['job.py'])
     assert.equal(readFileSync(`${app.paths.taskDir(id)}/job.py`, 'utf8'), 'print("v2")\n')
     assert.equal(await app.store.runs.countForTask(id), 0)

@@ -87,7 +87,7 @@ export function TaskActions({ task, role, onDeleted, showEdit = false }: { task:
             testId={`action-${action}`}
             label={t(`actions.${action}`)}
             what={t(`actions.what.${action}`)}
-            why={why ? t(why.key, { ...why.values, status: why.values.status ? t(`status.${why.values.status}` as 'status.running') : '' }) : null}
+            why={why ? t(why.key, { status: why.values.status ? t(`status.${why.values.status}` as 'status.running') : '', role: why.values.role ? t(`users.roles.${why.values.role}` as 'users.roles.viewer') : '' }) : null}
             icon={ICONS[action]}
             danger={action === 'delete'}
             loading={run.isPending && run.variables === action}

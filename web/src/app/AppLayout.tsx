@@ -62,6 +62,7 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
               options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))}
             />
             <Dropdown
+              trigger={['click']}
               menu={{
                 items: [
                   { key: 'role', label: t('auth.role', { role: t(`users.roles.${user.role}`) }), disabled: true },

@@ -1,9 +1,9 @@
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vitest/config'
 
-// `npm run dev`: the API runs on its own port (TASKYARD_PORT, default 8000); Vite proxies /api to it,
+// `npm run dev`: the API runs on its own port (TASKYARD_PORT, default 8700); Vite proxies /api to it,
 // so the browser sees one origin and the session cookie's same-origin rule holds.
-const apiPort = process.env.TASKYARD_PORT ?? '8000'
+const apiPort = process.env.TASKYARD_PORT ?? '8700'
 
 export default defineConfig({
   plugins: [react()],

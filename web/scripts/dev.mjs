@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 
 const root = path.resolve(import.meta.dirname, '../..')
-const port = process.env.TASKYARD_PORT ?? '8000'
+const port = process.env.TASKYARD_PORT ?? '8700'
 const children = [
   spawn(process.execPath, ['--watch', 'server/src/cli.ts', 'serve', '--port', port], { cwd: root, stdio: 'inherit' }),
   spawn('npm', ['run', 'dev', '-w', 'web'], { cwd: root, stdio: 'inherit', env: { ...process.env, TASKYARD_PORT: port } }),

@@ -189,7 +189,7 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await shot('en-task-detail')
   })
 
-  it('pauses the process (stopped in /proc, output stops) and resumes it (output continues)', async () => {
+  it('pauses the run (every process of it stopped, T in /proc) and resumes it (its output continues)', async () => {
     const procs = (await apiJson('/api/system/processes')).body.processes as { pid: number; pgid: number; task_id: number }[]
     const leader = procs.find((p) => p.task_id === taskId && p.pid === p.pgid)
     assert.ok(leader, JSON.stringify(procs))
@@ -231,6 +231,16 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await page.getByRole('tooltip').filter({ hasText: 'Suspends the running process (or the schedule) until resumed. Unavailable: the task is Stopped.' }).waitFor()
     assert.equal(await page.getByTestId('action-trigger').getByRole('button').isDisabled(), false)
     await shot('en-task-stopped')
+
+    // Edit: the server's refusal appears at the field it concerns, and nothing changes.
+    await page.getByTestId('action-edit').getByRole('button').click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByText('On a cron schedule').click()
+    await dialog.getByLabel('Cron expression (minute hour day month weekday)').fill('61 * * * *')
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.locator('.ant-form-item-explain-error', { hasText: 'The provided cron expression is invalid' }).waitFor()
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    assert.equal((await apiJson(`/api/tasks/${taskId}`)).body.task.cron_expression, null)
   })
 
   it('lists, searches and filters tasks; names stay text', async () => {
@@ -306,5 +316,24 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     assert.equal((await apiJson(`/api/tasks/${taskId}`)).status, 404)
     assert.deepEqual(dialogs, [])
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined)
+  })
+
+  it('changes the own password from the user menu: a wrong current one is refused, then the session lives on', async () => {
+    await page.getByTestId('user-menu').click()
+    await page.getByText('修改密码').click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('当前密码').fill('not-the-password')
+    await dialog.getByLabel('新密码', { exact: true }).fill('a-brand-new-password')
+    await dialog.getByLabel('再次输入新密码').fill('a-brand-new-password')
+    await dialog.getByRole('button', { name: /^保\s?存$/ }).click()
+    await dialog.getByText('Current password is incorrect: The current password does not match').waitFor()
+    await dialog.getByLabel('当前密码').fill(PASSWORD)
+    await dialog.getByRole('button', { name: /^保\s?存$/ }).click()
+    await page.getByText('密码已修改。您的其他会话和 API 令牌已失效。').waitFor()
+    // The old JWT is dead; this page's renewed cookie still works.
+    assert.equal((await apiJson('/api/auth/me')).status, 401)
+    await page.goto(url + '/tasks')
+    await page.getByTestId('task-link').first().waitFor()
+    assert.equal(new URL(page.url()).pathname, '/tasks')
   })
 })

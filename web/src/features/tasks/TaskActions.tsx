@@ -35,7 +35,7 @@ async function perform(action: Exclude<TaskAction, 'edit'>, taskId: number): Pro
 }
 
 /** Every task action, always shown; the ones that do not apply now are disabled with the reason. */
-export function TaskActions({ task, role, onDeleted, showEdit = false }: { task: { task_id: number; task_name: string; status: TaskStatus }; role: Role; onDeleted?(): void; showEdit?: boolean }) {
+export function TaskActions({ task, role, onDeleted, onEdit }: { task: { task_id: number; task_name: string; status: TaskStatus }; role: Role; onDeleted?(): void; onEdit?(): void }) {
   const { t } = useTranslation()
   const { message, modal } = App.useApp()
   const navigate = useNavigate()
@@ -62,7 +62,8 @@ export function TaskActions({ task, role, onDeleted, showEdit = false }: { task:
   })
   const onAction = (action: TaskAction) => {
     if (action === 'edit') {
-      navigate(`/tasks/${task.task_id}?edit=1`)
+      if (onEdit) onEdit()
+      else navigate(`/tasks/${task.task_id}?edit=1`)
       return
     }
     if (action === 'delete' || action === 'stop') {
@@ -79,7 +80,7 @@ export function TaskActions({ task, role, onDeleted, showEdit = false }: { task:
   }
   return (
     <Space wrap size={4}>
-      {TASK_ACTIONS.filter((a) => showEdit || a !== 'edit').map((action) => {
+      {TASK_ACTIONS.map((action) => {
         const why = actionAvailability(action, task.status, role)
         return (
           <ActionButton

@@ -1,14 +1,15 @@
 import { ArrowLeftOutlined } from '@ant-design/icons'
 import { Alert, Card, Col, Descriptions, Result, Row, Space, Table, Typography } from 'antd'
 import type { ColumnsType } from 'antd/es/table'
-import { useMemo } from 'react'
+import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { Link, useNavigate, useParams } from 'react-router'
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router'
 import { ApiError } from '../../api/client'
 import { useMe } from '../../api/session'
 import type { Execution, TaskDetail } from '../../api/types'
 import { Chart } from '../../components/Chart'
 import { StatusTag } from '../../components/StatusTag'
+import { EditTaskModal } from './EditTaskModal'
 import { LogViewer } from './LogViewer'
 import { useTask } from './queries'
 import { TaskActions } from './TaskActions'
@@ -54,6 +55,12 @@ export function TaskDetailPage() {
   const taskId = Number(useParams().taskId)
   const me = useMe()
   const detail = useTask(taskId)
+  const [params, setParams] = useSearchParams()
+  const [editing, setEditing] = useState(params.get('edit') === '1')
+  const closeEdit = () => {
+    setEditing(false)
+    if (params.has('edit')) setParams({}, { replace: true })
+  }
   if (detail.error) {
     const notFound = detail.error instanceof ApiError && detail.error.status === 404
     return <Result status={notFound ? '404' : 'error'} title={notFound ? t('detail.notFound') : t('common.error')} subTitle={detail.error instanceof ApiError ? detail.error.detail : String(detail.error)} extra={<Link to="/tasks">{t('common.back')}</Link>} />
@@ -81,7 +88,7 @@ export function TaskDetailPage() {
             <StatusTag status={task.status} />
           </Space>
         }
-        extra={<TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} />}
+        extra={<TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} onEdit={() => setEditing(true)} />}
       >
         <Descriptions size="small" column={{ xs: 1, md: 2, xl: 3 }} title={t('detail.config')}>
           <Descriptions.Item label={t('tasks.id')}>{task.task_id}</Descriptions.Item>
@@ -107,6 +114,7 @@ export function TaskDetailPage() {
       <Card title={t('detail.history')} size="small">
         <Table<Execution> rowKey="execution_id" size="small" columns={columns} dataSource={history} pagination={{ pageSize: 10 }} scroll={{ x: 'max-content' }} data-testid="history" />
       </Card>
+      {editing && <EditTaskModal task={task} open={editing} onClose={closeEdit} />}
     </Space>
   )
 }

@@ -54,7 +54,7 @@ export function TasksPage() {
     { title: t('tasks.lastRun'), dataIndex: 'last_run_time_formatted', width: 170, sorter: (a, b) => byText(a.last_run_time_formatted, b.last_run_time_formatted), responsive: ['md'], render: (v: string | null) => v ?? '—' },
     { title: t('tasks.lastDuration'), dataIndex: 'last_run_duration_formatted', width: 110, responsive: ['xl'], sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1), render: (v: number | null) => formatSeconds(v) },
     { title: t('tasks.priority'), dataIndex: 'priority', width: 90, responsive: ['lg'], sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority], render: (p: 'high') => t(`priority.${p}`) },
-    { title: t('actions.label'), key: 'actions', render: (_, r) => <TaskActions task={r} role={me.data?.role ?? 'viewer'} /> },
+    { title: t('actions.label'), key: 'actions', fixed: 'right', render: (_, r) => <TaskActions task={r} role={me.data?.role ?? 'viewer'} /> },
   ]
   return (
     <Card

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { chromium } from 'playwright-core'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
-const TASKS = 1000
+const TASKS = Number(process.env.TASKS ?? 1000)
 const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-load-'))
 const profile = await mkdtemp(path.join(tmpdir(), 'taskyard-load-chromium-'))
 const server = spawn(process.execPath, [path.join(ROOT, 'server/bin/taskyard.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
@@ -39,6 +39,12 @@ try {
     form.set('cron_expression', '0 0 1 1 *')
     const res = await fetch(`${url}/api/tasks`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } })
     if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`)
+  }
+  for (const p of ['/api/tasks', '/api/tasks/stats', '/api/auth/me']) {
+    const t0 = Date.now()
+    const res = await fetch(url + p, { headers: { authorization: `Bearer ${token}` } })
+    const size = (await res.arrayBuffer()).byteLength
+    console.log(`GET ${p}: ${Date.now() - t0} ms, ${size} bytes (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`)
   }
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',

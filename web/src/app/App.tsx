@@ -1,23 +1,25 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
-import { App as AntApp, ConfigProvider } from 'antd'
+import { App as AntApp, ConfigProvider, Skeleton } from 'antd'
 import enUS from 'antd/locale/en_US'
 import zhCN from 'antd/locale/zh_CN'
 import 'dayjs/locale/zh-cn'
 import dayjs from 'dayjs'
-import { useEffect } from 'react'
+import { lazy, Suspense, useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router'
 import { setUnauthenticatedHandler } from '../api/client'
 import { ME_KEY, useMe } from '../api/session'
-import { AuditPage } from '../features/admin/AuditPage'
-import { UsersPage } from '../features/admin/UsersPage'
 import { LoginPage } from '../features/auth/LoginPage'
-import { DashboardPage } from '../features/dashboard/DashboardPage'
-import { SystemPage } from '../features/system/SystemPage'
-import { NewTaskPage } from '../features/tasks/NewTaskPage'
-import { TaskDetailPage } from '../features/tasks/TaskDetailPage'
-import { TasksPage } from '../features/tasks/TasksPage'
 import { AppLayout } from './AppLayout'
+
+// Each page is its own chunk: the first load fetches only the page it shows.
+const AuditPage = lazy(() => import('../features/admin/AuditPage').then((m) => ({ default: m.AuditPage })))
+const UsersPage = lazy(() => import('../features/admin/UsersPage').then((m) => ({ default: m.UsersPage })))
+const DashboardPage = lazy(() => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })))
+const SystemPage = lazy(() => import('../features/system/SystemPage').then((m) => ({ default: m.SystemPage })))
+const NewTaskPage = lazy(() => import('../features/tasks/NewTaskPage').then((m) => ({ default: m.NewTaskPage })))
+const TaskDetailPage = lazy(() => import('../features/tasks/TaskDetailPage').then((m) => ({ default: m.TaskDetailPage })))
+const TasksPage = lazy(() => import('../features/tasks/TasksPage').then((m) => ({ default: m.TasksPage })))
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { refetchOnWindowFocus: true, retry: 1 } },
@@ -43,7 +45,11 @@ function Protected({ children }: { children: React.ReactNode }) {
   const location = useLocation()
   if (me.isPending) return null
   if (!me.data) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />
-  return <AppLayout user={me.data}>{children}</AppLayout>
+  return (
+    <AppLayout user={me.data}>
+      <Suspense fallback={<Skeleton active paragraph={{ rows: 6 }} />}>{children}</Suspense>
+    </AppLayout>
+  )
 }
 
 function Themed({ children }: { children: React.ReactNode }) {

@@ -13,7 +13,7 @@ export interface ProcessUsage {
   pid: number
   ppid: number
   pgrp: number
-  /** One letter: R running, S sleeping, T stopped (a paused run), Z zombie… */
+  /** One letter: R running, S sleeping, T stopped, D uninterruptible (also a frozen cgroup), Z zombie… */
   state: string
   name: string
   command: string

@@ -33,7 +33,7 @@ describe('system monitor routes (spec 004)', () => {
     assert.deepEqual(await app.jsonAs(null, '/api/system'), { status: 401, body: UNAUTHENTICATED })
   })
 
-  it('GET /api/system/processes: a running run with its CPU, a paused one stopped (T), none after stop', async (t) => {
+  it('GET /api/system/processes: a running run with its CPU, a paused one stopped (T, or D when its cgroup is frozen) with no CPU, none after stop', async (t) => {
     const app = await createTestApp(t)
     assert.deepEqual((await app.json('/api/system/processes')).body, { success: true, processes: [] })
     const created = await app.createTask({ conda_env: 'base', task_name: 'spin <b>', command: 'while :; do :; done' })
@@ -54,7 +54,8 @@ describe('system monitor routes (spec 004)', () => {
 
     assert.equal((await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })).status, 200)
     const paused = (await app.json('/api/system/processes')).body.processes
-    assert.deepEqual(paused.map((q: any) => [q.pid, q.state, q.cpu_percent, q.execution_status]), [[pid, 'T', 0, 'paused']])
+    // SIGSTOP shows T; a frozen cgroup (the executor's first choice) shows D. Either way: no CPU.
+    assert.deepEqual(paused.map((q: any) => [q.pid, ['T', 'D'].includes(q.state), q.cpu_percent, q.execution_status]), [[pid, true, 0, 'paused']])
 
     assert.equal((await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })).status, 200)
     await app.runFinished(runId)

@@ -49,7 +49,7 @@ export const taskProcesses = {
               pid: int,
               ppid: int,
               pgid: int,
-              state: { type: 'string', description: 'proc(5) state letter: R running, S sleeping, T stopped (paused)…' },
+              state: { type: 'string', description: 'proc(5) state letter: R running, S sleeping; a paused run shows T (stopped) or D (its cgroup frozen)' },
               name: { type: 'string' },
               command: { type: 'string' },
               cpu_percent: { ...num, description: 'Share of one CPU over a 250 ms window' },

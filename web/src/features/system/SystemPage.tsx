@@ -58,7 +58,7 @@ export function SystemPage() {
             { title: t('system.task'), dataIndex: 'task_name', render: (name: string, p) => <Link to={`/tasks/${p.task_id}`}>{name}</Link> },
             { title: t('system.run'), dataIndex: 'execution_id', width: 70 },
             { title: t('system.pid'), dataIndex: 'pid', width: 80 },
-            { title: t('system.state'), dataIndex: 'state', width: 70, render: (st: string) => <Tag color={st === 'T' ? 'warning' : st === 'R' ? 'processing' : 'default'}>{st}</Tag> },
+            { title: t('system.state'), dataIndex: 'state', width: 70, render: (st: string, p) => <Tag color={p.execution_status === 'paused' ? 'warning' : st === 'R' ? 'processing' : 'default'}>{st}</Tag> },
             { title: t('system.cpuPercent'), dataIndex: 'cpu_percent', width: 90, sorter: (a, b) => a.cpu_percent - b.cpu_percent },
             { title: t('system.memoryCol'), dataIndex: 'memory_bytes', width: 100, sorter: (a, b) => a.memory_bytes - b.memory_bytes, render: (b: number) => formatBytes(b) },
             { title: t('system.commandLine'), dataIndex: 'command', render: (c: string) => <Typography.Text code ellipsis style={{ maxWidth: 420 }}>{c}</Typography.Text> },

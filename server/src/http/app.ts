@@ -6,8 +6,11 @@ import type { DataPaths } from '../lib/paths.ts'
 import type { ServiceDeps } from '../services/deps.ts'
 import { handleError } from './error-handler.ts'
 import { authenticateRequest } from './auth-context.ts'
+import { accountRoutes } from './routes/account.ts'
 import { authRoutes } from './routes/auth.ts'
+import { systemRoutes } from './routes/system.ts'
 import { taskRoutes } from './routes/tasks.ts'
+import { staticUiRoutes } from './static-ui.ts'
 
 export interface HttpDeps {
   services: ServiceDeps
@@ -15,6 +18,8 @@ export interface HttpDeps {
   maxUploadBytes: number
   saveUpload(stream: NodeJS.ReadableStream, destPath: string, maxBytes: number): Promise<number>
   logger: boolean | { level: string }
+  /** The built web UI (web/dist); defaults to the one beside the server's source. */
+  webDir?: string
 }
 
 /** Builds the HTTP app; nothing listens until the caller says so. */
@@ -57,5 +62,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   authRoutes(app, deps)
   taskRoutes(app, deps)
+  accountRoutes(app, deps)
+  systemRoutes(app, deps)
+  staticUiRoutes(app, deps.services, deps.webDir)
   return app
 }

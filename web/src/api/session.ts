@@ -1,0 +1,23 @@
+import { useQuery } from '@tanstack/react-query'
+import { api, ApiError } from './client'
+import type { User } from './types'
+
+export const ME_KEY = ['auth', 'me'] as const
+
+/** The signed-in user; null when not signed in (a 401). */
+export function useMe() {
+  return useQuery({
+    queryKey: ME_KEY,
+    queryFn: async (): Promise<User | null> => {
+      try {
+        const body = (await api.get('/api/auth/me')) as { user: User }
+        return body.user
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) return null
+        throw e
+      }
+    },
+    staleTime: 60_000,
+    retry: false,
+  })
+}

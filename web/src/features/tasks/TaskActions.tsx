@@ -1,0 +1,101 @@
+import { CaretRightOutlined, DeleteOutlined, EditOutlined, PauseOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { App, Space } from 'antd'
+import type { ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { useNavigate } from 'react-router'
+import { api, ApiError } from '../../api/client'
+import type { TaskStatus, TaskTransitionBody } from '../../api/types'
+import { ActionButton } from '../../components/ActionButton'
+import { actionAvailability, TASK_ACTIONS, type Role, type TaskAction } from '../../lib/task-actions'
+
+const ICONS: Record<TaskAction, ReactNode> = {
+  trigger: <CaretRightOutlined />,
+  pause: <PauseOutlined />,
+  resume: <StepForwardOutlined />,
+  stop: <StopOutlined />,
+  edit: <EditOutlined />,
+  delete: <DeleteOutlined />,
+}
+
+async function perform(action: Exclude<TaskAction, 'edit'>, taskId: number): Promise<{ message: string }> {
+  const params = { task_id: taskId }
+  switch (action) {
+    case 'trigger':
+      return (await api.post('/api/tasks/{task_id}/trigger', undefined, { params })) as TaskTransitionBody
+    case 'pause':
+      return (await api.post('/api/tasks/{task_id}/pause', undefined, { params })) as TaskTransitionBody
+    case 'resume':
+      return (await api.post('/api/tasks/{task_id}/resume', undefined, { params })) as TaskTransitionBody
+    case 'stop':
+      return (await api.post('/api/tasks/{task_id}/stop', undefined, { params })) as TaskTransitionBody
+    case 'delete':
+      return (await api.delete('/api/tasks/{task_id}', { params })) as { message: string }
+  }
+}
+
+/** Every task action, always shown; the ones that do not apply now are disabled with the reason. */
+export function TaskActions({ task, role, onDeleted, onEdit }: { task: { task_id: number; task_name: string; status: TaskStatus }; role: Role; onDeleted?(): void; onEdit?(): void }) {
+  const { t } = useTranslation()
+  const { message, modal } = App.useApp()
+  const navigate = useNavigate()
+  const queryClient = useQueryClient()
+  const run = useMutation({
+    mutationFn: (action: Exclude<TaskAction, 'edit'>) => perform(action, task.task_id),
+    onSuccess: (body, action) => {
+      // The server's own words (spec 000), e.g. "Task paused successfully".
+      void message.success(body.message)
+      void queryClient.invalidateQueries({ queryKey: ['tasks'] })
+      void queryClient.invalidateQueries({ queryKey: ['stats'] })
+      if (action === 'delete') {
+        queryClient.removeQueries({ queryKey: ['task', task.task_id] })
+        onDeleted?.()
+      } else {
+        void queryClient.invalidateQueries({ queryKey: ['task', task.task_id] })
+      }
+    },
+    onError: (e) => {
+      void message.error(e instanceof ApiError ? e.detail : String(e))
+      void queryClient.invalidateQueries({ queryKey: ['tasks'] })
+      void queryClient.invalidateQueries({ queryKey: ['task', task.task_id] })
+    },
+  })
+  const onAction = (action: TaskAction) => {
+    if (action === 'edit') {
+      if (onEdit) onEdit()
+      else navigate(`/tasks/${task.task_id}?edit=1`)
+      return
+    }
+    if (action === 'delete' || action === 'stop') {
+      modal.confirm({
+        title: t(action === 'delete' ? 'actions.confirmDelete' : 'actions.confirmStop', { name: task.task_name }),
+        okText: t('common.yes'),
+        cancelText: t('common.no'),
+        okButtonProps: { danger: true },
+        onOk: () => run.mutateAsync(action).catch(() => undefined),
+      })
+      return
+    }
+    run.mutate(action)
+  }
+  return (
+    <Space wrap size={4}>
+      {TASK_ACTIONS.map((action) => {
+        const why = actionAvailability(action, task.status, role)
+        return (
+          <ActionButton
+            key={action}
+            testId={`action-${action}`}
+            label={t(`actions.${action}`)}
+            what={t(`actions.what.${action}`)}
+            why={why ? t(why.key, { status: why.values.status ? t(`status.${why.values.status}` as 'status.running') : '', role: why.values.role ? t(`users.roles.${why.values.role}` as 'users.roles.viewer') : '' }) : null}
+            icon={ICONS[action]}
+            danger={action === 'delete'}
+            loading={run.isPending && run.variables === action}
+            onClick={() => onAction(action)}
+          />
+        )
+      })}
+    </Space>
+  )
+}

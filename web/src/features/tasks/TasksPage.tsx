@@ -1,0 +1,88 @@
+import { PlusOutlined, ReloadOutlined } from '@ant-design/icons'
+import { Button, Card, Input, Select, Space, Table, Typography } from 'antd'
+import type { ColumnsType } from 'antd/es/table'
+import { useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, useNavigate, useSearchParams } from 'react-router'
+import { useMe } from '../../api/session'
+import type { TaskListItem, TaskStatus } from '../../api/types'
+import { StatusTag } from '../../components/StatusTag'
+import { formatSeconds } from '../../lib/format'
+import { TaskActions } from './TaskActions'
+import { useTasks } from './queries'
+
+const STATUSES: TaskStatus[] = ['scheduled', 'running', 'paused', 'stopped', 'completed', 'failed']
+const PRIORITY_ORDER = { high: 0, normal: 1, low: 2 }
+const byText = (a: string | null, b: string | null): number => (a ?? '').localeCompare(b ?? '')
+
+/** Filtering is client-side over GET /api/tasks, which returns every task (spec 000). */
+export function TasksPage() {
+  const { t } = useTranslation()
+  const navigate = useNavigate()
+  const me = useMe()
+  const tasks = useTasks()
+  const [params, setParams] = useSearchParams()
+  const q = params.get('q') ?? ''
+  const status = params.get('status') ?? ''
+  const env = params.get('env') ?? ''
+  const setParam = (k: string, v: string) => {
+    const next = new URLSearchParams(params)
+    if (v) next.set(k, v)
+    else next.delete(k)
+    setParams(next, { replace: true })
+  }
+  const [pageSize, setPageSize] = useState(20)
+  const all = tasks.data ?? []
+  const envs = useMemo(() => [...new Set(all.map((x) => x.conda_env))].sort(), [all])
+  const rows = useMemo(() => {
+    const needle = q.trim().toLowerCase()
+    return all.filter((x) => (!needle || x.task_name.toLowerCase().includes(needle)) && (!status || x.status === status) && (!env || x.conda_env === env))
+  }, [all, q, status, env])
+  const columns: ColumnsType<TaskListItem> = [
+    { title: t('tasks.id'), dataIndex: 'task_id', width: 70, sorter: (a, b) => a.task_id - b.task_id, defaultSortOrder: 'descend' },
+    {
+      title: t('tasks.name'),
+      dataIndex: 'task_name',
+      sorter: (a, b) => byText(a.task_name, b.task_name),
+      // Rendered as text: React escapes it; a name is never HTML.
+      render: (name: string, r) => <Link to={`/tasks/${r.task_id}`} data-testid="task-link">{name}</Link>,
+    },
+    { title: t('tasks.status'), dataIndex: 'status', width: 110, sorter: (a, b) => byText(a.status, b.status), render: (s: string) => <StatusTag status={s} /> },
+    { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
+    { title: t('tasks.schedule'), dataIndex: 'cron_expression', width: 130, responsive: ['lg'], render: (c: string | null) => (c ? <Typography.Text code>{c}</Typography.Text> : t('tasks.once')) },
+    { title: t('tasks.nextRun'), dataIndex: 'next_run_time_formatted', width: 170, sorter: (a, b) => byText(a.next_run_time_formatted, b.next_run_time_formatted), responsive: ['lg'], render: (v: string | null) => v ?? '—' },
+    { title: t('tasks.lastRun'), dataIndex: 'last_run_time_formatted', width: 170, sorter: (a, b) => byText(a.last_run_time_formatted, b.last_run_time_formatted), responsive: ['md'], render: (v: string | null) => v ?? '—' },
+    { title: t('tasks.lastDuration'), dataIndex: 'last_run_duration_formatted', width: 110, responsive: ['xl'], sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1), render: (v: number | null) => formatSeconds(v) },
+    { title: t('tasks.priority'), dataIndex: 'priority', width: 90, responsive: ['lg'], sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority], render: (p: 'high') => t(`priority.${p}`) },
+    { title: t('actions.label'), key: 'actions', fixed: 'right', render: (_, r) => <TaskActions task={r} role={me.data?.role ?? 'viewer'} /> },
+  ]
+  return (
+    <Card
+      title={t('tasks.title')}
+      extra={
+        <Space>
+          <Button icon={<ReloadOutlined />} onClick={() => void tasks.refetch()} aria-label={t('common.refresh')} />
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/tasks/new')}>{t('nav.newTask')}</Button>
+        </Space>
+      }
+    >
+      <Space wrap style={{ marginBottom: 16 }}>
+        <Input.Search allowClear placeholder={t('tasks.searchPlaceholder')} defaultValue={q} onChange={(e) => setParam('q', e.target.value)} style={{ width: 240 }} aria-label={t('tasks.searchPlaceholder')} />
+        <Select allowClear placeholder={t('tasks.filterStatus')} value={status || undefined} onChange={(v) => setParam('status', v ?? '')} style={{ width: 150 }} aria-label={t('tasks.filterStatus')}
+          options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))} />
+        <Select allowClear placeholder={t('tasks.filterEnv')} value={env || undefined} onChange={(v) => setParam('env', v ?? '')} style={{ width: 150 }} aria-label={t('tasks.filterEnv')}
+          options={envs.map((e) => ({ value: e, label: e }))} />
+      </Space>
+      <Table<TaskListItem>
+        rowKey="task_id"
+        size="middle"
+        loading={tasks.isPending}
+        columns={columns}
+        dataSource={rows}
+        scroll={{ x: 'max-content' }}
+        locale={{ emptyText: t('tasks.empty') }}
+        pagination={{ pageSize, showSizeChanger: true, onShowSizeChange: (_, s) => setPageSize(s), showTotal: (n) => t('tasks.total', { count: n }) }}
+      />
+    </Card>
+  )
+}

@@ -1,0 +1,22 @@
+import { ApiError } from '../api/client'
+
+/** The create-task form fields a server refusal can concern. */
+export type TaskField = 'task_name' | 'conda_env' | 'script' | 'requirements' | 'command' | 'cron_expression' | 'delay_seconds' | 'priority'
+
+/**
+ * Which field a server refusal concerns, from spec 000's messages (the bodies carry no field
+ * name). null: it concerns the whole form.
+ */
+export function fieldOfError(error: unknown): TaskField | null {
+  if (!(error instanceof ApiError)) return null
+  const m = `${error.body.message ?? ''} ${error.body.error ?? ''}`.toLowerCase()
+  if (m.includes('task name') || m.includes('task with name') || m.includes('task_name')) return 'task_name'
+  if (m.includes('cron')) return 'cron_expression'
+  if (m.includes('delay')) return 'delay_seconds'
+  if (m.includes('priority')) return 'priority'
+  if (m.includes('requirement') || m.includes('package')) return 'requirements'
+  if (m.includes('environment') || m.includes('conda_env')) return 'conda_env'
+  if (m.includes('command')) return 'command'
+  if (m.includes('script') || m.includes('upload') || m.includes('zip') || m.includes('file')) return 'script'
+  return null
+}

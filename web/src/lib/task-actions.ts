@@ -1,0 +1,33 @@
+import type { TaskStatus } from '../api/types'
+
+export type TaskAction = 'trigger' | 'pause' | 'resume' | 'stop' | 'delete' | 'edit'
+
+/**
+ * Which task statuses each action accepts: the server's transition table
+ * (server/src/domain/task-actions.ts) mirrored, so a button is disabled exactly when the server
+ * would refuse. The server stays the judge: its refusal message is shown if the two ever differ.
+ */
+export const ALLOWED_FROM: Record<TaskAction, readonly TaskStatus[]> = {
+  trigger: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
+  pause: ['scheduled', 'running'],
+  resume: ['paused'],
+  stop: ['scheduled', 'running', 'paused'],
+  delete: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
+  edit: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
+}
+
+export const TASK_ACTIONS: readonly TaskAction[] = ['trigger', 'pause', 'resume', 'stop', 'edit', 'delete']
+
+export type Role = 'admin' | 'operator' | 'viewer'
+
+/** Why an action is unavailable now (an i18n key and its values), or null when it applies. */
+export interface Unavailable {
+  key: 'actions.why.status' | 'actions.why.role'
+  values: Record<string, string>
+}
+
+export function actionAvailability(action: TaskAction, status: TaskStatus, role: Role): Unavailable | null {
+  if (role === 'viewer') return { key: 'actions.why.role', values: { role } }
+  if (!ALLOWED_FROM[action].includes(status)) return { key: 'actions.why.status', values: { status } }
+  return null
+}

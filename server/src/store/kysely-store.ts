@@ -33,7 +33,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await migrateToLatest(db, dialect)
   } catch (error) {
     await db.destroy()
-    throw asDatabaseBusy(error, dialect)
+    // Raw, not database_busy: at start-up the operator needs the cause itself.
+    throw error
   }
   return kyselyStore(db, dialect)
 }

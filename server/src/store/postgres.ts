@@ -46,5 +46,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Kysely
   // An idle client that loses its server emits 'error' on the pool, and an unhandled 'error'
   // event ends the process. The pool has already dropped that client; the next query gets a new one.
   pool.on('error', () => {})
+  // A client in use when its connection drops emits 'error' too, with no pool listener on it then:
+  // unhandled, that would end the server. Its query is rejected anyway (as database_busy).
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

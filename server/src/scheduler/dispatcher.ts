@@ -82,12 +82,15 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await write()
-        if (attempt > 1) deps.onError(new Error(`${what}: written after ${attempt} attempts`), 'dispatcher retry')
+        if (attempt > 1) deps.onError(new Error(`written after ${attempt} attempts`), what)
         return result
       } catch (error) {
         if (!isTransient(error)) throw error
         // Logged at the first failure and then now and again, not at every attempt.
-        if (attempt === 1 || attempt % 20 === 0) deps.onError(error, `${what} (attempt ${attempt}, retrying)`)
+        if (attempt === 1 || attempt % 20 === 0) {
+          const reason = (error as TaskyardError).details.error ?? (error as Error).message
+          deps.onError(new Error(`${String(reason)}; retrying until it is written`), `${what} (attempt ${attempt})`)
+        }
         await sleep(waitMs)
         waitMs = Math.min(waitMs * 2, MAX_RETRY_MS)
       }

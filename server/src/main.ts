@@ -120,6 +120,7 @@ async function startLocked(
   held.database = await lockDatabase(config.databaseUrl, {
     now: clock.now,
     onLost: (error) => logError(error, 'the database lock session was lost; another server could now start on this database'),
+    onRelocked: () => log('The database lock was taken again'),
   })
 
   await Promise.all([paths.stagingRoot, paths.uploadsDir, paths.envsDir, paths.logsDir, path.join(paths.root, 'tasks')].map((d) => mkdir(d, { recursive: true })))
@@ -239,7 +240,8 @@ async function startLocked(
     await store.systemSamples.prune(now - SYSTEM_SAMPLE_KEEP_MS)
     await store.sessions.deleteExpired(now)
   }
-  await sampleSystem()
+  // Bookkeeping, not a reason to refuse to start (the database may be busy for a moment).
+  await sampleSystem().catch((e) => logError(e, 'system sample'))
   const sampler = setInterval(() => sampleSystem().catch((e) => logError(e, 'system sample')), SYSTEM_SAMPLE_MS)
   sampler.unref()
 

@@ -49,8 +49,15 @@ const parseApplicationName = (name: string): { pid: number; host: string } | nul
 
 export interface LockOptions {
   now: () => number
-  /** Called when the PostgreSQL lock session is lost; the lock is gone with it. */
+  /**
+   * Called when the PostgreSQL lock session is lost (the lock is gone with it; it is taken again
+   * when PostgreSQL is back), and with a LockHeldError when another server took it meanwhile.
+   */
   onLost?(error: unknown): void
+  /** Called when a lost PostgreSQL lock was taken again. */
+  onRelocked?(): void
+  /** How often a lost PostgreSQL lock is tried again; default RELOCK_INTERVAL_MS. */
+  relockIntervalMs?: number
 }
 
 /** Takes the database lock of `databaseUrl` or throws LockHeldError naming the holder. */
@@ -60,48 +67,86 @@ export async function lockDatabase(databaseUrl: string, options: LockOptions): P
     const file = sqliteFileFromUrl(databaseUrl)
     // An in-memory database belongs to its process: nobody else can open it.
     if (file === SQLITE_MEMORY) return { what: SQLITE_MEMORY, release: async () => undefined }
+    const what = `The database ${file}`
     const attempt = tryLockFile(`${file}.lock`, holder)
-    if (!attempt.ok) throw new LockHeldError(`The database ${file}`, attempt.holder)
-    return { what: file, release: async () => attempt.lock.release() }
+    if (!attempt.ok) throw new LockHeldError(what, attempt.holder)
+    return { what, release: async () => attempt.lock.release() }
   }
   return lockPostgres(databaseUrl, holder, options)
 }
 
+const RELOCK_INTERVAL_MS = 5_000
+
 async function lockPostgres(databaseUrl: string, holder: LockHolder, options: LockOptions): Promise<DatabaseLock> {
-  const client = new pg.Client({
-    connectionString: databaseUrl,
-    application_name: applicationName(holder.pid, holder.host),
-    keepAlive: true,
-    connectionTimeoutMillis: 10_000,
-  })
   let released = false
-  client.on('error', (error) => {
-    if (!released) options.onLost?.(error)
-  })
-  await client.connect()
-  try {
-    const { rows } = await client.query<{ locked: boolean; db: string }>(
-      'SELECT pg_try_advisory_lock($1, $2) AS locked, current_database() AS db',
-      [LOCK_CLASS, LOCK_OBJECT],
-    )
-    const what = `The PostgreSQL database ${rows[0]?.db ?? '?'}`
-    if (!rows[0]?.locked) throw new LockHeldError(what, await pgHolder(client))
-    client.on('end', () => {
-      if (!released) options.onLost?.(new Error('the PostgreSQL session holding the server lock ended'))
+  let relockTimer: NodeJS.Timeout | null = null
+  let current: pg.Client
+
+  /** One session that tries the lock; resolves with it holding the lock, or throws LockHeldError. */
+  const takeLock = async (): Promise<{ client: pg.Client; what: string }> => {
+    const client = new pg.Client({
+      connectionString: databaseUrl,
+      application_name: applicationName(holder.pid, holder.host),
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
     })
-    return {
-      what,
-      async release() {
-        if (released) return
-        released = true
-        // Ending the session releases the lock; no unlock statement that could itself hang.
-        await client.end().catch(() => undefined)
-      },
+    client.on('error', () => undefined)
+    await client.connect()
+    try {
+      const { rows } = await client.query<{ locked: boolean; db: string }>(
+        'SELECT pg_try_advisory_lock($1, $2) AS locked, current_database() AS db',
+        [LOCK_CLASS, LOCK_OBJECT],
+      )
+      const what = `The PostgreSQL database ${rows[0]?.db ?? '?'}`
+      if (!rows[0]?.locked) throw new LockHeldError(what, await pgHolder(client))
+      client.once('end', () => lost(client, new Error('the PostgreSQL session holding the server lock ended')))
+      return { client, what }
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      throw error
     }
-  } catch (error) {
-    released = true
-    await client.end().catch(() => undefined)
-    throw error
+  }
+
+  // The session can be lost (PostgreSQL restarted, network cut): the lock went with it. Say so,
+  // and take it again as soon as PostgreSQL is back, unless another server took it meanwhile.
+  const lost = (client: pg.Client, error: unknown): void => {
+    if (released || client !== current) return
+    options.onLost?.(error)
+    const retry = (): void => {
+      relockTimer = setTimeout(() => {
+        relockTimer = null
+        if (released) return
+        takeLock().then(
+          ({ client: again }) => {
+            if (released) {
+              void again.end().catch(() => undefined)
+              return
+            }
+            current = again
+            options.onRelocked?.()
+          },
+          (e: unknown) => {
+            if (e instanceof LockHeldError) options.onLost?.(e)
+            retry()
+          },
+        )
+      }, options.relockIntervalMs ?? RELOCK_INTERVAL_MS)
+      relockTimer.unref()
+    }
+    retry()
+  }
+
+  const first = await takeLock()
+  current = first.client
+  return {
+    what: first.what,
+    async release() {
+      if (released) return
+      released = true
+      if (relockTimer) clearTimeout(relockTimer)
+      // Ending the session releases the lock; no unlock statement that could itself hang.
+      await current.end().catch(() => undefined)
+    },
   }
 }
 

@@ -21,7 +21,7 @@ import { installTaskFiles, removeTaskFiles } from './files/install-task-files.ts
 import { saveUpload } from './files/save-upload.ts'
 import { buildApp } from './http/app.ts'
 import { DATABASE_BUSY_RETRY_AFTER_S } from './http/error-handler.ts'
-import { tryLockFile, type HeldLock } from './lib/exclusive-file-lock.ts'
+import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-lock.ts'
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
@@ -56,6 +56,8 @@ export interface StartOptions {
   log?: (message: string) => void
 }
 
+/** The data directory's one-server lock (lib/exclusive-file-lock.ts). */
+const DATA_DIR_LOCK = 'taskyard.lock'
 const SYSTEM_SAMPLE_MS = 60_000
 const SYSTEM_SAMPLE_KEEP_MS = 2 * 24 * 3_600_000
 
@@ -65,7 +67,13 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
   // Start-up order (issue 6 item 2): nothing that writes happens before the port is ours, the
   // data directory is locked and the database is locked. A second server on the same port, data
   // directory or database stops at one of these three steps, having changed nothing.
-  const server = await bindPort(config.host, config.port)
+  const server = await bindPort(config.host, config.port).catch((error: unknown) => {
+    // The usual second start has the first one's configuration: port and data directory both
+    // taken. Name the data directory's holder then too (probing it writes nothing).
+    const holder = probeLockFile(path.join(paths.root, DATA_DIR_LOCK))
+    if (holder === undefined) throw error
+    throw new LockHeldError(`The data directory ${paths.root}`, holder, (error as Error).message)
+  })
   const held: { dataDir?: HeldLock; database?: DatabaseLock } = {}
   const releaseAll = async (): Promise<void> => {
     await held.database?.release()
@@ -114,7 +122,7 @@ async function startLocked(
   }
   await mkdir(paths.root, { recursive: true })
   const holder = { pid: process.pid, host: hostname(), since: new Date(clock.now()).toISOString() }
-  const dirLock = tryLockFile(path.join(paths.root, 'taskyard.lock'), holder)
+  const dirLock = tryLockFile(path.join(paths.root, DATA_DIR_LOCK), holder)
   if (!dirLock.ok) throw new LockHeldError(`The data directory ${paths.root}`, dirLock.holder)
   held.dataDir = dirLock.lock
   held.database = await lockDatabase(config.databaseUrl, {

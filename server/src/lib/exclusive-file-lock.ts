@@ -10,7 +10,7 @@
  * Who holds the lock (pid, host, since) sits beside it in `<lock>.holder.json`: it is written
  * only by the holder, after it got the lock, and only read by the others to name it.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { DatabaseSync } from 'node:sqlite'
 
 export interface LockHolder {
@@ -84,5 +84,34 @@ export function tryLockFile(lockPath: string, holder: LockHolder): LockAttempt {
         db.close()
       },
     },
+  }
+}
+
+/**
+ * Who holds the lock at `lockPath`, without taking it for long and without creating anything:
+ * undefined when the file does not exist or nobody holds it, else the holder's note (or null).
+ */
+export function probeLockFile(lockPath: string): LockHolder | null | undefined {
+  if (!existsSync(lockPath)) return undefined
+  const attempt = tryLockFileQuietly(lockPath)
+  if (attempt) {
+    attempt.close()
+    return undefined
+  }
+  return readLockHolder(lockPath)
+}
+
+/** The lock, taken without writing the holder note; null when it is held. */
+function tryLockFileQuietly(lockPath: string): DatabaseSync | null {
+  const db = new DatabaseSync(lockPath)
+  try {
+    db.exec('PRAGMA busy_timeout = 0')
+    db.exec('BEGIN EXCLUSIVE')
+    db.exec('ROLLBACK')
+    return db
+  } catch (error) {
+    db.close()
+    if (isBusy(error)) return null
+    throw error
   }
 }

@@ -24,8 +24,9 @@ export interface DatabaseLock {
 export class LockHeldError extends Error {
   override readonly name = 'LockHeldError'
   readonly holder: LockHolder | null
-  constructor(what: string, holder: LockHolder | null) {
-    super(`${what} is in use by another Taskyard server (${describeHolder(holder)}). Stop that server first: one server per data directory and per database.`)
+  /** `before`: what failed first, e.g. the port that was taken. */
+  constructor(what: string, holder: LockHolder | null, before?: string) {
+    super(`${before ? `${before}. ` : ''}${what} is in use by another Taskyard server (${describeHolder(holder)}). Stop that server first: one server per data directory and per database.`)
     this.holder = holder
   }
 }

@@ -202,6 +202,13 @@ for (const dialect of testDialects()) {
       assert.equal(onPort.code, 1)
       assert.match(onPort.stderr, /taskyard: Cannot listen on 127\.0\.0\.1:\d+: the address is in use/)
       assert.throws(() => readFileSync(portDir), { code: 'ENOENT' }, 'its data directory was never created')
+      // The usual mistake: the same command again, so the same port and data directory.
+      const again = await failedStart(dataDir, ['--port', new URL(first.url).port, ...dbArgs])
+      assert.equal(again.code, 1)
+      assert.equal(
+        again.stderr.split('\n').find((l) => l.startsWith('taskyard: ')),
+        `taskyard: Cannot listen on 127.0.0.1:${new URL(first.url).port}: the address is in use (another Taskyard server?). The data directory ${dataDir} is in use by another Taskyard server (pid ${first.child.pid} on host ${hostname()}, since ${JSON.parse(noteBefore).since}). Stop that server first: one server per data directory and per database.`,
+      )
 
       // Nothing changed: the run still runs, under the same process, and the first server still controls it.
       assert.ok(alive(pid), 'the run process is alive')

@@ -9,6 +9,8 @@ const CHILD = fileURLToPath(new URL('../store/store-child-process.ts', import.me
 
 export interface LockHolder {
   pid: number
+  /** Ends the holder at once (the kernel drops its lock); for cleanups that must not wait. */
+  kill(): void
   /** Rolls back, closes the file and waits for the process to exit. */
   release(): Promise<void>
 }
@@ -28,6 +30,9 @@ export async function holdSqliteWriteLock(t: TestContext, databaseUrl: string): 
   await expect('locked')
   return {
     pid: child.pid!,
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    },
     async release() {
       const exited = once(child, 'exit')
       child.stdin.end('release\n')

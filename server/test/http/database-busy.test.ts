@@ -30,6 +30,10 @@ function alive(pid: number): boolean {
 
 describe('sqlite: another process holds the database write lock', () => {
   it('the loop never blocks, /healthz answers, a write gets 503 + Retry-After and changes nothing, a run that ends meanwhile is recorded once the lock is free', async (t) => {
+    // Registered before the app's own cleanup, so it runs first: a server shutting down waits
+    // until the ends of its runs are written, which needs the lock back.
+    let killHolder = (): void => undefined
+    t.after(() => killHolder())
     const app = await createTestApp(t, { dialect: sqlite })
     const yearly = await scheduledTask(app)
     const created = await app.createTask({ conda_env: 'base', task_name: 'waits', command: 'while [ ! -e go ]; do sleep 0.02; done; echo done' })
@@ -39,6 +43,7 @@ describe('sqlite: another process holds the database write lock', () => {
     const yearlyBefore = await app.json(`/api/tasks/${yearly}`)
 
     const holder = await holdSqliteWriteLock(t, app.databaseUrl)
+    killHolder = holder.kill
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
 

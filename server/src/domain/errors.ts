@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'user_not_found'
   | 'token_not_found'
   | 'logs_failed'
+  | 'database_busy'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyMultipart from '@fastify/multipart'
 import fastifySwagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { DataPaths } from '../lib/paths.ts'
 import type { ServiceDeps } from '../services/deps.ts'
 import { handleError } from './error-handler.ts'
@@ -20,10 +21,17 @@ export interface HttpDeps {
   logger: boolean | { level: string }
   /** The built web UI (web/dist); defaults to the one beside the server's source. */
   webDir?: string
+  /**
+   * An HTTP server that already listens (main.ts binds the port before anything writes): the app
+   * takes over its requests, and the caller, not app.close(), closes it. Without it the caller
+   * uses app.listen().
+   */
+  server?: Server
 }
 
 /** Builds the HTTP app; nothing listens until the caller says so. */
 export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
+  let adoptedHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   const app = Fastify({
     logger: deps.logger,
     // Large enough for the JSON bodies of the API; uploads go through multipart, with their own cap.
@@ -31,7 +39,16 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Live log streams would otherwise hold close() open until their runs end.
     forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allowUnionTypes: true } },
+    ...(deps.server ? { serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => ((adoptedHandler = handler), deps.server!) } : {}),
   })
+  if (deps.server) {
+    const server = deps.server
+    // The placeholder that answers while the server starts gives way once every route is in.
+    app.addHook('onReady', async () => {
+      server.removeAllListeners('request')
+      server.on('request', adoptedHandler!)
+    })
+  }
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ success: false, message: 'Not found', error: `No route ${request.method} ${request.url.split('?')[0]}` })

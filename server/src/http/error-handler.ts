@@ -27,7 +27,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   user_not_found: 404,
   token_not_found: 404,
   logs_failed: 500,
+  database_busy: 503,
 }
+
+/** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */
+export const DATABASE_BUSY_RETRY_AFTER_S = 2
 
 /** spec 000's error body: `{ success: false, message, ...details }`. */
 export function errorBody(error: TaskyardError): Record<string, unknown> {
@@ -36,6 +40,10 @@ export function errorBody(error: TaskyardError): Record<string, unknown> {
 
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof TaskyardError) {
+    if (error.code === 'database_busy') {
+      request.log.warn({ err: error }, 'database busy')
+      reply.header('retry-after', String(DATABASE_BUSY_RETRY_AFTER_S))
+    }
     reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error))
     return
   }

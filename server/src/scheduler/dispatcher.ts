@@ -11,6 +11,7 @@ import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
 import type { DataPaths } from '../lib/paths.ts'
+import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
 
 export interface DispatcherDeps {
@@ -60,8 +61,41 @@ export interface RunController {
   shutdown(reason: string): Promise<void>
 }
 
+/** Backoff of a write that must become durable, and of a pump that found the database busy. */
+const FIRST_RETRY_MS = 50
+const MAX_RETRY_MS = 2_000
+
+const isTransient = (error: unknown): boolean => error instanceof TaskyardError && error.code === 'database_busy'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
 export function createDispatcher(deps: DispatcherDeps): RunController {
   const supervised = new Map<number, Supervised>()
+
+  /**
+   * A run's start and end are facts: dropping one leaves a run 'running' with no process, for
+   * ever. While the database is busy (another process's lock, PostgreSQL away) the write is
+   * retried with backoff until it is durable; anything else is a bug and is thrown.
+   */
+  async function durably<T>(what: string, write: () => Promise<T>): Promise<T> {
+    let waitMs = FIRST_RETRY_MS
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await write()
+        if (attempt > 1) deps.onError(new Error(`written after ${attempt} attempts`), what)
+        return result
+      } catch (error) {
+        if (!isTransient(error)) throw error
+        // Logged at the first failure and then now and again, not at every attempt.
+        if (attempt === 1 || attempt % 20 === 0) {
+          const reason = (error as TaskyardError).details.error ?? (error as Error).message
+          deps.onError(new Error(`${String(reason)}; retrying until it is written`), `${what} (attempt ${attempt})`)
+        }
+        await sleep(waitMs)
+        waitMs = Math.min(waitMs * 2, MAX_RETRY_MS)
+      }
+    }
+  }
   /** Runs this node stops on purpose at shutdown: recorded as abnormal, with this reason. */
   let shutdownReason: string | null = null
 
@@ -86,7 +120,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
             if (!run) break
             if (shutdownReason != null) {
               // Shutdown began during the claim: give the run back untouched for the next start.
-              await deps.store.runs.update(run.id, { status: 'queued', workerId: null, startedAt: null })
+              await durably(`run ${run.id} release`, () => deps.store.runs.update(run.id, { status: 'queued', workerId: null, startedAt: null }))
               break
             }
             await startRun(run)
@@ -105,7 +139,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     const entry: Supervised = { run, handle: null, pending: { stop: false, paused: false }, peakRssBytes: 0, rssSum: 0, samples: 0, chain: Promise.resolve(), exited, markExited }
     supervised.set(run.id, entry)
     try {
-      const task = await deps.store.tasks.findById(run.taskId)
+      const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
       if (!task) throw new Error(`task ${run.taskId} no longer exists`)
       const runEnv = await deps.environments.runEnvironment(task.condaEnv)
       const basePath = deps.settings.childEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin'
@@ -146,7 +180,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   async function onEvent(entry: Supervised, event: RunEvent): Promise<void> {
     const runId = entry.run.id
     if (event.type === 'started') {
-      await deps.store.runs.update(runId, { pid: event.pid, startedAt: event.at })
+      await durably(`run ${runId} start`, () => deps.store.runs.update(runId, { pid: event.pid, startedAt: event.at }))
       deps.bus.emit('run:started', { runId, taskId: entry.run.taskId, pid: event.pid, at: event.at })
     } else if (event.type === 'sample') {
       entry.peakRssBytes = Math.max(entry.peakRssBytes, event.rssBytes)
@@ -171,7 +205,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
       error = shutdownReason
     }
     try {
-      await deps.store.transaction(async (tx) => {
+      await durably(`run ${runId} end`, () => deps.store.transaction(async (tx) => {
         const run = await tx.runs.findById(runId)
         const startedAt = run?.startedAt ?? entry.run.startedAt ?? now
         await tx.runs.update(runId, {
@@ -191,7 +225,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
           lastRunDurationMs: now - startedAt,
           lastRunId: runId,
         })
-      })
+      }))
     } finally {
       supervised.delete(runId)
       entry.markExited()
@@ -201,8 +235,19 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     }
   }
 
+  let retryTimer: NodeJS.Timeout | null = null
   function wake(): void {
-    pump().catch((e) => deps.onError(e, 'dispatcher'))
+    pump().catch((e) => {
+      deps.onError(e, 'dispatcher')
+      // A claim the database refused leaves the run queued: look again soon, nobody else will.
+      if (isTransient(e) && retryTimer == null && shutdownReason == null) {
+        retryTimer = setTimeout(() => {
+          retryTimer = null
+          wake()
+        }, MAX_RETRY_MS)
+        retryTimer.unref()
+      }
+    })
   }
 
   return {
@@ -237,6 +282,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     isSupervising: (runId) => supervised.has(runId),
     async shutdown(reason) {
       shutdownReason = reason
+      if (retryTimer) clearTimeout(retryTimer)
       if (pumping) await pumping.catch(() => undefined)
       await Promise.all([...supervised.keys()].map((id) => this.stop(id)))
     },

@@ -2,6 +2,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Kysely } from 'kysely'
 import type { Database } from './database.ts'
+import { asDatabaseBusy } from './database-busy.ts'
 import { migrateToLatest } from './migrations/migrate-to-latest.ts'
 import { openPostgres } from './postgres.ts'
 import { openSqlite, sqliteFileFromUrl } from './sqlite.ts'
@@ -25,11 +26,14 @@ export function dialectOfUrl(url: string): DialectName {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect = dialectOfUrl(options.databaseUrl)
   const db =
-    dialect === 'postgres' ? openPostgres(options.databaseUrl) : openSqlite(sqliteFileFromUrl(options.databaseUrl))
+    dialect === 'postgres'
+      ? openPostgres(options.databaseUrl, options.busyBudgetMs === undefined ? {} : { lockTimeoutMs: options.busyBudgetMs })
+      : openSqlite(sqliteFileFromUrl(options.databaseUrl), options.busyBudgetMs === undefined ? {} : { busyBudgetMs: options.busyBudgetMs })
   try {
     await migrateToLatest(db, dialect)
   } catch (error) {
     await db.destroy()
+    // Raw, not database_busy: at start-up the operator needs the cause itself.
     throw error
   }
   return kyselyStore(db, dialect)
@@ -65,23 +69,28 @@ export function kyselyStore(db: Kysely<Database>, dialect: DialectName): Store {
 
   return {
     dialect,
-    ...guardTables(tablesOn(db, dialect), assertOutsideTransaction),
+    ...guardTables(tablesOn(db, dialect), assertOutsideTransaction, dialect),
 
     async transaction(fn) {
       assertOutsideTransaction()
-      return db.transaction().execute(async (trx) => {
-        const scope = { open: true }
-        const tx = guardTables(tablesOn(trx, dialect), () => {
-          if (!scope.open) throw new Error('Transaction tables used after their transaction ended')
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const scope = { open: true }
+          const tx = guardTables(tablesOn(trx, dialect), () => {
+            if (!scope.open) throw new Error('Transaction tables used after their transaction ended')
+          }, dialect)
+          try {
+            return await transactionScope.run(scope, () => fn(tx))
+          } finally {
+            // Before COMMIT or ROLLBACK: from here on, work that fn left running uses the store
+            // normally (and on SQLite waits for the commit), while a stray tx call fails.
+            scope.open = false
+          }
         })
-        try {
-          return await transactionScope.run(scope, () => fn(tx))
-        } finally {
-          // Before COMMIT or ROLLBACK: from here on, work that fn left running uses the store
-          // normally (and on SQLite waits for the commit), while a stray tx call fails.
-          scope.open = false
-        }
-      })
+      } catch (error) {
+        // BEGIN or COMMIT may be what found the database busy.
+        throw asDatabaseBusy(error, dialect)
+      }
     },
 
     // Idempotent, so a test's cleanup may close a store the test already closed.
@@ -92,25 +101,32 @@ export function kyselyStore(db: Kysely<Database>, dialect: DialectName): Store {
   }
 }
 
-/** The same tables, each method running `check` first. */
-function guardTables(tables: StoreTables, check: () => void): StoreTables {
+/**
+ * The same tables, each method running `check` first, and a transient database failure coming
+ * out as database_busy whatever the dialect, so that callers handle one error.
+ */
+function guardTables(tables: StoreTables, check: () => void, dialect: DialectName): StoreTables {
   return {
-    tasks: guard(tables.tasks, check),
-    runs: guard(tables.runs, check),
-    systemSamples: guard(tables.systemSamples, check),
-    users: guard(tables.users, check),
-    sessions: guard(tables.sessions, check),
-    apiTokens: guard(tables.apiTokens, check),
-    auditLog: guard(tables.auditLog, check),
+    tasks: guard(tables.tasks, check, dialect),
+    runs: guard(tables.runs, check, dialect),
+    systemSamples: guard(tables.systemSamples, check, dialect),
+    users: guard(tables.users, check, dialect),
+    sessions: guard(tables.sessions, check, dialect),
+    apiTokens: guard(tables.apiTokens, check, dialect),
+    auditLog: guard(tables.auditLog, check, dialect),
   }
 }
 
-function guard<T extends object>(table: T, check: () => void): T {
+function guard<T extends object>(table: T, check: () => void, dialect: DialectName): T {
   const guarded: Record<string, unknown> = {}
   for (const [name, method] of Object.entries(table)) {
     guarded[name] = async (...args: unknown[]) => {
       check()
-      return (method as (...a: unknown[]) => Promise<unknown>)(...args)
+      try {
+        return await (method as (...a: unknown[]) => Promise<unknown>)(...args)
+      } catch (error) {
+        throw asDatabaseBusy(error, dialect)
+      }
     }
   }
   return guarded as T

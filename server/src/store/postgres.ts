@@ -23,11 +23,31 @@ const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
   return pg.types.getTypeParser(oid, format)
 }) as pg.CustomTypesConfig['getTypeParser']
 
+export interface PostgresOptions {
+  /** lock_timeout of every session: a row lock held elsewhere fails the statement (55P03) after this. */
+  lockTimeoutMs?: number
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 3_000
+/** No request should hang on one statement; the store's slowest (statistics) take milliseconds. */
+const STATEMENT_TIMEOUT_MS = 30_000
+/** A PostgreSQL that does not answer fails the request (503) instead of queueing it for ever. */
+const CONNECT_TIMEOUT_MS = 5_000
+
 /** A pool on `url` ('postgres://…'). The parsers are set on this pool only, not on pg globally. */
-export function openPostgres(url: string): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, types: { getTypeParser } })
+export function openPostgres(url: string, options: PostgresOptions = {}): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    types: { getTypeParser },
+    lock_timeout: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
   // An idle client that loses its server emits 'error' on the pool, and an unhandled 'error'
   // event ends the process. The pool has already dropped that client; the next query gets a new one.
   pool.on('error', () => {})
+  // A client in use when its connection drops emits 'error' too, with no pool listener on it then:
+  // unhandled, that would end the server. Its query is rejected anyway (as database_busy).
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -20,6 +20,7 @@ import {
   type QueryResult,
 } from 'kysely'
 import type { Database } from './database.ts'
+import { databaseBusy, isSqliteBusy } from './database-busy.ts'
 
 export const SQLITE_MEMORY = ':memory:'
 
@@ -34,12 +35,23 @@ export function sqliteFileFromUrl(url: string): string {
   return path.resolve(rest)
 }
 
+export interface SqliteOptions {
+  /**
+   * How long one statement (or one BEGIN IMMEDIATE) keeps retrying while another process holds
+   * the write lock, before it fails with database_busy (503). Default DEFAULT_BUSY_BUDGET_MS.
+   */
+  busyBudgetMs?: number
+}
+
+export const DEFAULT_BUSY_BUDGET_MS = 3_000
+
 /** Opens (creating it and its directory if needed) the SQLite database at `file`. */
-export function openSqlite(file: string): Kysely<Database> {
+export function openSqlite(file: string, options: SqliteOptions = {}): Kysely<Database> {
   if (file !== SQLITE_MEMORY) mkdirSync(path.dirname(file), { recursive: true })
   const db = new DatabaseSync(file, { readBigInts: false })
   try {
-    // busy_timeout first: switching to WAL itself may wait for another process's lock.
+    // Opening happens before the server serves anything, so here a short blocking wait is
+    // acceptable: switching to WAL itself may wait for another process's lock.
     db.exec('PRAGMA busy_timeout = 5000')
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = NORMAL')
@@ -47,23 +59,29 @@ export function openSqlite(file: string): Kysely<Database> {
     // node:sqlite is synchronous: an automatic checkpoint inside a commit stalls the whole event
     // loop for ~10 ms every few hundred commits. The driver checkpoints on a timer instead.
     if (file !== SQLITE_MEMORY) db.exec('PRAGMA wal_autocheckpoint = 0')
+    // From here on SQLite never waits inside a call: a busy_timeout would block the event loop
+    // (node:sqlite is synchronous) for as long as another process holds the lock. The driver
+    // retries SQLITE_BUSY itself, asynchronously (issue 6 item 4).
+    db.exec('PRAGMA busy_timeout = 0')
   } catch (error) {
     db.close()
     throw error
   }
-  return new Kysely<Database>({ dialect: new NodeSqliteDialect(db) })
+  return new Kysely<Database>({ dialect: new NodeSqliteDialect(db, options.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS) })
 }
 
 /** Kysely's SQLite dialect over an open node:sqlite DatabaseSync. */
 export class NodeSqliteDialect implements Dialect {
   readonly #db: DatabaseSync
+  readonly #busyBudgetMs: number
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, busyBudgetMs: number = DEFAULT_BUSY_BUDGET_MS) {
     this.#db = db
+    this.#busyBudgetMs = busyBudgetMs
   }
 
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.#db)
+    return new NodeSqliteDriver(this.#db, this.#busyBudgetMs)
   }
 
   createQueryCompiler(): QueryCompiler {
@@ -98,9 +116,24 @@ class NodeSqliteDriver implements Driver {
   readonly #connection: NodeSqliteConnection
   readonly #db: DatabaseSync
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, busyBudgetMs: number) {
     this.#db = db
-    this.#connection = new NodeSqliteConnection(db)
+    this.#connection = new NodeSqliteConnection(db, busyBudgetMs, (ms) => this.#waitForLock(ms))
+  }
+
+  /**
+   * Sleeps between two attempts of a statement that got SQLITE_BUSY. Outside a transaction of
+   * ours (a single statement, or our own BEGIN IMMEDIATE) nothing is open on the connection, so
+   * it is lent to other queries meanwhile: reads go on while another process holds the write lock.
+   */
+  async #waitForLock(ms: number): Promise<void> {
+    const lend = !this.#db.isTransaction
+    if (lend) this.#mutex.unlock()
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms))
+    } finally {
+      if (lend) await this.#mutex.lock()
+    }
   }
 
   #checkpointTimer: NodeJS.Timeout | undefined
@@ -171,15 +204,37 @@ interface Prepared {
 /** Enough for every distinct query the store issues, so the hot ones are prepared once. */
 const STATEMENT_CACHE_SIZE = 200
 
+/** The first waits are short (a lock is usually held for a commit's few ms), then they grow. */
+const FIRST_BUSY_WAIT_MS = 2
+const MAX_BUSY_WAIT_MS = 50
+
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync
   readonly #statements = new Map<string, Prepared>()
+  readonly #busyBudgetMs: number
+  readonly #waitForLock: (ms: number) => Promise<void>
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, busyBudgetMs: number, waitForLock: (ms: number) => Promise<void>) {
     this.#db = db
+    this.#busyBudgetMs = busyBudgetMs
+    this.#waitForLock = waitForLock
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const started = performance.now()
+    for (let wait = FIRST_BUSY_WAIT_MS; ; wait = Math.min(wait * 2, MAX_BUSY_WAIT_MS)) {
+      try {
+        return this.#executeOnce<R>(query)
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error
+        const left = this.#busyBudgetMs - (performance.now() - started)
+        if (left <= 0) throw databaseBusy(`Another process has held the SQLite write lock for over ${this.#busyBudgetMs} ms`, error)
+        await this.#waitForLock(Math.min(wait, left))
+      }
+    }
+  }
+
+  #executeOnce<R>(query: CompiledQuery): QueryResult<R> {
     const { statement, returnsRows } = this.#prepare(query.sql)
     const parameters = toSqliteValues(query.parameters)
     if (returnsRows) return { rows: statement.all(...parameters) as R[] }

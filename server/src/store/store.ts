@@ -201,10 +201,19 @@ export interface Store extends StoreTables {
    * deadlock on a lock upgrade. Do no slow I/O inside fn.
    */
   transaction<T>(fn: (tx: StoreTables) => Promise<T>): Promise<T>
+  // Every method of the store and its tables fails with TaskyardError('database_busy') when the
+  // database cannot be had in time (another process's lock, a lost connection): retryable. Such a
+  // transaction was rolled back, except when the connection was lost during COMMIT (unknown).
   close(): Promise<void>
 }
 
 export interface StoreOptions {
   /** 'sqlite:<path>' / a file path, or 'postgres://…'. */
   databaseUrl: string
+  /**
+   * How long a statement waits for a lock another process or transaction holds (SQLite: async
+   * retries of SQLITE_BUSY; PostgreSQL: lock_timeout) before failing with database_busy.
+   * Default 3 s.
+   */
+  busyBudgetMs?: number
 }

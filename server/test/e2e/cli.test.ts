@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
 import { describe, it, type TestContext } from 'node:test'
@@ -45,6 +45,24 @@ async function startCli(dataDir: string, extraArgs: string[] = []): Promise<Cli>
     if (m) return { child, url: m[1]! }
   }
   throw new Error(`taskyard exited before printing its URL: ${out}`)
+}
+
+/** Runs `taskyard serve` expecting it to refuse to start: its exit code and what it printed. */
+async function failedStart(dataDir: string, extraArgs: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, ...extraArgs], {
+    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: PASSWORD },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  let stdout = ''
+  child.stderr!.on('data', (c) => (stderr += String(c)))
+  child.stdout!.on('data', (c) => {
+    stdout += String(c)
+    // It started after all: stop it, so the test fails on its exit code instead of waiting for ever.
+    if (/Taskyard is running/.test(stdout)) child.kill('SIGTERM')
+  })
+  const [code] = await once(child, 'exit')
+  return { code, stderr, stdout }
 }
 
 async function createTask(url: string, fields: Record<string, string>): Promise<any> {
@@ -132,6 +150,89 @@ for (const dialect of testDialects()) {
       second.child.kill('SIGTERM')
       const [code] = await once(second.child, 'exit')
       assert.equal(code, 0, 'SIGTERM shuts down cleanly')
+    })
+  })
+}
+
+for (const dialect of testDialects()) {
+  describe(`${dialect.name}: one server per data directory and per database`, { skip: dialect.skip }, () => {
+    it('a second serve exits naming the holder and changes nothing; after kill -9 of the first a new start takes the lock', async (t) => {
+      const dataDir = await tempDir(t)
+      const db = dialect.name === 'postgres' ? await dialect.open() : null
+      if (db) {
+        await db.store.close()
+        t.after(() => db.cleanup())
+      }
+      const dbArgs = db ? ['--database-url', db.databaseUrl] : []
+      const testStart = Date.now()
+      const first = await startCli(dataDir, dbArgs)
+      t.after(() => {
+        first.child.kill('SIGKILL')
+      })
+      await loginAdmin(first.url)
+      const created = await createTask(first.url, { conda_env: 'base', task_name: 'long', command: 'echo $$ > pid; sleep 1000' })
+      const taskId = created.task.task_id
+      const pidFile = path.join(dataDir, 'tasks', String(taskId), 'pid')
+      const readPid = async (): Promise<string> => {
+        try {
+          return readFileSync(pidFile, 'utf8')
+        } catch {
+          return ''
+        }
+      }
+      const pid = Number(await until(readPid, (s) => s.endsWith('\n')))
+      const before: any = await (await api(`${first.url}/api/tasks/${taskId}`)).json()
+      assert.equal(before.latest_execution.status, 'running')
+      const note = path.join(dataDir, 'taskyard.lock.holder.json')
+      const noteBefore = readFileSync(note, 'utf8')
+      assert.equal(JSON.parse(noteBefore).pid, first.child.pid)
+
+      // On PostgreSQL the second server has a data directory of its own: only the database is shared.
+      const secondDir = db ? path.join(await tempDir(t), 'data') : dataDir
+      const second = await failedStart(secondDir, ['--port', '0', ...dbArgs])
+      assert.equal(second.code, 1)
+      const what = db ? `The PostgreSQL database ${new URL(db.databaseUrl).pathname.slice(1)}` : `The data directory ${dataDir}`
+      const since = /since (\S+)\)/.exec(second.stderr)?.[1] ?? ''
+      assert.equal(
+        second.stderr.split('\n').find((l) => l.startsWith('taskyard: ')),
+        `taskyard: ${what} is in use by another Taskyard server (pid ${first.child.pid} on host ${hostname()}, since ${since}). Stop that server first: one server per data directory and per database.`,
+      )
+      assert.ok(Date.parse(since) >= testStart - 1000 && Date.parse(since) <= Date.now(), `since ${since} is when the first server started`)
+      assert.doesNotMatch(second.stdout, /Taskyard is running/)
+
+      // A second server on the first one's port fails before it creates anything.
+      const portDir = path.join(await tempDir(t), 'never-created')
+      const onPort = await failedStart(portDir, ['--port', new URL(first.url).port, ...dbArgs])
+      assert.equal(onPort.code, 1)
+      assert.match(onPort.stderr, /taskyard: Cannot listen on 127\.0\.0\.1:\d+: the address is in use/)
+      assert.throws(() => readFileSync(portDir), { code: 'ENOENT' }, 'its data directory was never created')
+      // The usual mistake: the same command again, so the same port and data directory.
+      const again = await failedStart(dataDir, ['--port', new URL(first.url).port, ...dbArgs])
+      assert.equal(again.code, 1)
+      assert.equal(
+        again.stderr.split('\n').find((l) => l.startsWith('taskyard: ')),
+        `taskyard: Cannot listen on 127.0.0.1:${new URL(first.url).port}: the address is in use (another Taskyard server?). The data directory ${dataDir} is in use by another Taskyard server (pid ${first.child.pid} on host ${hostname()}, since ${JSON.parse(noteBefore).since}). Stop that server first: one server per data directory and per database.`,
+      )
+
+      // Nothing changed: the run still runs, under the same process, and the first server still controls it.
+      assert.ok(alive(pid), 'the run process is alive')
+      const after: any = await (await api(`${first.url}/api/tasks/${taskId}`)).json()
+      assert.deepEqual(after, before)
+      assert.equal(readFileSync(note, 'utf8'), noteBefore, 'the holder note is the first server\'s')
+
+      first.child.kill('SIGKILL')
+      await once(first.child, 'exit')
+      const third = await startCli(dataDir, dbArgs)
+      t.after(() => {
+        third.child.kill('SIGTERM')
+      })
+      assert.equal(JSON.parse(readFileSync(note, 'utf8')).pid, third.child.pid, 'the lock of a killed server is taken over')
+      const recovered: any = await (await api(`${third.url}/api/tasks/${taskId}`)).json()
+      assert.equal(recovered.latest_execution.status, 'abnormal', 'its own run, closed by the same node after the restart')
+      assert.equal(alive(pid), false)
+      third.child.kill('SIGTERM')
+      const [code] = await once(third.child, 'exit')
+      assert.equal(code, 0)
     })
   })
 }

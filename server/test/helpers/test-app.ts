@@ -13,6 +13,8 @@ export const ADMIN_PASSWORD = 'test-admin-password'
 
 export interface TestApp extends RunningTaskyard {
   dataDir: string
+  /** The server's database, for tests that reach it from another connection or process. */
+  databaseUrl: string
   /** The bootstrap admin's bearer JWT, used by fetch/json unless a request sets its own. */
   adminToken: string
   /** fetch against the running server as the admin; `p` starts with '/'. */
@@ -93,6 +95,7 @@ export async function createTestApp(
   return {
     ...server,
     dataDir,
+    databaseUrl: config.databaseUrl,
     adminToken: admin.bearer,
     fetch: doFetch,
     fetchAs,

@@ -1,15 +1,34 @@
 /**
  * A separate process using the same SQLite file, for the cross-process tests:
- * `node store-child-process.ts <databaseUrl> <migrate|claim> <label>`.
+ * `node store-child-process.ts <databaseUrl> <migrate|claim|hold> <label>`.
  * Prints "ready", waits for a line on stdin so that all children start together, then does its
  * part and prints one JSON line with what it did.
+ * `hold` is another program on the file (a backup, the sqlite3 shell): it takes the write lock
+ * with BEGIN IMMEDIATE, prints "locked", holds it until the next line on stdin, then rolls back
+ * and prints "released".
  */
 import { once } from 'node:events'
+import { DatabaseSync } from 'node:sqlite'
 import { openStore } from '../../src/store/kysely-store.ts'
+import { sqliteFileFromUrl } from '../../src/store/sqlite.ts'
 import { newTask } from './store-fixtures.ts'
 
 const [databaseUrl, mode, label] = process.argv.slice(2)
-if (!databaseUrl || !label || (mode !== 'migrate' && mode !== 'claim')) throw new Error('usage: <databaseUrl> <migrate|claim> <label>')
+if (!databaseUrl || !label || (mode !== 'migrate' && mode !== 'claim' && mode !== 'hold')) throw new Error('usage: <databaseUrl> <migrate|claim|hold> <label>')
+
+if (mode === 'hold') {
+  const db = new DatabaseSync(sqliteFileFromUrl(databaseUrl))
+  process.stdout.write('ready\n')
+  const lines = process.stdin[Symbol.asyncIterator]()
+  await lines.next()
+  db.exec('BEGIN IMMEDIATE')
+  process.stdout.write('locked\n')
+  await lines.next()
+  db.exec('ROLLBACK')
+  db.close()
+  process.stdout.write('released\n')
+  process.exit(0)
+}
 
 process.stdout.write('ready\n')
 await once(process.stdin, 'data')

@@ -121,7 +121,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
 
   const limits = { maxEntries: config.maxZipEntries, maxExtractedBytes: config.maxExtractedBytes }
   const files: TaskFiles = {
-    prepare: (upload) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, ...limits }),
+    prepare: (upload, command) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, command, ...limits }),
     install: (stagingDir, taskId) => installTaskFiles(stagingDir, paths.taskDir(taskId)),
     remove: (taskId) => removeTaskFiles(paths.taskDir(taskId)),
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),

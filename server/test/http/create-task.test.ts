@@ -100,7 +100,7 @@ describe('POST /api/tasks (spec 000 create)', () => {
 
   it('runs a delayed task once when its time comes', async (t) => {
     const app = await createTestApp(t)
-    const res = await app.createTask({ conda_env: 'base', task_name: 'soon', delay_seconds: '0.05', command: 'echo later' })
+    const res = await app.createTask({ conda_env: 'base', task_name: 'soon', delay_seconds: '0', command: 'echo later' })
     assert.equal(res.body.task.status, 'scheduled')
     const id = res.body.task.task_id
     const { createdAt } = (await app.store.tasks.findById(id))!
@@ -131,8 +131,8 @@ describe('POST /api/tasks (spec 000 create)', () => {
     }],
     ['a delay that is not a number', { conda_env: 'base', delay_seconds: 'soon' }, 400, {
       success: false,
-      message: 'Please provide a non-negative delay value',
-      error: 'Delay seconds must be non-negative',
+      message: 'Please provide a valid delay value',
+      error: "Delay seconds must be a whole number of seconds, got 'soon'",
     }],
     ['reuse of a missing environment', { conda_env: 'nope', reuse_env: 'true' }, 400, {
       success: false,

@@ -71,6 +71,10 @@ export async function parseMultipart(request: FastifyRequest, options: Multipart
     assertKnownFields(sent, Object.keys(options.fields))
     return form
   } catch (error) {
+    // What the client is still sending is read and dropped: left unread, it would hold the
+    // connection open until a timeout and the client would see a reset instead of our answer.
+    request.raw.unpipe()
+    request.raw.resume()
     await Promise.all(Object.values(form.files).map((f) => options.discard(f.path)))
     throw error
   }

@@ -15,7 +15,7 @@ import type { Executor } from './executor/executor.ts'
 import { createLocalExecutor } from './executor/local/local-executor.ts'
 import { createRunnerExecutor } from './executor/runner/runner-executor.ts'
 import { defaultCommand, detectMainScript, prepareTaskFiles } from './files/prepare-task-files.ts'
-import { installTaskFiles, removeTaskFiles } from './files/install-task-files.ts'
+import { installTaskFiles, removeTaskFiles, sweepTaskLeftovers } from './files/install-task-files.ts'
 import { saveUpload } from './files/save-upload.ts'
 import { buildApp } from './http/app.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
@@ -62,6 +62,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     await rm(d, { recursive: true, force: true })
     await mkdir(d, { recursive: true })
   }))
+  await sweepTaskLeftovers(path.join(paths.root, 'tasks'))
 
   const secret = await loadOrCreateSecret(paths.root, config.secret)
   const store = await openStore({ databaseUrl: config.databaseUrl })

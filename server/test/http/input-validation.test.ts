@@ -246,3 +246,49 @@ describe('uploads (issue 6 item 7)', () => {
     assert.equal((await app.json(`/api/tasks/${taskId}/executions/${runId}/logs`)).body.logs, 'inside\n')
   })
 })
+
+describe('update-script checks the new files before it stops anything (issue 6 item 7)', () => {
+  it('refuses a ZIP without the file the command runs, or a file with no known interpreter, and the run goes on', async (t) => {
+    const app = await createTestApp(t)
+    const created = await app.createTask({ conda_env: 'base', task_name: 'live', command: 'sleep 30' })
+    const id = created.body.task.task_id as number
+    const { runId, pid } = await app.runningRun(id)
+    const before = await snapshot(app)
+    const send = async (fields: Record<string, string>, name: string, content: Uint8Array | string) => {
+      const form = new FormData()
+      form.set('script_file', new Blob([content]), name)
+      for (const [k, v] of Object.entries(fields)) form.set(k, v)
+      return app.json(`/api/tasks/${id}/update-script`, { method: 'POST', body: form })
+    }
+    const noFile = await send({ force: 'true', command: 'python main.py' }, 'b.zip', await zipFiles({ 'other.py': '' }))
+    assert.deepEqual([noFile.status, noFile.body], [400, {
+      success: false,
+      message: 'Failed to process uploaded file',
+      error: "The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: other.py); give a command that names one of its files",
+    }])
+    const empty = await send({ force: 'true' }, 'e.zip', rawZip([]))
+    assert.deepEqual([empty.status, empty.body.error], [400, 'The ZIP archive holds no files'])
+    assert.deepEqual(await snapshot(app), before)
+    assert.equal((await app.store.runs.findById(runId))?.status, 'running')
+    process.kill(pid, 0)
+    await app.json(`/api/tasks/${id}/stop`, { method: 'POST' })
+
+    // A task on its default command that gets a file with no known interpreter must be told how to run it.
+    const py = await app.createTask({ conda_env: 'base', task_name: 'py', delay_seconds: '3600' }, { name: 'job.py', content: 'print(1)\n' })
+    const pyId = py.body.task.task_id as number
+    await app.json(`/api/tasks/${pyId}/pause`, { method: 'POST' })
+    const form = new FormData()
+    form.set('script_file', new Blob(['data']), 'data.csv')
+    const csv = await app.json(`/api/tasks/${pyId}/update-script`, { method: 'POST', body: form })
+    assert.deepEqual([csv.status, csv.body], [400, {
+      success: false,
+      message: 'Missing required field',
+      error: "command is required: Taskyard does not know how to run 'data.csv' (it runs .py with python, .sh with sh, .js and .mjs with node)",
+    }])
+    assert.equal((await app.store.tasks.findById(pyId))?.command, 'python job.py')
+    const sh = new FormData()
+    sh.set('script_file', new Blob(['echo hi\n']), 'run.sh')
+    const ok = await app.json(`/api/tasks/${pyId}/update-script`, { method: 'POST', body: sh })
+    assert.deepEqual([ok.status, ok.body.task.command, ok.body.updated_files], [200, 'sh run.sh', ['run.sh']])
+  })
+})

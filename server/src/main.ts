@@ -17,7 +17,7 @@ import type { Executor } from './executor/executor.ts'
 import { createLocalExecutor } from './executor/local/local-executor.ts'
 import { createRunnerExecutor } from './executor/runner/runner-executor.ts'
 import { defaultCommand, detectMainScript, prepareTaskFiles } from './files/prepare-task-files.ts'
-import { installTaskFiles, removeTaskFiles } from './files/install-task-files.ts'
+import { installTaskFiles, removeTaskFiles, sweepTaskLeftovers } from './files/install-task-files.ts'
 import { saveUpload } from './files/save-upload.ts'
 import { buildApp } from './http/app.ts'
 import { DATABASE_BUSY_RETRY_AFTER_S } from './http/error-handler.ts'
@@ -137,6 +137,7 @@ async function startLocked(
     await rm(d, { recursive: true, force: true })
     await mkdir(d, { recursive: true })
   }))
+  await sweepTaskLeftovers(path.join(paths.root, 'tasks'))
 
   const secret = await loadOrCreateSecret(paths.root, config.secret)
   const store = await openStore({ databaseUrl: config.databaseUrl })
@@ -195,7 +196,7 @@ async function startLocked(
 
   const limits = { maxEntries: config.maxZipEntries, maxExtractedBytes: config.maxExtractedBytes }
   const files: TaskFiles = {
-    prepare: (upload) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, ...limits }),
+    prepare: (upload, command) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, command, ...limits }),
     install: (stagingDir, taskId) => installTaskFiles(stagingDir, paths.taskDir(taskId)),
     remove: (taskId) => removeTaskFiles(paths.taskDir(taskId)),
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'token_not_found'
   | 'logs_failed'
   | 'database_busy'
+  | 'unknown_fields'
+  | 'insufficient_storage'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {
@@ -58,3 +60,15 @@ export function authenticationRequired(): TaskyardError {
 export function insufficientPrivileges(what: string): TaskyardError {
   return new TaskyardError('forbidden', 'Unauthorized - Insufficient privileges', { error: `You do not have permission to ${what}` })
 }
+
+/** The disk (or quota) the server writes to is full: 507, naming what was being written. */
+export function insufficientStorage(doing: string): TaskyardError {
+  return new TaskyardError('insufficient_storage', 'Failed to process uploaded file', { error: `No space left on device while ${doing}` })
+}
+
+/** Whether `error` is the file system saying it is full (ENOSPC) or over quota (EDQUOT). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+

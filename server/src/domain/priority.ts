@@ -9,7 +9,8 @@ export const MAX_PRIORITY = 11
 
 /** Accepts 'low' | 'normal' | 'high' or an integer 0–11 (also as a numeric string). */
 export function parsePriority(value: unknown): number {
-  if (typeof value === 'string' && value in PRIORITY_BY_WORD) return PRIORITY_BY_WORD[value as PriorityWord]
+  // Own keys only: `'toString' in PRIORITY_BY_WORD` is true, and its value is a function.
+  if (typeof value === 'string' && Object.hasOwn(PRIORITY_BY_WORD, value)) return PRIORITY_BY_WORD[value as PriorityWord]
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN
   if (Number.isInteger(n) && n >= MIN_PRIORITY && n <= MAX_PRIORITY) return n
   throw new TaskyardError('invalid_input', 'Invalid priority', {

@@ -27,7 +27,10 @@ export function runOutcome(o: ProcessOutcome): { status: RunStatus; error: strin
  */
 export function taskStatusAfterRun(task: Pick<Task, 'status' | 'cronExpression' | 'nextRunAt'>, runStatus: RunStatus): TaskStatus {
   if (task.status !== 'running') return task.status
-  if (task.cronExpression) return 'scheduled'
+  // A cron task with no next time was taken off its schedule by stop and then triggered: spec
+  // 000's trigger "does not affect its schedule", so it is stopped again, never 'scheduled'
+  // with nothing to wait for.
+  if (task.cronExpression) return task.nextRunAt == null ? 'stopped' : 'scheduled'
   if (task.nextRunAt != null) return 'scheduled'
   return runStatus === 'completed' ? 'completed' : 'failed'
 }

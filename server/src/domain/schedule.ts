@@ -1,6 +1,12 @@
 import { cronError, nextCronTime } from '../lib/cron.ts'
 import { TaskyardError } from './errors.ts'
 
+/**
+ * The longest delay a task may be given: 10 years. Past it a date overflows what both dialects
+ * store (PostgreSQL's integer column) or what formats as a date at all (1e30 s).
+ */
+export const MAX_DELAY_SECONDS = 315_360_000
+
 /** When a task should next start, from its own settings. `now` is the moment of decision. */
 export function initialNextRunAt(
   input: { cronExpression: string | null; delaySeconds: number | null },
@@ -22,13 +28,30 @@ export function assertValidCron(expression: string): void {
   }
 }
 
-/** spec 000 create: delay must be a non-negative number of seconds. */
+/**
+ * Why `value` is not a usable delay, or null. Whole seconds from 0 to MAX_DELAY_SECONDS, as a
+ * JSON integer or a decimal string of digits: the same on both dialects (the column is an
+ * integer). `negative` marks the case spec 000 words as "must be non-negative".
+ */
+export function delayError(value: unknown): { negative: boolean; error: string } | null {
+  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value)
+  let n: number
+  if (typeof value === 'number') n = value
+  else if (typeof value === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(value)) n = Number(value)
+  else return { negative: false, error: `Delay seconds must be a whole number of seconds, got ${shown}` }
+  if (Number.isNaN(n)) return { negative: false, error: `Delay seconds must be a whole number of seconds, got ${shown}` }
+  if (n < 0) return { negative: true, error: 'Delay seconds must be non-negative' }
+  if (!Number.isInteger(n)) return { negative: false, error: `Delay seconds must be a whole number of seconds, got ${shown}` }
+  if (n > MAX_DELAY_SECONDS) return { negative: false, error: `Delay seconds must be at most ${MAX_DELAY_SECONDS} (10 years), got ${shown}` }
+  return null
+}
+
+/** spec 000 create: a delay is a whole, non-negative number of seconds up to MAX_DELAY_SECONDS. */
 export function parseDelaySeconds(value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
-  if (!Number.isFinite(n) || n < 0) {
-    throw new TaskyardError('invalid_delay', 'Please provide a non-negative delay value', {
-      error: 'Delay seconds must be non-negative',
-    })
+  const problem = delayError(value)
+  if (problem?.negative) {
+    throw new TaskyardError('invalid_delay', 'Please provide a non-negative delay value', { error: problem.error })
   }
-  return n
+  if (problem) throw new TaskyardError('invalid_delay', 'Please provide a valid delay value', { error: problem.error })
+  return Number(value)
 }

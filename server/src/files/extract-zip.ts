@@ -100,6 +100,8 @@ function judgeEntry(entry: yauzl.Entry, name: string, index: number): { rel: str
   const q = quoteName(name)
   if (name === '') throw uploadFailed(`Entry #${index} of the archive has an empty name`)
   if (name.includes('\u0000')) throw uploadFailed(`Entry ${q} has a NUL character in its name`)
+  // A newline or escape in a file name would forge lines in logs and listings, and breaks commands.
+  if (/[\u0001-\u001f\u007f]/.test(name)) throw uploadFailed(`Entry ${q} has control characters in its name`)
   if (name.includes('\\')) throw uploadFailed(`Entry ${q} contains a backslash; ZIP entry names must separate folders with '/'`)
   if (name.startsWith('/')) throw uploadFailed(`Entry ${q} is an absolute path`)
   if (/^[A-Za-z]:/.test(name)) throw uploadFailed(`Entry ${q} starts with a drive letter`)

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { copyFile, mkdir, open, rm } from 'node:fs/promises'
+import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { TaskSource } from '../domain/task.ts'
-import { uploadFailed } from '../domain/errors.ts'
+import { insufficientStorage, isDiskFull, uploadFailed } from '../domain/errors.ts'
 import { extractZip, type ZipLimits } from './extract-zip.ts'
 import { quoteName } from './quote-name.ts'
 
@@ -13,6 +13,11 @@ export interface PrepareTaskFilesInput extends ZipLimits {
   originalName: string
   /** Where staging directories are made; on the same file system as the task directories. */
   stagingRoot: string
+  /**
+   * The command the task will run, if known. A ZIP whose files all sit under one folder is
+   * unpacked from inside it, unless this command names paths through that folder.
+   */
+  command?: string | null | undefined
 }
 
 export interface PreparedTaskFiles {
@@ -23,6 +28,8 @@ export interface PreparedTaskFiles {
   scriptFile: string
   /** Relative '/'-separated paths of the files, sorted. */
   files: string[]
+  /** The one top-level folder of a ZIP that was unpacked from inside it; null otherwise. */
+  unwrappedFolder: string | null
 }
 
 const MAX_NAME_BYTES = 255
@@ -33,11 +40,24 @@ const MAX_NAME_BYTES = 255
  * naming what is wrong) nothing is left in the staging root.
  */
 export async function prepareTaskFiles(input: PrepareTaskFilesInput): Promise<PreparedTaskFiles> {
+  try {
+    return await prepareInto(input)
+  } catch (error) {
+    if (isDiskFull(error)) throw insufficientStorage(`unpacking the upload into ${input.stagingRoot}`)
+    throw error
+  }
+}
+
+async function prepareInto(input: PrepareTaskFilesInput): Promise<PreparedTaskFiles> {
   await mkdir(input.stagingRoot, { recursive: true })
   const dir = path.join(input.stagingRoot, `staging-${randomUUID()}`)
   if ((await startsLikeZip(input.uploadPath)) || /\.zip$/i.test(input.originalName)) {
     const files = await extractZip(input.uploadPath, dir, input)
-    return { dir, source: 'zip', scriptFile: '', files }
+    if (files.length === 0) {
+      await rm(dir, { recursive: true, force: true })
+      throw uploadFailed('The ZIP archive holds no files')
+    }
+    return unwrapSingleFolder({ dir, source: 'zip', scriptFile: '', files, unwrappedFolder: null }, input.command ?? null)
   }
   const scriptFile = scriptFileName(input.originalName)
   await mkdir(dir)
@@ -47,7 +67,26 @@ export async function prepareTaskFiles(input: PrepareTaskFilesInput): Promise<Pr
     await rm(dir, { recursive: true, force: true })
     throw error
   }
-  return { dir, source: 'file', scriptFile, files: [scriptFile] }
+  return { dir, source: 'file', scriptFile, files: [scriptFile], unwrappedFolder: null }
+}
+
+/**
+ * spec 000 asks for no top-level folder in a ZIP, but zipping a folder makes one: when every
+ * file sits under one folder, its contents become the task directory (a rename, no copying).
+ * Not when the command goes through the folder (`python proj/main.py`): it means the layout.
+ */
+async function unwrapSingleFolder(prepared: PreparedTaskFiles, command: string | null): Promise<PreparedTaskFiles> {
+  const top = prepared.files[0]!.split('/')[0]!
+  const single = prepared.files.every((f) => f.startsWith(`${top}/`))
+  if (!single || (command !== null && command.includes(`${top}/`))) return prepared
+  const unwrapped = `${prepared.dir}-unwrapped`
+  try {
+    await rename(path.join(prepared.dir, top), unwrapped)
+  } finally {
+    await rm(prepared.dir, { recursive: true, force: true })
+  }
+  await rename(unwrapped, prepared.dir)
+  return { ...prepared, files: prepared.files.map((f) => f.slice(top.length + 1)), unwrappedFolder: top }
 }
 
 /** The name a single uploaded script is stored under: the client's, if it is a plain file name. */
@@ -77,10 +116,23 @@ async function startsLikeZip(file: string): Promise<boolean> {
   }
 }
 
-/** spec 000: a ZIP runs `python main.py` unless a command is given; a single script runs itself. */
-export function defaultCommand(source: TaskSource, scriptFile: string): string {
+/** How a single uploaded file runs, by its extension. */
+const RUNNER_BY_EXTENSION: ReadonlyMap<string, string> = new Map([
+  ['.py', 'python'],
+  ['.sh', 'sh'],
+  ['.js', 'node'],
+  ['.mjs', 'node'],
+  ['.cjs', 'node'],
+])
+
+/**
+ * spec 000: a ZIP runs `python main.py` unless a command is given; a single file runs with the
+ * interpreter its extension names. Null for any other file: the user must say how to run it.
+ */
+export function defaultCommand(source: TaskSource, scriptFile: string): string | null {
   if (source === 'zip') return 'python main.py'
-  return `python ${shellWord(scriptFile)}`
+  const runner = RUNNER_BY_EXTENSION.get(path.extname(scriptFile).toLowerCase())
+  return runner === undefined ? null : `${runner} ${shellWord(scriptFile)}`
 }
 
 /**
@@ -93,7 +145,7 @@ export function detectMainScript(files: readonly string[]): string | null {
   return topLevel.length === 1 ? topLevel[0]! : null
 }
 
-/** One /bin/sh word naming a file in the working directory; never read as an option by python. */
+/** One /bin/sh word naming a file in the working directory; never read as an option by the interpreter. */
 function shellWord(fileName: string): string {
   const name = fileName.startsWith('-') ? `./${fileName}` : fileName
   if (/^[A-Za-z0-9_.,+@%=:/-]+$/.test(name)) return name

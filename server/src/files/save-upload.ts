@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
+import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { uploadFailed } from '../domain/errors.ts'
+import { insufficientStorage, isDiskFull, uploadFailed } from '../domain/errors.ts'
 import { formatBytes } from './format-bytes.ts'
 
 /**
@@ -29,6 +30,7 @@ export async function saveUpload(stream: NodeJS.ReadableStream, destPath: string
   } catch (error) {
     // An EEXIST means the file is someone else's: leave it alone.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(destPath, { force: true })
+    if (isDiskFull(error)) throw insufficientStorage(`saving the upload to ${path.dirname(destPath)}`)
     throw error
   }
 }

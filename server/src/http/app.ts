@@ -8,6 +8,7 @@ import type { ServiceDeps } from '../services/deps.ts'
 import { handleError } from './error-handler.ts'
 import { authenticateRequest } from './auth-context.ts'
 import { accountRoutes } from './routes/account.ts'
+import { assertKnownFields } from './known-fields.ts'
 import { authRoutes } from './routes/auth.ts'
 import { systemRoutes } from './routes/system.ts'
 import { taskRoutes } from './routes/tasks.ts'
@@ -75,6 +76,21 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     if ((request.routeOptions.config as { public?: boolean } | undefined)?.public) return
     await authenticateRequest(deps.services, request)
+  })
+  // Every JSON body is held to its schema's fields: unknown ones are refused by name, on every
+  // route (a route without a body schema accepts none). Multipart routes list theirs in
+  // schemas/tasks.ts and are checked by parseMultipart. OpenAPI shows additionalProperties: false.
+  app.addHook('onRoute', (route) => {
+    const body = route.schema?.body as { type?: string; properties?: object; additionalProperties?: unknown } | undefined
+    if (body?.type === 'object' && body.properties && body.additionalProperties === undefined) {
+      route.schema = { ...route.schema, body: { ...body, additionalProperties: false } }
+    }
+  })
+  app.addHook('preValidation', async (request) => {
+    const body = request.body
+    if (request.isMultipart() || body === null || typeof body !== 'object' || Array.isArray(body)) return
+    const schema = request.routeOptions.schema?.body as { properties?: object } | undefined
+    assertKnownFields(Object.keys(body), schema?.properties ? Object.keys(schema.properties) : [])
   })
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   authRoutes(app, deps)

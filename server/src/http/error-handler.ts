@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { TaskyardError, type ErrorCode } from '../domain/errors.ts'
+import { isDiskFull, TaskyardError, type ErrorCode } from '../domain/errors.ts'
 
 /** A Record, so a new code does not compile until it has a status. docs/errors.md lists them all. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -28,6 +28,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   token_not_found: 404,
   logs_failed: 500,
   database_busy: 503,
+  unknown_fields: 400,
+  insufficient_storage: 507,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */
@@ -58,6 +60,12 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     reply.status(fe.statusCode).send({ success: false, message: 'Invalid request', error: fe.message })
+    return
+  }
+  if (isDiskFull(error)) {
+    // Full where no layer named what it was writing: still the user's to know, and not a bug.
+    request.log.error({ err: error }, 'disk full')
+    reply.status(507).send({ success: false, message: 'Insufficient storage', error: 'No space left on device' })
     return
   }
   request.log.error({ err: error }, 'unhandled error')

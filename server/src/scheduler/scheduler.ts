@@ -82,8 +82,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       for (const candidate of due) {
         const started = await deps.store.transaction(async (tx) => {
-          const task = await tx.tasks.findById(candidate.id)
-          // Re-read inside the transaction: a pause or stop since listDue wins.
+          // Re-read and locked inside the transaction: a pause, stop or trigger since listDue wins.
+          const task = await tx.tasks.lockById(candidate.id)
           if (!task || task.status !== 'scheduled' || task.nextRunAt == null || task.nextRunAt > now) return false
           const active = await tx.runs.findActiveForTask(task.id)
           const decision = planDueRun(task, active !== undefined, now, deps.timeZone)

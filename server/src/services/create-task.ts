@@ -2,6 +2,7 @@ import { TaskyardError } from '../domain/errors.ts'
 import { DEFAULT_PRIORITY, parsePriority } from '../domain/priority.ts'
 import { assertValidCron, initialNextRunAt, parseDelaySeconds } from '../domain/schedule.ts'
 import type { Task } from '../domain/task.ts'
+import { assertCommandFileExists } from '../domain/task-command.ts'
 import { ENV_NAME_PATTERN, type InstallResult } from '../environments/environments.ts'
 import type { ServiceDeps } from './deps.ts'
 
@@ -99,14 +100,16 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
     assertTaskName(name)
     const reuseEnv = parseBoolean('reuse_env', present(input.reuseEnv))
     const priority = present(input.priority) ? parsePriority(input.priority!.trim()) : DEFAULT_PRIORITY
-    const cron = present(input.cronExpression)?.trim() ?? null
-    const delayRaw = present(input.delaySeconds)
-    if (cron && delayRaw !== undefined) {
+    // A sent but blank cron_expression or delay_seconds is refused rather than read as "run now":
+    // `-F cron_expression="$CRON"` with CRON unset must not start the task.
+    const cron = input.cronExpression?.trim() ?? null
+    const delayRaw = input.delaySeconds
+    if (cron !== null && delayRaw !== undefined) {
       throw new TaskyardError('both_cron_and_delay', 'Please specify either cron expression or delay seconds, not both', {
         error: 'Cannot specify both cron_expression and delay_seconds',
       })
     }
-    if (cron) assertValidCron(cron)
+    if (cron !== null) assertValidCron(cron)
     const delaySeconds = delayRaw !== undefined ? parseDelaySeconds(delayRaw) : null
     const command = present(input.command)?.trim()
     if (command) assertCommand(command)
@@ -121,8 +124,11 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
       })
     }
 
-    const prepared = await deps.files.prepare(upload)
+    const prepared = await deps.files.prepare(upload, command ?? null)
     try {
+      const taskCommand = command ?? deps.files.defaultCommand(prepared.source, prepared.scriptFile)
+      if (taskCommand === null) throw commandRequired(prepared.scriptFile)
+      assertCommandFileExists(taskCommand, prepared.files)
       const ensured = await deps.environments.ensure(condaEnv, requirements)
       if (ensured.install && !ensured.install.success) throw requirementsFailed(ensured.install, envExists)
 
@@ -133,7 +139,7 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
           name,
           source: prepared.source,
           scriptFile: prepared.scriptFile,
-          command: command ?? deps.files.defaultCommand(prepared.source, prepared.scriptFile),
+          command: taskCommand,
           condaEnv,
           requirements,
           cronExpression: cron,
@@ -165,4 +171,11 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
 
 export function nameTaken(name: string): TaskyardError {
   return new TaskyardError('name_taken', 'Task with this name already exists', { error: `Task with name '${name}' already exists` })
+}
+
+/** A single file whose extension names no interpreter, sent without a command. */
+export function commandRequired(fileName: string): TaskyardError {
+  return new TaskyardError('invalid_input', 'Missing required field', {
+    error: `command is required: Taskyard does not know how to run '${fileName}' (it runs .py with python, .sh with sh, .js and .mjs with node)`,
+  })
 }

@@ -18,14 +18,18 @@ export interface PreparedFiles {
 
 /** What services need of files/: uploads turned into task directories, whole or not at all. */
 export interface TaskFiles {
-  /** Turns an uploaded temp file into a staging directory; throws upload_failed naming what is wrong. */
-  prepare(upload: { path: string; filename: string }): Promise<PreparedFiles>
+  /**
+   * Turns an uploaded temp file into a staging directory; throws upload_failed naming what is
+   * wrong. `command` (when known) decides whether a ZIP's single top folder is unwrapped.
+   */
+  prepare(upload: { path: string; filename: string }, command?: string | null): Promise<PreparedFiles>
   /** Replaces the task's directory with the staging directory, whole. */
   install(stagingDir: string, taskId: number): Promise<void>
   remove(taskId: number): Promise<void>
   /** Removes a staging directory or temp upload; never throws. */
   discard(path: string): Promise<void>
-  defaultCommand(source: 'file' | 'zip', scriptFile: string): string
+  /** Null when the file's extension names no interpreter: the user must give a command. */
+  defaultCommand(source: 'file' | 'zip', scriptFile: string): string | null
   detectMainScript(files: string[]): string | null
   /** Overwrites one file of the task directory (the online editor's save). */
   writeScript(taskId: number, fileName: string, content: string): Promise<void>

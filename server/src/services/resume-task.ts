@@ -2,17 +2,19 @@ import { initialNextRunAt } from '../domain/schedule.ts'
 import { assertCanApply } from '../domain/task-actions.ts'
 import type { TaskPatch } from '../domain/task.ts'
 import type { ServiceDeps } from './deps.ts'
-import { findTaskOrThrow } from './find-task.ts'
+import { lockTaskOrThrow } from './find-task.ts'
 import type { TaskTransition } from './trigger-task.ts'
 
 /**
- * spec 000 resume: a suspended process continues (SIGCONT) and the task is 'running' again; a
- * paused cron task goes back on its schedule from now; a paused delayed task keeps its time (and
- * fires at once if that passed); a paused one-off task with nothing pending runs now.
+ * spec 000 resume: "恢复后任务状态将变为running，任务线程将继续执行；如果任务是定时任务，将同时恢复其调度".
+ * The task is 'running' afterwards, always: a suspended process continues (SIGCONT); a task
+ * paused while it waited (a delay not yet due, a cron slot, nothing pending) runs now. A cron
+ * task also goes back on its schedule, from now; a delayed task's pending run is this one.
+ * The task row is locked first, so parallel resumes take turns: one run, the rest refused.
  */
 export async function resumeTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
   const result = await deps.store.transaction(async (tx) => {
-    const task = await findTaskOrThrow(tx, taskId)
+    const task = await lockTaskOrThrow(tx, taskId)
     assertCanApply('resume', task.status)
     const now = deps.clock.now()
     const active = await tx.runs.findActiveForTask(taskId)
@@ -21,13 +23,9 @@ export async function resumeTask(deps: ServiceDeps, taskId: number): Promise<Tas
       const live = deps.runs.resume(active.id)
       await tx.runs.update(active.id, { status: live ? 'running' : 'queued' })
       patch = { status: 'running' }
-    } else if (task.cronExpression) {
-      patch = { status: 'scheduled', nextRunAt: initialNextRunAt(task, now, deps.settings.timeZone) }
-    } else if (task.nextRunAt != null) {
-      patch = { status: 'scheduled' }
     } else {
       await tx.runs.insert({ taskId, priority: task.priority, trigger: 'resume', queuedAt: now })
-      patch = { status: 'running' }
+      patch = { status: 'running', nextRunAt: task.cronExpression ? initialNextRunAt(task, now, deps.settings.timeZone) : null }
     }
     const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
     return { task: updated!, previousStatus: task.status }

@@ -1,7 +1,7 @@
 import { assertCanApply, refusal } from '../domain/task-actions.ts'
 import type { Task, TaskStatus } from '../domain/task.ts'
 import type { ServiceDeps } from './deps.ts'
-import { findTaskOrThrow } from './find-task.ts'
+import { lockTaskOrThrow } from './find-task.ts'
 
 /** A task after an action, with the status it had before. */
 export interface TaskTransition {
@@ -11,11 +11,13 @@ export interface TaskTransition {
 
 /**
  * Queues an immediate run. spec 000: a cron task keeps its schedule; the task shows 'running'.
- * The same task never runs twice at once (spec 004): a task with a live run is refused.
+ * The same task never runs twice at once (spec 004): a task with a live run is refused. The
+ * task row is locked first, so parallel triggers (PostgreSQL) take turns and all but one see
+ * the live run.
  */
 export async function triggerTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
   const result = await deps.store.transaction(async (tx) => {
-    const task = await findTaskOrThrow(tx, taskId)
+    const task = await lockTaskOrThrow(tx, taskId)
     assertCanApply('trigger', task.status)
     if (await tx.runs.findActiveForTask(taskId)) throw refusal('trigger', task.status)
     const now = deps.clock.now()

@@ -1,8 +1,9 @@
 import { TaskyardError } from '../domain/errors.ts'
 import { canApply, refusal } from '../domain/task-actions.ts'
 import type { Task, TaskPatch } from '../domain/task.ts'
-import { assertCommand, parseBoolean, present } from './create-task.ts'
-import type { ServiceDeps } from './deps.ts'
+import { assertCommandFileExists } from '../domain/task-command.ts'
+import { assertCommand, commandRequired, parseBoolean, present } from './create-task.ts'
+import type { PreparedFiles, ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
 export interface UpdateScriptInput {
@@ -32,8 +33,11 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
     if (command) assertCommand(command)
     if (!canApply('updateScript', current.status) && !force) throw refusal('updateScript', current.status)
 
-    const prepared = await deps.files.prepare(upload)
+    const prepared = await deps.files.prepare(upload, command ?? current.command)
     try {
+      // Checked before anything changes: a refused upload must not stop the run.
+      const nextCommand = commandAfterUpdate(deps, current, prepared, command)
+      assertCommandFileExists(nextCommand, prepared.files)
       const needsStop = !canApply('updateScript', current.status)
       if (needsStop) {
         const activeRunId = await deps.store.transaction(async (tx) => {
@@ -48,13 +52,7 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
         if (activeRunId != null) await deps.runs.stop(activeRunId)
       }
       const task = await deps.store.transaction(async (tx) => {
-        const fresh = await findTaskOrThrow(tx, taskId)
-        const oldDefault = deps.files.defaultCommand(fresh.source, fresh.scriptFile)
-        let nextCommand = command ?? fresh.command
-        if (!command && (fresh.command === oldDefault || fresh.command === '')) {
-          const main = prepared.source === 'zip' ? deps.files.detectMainScript(prepared.files) : prepared.scriptFile
-          nextCommand = main ? deps.files.defaultCommand('file', main) : deps.files.defaultCommand(prepared.source, prepared.scriptFile)
-        }
+        await findTaskOrThrow(tx, taskId)
         const patch: TaskPatch = { source: prepared.source, scriptFile: prepared.scriptFile, command: nextCommand, updatedAt: deps.clock.now() }
         await deps.files.install(prepared.dir, taskId)
         return (await tx.tasks.update(taskId, patch))!
@@ -68,4 +66,18 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
   } finally {
     if (upload) await deps.files.discard(upload.path)
   }
+}
+
+/**
+ * The command after the update: the one given; else the old one, unless it was the default for
+ * the old files, in which case the default for the new files (the main script of a ZIP).
+ */
+function commandAfterUpdate(deps: ServiceDeps, current: Task, prepared: PreparedFiles, given: string | undefined): string {
+  if (given) return given
+  const oldDefault = deps.files.defaultCommand(current.source, current.scriptFile)
+  if (current.command !== oldDefault && current.command !== '') return current.command
+  const main = prepared.source === 'zip' ? deps.files.detectMainScript(prepared.files) : prepared.scriptFile
+  const next = main ? deps.files.defaultCommand('file', main) : deps.files.defaultCommand(prepared.source, prepared.scriptFile)
+  if (next === null) throw commandRequired(main ?? prepared.scriptFile)
+  return next
 }

@@ -1,6 +1,6 @@
 import { TaskyardError } from '../domain/errors.ts'
 import { parsePriority } from '../domain/priority.ts'
-import { initialNextRunAt } from '../domain/schedule.ts'
+import { delayError, initialNextRunAt } from '../domain/schedule.ts'
 import { assertCanApply } from '../domain/task-actions.ts'
 import type { Task, TaskPatch } from '../domain/task.ts'
 import { cronError } from '../lib/cron.ts'
@@ -57,8 +57,9 @@ export async function updateTask(deps: ServiceDeps, taskId: number, input: Updat
     if (command === '') throw invalid('command must not be empty')
     assertCommand(command)
   }
-  const hasCron = input.cron_expression !== undefined && input.cron_expression !== null && input.cron_expression !== ''
-  const hasDelay = input.delay_seconds !== undefined && input.delay_seconds !== null && input.delay_seconds !== ''
+  // null clears a schedule; an empty or blank string is a mistake (an unset shell variable), not a request.
+  const hasCron = input.cron_expression !== undefined && input.cron_expression !== null
+  const hasDelay = input.delay_seconds !== undefined && input.delay_seconds !== null
   if (hasCron && hasDelay) throw invalid('Cannot specify both cron_expression and delay_seconds')
   let cron: string | undefined
   if (hasCron) {
@@ -69,9 +70,9 @@ export async function updateTask(deps: ServiceDeps, taskId: number, input: Updat
   }
   let delaySeconds: number | undefined
   if (hasDelay) {
-    const n = typeof input.delay_seconds === 'number' ? input.delay_seconds : typeof input.delay_seconds === 'string' ? Number(input.delay_seconds) : NaN
-    if (!Number.isFinite(n) || n < 0) throw invalid('Delay seconds must be non-negative')
-    delaySeconds = n
+    const problem = delayError(input.delay_seconds)
+    if (problem) throw invalid(problem.error)
+    delaySeconds = Number(input.delay_seconds)
   }
   let priority: number | undefined
   if (input.priority !== undefined) {

@@ -41,7 +41,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
 function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
   return {
-    tasks: taskTable(db),
+    tasks: taskTable(db, dialect),
     runs: runTable(db, dialect),
     systemSamples: systemSampleTable(db),
     users: userTable(db),

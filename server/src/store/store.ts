@@ -31,6 +31,12 @@ export interface TaskTable {
   /** Throws TaskyardError('name_taken') when the name is in use (checked by the unique index too). */
   insert(task: NewTask): Promise<Task>
   findById(id: number): Promise<Task | undefined>
+  /**
+   * findById that, inside a transaction, holds the task's row until the transaction ends (FOR
+   * UPDATE on PostgreSQL; SQLite transactions are serial). Whoever queues a run for a task reads
+   * it this way, so the one-live-run check and the insert cannot interleave with another's.
+   */
+  lockById(id: number): Promise<Task | undefined>
   findByName(name: string): Promise<Task | undefined>
   /** All tasks, by id ascending. */
   list(): Promise<Task[]>

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import { installTaskFiles, removeTaskFiles } from '../../src/files/install-task-files.ts'
+import { installTaskFiles, removeTaskFiles, sweepTaskLeftovers } from '../../src/files/install-task-files.ts'
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-install-'))
@@ -64,5 +64,36 @@ describe('removeTaskFiles', () => {
     await removeTaskFiles(taskDir)
     await removeTaskFiles(taskDir)
     assert.deepEqual(await readdir(root), [])
+  })
+})
+
+describe('sweepTaskLeftovers (issue 6: a kill during update-script)', () => {
+  it('removes old directories beside their task directory and puts back one whose task directory is missing', async (t) => {
+    const root = await tempDir(t)
+    await dirWith(path.join(root, '1'), { 'new.py': 'new' })
+    await dirWith(path.join(root, '1.old-a1b2c3'), { 'old.py': 'old' })
+    await dirWith(path.join(root, '1.old-ffff'), { 'older.py': 'older' })
+    await dirWith(path.join(root, '2.old-0a0a'), { 'only.py': 'only copy' })
+    await dirWith(path.join(root, '3'), { 'x.py': 'x' })
+    await dirWith(path.join(root, 'notes.old-zz'), { 'keep.txt': 'not ours' })
+    assert.deepEqual(await sweepTaskLeftovers(root), { removed: ['1.old-a1b2c3', '1.old-ffff'], restored: ['2.old-0a0a'] })
+    assert.deepEqual((await readdir(root)).sort(), ['1', '2', '3', 'notes.old-zz'])
+    assert.deepEqual(await tree(path.join(root, '1')), { 'new.py': 'new' })
+    assert.deepEqual(await tree(path.join(root, '2')), { 'only.py': 'only copy' })
+    assert.deepEqual(await sweepTaskLeftovers(root), { removed: [], restored: [] })
+  })
+
+  it('runs at start-up: a server started on a data directory with leftovers sweeps them', async (t) => {
+    const dataDir = await tempDir(t)
+    await dirWith(path.join(dataDir, 'tasks', '7'), { 'main.py': 'current' })
+    await dirWith(path.join(dataDir, 'tasks', '7.old-deadbeef'), { 'main.py': 'stale' })
+    await dirWith(path.join(dataDir, 'staging', 'staging-x'), { 'half.py': 'half' })
+    const { loadConfig } = await import('../../src/config/config.ts')
+    const { startTaskyard } = await import('../../src/main.ts')
+    const server = await startTaskyard(loadConfig({ host: '127.0.0.1', port: '0', dataDir }, { ...process.env, TASKYARD_ADMIN_PASSWORD: 'sweep-admin-password' }), { logger: false, log: () => undefined })
+    t.after(() => server.close())
+    assert.deepEqual(await readdir(path.join(dataDir, 'tasks')), ['7'])
+    assert.deepEqual(await tree(path.join(dataDir, 'tasks', '7')), { 'main.py': 'current' })
+    assert.deepEqual(await readdir(path.join(dataDir, 'staging')), [])
   })
 })

@@ -69,6 +69,7 @@ describe('prepareTaskFiles: a single script', () => {
       source: 'file',
       scriptFile: 'hello.py',
       files: ['hello.py'],
+      unwrappedFolder: null,
     })
     assert.equal(await readFile(path.join(prepared.dir, 'hello.py'), 'utf8'), 'print("hi")\n')
   })
@@ -124,12 +125,36 @@ describe('prepareTaskFiles: a ZIP archive (real zips)', () => {
     assert.equal((await stat(path.join(prepared.dir, 'run.sh'))).mode & 0o7777 & ~process.umask(), 0o755 & ~process.umask())
   })
 
-  it('knows a ZIP by its content whatever its name, and an empty ZIP is an empty task', async (t) => {
+  it('knows a ZIP by its content whatever its name', async (t) => {
     const zip = await zipFiles({ 'main.py': 'print(1)\n' })
     const prepared = await (await prepare(t, zip, 'upload.bin')).result
     assert.deepEqual([prepared.source, prepared.files], ['zip', ['main.py']])
-    const empty = await (await prepare(t, rawZip([]), 'nothing.py')).result
-    assert.deepEqual([empty.source, empty.files], ['zip', []])
+  })
+
+  it('refuses an empty ZIP, or one of folders only, and leaves nothing', async (t) => {
+    await assertRefusedLeavingNothing(t, rawZip([]), 'The ZIP archive holds no files')
+    await assertRefusedLeavingNothing(t, rawZip([{ name: 'a/' }, { name: 'a/b/' }]), 'The ZIP archive holds no files')
+  })
+
+  it('unpacks a ZIP whose files all sit under one folder from inside that folder', async (t) => {
+    const zip = rawZip([{ name: 'proj/' }, { name: 'proj/main.py', content: 'm' }, { name: 'proj/lib/x.py', content: 'x' }])
+    const { result, stagingRoot } = await prepare(t, zip, 'proj.zip')
+    const prepared = await result
+    assert.deepEqual({ ...prepared, dir: path.dirname(prepared.dir) }, {
+      dir: stagingRoot, source: 'zip', scriptFile: '', files: ['lib/x.py', 'main.py'], unwrappedFolder: 'proj',
+    })
+    assert.deepEqual((await readdir(prepared.dir)).sort(), ['lib', 'main.py'])
+    assert.equal(await readFile(path.join(prepared.dir, 'main.py'), 'utf8'), 'm')
+    assert.deepEqual(await readdir(stagingRoot), [path.basename(prepared.dir)], 'one staging directory, nothing else')
+  })
+
+  it('keeps the folder when the command goes through it, or when anything sits beside it', async (t) => {
+    const zip = rawZip([{ name: 'proj/main.py', content: 'm' }])
+    const s = await setup(t, zip)
+    const through = await prepareTaskFiles({ uploadPath: s.uploadPath, originalName: 'p.zip', stagingRoot: s.stagingRoot, command: 'python proj/main.py', ...LIMITS })
+    assert.deepEqual([through.files, through.unwrappedFolder], [['proj/main.py'], null])
+    const beside = await (await prepare(t, rawZip([{ name: 'proj/main.py', content: 'm' }, { name: 'README', content: 'r' }]), 'p.zip')).result
+    assert.deepEqual([beside.files, beside.unwrappedFolder], [['README', 'proj/main.py'], null])
   })
 
   it('normalises ./ and doubled slashes, and treats a ./ folder entry as the root', async (t) => {
@@ -145,6 +170,9 @@ describe('prepareTaskFiles: hostile or broken archives are refused, naming the e
     ['a parent-directory escape', [ok, { name: '../x', content: 'x' }], "Entry '../x' points outside the extraction folder"],
     ['a deeper escape', [ok, { name: 'a/../../x', content: 'x' }], "Entry 'a/../../x' points outside"],
     ['an absolute path', [ok, { name: '/abs', content: 'x' }], "Entry '/abs' is an absolute path"],
+    ['a newline in a name', [ok, { name: 'a\nb.py', content: 'x' }], "Entry 'a\\u000ab.py' has control characters in its name"],
+    ['an escape in a folder name', [ok, { name: 'd\u001b[31m/x.py', content: 'x' }], "Entry 'd\\u001b[31m/x.py' has control characters in its name"],
+    ['a DEL character', [ok, { name: 'x\u007f', content: 'x' }], "Entry 'x\\u007f' has control characters in its name"],
     ['a drive letter', [ok, { name: 'C:x.py', content: 'x' }], "Entry 'C:x.py' starts with a drive letter"],
     ['a Windows path', [ok, { name: 'C:\\x', content: 'x' }], "Entry 'C:\\x' contains a backslash"],
     ['a backslash', [ok, { name: 'a\\b', content: 'x' }], "Entry 'a\\b' contains a backslash"],
@@ -222,9 +250,16 @@ describe('defaultCommand and detectMainScript', () => {
     assert.equal(defaultCommand('file', '-x.py'), 'python ./-x.py')
   })
 
+  it('runs a single file with the interpreter its extension names, and has no default for others', () => {
+    assert.deepEqual(
+      ['job.py', 'JOB.PY', 'run.sh', 'app.js', 'app.mjs', 'app.cjs', 'notes.txt', 'Makefile', 'run.bash', 'x.py.txt'].map((f) => defaultCommand('file', f)),
+      ['python job.py', 'python JOB.PY', 'sh run.sh', 'node app.js', 'node app.mjs', 'node app.cjs', null, null, null, null],
+    )
+  })
+
   it('quotes every name so /bin/sh passes it to python as one argument, unchanged', () => {
     for (const name of ["it's.py", 'a b.py', '$(touch x).py', '`x`.py', 'a;b.py', '*.py', '"q".py', 'ünï.py', '-rf.py', '~x.py']) {
-      const command = defaultCommand('file', name)
+      const command = defaultCommand('file', name)!
       const argv = execFileSync('/bin/sh', ['-c', command.replace(/^python /, 'printf "%s\\n" ')], { cwd: tmpdir(), encoding: 'utf8' })
       assert.equal(argv, `${name.startsWith('-') ? './' : ''}${name}\n`, command)
     }

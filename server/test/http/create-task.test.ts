@@ -100,7 +100,7 @@ describe('POST /api/tasks (spec 000 create)', () => {
 
   it('runs a delayed task once when its time comes', async (t) => {
     const app = await createTestApp(t)
-    const res = await app.createTask({ conda_env: 'base', task_name: 'soon', delay_seconds: '0.05', command: 'echo later' })
+    const res = await app.createTask({ conda_env: 'base', task_name: 'soon', delay_seconds: '1', command: 'echo later' })
     assert.equal(res.body.task.status, 'scheduled')
     const id = res.body.task.task_id
     const { createdAt } = (await app.store.tasks.findById(id))!
@@ -112,7 +112,7 @@ describe('POST /api/tasks (spec 000 create)', () => {
     // Once: one run, queued by the schedule no earlier than its time, and nothing left to fire.
     const runs = await app.store.runs.listForTask(id, 10)
     assert.deepEqual(runs.map((r) => [r.id, r.trigger, r.status, r.exitCode]), [[runId, 'schedule', 'completed', 0]])
-    assert.ok(runs[0]!.queuedAt >= createdAt + 50, `queued ${runs[0]!.queuedAt - createdAt} ms after creation, before its delay`)
+    assert.ok(runs[0]!.queuedAt >= createdAt + 1000, `queued ${runs[0]!.queuedAt - createdAt} ms after creation, before its delay`)
     assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'later\n')
     assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
     assert.equal(await app.store.tasks.nextDueAt(), null)
@@ -131,8 +131,8 @@ describe('POST /api/tasks (spec 000 create)', () => {
     }],
     ['a delay that is not a number', { conda_env: 'base', delay_seconds: 'soon' }, 400, {
       success: false,
-      message: 'Please provide a non-negative delay value',
-      error: 'Delay seconds must be non-negative',
+      message: 'Please provide a valid delay value',
+      error: "Delay seconds must be a whole number of seconds, got 'soon'",
     }],
     ['reuse of a missing environment', { conda_env: 'nope', reuse_env: 'true' }, 400, {
       success: false,

@@ -185,18 +185,86 @@ for (const dialect of testDialects()) {
       })
     })
 
-    it('pauses a scheduled cron task off its schedule and resumes it back on', async (t) => {
+    it('pauses a scheduled cron task off its schedule; resume runs it now (spec 000: status running) and puts it back on', async (t) => {
       const app = await createTestApp(t, { dialect })
-      const created = await app.createTask({ conda_env: 'base', task_name: 'cron', command: 'true', cron_expression: '0 0 1 1 *' })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'cron', command: 'echo resumed', cron_expression: '0 0 1 1 *' })
       const taskId = created.body.task.task_id
       assert.equal(created.body.task.status, 'scheduled')
       const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
-      assert.deepEqual(paused.body.task, { task_id: taskId, task_name: 'cron', status: 'paused', previous_status: 'scheduled' })
+      assert.deepEqual(paused.body, { success: true, message: 'Task paused successfully', task: { task_id: taskId, task_name: 'cron', status: 'paused', previous_status: 'scheduled' } })
       assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
       const resumed = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
-      assert.deepEqual(resumed.body.task, { task_id: taskId, task_name: 'cron', status: 'scheduled', previous_status: 'paused' })
+      assert.deepEqual(resumed.body, { success: true, message: 'Task resumed successfully', task: { task_id: taskId, task_name: 'cron', status: 'running', previous_status: 'paused' } })
+      const { runId } = await app.runningRun(taskId)
+      await app.runFinished(runId)
+      const after = (await app.json(`/api/tasks/${taskId}`)).body.task
+      assert.deepEqual([after.status, after.next_run_time, after.next_run_time === created.body.task.next_run_time], ['scheduled', after.next_run_time, true])
       assert.equal((await app.store.tasks.listUpcoming(10)).length, 1)
-      assert.equal(await app.store.runs.countForTask(taskId), 0)
+      assert.equal(await app.store.runs.countForTask(taskId), 1)
+      assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'resumed\n')
+    })
+
+    it('resumes a paused delayed task as running (spec 000), runs it now, and then it is completed, not pending again', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'later', command: 'echo now', delay_seconds: '3600' })
+      const taskId = created.body.task.task_id
+      const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
+      assert.deepEqual(paused.body.task, { task_id: taskId, task_name: 'later', status: 'paused', previous_status: 'scheduled' })
+      const resumed = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
+      assert.deepEqual(resumed.body, { success: true, message: 'Task resumed successfully', task: { task_id: taskId, task_name: 'later', status: 'running', previous_status: 'paused' } })
+      const { runId } = await app.runningRun(taskId)
+      await app.runFinished(runId)
+      const after = (await app.json(`/api/tasks/${taskId}`)).body.task
+      assert.deepEqual([after.status, after.next_run_time], ['completed', null])
+      assert.equal(await app.store.runs.countForTask(taskId), 1)
+    })
+
+    it('a stopped cron task that is triggered runs once and is stopped again, never scheduled without a next run', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'cron-stopped', command: 'echo once', cron_expression: '0 0 1 1 *' })
+      const taskId = created.body.task.task_id
+      const stopped = await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+      assert.deepEqual(stopped.body, { success: true, message: 'Task stopped successfully', task: { task_id: taskId, task_name: 'cron-stopped', status: 'stopped', previous_status: 'scheduled' } })
+      const triggered = await app.json(`/api/tasks/${taskId}/trigger`, { method: 'POST' })
+      assert.deepEqual(triggered.body, { success: true, message: 'Task triggered successfully', task: { task_id: taskId, task_name: 'cron-stopped', status: 'running', previous_status: 'stopped' } })
+      const { runId } = await app.runningRun(taskId)
+      await app.runFinished(runId)
+      const after = (await app.json(`/api/tasks/${taskId}`)).body
+      assert.deepEqual([after.task.status, after.task.next_run_time, after.latest_execution.logs], ['stopped', null, 'once\n'])
+      assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
+    })
+
+    it('eight parallel triggers of one task make exactly one run; the others get spec 000 refusals', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'race', command: 'sleep 30', cron_expression: '0 0 1 1 *' })
+      const taskId = created.body.task.task_id
+      const answers = await Promise.all(Array.from({ length: 8 }, () => app.json(`/api/tasks/${taskId}/trigger`, { method: 'POST' })))
+      const ok = answers.filter((a) => a.status === 200)
+      assert.equal(ok.length, 1, JSON.stringify(answers))
+      assert.deepEqual(ok[0]!.body.task, { task_id: taskId, task_name: 'race', status: 'running', previous_status: 'scheduled' })
+      for (const refused of answers.filter((a) => a.status !== 200)) {
+        assert.deepEqual([refused.status, refused.body], [400, {
+          success: false, message: 'Task cannot be triggered', error: "Cannot trigger a task with status: 'running'", current_status: 'running',
+        }])
+      }
+      assert.equal(await app.store.runs.countForTask(taskId), 1)
+      await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
+    })
+
+    it('eight parallel resumes of a paused waiting task make exactly one run', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.createTask({ conda_env: 'base', task_name: 'race-resume', command: 'sleep 30', delay_seconds: '3600' })
+      const taskId = created.body.task.task_id
+      await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
+      const answers = await Promise.all(Array.from({ length: 8 }, () => app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })))
+      assert.equal(answers.filter((a) => a.status === 200).length, 1, JSON.stringify(answers))
+      for (const refused of answers.filter((a) => a.status !== 200)) {
+        assert.deepEqual([refused.status, refused.body], [400, {
+          success: false, message: 'Task is not paused', error: "Cannot resume a task with status: 'running'", current_status: 'running',
+        }])
+      }
+      assert.equal(await app.store.runs.countForTask(taskId), 1)
+      await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
     })
 
     it('triggering a cron task runs it now and keeps its schedule; afterwards it is scheduled again', async (t) => {

@@ -18,6 +18,7 @@ import { actorOf, sessionIdOf, stillAuthenticated } from '../auth-context.ts'
 import { assertTaskPermission } from '../../services/auth/task-permission.ts'
 import { recordAudit } from '../../services/auth/record-audit.ts'
 import type { TaskPermission } from '../../domain/user.ts'
+import { canonicalId } from '../canonical-id.ts'
 import { parseMultipart } from '../multipart.ts'
 import { presentExecution, presentTask, presentTaskListItem } from '../present/task.ts'
 import { presentHistoryItem, presentStats } from '../present/stats.ts'
@@ -32,11 +33,15 @@ const byteCount = (raw: string): number => (/^\d{1,16}$/.test(raw) ? Number(raw)
 
 const invalidLogQuery = (error: string): TaskyardError => new TaskyardError('invalid_input', 'Invalid log range', { error })
 
-/** spec 000 ids are integers; anything else is a task that cannot exist (404, as the spec words it). */
+/**
+ * spec 000 ids are integers written one way (http/canonical-id.ts); any other spelling names a
+ * task that cannot exist: 404 in the spec's words, never another task.
+ */
 function taskIdOf(request: FastifyRequest): number {
   const raw = (request.params as { task_id: string }).task_id
-  if (!/^\d{1,15}$/.test(raw)) throw taskNotFound(raw)
-  return Number(raw)
+  const id = canonicalId(raw)
+  if (id === null) throw taskNotFound(raw)
+  return id
 }
 
 function transitionBody(message: string, t: TaskTransition): Record<string, unknown> {
@@ -49,11 +54,10 @@ function transitionBody(message: string, t: TaskTransition): Record<string, unkn
 
 export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { services } = deps
-  const multipartOptions = (fileFields: string[], textFields: string[]) => ({
+  const multipartOptions = (fields: Readonly<Record<string, schemas.MultipartFieldKind>>) => ({
     uploadsDir: deps.paths.uploadsDir,
     maxUploadBytes: deps.maxUploadBytes,
-    fileFields,
-    textFields,
+    fields,
     maxTextBytes: 1024 * 1024,
     saveUpload: deps.saveUpload,
     discard: services.files.discard,
@@ -71,7 +75,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/tasks', { schema: schemas.createTask }, async (request, reply) => {
     await assertTaskPermission(services, actorOf(request).user, 'create', null)
-    const form = await parseMultipart(request, multipartOptions(['script_file'], ['requirements_file']))
+    const form = await parseMultipart(request, multipartOptions(schemas.CREATE_TASK_FIELDS))
     const f = form.fields
     const { task, environmentMessage } = await createTask(services, {
       upload: form.files.script_file ?? null,
@@ -139,8 +143,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   })
 
   app.get('/api/tasks/:task_id/executions/:execution_id/logs', { schema: schemas.logs }, async (request, reply) => {
-    const taskId = Number((request.params as { task_id: string }).task_id)
-    const runId = Number((request.params as { execution_id: string }).execution_id)
+    const taskId = canonicalId((request.params as { task_id: string }).task_id) ?? 0
+    const runId = canonicalId((request.params as { execution_id: string }).execution_id) ?? 0
     const query = request.query as { stream?: string; download?: string; offset?: string; limit?: string }
     const stream = query.stream === 'true' || query.stream === '1'
     const download = query.download === 'true' || query.download === '1'
@@ -250,7 +254,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post('/api/tasks/:task_id/update-script', { schema: schemas.updateScript }, async (request) => {
     const taskId = taskIdOf(request)
     const { task, updatedFiles } = await guarded(request, 'update', taskId, async () => {
-      const form = await parseMultipart(request, multipartOptions(['script_file'], []))
+      const form = await parseMultipart(request, multipartOptions(schemas.UPDATE_SCRIPT_FIELDS))
       return updateTaskScript(services, taskId, { upload: form.files.script_file ?? null, command: form.fields.command, force: form.fields.force })
     }, () => taskId)
     const presented = presentTask(deps.paths, task)

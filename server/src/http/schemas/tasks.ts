@@ -14,13 +14,37 @@ const errorBody = {
   properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' } },
 } as const
 
+/**
+ * The fields of each multipart route, in one place: a field not listed here is refused by name
+ * (http/known-fields.ts). Adding a field is one line here plus its use in the route.
+ * `file` parts stream to disk, `text` parts may be a small file read as text or a plain field.
+ */
+export const CREATE_TASK_FIELDS = {
+  script_file: 'file',
+  conda_env: 'field',
+  task_name: 'field',
+  requirements_file: 'text',
+  requirements: 'field',
+  reuse_env: 'field',
+  cron_expression: 'field',
+  delay_seconds: 'field',
+  command: 'field',
+  priority: 'field',
+} as const satisfies Record<string, MultipartFieldKind>
+
+export const UPDATE_SCRIPT_FIELDS = {
+  script_file: 'file',
+  command: 'field',
+  force: 'field',
+} as const satisfies Record<string, MultipartFieldKind>
+
+export type MultipartFieldKind = 'file' | 'text' | 'field'
+
 export const createTask = {
   tags: ['tasks'],
   summary: 'Create a task from an uploaded script or ZIP (spec 000)',
   consumes: ['multipart/form-data'],
-  description: 'multipart/form-data fields: ' + Object.keys({
-    script_file: 1, conda_env: 1, task_name: 1, requirements_file: 1, reuse_env: 1, cron_expression: 1, delay_seconds: 1, command: 1, priority: 1,
-  }).join(', '),
+  description: `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields).`,
 } as const
 
 export const listTasks = {
@@ -82,6 +106,8 @@ export const updateTask = {
       priority: { type: ['string', 'integer'] },
       command: { type: 'string' },
     },
+    // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
+    additionalProperties: false,
   },
 } as const
 
@@ -90,4 +116,5 @@ export const updateScript = {
   summary: "Replace a task's files (spec 000 update-script)",
   params: taskIdParams,
   consumes: ['multipart/form-data'],
+  description: `multipart/form-data fields: ${Object.keys(UPDATE_SCRIPT_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields).`,
 } as const

@@ -3,7 +3,7 @@ import { TaskyardError } from '../../domain/errors.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
 import type { Database, TaskRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
-import type { TaskTable } from '../store.ts'
+import type { DialectName, TaskTable } from '../store.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 
 const NAME_INDEX: UniqueIndex = { name: 'tasks_name_unique', table: 'tasks', columns: ['name'] }
@@ -54,7 +54,7 @@ export function nameTaken(name: string): TaskyardError {
 const toTask = (row: TaskRow): Task => fromRow<Task>(row)
 
 /** The tasks table on `db`, which may be a transaction. */
-export function taskTable(db: Kysely<Database>): TaskTable {
+export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite'): TaskTable {
   async function findByName(name: string): Promise<Task | undefined> {
     const row = await db.selectFrom('tasks').selectAll().where('name', '=', name).executeTakeFirst()
     return row && toTask(row)
@@ -113,6 +113,14 @@ export function taskTable(db: Kysely<Database>): TaskTable {
 
     findById,
     findByName,
+
+    async lockById(id) {
+      // SQLite has one writer and no FOR UPDATE: its transactions are serial already.
+      const row = await db.selectFrom('tasks').selectAll().where('id', '=', id)
+        .$if(dialect === 'postgres', (qb) => qb.forUpdate())
+        .executeTakeFirst()
+      return row && toTask(row)
+    },
 
     async list() {
       const rows = await db.selectFrom('tasks').selectAll().orderBy('id').execute()

@@ -1,0 +1,35 @@
+/**
+ * Every setting Taskyard reads, for `taskyard --help` and the README's Settings table. A test
+ * holds this list against the TASKYARD_* names config.ts reads, both ways: a new setting does
+ * not pass the tests until it has a line here.
+ */
+export interface SettingHelp {
+  variable: string
+  /** The `serve` flag that sets it too, if any. */
+  flag?: string
+  default: string
+  description: string
+}
+
+export const SETTINGS: readonly SettingHelp[] = [
+  { variable: 'TASKYARD_HOST', flag: '--host', default: '127.0.0.1', description: 'address to listen on' },
+  { variable: 'TASKYARD_PORT', flag: '--port', default: '8700', description: 'port to listen on (0: any free port)' },
+  { variable: 'TASKYARD_DATA_DIR', flag: '--data-dir', default: './data', description: 'database (SQLite), task files, environments, logs' },
+  { variable: 'TASKYARD_DATABASE_URL', flag: '--database-url', default: 'sqlite:<data-dir>/taskyard.db', description: 'postgres://… selects PostgreSQL' },
+  { variable: 'TASKYARD_MAX_UPLOAD_BYTES', default: '104857600 (100 MiB)', description: 'largest script or ZIP upload' },
+  { variable: 'TASKYARD_MAX_ZIP_ENTRIES', default: '10000', description: 'entries a ZIP may hold' },
+  { variable: 'TASKYARD_MAX_EXTRACTED_BYTES', default: '1073741824 (1 GiB)', description: 'bytes a ZIP may unpack to' },
+  { variable: 'TASKYARD_KILL_GRACE_MS', default: '5000', description: 'stop: SIGTERM, then SIGKILL after this long' },
+  { variable: 'TASKYARD_SAMPLE_INTERVAL_MS', default: '1000', description: 'how often a run\'s memory is sampled' },
+  { variable: 'TASKYARD_RUN_TIMEOUT_SECONDS', default: '0 = none', description: 'a run longer than this is ended and failed' },
+  { variable: 'TASKYARD_MAX_CONCURRENT_RUNS', default: '0 = no limit', description: 'runs executing at once; the rest wait queued by priority' },
+  { variable: 'TASKYARD_EXECUTOR', default: 'local', description: 'local: the server spawns runs; runner: a small helper process does (more runs per second, ~1.5 ms more per start)' },
+  { variable: 'TASKYARD_PYTHON', default: 'python3 on PATH', description: 'the interpreter behind the base environment' },
+  { variable: 'TASKYARD_TIME_ZONE', default: "the server's", description: 'IANA time zone for cron expressions' },
+  { variable: 'TASKYARD_ALLOW_UNSAFE_REQUIREMENTS', default: 'off', description: '1/true lets requirements use -i, -e, -r, URLs and paths' },
+  { variable: 'TASKYARD_LOG_LEVEL', default: 'info', description: 'server log level (trace, debug, info, warn, error)' },
+  { variable: 'TASKYARD_ADMIN_PASSWORD', default: 'generated, printed once', description: "first start only: the admin user's password" },
+  { variable: 'TASKYARD_SECRET', default: '<data-dir>/secret.key', description: 'token signing secret, ≥ 32 bytes; the same on every node sharing a database' },
+  { variable: 'TASKYARD_SESSION_TTL_SECONDS', default: '604800 (7 days)', description: 'lifetime of a login session cookie' },
+  { variable: 'TASKYARD_ACCESS_TOKEN_TTL_SECONDS', default: '900 (15 minutes)', description: 'lifetime of the JWT that login returns' },
+]

@@ -2,7 +2,7 @@
  * The composition root: config → store → executor, environments, files → services → roles
  * (HTTP, scheduler, dispatcher). The only place that builds implementations.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -28,6 +28,12 @@ import { ensureAdmin } from './auth/bootstrap-admin.ts'
 import { LoginThrottle } from './auth/login-throttle.ts'
 import { loadOrCreateSecret } from './auth/secret.ts'
 import { openStore } from './store/kysely-store.ts'
+import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
+import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, secureDataDir, sqliteFiles } from './files/secure-data-dir.ts'
+import { lookupAccount } from './lib/os-accounts.ts'
+import { probeMountNamespace } from './lib/mount-namespace-probe.ts'
+import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
+import type { RunAccounts } from './domain/run-account.ts'
 import type { Store } from './store/store.ts'
 
 export interface RunningTaskyard {
@@ -50,22 +56,59 @@ export interface StartOptions {
   log?: (message: string) => void
 }
 
+/**
+ * TASKYARD_ISOLATION: 'auto' gives runs a mount namespace that hides the data directory wherever
+ * one can be made, 'on' refuses to start without one, 'off' never makes one.
+ */
+async function decideIsolation(setting: 'auto' | 'on' | 'off', isRoot: boolean): Promise<{ on: boolean; message: string }> {
+  if (setting === 'off') return { on: false, message: 'Run isolation: off (TASKYARD_ISOLATION=off): runs see the whole file system their account can read.' }
+  const problem = await probeMountNamespace(isRoot)
+  if (problem === null) return { on: true, message: 'Run isolation: mount namespace (each run sees only its own task and output folders and the environments of the data directory).' }
+  if (setting === 'on') throw new Error(`TASKYARD_ISOLATION=on, but this system cannot give runs a mount namespace: ${problem}`)
+  return { on: false, message: `Run isolation: unavailable (${problem}); runs see the whole file system their account can read.` }
+}
+
+/** The first directory above `dir` that other users cannot traverse (their runs could not reach it). */
+async function unsearchableAncestor(dir: string): Promise<string | null> {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    if (((await stat(d)).mode & 0o001) === 0) return d
+    if (d === path.dirname(d)) return null
+  }
+}
+
 const SYSTEM_SAMPLE_MS = 60_000
 const SYSTEM_SAMPLE_KEEP_MS = 2 * 24 * 3_600_000
 
 export async function startTaskyard(config: Config, options: StartOptions = {}): Promise<RunningTaskyard> {
   const clock: Clock = options.clock ?? { now: () => Date.now() }
+  const log = options.log ?? console.log
   const paths = dataPaths(config.dataDir)
-  await Promise.all([paths.root, paths.stagingRoot, paths.uploadsDir, paths.envsDir, paths.logsDir, path.join(paths.root, 'tasks')].map((d) => mkdir(d, { recursive: true })))
+  const sqliteFile = config.databaseUrl.startsWith('sqlite:') ? sqliteFileFromUrl(config.databaseUrl) : null
+  const dbFiles = sqliteFile && sqliteFile !== SQLITE_MEMORY ? sqliteFiles(sqliteFile) : []
+  // Created and fixed before anything is written: an existing install gets the same modes (issue 6).
+  await secureDataDir(paths, dbFiles)
   // Leftovers of requests that a crash interrupted: never whole, so never used.
   await Promise.all([paths.stagingRoot, paths.uploadsDir].map(async (d) => {
     await rm(d, { recursive: true, force: true })
-    await mkdir(d, { recursive: true })
+    await mkdir(d, { recursive: true, mode: DATA_DIR_MODES.private })
   }))
 
   const secret = await loadOrCreateSecret(paths.root, config.secret)
+  // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
+  if (dbFiles[0]) await createPrivateFile(dbFiles[0])
   const store = await openStore({ databaseUrl: config.databaseUrl })
-  await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log: options.log ?? console.log })
+  await secureDataDir(paths, dbFiles)
+  const serverUid = process.getuid?.() ?? -1
+  const runAccount = await resolveRunAccount(config.runAs, serverUid)
+  log(runAccount.message)
+  const isolate = await decideIsolation(config.isolation, serverUid === 0)
+  log(isolate.message)
+  if (runAccount.account) {
+    const blocked = await unsearchableAncestor(paths.root)
+    if (blocked) log(`WARNING: runs as ${runAccount.account.name} cannot reach their task directories: ${blocked} is not searchable by others (chmod o+x ${blocked}, or move the data directory).`)
+  }
+  const accounts: RunAccounts = { canSwitch: serverUid === 0, resolve: lookupAccount }
+  await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log })
   const bus = new EventBus()
   // 'runner' spawns from a small helper process: forking the big server costs ~2× more and
   // blocks its event loop, but the hop adds ~1.5 ms to each start (docs/benchmarks.md).
@@ -98,12 +141,17 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     bus,
     paths,
     workerId,
+    accounts,
+    prepareRunDirs,
     settings: {
       maxConcurrentRuns: config.maxConcurrentRuns,
       runTimeoutMs: config.runTimeoutMs,
       killGraceMs: config.killGraceMs,
       sampleIntervalMs: config.sampleIntervalMs,
-      childEnv: config.childEnv,
+      childEnv: config.runEnv,
+      runAccount: runAccount.account,
+      maxLogBytes: config.maxLogBytes,
+      isolate: isolate.on,
     },
     onError: logError,
   })
@@ -123,7 +171,10 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
   const files: TaskFiles = {
     prepare: (upload) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, ...limits }),
     install: (stagingDir, taskId) => installTaskFiles(stagingDir, paths.taskDir(taskId)),
-    remove: (taskId) => removeTaskFiles(paths.taskDir(taskId)),
+    async remove(taskId) {
+      await removeTaskFiles(paths.taskDir(taskId))
+      await rm(paths.taskOutputsDir(taskId), { recursive: true, force: true })
+    },
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),
     defaultCommand,
     detectMainScript,
@@ -148,7 +199,8 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     files,
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
-    settings: { timeZone: config.timeZone },
+    accounts,
+    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
     auth: {
       secret,
       throttle: new LoginThrottle(),

@@ -19,8 +19,9 @@ export const createTask = {
   summary: 'Create a task from an uploaded script or ZIP (spec 000)',
   consumes: ['multipart/form-data'],
   description: 'multipart/form-data fields: ' + Object.keys({
-    script_file: 1, conda_env: 1, task_name: 1, requirements_file: 1, reuse_env: 1, cron_expression: 1, delay_seconds: 1, command: 1, priority: 1,
-  }).join(', '),
+    script_file: 1, conda_env: 1, task_name: 1, requirements_file: 1, reuse_env: 1, cron_expression: 1, delay_seconds: 1, command: 1, priority: 1, run_as: 1, memory_limit_mb: 1, max_log_mb: 1,
+  }).join(', ') + '. run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
 } as const
 
 export const listTasks = {
@@ -81,6 +82,9 @@ export const updateTask = {
       delay_seconds: { type: ['number', 'string', 'null'] },
       priority: { type: ['string', 'integer'] },
       command: { type: 'string' },
+      run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
+      memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
+      max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
     },
   },
 } as const

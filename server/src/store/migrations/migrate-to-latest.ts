@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration } from 'kysely'
 import type { DialectName } from '../store.ts'
 import { initial } from './001-initial.ts'
 import { auth } from './002-auth.ts'
+import { isolation } from './003-isolation.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '001-initial': initial(dialect),
     '002-auth': auth(dialect),
+    '003-isolation': isolation(),
   }
 }
 

@@ -1,0 +1,145 @@
+/**
+ * The data directory's permissions (issue 6). Runs get another account when the server is root,
+ * so the tree is laid out for it: they may traverse to their own task directory, output folder and
+ * the environments, and reach nothing else. Other local users get the same: nothing readable.
+ *
+ *   data/            0711  traversable, not listable
+ *   ├── *            0600  database, WAL/SHM, secret.key, admin-password.txt, lock files
+ *   ├── tasks/       0711  └── <id>/ 0700, owned by the run account while it runs (prepareRunDirs)
+ *   ├── outputs/     0711  └── <task>/ 0711 └── <run>/ 0700, owned by the run account
+ *   ├── envs/        0755  environments: read and executed by runs  (└── .taskyard/ 0700)
+ *   └── logs/ staging/ uploads/  0700
+ */
+import { chmod, lchown, lstat, mkdir, open, readdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { DataPaths } from '../lib/paths.ts'
+
+export const DATA_DIR_MODES = {
+  root: 0o711,
+  tasks: 0o711,
+  taskDir: 0o700,
+  outputs: 0o711,
+  taskOutputs: 0o711,
+  runOutput: 0o700,
+  envs: 0o755,
+  envsState: 0o700,
+  private: 0o700,
+  privateFile: 0o600,
+} as const
+
+async function ensureDir(dir: string, mode: number): Promise<void> {
+  await mkdir(dir, { recursive: true, mode })
+  // mkdir's mode is filtered by the umask and ignored for a directory that exists: state it outright.
+  await chmod(dir, mode)
+}
+
+async function entries(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+async function chmodIfExists(file: string, mode: number): Promise<void> {
+  try {
+    await chmod(file, mode)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+}
+
+/** SQLite's companions of a database file, which it creates with the database file's mode. */
+export function sqliteFiles(dbFile: string): string[] {
+  return [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]
+}
+
+/**
+ * Creates the tree with these modes and fixes an existing install's: called at every start, before
+ * anything else writes. `privateFiles` are kept 0600 wherever they are (a SQLite database outside
+ * the data directory).
+ */
+export async function secureDataDir(paths: DataPaths, privateFiles: readonly string[] = []): Promise<void> {
+  const M = DATA_DIR_MODES
+  await ensureDir(paths.root, M.root)
+  await Promise.all([
+    ensureDir(paths.tasksDir, M.tasks),
+    ensureDir(paths.outputsDir, M.outputs),
+    ensureDir(paths.envsDir, M.envs),
+    ensureDir(paths.logsDir, M.private),
+    ensureDir(paths.stagingRoot, M.private),
+    ensureDir(paths.uploadsDir, M.private),
+  ])
+  for (const entry of await entries(paths.root)) {
+    if (entry.isFile()) await chmod(path.join(paths.root, entry.name), M.privateFile)
+  }
+  for (const entry of await entries(paths.tasksDir)) {
+    if (entry.isDirectory()) await chmod(path.join(paths.tasksDir, entry.name), M.taskDir)
+  }
+  for (const entry of await entries(paths.outputsDir)) {
+    if (entry.isDirectory()) await chmod(path.join(paths.outputsDir, entry.name), M.taskOutputs)
+  }
+  await chmodIfExists(path.join(paths.envsDir, '.taskyard'), M.envsState)
+  for (const file of privateFiles) await chmodIfExists(file, M.privateFile)
+}
+
+/** Creates `file` empty with mode 0600 unless it exists, so what is written into it later is private from the start. */
+export async function createPrivateFile(file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true })
+  const handle = await open(file, 'a', DATA_DIR_MODES.privateFile)
+  await handle.close()
+}
+
+/**
+ * Gives `dir` and everything under it (symlinks themselves, never their targets) to uid:gid. Only
+ * for a tree the server wrote and no run could change meanwhile: a fresh task directory.
+ */
+export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await lchown(dir, uid, gid)
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name)
+    if (entry.isDirectory()) await chownTree(child, uid, gid)
+    else await lchown(child, uid, gid)
+  }
+}
+
+/**
+ * A task directory the run account already owns may hold files the server wrote since (a PUT of the
+ * script): those top-level files are given over. The account's own entries are never followed, and
+ * a file with other links is left alone, so a planted hard link cannot hand over a server file.
+ */
+async function adoptServerFiles(dir: string, uid: number, gid: number): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const child = path.join(dir, entry.name)
+    const s = await lstat(child)
+    if (s.uid !== uid && s.nlink === 1) await lchown(child, uid, gid)
+  }
+}
+
+export interface RunDirs {
+  taskDir: string
+  taskOutputsDir: string
+  outputDir: string
+  /** The run's account; null = the server's own (nothing to give away). */
+  account: { uid: number; gid: number } | null
+}
+
+/**
+ * Before a run starts: its output folder exists, and the task directory and that folder belong to
+ * the run's account (files a PUT or an update-script wrote as the server are among them).
+ */
+export async function prepareRunDirs(dirs: RunDirs): Promise<void> {
+  await ensureDir(dirs.taskOutputsDir, DATA_DIR_MODES.taskOutputs)
+  await ensureDir(dirs.outputDir, DATA_DIR_MODES.runOutput)
+  await chmod(dirs.taskDir, DATA_DIR_MODES.taskDir)
+  if (!dirs.account) return
+  const { uid, gid } = dirs.account
+  await lchown(dirs.outputDir, uid, gid)
+  const owner = (await lstat(dirs.taskDir)).uid
+  // A directory the server just installed (owned by it) is handed over whole; one the account
+  // owns already only gets the files the server wrote into it since.
+  if (owner === uid) await adoptServerFiles(dirs.taskDir, uid, gid)
+  else await chownTree(dirs.taskDir, uid, gid)
+}

@@ -29,7 +29,7 @@ import { LoginThrottle } from './auth/login-throttle.ts'
 import { loadOrCreateSecret } from './auth/secret.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
-import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, secureDataDir, sqliteFiles } from './files/secure-data-dir.ts'
+import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, sqliteFiles } from './files/secure-data-dir.ts'
 import { lookupAccount } from './lib/os-accounts.ts'
 import { probeMountNamespace } from './lib/mount-namespace-probe.ts'
 import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
@@ -143,6 +143,7 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     workerId,
     accounts,
     prepareRunDirs,
+    releaseRunDirs: (dirs) => (serverUid === 0 ? releaseRunDirs(dirs, { uid: 0, gid: 0 }) : Promise.resolve()),
     settings: {
       maxConcurrentRuns: config.maxConcurrentRuns,
       runTimeoutMs: config.runTimeoutMs,

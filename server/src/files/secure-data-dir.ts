@@ -5,8 +5,8 @@
  *
  *   data/            0711  traversable, not listable
  *   ├── *            0600  database, WAL/SHM, secret.key, admin-password.txt, lock files
- *   ├── tasks/       0711  └── <id>/ 0700, owned by the run account while it runs (prepareRunDirs)
- *   ├── outputs/     0711  └── <task>/ 0711 └── <run>/ 0700, owned by the run account
+ *   ├── tasks/       0711  └── <id>/ 0700: the server's between runs, the run account's during one
+ *   ├── outputs/     0711  └── <task>/ 0700 (as tasks/<id>) └── <run>/ 0700, the run account's
  *   ├── envs/        0755  environments: read and executed by runs  (└── .taskyard/ 0700)
  *   └── logs/ staging/ uploads/  0700
  */
@@ -19,7 +19,7 @@ export const DATA_DIR_MODES = {
   tasks: 0o711,
   taskDir: 0o700,
   outputs: 0o711,
-  taskOutputs: 0o711,
+  taskOutputs: 0o700,
   runOutput: 0o700,
   envs: 0o755,
   envsState: 0o700,
@@ -74,11 +74,15 @@ export async function secureDataDir(paths: DataPaths, privateFiles: readonly str
   for (const entry of await entries(paths.root)) {
     if (entry.isFile()) await chmod(path.join(paths.root, entry.name), M.privateFile)
   }
-  for (const entry of await entries(paths.tasksDir)) {
-    if (entry.isDirectory()) await chmod(path.join(paths.tasksDir, entry.name), M.taskDir)
-  }
-  for (const entry of await entries(paths.outputsDir)) {
-    if (entry.isDirectory()) await chmod(path.join(paths.outputsDir, entry.name), M.taskOutputs)
+  // Runs a crash interrupted left their folders with the run account: take them back.
+  const owner = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 }
+  for (const [dir, mode] of [[paths.tasksDir, M.taskDir], [paths.outputsDir, M.taskOutputs]] as const) {
+    for (const entry of await entries(dir)) {
+      if (!entry.isDirectory()) continue
+      const child = path.join(dir, entry.name)
+      await chmod(child, mode)
+      if (owner.uid === 0) await lchown(child, owner.uid, owner.gid)
+    }
   }
   await chmodIfExists(path.join(paths.envsDir, '.taskyard'), M.envsState)
   for (const file of privateFiles) await chmodIfExists(file, M.privateFile)
@@ -92,30 +96,23 @@ export async function createPrivateFile(file: string): Promise<void> {
 }
 
 /**
- * Gives `dir` and everything under it (symlinks themselves, never their targets) to uid:gid. Only
- * for a tree the server wrote and no run could change meanwhile: a fresh task directory.
+ * Gives what is under `dir` (and `dir` itself, last) to uid:gid: every entry owned by someone else,
+ * symlinks themselves and never their targets, and never a file with other links (a hard link
+ * planted by an earlier run must not hand over a server file). Only for a directory the server
+ * holds 0700: no run can change the tree while it is walked.
  */
 export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
-  await lchown(dir, uid, gid)
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const child = path.join(dir, entry.name)
-    if (entry.isDirectory()) await chownTree(child, uid, gid)
-    else await lchown(child, uid, gid)
-  }
-}
-
-/**
- * A task directory the run account already owns may hold files the server wrote since (a PUT of the
- * script): those top-level files are given over. The account's own entries are never followed, and
- * a file with other links is left alone, so a planted hard link cannot hand over a server file.
- */
-async function adoptServerFiles(dir: string, uid: number, gid: number): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (!entry.isFile()) continue
-    const child = path.join(dir, entry.name)
+    if (entry.isDirectory()) {
+      await chownTree(child, uid, gid)
+      continue
+    }
     const s = await lstat(child)
-    if (s.uid !== uid && s.nlink === 1) await lchown(child, uid, gid)
+    if ((s.uid !== uid || s.gid !== gid) && (s.nlink === 1 || s.isSymbolicLink())) await lchown(child, uid, gid)
   }
+  const s = await lstat(dir)
+  if (s.uid !== uid || s.gid !== gid) await lchown(dir, uid, gid)
 }
 
 export interface RunDirs {
@@ -127,8 +124,10 @@ export interface RunDirs {
 }
 
 /**
- * Before a run starts: its output folder exists, and the task directory and that folder belong to
- * the run's account (files a PUT or an update-script wrote as the server are among them).
+ * Before a run starts: its output folder exists, and the task directory and the task's output
+ * folders belong to the run's account. Between runs both belong to the server (releaseRunDirs),
+ * so runs of other tasks under the same account cannot enter them, and the walk here cannot race
+ * a run: only the top directory is handed over last.
  */
 export async function prepareRunDirs(dirs: RunDirs): Promise<void> {
   await ensureDir(dirs.taskOutputsDir, DATA_DIR_MODES.taskOutputs)
@@ -137,9 +136,18 @@ export async function prepareRunDirs(dirs: RunDirs): Promise<void> {
   if (!dirs.account) return
   const { uid, gid } = dirs.account
   await lchown(dirs.outputDir, uid, gid)
-  const owner = (await lstat(dirs.taskDir)).uid
-  // A directory the server just installed (owned by it) is handed over whole; one the account
-  // owns already only gets the files the server wrote into it since.
-  if (owner === uid) await adoptServerFiles(dirs.taskDir, uid, gid)
-  else await chownTree(dirs.taskDir, uid, gid)
+  await lchown(dirs.taskOutputsDir, uid, gid)
+  await chownTree(dirs.taskDir, uid, gid)
+}
+
+/** After a run: the task's folders go back to the server (their contents stay the run's). */
+export async function releaseRunDirs(dirs: Pick<RunDirs, 'taskDir' | 'taskOutputsDir'>, server: { uid: number; gid: number }): Promise<void> {
+  for (const dir of [dirs.taskDir, dirs.taskOutputsDir]) {
+    try {
+      await lchown(dir, server.uid, server.gid)
+    } catch (error) {
+      // A task deleted meanwhile has nothing left to release.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
 }

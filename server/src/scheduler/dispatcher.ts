@@ -31,6 +31,8 @@ export interface DispatcherDeps {
    * absent = only creates the folder.
    */
   prepareRunDirs?(dirs: { taskDir: string; taskOutputsDir: string; outputDir: string; account: RunAccount | null }): Promise<void>
+  /** After the run: the task's folders go back to the server, out of reach of other tasks' runs. */
+  releaseRunDirs?(dirs: { taskDir: string; taskOutputsDir: string }): Promise<void>
   settings: {
     maxConcurrentRuns: number | null
     runTimeoutMs: number | null
@@ -224,6 +226,10 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
         })
       })
     } finally {
+      if (deps.releaseRunDirs) {
+        const taskId = entry.run.taskId
+        await deps.releaseRunDirs({ taskDir: deps.paths.taskDir(taskId), taskOutputsDir: deps.paths.taskOutputsDir(taskId) }).catch((e) => deps.onError(e, `run ${runId} folders`))
+      }
       supervised.delete(runId)
       entry.markExited()
       deps.bus.emit('run:finished', { runId, taskId: entry.run.taskId, status })

@@ -2,7 +2,7 @@
  * The composition root: config → store → executor, environments, files → services → roles
  * (HTTP, scheduler, dispatcher). The only place that builds implementations.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -29,7 +29,7 @@ import { LoginThrottle } from './auth/login-throttle.ts'
 import { loadOrCreateSecret } from './auth/secret.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
-import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, sqliteFiles } from './files/secure-data-dir.ts'
+import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, securePrivateFiles, sqliteFiles } from './files/secure-data-dir.ts'
 import { lookupAccount } from './lib/os-accounts.ts'
 import { probeMountNamespace } from './lib/mount-namespace-probe.ts'
 import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
@@ -93,16 +93,17 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     await mkdir(d, { recursive: true, mode: DATA_DIR_MODES.private })
   }))
 
-  const secret = await loadOrCreateSecret(paths.root, config.secret)
-  // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
-  if (dbFiles[0]) await createPrivateFile(dbFiles[0])
-  const store = await openStore({ databaseUrl: config.databaseUrl })
-  await secureDataDir(paths, dbFiles)
+  // Decided before anything opens: a bad TASKYARD_RUN_AS or ISOLATION=on that cannot hold stops the start cleanly.
   const serverUid = process.getuid?.() ?? -1
   const runAccount = await resolveRunAccount(config.runAs, serverUid)
   log(runAccount.message)
   const isolate = await decideIsolation(config.isolation, serverUid === 0)
   log(isolate.message)
+  const secret = await loadOrCreateSecret(paths.root, config.secret)
+  // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
+  if (dbFiles[0]) await createPrivateFile(dbFiles[0])
+  const store = await openStore({ databaseUrl: config.databaseUrl })
+  await securePrivateFiles(dbFiles)
   if (runAccount.account) {
     const blocked = await unsearchableAncestor(paths.root)
     if (blocked) log(`WARNING: runs as ${runAccount.account.name} cannot reach their task directories: ${blocked} is not searchable by others (chmod o+x ${blocked}, or move the data directory).`)
@@ -120,6 +121,15 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     childEnv: config.childEnv,
     allowUnsafeRequirements: config.allowUnsafeRequirements,
   })
+  if (runAccount.account) {
+    // The `base` venv links to the interpreter it was made from: under /root (pyenv), runs as
+    // another account could execute nothing in Python.
+    const interpreter = await realpath(path.join((await environments.runEnvironment('base')).pathPrefix[0] ?? '', 'python')).catch(() => null)
+    const blocked = interpreter ? await unsearchableAncestor(interpreter) : null
+    if (interpreter && blocked) {
+      log(`WARNING: runs as ${runAccount.account.name} cannot execute Python (${interpreter}): ${blocked} is not searchable by others. Set TASKYARD_PYTHON to an interpreter they can reach, e.g. /usr/bin/python3.`)
+    }
+  }
   const logError = (error: unknown, context: string): void => {
     console.error(`[taskyard] ${context}:`, error)
   }

@@ -85,7 +85,12 @@ export async function secureDataDir(paths: DataPaths, privateFiles: readonly str
     }
   }
   await chmodIfExists(path.join(paths.envsDir, '.taskyard'), M.envsState)
-  for (const file of privateFiles) await chmodIfExists(file, M.privateFile)
+  await securePrivateFiles(privateFiles)
+}
+
+/** Sets 0600 on those of `files` that exist (a database's WAL and SHM appear once it is open). */
+export async function securePrivateFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) await chmodIfExists(file, DATA_DIR_MODES.privateFile)
 }
 
 /** Creates `file` empty with mode 0600 unless it exists, so what is written into it later is private from the start. */

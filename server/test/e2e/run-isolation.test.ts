@@ -47,13 +47,17 @@ for (const dialect of testDialects()) {
       await app.runFinished(probeRun)
 
       const log = readFileSync(app.paths.runLog(probeRun), 'utf8')
+      const probeTaskIdPattern = String(probeTask)
       const got = steps(log)
       const unreachable = /^(denied|missing)$/
       assert.equal(got.uid, `${account.uid} gid: ${account.gid}`, log)
       assert.equal(got['leaked settings'], '[]', log)
-      for (const step of ['secret.key', 'database', 'database wal', 'admin password', 'data dir listing', 'other task listing', 'other task file', 'logs listing', 'other run log']) {
+      for (const step of ['secret.key', 'database', 'database wal', 'admin password', 'other task listing', 'other task file', 'logs listing', 'other run log']) {
         assert.match(got[step] ?? 'absent', unreachable, `${step}\n${log}`)
       }
+      // Under isolation the data directory is an empty stand-in holding only the way to the run's own folders.
+      assert.match(got['data dir listing'] ?? 'absent', /^(denied|missing|listed \[("(envs|outputs|tasks)"(, )?)*\])$/, log)
+      assert.match(got['tasks listing'] ?? 'absent', new RegExp(`^(denied|missing|listed \\["${probeTaskIdPattern}"\\])$`), log)
       assert.equal(got['output dir'], 'written', log)
       assert.equal(got['task dir'], 'written', log)
       assert.equal(got['forged token'], 'HTTP 401', log)

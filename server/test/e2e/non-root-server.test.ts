@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { probeMountNamespace } from '../../src/lib/mount-namespace-probe.ts'
+import { REACHABLE_PYTHON } from '../helpers/reachable-python.ts'
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/taskyard.js')
 const PROBE = path.join(import.meta.dirname, 'fixtures/reach-probe.py')
@@ -20,7 +21,7 @@ const isRoot = process.getuid?.() === 0
 
 async function startAsNobody(t: TestContext, dataDir: string): Promise<{ child: ChildProcess; url: string; out: string }> {
   const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', ...REACHABLE_PYTHON },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   t.after(async () => {

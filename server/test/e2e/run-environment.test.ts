@@ -60,7 +60,9 @@ describe('the environment a run gets (issue 6 item 8)', () => {
     const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })
     const { token } = (await login.json()) as { token: string }
     const form = new FormData()
-    form.set('script_file', new Blob(['import json, os\nprint(json.dumps(dict(os.environ), sort_keys=True))\n']), 'env.py')
+    // env(1), not Python: what is asked is the environment, whatever interpreter the host has.
+    form.set('script_file', new Blob(['env\n']), 'env.sh')
+    form.set('command', 'env')
     form.set('conda_env', 'base')
     const created = await fetch(`${url}/api/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
     assert.equal(created.status, 201)
@@ -73,7 +75,8 @@ describe('the environment a run gets (issue 6 item 8)', () => {
     }
     assert.equal(detail.latest_execution.status, 'completed', JSON.stringify(detail.latest_execution))
     const runId = detail.latest_execution.execution_id
-    const env = JSON.parse(await readFile(path.join(dataDir, 'logs', `${runId}.log`), 'utf8'))
+    const lines = (await readFile(path.join(dataDir, 'logs', `${runId}.log`), 'utf8')).trimEnd().split('\n')
+    const env = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
 
     const taskDir = path.join(dataDir, 'tasks', String(taskId))
     const account = process.getuid?.() === 0 ? await lookupAccount('taskyard-run') : null

@@ -12,11 +12,13 @@ import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
 import { lookupAccount } from '../../src/lib/os-accounts.ts'
 import { createTestApp } from '../helpers/test-app.ts'
+import { REACHABLE_PYTHON } from '../helpers/reachable-python.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
 const PROBE = readFileSync(path.join(import.meta.dirname, 'fixtures/reach-probe.py'), 'utf8')
 const isRoot = process.getuid?.() === 0
 const run = promisify(execFile)
+
 
 /** The probe's `<step>: <outcome>` lines as a record. */
 function steps(log: string): Record<string, string> {
@@ -27,7 +29,7 @@ for (const dialect of testDialects()) {
   describe(`${dialect.name}: what a task can reach (issue 6)`, { skip: dialect.skip || (!isRoot && 'needs root: runs get another account only then') }, () => {
     it('cannot read the secret, the database, the admin password, another task or the logs, and its forged admin token gets 401', async (t) => {
       // No configured admin password: the generated one is written to admin-password.txt.
-      const app = await createTestApp(t, { dialect, env: { TASKYARD_ADMIN_PASSWORD: '' } })
+      const app = await createTestApp(t, { dialect, env: { TASKYARD_ADMIN_PASSWORD: '', ...REACHABLE_PYTHON } })
       const account = (await lookupAccount('taskyard-run'))!
       assert.ok(account, 'the server created its run account')
 
@@ -72,7 +74,7 @@ for (const dialect of testDialects()) {
     })
 
     it('an environment created for a task is usable by the run account', async (t) => {
-      const app = await createTestApp(t, { dialect })
+      const app = await createTestApp(t, { dialect, env: REACHABLE_PYTHON })
       const account = (await lookupAccount('taskyard-run'))!
       const res = await app.createTask({ conda_env: 'fresh-env', task_name: 'venv', command: 'python -c "import sys, os; print(sys.prefix, os.getuid())"' })
       assert.equal(res.status, 201, JSON.stringify(res.body))

@@ -77,6 +77,8 @@ describe('the environment a run gets (issue 6 item 8)', () => {
     const runId = detail.latest_execution.execution_id
     const lines = (await readFile(path.join(dataDir, 'logs', `${runId}.log`), 'utf8')).trimEnd().split('\n')
     const env = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    // A shell's own bookkeeping, whichever shell or wrapper ran the command line; not the server's.
+    for (const name of ['OLDPWD', 'SHLVL', '_']) delete env[name]
 
     const taskDir = path.join(dataDir, 'tasks', String(taskId))
     const account = process.getuid?.() === 0 ? await lookupAccount('taskyard-run') : null

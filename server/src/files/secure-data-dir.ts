@@ -10,9 +10,13 @@
  *   ├── envs/        0755  environments: read and executed by runs  (└── .taskyard/ 0700)
  *   └── logs/ staging/ uploads/  0700
  */
-import { chmod, lchown, lstat, mkdir, open, readdir } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { chmod, lchown, mkdir, open, readdir } from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import type { DataPaths } from '../lib/paths.ts'
+
+const exec = promisify(execFile)
 
 export const DATA_DIR_MODES = {
   root: 0o711,
@@ -103,21 +107,19 @@ export async function createPrivateFile(file: string): Promise<void> {
 /**
  * Gives what is under `dir` (and `dir` itself, last) to uid:gid: every entry owned by someone else,
  * symlinks themselves and never their targets, and never a file with other links (a hard link
- * planted by an earlier run must not hand over a server file). Only for a directory the server
- * holds 0700: no run can change the tree while it is walked.
+ * planted by an earlier run must not hand over a server file). find(1) walks without following
+ * symlinks and -execdir changes each name from inside its own directory, so a process of the
+ * account that swaps a directory for a symlink meanwhile (a survivor of an earlier run) cannot
+ * steer the walk out of the tree.
  */
 export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const child = path.join(dir, entry.name)
-    if (entry.isDirectory()) {
-      await chownTree(child, uid, gid)
-      continue
-    }
-    const s = await lstat(child)
-    if ((s.uid !== uid || s.gid !== gid) && (s.nlink === 1 || s.isSymbolicLink())) await lchown(child, uid, gid)
-  }
-  const s = await lstat(dir)
-  if (s.uid !== uid || s.gid !== gid) await lchown(dir, uid, gid)
+  const owner = `${uid}:${gid}`
+  await exec('find', ['-P', dir, '-mindepth', '1', '(', '-type', 'd', '-o', '-type', 'l', '-o', '-links', '1', ')', '(', '!', '-uid', String(uid), '-o', '!', '-gid', String(gid), ')', '-execdir', 'chown', '-h', owner, '{}', '+'], {
+    timeout: 600_000,
+    // find refuses -execdir with a relative PATH entry; the server's PATH is not find's business.
+    env: { PATH: '/usr/bin:/bin' },
+  })
+  await lchown(dir, uid, gid)
 }
 
 export interface RunDirs {

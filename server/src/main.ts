@@ -31,7 +31,6 @@ import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
 import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, securePrivateFiles, sqliteFiles } from './files/secure-data-dir.ts'
 import { lookupAccount } from './lib/os-accounts.ts'
-import { probeMountNamespace } from './lib/mount-namespace-probe.ts'
 import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
 import type { RunAccounts } from './domain/run-account.ts'
 import type { Store } from './store/store.ts'
@@ -57,15 +56,14 @@ export interface StartOptions {
 }
 
 /**
- * TASKYARD_ISOLATION: 'auto' gives runs a mount namespace that hides the data directory wherever
- * one can be made, 'on' refuses to start without one, 'off' never makes one.
+ * TASKYARD_ISOLATION: 'auto' gives runs a file-system view that hides the data directory wherever
+ * the executor can make one, 'on' refuses to start without one, 'off' never asks for one.
  */
-async function decideIsolation(setting: 'auto' | 'on' | 'off', isRoot: boolean): Promise<{ on: boolean; message: string }> {
+function decideIsolation(setting: 'auto' | 'on' | 'off', executorIsolation: string | null): { on: boolean; message: string } {
   if (setting === 'off') return { on: false, message: 'Run isolation: off (TASKYARD_ISOLATION=off): runs see the whole file system their account can read.' }
-  const problem = await probeMountNamespace(isRoot)
-  if (problem === null) return { on: true, message: 'Run isolation: mount namespace (each run sees only its own task and output folders and the environments of the data directory).' }
-  if (setting === 'on') throw new Error(`TASKYARD_ISOLATION=on, but this system cannot give runs a mount namespace: ${problem}`)
-  return { on: false, message: `Run isolation: unavailable (${problem}); runs see the whole file system their account can read.` }
+  if (executorIsolation !== null) return { on: true, message: `Run isolation: ${executorIsolation} (each run sees only its own task and output folders and the environments of the data directory).` }
+  if (setting === 'on') throw new Error('TASKYARD_ISOLATION=on, but this machine cannot give runs their own file-system view (no usable mount namespace)')
+  return { on: false, message: 'Run isolation: unavailable (this machine cannot give runs their own file-system view); runs see the whole file system their account can read.' }
 }
 
 /** The first directory above `dir` that other users cannot traverse (their runs could not reach it). */
@@ -93,12 +91,10 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
     await mkdir(d, { recursive: true, mode: DATA_DIR_MODES.private })
   }))
 
-  // Decided before anything opens: a bad TASKYARD_RUN_AS or ISOLATION=on that cannot hold stops the start cleanly.
+  // Decided before anything opens: a bad TASKYARD_RUN_AS stops the start cleanly.
   const serverUid = process.getuid?.() ?? -1
   const runAccount = await resolveRunAccount(config.runAs, serverUid)
   log(runAccount.message)
-  const isolate = await decideIsolation(config.isolation, serverUid === 0)
-  log(isolate.message)
   const secret = await loadOrCreateSecret(paths.root, config.secret)
   // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
   if (dbFiles[0]) await createPrivateFile(dbFiles[0])
@@ -115,6 +111,16 @@ export async function startTaskyard(config: Config, options: StartOptions = {}):
   // blocks its event loop, but the hop adds ~1.5 ms to each start (docs/benchmarks.md).
   const executor: Executor & { close?(): Promise<void> } =
     config.executor === 'runner' ? await createRunnerExecutor({ installation: paths.root }) : createLocalExecutor({ installation: paths.root })
+  log(`Run containment: ${executor.containment}`)
+  let isolate: { on: boolean; message: string }
+  try {
+    isolate = decideIsolation(config.isolation, executor.isolation)
+  } catch (error) {
+    await executor.close?.()
+    await store.close()
+    throw error
+  }
+  log(isolate.message)
   const environments = await createEnvironments({
     envsDir: paths.envsDir,
     pythonPath: config.pythonPath,

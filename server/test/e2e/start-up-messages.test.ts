@@ -9,7 +9,7 @@ import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { loadConfig } from '../../src/config/config.ts'
 import { lookupAccount } from '../../src/lib/os-accounts.ts'
-import { probeMountNamespace } from '../../src/lib/mount-namespace-probe.ts'
+import { probeMountNamespace } from '../helpers/mount-namespace-probe.ts'
 import { startTaskyard } from '../../src/main.ts'
 
 const isRoot = process.getuid?.() === 0
@@ -30,7 +30,7 @@ describe('start-up messages about runs (issue 6)', { skip: !isRoot && 'needs roo
     const account = (await lookupAccount('taskyard-run'))!
     assert.ok(lines.includes(`Runs execute as taskyard-run (uid ${account.uid}, gid ${account.gid}).`), lines.join('\n'))
     const works = (await probeMountNamespace(true)) === null
-    assert.ok(lines.some((l) => (works ? l.startsWith('Run isolation: mount namespace (') : l.startsWith('Run isolation: unavailable ('))), lines.join('\n'))
+    assert.ok(lines.some((l) => (works ? /^Run isolation: (?!off|unavailable).+ \(each run sees only its own task and output folders/.test(l) : l.startsWith('Run isolation: unavailable ('))), lines.join('\n'))
   })
 
   it('TASKYARD_RUN_AS=server and TASKYARD_ISOLATION=off are warned about', async (t) => {

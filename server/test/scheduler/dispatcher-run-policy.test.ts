@@ -33,8 +33,11 @@ function scriptedExecutor(exit: Omit<Exit, 'type' | 'at'>): Executor & { specs: 
       })
       return { pid: 4242, pause() {}, resume() {}, async stop() {}, writeInput() {} }
     },
+    containment: 'none (scripted)',
+    isolation: 'scripted',
+    canLimitMemory: true,
     isGroupAlive: () => false,
-    killGroup() {},
+    async killOrphanedRun() {},
   }
 }
 

@@ -79,6 +79,9 @@ describe('the environment a run gets (issue 6 item 8)', () => {
     const env = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
     // A shell's own bookkeeping, whichever shell or wrapper ran the command line; not the server's.
     for (const name of ['OLDPWD', 'SHLVL', '_']) delete env[name]
+    // The executor's marker of this installation (finds a run's processes after a crash); not a secret.
+    assert.match(env.TASKYARD_INSTANCE ?? '', /^i[0-9a-f]+$/)
+    delete env.TASKYARD_INSTANCE
 
     const taskDir = path.join(dataDir, 'tasks', String(taskId))
     const account = process.getuid?.() === 0 ? await lookupAccount('taskyard-run') : null

@@ -68,8 +68,10 @@ for (const dialect of testDialects()) {
       assert.equal(readFileSync(output, 'utf8'), 'result\n')
       assert.equal(statSync(output).uid, account.uid)
 
-      // The control: the same forgery with the real key is an admin. The 401 above is the key's doing.
-      const control = await run('python3', [path.join(app.paths.taskDir(probeTask), 'probe.py'), app.url, app.dataDir, '0', '0', path.join(app.dataDir, 'secret.key')])
+      // The control: the same forgery with the real key (and a session id) is an admin. The 401 above is the key's doing.
+      // The session id is the one the admin's login token carries; a reader of the database has them all.
+      const sid = JSON.parse(Buffer.from(app.adminToken.split('.')[1]!, 'base64url').toString()).sid as string
+      const control = await run('python3', [path.join(app.paths.taskDir(probeTask), 'probe.py'), app.url, app.dataDir, '0', '0', path.join(app.dataDir, 'secret.key'), sid])
       assert.equal(control.stdout, 'forged token: HTTP 200\n')
     })
 

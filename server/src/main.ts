@@ -2,7 +2,7 @@
  * The composition root: config → store → executor, environments, files → services → roles
  * (HTTP, scheduler, dispatcher). The only place that builds implementations.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { hostname } from 'node:os'
@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
 import { createEnvironments } from './environments/create-environments.ts'
+import { resolveInterpreter } from './environments/venv.ts'
 import { EventBus } from './events/events.ts'
 import type { Executor } from './executor/executor.ts'
 import { createLocalExecutor } from './executor/local/local-executor.ts'
@@ -34,6 +35,11 @@ import { LoginThrottle } from './auth/login-throttle.ts'
 import { loadOrCreateSecret } from './auth/secret.ts'
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
+import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
+import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, securePrivateFiles, sqliteFiles } from './files/secure-data-dir.ts'
+import { lookupAccount } from './lib/os-accounts.ts'
+import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
+import type { RunAccounts } from './domain/run-account.ts'
 import type { Store } from './store/store.ts'
 
 export interface RunningTaskyard {
@@ -58,6 +64,48 @@ export interface StartOptions {
 
 /** The data directory's one-server lock (lib/exclusive-file-lock.ts). */
 const DATA_DIR_LOCK = 'taskyard.lock'
+/**
+ * TASKYARD_ISOLATION: 'auto' gives runs a file-system view that hides the data directory wherever
+ * the executor can make one, 'on' refuses to start without one, 'off' never asks for one.
+ */
+function decideIsolation(setting: 'auto' | 'on' | 'off', executorIsolation: string | null): { on: boolean; message: string } {
+  if (setting === 'off') return { on: false, message: 'Run isolation: off (TASKYARD_ISOLATION=off): runs see the whole file system their account can read.' }
+  if (executorIsolation !== null) return { on: true, message: `Run isolation: ${executorIsolation} (each run sees only its own task and output folders and the environments of the data directory).` }
+  if (setting === 'on') throw new Error('TASKYARD_ISOLATION=on, but this machine cannot give runs their own file-system view (no usable mount namespace)')
+  return { on: false, message: 'Run isolation: unavailable (this machine cannot give runs their own file-system view); runs see the whole file system their account can read.' }
+}
+
+/** The first directory above `dir` that other users cannot traverse (their runs could not reach it). */
+async function unsearchableAncestor(dir: string): Promise<string | null> {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    if (((await stat(d)).mode & 0o001) === 0) return d
+    if (d === path.dirname(d)) return null
+  }
+}
+
+/** Interpreters most systems have outside any home directory, in order of preference. */
+const SYSTEM_PYTHONS = ['/usr/local/bin/python3', '/usr/bin/python3']
+
+/**
+ * With no TASKYARD_PYTHON, `base` comes from python3 on PATH. When that one lives where the run
+ * account cannot go (pyenv under /root, a 0700 home), every Python run would fail with
+ * "Permission denied": take a system interpreter the account can reach instead, and say so.
+ */
+async function reachablePython(env: Readonly<Record<string, string>>, account: string, log: (message: string) => void): Promise<string | null> {
+  const onPath = await resolveInterpreter(null, env).catch(() => null)
+  if (onPath === null) return null
+  const blocked = await unsearchableAncestor(await realpath(onPath).catch(() => onPath))
+  if (blocked === null) return null
+  for (const candidate of SYSTEM_PYTHONS) {
+    const real = await realpath(candidate).catch(() => null)
+    if (real !== null && (await unsearchableAncestor(real)) === null) {
+      log(`Python: ${onPath} is under ${blocked}, which runs as ${account} cannot reach; the base environment uses ${candidate} instead (set TASKYARD_PYTHON to choose).`)
+      return candidate
+    }
+  }
+  return null
+}
+
 const SYSTEM_SAMPLE_MS = 60_000
 const SYSTEM_SAMPLE_KEEP_MS = 2 * 24 * 3_600_000
 
@@ -120,7 +168,7 @@ async function startLocked(
   const logError = (error: unknown, context: string): void => {
     console.error(`[taskyard] ${context}:`, error)
   }
-  await mkdir(paths.root, { recursive: true })
+  await mkdir(paths.root, { recursive: true, mode: DATA_DIR_MODES.root })
   const holder = { pid: process.pid, host: hostname(), since: new Date(clock.now()).toISOString() }
   const dirLock = tryLockFile(path.join(paths.root, DATA_DIR_LOCK), holder)
   if (!dirLock.ok) throw new LockHeldError(`The data directory ${paths.root}`, dirLock.holder)
@@ -131,28 +179,63 @@ async function startLocked(
     onRelocked: () => log('The database lock was taken again'),
   })
 
-  await Promise.all([paths.stagingRoot, paths.uploadsDir, paths.envsDir, paths.logsDir, path.join(paths.root, 'tasks')].map((d) => mkdir(d, { recursive: true })))
+  const sqliteFile = config.databaseUrl.startsWith('sqlite:') ? sqliteFileFromUrl(config.databaseUrl) : null
+  const dbFiles = sqliteFile && sqliteFile !== SQLITE_MEMORY ? sqliteFiles(sqliteFile) : []
+  // Created and fixed before anything is written: an existing install gets the same modes (issue 6).
+  await secureDataDir(paths, dbFiles)
   // Leftovers of requests that a crash interrupted: never whole, so never used.
   await Promise.all([paths.stagingRoot, paths.uploadsDir].map(async (d) => {
     await rm(d, { recursive: true, force: true })
-    await mkdir(d, { recursive: true })
+    await mkdir(d, { recursive: true, mode: DATA_DIR_MODES.private })
   }))
   await sweepTaskLeftovers(path.join(paths.root, 'tasks'))
 
+  // Decided before anything opens: a bad TASKYARD_RUN_AS stops the start cleanly.
+  const serverUid = process.getuid?.() ?? -1
+  const runAccount = await resolveRunAccount(config.runAs, serverUid)
+  log(runAccount.message)
   const secret = await loadOrCreateSecret(paths.root, config.secret)
+  // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
+  if (dbFiles[0]) await createPrivateFile(dbFiles[0])
   const store = await openStore({ databaseUrl: config.databaseUrl })
+  await securePrivateFiles(dbFiles)
+  if (runAccount.account) {
+    const blocked = await unsearchableAncestor(paths.root)
+    if (blocked) log(`WARNING: runs as ${runAccount.account.name} cannot reach their task directories: ${blocked} is not searchable by others (chmod o+x ${blocked}, or move the data directory).`)
+  }
+  const accounts: RunAccounts = { canSwitch: serverUid === 0, resolve: lookupAccount }
   await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log })
   const bus = new EventBus()
   // 'runner' spawns from a small helper process: forking the big server costs ~2× more and
   // blocks its event loop, but the hop adds ~1.5 ms to each start (docs/benchmarks.md).
   const executor: Executor & { close?(): Promise<void> } =
     config.executor === 'runner' ? await createRunnerExecutor({ installation: paths.root }) : createLocalExecutor({ installation: paths.root })
+  log(`Run containment: ${executor.containment}`)
+  let isolate: { on: boolean; message: string }
+  try {
+    isolate = decideIsolation(config.isolation, executor.isolation)
+  } catch (error) {
+    await executor.close?.()
+    await store.close()
+    throw error
+  }
+  log(isolate.message)
+  const pythonPath = config.pythonPath ?? (runAccount.account ? await reachablePython(config.childEnv, runAccount.account.name, log) : null)
   const environments = await createEnvironments({
     envsDir: paths.envsDir,
-    pythonPath: config.pythonPath,
+    pythonPath,
     childEnv: config.childEnv,
     allowUnsafeRequirements: config.allowUnsafeRequirements,
   })
+  if (runAccount.account) {
+    // The `base` venv links to the interpreter it was made from: under /root (pyenv), runs as
+    // another account could execute nothing in Python.
+    const interpreter = await realpath(path.join((await environments.runEnvironment('base')).pathPrefix[0] ?? '', 'python')).catch(() => null)
+    const blocked = interpreter ? await unsearchableAncestor(interpreter) : null
+    if (interpreter && blocked) {
+      log(`WARNING: runs as ${runAccount.account.name} cannot execute Python (${interpreter}): ${blocked} is not searchable by others. Set TASKYARD_PYTHON to an interpreter they can reach, e.g. /usr/bin/python3.`)
+    }
+  }
   // Stable across restarts, so recovery knows which runs were this node's (issue 6 item 2).
   const workerId = await loadOrCreateIdFile(path.join(paths.root, 'node-id'), 'node-')
 
@@ -173,12 +256,18 @@ async function startLocked(
     bus,
     paths,
     workerId,
+    accounts,
+    prepareRunDirs,
+    releaseRunDirs: (dirs) => (serverUid === 0 ? releaseRunDirs(dirs, { uid: 0, gid: 0 }) : Promise.resolve()),
     settings: {
       maxConcurrentRuns: config.maxConcurrentRuns,
       runTimeoutMs: config.runTimeoutMs,
       killGraceMs: config.killGraceMs,
       sampleIntervalMs: config.sampleIntervalMs,
-      childEnv: config.childEnv,
+      childEnv: config.runEnv,
+      runAccount: runAccount.account,
+      maxLogBytes: config.maxLogBytes,
+      isolate: isolate.on,
     },
     onError: logError,
   })
@@ -198,7 +287,10 @@ async function startLocked(
   const files: TaskFiles = {
     prepare: (upload, command) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, command, ...limits }),
     install: (stagingDir, taskId) => installTaskFiles(stagingDir, paths.taskDir(taskId)),
-    remove: (taskId) => removeTaskFiles(paths.taskDir(taskId)),
+    async remove(taskId) {
+      await removeTaskFiles(paths.taskDir(taskId))
+      await rm(paths.taskOutputsDir(taskId), { recursive: true, force: true })
+    },
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),
     defaultCommand,
     detectMainScript,
@@ -223,7 +315,8 @@ async function startLocked(
     files,
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
-    settings: { timeZone: config.timeZone },
+    accounts,
+    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
     auth: {
       secret,
       throttle: new LoginThrottle(),

@@ -38,9 +38,32 @@ export interface Config {
   readonly sessionTtlMs: number
   /** Lifetime of the JWT that login returns. */
   readonly accessTokenTtlMs: number
-  /** Passed to runs and to pip: PATH and the standard PIP_* variables among them. */
+  /**
+   * Passed to pip, venv and conda (the server's own tools): the server's environment without
+   * TASKYARD_* settings, npm's npm_* variables and node_modules/.bin on PATH.
+   */
   readonly childEnv: Readonly<Record<string, string>>
+  /**
+   * What a run inherits from the server's environment: an allowlist (RUN_ENV_NAMES, RUN_ENV_PREFIXES)
+   * with PATH sanitised. The dispatcher adds HOME, the run's ids and the environment's variables.
+   */
+  readonly runEnv: Readonly<Record<string, string>>
+  /**
+   * The account runs execute as when the server is root: the dedicated 'taskyard-run' account
+   * (created at start, else 'nobody'), a named user, explicit ids, or the server's own user.
+   */
+  readonly runAs: RunAsSetting
+  /** Whether runs get a mount namespace that hides the data directory; 'auto' = where it works. */
+  readonly isolation: 'auto' | 'on' | 'off'
+  /** Output a run may write to its log before the rest is dropped; a task's max_log_mb may lower it. */
+  readonly maxLogBytes: number
 }
+
+export type RunAsSetting =
+  | { kind: 'default' }
+  | { kind: 'server' }
+  | { kind: 'user'; name: string }
+  | { kind: 'ids'; uid: number; gid: number }
 
 export interface ConfigFlags {
   host?: string
@@ -57,6 +80,7 @@ const DEFAULTS = {
   maxExtractedBytes: 1024 * 1024 * 1024,
   killGraceMs: 5_000,
   sampleIntervalMs: 1_000,
+  maxLogBytes: 1024 * 1024 * 1024,
 }
 
 function intFrom(name: string, raw: string | undefined, fallback: number, min = 0): number {
@@ -64,6 +88,60 @@ function intFrom(name: string, raw: string | undefined, fallback: number, min = 
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`)
   return n
+}
+
+/** Variables a run inherits by name (issue 6 item 8: nothing else of the server's environment reaches it). */
+export const RUN_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'TZ', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'] as const
+/** …and by prefix: locale categories and pip's own settings (PIP_INDEX_URL…). */
+export const RUN_ENV_PREFIXES = ['LC_', 'PIP_'] as const
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
+
+/**
+ * PATH without what `npm start` puts in front of it (every node_modules/.bin up the tree and npm's
+ * node-gyp-bin) and without relative entries, which would resolve against the task directory.
+ */
+export function sanitizePath(raw: string | undefined): string {
+  const kept = (raw ?? '')
+    .split(':')
+    .filter((dir) => dir.startsWith('/') && !/(^|\/)node_modules(\/|$)/.test(dir) && !/\/node-gyp-bin\/?$/.test(dir))
+  return kept.length > 0 ? [...new Set(kept)].join(':') : DEFAULT_PATH
+}
+
+function toolEnvFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !k.startsWith('TASKYARD_') && !/^npm_/i.test(k)) out[k] = v
+  }
+  out.PATH = sanitizePath(env.PATH)
+  return out
+}
+
+function runEnvFrom(env: NodeJS.ProcessEnv, timeZone: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue
+    if ((RUN_ENV_NAMES as readonly string[]).includes(k) || RUN_ENV_PREFIXES.some((p) => k.startsWith(p))) out[k] = v
+  }
+  out.PATH = sanitizePath(env.PATH)
+  // Runs see the time zone their cron schedule is written in.
+  if (timeZone !== undefined && out.TZ === undefined) out.TZ = timeZone
+  return out
+}
+
+function runAsFrom(raw: string | undefined): RunAsSetting {
+  const v = raw?.trim() ?? ''
+  if (v === '') return { kind: 'default' }
+  if (v === 'server') return { kind: 'server' }
+  const ids = /^(\d{1,10}):(\d{1,10})$/.exec(v)
+  if (ids) return { kind: 'ids', uid: Number(ids[1]), gid: Number(ids[2]) }
+  if (/^[a-z_][a-z0-9_.-]{0,31}\$?$/i.test(v)) return { kind: 'user', name: v }
+  throw new Error(`TASKYARD_RUN_AS must be a user name, uid:gid or 'server', got '${raw}'`)
+}
+
+function isolationFrom(raw: string | undefined): 'auto' | 'on' | 'off' {
+  const v = raw?.trim() || 'auto'
+  if (v === 'auto' || v === 'on' || v === 'off') return v
+  throw new Error(`TASKYARD_ISOLATION must be 'auto', 'on' or 'off', got '${raw}'`)
 }
 
 function executorKind(raw: string | undefined): 'local' | 'runner' {
@@ -83,16 +161,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (port > 65535) throw new Error(`port must be at most 65535, got ${port}`)
   const timeout = intFrom('TASKYARD_RUN_TIMEOUT_SECONDS', env.TASKYARD_RUN_TIMEOUT_SECONDS, 0)
   const maxConcurrent = intFrom('TASKYARD_MAX_CONCURRENT_RUNS', env.TASKYARD_MAX_CONCURRENT_RUNS, 0)
-  const childEnv: Record<string, string> = {}
-  for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && !k.startsWith('TASKYARD_')) childEnv[k] = v
-  }
+  const timeZone = env.TASKYARD_TIME_ZONE || undefined
   return Object.freeze({
     host: flags.host ?? env.TASKYARD_HOST ?? DEFAULTS.host,
     port,
     dataDir,
     databaseUrl,
-    timeZone: env.TASKYARD_TIME_ZONE || undefined,
+    timeZone,
     maxUploadBytes: intFrom('TASKYARD_MAX_UPLOAD_BYTES', env.TASKYARD_MAX_UPLOAD_BYTES, DEFAULTS.maxUploadBytes, 1),
     maxZipEntries: intFrom('TASKYARD_MAX_ZIP_ENTRIES', env.TASKYARD_MAX_ZIP_ENTRIES, DEFAULTS.maxZipEntries, 1),
     maxExtractedBytes: intFrom('TASKYARD_MAX_EXTRACTED_BYTES', env.TASKYARD_MAX_EXTRACTED_BYTES, DEFAULTS.maxExtractedBytes, 1),
@@ -108,6 +183,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     secret: env.TASKYARD_SECRET || null,
     sessionTtlMs: intFrom('TASKYARD_SESSION_TTL_SECONDS', env.TASKYARD_SESSION_TTL_SECONDS, 7 * 24 * 3600, 60) * 1000,
     accessTokenTtlMs: intFrom('TASKYARD_ACCESS_TOKEN_TTL_SECONDS', env.TASKYARD_ACCESS_TOKEN_TTL_SECONDS, 15 * 60, 10) * 1000,
-    childEnv: Object.freeze(childEnv),
+    childEnv: Object.freeze(toolEnvFrom(env)),
+    runEnv: Object.freeze(runEnvFrom(env, timeZone)),
+    runAs: runAsFrom(env.TASKYARD_RUN_AS),
+    isolation: isolationFrom(env.TASKYARD_ISOLATION),
+    maxLogBytes: intFrom('TASKYARD_MAX_LOG_BYTES', env.TASKYARD_MAX_LOG_BYTES, DEFAULTS.maxLogBytes, 1),
   })
 }

@@ -31,5 +31,8 @@ export const SETTINGS: readonly SettingHelp[] = [
   { variable: 'TASKYARD_ADMIN_PASSWORD', default: 'generated, printed once', description: "first start only: the admin user's password" },
   { variable: 'TASKYARD_SECRET', default: '<data-dir>/secret.key', description: 'token signing secret, ≥ 32 bytes; the same on every node sharing a database' },
   { variable: 'TASKYARD_SESSION_TTL_SECONDS', default: '604800 (7 days)', description: 'lifetime of a login session cookie' },
+  { variable: 'TASKYARD_RUN_AS', default: 'taskyard-run (server is root)', description: 'the OS account runs get when the server is root: a user name, uid:gid, or server (runs as root, warned)' },
+  { variable: 'TASKYARD_ISOLATION', default: 'auto', description: 'auto/on/off: runs get a mount namespace hiding the data directory (on: refuse to start without one)' },
+  { variable: 'TASKYARD_MAX_LOG_BYTES', default: '1073741824 (1 GiB)', description: "a run's log cap; past it output is dropped behind a marker and the run is flagged" },
   { variable: 'TASKYARD_ACCESS_TOKEN_TTL_SECONDS', default: '900 (15 minutes)', description: 'lifetime of the JWT that login returns' },
 ]

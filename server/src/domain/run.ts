@@ -27,6 +27,8 @@ export interface Run {
   avgRssBytes: number | null
   /** Why the run ended abnormally or failed to start; null otherwise. */
   error: string | null
+  /** True when output past the run's log size cap was dropped (behind a marker line). */
+  outputTruncated: boolean
 }
 
 export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'>

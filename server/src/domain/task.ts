@@ -30,7 +30,15 @@ export interface Task {
   lastRunDurationMs: number | null
   lastRunId: number | null
   ownerId: number | null
+  /** The OS account its runs get instead of the server's default (user name or uid:gid); admins set it. */
+  runAs: string | null
+  /** Memory limit of each run, MiB; null = none. */
+  memoryLimitMb: number | null
+  /** Log size cap of each run, MiB (at most the server's TASKYARD_MAX_LOG_BYTES); null = the server's. */
+  maxLogMb: number | null
 }
 
-export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId'>
+/** The run policy fields (issue 6) may be left out: they default to null. */
+export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb'> &
+  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>

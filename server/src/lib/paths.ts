@@ -3,8 +3,14 @@ import path from 'node:path'
 /** Where Taskyard keeps things under its data directory. spec 000's /var/fidlter/scripts/{id} is tasks/{id}. */
 export interface DataPaths {
   readonly root: string
+  readonly tasksDir: string
   taskDir(taskId: number): string
   runLog(runId: number): string
+  /** Every output folder of a task's runs; removed with the task. */
+  taskOutputsDir(taskId: number): string
+  /** The run's own output folder ($TASKYARD_OUTPUT_DIR), writable by the run's account. */
+  runOutputDir(taskId: number, runId: number): string
+  readonly outputsDir: string
   readonly stagingRoot: string
   readonly uploadsDir: string
   readonly envsDir: string
@@ -12,12 +18,17 @@ export interface DataPaths {
 }
 
 export function dataPaths(root: string): DataPaths {
-  const tasks = path.join(root, 'tasks')
+  const tasksDir = path.join(root, 'tasks')
   const logsDir = path.join(root, 'logs')
+  const outputsDir = path.join(root, 'outputs')
   return {
     root,
-    taskDir: (id) => path.join(tasks, String(id)),
+    tasksDir,
+    taskDir: (id) => path.join(tasksDir, String(id)),
     runLog: (id) => path.join(logsDir, `${id}.log`),
+    taskOutputsDir: (taskId) => path.join(outputsDir, String(taskId)),
+    runOutputDir: (taskId, runId) => path.join(outputsDir, String(taskId), String(runId)),
+    outputsDir,
     stagingRoot: path.join(root, 'staging'),
     uploadsDir: path.join(root, 'uploads'),
     envsDir: path.join(root, 'envs'),

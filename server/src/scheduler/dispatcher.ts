@@ -4,15 +4,18 @@
  * the executor reports. Services ask it for process operations (pause, resume, stop, input); the
  * database decisions stay with the services.
  */
+import { mkdir } from 'node:fs/promises'
 import type { Clock } from '../domain/clock.ts'
 import type { Run } from '../domain/run.ts'
 import { runOutcome, taskStatusAfterRun, type ProcessOutcome } from '../domain/run-outcome.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
+import type { RunAccount, RunAccounts } from '../domain/run-account.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
+import { buildRunSpec } from './build-run-spec.ts'
 
 export interface DispatcherDeps {
   store: Store
@@ -22,12 +25,28 @@ export interface DispatcherDeps {
   bus: EventBus
   paths: DataPaths
   workerId: string
+  /** Resolves a task's run_as; absent = runs never switch account (tests of other things). */
+  accounts?: RunAccounts
+  /**
+   * Creates the run's output folder and gives it and the task directory to the run's account;
+   * absent = only creates the folder.
+   */
+  prepareRunDirs?(dirs: { taskDir: string; taskOutputsDir: string; outputDir: string; account: RunAccount | null }): Promise<void>
+  /** After the run: the task's folders go back to the server, out of reach of other tasks' runs. */
+  releaseRunDirs?(dirs: { taskDir: string; taskOutputsDir: string }): Promise<void>
   settings: {
     maxConcurrentRuns: number | null
     runTimeoutMs: number | null
     killGraceMs: number
     sampleIntervalMs: number
+    /** What runs inherit of the server's environment (config's allowlisted runEnv). */
     childEnv: Readonly<Record<string, string>>
+    /** The account runs get unless their task names one; null = the server's own. */
+    runAccount?: RunAccount | null
+    /** TASKYARD_MAX_LOG_BYTES. */
+    maxLogBytes?: number
+    /** Give runs a mount namespace hiding the data directory. */
+    isolate?: boolean
   }
   onError(error: unknown, context: string): void
 }
@@ -40,6 +59,8 @@ interface Supervised {
   peakRssBytes: number
   rssSum: number
   samples: number
+  /** What the executor measured itself ('exited'): the cgroup's peak and whether output was cut. */
+  exitInfo: { peakRssBytes: number | undefined; outputTruncated: boolean }
   /** Event handling is chained so 'exited' is never persisted before 'started'. */
   chain: Promise<void>
   exited: Promise<void>
@@ -136,35 +157,35 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   async function startRun(run: Run): Promise<void> {
     let markExited!: () => void
     const exited = new Promise<void>((resolve) => (markExited = resolve))
-    const entry: Supervised = { run, handle: null, pending: { stop: false, paused: false }, peakRssBytes: 0, rssSum: 0, samples: 0, chain: Promise.resolve(), exited, markExited }
+    const entry: Supervised = { run, handle: null, pending: { stop: false, paused: false }, peakRssBytes: 0, rssSum: 0, samples: 0, exitInfo: { peakRssBytes: undefined, outputTruncated: false }, chain: Promise.resolve(), exited, markExited }
     supervised.set(run.id, entry)
     try {
       const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
       if (!task) throw new Error(`task ${run.taskId} no longer exists`)
-      const runEnv = await deps.environments.runEnvironment(task.condaEnv)
-      const basePath = deps.settings.childEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin'
-      const env: Record<string, string> = {
-        ...deps.settings.childEnv,
-        ...runEnv.env,
-        PATH: [...runEnv.pathPrefix, basePath].join(':'),
-        // Output reaches the log as it is written, not when a 4 KiB buffer fills.
-        PYTHONUNBUFFERED: '1',
-        TASKYARD_TASK_ID: String(task.id),
-        TASKYARD_RUN_ID: String(run.id),
-      }
-      // The command is the user's own shell command line (spec 000 `command`), run by /bin/sh in
-      // the task directory; environment names never reach it.
-      entry.handle = deps.executor.start(
-        {
-          runId: run.id,
-          argv: ['/bin/sh', '-c', task.command],
-          cwd: deps.paths.taskDir(task.id),
-          env,
-          outputPath: deps.paths.runLog(run.id),
-          timeoutMs: deps.settings.runTimeoutMs,
+      const account = await runAccountOf(task.runAs)
+      const environment = await deps.environments.runEnvironment(task.condaEnv)
+      const taskDir = deps.paths.taskDir(task.id)
+      const outputDir = deps.paths.runOutputDir(task.id, run.id)
+      const taskOutputsDir = deps.paths.taskOutputsDir(task.id)
+      if (deps.prepareRunDirs) await deps.prepareRunDirs({ taskDir, taskOutputsDir, outputDir, account })
+      else await mkdir(outputDir, { recursive: true })
+      const spec = buildRunSpec({
+        run,
+        task,
+        environment,
+        account,
+        dirs: { dataDir: deps.paths.root, taskDir, outputDir, logPath: deps.paths.runLog(run.id), envsDir: deps.paths.envsDir },
+        settings: {
+          baseEnv: deps.settings.childEnv,
+          runTimeoutMs: deps.settings.runTimeoutMs,
           killGraceMs: deps.settings.killGraceMs,
           sampleIntervalMs: deps.settings.sampleIntervalMs,
+          maxLogBytes: deps.settings.maxLogBytes ?? Number.MAX_SAFE_INTEGER,
+          isolate: deps.settings.isolate ?? false,
         },
+      })
+      entry.handle = deps.executor.start(
+        spec,
         (event) => {
           entry.chain = entry.chain.then(() => onEvent(entry, event)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
         },
@@ -177,6 +198,15 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     }
   }
 
+  /** A task's own run_as wins over the server's default; a user removed since fails the run with the reason. */
+  async function runAccountOf(runAs: string | null): Promise<RunAccount | null> {
+    if (runAs == null) return deps.settings.runAccount ?? null
+    if (!deps.accounts?.canSwitch) throw new Error(`the task's run_as '${runAs}' needs the server to run as root`)
+    const account = await deps.accounts.resolve(runAs)
+    if (!account) throw new Error(`the task's run_as user '${runAs}' does not exist on this host`)
+    return account
+  }
+
   async function onEvent(entry: Supervised, event: RunEvent): Promise<void> {
     const runId = entry.run.id
     if (event.type === 'started') {
@@ -187,6 +217,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
       entry.rssSum += event.rssBytes
       entry.samples += 1
     } else {
+      entry.exitInfo = { peakRssBytes: event.peakRssBytes, outputTruncated: event.outputTruncated === true }
       await finish(entry, {
         exitCode: event.exitCode,
         signal: event.signal,
@@ -214,8 +245,10 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
           endedAt: now,
           exitCode: outcome.exitCode,
           signal: outcome.signal,
-          peakRssBytes: entry.samples > 0 ? entry.peakRssBytes : null,
+          // The cgroup's peak, when the executor had one, covers what sampling misses (sub-second runs).
+          peakRssBytes: entry.exitInfo.peakRssBytes ?? (entry.samples > 0 ? entry.peakRssBytes : null),
           avgRssBytes: entry.samples > 0 ? Math.round(entry.rssSum / entry.samples) : null,
+          outputTruncated: entry.exitInfo.outputTruncated,
         })
         const task = await tx.tasks.findById(entry.run.taskId)
         if (!task) return
@@ -227,6 +260,10 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
         })
       }))
     } finally {
+      if (deps.releaseRunDirs) {
+        const taskId = entry.run.taskId
+        await deps.releaseRunDirs({ taskDir: deps.paths.taskDir(taskId), taskOutputsDir: deps.paths.taskOutputsDir(taskId) }).catch((e) => deps.onError(e, `run ${runId} folders`))
+      }
       supervised.delete(runId)
       entry.markExited()
       deps.bus.emit('run:finished', { runId, taskId: entry.run.taskId, status })

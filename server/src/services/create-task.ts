@@ -4,7 +4,9 @@ import { assertValidCron, initialNextRunAt, parseDelaySeconds } from '../domain/
 import type { Task } from '../domain/task.ts'
 import { assertCommandFileExists } from '../domain/task-command.ts'
 import { ENV_NAME_PATTERN, type InstallResult } from '../environments/environments.ts'
+import type { Role } from '../domain/user.ts'
 import type { ServiceDeps } from './deps.ts'
+import { parseRunPolicy } from './run-policy-fields.ts'
 
 export interface CreateTaskInput {
   upload: { path: string; filename: string } | null
@@ -18,6 +20,12 @@ export interface CreateTaskInput {
   priority?: string | undefined
   /** The user creating it (issue 3: ownership is a column). */
   ownerId?: number | null
+  /** Issue 6: admins only. */
+  runAs?: string | undefined
+  memoryLimitMb?: string | undefined
+  maxLogMb?: string | undefined
+  /** The creator's role: run_as is for admins. Absent = admin (callers without accounts). */
+  actorRole?: Role
 }
 
 export interface CreatedTask {
@@ -93,6 +101,11 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
     if (!upload) {
       throw new TaskyardError('no_script_file', 'No script file provided', { error: 'script_file is required' })
     }
+    const policy = await parseRunPolicy(deps, input.actorRole ?? 'admin', {
+      runAs: present(input.runAs),
+      memoryLimitMb: present(input.memoryLimitMb),
+      maxLogMb: present(input.maxLogMb),
+    })
     const condaEnv = present(input.condaEnv)?.trim()
     if (!condaEnv) throw new TaskyardError('invalid_input', 'Missing required field', { error: 'conda_env is required' })
     assertEnvName(condaEnv)
@@ -150,6 +163,7 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
           updatedAt: now,
           nextRunAt: initialNextRunAt({ cronExpression: cron, delaySeconds }, now, deps.settings.timeZone),
           ownerId: input.ownerId ?? null,
+          ...policy,
         })
         // Inside the transaction: if the move fails, the task row is rolled back with it.
         await deps.files.install(prepared.dir, created.id)

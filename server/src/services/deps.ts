@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.ts'
+import type { RunAccounts } from '../domain/run-account.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { DataPaths } from '../lib/paths.ts'
@@ -51,7 +52,12 @@ export interface ServiceDeps {
   files: TaskFiles
   paths: DataPaths
   system: SystemInfo
-  settings: { timeZone: string | undefined }
+  accounts: RunAccounts
+  settings: {
+    timeZone: string | undefined
+    /** TASKYARD_MAX_LOG_BYTES: a task's max_log_mb may lower it, not raise it. */
+    maxLogBytes: number
+  }
   auth: {
     secret: Buffer
     throttle: LoginThrottle

@@ -5,7 +5,9 @@ import { assertCanApply } from '../domain/task-actions.ts'
 import type { Task, TaskPatch } from '../domain/task.ts'
 import { cronError } from '../lib/cron.ts'
 import { assertCommand, assertEnvName, assertTaskName, nameTaken, requirementsFailed } from './create-task.ts'
+import type { Role } from '../domain/user.ts'
 import type { ServiceDeps } from './deps.ts'
+import { parseRunPolicy } from './run-policy-fields.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
 /** spec 000 PUT body; every field optional. `command` is ours, in the same style. */
@@ -18,6 +20,10 @@ export interface UpdateTaskInput {
   delay_seconds?: unknown
   priority?: unknown
   command?: unknown
+  /** Issue 6: run_as is for admins; null or '' clears each. */
+  run_as?: unknown
+  memory_limit_mb?: unknown
+  max_log_mb?: unknown
 }
 
 export interface UpdatedTask {
@@ -39,9 +45,17 @@ function optionalString(field: string, value: unknown): string | undefined {
  * cron_expression replaces a delay and delay_seconds a cron schedule. `script` is the new content
  * of the task's script (never a server path: that would let a user read any file of the host).
  */
-export async function updateTask(deps: ServiceDeps, taskId: number, input: UpdateTaskInput): Promise<UpdatedTask> {
+export async function updateTask(deps: ServiceDeps, taskId: number, input: UpdateTaskInput, actorRole: Role = 'admin'): Promise<UpdatedTask> {
   const current = await findTaskOrThrow(deps.store, taskId)
   assertCanApply('update', current.status)
+  let policy: Awaited<ReturnType<typeof parseRunPolicy>>
+  try {
+    policy = await parseRunPolicy(deps, actorRole, { runAs: input.run_as, memoryLimitMb: input.memory_limit_mb, maxLogMb: input.max_log_mb })
+  } catch (e) {
+    // PUT answers its bad input in its own words (spec 000 'Invalid update parameters'); a 403 stays one.
+    if (e instanceof TaskyardError && e.code === 'invalid_input') throw invalid(e.details.error as string)
+    throw e
+  }
 
   const name = optionalString('task_name', input.task_name)?.trim()
   if (name !== undefined) {
@@ -101,7 +115,7 @@ export async function updateTask(deps: ServiceDeps, taskId: number, input: Updat
   }
 
   const now = deps.clock.now()
-  const patch: TaskPatch = { updatedAt: now }
+  const patch: TaskPatch = { updatedAt: now, ...policy }
   if (name !== undefined) patch.name = name
   if (condaEnv !== undefined) patch.condaEnv = condaEnv
   if (requirements !== undefined) patch.requirements = requirements.trim() === '' ? null : requirements

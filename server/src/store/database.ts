@@ -29,8 +29,10 @@ export interface TasksTable extends Omit<RowOf<Task>, 'id'> {
   id: Generated<number>
 }
 
-export interface RunsTable extends Omit<RowOf<Run>, 'id'> {
+export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated'> {
   id: Generated<number>
+  /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
+  output_truncated: ColumnType<boolean | number, boolean | undefined, boolean>
 }
 
 export interface SystemSamplesTable extends RowOf<SystemSample> {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
@@ -89,7 +89,11 @@ export async function createTestApp(
     if (!cookie) throw new Error('login set no session cookie')
     return { bearer: body.token, cookie, id: body.user.user_id }
   }
-  const admin = await loginAs('admin', ADMIN_PASSWORD)
+  // TASKYARD_ADMIN_PASSWORD '' asks for a generated password, which the first start writes down.
+  const adminPassword = options.env?.TASKYARD_ADMIN_PASSWORD === ''
+    ? (await readFile(path.join(dataDir, 'admin-password.txt'), 'utf8')).trim()
+    : ADMIN_PASSWORD
+  const admin = await loginAs('admin', adminPassword)
   const doFetch = (p: string, init?: RequestInit): Promise<Response> => fetchAs({ bearer: admin.bearer }, p, init)
   const json = (p: string, init?: RequestInit) => jsonAs({ bearer: admin.bearer }, p, init)
   return {

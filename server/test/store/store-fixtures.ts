@@ -35,7 +35,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
 
 /** The Task that inserting `task` must return. */
 export function taskFrom(task: NewTask, id: number): Task {
-  return { id, ...task, lastRunAt: null, lastRunDurationMs: null, lastRunId: null }
+  return { id, ...task, lastRunAt: null, lastRunDurationMs: null, lastRunId: null, runAs: task.runAs ?? null, memoryLimitMb: task.memoryLimitMb ?? null, maxLogMb: task.maxLogMb ?? null }
 }
 
 export function newRun(taskId: number, overrides: Partial<NewRun> = {}): NewRun {
@@ -57,5 +57,6 @@ export function runFrom(run: NewRun, id: number): Run {
     peakRssBytes: null,
     avgRssBytes: null,
     error: null,
+    outputTruncated: false,
   }
 }

@@ -14,7 +14,7 @@ export function scriptPath(paths: DataPaths, task: Task): string {
 
 /** spec 000's `task` object of create/update responses, plus the fields we add in the same style. */
 export function presentTask(paths: DataPaths, task: Task): Record<string, unknown> {
-  return {
+  const body: Record<string, unknown> = {
     task_id: task.id,
     task_name: task.name,
     script_path: scriptPath(paths, task),
@@ -32,6 +32,11 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
     priority: priorityWord(task.priority),
     priority_value: task.priority,
   }
+  // Issue 6, optional fields: present only when the task sets them.
+  if (task.runAs != null) body.run_as = task.runAs
+  if (task.memoryLimitMb != null) body.memory_limit_mb = task.memoryLimitMb
+  if (task.maxLogMb != null) body.max_log_mb = task.maxLogMb
+  return body
 }
 
 /** spec 000 GET /api/tasks item. `completed_at` appears for completed tasks, as in its example. */
@@ -61,7 +66,7 @@ export function runDurationMs(run: Run): number | null {
 
 /** spec 000 execution object (execution_history and latest_execution). */
 export function presentExecution(run: Run): Record<string, unknown> {
-  return {
+  const body: Record<string, unknown> = {
     execution_id: String(run.id),
     start_time: formatDateTime(run.startedAt),
     end_time: formatDateTime(run.endedAt),
@@ -73,4 +78,7 @@ export function presentExecution(run: Run): Record<string, unknown> {
     signal: run.signal,
     error: run.error,
   }
+  // Issue 6, optional: only a run whose output hit its log cap carries it.
+  if (run.outputTruncated) body.output_truncated = true
+  return body
 }

@@ -88,6 +88,10 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
       command: f.command,
       priority: f.priority,
       ownerId: actorOf(request).user.id,
+      runAs: f.run_as,
+      memoryLimitMb: f.memory_limit_mb,
+      maxLogMb: f.max_log_mb,
+      actorRole: actorOf(request).user.role,
     })
     await recordAudit(services, actorOf(request), 'task.create', { type: 'task', id: task.id }, { task_name: task.name })
     reply.status(201)
@@ -236,7 +240,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.put('/api/tasks/:task_id', { schema: schemas.updateTask }, async (request) => {
     const taskId = taskIdOf(request)
-    const { task, requirementsUpdate } = await guarded(request, 'update', taskId, () => updateTask(services, taskId, (request.body ?? {}) as UpdateTaskInput), () => taskId)
+    const { task, requirementsUpdate } = await guarded(request, 'update', taskId, () => updateTask(services, taskId, (request.body ?? {}) as UpdateTaskInput, actorOf(request).user.role), () => taskId)
     return {
       success: true,
       message: 'Task updated successfully',

@@ -30,6 +30,9 @@ export const CREATE_TASK_FIELDS = {
   delay_seconds: 'field',
   command: 'field',
   priority: 'field',
+  run_as: 'field',
+  memory_limit_mb: 'field',
+  max_log_mb: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -44,7 +47,10 @@ export const createTask = {
   tags: ['tasks'],
   summary: 'Create a task from an uploaded script or ZIP (spec 000)',
   consumes: ['multipart/form-data'],
-  description: `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields).`,
+  description:
+    `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
+    'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
 } as const
 
 export const listTasks = {
@@ -105,6 +111,9 @@ export const updateTask = {
       delay_seconds: { type: ['number', 'string', 'null'] },
       priority: { type: ['string', 'integer'] },
       command: { type: 'string' },
+      run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
+      memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
+      max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

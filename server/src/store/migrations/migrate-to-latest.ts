@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration } from 'kysely'
 import type { DialectName } from '../store.ts'
 import { initial } from './001-initial.ts'
 import { auth } from './002-auth.ts'
+import { isolation } from './003-isolation.ts'
 import { stoppedCronTasks } from './004-stopped-cron-tasks.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
@@ -9,6 +10,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '001-initial': initial(dialect),
     '002-auth': auth(dialect),
+    '003-isolation': isolation(),
     '004-stopped-cron-tasks': stoppedCronTasks(dialect),
   }
 }

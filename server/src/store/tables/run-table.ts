@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import { ACTIVE_RUN_STATUSES, type NewRun, type Run, type RunPatch } from '../../domain/run.ts'
-import type { Database, RunRow } from '../database.ts'
+import type { Database, RowOf, RunRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import type { DialectName, RunTable, RunWithTaskName } from '../store.ts'
 
@@ -25,11 +25,18 @@ const PATCH_FIELDS: Record<keyof RunPatch, true> = {
   peakRssBytes: true,
   avgRssBytes: true,
   error: true,
+  outputTruncated: true,
 }
 
 const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as const
 
-const toRun = (row: RunRow): Run => fromRow<Run>(row)
+/** SQLite has no booleans: output_truncated reads back as 0 or 1 there. */
+function withBoolean<T extends Run>(row: Omit<RowOf<T>, 'output_truncated'> & { output_truncated: boolean | number }): T {
+  const run = fromRow<T>({ ...row, output_truncated: row.output_truncated === true || row.output_truncated === 1 } as unknown as RowOf<T>)
+  return run
+}
+
+const toRun = (row: RunRow): Run => withBoolean<Run>(row)
 
 const durationMs = sql<number>`${sql.ref('ended_at')} - ${sql.ref('started_at')}`
 
@@ -193,7 +200,7 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
         .orderBy('runs.id', 'desc')
         .limit(limit)
         .execute()
-      return rows.map((row) => fromRow<RunWithTaskName>(row))
+      return rows.map((row) => withBoolean<RunWithTaskName>(row))
     },
   }
 }

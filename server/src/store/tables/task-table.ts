@@ -23,6 +23,9 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   updatedAt: true,
   nextRunAt: true,
   ownerId: true,
+  runAs: true,
+  memoryLimitMb: true,
+  maxLogMb: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -42,6 +45,9 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   lastRunDurationMs: true,
   lastRunId: true,
   ownerId: true,
+  runAs: true,
+  memoryLimitMb: true,
+  maxLogMb: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */

@@ -1,0 +1,160 @@
+/**
+ * The data directory's permissions (issue 6). Runs get another account when the server is root,
+ * so the tree is laid out for it: they may traverse to their own task directory, output folder and
+ * the environments, and reach nothing else. Other local users get the same: nothing readable.
+ *
+ *   data/            0711  traversable, not listable
+ *   ├── *            0600  database, WAL/SHM, secret.key, admin-password.txt, lock files
+ *   ├── tasks/       0711  └── <id>/ 0700: the server's between runs, the run account's during one
+ *   ├── outputs/     0711  └── <task>/ 0700 (as tasks/<id>) └── <run>/ 0700, the run account's
+ *   ├── envs/        0755  environments: read and executed by runs  (└── .taskyard/ 0700)
+ *   └── logs/ staging/ uploads/  0700
+ */
+import { execFile } from 'node:child_process'
+import { chmod, lchown, mkdir, open, readdir } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import type { DataPaths } from '../lib/paths.ts'
+
+const exec = promisify(execFile)
+
+export const DATA_DIR_MODES = {
+  root: 0o711,
+  tasks: 0o711,
+  taskDir: 0o700,
+  outputs: 0o711,
+  taskOutputs: 0o700,
+  runOutput: 0o700,
+  envs: 0o755,
+  envsState: 0o700,
+  private: 0o700,
+  privateFile: 0o600,
+} as const
+
+async function ensureDir(dir: string, mode: number): Promise<void> {
+  await mkdir(dir, { recursive: true, mode })
+  // mkdir's mode is filtered by the umask and ignored for a directory that exists: state it outright.
+  await chmod(dir, mode)
+}
+
+async function entries(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+async function chmodIfExists(file: string, mode: number): Promise<void> {
+  try {
+    await chmod(file, mode)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+}
+
+/** SQLite's companions of a database file, which it creates with the database file's mode. */
+export function sqliteFiles(dbFile: string): string[] {
+  return [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]
+}
+
+/**
+ * Creates the tree with these modes and fixes an existing install's: called at every start, before
+ * anything else writes. `privateFiles` are kept 0600 wherever they are (a SQLite database outside
+ * the data directory).
+ */
+export async function secureDataDir(paths: DataPaths, privateFiles: readonly string[] = []): Promise<void> {
+  const M = DATA_DIR_MODES
+  await ensureDir(paths.root, M.root)
+  await Promise.all([
+    ensureDir(paths.tasksDir, M.tasks),
+    ensureDir(paths.outputsDir, M.outputs),
+    ensureDir(paths.envsDir, M.envs),
+    ensureDir(paths.logsDir, M.private),
+    ensureDir(paths.stagingRoot, M.private),
+    ensureDir(paths.uploadsDir, M.private),
+  ])
+  for (const entry of await entries(paths.root)) {
+    if (entry.isFile()) await chmod(path.join(paths.root, entry.name), M.privateFile)
+  }
+  // Runs a crash interrupted left their folders with the run account: take them back.
+  const owner = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 }
+  for (const [dir, mode] of [[paths.tasksDir, M.taskDir], [paths.outputsDir, M.taskOutputs]] as const) {
+    for (const entry of await entries(dir)) {
+      if (!entry.isDirectory()) continue
+      const child = path.join(dir, entry.name)
+      await chmod(child, mode)
+      if (owner.uid === 0) await lchown(child, owner.uid, owner.gid)
+    }
+  }
+  await chmodIfExists(path.join(paths.envsDir, '.taskyard'), M.envsState)
+  await securePrivateFiles(privateFiles)
+}
+
+/** Sets 0600 on those of `files` that exist (a database's WAL and SHM appear once it is open). */
+export async function securePrivateFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) await chmodIfExists(file, DATA_DIR_MODES.privateFile)
+}
+
+/** Creates `file` empty with mode 0600 unless it exists, so what is written into it later is private from the start. */
+export async function createPrivateFile(file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true })
+  const handle = await open(file, 'a', DATA_DIR_MODES.privateFile)
+  await handle.close()
+}
+
+/**
+ * Gives what is under `dir` (and `dir` itself, last) to uid:gid: every entry owned by someone else,
+ * symlinks themselves and never their targets, and never a file with other links (a hard link
+ * planted by an earlier run must not hand over a server file). find(1) walks without following
+ * symlinks and -execdir changes each name from inside its own directory, so a process of the
+ * account that swaps a directory for a symlink meanwhile (a survivor of an earlier run) cannot
+ * steer the walk out of the tree.
+ */
+export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  const owner = `${uid}:${gid}`
+  await exec('find', ['-P', dir, '-mindepth', '1', '(', '-type', 'd', '-o', '-type', 'l', '-o', '-links', '1', ')', '(', '!', '-uid', String(uid), '-o', '!', '-gid', String(gid), ')', '-execdir', 'chown', '-h', owner, '{}', '+'], {
+    timeout: 600_000,
+    // find refuses -execdir with a relative PATH entry; the server's PATH is not find's business.
+    env: { PATH: '/usr/bin:/bin' },
+  })
+  await lchown(dir, uid, gid)
+}
+
+export interface RunDirs {
+  taskDir: string
+  taskOutputsDir: string
+  outputDir: string
+  /** The run's account; null = the server's own (nothing to give away). */
+  account: { uid: number; gid: number } | null
+}
+
+/**
+ * Before a run starts: its output folder exists, and the task directory and the task's output
+ * folders belong to the run's account. Between runs both belong to the server (releaseRunDirs),
+ * so runs of other tasks under the same account cannot enter them, and the walk here cannot race
+ * a run: only the top directory is handed over last.
+ */
+export async function prepareRunDirs(dirs: RunDirs): Promise<void> {
+  await ensureDir(dirs.taskOutputsDir, DATA_DIR_MODES.taskOutputs)
+  await ensureDir(dirs.outputDir, DATA_DIR_MODES.runOutput)
+  await chmod(dirs.taskDir, DATA_DIR_MODES.taskDir)
+  if (!dirs.account) return
+  const { uid, gid } = dirs.account
+  await lchown(dirs.outputDir, uid, gid)
+  await lchown(dirs.taskOutputsDir, uid, gid)
+  await chownTree(dirs.taskDir, uid, gid)
+}
+
+/** After a run: the task's folders go back to the server (their contents stay the run's). */
+export async function releaseRunDirs(dirs: Pick<RunDirs, 'taskDir' | 'taskOutputsDir'>, server: { uid: number; gid: number }): Promise<void> {
+  for (const dir of [dirs.taskDir, dirs.taskOutputsDir]) {
+    try {
+      await lchown(dir, server.uid, server.gid)
+    } catch (error) {
+      // A task deleted meanwhile has nothing left to release.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
+}

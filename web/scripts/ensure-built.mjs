@@ -20,6 +20,7 @@ const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'
 const sourceTime = Math.max(...sources.map(newest))
 const builtTime = existsSync(built) ? statSync(built).mtimeMs : 0
 if (builtTime >= sourceTime) process.exit(0)
-console.log(existsSync(built) ? 'The web UI is older than its sources: building it…' : 'The web UI is not built yet: building it…')
-const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { stdio: 'inherit', cwd: path.join(web, '..') })
+// Progress goes to stderr: stdout stays the server's own (`npm start -- --version` prints only the version).
+console.error(existsSync(built) ? 'The web UI is older than its sources: building it…' : 'The web UI is not built yet: building it…')
+const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { stdio: ['ignore', 2, 2], cwd: path.join(web, '..') })
 process.exit(r.status ?? 1)

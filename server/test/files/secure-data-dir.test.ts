@@ -61,6 +61,10 @@ async function runTask(server: RunningTaskyard, name: string, command: string): 
   return { taskId: task.id, runId: queued.id }
 }
 
+/** What a live server holds: its node id and the one-server locks (issue 6 item 2), all owner-only. */
+const SERVER_FILES = { 'node-id': '0600', 'taskyard.lock': '0600', 'taskyard.lock-journal': '0600', 'taskyard.lock.holder.json': '0600' }
+const SQLITE_LOCK_FILES = { 'taskyard.db.lock': '0600', 'taskyard.db.lock-journal': '0600', 'taskyard.db.lock.holder.json': '0600' }
+
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: data directory permissions (issue 6)`, { skip: dialect.skip }, () => {
     it('a new data directory: not listable, private files 0600, task folders the server’s between runs', async (t) => {
@@ -70,7 +74,7 @@ for (const dialect of testDialects()) {
       const runId = (await app.store.runs.listForTask(taskId, 1))[0]!.id
       await app.runFinished(runId)
       const files = dialect.name === 'sqlite'
-        ? { 'taskyard.db': '0600', 'taskyard.db-wal': '0600', 'taskyard.db-shm': '0600' }
+        ? { 'taskyard.db': '0600', 'taskyard.db-wal': '0600', 'taskyard.db-shm': '0600', ...SQLITE_LOCK_FILES }
         : {}
       assert.deepEqual(await layout(app.dataDir, taskId, runId), {
         ...EXPECTED_DIRS,
@@ -79,6 +83,7 @@ for (const dialect of testDialects()) {
         [`outputs/${taskId}/${runId}`]: '0700',
         'secret.key': '0600',
         'admin-password.txt': '0600',
+        ...SERVER_FILES,
         ...files,
       })
       if (isRoot) {
@@ -115,6 +120,8 @@ describe('data directory permissions of an existing install (issue 6)', () => {
       'taskyard.db': '0600',
       'taskyard.db-wal': '0600',
       'taskyard.db-shm': '0600',
+      ...SERVER_FILES,
+      ...SQLITE_LOCK_FILES,
     })
     if (isRoot) assert.equal(await owner(path.join(dataDir, 'tasks', String(taskId))), 0)
   })

@@ -16,8 +16,8 @@ async function snapshot(app: TestApp): Promise<unknown> {
 const put = (app: TestApp, id: number, body: unknown) =>
   app.json(`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
-const CREATE_FIELDS = ['script_file', 'conda_env', 'task_name', 'requirements_file', 'requirements', 'reuse_env', 'cron_expression', 'delay_seconds', 'command', 'priority']
-const PUT_FIELDS = ['task_name', 'script', 'conda_env', 'cron_expression', 'requirements', 'delay_seconds', 'priority', 'command']
+const CREATE_FIELDS = ['script_file', 'conda_env', 'task_name', 'requirements_file', 'requirements', 'reuse_env', 'cron_expression', 'delay_seconds', 'command', 'priority', 'run_as', 'memory_limit_mb', 'max_log_mb']
+const PUT_FIELDS = ['task_name', 'script', 'conda_env', 'cron_expression', 'requirements', 'delay_seconds', 'priority', 'command', 'run_as', 'memory_limit_mb', 'max_log_mb']
 
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: schedule input (issue 6 item 7)`, { skip: dialect.skip }, () => {

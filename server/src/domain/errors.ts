@@ -27,6 +27,11 @@ export type ErrorCode =
   | 'database_busy'
   | 'unknown_fields'
   | 'insufficient_storage'
+  | 'environment_not_found'
+  | 'environment_exists'
+  | 'environment_protected'
+  | 'environment_in_use'
+  | 'packages_failed'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

@@ -98,6 +98,12 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
     // Base's prefix holds every other environment and conda's package cache: those stay as they are.
     snapshotExcludes: (name) => (name === 'base' ? ['envs', 'pkgs'] : []),
 
+    kindOf: () => 'conda',
+
+    async rename(oldName, newName) {
+      await conda(['rename', '--name', oldName, newName])
+    },
+
     runEnvironment(name, prefix) {
       return { pathPrefix: [path.join(prefix, 'bin')], env: { CONDA_PREFIX: prefix, CONDA_DEFAULT_ENV: name } }
     },

@@ -3,7 +3,8 @@
  * with --system-site-packages --without-pip: runs see the system's packages and its pip, and
  * installs into base land in the venv, never in the system Python.
  */
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ENV_NAME_PATTERN, type Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
@@ -72,10 +73,30 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
     },
 
     async remove(name) {
-      await rm(dirOf(name), { recursive: true, force: true })
+      // Moved out of sight first (tmp/ is emptied at start-up): never a half-deleted venv that lists.
+      const trash = path.join(stateDir, 'tmp', `trash-${randomUUID()}`)
+      await mkdir(path.dirname(trash), { recursive: true })
+      try {
+        await rename(dirOf(name), trash)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+        throw error
+      }
+      await rm(trash, { recursive: true, force: true })
     },
 
     snapshotExcludes: () => [],
+
+    kindOf: (name) => (name === 'base' ? 'system' : 'venv'),
+
+    async rename(oldName, newName) {
+      const from = dirOf(oldName)
+      const to = dirOf(newName)
+      // rename(2) would replace an empty directory in the way: anything there is refused instead.
+      if (await lstat(to).then(() => true, () => false)) throw new Error(`Cannot rename environment '${oldName}': '${to}' already exists and is not an environment`)
+      await rename(from, to)
+      await repointScripts(path.join(to, 'bin'), from, to)
+    },
 
     runEnvironment(_name, prefix) {
       return { pathPrefix: [path.join(prefix, 'bin')], env: { VIRTUAL_ENV: prefix } }
@@ -104,6 +125,24 @@ export async function resolveInterpreter(pythonPath: string | null, env: Readonl
   const reported = asked.stdout.trim()
   if (asked.code === 0 && path.isAbsolute(reported) && isExecutableFile(reported)) return reported
   return found
+}
+
+/**
+ * A venv's scripts name its directory (console scripts' `#!…/bin/python`, `activate`'s
+ * VIRTUAL_ENV): after a rename they are pointed at the new one. `python` itself is a symlink
+ * to the interpreter and finds its venv from where it is, so it never needs this.
+ */
+async function repointScripts(binDir: string, from: string, to: string): Promise<void> {
+  const old = new RegExp(String.raw`${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[/'"\s:]|$)`, 'gm')
+  for (const entry of await readdir(binDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const file = path.join(binDir, entry.name)
+    const st = await lstat(file)
+    if (st.size > 1024 * 1024) continue // a binary, not a script
+    const text = await readFile(file, 'latin1')
+    if (!text.includes(from)) continue
+    await writeFile(file, text.replace(old, to), { encoding: 'latin1', mode: st.mode })
+  }
 }
 
 async function isVenv(dir: string): Promise<boolean> {

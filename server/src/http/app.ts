@@ -11,6 +11,7 @@ import { accountRoutes } from './routes/account.ts'
 import { assertKnownFields } from './known-fields.ts'
 import { authRoutes } from './routes/auth.ts'
 import { systemRoutes } from './routes/system.ts'
+import { environmentRoutes } from './routes/environments.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { staticUiRoutes } from './static-ui.ts'
 
@@ -98,5 +99,6 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   accountRoutes(app, deps)
   systemRoutes(app, deps)
   staticUiRoutes(app, deps.services, deps.webDir)
+  environmentRoutes(app, deps)
   return app
 }

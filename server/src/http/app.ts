@@ -12,6 +12,7 @@ import { assertKnownFields } from './known-fields.ts'
 import { authRoutes } from './routes/auth.ts'
 import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
+import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { staticUiRoutes } from './static-ui.ts'
 
@@ -100,5 +101,6 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   systemRoutes(app, deps)
   staticUiRoutes(app, deps.services, deps.webDir)
   environmentRoutes(app, deps)
+  legacyAccountRoutes(app, deps)
   return app
 }

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'environment_protected'
   | 'environment_in_use'
   | 'packages_failed'
+  | 'python_unavailable'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

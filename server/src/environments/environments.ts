@@ -88,9 +88,12 @@ export interface Environments {
   diskUsage(name: string): Promise<number>
   /**
    * Makes a new environment, with `requirements` installed (all or nothing). Throws
-   * TaskyardError('environment_exists') when the name is taken — also while another create of it runs.
+   * TaskyardError('environment_exists') when the name is taken — also while another create of it runs —
+   * and python_unavailable for a version not installed (the error lists those that are).
    */
-  create(name: string, requirements: string | null): Promise<EnsureResult>
+  create(name: string, requirements: string | null, options?: { pythonVersion?: string | null }): Promise<EnsureResult>
+  /** The Python versions (`3.X`) a new environment can have; null: any the backend can fetch (conda). */
+  pythonVersions(): Promise<string[] | null>
   /** `pip uninstall` under the same all-or-nothing rule; names not installed are refused before anything changes. */
   uninstall(name: string, packages: readonly string[]): Promise<UninstallResult>
   /**

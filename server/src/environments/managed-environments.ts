@@ -34,8 +34,10 @@ export interface EnvironmentBackend {
   list(): Promise<string[]>
   /** The directory of an existing environment, or null when there is none of that name. */
   prefixOf(name: string): Promise<string | null>
-  /** Makes a new environment with pip in it; throws with the tool's words when it cannot. */
-  create(name: string): Promise<void>
+  /** Makes a new environment with pip in it (of Python `3.X` when given); throws with the tool's words when it cannot. */
+  create(name: string, pythonVersion: string | null): Promise<void>
+  /** `3.X` → interpreter of the versions a new environment can have; null: any (the tool fetches it). */
+  pythons(): Promise<Map<string, string> | null>
   /** Removes an environment and everything in it; nothing there is fine. */
   remove(name: string): Promise<void>
   /** Top-level entries of the environment a snapshot must leave out (conda base: envs, pkgs). */
@@ -173,17 +175,28 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     return complete.sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : a.localeCompare(b)))
   }
 
+  async function assertPythonAvailable(version: string): Promise<void> {
+    const pythons = await backend.pythons()
+    const available = pythons === null ? null : [...pythons.keys()]
+    if (/^3\.\d{1,2}$/.test(version) && (available === null || available.includes(version))) return
+    const listed = available === null ? 'give it as 3.X, e.g. 3.11' : `available: ${available.join(', ') || 'none'}`
+    throw new TaskyardError('python_unavailable', 'Python version not available', {
+      error: `Python '${version.slice(0, 20)}' is not installed on this server (${listed})`,
+      available_versions: available ?? [],
+    })
+  }
+
   /** Two names' locks, always taken in the same order: two opposite renames cannot wait on each other. */
   function withLocks<T>(a: string, b: string, fn: () => Promise<T>): Promise<T> {
     const [first, second] = a < b ? [a, b] : [b, a]
     return withLock(first, () => withLock(second, fn))
   }
 
-  async function createNew(name: string, parsed: ParsedRequirements | null): Promise<EnsureResult> {
+  async function createNew(name: string, parsed: ParsedRequirements | null, pythonVersion: string | null = null): Promise<EnsureResult> {
     await journal.beginCreate(name)
     // Until endCreate, a crash leaves a marker and start-up removes the half-made environment.
     try {
-      await backend.create(name)
+      await backend.create(name, pythonVersion)
       const prefix = await backend.prefixOf(name)
       if (prefix === null) throw new Error(`Environment '${name}' was created but cannot be found`)
       if (parsed === null || parsed.requirements.length === 0) {
@@ -278,14 +291,22 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       return directorySize(prefix, backend.snapshotExcludes(name))
     },
 
-    async create(name, requirements) {
+    async create(name, requirements, createOptions = {}) {
       assertName(name)
       const parsed = parse(requirements)
       await ready()
+      const pythonVersion = createOptions.pythonVersion ?? null
+      if (pythonVersion !== null) await assertPythonAvailable(pythonVersion)
       return withLock(name, async () => {
         if ((await existingPrefix(name)) !== null) throw environmentExists(`Environment '${name}' already exists`)
-        return createNew(name, parsed)
+        return createNew(name, parsed, pythonVersion)
       })
+    },
+
+    async pythonVersions() {
+      await ready()
+      const pythons = await backend.pythons()
+      return pythons === null ? null : [...pythons.keys()]
     },
 
     async uninstall(name, packages) {

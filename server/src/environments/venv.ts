@@ -8,6 +8,7 @@ import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from '
 import path from 'node:path'
 import { ENV_NAME_PATTERN, type Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
+import { findPythons } from './find-pythons.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
 import { runProcess } from './run-process.ts'
 import { toolEnv } from './tool-env.ts'
@@ -32,9 +33,9 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
   const stateDir = path.join(envsDir, STATE_DIR_NAME)
   let interpreter: string | null = null
 
-  async function venv(args: readonly string[], what: string): Promise<void> {
-    const result = await runProcess(interpreter!, ['-m', 'venv', ...args], { env })
-    if (result.code !== 0) throw new Error(`Could not create ${what} with ${interpreter} -m venv: ${result.output.trim().slice(-2000)}`)
+  async function venv(args: readonly string[], what: string, python: string = interpreter!): Promise<void> {
+    const result = await runProcess(python, ['-m', 'venv', ...args], { env })
+    if (result.code !== 0) throw new Error(`Could not create ${what} with ${python} -m venv: ${result.output.trim().slice(-2000)}`)
   }
 
   const backend: EnvironmentBackend = {
@@ -68,9 +69,13 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
       return (await isVenv(dirOf(name))) ? dirOf(name) : null
     },
 
-    async create(name) {
-      await venv([dirOf(name)], `environment '${name}'`)
+    async create(name, pythonVersion) {
+      const python = pythonVersion === null ? interpreter! : (await findPythons(env)).get(pythonVersion)
+      if (python === undefined) throw new Error(`Python ${pythonVersion} is no longer installed`)
+      await venv([dirOf(name)], `environment '${name}'`, python)
     },
+
+    pythons: () => findPythons(env),
 
     async remove(name) {
       // Moved out of sight first (tmp/ is emptied at start-up): never a half-deleted venv that lists.

@@ -35,6 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   environment_protected: 400,
   environment_in_use: 400,
   packages_failed: 400,
+  python_unavailable: 400,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
@@ -155,6 +155,32 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
     assert.deepEqual(testPackages((await app.json('/api/conda/environment/work')).body.packages), [{ name: 'tyb-beta', version: '2.1' }])
     assert.deepEqual(await send(app, 'POST', '/api/conda/environment/nope/packages', { packages: ['x'] }), { status: 404, body: NOT_FOUND })
     assert.deepEqual(await send(app, 'DELETE', '/api/conda/environment/nope/packages', { packages: ['x'] }), { status: 404, body: NOT_FOUND })
+  })
+
+  it('python_version picks an installed Python by its real path; one not installed is a 400 listing those that are', async (t) => {
+    const app = await createTestApp(t)
+    const missing = await send(app, 'POST', '/api/conda/environment', { name: 'old-py', python_version: '3.99' })
+    assert.equal(missing.status, 400)
+    const available: string[] = missing.body.available_versions
+    assert.deepEqual(missing.body, {
+      success: false,
+      message: 'Python version not available',
+      error: `Python '3.99' is not installed on this server (available: ${available.join(', ')})`,
+      available_versions: available,
+    })
+    assert.deepEqual(readdirSync(path.join(app.dataDir, 'envs')).sort(), ['.taskyard', 'base'])
+    const two = ['3.8', '3.12'].filter((v) => available.includes(v))
+    if (two.length < 2) return t.skip(`needs Python 3.8 and 3.12 installed (has ${available.join(', ')})`)
+    for (const version of two) {
+      const name = `py${version.replace('.', '')}`
+      const res = await send(app, 'POST', '/api/conda/environment', { name, python_version: version })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      const detail = await app.json(`/api/conda/environment/${name}`)
+      assert.ok(detail.body.python_version.startsWith(`${version}.`), detail.body.python_version)
+      // The venv's interpreter is the real one, never a pyenv shim.
+      const home = /^home = (.*)$/m.exec(readFileSync(path.join(app.dataDir, 'envs', name, 'pyvenv.cfg'), 'utf8'))![1]!
+      assert.ok(!home.includes('shims'), home)
+    }
   })
 
   it('roles: viewers read, operators manage, anonymous is 401 — in 000a words', async (t) => {

@@ -37,7 +37,7 @@ export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
   })
 
   app.post('/api/conda/environment', { schema: schemas.createEnvironment }, async (request, reply) => {
-    const body = request.body as { name: string; requirements?: string }
+    const body = request.body as { name: string; requirements?: string; python_version?: string }
     const created = await createEnvironment(services, actorOf(request), body)
     reply.status(201)
     return { success: true, message: 'Environment created successfully', environment: { name: created.name, created_at: formatDateTime(created.createdAt) } }

@@ -17,6 +17,7 @@ const errorBody = {
     referencing_tasks: { type: 'array', items: { type: 'string' } },
     failed_packages: { type: 'array', items: { type: 'string' } },
     error_details: { type: 'array', items: { type: 'string' } },
+    available_versions: { type: 'array', items: { type: 'string' } },
   },
 } as const
 

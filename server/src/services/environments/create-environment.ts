@@ -7,6 +7,7 @@ import { assertEnvironmentPermission } from './environment-access.ts'
 export interface CreateEnvironmentInput {
   name: unknown
   requirements?: unknown
+  python_version?: unknown
 }
 
 /** 000a create, with Taskyard's `requirements`: the environment exists whole, with them, or not at all. */
@@ -23,7 +24,11 @@ export async function createEnvironment(
   if (requirements !== null && typeof requirements !== 'string') {
     throw new TaskyardError('invalid_input', 'Invalid request', { error: 'requirements must be the text of a requirements.txt' })
   }
-  const result = await deps.environments.create(input.name, requirements)
+  const pythonVersion = input.python_version ?? null
+  if (pythonVersion !== null && typeof pythonVersion !== 'string') {
+    throw new TaskyardError('invalid_input', 'Invalid request', { error: 'python_version must be a string such as 3.11' })
+  }
+  const result = await deps.environments.create(input.name, requirements, { pythonVersion: pythonVersion === '' ? null : pythonVersion })
   if (result.install && !result.install.success) {
     // spec 000's words for a new environment whose requirements failed (it was removed).
     throw new TaskyardError('requirements_failed_new', 'Failed to install requirements in new environment', {
@@ -33,6 +38,6 @@ export async function createEnvironment(
     })
   }
   const details = await deps.environments.details(input.name)
-  await recordAudit(deps, actor, 'environment.create', { type: 'environment', id: input.name }, requirements ? { requirements } : null)
+  await recordAudit(deps, actor, 'environment.create', { type: 'environment', id: input.name }, { requirements, python_version: pythonVersion })
   return { name: input.name, createdAt: details?.createdAt ?? deps.clock.now() }
 }

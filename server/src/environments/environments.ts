@@ -102,6 +102,8 @@ export interface Environments {
    * environment_protected (`base`).
    */
   rename(oldName: string, newName: string, commit: () => Promise<void>): Promise<void>
+  /** `pip freeze` of the environment: a pinned requirements file that rebuilds it. */
+  freeze(name: string): Promise<string>
   /** Removes the environment and everything in it. Throws environment_not_found, environment_protected. */
   remove(name: string): Promise<void>
 }

@@ -345,6 +345,16 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       })
     },
 
+    async freeze(name) {
+      assertName(name)
+      await ready()
+      const prefix = await existingPrefix(name)
+      if (prefix === null) throw environmentNotFound()
+      const result = await runProcess(path.join(prefix, 'bin', 'python'), ['-m', 'pip', 'freeze', '--disable-pip-version-check'], { env: options.pipEnv })
+      if (result.code !== 0) throw new Error(`pip freeze failed in environment '${name}': ${pipFailureSummary(result.output)}`)
+      return result.stdout
+    },
+
     async remove(name) {
       assertName(name)
       if (name === 'base') throw environmentProtected('deleted')

@@ -123,6 +123,12 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
       body: { success: true, message: 'Packages installed successfully', environment: 'work', installed_packages: ['tyb-alpha', 'tyb-beta>=2'] },
     })
     const before = testPackages((await app.json('/api/conda/environment/work')).body.packages)
+    const exported = await app.fetch('/api/conda/environment/work/export')
+    assert.equal(exported.status, 200)
+    assert.equal(exported.headers.get('content-type'), 'text/plain; charset=utf-8')
+    assert.equal(exported.headers.get('content-disposition'), 'attachment; filename="work-requirements.txt"')
+    assert.equal(await exported.text(), 'tyb-alpha==1.0\ntyb-beta==2.1\n')
+    assert.deepEqual(await app.json('/api/conda/environment/nope/export'), { status: 404, body: NOT_FOUND })
     assert.deepEqual(before, [{ name: 'tyb-alpha', version: '1.0' }, { name: 'tyb-beta', version: '2.1' }])
 
     const failed = await send(app, 'POST', '/api/conda/environment/work/packages', { packages: ['tyb-beta==2.1', 'tyb-nowhere'] })

@@ -21,6 +21,7 @@ describe('GET /api/openapi.json', () => {
       'GET /api/auth/me',
       'GET /api/auth/tokens',
       'GET /api/conda/environment/{env_name}',
+      'GET /api/conda/environment/{env_name}/export',
       'GET /api/conda/environments',
       'GET /api/conda/stats',
       'GET /api/system',

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createEnvironment } from '../../services/environments/create-environment.ts'
 import { deleteEnvironment } from '../../services/environments/delete-environment.ts'
 import { assertEnvironmentPermission } from '../../services/environments/environment-access.ts'
+import { exportEnvironment } from '../../services/environments/export-environment.ts'
 import { environmentStats } from '../../services/environments/environment-stats.ts'
 import { getEnvironment } from '../../services/environments/get-environment.ts'
 import { installPackages } from '../../services/environments/install-packages.ts'
@@ -34,6 +35,14 @@ export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
     assertEnvironmentPermission(userOf(request), 'read')
     const { environment, usage } = await getEnvironment(services, envNameOf(request))
     return presentEnvironmentDetail(environment, usage)
+  })
+
+  app.get('/api/conda/environment/:env_name/export', { schema: schemas.exportEnvironment }, async (request, reply) => {
+    assertEnvironmentPermission(userOf(request), 'read')
+    const name = envNameOf(request)
+    const text = await exportEnvironment(services, name)
+    reply.header('content-type', 'text/plain; charset=utf-8').header('content-disposition', `attachment; filename="${name}-requirements.txt"`)
+    return text
   })
 
   app.post('/api/conda/environment', { schema: schemas.createEnvironment }, async (request, reply) => {

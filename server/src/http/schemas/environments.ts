@@ -195,3 +195,11 @@ export const deleteEnvironment = {
   querystring: { type: 'object', properties: { force: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
   response: { 204: { type: 'null', description: 'Deleted' }, 400: errorBody, 404: notFound },
 } as const
+
+export const exportEnvironment = {
+  tags: ['environments'],
+  summary: 'Taskyard: the environment pinned (pip freeze) as a requirements.txt attachment',
+  params: envParams,
+  produces: ['text/plain'],
+  response: { 200: { type: 'string' }, 404: notFound },
+} as const

@@ -27,6 +27,12 @@ export type ErrorCode =
   | 'database_busy'
   | 'unknown_fields'
   | 'insufficient_storage'
+  | 'environment_not_found'
+  | 'environment_exists'
+  | 'environment_protected'
+  | 'environment_in_use'
+  | 'packages_failed'
+  | 'python_unavailable'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

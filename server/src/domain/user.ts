@@ -75,3 +75,20 @@ export function can(
   if (reach === 'none') return false
   return task !== null && task.ownerId !== null && task.ownerId === user.id
 }
+
+/** What can be done to environments (000a). Reading them is every role's. */
+export type EnvironmentPermission = 'read' | 'create' | 'rename' | 'install' | 'uninstall' | 'delete'
+
+/** Issue 9: admins and operators manage environments (they are shared, not owned); viewers read. */
+const ENVIRONMENT_ROLES: Record<EnvironmentPermission, readonly Role[]> = {
+  read: ['admin', 'operator', 'viewer'],
+  create: ['admin', 'operator'],
+  rename: ['admin', 'operator'],
+  install: ['admin', 'operator'],
+  uninstall: ['admin', 'operator'],
+  delete: ['admin', 'operator'],
+}
+
+export function canOnEnvironments(user: Pick<User, 'role'>, action: EnvironmentPermission): boolean {
+  return ENVIRONMENT_ROLES[action].includes(user.role)
+}

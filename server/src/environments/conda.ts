@@ -82,9 +82,12 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
       return (await environments()).get(name) ?? null
     },
 
-    async create(name) {
-      await conda(['create', '--yes', '--quiet', '--name', name, 'python'])
+    async create(name, pythonVersion) {
+      await conda(['create', '--yes', '--quiet', '--name', name, pythonVersion === null ? 'python' : `python=${pythonVersion}`])
     },
+
+    // conda fetches whichever Python is asked for: there is no list of what is installed.
+    pythons: async () => null,
 
     async remove(name) {
       if (name === 'base') return // never: base is conda itself
@@ -97,6 +100,12 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
 
     // Base's prefix holds every other environment and conda's package cache: those stay as they are.
     snapshotExcludes: (name) => (name === 'base' ? ['envs', 'pkgs'] : []),
+
+    kindOf: () => 'conda',
+
+    async rename(oldName, newName) {
+      await conda(['rename', '--name', oldName, newName])
+    },
 
     runEnvironment(name, prefix) {
       return { pathPrefix: [path.join(prefix, 'bin')], env: { CONDA_PREFIX: prefix, CONDA_DEFAULT_ENV: name } }

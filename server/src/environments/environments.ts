@@ -34,6 +34,37 @@ export interface RunEnvironment {
   env: Record<string, string>
 }
 
+/** `system`: the venv `base` over the system Python (its packages are the system's). */
+export type EnvironmentKind = 'conda' | 'venv' | 'system'
+
+export interface InstalledPackage {
+  name: string
+  version: string
+  /** False for a package the environment only sees (the system Python's, under a venv `base`): it cannot be removed here. */
+  own: boolean
+}
+
+export interface EnvironmentDetails {
+  name: string
+  kind: EnvironmentKind
+  /** The environment's directory (its prefix). */
+  location: string
+  /** Epoch ms the environment's directory was made. */
+  createdAt: number
+  /** `3.11.4`, as the environment's interpreter reports it; null when it cannot be asked. */
+  pythonVersion: string | null
+  /** Every distribution the interpreter imports, sorted by name. */
+  packages: InstalledPackage[]
+}
+
+export interface UninstallResult {
+  success: boolean
+  /** Exactly the names that cannot be removed (not installed, or not the environment's own). */
+  failedPackages: string[]
+  errorDetails: string[]
+  error: string | null
+}
+
 export interface Environments {
   readonly kind: 'venv' | 'conda'
   exists(name: string): Promise<boolean>
@@ -49,4 +80,30 @@ export interface Environments {
   /** How to run a process inside the environment. */
   runEnvironment(name: string): Promise<RunEnvironment>
   list(): Promise<string[]>
+  /** Every complete environment with what it holds, `base` first. */
+  listDetails(): Promise<EnvironmentDetails[]>
+  /** null when there is no complete environment of that name. */
+  details(name: string): Promise<EnvironmentDetails | null>
+  /** Bytes of the environment's files (hard links counted once); conda base without envs/ and pkgs/. */
+  diskUsage(name: string): Promise<number>
+  /**
+   * Makes a new environment, with `requirements` installed (all or nothing). Throws
+   * TaskyardError('environment_exists') when the name is taken — also while another create of it runs —
+   * and python_unavailable for a version not installed (the error lists those that are).
+   */
+  create(name: string, requirements: string | null, options?: { pythonVersion?: string | null }): Promise<EnsureResult>
+  /** The Python versions (`3.X`) a new environment can have; null: any the backend can fetch (conda). */
+  pythonVersions(): Promise<string[] | null>
+  /** `pip uninstall` under the same all-or-nothing rule; names not installed are refused before anything changes. */
+  uninstall(name: string, packages: readonly string[]): Promise<UninstallResult>
+  /**
+   * Renames the environment, then runs `commit` (the store's change); when commit throws the
+   * environment gets its old name back. Throws environment_exists, environment_not_found,
+   * environment_protected (`base`).
+   */
+  rename(oldName: string, newName: string, commit: () => Promise<void>): Promise<void>
+  /** `pip freeze` of the environment: a pinned requirements file that rebuilds it. */
+  freeze(name: string): Promise<string>
+  /** Removes the environment and everything in it. Throws environment_not_found, environment_protected. */
+  remove(name: string): Promise<void>
 }

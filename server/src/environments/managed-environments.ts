@@ -3,13 +3,26 @@
  * kind of environment (venv, conda). Everything that makes installs all-or-nothing lives here,
  * once for both kinds: validation first, a lock per name, snapshots, recovery after a crash.
  */
-import { rm } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { TaskyardError } from '../domain/errors.ts'
 import { createEnvJournal } from './env-journal.ts'
-import { ENV_NAME_PATTERN, type EnsureResult, type Environments, type InstallResult, type RunEnvironment } from './environments.ts'
+import { directorySize } from './directory-size.ts'
+import {
+  ENV_NAME_PATTERN,
+  type EnsureResult,
+  type EnvironmentDetails,
+  type EnvironmentKind,
+  type Environments,
+  type InstallResult,
+  type RunEnvironment,
+  type UninstallResult,
+} from './environments.ts'
+import { inspectEnvironment } from './inspect-environment.ts'
+import { pipFailureSummary } from './parse-pip-output.ts'
 import { pipInstall } from './pip-install.ts'
-import { parseRequirements, type ParsedRequirements } from './requirements.ts'
+import { normalizeName, parseRequirements, type ParsedRequirements } from './requirements.ts'
+import { runProcess } from './run-process.ts'
 
 export interface EnvironmentBackend {
   readonly kind: 'venv' | 'conda'
@@ -21,14 +34,25 @@ export interface EnvironmentBackend {
   list(): Promise<string[]>
   /** The directory of an existing environment, or null when there is none of that name. */
   prefixOf(name: string): Promise<string | null>
-  /** Makes a new environment with pip in it; throws with the tool's words when it cannot. */
-  create(name: string): Promise<void>
+  /** Makes a new environment with pip in it (of Python `3.X` when given); throws with the tool's words when it cannot. */
+  create(name: string, pythonVersion: string | null): Promise<void>
+  /** `3.X` → interpreter of the versions a new environment can have; null: any (the tool fetches it). */
+  pythons(): Promise<Map<string, string> | null>
   /** Removes an environment and everything in it; nothing there is fine. */
   remove(name: string): Promise<void>
   /** Top-level entries of the environment a snapshot must leave out (conda base: envs, pkgs). */
   snapshotExcludes(name: string): string[]
   runEnvironment(name: string, prefix: string): RunEnvironment
+  kindOf(name: string): EnvironmentKind
+  /**
+   * Gives an existing environment a new name that nothing has yet, whole or not at all (the
+   * caller holds both names' locks and has checked both).
+   */
+  rename(oldName: string, newName: string): Promise<void>
 }
+
+/** A project name as pip uninstall takes it: never an option, never a path. */
+const PACKAGE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?$/
 
 export interface ManagedEnvironmentsOptions {
   /** Where the journal keeps snapshots and markers; never inside an environment. */
@@ -90,15 +114,14 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     }
   }
 
-  /** Snapshot, install, then keep the change or put the snapshot back. */
-  async function installGuarded(name: string, prefix: string, parsed: ParsedRequirements): Promise<InstallResult> {
-    if (parsed.requirements.length === 0) return pipInto(prefix, parsed)
+  /** Snapshot, change, then keep the change or put the snapshot back. */
+  async function guarded<T extends { success: boolean }>(name: string, prefix: string, change: () => Promise<T>): Promise<T> {
     // A restore that failed earlier in this process is finished first, as start-up would.
     if (await journal.hasSnapshot(name)) await journal.restore(name)
     await journal.snapshot(name, prefix, backend.snapshotExcludes(name))
-    let result: InstallResult
+    let result: T
     try {
-      result = await pipInto(prefix, parsed)
+      result = await change()
     } catch (error) {
       await journal.restore(name)
       throw error
@@ -108,11 +131,72 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     return result
   }
 
-  async function createNew(name: string, parsed: ParsedRequirements | null): Promise<EnsureResult> {
+  function installGuarded(name: string, prefix: string, parsed: ParsedRequirements): Promise<InstallResult> {
+    if (parsed.requirements.length === 0) return pipInto(prefix, parsed)
+    return guarded(name, prefix, () => pipInto(prefix, parsed))
+  }
+
+  async function detailsOf(name: string, prefix: string): Promise<EnvironmentDetails> {
+    const [inspection, st] = await Promise.all([inspectEnvironment(prefix, options.pipEnv), stat(prefix)])
+    // birthtime where the file system keeps one; a rename keeps it either way.
+    const createdAt = Math.round(st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs)
+    return { name, kind: backend.kindOf(name), location: prefix, createdAt, ...inspection }
+  }
+
+  async function uninstallFrom(name: string, prefix: string, packages: readonly string[]): Promise<UninstallResult> {
+    const installed = new Map((await inspectEnvironment(prefix, options.pipEnv)).packages.map((p) => [normalizeName(p.name), p]))
+    const failedPackages: string[] = []
+    const errorDetails: string[] = []
+    for (const wanted of packages) {
+      const found = installed.get(normalizeName(wanted))
+      if (found === undefined) {
+        failedPackages.push(wanted)
+        errorDetails.push(`Package '${wanted}' is not installed in environment '${name}'`)
+      } else if (!found.own) {
+        failedPackages.push(wanted)
+        errorDetails.push(`Package '${wanted}' belongs to the system Python, not to environment '${name}': it cannot be removed here`)
+      }
+    }
+    if (failedPackages.length > 0) return { success: false, failedPackages, errorDetails, error: errorDetails.join('\n') }
+    return guarded(name, prefix, async () => {
+      const python = path.join(prefix, 'bin', 'python')
+      const result = await runProcess(python, ['-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', '--no-input', ...packages], { env: options.pipEnv })
+      if (result.code === 0) return { success: true, failedPackages: [], errorDetails: [], error: null }
+      const summary = pipFailureSummary(result.output)
+      return { success: false, failedPackages: [...packages], errorDetails: packages.map(() => summary), error: summary }
+    })
+  }
+
+  async function listNames(): Promise<string[]> {
+    await ready()
+    const names = await backend.list()
+    const complete: string[] = []
+    for (const name of names) if (!(await journal.isCreating(name))) complete.push(name)
+    return complete.sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : a.localeCompare(b)))
+  }
+
+  async function assertPythonAvailable(version: string): Promise<void> {
+    const pythons = await backend.pythons()
+    const available = pythons === null ? null : [...pythons.keys()]
+    if (/^3\.\d{1,2}$/.test(version) && (available === null || available.includes(version))) return
+    const listed = available === null ? 'give it as 3.X, e.g. 3.11' : `available: ${available.join(', ') || 'none'}`
+    throw new TaskyardError('python_unavailable', 'Python version not available', {
+      error: `Python '${version.slice(0, 20)}' is not installed on this server (${listed})`,
+      available_versions: available ?? [],
+    })
+  }
+
+  /** Two names' locks, always taken in the same order: two opposite renames cannot wait on each other. */
+  function withLocks<T>(a: string, b: string, fn: () => Promise<T>): Promise<T> {
+    const [first, second] = a < b ? [a, b] : [b, a]
+    return withLock(first, () => withLock(second, fn))
+  }
+
+  async function createNew(name: string, parsed: ParsedRequirements | null, pythonVersion: string | null = null): Promise<EnsureResult> {
     await journal.beginCreate(name)
     // Until endCreate, a crash leaves a marker and start-up removes the half-made environment.
     try {
-      await backend.create(name)
+      await backend.create(name, pythonVersion)
       const prefix = await backend.prefixOf(name)
       if (prefix === null) throw new Error(`Environment '${name}' was created but cannot be found`)
       if (parsed === null || parsed.requirements.length === 0) {
@@ -180,14 +264,124 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       return backend.runEnvironment(name, prefix)
     },
 
-    async list() {
+    list: listNames,
+
+    async listDetails() {
+      const names = await listNames()
+      const out: EnvironmentDetails[] = []
+      for (const name of names) {
+        const prefix = await existingPrefix(name)
+        if (prefix !== null) out.push(await detailsOf(name, prefix))
+      }
+      return out
+    },
+
+    async details(name) {
+      if (!ENV_NAME_PATTERN.test(name)) return null
       await ready()
-      const names = await backend.list()
-      const complete: string[] = []
-      for (const name of names) if (!(await journal.isCreating(name))) complete.push(name)
-      return complete.sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : a.localeCompare(b)))
+      const prefix = await existingPrefix(name)
+      return prefix === null ? null : detailsOf(name, prefix)
+    },
+
+    async diskUsage(name) {
+      assertName(name)
+      await ready()
+      const prefix = await existingPrefix(name)
+      if (prefix === null) throw environmentNotFound()
+      return directorySize(prefix, backend.snapshotExcludes(name))
+    },
+
+    async create(name, requirements, createOptions = {}) {
+      assertName(name)
+      const parsed = parse(requirements)
+      await ready()
+      const pythonVersion = createOptions.pythonVersion ?? null
+      if (pythonVersion !== null) await assertPythonAvailable(pythonVersion)
+      return withLock(name, async () => {
+        if ((await existingPrefix(name)) !== null) throw environmentExists(`Environment '${name}' already exists`)
+        return createNew(name, parsed, pythonVersion)
+      })
+    },
+
+    async pythonVersions() {
+      await ready()
+      const pythons = await backend.pythons()
+      return pythons === null ? null : [...pythons.keys()]
+    },
+
+    async uninstall(name, packages) {
+      assertName(name)
+      for (const p of packages) {
+        if (!PACKAGE_NAME.test(p)) {
+          throw new TaskyardError('invalid_input', 'Invalid package name', { error: `'${p.slice(0, 100)}' is not a package name: to remove a package, give its name alone (no version, path or option)` })
+        }
+      }
+      await ready()
+      return withLock(name, async () => {
+        const prefix = await existingPrefix(name)
+        if (prefix === null) throw environmentNotFound()
+        return uninstallFrom(name, prefix, packages)
+      })
+    },
+
+    async rename(oldName, newName, commit) {
+      assertName(oldName)
+      assertName(newName)
+      if (oldName === 'base') throw environmentProtected('renamed')
+      await ready()
+      return withLocks(oldName, newName, async () => {
+        if ((await existingPrefix(oldName)) === null) throw environmentNotFound()
+        if (oldName === newName) return commit()
+        if ((await backend.prefixOf(newName)) !== null || (await journal.isCreating(newName))) throw environmentExists('Cannot rename environment to an existing name')
+        // A snapshot is kept under the name: finish its restore before the name changes.
+        if (await journal.hasSnapshot(oldName)) await journal.restore(oldName)
+        await backend.rename(oldName, newName)
+        try {
+          await commit()
+        } catch (error) {
+          await backend.rename(newName, oldName)
+          throw error
+        }
+      })
+    },
+
+    async freeze(name) {
+      assertName(name)
+      await ready()
+      const prefix = await existingPrefix(name)
+      if (prefix === null) throw environmentNotFound()
+      const result = await runProcess(path.join(prefix, 'bin', 'python'), ['-m', 'pip', 'freeze', '--disable-pip-version-check'], { env: options.pipEnv })
+      if (result.code !== 0) throw new Error(`pip freeze failed in environment '${name}': ${pipFailureSummary(result.output)}`)
+      return result.stdout
+    },
+
+    async remove(name) {
+      assertName(name)
+      if (name === 'base') throw environmentProtected('deleted')
+      await ready()
+      return withLock(name, async () => {
+        if ((await existingPrefix(name)) === null) throw environmentNotFound()
+        if (await journal.hasSnapshot(name)) await journal.drop(name)
+        await backend.remove(name)
+      })
     },
   }
+}
+
+/** 000a: every `<env_name>` route answers an unknown environment with exactly this body. */
+function environmentNotFound(): TaskyardError {
+  return new TaskyardError('environment_not_found', 'Environment not found')
+}
+
+/** 000a's words for a rename onto a taken name; a create of a taken name says the same. */
+function environmentExists(error: string): TaskyardError {
+  return new TaskyardError('environment_exists', 'Environment with this name already exists', { error })
+}
+
+function environmentProtected(what: 'renamed' | 'deleted'): TaskyardError {
+  return new TaskyardError('environment_protected', `The base environment cannot be ${what}`, {
+    error: `'base' is the system Python every server has; it cannot be ${what}`,
+  })
 }
 
 export function assertName(name: string): void {

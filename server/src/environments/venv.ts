@@ -3,10 +3,12 @@
  * with --system-site-packages --without-pip: runs see the system's packages and its pip, and
  * installs into base land in the venv, never in the system Python.
  */
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ENV_NAME_PATTERN, type Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
+import { findPythons } from './find-pythons.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
 import { runProcess } from './run-process.ts'
 import { toolEnv } from './tool-env.ts'
@@ -31,9 +33,9 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
   const stateDir = path.join(envsDir, STATE_DIR_NAME)
   let interpreter: string | null = null
 
-  async function venv(args: readonly string[], what: string): Promise<void> {
-    const result = await runProcess(interpreter!, ['-m', 'venv', ...args], { env })
-    if (result.code !== 0) throw new Error(`Could not create ${what} with ${interpreter} -m venv: ${result.output.trim().slice(-2000)}`)
+  async function venv(args: readonly string[], what: string, python: string = interpreter!): Promise<void> {
+    const result = await runProcess(python, ['-m', 'venv', ...args], { env })
+    if (result.code !== 0) throw new Error(`Could not create ${what} with ${python} -m venv: ${result.output.trim().slice(-2000)}`)
   }
 
   const backend: EnvironmentBackend = {
@@ -67,15 +69,39 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
       return (await isVenv(dirOf(name))) ? dirOf(name) : null
     },
 
-    async create(name) {
-      await venv([dirOf(name)], `environment '${name}'`)
+    async create(name, pythonVersion) {
+      const python = pythonVersion === null ? interpreter! : (await findPythons(env)).get(pythonVersion)
+      if (python === undefined) throw new Error(`Python ${pythonVersion} is no longer installed`)
+      await venv([dirOf(name)], `environment '${name}'`, python)
     },
 
+    pythons: () => findPythons(env),
+
     async remove(name) {
-      await rm(dirOf(name), { recursive: true, force: true })
+      // Moved out of sight first (tmp/ is emptied at start-up): never a half-deleted venv that lists.
+      const trash = path.join(stateDir, 'tmp', `trash-${randomUUID()}`)
+      await mkdir(path.dirname(trash), { recursive: true })
+      try {
+        await rename(dirOf(name), trash)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+        throw error
+      }
+      await rm(trash, { recursive: true, force: true })
     },
 
     snapshotExcludes: () => [],
+
+    kindOf: (name) => (name === 'base' ? 'system' : 'venv'),
+
+    async rename(oldName, newName) {
+      const from = dirOf(oldName)
+      const to = dirOf(newName)
+      // rename(2) would replace an empty directory in the way: anything there is refused instead.
+      if (await lstat(to).then(() => true, () => false)) throw new Error(`Cannot rename environment '${oldName}': '${to}' already exists and is not an environment`)
+      await rename(from, to)
+      await repointScripts(path.join(to, 'bin'), from, to)
+    },
 
     runEnvironment(_name, prefix) {
       return { pathPrefix: [path.join(prefix, 'bin')], env: { VIRTUAL_ENV: prefix } }
@@ -104,6 +130,24 @@ export async function resolveInterpreter(pythonPath: string | null, env: Readonl
   const reported = asked.stdout.trim()
   if (asked.code === 0 && path.isAbsolute(reported) && isExecutableFile(reported)) return reported
   return found
+}
+
+/**
+ * A venv's scripts name its directory (console scripts' `#!…/bin/python`, `activate`'s
+ * VIRTUAL_ENV): after a rename they are pointed at the new one. `python` itself is a symlink
+ * to the interpreter and finds its venv from where it is, so it never needs this.
+ */
+async function repointScripts(binDir: string, from: string, to: string): Promise<void> {
+  const old = new RegExp(String.raw`${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[/'"\s:]|$)`, 'gm')
+  for (const entry of await readdir(binDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const file = path.join(binDir, entry.name)
+    const st = await lstat(file)
+    if (st.size > 1024 * 1024) continue // a binary, not a script
+    const text = await readFile(file, 'latin1')
+    if (!text.includes(from)) continue
+    await writeFile(file, text.replace(old, to), { encoding: 'latin1', mode: st.mode })
+  }
 }
 
 async function isVenv(dir: string): Promise<boolean> {

@@ -11,6 +11,8 @@ import { accountRoutes } from './routes/account.ts'
 import { assertKnownFields } from './known-fields.ts'
 import { authRoutes } from './routes/auth.ts'
 import { systemRoutes } from './routes/system.ts'
+import { environmentRoutes } from './routes/environments.ts'
+import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { staticUiRoutes } from './static-ui.ts'
 
@@ -98,5 +100,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   accountRoutes(app, deps)
   systemRoutes(app, deps)
   staticUiRoutes(app, deps.services, deps.webDir)
+  environmentRoutes(app, deps)
+  legacyAccountRoutes(app, deps)
   return app
 }

@@ -30,6 +30,12 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   database_busy: 503,
   unknown_fields: 400,
   insufficient_storage: 507,
+  environment_not_found: 404,
+  environment_exists: 400,
+  environment_protected: 400,
+  environment_in_use: 400,
+  packages_failed: 400,
+  python_unavailable: 400,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

@@ -14,10 +14,16 @@ describe('GET /api/openapi.json', () => {
       .sort()
     assert.deepEqual(routes, [
       'DELETE /api/auth/tokens/{token_id}',
+      'DELETE /api/conda/environment/{env_name}',
+      'DELETE /api/conda/environment/{env_name}/packages',
       'DELETE /api/tasks/{task_id}',
       'GET /api/audit',
       'GET /api/auth/me',
       'GET /api/auth/tokens',
+      'GET /api/conda/environment/{env_name}',
+      'GET /api/conda/environment/{env_name}/export',
+      'GET /api/conda/environments',
+      'GET /api/conda/stats',
       'GET /api/system',
       'GET /api/system/processes',
       'GET /api/tasks',
@@ -31,6 +37,8 @@ describe('GET /api/openapi.json', () => {
       'POST /api/auth/logout',
       'POST /api/auth/password',
       'POST /api/auth/tokens',
+      'POST /api/conda/environment',
+      'POST /api/conda/environment/{env_name}/packages',
       'POST /api/tasks',
       'POST /api/tasks/{task_id}/pause',
       'POST /api/tasks/{task_id}/resume',
@@ -38,6 +46,10 @@ describe('GET /api/openapi.json', () => {
       'POST /api/tasks/{task_id}/trigger',
       'POST /api/tasks/{task_id}/update-script',
       'POST /api/users',
+      'POST /create_user',
+      'POST /login',
+      'POST /logout',
+      'PUT /api/conda/environment/{env_name}',
       'PUT /api/tasks/{task_id}',
     ])
   })

@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { createEnvironment } from '../../services/environments/create-environment.ts'
+import { deleteEnvironment } from '../../services/environments/delete-environment.ts'
+import { assertEnvironmentPermission } from '../../services/environments/environment-access.ts'
+import { exportEnvironment } from '../../services/environments/export-environment.ts'
+import { environmentStats } from '../../services/environments/environment-stats.ts'
+import { getEnvironment } from '../../services/environments/get-environment.ts'
+import { installPackages } from '../../services/environments/install-packages.ts'
+import { listEnvironments } from '../../services/environments/list-environments.ts'
+import { removePackages } from '../../services/environments/remove-packages.ts'
+import { renameEnvironment } from '../../services/environments/rename-environment.ts'
+import { formatDateTime } from '../../lib/format-time.ts'
+import type { HttpDeps } from '../app.ts'
+import { actorOf, userOf } from '../auth-context.ts'
+import { presentEnvironmentDetail, presentEnvironmentListItem, presentEnvironmentStats } from '../present/environment.ts'
+import * as schemas from '../schemas/environments.ts'
+
+const envNameOf = (request: FastifyRequest): string => (request.params as { env_name: string }).env_name
+
+/** 000a: the original system's environment routes, to the letter, with Taskyard's optional additions. */
+export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { services } = deps
+
+  app.get('/api/conda/environments', { schema: schemas.listEnvironments }, async (request) => {
+    assertEnvironmentPermission(userOf(request), 'read')
+    return (await listEnvironments(services)).map(presentEnvironmentListItem)
+  })
+
+  app.get('/api/conda/stats', { schema: schemas.environmentStats }, async (request) => {
+    assertEnvironmentPermission(userOf(request), 'read')
+    return presentEnvironmentStats(await environmentStats(services))
+  })
+
+  app.get('/api/conda/environment/:env_name', { schema: schemas.getEnvironment }, async (request) => {
+    assertEnvironmentPermission(userOf(request), 'read')
+    const { environment, usage } = await getEnvironment(services, envNameOf(request))
+    return presentEnvironmentDetail(environment, usage)
+  })
+
+  app.get('/api/conda/environment/:env_name/export', { schema: schemas.exportEnvironment }, async (request, reply) => {
+    assertEnvironmentPermission(userOf(request), 'read')
+    const name = envNameOf(request)
+    const text = await exportEnvironment(services, name)
+    reply.header('content-type', 'text/plain; charset=utf-8').header('content-disposition', `attachment; filename="${name}-requirements.txt"`)
+    return text
+  })
+
+  app.post('/api/conda/environment', { schema: schemas.createEnvironment }, async (request, reply) => {
+    const body = request.body as { name: string; requirements?: string; python_version?: string }
+    const created = await createEnvironment(services, actorOf(request), body)
+    reply.status(201)
+    return { success: true, message: 'Environment created successfully', environment: { name: created.name, created_at: formatDateTime(created.createdAt) } }
+  })
+
+  app.put('/api/conda/environment/:env_name', { schema: schemas.renameEnvironment }, async (request) => {
+    const oldName = envNameOf(request)
+    const newName = (request.body as { new_name: string }).new_name
+    const { updatedTasks } = await renameEnvironment(services, actorOf(request), oldName, newName)
+    return { success: true, message: 'Environment renamed successfully', old_name: oldName, new_name: newName, updated_tasks_count: updatedTasks }
+  })
+
+  app.post('/api/conda/environment/:env_name/packages', { schema: schemas.installPackages }, async (request) => {
+    const name = envNameOf(request)
+    const { installed } = await installPackages(services, actorOf(request), name, (request.body as { packages: unknown }).packages)
+    return { success: true, message: 'Packages installed successfully', environment: name, installed_packages: installed }
+  })
+
+  app.delete('/api/conda/environment/:env_name/packages', { schema: schemas.removePackages }, async (request) => {
+    const name = envNameOf(request)
+    const { removed } = await removePackages(services, actorOf(request), name, (request.body as { packages: unknown }).packages)
+    return { success: true, message: 'Packages removed successfully', environment: name, removed_packages: removed }
+  })
+
+  app.delete('/api/conda/environment/:env_name', { schema: schemas.deleteEnvironment }, async (request, reply) => {
+    const force = ['true', '1'].includes((request.query as { force?: string }).force ?? '')
+    await deleteEnvironment(services, actorOf(request), envNameOf(request), force)
+    reply.status(204).send()
+  })
+}

@@ -1,0 +1,205 @@
+/**
+ * Route schemas of 000a's environment routes: request validation and the OpenAPI document.
+ * Names in the path are not patterned here: a name that cannot exist is 000a's 404.
+ */
+const envParams = {
+  type: 'object',
+  properties: { env_name: { type: 'string', description: 'The environment name' } },
+  required: ['env_name'],
+} as const
+
+const errorBody = {
+  type: 'object',
+  properties: {
+    success: { type: 'boolean' },
+    message: { type: 'string' },
+    error: { type: 'string' },
+    referencing_tasks: { type: 'array', items: { type: 'string' } },
+    failed_packages: { type: 'array', items: { type: 'string' } },
+    error_details: { type: 'array', items: { type: 'string' } },
+    available_versions: { type: 'array', items: { type: 'string' } },
+  },
+} as const
+
+const notFound = { type: 'object', properties: { success: { type: 'boolean' }, message: { type: 'string' } } } as const
+
+const additions = {
+  kind: { type: 'string', enum: ['conda', 'venv', 'system'], description: 'Taskyard: conda environment, venv, or the venv over the system Python' },
+  location: { type: 'string', description: 'Taskyard: the environment directory' },
+  size_bytes: { type: 'integer', description: 'Taskyard: bytes on disk' },
+  status: { type: 'string', enum: ['building', 'ready', 'failed'], description: 'Taskyard: listed environments are whole (ready)' },
+} as const
+
+const packagesBody = {
+  type: 'object',
+  properties: { packages: { type: 'array', items: { type: 'string' }, minItems: 1 } },
+  required: ['packages'],
+} as const
+
+export const listEnvironments = {
+  tags: ['environments'],
+  summary: 'All environments with their packages (000a)',
+  response: {
+    200: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          python_version: { type: ['string', 'null'] },
+          packages: { type: 'array', items: { type: 'string' } },
+          created_at: { type: ['string', 'null'] },
+          ...additions,
+        },
+      },
+    },
+  },
+} as const
+
+export const environmentStats = {
+  tags: ['environments'],
+  summary: 'Environment statistics for the dashboard (000a): disk usage in GB, share of tasks, package counts',
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        total_environments: { type: 'integer' },
+        active_environments: { type: 'integer' },
+        total_disk_usage: { type: 'number' },
+        latest_created: { type: ['object', 'null'], properties: { name: { type: 'string' }, created_at: { type: ['string', 'null'] } } },
+        environment_usage: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, usage_percent: { type: 'number' } } } },
+        package_stats: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, package_count: { type: 'integer' } } } },
+      },
+    },
+  },
+} as const
+
+export const getEnvironment = {
+  tags: ['environments'],
+  summary: 'One environment: usage, disk usage (GB), packages with versions (000a)',
+  params: envParams,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        python_version: { type: ['string', 'null'] },
+        created_at: { type: ['string', 'null'] },
+        usage_stats: {
+          type: 'object',
+          properties: {
+            total_tasks: { type: 'integer' },
+            success_rate: { type: 'number' },
+            avg_execution_time: { type: 'number' },
+            disk_usage: { type: 'number' },
+          },
+        },
+        packages: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } } },
+        ...additions,
+      },
+    },
+    404: notFound,
+  },
+} as const
+
+export const createEnvironment = {
+  tags: ['environments'],
+  summary: 'Create an environment (000a); Taskyard: optional requirements (text of a requirements.txt), installed all or nothing',
+  body: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      python_version: { type: 'string', description: 'Taskyard: e.g. 3.11; one of the Pythons installed' },
+      requirements: { type: 'string' },
+    },
+    required: ['name'],
+  },
+  response: {
+    201: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string' },
+        environment: { type: 'object', properties: { name: { type: 'string' }, created_at: { type: ['string', 'null'] } } },
+      },
+    },
+    400: errorBody,
+  },
+} as const
+
+export const renameEnvironment = {
+  tags: ['environments'],
+  summary: 'Rename an environment; the tasks that used the old name use the new one (000a)',
+  params: envParams,
+  body: { type: 'object', properties: { new_name: { type: 'string' } }, required: ['new_name'] },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string' },
+        old_name: { type: 'string' },
+        new_name: { type: 'string' },
+        updated_tasks_count: { type: 'integer' },
+      },
+    },
+    400: errorBody,
+    404: notFound,
+  },
+} as const
+
+export const installPackages = {
+  tags: ['environments'],
+  summary: 'Install packages, all or nothing (000a); refused while a task of the environment runs',
+  params: envParams,
+  body: packagesBody,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string' },
+        environment: { type: 'string' },
+        installed_packages: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    400: errorBody,
+    404: notFound,
+  },
+} as const
+
+export const removePackages = {
+  tags: ['environments'],
+  summary: 'Remove packages by name, all or nothing (000a); refused while a task of the environment runs',
+  params: envParams,
+  body: packagesBody,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string' },
+        environment: { type: 'string' },
+        removed_packages: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    400: errorBody,
+    404: notFound,
+  },
+} as const
+
+export const deleteEnvironment = {
+  tags: ['environments'],
+  summary: 'Delete an environment (000a): refused while any task references it; Taskyard: force=true deletes it anyway unless a task of it runs',
+  params: envParams,
+  querystring: { type: 'object', properties: { force: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+  response: { 204: { type: 'null', description: 'Deleted' }, 400: errorBody, 404: notFound },
+} as const
+
+export const exportEnvironment = {
+  tags: ['environments'],
+  summary: 'Taskyard: the environment pinned (pip freeze) as a requirements.txt attachment',
+  params: envParams,
+  produces: ['text/plain'],
+  response: { 200: { type: 'string' }, 404: notFound },
+} as const

@@ -1,0 +1,54 @@
+import { authenticationRequired, insufficientPrivileges, TaskyardError } from '../../domain/errors.ts'
+import { canOnEnvironments, type EnvironmentPermission, type User } from '../../domain/user.ts'
+import { ENV_NAME_PATTERN } from '../../environments/environments.ts'
+import type { Task } from '../../domain/task.ts'
+import type { ServiceDeps } from '../deps.ts'
+
+/** 000a's 403 words: "You do not have permission to modify this environment". */
+const WHAT: Record<EnvironmentPermission, string> = {
+  read: 'view this environment',
+  create: 'create environments',
+  rename: 'modify this environment',
+  install: 'modify packages in this environment',
+  uninstall: 'remove packages from this environment',
+  delete: 'delete this environment',
+}
+
+export function assertEnvironmentPermission(user: User | null, action: EnvironmentPermission): void {
+  if (!user) throw authenticationRequired()
+  if (!canOnEnvironments(user, action)) throw insufficientPrivileges(WHAT[action])
+}
+
+/** 000a: exactly `{"success": false, "message": "Environment not found"}`. */
+export function environmentNotFound(): TaskyardError {
+  return new TaskyardError('environment_not_found', 'Environment not found')
+}
+
+/** A name that cannot exist is not found either (it never reaches the environments). Existence before permission, as for tasks. */
+export async function assertEnvironmentExists(deps: Pick<ServiceDeps, 'environments'>, name: string): Promise<void> {
+  if (!ENV_NAME_PATTERN.test(name) || !(await deps.environments.exists(name))) throw environmentNotFound()
+}
+
+/** Tasks whose environment is `name`; with `activeOnly`, those with a run queued, running or paused. */
+export async function referencingTasks(deps: Pick<ServiceDeps, 'store'>, name: string, activeOnly: boolean): Promise<Task[]> {
+  const tasks = (await deps.store.tasks.list()).filter((t) => t.condaEnv === name)
+  if (!activeOnly) return tasks
+  const active: Task[] = []
+  for (const task of tasks) {
+    if (task.status === 'running' || (await deps.store.runs.findActiveForTask(task.id))) active.push(task)
+  }
+  return active
+}
+
+/** 000a's in-use refusal: `referencing_tasks` by name. */
+export function environmentInUse(message: string, tasks: readonly Task[]): TaskyardError {
+  return new TaskyardError('environment_in_use', message, { error: 'Environment is in use by tasks', referencing_tasks: tasks.map((t) => t.name) })
+}
+
+/** `base` is the system Python every server has: checked before anything else is said about it. */
+export function assertNotBase(name: string, what: 'renamed' | 'deleted'): void {
+  if (name !== 'base') return
+  throw new TaskyardError('environment_protected', `The base environment cannot be ${what}`, {
+    error: `'base' is the system Python every server has; it cannot be ${what}`,
+  })
+}

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { identify, identityHolds, type Identity } from '../auth/authenticate.ts'
 import { authenticationRequired, TaskyardError } from '../domain/errors.ts'
 import type { User } from '../domain/user.ts'
@@ -6,6 +6,20 @@ import type { ServiceDeps } from '../services/deps.ts'
 import type { Actor } from '../services/auth/record-audit.ts'
 
 export const SESSION_COOKIE = 'session'
+
+/**
+ * The one way a login session reaches the browser (login, 000a's /login, a password change):
+ * httpOnly so scripts never see it, SameSite=Lax against cross-site writes, Secure over https.
+ */
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: { sessionId: string; sessionExpiresAt: number }): void {
+  reply.setCookie(SESSION_COOKIE, session.sessionId, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    secure: request.protocol === 'https',
+    expires: new Date(session.sessionExpiresAt),
+  })
+}
 
 const identities = new WeakMap<FastifyRequest, Identity>()
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { changeOwnPassword } from '../../services/auth/change-password.ts'
 import type { HttpDeps } from '../app.ts'
-import { actorOf, SESSION_COOKIE } from '../auth-context.ts'
+import { actorOf, setSessionCookie } from '../auth-context.ts'
 import { presentUser } from '../present/user.ts'
 
 const userSchema = {
@@ -48,13 +48,7 @@ export function accountRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }, async (request, reply) => {
     const body = request.body as { current_password: string; new_password: string }
     const result = await changeOwnPassword(deps.services, actorOf(request), { currentPassword: body.current_password, newPassword: body.new_password })
-    reply.setCookie(SESSION_COOKIE, result.sessionId, {
-      httpOnly: true,
-      sameSite: 'lax',
-      path: '/',
-      secure: request.protocol === 'https',
-      expires: new Date(result.sessionExpiresAt),
-    })
+    setSessionCookie(request, reply, result)
     return { success: true, message: 'Password changed', user: presentUser(result.user), token: result.token }
   })
 }

@@ -4,7 +4,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from '../../services/au
 import { listAudit } from '../../services/auth/list-audit.ts'
 import { login, logout } from '../../services/auth/login.ts'
 import { createUser, listUsers, updateUser } from '../../services/auth/manage-users.ts'
-import { actorOf, SESSION_COOKIE, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
+import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
 import type { HttpDeps } from '../app.ts'
 import { presentAuditEntry, presentToken, presentUser } from '../present/user.ts'
 
@@ -32,13 +32,7 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }, async (request, reply) => {
     const body = request.body as { username: string; password: string }
     const result = await login(services, { ...body, ip: request.ip, previousSessionId: sessionCookieOf(request) })
-    reply.setCookie(SESSION_COOKIE, result.sessionId, {
-      httpOnly: true,
-      sameSite: 'lax',
-      path: '/',
-      secure: request.protocol === 'https',
-      expires: new Date(result.sessionExpiresAt),
-    })
+    setSessionCookie(request, reply, result)
     return { success: true, user: presentUser(result.user), token: result.token }
   })
 

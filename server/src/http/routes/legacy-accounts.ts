@@ -4,7 +4,7 @@ import type { User } from '../../domain/user.ts'
 import { login, logout } from '../../services/auth/login.ts'
 import { createUser } from '../../services/auth/manage-users.ts'
 import type { HttpDeps } from '../app.ts'
-import { actorOf, SESSION_COOKIE, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
+import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
 
 /** 000a's account routes (no /api prefix): thin aliases of /api/auth and /api/users, same services, same throttle and audit. */
 
@@ -44,13 +44,7 @@ export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void 
     const body = request.body as { username: string; password: string }
     return withLegacyErrors(reply, { invalid_credentials: [401, 'Invalid username or password'] }, async () => {
       const result = await login(services, { ...body, ip: request.ip, previousSessionId: sessionCookieOf(request) })
-      reply.setCookie(SESSION_COOKIE, result.sessionId, {
-        httpOnly: true,
-        sameSite: 'lax',
-        path: '/',
-        secure: request.protocol === 'https',
-        expires: new Date(result.sessionExpiresAt),
-      })
+      setSessionCookie(request, reply, result)
       return { message: 'Login successful', user: legacyUser(result.user) }
     })
   })

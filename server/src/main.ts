@@ -142,6 +142,9 @@ async function bindPort(host: string, port: number): Promise<Server> {
     res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(DATABASE_BUSY_RETRY_AFTER_S) })
     res.end(JSON.stringify({ success: false, message: 'Taskyard is starting', error: 'The server is recovering its runs; try again shortly' }))
   })
+  // Fastify's own default, which Node's createServer does not have (5 s): a client that reuses
+  // a connection idle for longer would meet a socket the server has just closed (ECONNRESET).
+  server.keepAliveTimeout = 72_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen({ host, port }, () => {

@@ -19,6 +19,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+/** v1: how often, and how many times, a freeze stuck at FREEZING is asked again (≈ 2 s in all). */
+const FREEZE_RETRY_MS = 20
+const FREEZE_RETRIES = 100
+
 export type CgroupVersion = 'cgroup2' | 'cgroup1'
 
 export interface RunCgroup {
@@ -309,6 +313,24 @@ function openV1(installationKey: string): Cgroups {
     const memDir = memoryBase === null ? null : path.join(memoryBase, name)
     const procs = (): number[] => readPids(path.join(dir, 'cgroup.procs'))
     const setState = (state: 'FROZEN' | 'THAWED'): void => write(path.join(dir, 'freezer.state'), state)
+    /** Set by freeze(), cleared by thaw(): whether a stalled freeze should be asked again. */
+    let wantFrozen = false
+    /**
+     * v1 leaves a freeze at FREEZING when a member could not be frozen at that instant (a task in
+     * uninterruptible sleep, e.g. a shell between vfork and exec); the kernel retries only when
+     * FROZEN is written again. Asked again a few times, briefly, until the state settles.
+     */
+    const settleFreeze = (attempt: number): void => {
+      if (!wantFrozen || attempt >= FREEZE_RETRIES) return
+      const state = (readText(path.join(dir, 'freezer.state')) ?? '').trim()
+      if (state !== 'FREEZING') return
+      try {
+        setState('FROZEN')
+      } catch {
+        return // removed meanwhile
+      }
+      setTimeout(() => settleFreeze(attempt + 1), FREEZE_RETRY_MS).unref()
+    }
     return {
       name,
       enter() {
@@ -338,8 +360,15 @@ function openV1(installationKey: string): Cgroups {
         }
         return count > 0
       },
-      freeze: () => setState('FROZEN'),
-      thaw: () => setState('THAWED'),
+      freeze() {
+        wantFrozen = true
+        setState('FROZEN')
+        settleFreeze(0)
+      },
+      thaw() {
+        wantFrozen = false
+        setState('THAWED')
+      },
       isEmpty: () => procs().length === 0,
       setMemoryLimit(bytes) {
         if (memDir === null) throw new Error(memoryMissing ?? 'no memory controller')

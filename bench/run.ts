@@ -45,7 +45,12 @@ async function main(): Promise<number> {
     console.error(`--database-url must be a postgres:// URL (SQLite is the default: one fresh file per scenario)\n${USAGE}`)
     return 1
   }
-  const names = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : NAMES
+  const names = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : NAMES
   const unknown = names.filter((n) => !NAMES.includes(n))
   if (unknown.length > 0) {
     console.error(`unknown scenario(s) ${unknown.join(', ')}\n${USAGE}`)
@@ -66,7 +71,9 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal)
 
   const cpu = cpus()
-  console.log(`Taskyard bench — ${new Date().toISOString()}, Node ${process.version}, ${cpu.length} CPU(s) ${cpu[0]?.model ?? ''}, database ${pgUrl ? 'PostgreSQL' : 'SQLite'}`)
+  console.log(
+    `Taskyard bench — ${new Date().toISOString()}, Node ${process.version}, ${cpu.length} CPU(s) ${cpu[0]?.model ?? ''}, database ${pgUrl ? 'PostgreSQL' : 'SQLite'}`,
+  )
   const figures: Figure[] = []
   const failed: string[] = []
   const started = performance.now()

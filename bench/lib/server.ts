@@ -60,7 +60,9 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
     throw error
   }
   const client = new HttpClient(server.url)
-  const login = await client.request('POST', '/api/auth/login', Buffer.from(JSON.stringify({ username: 'admin', password: BENCH_PASSWORD })), { 'content-type': 'application/json' })
+  const login = await client.request('POST', '/api/auth/login', Buffer.from(JSON.stringify({ username: 'admin', password: BENCH_PASSWORD })), {
+    'content-type': 'application/json',
+  })
   if (login.status !== 200) throw new Error(`bench login failed: ${login.text}`)
   client.setBearer(JSON.parse(login.text).token)
   let closing: Promise<void> | null = null

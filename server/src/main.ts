@@ -70,9 +70,16 @@ const DATA_DIR_LOCK = 'taskyard.lock'
  */
 function decideIsolation(setting: 'auto' | 'on' | 'off', executorIsolation: string | null): { on: boolean; message: string } {
   if (setting === 'off') return { on: false, message: 'Run isolation: off (TASKYARD_ISOLATION=off): runs see the whole file system their account can read.' }
-  if (executorIsolation !== null) return { on: true, message: `Run isolation: ${executorIsolation} (each run sees only its own task and output folders and the environments of the data directory).` }
+  if (executorIsolation !== null)
+    return {
+      on: true,
+      message: `Run isolation: ${executorIsolation} (each run sees only its own task and output folders and the environments of the data directory).`,
+    }
   if (setting === 'on') throw new Error('TASKYARD_ISOLATION=on, but this machine cannot give runs their own file-system view (no usable mount namespace)')
-  return { on: false, message: 'Run isolation: unavailable (this machine cannot give runs their own file-system view); runs see the whole file system their account can read.' }
+  return {
+    on: false,
+    message: 'Run isolation: unavailable (this machine cannot give runs their own file-system view); runs see the whole file system their account can read.',
+  }
 }
 
 /** The first directory above `dir` that other users cannot traverse (their runs could not reach it). */
@@ -99,7 +106,9 @@ async function reachablePython(env: Readonly<Record<string, string>>, account: s
   for (const candidate of SYSTEM_PYTHONS) {
     const real = await realpath(candidate).catch(() => null)
     if (real !== null && (await unsearchableAncestor(real)) === null) {
-      log(`Python: ${onPath} is under ${blocked}, which runs as ${account} cannot reach; the base environment uses ${candidate} instead (set TASKYARD_PYTHON to choose).`)
+      log(
+        `Python: ${onPath} is under ${blocked}, which runs as ${account} cannot reach; the base environment uses ${candidate} instead (set TASKYARD_PYTHON to choose).`,
+      )
       return candidate
     }
   }
@@ -187,10 +196,12 @@ async function startLocked(
   // Created and fixed before anything is written: an existing install gets the same modes (issue 6).
   await secureDataDir(paths, dbFiles)
   // Leftovers of requests that a crash interrupted: never whole, so never used.
-  await Promise.all([paths.stagingRoot, paths.uploadsDir].map(async (d) => {
-    await rm(d, { recursive: true, force: true })
-    await mkdir(d, { recursive: true, mode: DATA_DIR_MODES.private })
-  }))
+  await Promise.all(
+    [paths.stagingRoot, paths.uploadsDir].map(async (d) => {
+      await rm(d, { recursive: true, force: true })
+      await mkdir(d, { recursive: true, mode: DATA_DIR_MODES.private })
+    }),
+  )
   await sweepTaskLeftovers(path.join(paths.root, 'tasks'))
 
   // Decided before anything opens: a bad TASKYARD_RUN_AS stops the start cleanly.
@@ -204,7 +215,10 @@ async function startLocked(
   await securePrivateFiles(dbFiles)
   if (runAccount.account) {
     const blocked = await unsearchableAncestor(paths.root)
-    if (blocked) log(`WARNING: runs as ${runAccount.account.name} cannot reach their task directories: ${blocked} is not searchable by others (chmod o+x ${blocked}, or move the data directory).`)
+    if (blocked)
+      log(
+        `WARNING: runs as ${runAccount.account.name} cannot reach their task directories: ${blocked} is not searchable by others (chmod o+x ${blocked}, or move the data directory).`,
+      )
   }
   const accounts: RunAccounts = { canSwitch: serverUid === 0, resolve: lookupAccount }
   await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log })
@@ -236,7 +250,9 @@ async function startLocked(
     const interpreter = await realpath(path.join((await environments.runEnvironment('base')).pathPrefix[0] ?? '', 'python')).catch(() => null)
     const blocked = interpreter ? await unsearchableAncestor(interpreter) : null
     if (interpreter && blocked) {
-      log(`WARNING: runs as ${runAccount.account.name} cannot execute Python (${interpreter}): ${blocked} is not searchable by others. Set TASKYARD_PYTHON to an interpreter they can reach, e.g. /usr/bin/python3.`)
+      log(
+        `WARNING: runs as ${runAccount.account.name} cannot execute Python (${interpreter}): ${blocked} is not searchable by others. Set TASKYARD_PYTHON to an interpreter they can reach, e.g. /usr/bin/python3.`,
+      )
     }
   }
   // Stable across restarts, so recovery knows which runs were this node's (issue 6 item 2).
@@ -288,7 +304,8 @@ async function startLocked(
 
   const limits = { maxEntries: config.maxZipEntries, maxExtractedBytes: config.maxExtractedBytes }
   const files: TaskFiles = {
-    prepare: (upload, command) => prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, command, ...limits }),
+    prepare: (upload, command) =>
+      prepareTaskFiles({ uploadPath: upload.path, originalName: upload.filename, stagingRoot: paths.stagingRoot, command, ...limits }),
     install: (stagingDir, taskId) => installTaskFiles(stagingDir, paths.taskDir(taskId)),
     async remove(taskId) {
       await removeTaskFiles(paths.taskDir(taskId))
@@ -347,7 +364,7 @@ async function startLocked(
   }
   // Bookkeeping, not a reason to refuse to start (the database may be busy for a moment).
   await sampleSystem().catch((e) => logError(e, 'system sample'))
-  const sampler = setInterval(() => sampleSystem().catch((e) => logError(e, 'system sample')), SYSTEM_SAMPLE_MS)
+  const sampler = setInterval(() => void sampleSystem().catch((e) => logError(e, 'system sample')), SYSTEM_SAMPLE_MS)
   sampler.unref()
 
   await app.ready()

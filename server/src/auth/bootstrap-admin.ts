@@ -29,10 +29,7 @@ export type EnsureAdminResult =
  * of the configured password never resets an existing account. Safe when several processes
  * start at once: the unique username decides, and only the winner writes the password file.
  */
-export async function ensureAdmin(
-  store: Pick<Store, 'users' | 'transaction'>,
-  options: EnsureAdminOptions,
-): Promise<EnsureAdminResult> {
+export async function ensureAdmin(store: Pick<Store, 'users' | 'transaction'>, options: EnsureAdminOptions): Promise<EnsureAdminResult> {
   if ((await store.users.count()) > 0) return { created: false }
   const { configuredPassword, dataDir } = options
   if (configuredPassword !== null) {

@@ -27,8 +27,7 @@ export interface AccessTokenClaims {
 }
 
 export type VerifyResult =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; reason: 'malformed' | 'bad_signature' | 'unsupported_header' | 'expired' | 'not_yet_valid' }
+  { ok: true; claims: AccessTokenClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'unsupported_header' | 'expired' | 'not_yet_valid' }
 
 function sign(secret: Buffer, signingInput: string): string {
   return createHmac('sha256', secret).update(signingInput, 'ascii').digest('base64url')

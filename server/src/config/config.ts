@@ -59,11 +59,7 @@ export interface Config {
   readonly maxLogBytes: number
 }
 
-export type RunAsSetting =
-  | { kind: 'default' }
-  | { kind: 'server' }
-  | { kind: 'user'; name: string }
-  | { kind: 'ids'; uid: number; gid: number }
+export type RunAsSetting = { kind: 'default' } | { kind: 'server' } | { kind: 'user'; name: string } | { kind: 'ids'; uid: number; gid: number }
 
 export interface ConfigFlags {
   host?: string
@@ -91,7 +87,19 @@ function intFrom(name: string, raw: string | undefined, fallback: number, min = 
 }
 
 /** Variables a run inherits by name (issue 6 item 8: nothing else of the server's environment reaches it). */
-export const RUN_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'TZ', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'] as const
+export const RUN_ENV_NAMES = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+] as const
 /** …and by prefix: locale categories and pip's own settings (PIP_INDEX_URL…). */
 export const RUN_ENV_PREFIXES = ['LC_', 'PIP_'] as const
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
@@ -101,9 +109,7 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
  * node-gyp-bin) and without relative entries, which would resolve against the task directory.
  */
 export function sanitizePath(raw: string | undefined): string {
-  const kept = (raw ?? '')
-    .split(':')
-    .filter((dir) => dir.startsWith('/') && !/(^|\/)node_modules(\/|$)/.test(dir) && !/\/node-gyp-bin\/?$/.test(dir))
+  const kept = (raw ?? '').split(':').filter((dir) => dir.startsWith('/') && !/(^|\/)node_modules(\/|$)/.test(dir) && !/\/node-gyp-bin\/?$/.test(dir))
   return kept.length > 0 ? [...new Set(kept)].join(':') : DEFAULT_PATH
 }
 

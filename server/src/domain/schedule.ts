@@ -8,11 +8,7 @@ import { TaskyardError } from './errors.ts'
 export const MAX_DELAY_SECONDS = 315_360_000
 
 /** When a task should next start, from its own settings. `now` is the moment of decision. */
-export function initialNextRunAt(
-  input: { cronExpression: string | null; delaySeconds: number | null },
-  now: number,
-  timeZone?: string,
-): number | null {
+export function initialNextRunAt(input: { cronExpression: string | null; delaySeconds: number | null }, now: number, timeZone?: string): number | null {
   if (input.cronExpression) return nextCronTime(input.cronExpression, now, timeZone)
   if (input.delaySeconds != null) return now + input.delaySeconds * 1000
   return null

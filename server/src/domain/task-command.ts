@@ -32,5 +32,7 @@ export function assertCommandFileExists(command: string, files: readonly string[
   if (target === null) return
   if (files.includes(target) || files.some((f) => f.startsWith(`${target}/`))) return
   const shown = files.length <= 10 ? files.join(', ') : `${files.slice(0, 10).join(', ')} and ${files.length - 10} more`
-  throw uploadFailed(`The command '${command}' runs '${target}', which the upload does not contain (it holds: ${shown || 'nothing'}); give a command that names one of its files`)
+  throw uploadFailed(
+    `The command '${command}' runs '${target}', which the upload does not contain (it holds: ${shown || 'nothing'}); give a command that names one of its files`,
+  )
 }

@@ -35,9 +35,7 @@ export interface UserWithPasswordHash extends User {
 export type NewUser = Omit<UserWithPasswordHash, 'id'>
 
 /** Usernames are fixed once created: audit entries and throttle keys refer to them. */
-export type UserPatch = Partial<
-  Pick<UserWithPasswordHash, 'role' | 'disabled' | 'updatedAt' | 'credentialsChangedAt' | 'passwordHash'>
->
+export type UserPatch = Partial<Pick<UserWithPasswordHash, 'role' | 'disabled' | 'updatedAt' | 'credentialsChangedAt' | 'passwordHash'>>
 
 /**
  * What can be done to tasks. `updateScript` (domain/task-actions.ts) is an `update`; listing
@@ -55,9 +53,9 @@ type Reach = 'all' | 'own' | 'none'
  * HTTP layer answers a hidden task with 404, not 403, so its existence does not leak.
  */
 const REACH: Record<Role, Record<TaskPermission, Reach>> = {
-  admin:    { read: 'all', create: 'all',  trigger: 'all',  stop: 'all',  pause: 'all',  resume: 'all',  delete: 'all',  update: 'all' },
-  operator: { read: 'all', create: 'all',  trigger: 'own',  stop: 'own',  pause: 'own',  resume: 'own',  delete: 'own',  update: 'own' },
-  viewer:   { read: 'all', create: 'none', trigger: 'none', stop: 'none', pause: 'none', resume: 'none', delete: 'none', update: 'none' },
+  admin: { read: 'all', create: 'all', trigger: 'all', stop: 'all', pause: 'all', resume: 'all', delete: 'all', update: 'all' },
+  operator: { read: 'all', create: 'all', trigger: 'own', stop: 'own', pause: 'own', resume: 'own', delete: 'own', update: 'own' },
+  viewer: { read: 'all', create: 'none', trigger: 'none', stop: 'none', pause: 'none', resume: 'none', delete: 'none', update: 'none' },
 }
 
 /**
@@ -65,11 +63,7 @@ const REACH: Record<Role, Record<TaskPermission, Reach>> = {
  * creating one or listing them). A task with ownerId null was created before accounts existed:
  * only admins may change it, because no operator can be shown to own it.
  */
-export function can(
-  user: Pick<User, 'id' | 'role'>,
-  action: TaskPermission,
-  task: { ownerId: number | null } | null,
-): boolean {
+export function can(user: Pick<User, 'id' | 'role'>, action: TaskPermission, task: { ownerId: number | null } | null): boolean {
   const reach = REACH[user.role][action]
   if (reach === 'all') return true
   if (reach === 'none') return false

@@ -160,7 +160,9 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     if (failedPackages.length > 0) return { success: false, failedPackages, errorDetails, error: errorDetails.join('\n') }
     return guarded(name, prefix, async () => {
       const python = path.join(prefix, 'bin', 'python')
-      const result = await runProcess(python, ['-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', '--no-input', ...packages], { env: options.pipEnv })
+      const result = await runProcess(python, ['-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', '--no-input', ...packages], {
+        env: options.pipEnv,
+      })
       if (result.code === 0) return { success: true, failedPackages: [], errorDetails: [], error: null }
       const summary = pipFailureSummary(result.output)
       return { success: false, failedPackages: [...packages], errorDetails: packages.map(() => summary), error: summary }
@@ -313,7 +315,9 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       assertName(name)
       for (const p of packages) {
         if (!PACKAGE_NAME.test(p)) {
-          throw new TaskyardError('invalid_input', 'Invalid package name', { error: `'${p.slice(0, 100)}' is not a package name: to remove a package, give its name alone (no version, path or option)` })
+          throw new TaskyardError('invalid_input', 'Invalid package name', {
+            error: `'${p.slice(0, 100)}' is not a package name: to remove a package, give its name alone (no version, path or option)`,
+          })
         }
       }
       await ready()
@@ -332,7 +336,8 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       return withLocks(oldName, newName, async () => {
         if ((await existingPrefix(oldName)) === null) throw environmentNotFound()
         if (oldName === newName) return commit()
-        if ((await backend.prefixOf(newName)) !== null || (await journal.isCreating(newName))) throw environmentExists('Cannot rename environment to an existing name')
+        if ((await backend.prefixOf(newName)) !== null || (await journal.isCreating(newName)))
+          throw environmentExists('Cannot rename environment to an existing name')
         // A snapshot is kept under the name: finish its restore before the name changes.
         if (await journal.hasSnapshot(oldName)) await journal.restore(oldName)
         await backend.rename(oldName, newName)
@@ -387,7 +392,6 @@ function environmentProtected(what: 'renamed' | 'deleted'): TaskyardError {
 export function assertName(name: string): void {
   if (!ENV_NAME_PATTERN.test(name)) {
     throw new TaskyardError('invalid_input', 'Invalid environment name', {
-       
       error: `Environment name '${name.slice(0, 100).replace(/[\u0000-\u001f\u007f]/g, '?')}' is not allowed: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'`,
     })
   }

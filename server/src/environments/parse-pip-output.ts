@@ -58,7 +58,11 @@ export function blameRequirements(output: string, candidates: readonly Requireme
     }
   }
   // One culprit: pip's other lines (a missing dependency, say) are its story too.
-  if (blamed.size === 1) blamed.values().next().value!.push(...unattributed)
+  if (blamed.size === 1)
+    blamed
+      .values()
+      .next()
+      .value!.push(...unattributed)
   return blamed
 }
 

@@ -61,9 +61,7 @@ const NAME = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?'
 const VERSION_CLAUSE = '(?:~=|===|==|!=|<=|>=|<|>)\\s*[^\\s,;()]+'
 const VERSIONS = `${VERSION_CLAUSE}(?:\\s*,\\s*${VERSION_CLAUSE})*`
 /** PEP 508 name, extras and version specifiers (optionally in parentheses); the marker is split off first. */
-const REQUIREMENT_RE = new RegExp(
-  `^(${NAME})\\s*(?:\\[\\s*(?:${NAME}(?:\\s*,\\s*${NAME})*)?\\s*\\])?\\s*(?:${VERSIONS}|\\(\\s*${VERSIONS}\\s*\\))?$`,
-)
+const REQUIREMENT_RE = new RegExp(`^(${NAME})\\s*(?:\\[\\s*(?:${NAME}(?:\\s*,\\s*${NAME})*)?\\s*\\])?\\s*(?:${VERSIONS}|\\(\\s*${VERSIONS}\\s*\\))?$`)
 const ARCHIVE_RE = /\.(whl|zip|tar|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz|tar\.lz|tlz)$/i
 /** pip expands these from its own environment: they could read the server's secrets into messages. */
 const ENV_VARIABLE_RE = /\$\{[A-Z0-9_]+\}/

@@ -16,11 +16,7 @@ const MAX_CAPTURE_CHARS = 2 * 1024 * 1024
  * Runs a program with an argument array (never through a shell) and collects what it prints.
  * Resolves whatever the exit code; rejects only when the program cannot be started.
  */
-export function runProcess(
-  file: string,
-  args: readonly string[],
-  options: { env: Readonly<Record<string, string>>; cwd?: string },
-): Promise<ProcessResult> {
+export function runProcess(file: string, args: readonly string[], options: { env: Readonly<Record<string, string>>; cwd?: string }): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''

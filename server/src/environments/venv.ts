@@ -98,7 +98,13 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
       const from = dirOf(oldName)
       const to = dirOf(newName)
       // rename(2) would replace an empty directory in the way: anything there is refused instead.
-      if (await lstat(to).then(() => true, () => false)) throw new Error(`Cannot rename environment '${oldName}': '${to}' already exists and is not an environment`)
+      if (
+        await lstat(to).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new Error(`Cannot rename environment '${oldName}': '${to}' already exists and is not an environment`)
       await rename(from, to)
       await repointScripts(path.join(to, 'bin'), from, to)
     },

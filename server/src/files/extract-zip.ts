@@ -144,14 +144,7 @@ function claimPath(seen: Map<string, { kind: Kind; explicit: boolean }>, rel: st
   seen.set(rel, { kind, explicit: true })
 }
 
-async function writeEntry(
-  zip: yauzl.ZipFile,
-  entry: yauzl.Entry,
-  name: string,
-  target: string,
-  budget: { written: number },
-  maxBytes: number,
-): Promise<void> {
+async function writeEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string, target: string, budget: { written: number }, maxBytes: number): Promise<void> {
   const mode = (entry.externalFileAttributes >>> 16) & 0o111 ? 0o755 : 0o644
   let crc = 0
   // Counts what inflating really produces: a lying header cannot carry the total past the cap.

@@ -95,7 +95,7 @@ export function scriptFileName(originalName: string): string {
   const q = quoteName(originalName)
   if (name === '') throw uploadFailed('The uploaded file has no name')
   if (name.includes('\u0000')) throw uploadFailed(`File name ${q} has a NUL character`)
-   
+
   if (/[\u0000-\u001f\u007f]/.test(name)) throw uploadFailed(`File name ${q} has control characters`)
   if (name.includes('/') || name.includes('\\')) throw uploadFailed(`File name ${q} must not contain '/' or '\\'`)
   if (name === '.' || name === '..') throw uploadFailed(`File name ${q} is not a file name`)

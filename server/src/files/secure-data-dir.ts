@@ -80,7 +80,10 @@ export async function secureDataDir(paths: DataPaths, privateFiles: readonly str
   }
   // Runs a crash interrupted left their folders with the run account: take them back.
   const owner = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 }
-  for (const [dir, mode] of [[paths.tasksDir, M.taskDir], [paths.outputsDir, M.taskOutputs]] as const) {
+  for (const [dir, mode] of [
+    [paths.tasksDir, M.taskDir],
+    [paths.outputsDir, M.taskOutputs],
+  ] as const) {
     for (const entry of await entries(dir)) {
       if (!entry.isDirectory()) continue
       const child = path.join(dir, entry.name)
@@ -114,11 +117,45 @@ export async function createPrivateFile(file: string): Promise<void> {
  */
 export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   const owner = `${uid}:${gid}`
-  await exec('find', ['-P', dir, '-mindepth', '1', '(', '-type', 'd', '-o', '-type', 'l', '-o', '-links', '1', ')', '(', '!', '-uid', String(uid), '-o', '!', '-gid', String(gid), ')', '-execdir', 'chown', '-h', owner, '{}', '+'], {
-    timeout: 600_000,
-    // find refuses -execdir with a relative PATH entry; the server's PATH is not find's business.
-    env: { PATH: '/usr/bin:/bin' },
-  })
+  await exec(
+    'find',
+    [
+      '-P',
+      dir,
+      '-mindepth',
+      '1',
+      '(',
+      '-type',
+      'd',
+      '-o',
+      '-type',
+      'l',
+      '-o',
+      '-links',
+      '1',
+      ')',
+      '(',
+      '!',
+      '-uid',
+      String(uid),
+      '-o',
+      '!',
+      '-gid',
+      String(gid),
+      ')',
+      '-execdir',
+      'chown',
+      '-h',
+      owner,
+      '{}',
+      '+',
+    ],
+    {
+      timeout: 600_000,
+      // find refuses -execdir with a relative PATH entry; the server's PATH is not find's business.
+      env: { PATH: '/usr/bin:/bin' },
+    },
+  )
   await lchown(dir, uid, gid)
 }
 

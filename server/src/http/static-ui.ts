@@ -72,7 +72,9 @@ export function staticUiRoutes(app: FastifyInstance, services: ServiceDeps, webD
     if (urlPath.startsWith('/assets/')) return reply.status(404).type('text/plain; charset=utf-8').send('Not found')
     const index = await fileIn(root, '/index.html')
     if (!index) {
-      return reply.status(503).type('text/plain; charset=utf-8')
+      return reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
         .send('The web UI is not built. Run `npm run build` (or `npm start`, which builds it when missing).')
     }
     // no-cache: a new release must reach the browser at once; the hashed assets it names are cached.

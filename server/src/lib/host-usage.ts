@@ -54,21 +54,26 @@ function parseStat(text: string): Sample | null {
 async function readSamples(pgids: ReadonlySet<number>): Promise<Map<number, Sample>> {
   const names = (await fsp.readdir('/proc')).filter((n) => /^\d+$/.test(n))
   const found = new Map<number, Sample>()
-  await Promise.all(names.map(async (name) => {
-    try {
-      const s = parseStat(await fsp.readFile(`/proc/${name}/stat`, 'latin1'))
-      if (s && pgids.has(s.pgrp)) found.set(s.pid, s)
-    } catch {
-      // Exited since the listing.
-    }
-  }))
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        const s = parseStat(await fsp.readFile(`/proc/${name}/stat`, 'latin1'))
+        if (s && pgids.has(s.pgrp)) found.set(s.pid, s)
+      } catch {
+        // Exited since the listing.
+      }
+    }),
+  )
   return found
 }
 
 async function readCommand(pid: number, fallback: string): Promise<string> {
   try {
     const raw = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8')
-    const cmd = raw.split('\0').filter((a) => a !== '').join(' ')
+    const cmd = raw
+      .split('\0')
+      .filter((a) => a !== '')
+      .join(' ')
     return cmd === '' ? fallback : cmd.slice(0, 500)
   } catch {
     return fallback
@@ -97,7 +102,7 @@ export async function processGroupUsage(pgids: readonly number[], windowMs: numb
       state: s.state,
       name: s.name,
       command: await readCommand(s.pid, s.name),
-      cpuPercent: windowMs > 0 ? Math.round(((ticks / TICKS_PER_SECOND) / (windowMs / 1000)) * 1000) / 10 : 0,
+      cpuPercent: windowMs > 0 ? Math.round((ticks / TICKS_PER_SECOND / (windowMs / 1000)) * 1000) / 10 : 0,
       rssBytes: s.rssPages * PAGE_BYTES,
     })
   }

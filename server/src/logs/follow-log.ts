@@ -70,9 +70,7 @@ export async function* followLog(
       // missed, so this read cannot be the final one and another round follows.
       const done = isFinished
       wakeup.clear()
-      const slice = handle
-        ? await readLogFrom(handle, offset, { complete: done, maxBytes })
-        : { text: '', nextOffset: offset, size: 0 }
+      const slice = handle ? await readLogFrom(handle, offset, { complete: done, maxBytes }) : { text: '', nextOffset: offset, size: 0 }
       if (signal?.aborted) return
       const complete = done && slice.nextOffset >= slice.size
       if (slice.nextOffset > offset || complete) {

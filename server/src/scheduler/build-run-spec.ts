@@ -78,8 +78,6 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     memoryLimitBytes: task.memoryLimitMb == null ? null : task.memoryLimitMb * MIB,
     maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxLogBytes),
     // The log is opened by the executor before the process exists, so hiding logs/ costs the run nothing.
-    isolation: settings.isolate
-      ? { hidden: [dirs.dataDir], writable: [dirs.taskDir, dirs.outputDir], readOnly: [dirs.envsDir] }
-      : null,
+    isolation: settings.isolate ? { hidden: [dirs.dataDir], writable: [dirs.taskDir, dirs.outputDir], readOnly: [dirs.envsDir] } : null,
   }
 }

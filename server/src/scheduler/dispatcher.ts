@@ -120,8 +120,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   /** Runs this node stops on purpose at shutdown: recorded as abnormal, with this reason. */
   let shutdownReason: string | null = null
 
-  const hasCapacity = (): boolean =>
-    deps.settings.maxConcurrentRuns == null || supervised.size < deps.settings.maxConcurrentRuns
+  const hasCapacity = (): boolean => deps.settings.maxConcurrentRuns == null || supervised.size < deps.settings.maxConcurrentRuns
 
   /** The pump in progress, so shutdown can wait for a claim that is under way. */
   let pumping: Promise<void> | null = null
@@ -157,7 +156,18 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
   async function startRun(run: Run): Promise<void> {
     let markExited!: () => void
     const exited = new Promise<void>((resolve) => (markExited = resolve))
-    const entry: Supervised = { run, handle: null, pending: { stop: false, paused: false }, peakRssBytes: 0, rssSum: 0, samples: 0, exitInfo: { peakRssBytes: undefined, outputTruncated: false }, chain: Promise.resolve(), exited, markExited }
+    const entry: Supervised = {
+      run,
+      handle: null,
+      pending: { stop: false, paused: false },
+      peakRssBytes: 0,
+      rssSum: 0,
+      samples: 0,
+      exitInfo: { peakRssBytes: undefined, outputTruncated: false },
+      chain: Promise.resolve(),
+      exited,
+      markExited,
+    }
     supervised.set(run.id, entry)
     try {
       const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
@@ -184,12 +194,9 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
           isolate: deps.settings.isolate ?? false,
         },
       })
-      entry.handle = deps.executor.start(
-        spec,
-        (event) => {
-          entry.chain = entry.chain.then(() => onEvent(entry, event)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
-        },
-      )
+      entry.handle = deps.executor.start(spec, (event) => {
+        entry.chain = entry.chain.then(() => onEvent(entry, event)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
+      })
       if (entry.pending.stop) void entry.handle.stop()
       else if (entry.pending.paused) entry.handle.pause()
     } catch (error) {
@@ -236,33 +243,37 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
       error = shutdownReason
     }
     try {
-      await durably(`run ${runId} end`, () => deps.store.transaction(async (tx) => {
-        const run = await tx.runs.findById(runId)
-        const startedAt = run?.startedAt ?? entry.run.startedAt ?? now
-        await tx.runs.update(runId, {
-          status,
-          error,
-          endedAt: now,
-          exitCode: outcome.exitCode,
-          signal: outcome.signal,
-          // The cgroup's peak, when the executor had one, covers what sampling misses (sub-second runs).
-          peakRssBytes: entry.exitInfo.peakRssBytes ?? (entry.samples > 0 ? entry.peakRssBytes : null),
-          avgRssBytes: entry.samples > 0 ? Math.round(entry.rssSum / entry.samples) : null,
-          outputTruncated: entry.exitInfo.outputTruncated,
-        })
-        const task = await tx.tasks.findById(entry.run.taskId)
-        if (!task) return
-        await tx.tasks.update(task.id, {
-          status: taskStatusAfterRun(task, status),
-          lastRunAt: startedAt,
-          lastRunDurationMs: now - startedAt,
-          lastRunId: runId,
-        })
-      }))
+      await durably(`run ${runId} end`, () =>
+        deps.store.transaction(async (tx) => {
+          const run = await tx.runs.findById(runId)
+          const startedAt = run?.startedAt ?? entry.run.startedAt ?? now
+          await tx.runs.update(runId, {
+            status,
+            error,
+            endedAt: now,
+            exitCode: outcome.exitCode,
+            signal: outcome.signal,
+            // The cgroup's peak, when the executor had one, covers what sampling misses (sub-second runs).
+            peakRssBytes: entry.exitInfo.peakRssBytes ?? (entry.samples > 0 ? entry.peakRssBytes : null),
+            avgRssBytes: entry.samples > 0 ? Math.round(entry.rssSum / entry.samples) : null,
+            outputTruncated: entry.exitInfo.outputTruncated,
+          })
+          const task = await tx.tasks.findById(entry.run.taskId)
+          if (!task) return
+          await tx.tasks.update(task.id, {
+            status: taskStatusAfterRun(task, status),
+            lastRunAt: startedAt,
+            lastRunDurationMs: now - startedAt,
+            lastRunId: runId,
+          })
+        }),
+      )
     } finally {
       if (deps.releaseRunDirs) {
         const taskId = entry.run.taskId
-        await deps.releaseRunDirs({ taskDir: deps.paths.taskDir(taskId), taskOutputsDir: deps.paths.taskOutputsDir(taskId) }).catch((e) => deps.onError(e, `run ${runId} folders`))
+        await deps
+          .releaseRunDirs({ taskDir: deps.paths.taskDir(taskId), taskOutputsDir: deps.paths.taskOutputsDir(taskId) })
+          .catch((e) => deps.onError(e, `run ${runId} folders`))
       }
       supervised.delete(runId)
       entry.markExited()

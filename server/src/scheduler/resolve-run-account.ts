@@ -42,7 +42,9 @@ export async function resolveRunAccount(setting: RunAsSetting, serverUid: number
   if (created.account) return { account: created.account, message: `Created the system account ${describe(created.account)}; runs execute as it.` }
   const nobody = await lookupAccount(FALLBACK_RUN_ACCOUNT)
   if (!nobody) {
-    throw new Error(`Could not create the account '${DEFAULT_RUN_ACCOUNT}' (${created.problem}) and there is no 'nobody': set TASKYARD_RUN_AS to a user or uid:gid`)
+    throw new Error(
+      `Could not create the account '${DEFAULT_RUN_ACCOUNT}' (${created.problem}) and there is no 'nobody': set TASKYARD_RUN_AS to a user or uid:gid`,
+    )
   }
   return { account: nobody, message: `Could not create the account '${DEFAULT_RUN_ACCOUNT}' (${created.problem}); runs execute as ${describe(nobody)}.` }
 }

@@ -58,7 +58,6 @@ export function assertEnvName(name: string): void {
 }
 
 export function assertTaskName(name: string): void {
-   
   if (name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new TaskyardError('invalid_input', 'Invalid task name', {
       error: `Task name must be 1-${MAX_NAME_LENGTH} characters without control characters`,

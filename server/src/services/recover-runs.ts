@@ -19,18 +19,15 @@ const LEGACY_WORKER_ID = /^[^:]+:\d+:[0-9a-f]{6}$/
  * shared PostgreSQL they are that node's to supervise.
  * Returns the ids of the runs it closed.
  */
-export async function recoverRuns(
-  deps: {
-    store: Store
-    clock: Clock
-    /** This node's stable worker id: the one its runs were claimed under before the restart. */
-    workerId: string
-    /** Ends what is left of the run's process group, if it is still that run's (pids are reused). */
-    endOrphanedRun(pgid: number, runId: number): void
-  },
-): Promise<number[]> {
-  const ours = (workerId: string | null): boolean =>
-    workerId === null || workerId === deps.workerId || LEGACY_WORKER_ID.test(workerId)
+export async function recoverRuns(deps: {
+  store: Store
+  clock: Clock
+  /** This node's stable worker id: the one its runs were claimed under before the restart. */
+  workerId: string
+  /** Ends what is left of the run's process group, if it is still that run's (pids are reused). */
+  endOrphanedRun(pgid: number, runId: number): void
+}): Promise<number[]> {
+  const ours = (workerId: string | null): boolean => workerId === null || workerId === deps.workerId || LEGACY_WORKER_ID.test(workerId)
   const closed: number[] = []
   for (const run of await deps.store.runs.listActive()) {
     const hadProcess = run.status === 'running' || run.pid != null

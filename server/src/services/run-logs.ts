@@ -62,7 +62,11 @@ export async function readRunLog(deps: ServiceDeps, taskId: number, runId: numbe
   const complete = !isActive(run.status)
   let range
   try {
-    range = await readLogRange(deps.paths.runLog(run.id), { ...(input.offset !== undefined ? { offset: input.offset } : {}), limit: input.limit ?? LOG_TAIL_BYTES, complete })
+    range = await readLogRange(deps.paths.runLog(run.id), {
+      ...(input.offset !== undefined ? { offset: input.offset } : {}),
+      limit: input.limit ?? LOG_TAIL_BYTES,
+      complete,
+    })
   } catch (e) {
     throw new TaskyardError('logs_failed', 'Failed to retrieve logs', { error: e instanceof Error ? e.message : String(e) })
   }

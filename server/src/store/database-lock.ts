@@ -26,7 +26,9 @@ export class LockHeldError extends Error {
   readonly holder: LockHolder | null
   /** `before`: what failed first, e.g. the port that was taken. */
   constructor(what: string, holder: LockHolder | null, before?: string) {
-    super(`${before ? `${before}. ` : ''}${what} is in use by another Taskyard server (${describeHolder(holder)}). Stop that server first: one server per data directory and per database.`)
+    super(
+      `${before ? `${before}. ` : ''}${what} is in use by another Taskyard server (${describeHolder(holder)}). Stop that server first: one server per data directory and per database.`,
+    )
     this.holder = holder
   }
 }
@@ -94,10 +96,10 @@ async function lockPostgres(databaseUrl: string, holder: LockHolder, options: Lo
     client.on('error', () => undefined)
     await client.connect()
     try {
-      const { rows } = await client.query<{ locked: boolean; db: string }>(
-        'SELECT pg_try_advisory_lock($1, $2) AS locked, current_database() AS db',
-        [LOCK_CLASS, LOCK_OBJECT],
-      )
+      const { rows } = await client.query<{ locked: boolean; db: string }>('SELECT pg_try_advisory_lock($1, $2) AS locked, current_database() AS db', [
+        LOCK_CLASS,
+        LOCK_OBJECT,
+      ])
       const what = `The PostgreSQL database ${rows[0]?.db ?? '?'}`
       if (!rows[0]?.locked) throw new LockHeldError(what, await pgHolder(client))
       client.once('end', () => lost(client, new Error('the PostgreSQL session holding the server lock ended')))

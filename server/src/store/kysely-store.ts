@@ -76,9 +76,13 @@ export function kyselyStore(db: Kysely<Database>, dialect: DialectName): Store {
       try {
         return await db.transaction().execute(async (trx) => {
           const scope = { open: true }
-          const tx = guardTables(tablesOn(trx, dialect), () => {
-            if (!scope.open) throw new Error('Transaction tables used after their transaction ended')
-          }, dialect)
+          const tx = guardTables(
+            tablesOn(trx, dialect),
+            () => {
+              if (!scope.open) throw new Error('Transaction tables used after their transaction ended')
+            },
+            dialect,
+          )
           try {
             return await transactionScope.run(scope, () => fn(tx))
           } finally {

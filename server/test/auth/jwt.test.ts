@@ -141,14 +141,7 @@ describe('access tokens (JWT, HS256)', () => {
   })
 
   it('refuses headers it does not understand: crit, another typ, no alg, not an object', () => {
-    for (const header of [
-      { alg: 'HS256', crit: ['exp'], exp: 1 },
-      { alg: 'HS256', typ: 'at+jwt' },
-      { typ: 'JWT' },
-      ['HS256'],
-      'HS256',
-      null,
-    ]) {
+    for (const header of [{ alg: 'HS256', crit: ['exp'], exp: 1 }, { alg: 'HS256', typ: 'at+jwt' }, { typ: 'JWT' }, ['HS256'], 'HS256', null]) {
       assert.deepEqual(verifyAccessToken(SECRET, forge(header, goodPayload()), T0), { ok: false, reason: 'unsupported_header' }, JSON.stringify(header))
     }
     const notJson = `${b64('{alg')}.${b64(goodPayload())}`

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import {
-  CURRENT_PARAMS,
-  generatePassword,
-  hashPassword,
-  needsRehash,
-  passwordProblem,
-  verifyPassword,
-} from '../../src/auth/passwords.ts'
+import { CURRENT_PARAMS, generatePassword, hashPassword, needsRehash, passwordProblem, verifyPassword } from '../../src/auth/passwords.ts'
 
 describe('passwords', () => {
   it('hashes with scrypt into scrypt$N$r$p$salt$hash and verifies only the same password', async () => {

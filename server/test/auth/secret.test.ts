@@ -47,8 +47,7 @@ describe('signing secret', () => {
   it('refuses a configured secret shorter than 32 bytes, saying how to make one', async (t) => {
     const dir = await tempDir(t)
     await assert.rejects(loadOrCreateSecret(dir, 'x'.repeat(31)), {
-      message:
-        'The configured signing secret (TASKYARD_SECRET) is 31 bytes; it must be at least 32. Generate one with: openssl rand -base64 48',
+      message: 'The configured signing secret (TASKYARD_SECRET) is 31 bytes; it must be at least 32. Generate one with: openssl rand -base64 48',
     })
     await assert.rejects(loadOrCreateSecret(dir, ''), /is 0 bytes/)
     await assert.rejects(stat(path.join(dir, 'secret.key')), { code: 'ENOENT' })

@@ -25,7 +25,15 @@ describe('API tokens', () => {
 
   it('recognises only the exact shape it issues', () => {
     const { token } = newApiToken()
-    for (const other of [token.slice(0, -1), `${token}x`, token.replace('ty_', 'TY_'), `Bearer ${token}`, `${token.slice(0, -1)}-`, 'eyJhbGciOiJIUzI1NiJ9.e30.sig', '']) {
+    for (const other of [
+      token.slice(0, -1),
+      `${token}x`,
+      token.replace('ty_', 'TY_'),
+      `Bearer ${token}`,
+      `${token.slice(0, -1)}-`,
+      'eyJhbGciOiJIUzI1NiJ9.e30.sig',
+      '',
+    ]) {
       assert.equal(isApiToken(other), false, other)
     }
   })

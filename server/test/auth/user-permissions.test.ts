@@ -21,19 +21,40 @@ const OWN: Row = [false, true, false, false]
 describe('can: the permission table (no task / own / someone else’s / ownerless)', () => {
   it('lets an admin do everything to every task', () => {
     assert.deepEqual(tableFor('admin'), {
-      read: ALL, create: ALL, trigger: ALL, stop: ALL, pause: ALL, resume: ALL, delete: ALL, update: ALL,
+      read: ALL,
+      create: ALL,
+      trigger: ALL,
+      stop: ALL,
+      pause: ALL,
+      resume: ALL,
+      delete: ALL,
+      update: ALL,
     })
   })
 
   it('lets an operator read all, create, and control only the tasks it owns', () => {
     assert.deepEqual(tableFor('operator'), {
-      read: ALL, create: ALL, trigger: OWN, stop: OWN, pause: OWN, resume: OWN, delete: OWN, update: OWN,
+      read: ALL,
+      create: ALL,
+      trigger: OWN,
+      stop: OWN,
+      pause: OWN,
+      resume: OWN,
+      delete: OWN,
+      update: OWN,
     })
   })
 
   it('lets a viewer read every task and nothing more', () => {
     assert.deepEqual(tableFor('viewer'), {
-      read: ALL, create: NONE, trigger: NONE, stop: NONE, pause: NONE, resume: NONE, delete: NONE, update: NONE,
+      read: ALL,
+      create: NONE,
+      trigger: NONE,
+      stop: NONE,
+      pause: NONE,
+      resume: NONE,
+      delete: NONE,
+      update: NONE,
     })
   })
 

@@ -37,14 +37,17 @@ describe('config: what runs inherit (issue 6 item 8)', () => {
     })
   })
 
-  it("runs get TASKYARD_TIME_ZONE as TZ when the server has none", () => {
+  it('runs get TASKYARD_TIME_ZONE as TZ when the server has none', () => {
     assert.equal(loadConfig({}, { TASKYARD_TIME_ZONE: 'Asia/Shanghai' }, '/tmp').runEnv.TZ, 'Asia/Shanghai')
   })
 
   it("the tools' environment (pip, conda) keeps the server's, minus npm_*, TASKYARD_* and node_modules/.bin", () => {
     const env = loadConfig({}, NPM_ENV, '/tmp').childEnv
     assert.equal(env.PATH, '/usr/local/bin:/usr/bin:/bin')
-    assert.equal(Object.keys(env).some((k) => k.startsWith('npm_') || k.startsWith('TASKYARD_')), false)
+    assert.equal(
+      Object.keys(env).some((k) => k.startsWith('npm_') || k.startsWith('TASKYARD_')),
+      false,
+    )
     assert.equal(env.AWS_SECRET_ACCESS_KEY, 'leak')
   })
 })

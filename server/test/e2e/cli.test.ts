@@ -120,13 +120,18 @@ for (const dialect of testDialects()) {
         (d: any) => d.latest_execution?.logs === 'before-crash\n',
       )
       const runId = detail.latest_execution.execution_id
-      const pid = Number(await until(async () => {
-        try {
-          return readFileSync(path.join(dataDir, 'tasks', String(taskId), 'pid'), 'utf8')
-        } catch {
-          return ''
-        }
-      }, (s) => s.endsWith('\n')))
+      const pid = Number(
+        await until(
+          async () => {
+            try {
+              return readFileSync(path.join(dataDir, 'tasks', String(taskId), 'pid'), 'utf8')
+            } catch {
+              return ''
+            }
+          },
+          (s) => s.endsWith('\n'),
+        ),
+      )
       first.child.kill('SIGKILL')
       await once(first.child, 'exit')
       assert.ok(alive(pid), 'the run outlives the killed server')
@@ -218,7 +223,7 @@ for (const dialect of testDialects()) {
       assert.ok(alive(pid), 'the run process is alive')
       const after: any = await (await api(`${first.url}/api/tasks/${taskId}`)).json()
       assert.deepEqual(after, before)
-      assert.equal(readFileSync(note, 'utf8'), noteBefore, 'the holder note is the first server\'s')
+      assert.equal(readFileSync(note, 'utf8'), noteBefore, "the holder note is the first server's")
 
       first.child.kill('SIGKILL')
       await once(first.child, 'exit')

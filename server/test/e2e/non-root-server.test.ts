@@ -20,10 +20,14 @@ const NOBODY = 65534
 const isRoot = process.getuid?.() === 0
 
 async function startAsNobody(t: TestContext, dataDir: string): Promise<{ child: ChildProcess; url: string; out: string }> {
-  const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', ...REACHABLE_PYTHON },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', ...REACHABLE_PYTHON },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   t.after(async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM')
@@ -45,7 +49,10 @@ describe('a server that is not root (issue 6)', { skip: !isRoot && 'needs root t
     t.after(() => rm(dataDir, { recursive: true, force: true }))
     await chown(dataDir, NOBODY, NOBODY)
     const { out } = await startAsNobody(t, dataDir)
-    assert.match(out, new RegExp(`^Taskyard is not running as root: runs execute as this server's own user \\(uid ${NOBODY}\\) and can read whatever it can\\.`, 'm'))
+    assert.match(
+      out,
+      new RegExp(`^Taskyard is not running as root: runs execute as this server's own user \\(uid ${NOBODY}\\) and can read whatever it can\\.`, 'm'),
+    )
     // What this machine allows a user like nobody, asked the same way the server asks.
     const works = (await probeMountNamespace(false)) === null
     assert.match(out, works ? /^Run isolation: (?!off|unavailable).+ \(each run sees only its own task and output folders/m : /^Run isolation: unavailable \(/m)
@@ -58,7 +65,11 @@ describe('a server that is not root (issue 6)', { skip: !isRoot && 'needs root t
     await chown(dataDir, NOBODY, NOBODY)
     const { url } = await startAsNobody(t, dataDir)
     const password = (await readFile(path.join(dataDir, 'admin-password.txt'), 'utf8')).trim()
-    const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    })
     const { token } = (await login.json()) as { token: string }
     const api = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { authorization: `Bearer ${token}` } })
     const form = new FormData()
@@ -75,7 +86,12 @@ describe('a server that is not root (issue 6)', { skip: !isRoot && 'needs root t
       await new Promise((r) => setTimeout(r, 25))
     }
     const log: string = detail.latest_execution.logs
-    const steps = Object.fromEntries(log.trim().split('\n').map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]))
+    const steps = Object.fromEntries(
+      log
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+    )
     for (const step of ['secret.key', 'database', 'database wal', 'admin password', 'logs listing']) {
       assert.match(steps[step] ?? 'absent', /^(denied|missing)$/, `${step}\n${log}`)
     }

@@ -57,7 +57,11 @@ describe('the environment a run gets (issue 6 item 8)', () => {
       }
     }
     assert.ok(url, out)
-    const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    })
     const { token } = (await login.json()) as { token: string }
     const form = new FormData()
     // env(1), not Python: what is asked is the environment, whatever interpreter the host has.

@@ -19,10 +19,14 @@ const PROBE = readFileSync(path.join(import.meta.dirname, 'fixtures/reach-probe.
 const isRoot = process.getuid?.() === 0
 const run = promisify(execFile)
 
-
 /** The probe's `<step>: <outcome>` lines as a record. */
 function steps(log: string): Record<string, string> {
-  return Object.fromEntries(log.trim().split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]))
+  return Object.fromEntries(
+    log
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
+  )
 }
 
 for (const dialect of testDialects()) {
@@ -33,7 +37,10 @@ for (const dialect of testDialects()) {
       const account = (await lookupAccount('taskyard-run'))!
       assert.ok(account, 'the server created its run account')
 
-      const other = await app.createTask({ conda_env: 'base', task_name: 'other', command: 'echo other-output' }, { name: 'job.py', content: 'SECRET = "other task data"\n' })
+      const other = await app.createTask(
+        { conda_env: 'base', task_name: 'other', command: 'echo other-output' },
+        { name: 'job.py', content: 'SECRET = "other task data"\n' },
+      )
       assert.equal(other.status, 201, JSON.stringify(other.body))
       const otherTask = other.body.task.task_id
       const otherRun = (await app.store.runs.listForTask(otherTask, 1))[0]!.id
@@ -54,7 +61,16 @@ for (const dialect of testDialects()) {
       const unreachable = /^(denied|missing)$/
       assert.equal(got.uid, `${account.uid} gid: ${account.gid}`, log)
       assert.equal(got['leaked settings'], '[]', log)
-      for (const step of ['secret.key', 'database', 'database wal', 'admin password', 'other task listing', 'other task file', 'logs listing', 'other run log']) {
+      for (const step of [
+        'secret.key',
+        'database',
+        'database wal',
+        'admin password',
+        'other task listing',
+        'other task file',
+        'logs listing',
+        'other run log',
+      ]) {
         assert.match(got[step] ?? 'absent', unreachable, `${step}\n${log}`)
       }
       // Under isolation the data directory is an empty stand-in holding only the way to the run's own folders.
@@ -71,7 +87,15 @@ for (const dialect of testDialects()) {
       // The control: the same forgery with the real key (and a session id) is an admin. The 401 above is the key's doing.
       // The session id is the one the admin's login token carries; a reader of the database has them all.
       const sid = JSON.parse(Buffer.from(app.adminToken.split('.')[1]!, 'base64url').toString()).sid as string
-      const control = await run('python3', [path.join(app.paths.taskDir(probeTask), 'probe.py'), app.url, app.dataDir, '0', '0', path.join(app.dataDir, 'secret.key'), sid])
+      const control = await run('python3', [
+        path.join(app.paths.taskDir(probeTask), 'probe.py'),
+        app.url,
+        app.dataDir,
+        '0',
+        '0',
+        path.join(app.dataDir, 'secret.key'),
+        sid,
+      ])
       assert.equal(control.stdout, 'forged token: HTTP 200\n')
     })
 
@@ -83,7 +107,14 @@ for (const dialect of testDialects()) {
       const runId = (await app.store.runs.listForTask(res.body.task.task_id, 1))[0]!.id
       await app.runFinished(runId)
       // Whatever the executor does, the account itself can run the environment's interpreter.
-      const direct = await run('setpriv', [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', path.join(app.paths.envsDir, 'fresh-env', 'bin', 'python'), '-c', 'import json, sys; print(sys.prefix)'])
+      const direct = await run('setpriv', [
+        `--reuid=${account.uid}`,
+        `--regid=${account.gid}`,
+        '--clear-groups',
+        path.join(app.paths.envsDir, 'fresh-env', 'bin', 'python'),
+        '-c',
+        'import json, sys; print(sys.prefix)',
+      ])
       assert.equal(direct.stdout.trim(), path.join(app.paths.envsDir, 'fresh-env'))
       assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), `${path.join(app.paths.envsDir, 'fresh-env')} ${account.uid}\n`)
       assert.equal((await app.store.runs.findById(runId))?.status, 'completed')

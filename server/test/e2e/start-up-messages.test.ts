@@ -30,7 +30,14 @@ describe('start-up messages about runs (issue 6)', { skip: !isRoot && 'needs roo
     const account = (await lookupAccount('taskyard-run'))!
     assert.ok(lines.includes(`Runs execute as taskyard-run (uid ${account.uid}, gid ${account.gid}).`), lines.join('\n'))
     const works = (await probeMountNamespace(true)) === null
-    assert.ok(lines.some((l) => (works ? /^Run isolation: (?!off|unavailable).+ \(each run sees only its own task and output folders/.test(l) : l.startsWith('Run isolation: unavailable ('))), lines.join('\n'))
+    assert.ok(
+      lines.some((l) =>
+        works
+          ? /^Run isolation: (?!off|unavailable).+ \(each run sees only its own task and output folders/.test(l)
+          : l.startsWith('Run isolation: unavailable ('),
+      ),
+      lines.join('\n'),
+    )
   })
 
   it('TASKYARD_RUN_AS=server and TASKYARD_ISOLATION=off are warned about', async (t) => {
@@ -40,7 +47,10 @@ describe('start-up messages about runs (issue 6)', { skip: !isRoot && 'needs roo
   })
 
   it('a user that does not exist in TASKYARD_RUN_AS stops the start with its name', async (t) => {
-    await assert.rejects(startupLines(t, { TASKYARD_RUN_AS: 'no-such-user-here' }), /TASKYARD_RUN_AS names the user 'no-such-user-here', which does not exist on this host/)
+    await assert.rejects(
+      startupLines(t, { TASKYARD_RUN_AS: 'no-such-user-here' }),
+      /TASKYARD_RUN_AS names the user 'no-such-user-here', which does not exist on this host/,
+    )
   })
 
   it('warns when the run account cannot execute the Python behind base', async (t) => {
@@ -51,10 +61,16 @@ describe('start-up messages about runs (issue 6)', { skip: !isRoot && 'needs roo
     await copyFile('/usr/bin/python3', python)
     const lines = await startupLines(t, { TASKYARD_PYTHON: python })
     assert.ok(
-      lines.includes(`WARNING: runs as taskyard-run cannot execute Python (${python}): ${hidden} is not searchable by others. Set TASKYARD_PYTHON to an interpreter they can reach, e.g. /usr/bin/python3.`),
+      lines.includes(
+        `WARNING: runs as taskyard-run cannot execute Python (${python}): ${hidden} is not searchable by others. Set TASKYARD_PYTHON to an interpreter they can reach, e.g. /usr/bin/python3.`,
+      ),
       lines.join('\n'),
     )
     const reachable = await startupLines(t, { TASKYARD_PYTHON: '/usr/bin/python3' })
-    assert.equal(reachable.some((l) => l.includes('cannot execute Python')), false, reachable.join('\n'))
+    assert.equal(
+      reachable.some((l) => l.includes('cannot execute Python')),
+      false,
+      reachable.join('\n'),
+    )
   })
 })

@@ -58,12 +58,7 @@ export function removeDir(dir: string): Promise<void> {
 }
 
 /** Runs `python <args>` the way a run would: the environment's PATH entries first, its variables set. */
-export async function pythonIn(
-  envs: Environments,
-  name: string,
-  childEnv: Readonly<Record<string, string>>,
-  args: readonly string[],
-): Promise<string> {
+export async function pythonIn(envs: Environments, name: string, childEnv: Readonly<Record<string, string>>, args: readonly string[]): Promise<string> {
   const runEnv = await envs.runEnvironment(name)
   const env = { ...childEnv, ...runEnv.env, PATH: [...runEnv.pathPrefix, childEnv.PATH ?? ''].join(path.delimiter) }
   // 'python' resolved through PATH, exactly as a task's command line would be.
@@ -90,7 +85,9 @@ export async function fingerprint(dir: string): Promise<string[]> {
       ? `-> ${await readlink(full)}`
       : s.isDirectory()
         ? 'dir'
-        : `${s.size} bytes sha256:${createHash('sha256').update(await readFile(full)).digest('hex')}`
+        : `${s.size} bytes sha256:${createHash('sha256')
+            .update(await readFile(full))
+            .digest('hex')}`
     out.push(`${rel} ${(s.mode & 0o7777).toString(8)} ${kind}`)
   }
   return out

@@ -66,10 +66,23 @@ describe('blameRequirements', () => {
       Object.keys(blamed('ERROR: Cannot install a==1, b-b==1 and c because these package versions have conflicting dependencies.', candidates)),
       ['a', 'b_b', 'c'],
     )
-    assert.deepEqual(Object.keys(blamed('ERROR: Failed building wheel for d\nERROR: Could not build wheels for d, e, which is required to install pyproject.toml-based projects', candidates)), ['d', 'e'])
+    assert.deepEqual(
+      Object.keys(
+        blamed(
+          'ERROR: Failed building wheel for d\nERROR: Could not build wheels for d, e, which is required to install pyproject.toml-based projects',
+          candidates,
+        ),
+      ),
+      ['d', 'e'],
+    )
     assert.deepEqual(Object.keys(blamed('ERROR: Failed to build installable wheels for some pyproject.toml based projects (f)', candidates)), ['f'])
-    assert.deepEqual(Object.keys(blamed("ERROR: For req: c. The wheel '/w/c.whl' has a file '../x' trying to install outside the target directory", candidates)), ['c'])
-    assert.deepEqual(Object.keys(blamed("ERROR: e has an invalid wheel, e's Wheel-Version (9.0) is not compatible with this version of pip", candidates)), ['e'])
+    assert.deepEqual(
+      Object.keys(blamed("ERROR: For req: c. The wheel '/w/c.whl' has a file '../x' trying to install outside the target directory", candidates)),
+      ['c'],
+    )
+    assert.deepEqual(Object.keys(blamed("ERROR: e has an invalid wheel, e's Wheel-Version (9.0) is not compatible with this version of pip", candidates)), [
+      'e',
+    ])
     assert.deepEqual(Object.keys(blamed("ERROR: Package 'd' requires a different Python: 3.11.7 not in '<3'", candidates)), ['d'])
   })
 

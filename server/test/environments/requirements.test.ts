@@ -55,7 +55,10 @@ describe('parseRequirements: what is accepted', () => {
 
   it('accepts the harmless pip options on their own lines', () => {
     const text = '--pre\n--prefer-binary\n--only-binary :all:\n--no-binary=lxml\n--require-hashes\n--no-index\n--use-feature=truststore\nsix\n'
-    assert.deepEqual(parseRequirements(text, SAFE).requirements.map((r) => r.name), ['six'])
+    assert.deepEqual(
+      parseRequirements(text, SAFE).requirements.map((r) => r.name),
+      ['six'],
+    )
   })
 
   it('joins backslash continuations as pip does, counting from the first line', () => {
@@ -97,7 +100,10 @@ describe('parseRequirements: lines that change where pip looks or what it runs a
     ['--find-links https://evil.example/', `Line 1: '--find-links https://evil.example/' ${where}`],
     ['--trusted-host evil.example', `Line 1: '--trusted-host evil.example' is not allowed: it lets pip trust a host without a valid certificate ${ADMIN_NOTE}`],
     ['-e .', `Line 1: '-e .' is not allowed: it installs from a local folder or a version-control URL ${ADMIN_NOTE}`],
-    ['--editable git+https://x/y.git', `Line 1: '--editable git+https://x/y.git' is not allowed: it installs from a local folder or a version-control URL ${ADMIN_NOTE}`],
+    [
+      '--editable git+https://x/y.git',
+      `Line 1: '--editable git+https://x/y.git' is not allowed: it installs from a local folder or a version-control URL ${ADMIN_NOTE}`,
+    ],
     ['-r other.txt', `Line 1: '-r other.txt' is not allowed: it makes pip read another file ${ADMIN_NOTE}`],
     ['--requirement=/etc/other.txt', `Line 1: '--requirement=/etc/other.txt' is not allowed: it makes pip read another file ${ADMIN_NOTE}`],
     ['-c constraints.txt', `Line 1: '-c constraints.txt' is not allowed: it makes pip read another file ${ADMIN_NOTE}`],
@@ -109,7 +115,10 @@ describe('parseRequirements: lines that change where pip looks or what it runs a
     ['pkg-1.0-py3-none-any.whl', `Line 1: 'pkg-1.0-py3-none-any.whl' is not allowed: it installs from a local path ${ADMIN_NOTE}`],
     ['https://evil.example/pkg.tar.gz', `Line 1: 'https://evil.example/pkg.tar.gz' is not allowed: it installs from a URL ${ADMIN_NOTE}`],
     ['git+https://evil.example/pkg.git', `Line 1: 'git+https://evil.example/pkg.git' is not allowed: it installs from a URL ${ADMIN_NOTE}`],
-    ['pkg @ https://evil.example/pkg.whl', `Line 1: 'pkg @ https://evil.example/pkg.whl' is not allowed: it installs from a direct reference (name @ URL) ${ADMIN_NOTE}`],
+    [
+      'pkg @ https://evil.example/pkg.whl',
+      `Line 1: 'pkg @ https://evil.example/pkg.whl' is not allowed: it installs from a direct reference (name @ URL) ${ADMIN_NOTE}`,
+    ],
     ['pkg@file:///tmp/x', `Line 1: 'pkg@file:///tmp/x' is not allowed: it installs from a direct reference (name @ URL) ${ADMIN_NOTE}`],
     ['pkg==${SECRET_TOKEN}', `Line 1: 'pkg==\${SECRET_TOKEN}' is not allowed: it reads the server’s environment variables ${ADMIN_NOTE}`],
     ['pkg --global-option=--x', `Line 1: 'pkg --global-option=--x' is not allowed: it passes arguments to the package’s build ${ADMIN_NOTE}`],
@@ -118,7 +127,10 @@ describe('parseRequirements: lines that change where pip looks or what it runs a
       '--no-deps',
       `Line 1: '--no-deps' is not allowed: it is not an option Taskyard accepts in requirements (allowed: --no-index, --pre, --prefer-binary, --only-binary, --no-binary, --require-hashes, --use-feature) ${ADMIN_NOTE}`,
     ],
-    ['a\n# c\nb \\\n  -i https://x', `Line 3: 'b   -i https://x' is not allowed: '-i' is not an option Taskyard accepts after a requirement (only --hash) ${ADMIN_NOTE}`],
+    [
+      'a\n# c\nb \\\n  -i https://x',
+      `Line 3: 'b   -i https://x' is not allowed: '-i' is not an option Taskyard accepts after a requirement (only --hash) ${ADMIN_NOTE}`,
+    ],
     ['ok\nnot a requirement!', "Line 2: 'not a requirement!' is not a valid requirement (expected e.g. name, name==1.0 or name[extra]>=1,<2)"],
   ]
   for (const [text, expected] of cases) {
@@ -130,7 +142,10 @@ describe('parseRequirements: lines that change where pip looks or what it runs a
   it('lets an administrator allow them, naming what pip may blame', () => {
     const text = '-i https://mirror.example/simple\n-e ./lib\npkg @ https://x/pkg.whl\n./local\nplain\n'
     const parsed = parseRequirements(text, { allowUnsafe: true })
-    assert.deepEqual(parsed.requirements.map((r) => r.name), ['./lib', 'pkg', './local', 'plain'])
+    assert.deepEqual(
+      parsed.requirements.map((r) => r.name),
+      ['./lib', 'pkg', './local', 'plain'],
+    )
   })
 
   it('refuses malformed requirements even for an administrator', () => {

@@ -40,7 +40,11 @@ function venvs(envsDir: string, overrides: { pythonPath?: string | null; childEn
   })
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false)
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  )
 
 describe('venv: base', () => {
   it('always exists, with `python` on its PATH resolving to the real interpreter (shims resolved)', async () => {
@@ -157,14 +161,17 @@ describe('venv: one environment through its life (these tests run in order on on
     const treeBefore = await fingerprint(path.join(envsDir, 'proj'))
     await assert.rejects(envs.install('proj', 'tyb-old\n--extra-index-url https://evil.example/simple\n'), (error: unknown) => {
       assert.ok(error instanceof TaskyardError)
-      assert.deepEqual([error.code, error.message, error.details], [
-        'invalid_requirements',
-        'Invalid requirements',
-        {
-          error:
-            "Line 2: '--extra-index-url https://evil.example/simple' is not allowed: it changes where pip looks for packages (an administrator can allow it with TASKYARD_ALLOW_UNSAFE_REQUIREMENTS=1)",
-        },
-      ])
+      assert.deepEqual(
+        [error.code, error.message, error.details],
+        [
+          'invalid_requirements',
+          'Invalid requirements',
+          {
+            error:
+              "Line 2: '--extra-index-url https://evil.example/simple' is not allowed: it changes where pip looks for packages (an administrator can allow it with TASKYARD_ALLOW_UNSAFE_REQUIREMENTS=1)",
+          },
+        ],
+      )
       return true
     })
     assert.deepEqual(await fingerprint(path.join(envsDir, 'proj')), treeBefore)

@@ -188,11 +188,19 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
       it('can be followed while it writes: the chunks add up to the whole log, the last one complete', async (t) => {
         const run = startTestRun(t, executor, { argv: ['sh', '-c', 'for i in 1 2 3; do echo "line $i"; done'] })
         const chunks = []
-        for await (const chunk of followLog(run.spec.outputPath, 0, run.exited.then(() => undefined), { pollMs: 20 })) {
+        for await (const chunk of followLog(
+          run.spec.outputPath,
+          0,
+          run.exited.then(() => undefined),
+          { pollMs: 20 },
+        )) {
           chunks.push(chunk)
         }
         assert.equal(chunks.map((chunk) => chunk.text).join(''), 'line 1\nline 2\nline 3\n')
-        assert.deepEqual(chunks.map((chunk) => chunk.complete), [...chunks.slice(1).map(() => false), true])
+        assert.deepEqual(
+          chunks.map((chunk) => chunk.complete),
+          [...chunks.slice(1).map(() => false), true],
+        )
         assert.equal(chunks.at(-1)?.offset, 21)
       })
     })
@@ -213,7 +221,10 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
       it('stop() right after start() still reports started, then stopped', async (t) => {
         const run = startTestRun(t, executor, { argv: ['sleep', '1000'] })
         await run.handle.stop()
-        assert.deepEqual(eventTypes(run.events).filter((type) => type !== 'sample'), ['started', 'exited'])
+        assert.deepEqual(
+          eventTypes(run.events).filter((type) => type !== 'sample'),
+          ['started', 'exited'],
+        )
         assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
         await run.handle.stop() // a second stop finds the run over and resolves at once
       })
@@ -374,7 +385,7 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
     })
 
     describe('runs this server no longer supervises (crash recovery)', () => {
-      it('killOrphanedRun ends the group and its survivors after a restart, and only this installation\'s run', async (t) => {
+      it("killOrphanedRun ends the group and its survivors after a restart, and only this installation's run", async (t) => {
         const script = `( setsid sh -c 'echo $$; exec sleep 1000' & ) ; sleep 1000 & wait`
         const run = startTestRun(t, executor, { runId: 41, argv: ['sh', '-c', script] })
         const survivor = Number(await run.outputMatching((text) => text.endsWith('\n')))
@@ -447,7 +458,10 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
       })
 
       it('a capped run still stops, pauses and reports its own output order', async (t) => {
-        const run = startTestRun(t, executor, { argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; echo ready; sleep 1000 & wait"], maxOutputBytes: 1_000 })
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; echo ready; sleep 1000 & wait"],
+          maxOutputBytes: 1_000,
+        })
         await run.outputMatching((text) => text.endsWith('ready\n'))
         await run.handle.stop()
         const exited = await run.exited
@@ -505,54 +519,62 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
         return dir
       }
 
-      it(`runAs runs it as that uid/gid without supplementary groups; a 0600 root file is unreadable${notRoot ? ` (${notRoot})` : ''}`, { skip: notRoot }, async (t) => {
-        const secrets = secretDir(t)
-        const run = startTestRun(t, executor, {
-          argv: ['sh', '-c', `id -u; id -g; cat ${secrets}/secret.key 2>/dev/null || echo denied; echo ready; exec sleep 1000`],
-          runAs: { uid: 65534, gid: 65534 },
-        })
-        fs.chmodSync(run.spec.cwd, 0o755)
-        await run.outputMatching((text) => text.endsWith('ready\n'))
-        const { pid } = await run.started
-        const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-        assert.match(status, /^Uid:\t65534\t65534\t65534\t65534$/m)
-        assert.match(status, /^Gid:\t65534\t65534\t65534\t65534$/m)
-        assert.match(status, /^Groups:\s*$/m)
-        assert.equal(run.output(), '65534\n65534\ndenied\nready\n')
-        await run.handle.stop()
-        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
-      })
+      it(
+        `runAs runs it as that uid/gid without supplementary groups; a 0600 root file is unreadable${notRoot ? ` (${notRoot})` : ''}`,
+        { skip: notRoot },
+        async (t) => {
+          const secrets = secretDir(t)
+          const run = startTestRun(t, executor, {
+            argv: ['sh', '-c', `id -u; id -g; cat ${secrets}/secret.key 2>/dev/null || echo denied; echo ready; exec sleep 1000`],
+            runAs: { uid: 65534, gid: 65534 },
+          })
+          fs.chmodSync(run.spec.cwd, 0o755)
+          await run.outputMatching((text) => text.endsWith('ready\n'))
+          const { pid } = await run.started
+          const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+          assert.match(status, /^Uid:\t65534\t65534\t65534\t65534$/m)
+          assert.match(status, /^Gid:\t65534\t65534\t65534\t65534$/m)
+          assert.match(status, /^Groups:\s*$/m)
+          assert.equal(run.output(), '65534\n65534\ndenied\nready\n')
+          await run.handle.stop()
+          assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGTERM', reason: 'stopped' })
+        },
+      )
 
       const noIsolation = notRoot || (machineIsolation() === null ? 'skipped: no mount namespaces on this machine' : false)
-      it(`isolation hides directories, binds writable and read-only paths back, with runAs${noIsolation ? ` (${noIsolation})` : ''}`, { skip: noIsolation }, async (t) => {
-        assert.ok(executor.isolation !== null)
-        const data = secretDir(t)
-        const work = path.join(data, 'tasks', '7')
-        const envs = path.join(data, 'envs')
-        fs.mkdirSync(work, { recursive: true, mode: 0o755 })
-        fs.mkdirSync(envs, { mode: 0o755 })
-        fs.chownSync(work, 65534, 65534)
-        fs.chmodSync(path.join(data, 'tasks'), 0o755)
-        fs.writeFileSync(path.join(envs, 'tool'), 'tool\n', { mode: 0o644 })
-        const script = [
-          `cat ${data}/secret.key 2>/dev/null || echo hidden`,
-          `ls -A ${data} | tr '\\n' ' '; echo`,
-          `echo written > ${work}/out && echo writable`,
-          `cat ${envs}/tool`,
-          `echo x 2>/dev/null > ${envs}/tool || echo read-only`,
-          'id -u',
-        ].join('; ')
-        const run = startTestRun(t, executor, {
-          argv: ['sh', '-c', script],
-          cwd: work,
-          runAs: { uid: 65534, gid: 65534 },
-          isolation: { hidden: [data], writable: [work], readOnly: [envs] },
-        })
-        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
-        assert.equal(run.output(), 'hidden\nenvs tasks \nwritable\ntool\nread-only\n65534\n')
-        assert.equal(fs.readFileSync(path.join(work, 'out'), 'utf8'), 'written\n')
-        assert.equal(fs.readFileSync(path.join(data, 'secret.key'), 'utf8'), 'top secret\n')
-      })
+      it(
+        `isolation hides directories, binds writable and read-only paths back, with runAs${noIsolation ? ` (${noIsolation})` : ''}`,
+        { skip: noIsolation },
+        async (t) => {
+          assert.ok(executor.isolation !== null)
+          const data = secretDir(t)
+          const work = path.join(data, 'tasks', '7')
+          const envs = path.join(data, 'envs')
+          fs.mkdirSync(work, { recursive: true, mode: 0o755 })
+          fs.mkdirSync(envs, { mode: 0o755 })
+          fs.chownSync(work, 65534, 65534)
+          fs.chmodSync(path.join(data, 'tasks'), 0o755)
+          fs.writeFileSync(path.join(envs, 'tool'), 'tool\n', { mode: 0o644 })
+          const script = [
+            `cat ${data}/secret.key 2>/dev/null || echo hidden`,
+            `ls -A ${data} | tr '\\n' ' '; echo`,
+            `echo written > ${work}/out && echo writable`,
+            `cat ${envs}/tool`,
+            `echo x 2>/dev/null > ${envs}/tool || echo read-only`,
+            'id -u',
+          ].join('; ')
+          const run = startTestRun(t, executor, {
+            argv: ['sh', '-c', script],
+            cwd: work,
+            runAs: { uid: 65534, gid: 65534 },
+            isolation: { hidden: [data], writable: [work], readOnly: [envs] },
+          })
+          assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+          assert.equal(run.output(), 'hidden\nenvs tasks \nwritable\ntool\nread-only\n65534\n')
+          assert.equal(fs.readFileSync(path.join(work, 'out'), 'utf8'), 'written\n')
+          assert.equal(fs.readFileSync(path.join(data, 'secret.key'), 'utf8'), 'top secret\n')
+        },
+      )
 
       it(`an isolated run keeps its pid, its signal and its containment${noIsolation ? ` (${noIsolation})` : ''}`, { skip: noIsolation }, async (t) => {
         const data = secretDir(t)

@@ -36,7 +36,13 @@ describe('local executor: isolation for a server that is not root', { timeout: 6
         isolation: { hidden: [${JSON.stringify(data)}], writable: [${JSON.stringify(work)}], readOnly: [] } },
         (event) => { if (event.type === 'exited') console.log(JSON.stringify({ isolation: executor.isolation, exitCode: event.exitCode, log: fs.readFileSync(${JSON.stringify(log)}, 'utf8') })) })
     `
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: '/', uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'inherit'], timeout: 30_000 })
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: '/',
+      uid: NOBODY,
+      gid: NOBODY,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 30_000,
+    })
     let stdout = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve))

@@ -30,7 +30,9 @@ describe('selectProcessTree', () => {
       entry(301, 300, 300), // and its own child
       entry(400, 100, 400), // another run
     ]
-    const pids = selectProcessTree(table, 200).map((e) => e.pid).sort((a, b) => a - b)
+    const pids = selectProcessTree(table, 200)
+      .map((e) => e.pid)
+      .sort((a, b) => a - b)
     assert.deepEqual(pids, [200, 201, 202, 300, 301])
   })
 

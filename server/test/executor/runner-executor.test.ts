@@ -35,17 +35,26 @@ describe('runner executor: its own process', { timeout: 120_000 }, () => {
     assert.equal((await next.exited).exitCode, 4)
     assert.ok(executor.runnerPid !== null && executor.runnerPid !== firstRunner)
     await delay(20)
-    assert.equal(runs.every((run) => run.events.filter((event) => event.type === 'exited').length === 1), true)
+    assert.equal(
+      runs.every((run) => run.events.filter((event) => event.type === 'exited').length === 1),
+      true,
+    )
   })
 
   it('runs 50 concurrent starts, each with one started and exactly one exited, last', async (t) => {
     const executor = await open(t)
     const runs = Array.from({ length: 50 }, (_, i) => startTestRun(t, executor, { runId: i + 1, argv: ['sh', '-c', 'true'] }))
     const exited = await Promise.all(runs.map((run) => run.exited))
-    assert.deepEqual(exited.map((event) => event.exitCode), runs.map(() => 0))
+    assert.deepEqual(
+      exited.map((event) => event.exitCode),
+      runs.map(() => 0),
+    )
     await delay(50) // anything late would show up now
     for (const run of runs) {
-      assert.deepEqual(eventTypes(run.events).filter((type) => type !== 'sample'), ['started', 'exited'])
+      assert.deepEqual(
+        eventTypes(run.events).filter((type) => type !== 'sample'),
+        ['started', 'exited'],
+      )
       assert.ok(followsContractOrder(run.events), eventTypes(run.events).join())
     }
     assert.equal(new Set(runs.map((run) => run.handle.pid)).size, 50)
@@ -145,4 +154,3 @@ function runNode(script: string): Promise<{ stdout: string; code: number | null 
     child.once('close', (code) => resolve({ stdout, code }))
   })
 }
-

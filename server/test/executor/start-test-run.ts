@@ -245,7 +245,10 @@ async function waitFor(condition: () => boolean, describe: () => string): Promis
 }
 
 export const waitForPaused = (pid: number, kind: ContainmentKind): Promise<void> =>
-  waitFor(() => isPaused(pid, kind), () => `process ${pid} is not paused (state ${processState(pid)}, ${kind})`)
+  waitFor(
+    () => isPaused(pid, kind),
+    () => `process ${pid} is not paused (state ${processState(pid)}, ${kind})`,
+  )
 
 export const waitForResumed = (pid: number, kind: ContainmentKind): Promise<void> =>
   waitFor(

@@ -22,7 +22,10 @@ describe('chownTree (handing a task directory to the run account)', { skip: !isR
     await link(outside, path.join(dir, 'hardlink-to-secret'))
 
     await chownTree(dir, 999, 995)
-    const owner = async (p: string) => { const s = await lstat(p); return `${s.uid}:${s.gid}` }
+    const owner = async (p: string) => {
+      const s = await lstat(p)
+      return `${s.uid}:${s.gid}`
+    }
     for (const p of ['.', 'job.py', 'lib', 'lib/deep', 'lib/deep/mod.py', 'link-to-secret', 'link-to-parent']) {
       assert.equal(await owner(path.join(dir, p)), '999:995', p)
     }

@@ -90,7 +90,10 @@ describe('sweepTaskLeftovers (issue 6: a kill during update-script)', () => {
     await dirWith(path.join(dataDir, 'staging', 'staging-x'), { 'half.py': 'half' })
     const { loadConfig } = await import('../../src/config/config.ts')
     const { startTaskyard } = await import('../../src/main.ts')
-    const server = await startTaskyard(loadConfig({ host: '127.0.0.1', port: '0', dataDir }, { ...process.env, TASKYARD_ADMIN_PASSWORD: 'sweep-admin-password' }), { logger: false, log: () => undefined })
+    const server = await startTaskyard(
+      loadConfig({ host: '127.0.0.1', port: '0', dataDir }, { ...process.env, TASKYARD_ADMIN_PASSWORD: 'sweep-admin-password' }),
+      { logger: false, log: () => undefined },
+    )
     t.after(() => server.close())
     assert.deepEqual(await readdir(path.join(dataDir, 'tasks')), ['7'])
     assert.deepEqual(await tree(path.join(dataDir, 'tasks', '7')), { 'main.py': 'current' })

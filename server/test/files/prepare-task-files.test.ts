@@ -64,18 +64,21 @@ describe('prepareTaskFiles: a single script', () => {
   it('keeps the script under its own name in a new staging directory', async (t) => {
     const { result, stagingRoot } = await prepare(t, 'print("hi")\n', 'hello.py')
     const prepared = await result
-    assert.deepEqual({ ...prepared, dir: path.dirname(prepared.dir) }, {
-      dir: stagingRoot,
-      source: 'file',
-      scriptFile: 'hello.py',
-      files: ['hello.py'],
-      unwrappedFolder: null,
-    })
+    assert.deepEqual(
+      { ...prepared, dir: path.dirname(prepared.dir) },
+      {
+        dir: stagingRoot,
+        source: 'file',
+        scriptFile: 'hello.py',
+        files: ['hello.py'],
+        unwrappedFolder: null,
+      },
+    )
     assert.equal(await readFile(path.join(prepared.dir, 'hello.py'), 'utf8'), 'print("hi")\n')
   })
 
   it('keeps unusual but harmless names, such as spaces, quotes and a leading dash', async (t) => {
-    for (const name of ["my script.py", "it's.py", '-x.py', 'ünï.py', '..hidden.py']) {
+    for (const name of ['my script.py', "it's.py", '-x.py', 'ünï.py', '..hidden.py']) {
       const prepared = await (await prepare(t, 'pass\n', name)).result
       assert.equal(prepared.scriptFile, name)
       assert.deepEqual(await readdir(prepared.dir), [name])
@@ -140,9 +143,16 @@ describe('prepareTaskFiles: a ZIP archive (real zips)', () => {
     const zip = rawZip([{ name: 'proj/' }, { name: 'proj/main.py', content: 'm' }, { name: 'proj/lib/x.py', content: 'x' }])
     const { result, stagingRoot } = await prepare(t, zip, 'proj.zip')
     const prepared = await result
-    assert.deepEqual({ ...prepared, dir: path.dirname(prepared.dir) }, {
-      dir: stagingRoot, source: 'zip', scriptFile: '', files: ['lib/x.py', 'main.py'], unwrappedFolder: 'proj',
-    })
+    assert.deepEqual(
+      { ...prepared, dir: path.dirname(prepared.dir) },
+      {
+        dir: stagingRoot,
+        source: 'zip',
+        scriptFile: '',
+        files: ['lib/x.py', 'main.py'],
+        unwrappedFolder: 'proj',
+      },
+    )
     assert.deepEqual((await readdir(prepared.dir)).sort(), ['lib', 'main.py'])
     assert.equal(await readFile(path.join(prepared.dir, 'main.py'), 'utf8'), 'm')
     assert.deepEqual(await readdir(stagingRoot), [path.basename(prepared.dir)], 'one staging directory, nothing else')
@@ -151,9 +161,24 @@ describe('prepareTaskFiles: a ZIP archive (real zips)', () => {
   it('keeps the folder when the command goes through it, or when anything sits beside it', async (t) => {
     const zip = rawZip([{ name: 'proj/main.py', content: 'm' }])
     const s = await setup(t, zip)
-    const through = await prepareTaskFiles({ uploadPath: s.uploadPath, originalName: 'p.zip', stagingRoot: s.stagingRoot, command: 'python proj/main.py', ...LIMITS })
+    const through = await prepareTaskFiles({
+      uploadPath: s.uploadPath,
+      originalName: 'p.zip',
+      stagingRoot: s.stagingRoot,
+      command: 'python proj/main.py',
+      ...LIMITS,
+    })
     assert.deepEqual([through.files, through.unwrappedFolder], [['proj/main.py'], null])
-    const beside = await (await prepare(t, rawZip([{ name: 'proj/main.py', content: 'm' }, { name: 'README', content: 'r' }]), 'p.zip')).result
+    const beside = await (
+      await prepare(
+        t,
+        rawZip([
+          { name: 'proj/main.py', content: 'm' },
+          { name: 'README', content: 'r' },
+        ]),
+        'p.zip',
+      )
+    ).result
     assert.deepEqual([beside.files, beside.unwrappedFolder], [['README', 'proj/main.py'], null])
   })
 
@@ -185,11 +210,29 @@ describe('prepareTaskFiles: hostile or broken archives are refused, naming the e
     ['a duplicate after normalisation', [ok, { name: './main.py', content: 'again' }], "Entry './main.py' appears more than once"],
     ['a duplicate folder', [{ name: 'd/' }, { name: 'd//' }], "Entry 'd//' appears more than once"],
     ['a file and a folder of one name', [{ name: 'x', content: '1' }, { name: 'x/' }], "Entry 'x/' is both a file and a folder"],
-    ['a folder and then a file of its name', [{ name: 'x/y.py', content: '1' }, { name: 'x', content: '2' }], "Entry 'x' is both a file and a folder"],
-    ['a file inside a file', [{ name: 'x', content: '1' }, { name: 'x/y.py', content: '2' }], "Entry 'x/y.py' would put a file inside 'x'"],
+    [
+      'a folder and then a file of its name',
+      [
+        { name: 'x/y.py', content: '1' },
+        { name: 'x', content: '2' },
+      ],
+      "Entry 'x' is both a file and a folder",
+    ],
+    [
+      'a file inside a file',
+      [
+        { name: 'x', content: '1' },
+        { name: 'x/y.py', content: '2' },
+      ],
+      "Entry 'x/y.py' would put a file inside 'x'",
+    ],
     ['an encrypted entry', [ok, { name: 'secret.py', content: 'zzzzzzzzzzzzzzzz', flags: 0x1 }], "Entry 'secret.py' is encrypted"],
     ['a wrong checksum', [ok, { name: 'bad.py', content: 'print(2)\n', crc: 1234 }], "Entry 'bad.py' is corrupt: its checksum does not match"],
-    ['a stored entry whose sizes disagree', [ok, { name: 'liar.bin', content: 'x'.repeat(100), method: 'store', declaredSize: 5 }], /corrupt at entry #2 \(after 'main\.py'\): .*size mismatch/],
+    [
+      'a stored entry whose sizes disagree',
+      [ok, { name: 'liar.bin', content: 'x'.repeat(100), method: 'store', declaredSize: 5 }],
+      /corrupt at entry #2 \(after 'main\.py'\): .*size mismatch/,
+    ],
     [
       'a deflated entry that inflates past its declared size',
       [ok, { name: 'liar.py', content: 'x'.repeat(100_000), declaredSize: 10 }],
@@ -215,7 +258,10 @@ describe('prepareTaskFiles: hostile or broken archives are refused, naming the e
     // The header says 4 MiB, the cap is 1 MiB: refused before a byte of it is written.
     const big = rawZip([ok, { name: 'big.bin', content: Buffer.alloc(4 * 1024 * 1024, 7) }])
     const spy = await assertRefusedLeavingNothing(t, big, "Entry 'big.bin' would take the extracted files past the limit of 1 MiB")
-    assert.equal([...spy.bytesByPath].filter(([p]) => p.endsWith('big.bin')).reduce((a, [, n]) => a + n, 0), 0)
+    assert.equal(
+      [...spy.bytesByPath].filter(([p]) => p.endsWith('big.bin')).reduce((a, [, n]) => a + n, 0),
+      0,
+    )
   })
 
   it('refuses honest entries once their total passes the extracted-size cap', async (t) => {

@@ -37,11 +37,20 @@ async function layout(root: string, taskId: number, runId: number): Promise<Reco
 }
 
 const EXPECTED_DIRS = {
-  '.': '0711', tasks: '0711', outputs: '0711', envs: '0755', logs: '0700', staging: '0700', uploads: '0700',
+  '.': '0711',
+  tasks: '0711',
+  outputs: '0711',
+  envs: '0755',
+  logs: '0700',
+  staging: '0700',
+  uploads: '0700',
 }
 
 async function start(t: TestContext, dataDir: string, env: Record<string, string> = {}): Promise<RunningTaskyard> {
-  const config = loadConfig({ host: '127.0.0.1', port: '0', dataDir }, { ...process.env, TASKYARD_ADMIN_PASSWORD: '', TASKYARD_SAMPLE_INTERVAL_MS: '100', ...env })
+  const config = loadConfig(
+    { host: '127.0.0.1', port: '0', dataDir },
+    { ...process.env, TASKYARD_ADMIN_PASSWORD: '', TASKYARD_SAMPLE_INTERVAL_MS: '100', ...env },
+  )
   const server = await startTaskyard(config, { logger: false, log: () => undefined })
   t.after(() => server.close())
   return server
@@ -49,8 +58,20 @@ async function start(t: TestContext, dataDir: string, env: Record<string, string
 
 async function runTask(server: RunningTaskyard, name: string, command: string): Promise<{ taskId: number; runId: number }> {
   const task = await server.store.tasks.insert({
-    name, source: 'file', scriptFile: 'job.py', command, condaEnv: 'base', requirements: null, cronExpression: null, delaySeconds: null,
-    priority: 5, status: 'running', createdAt: 1, updatedAt: 1, nextRunAt: null, ownerId: null,
+    name,
+    source: 'file',
+    scriptFile: 'job.py',
+    command,
+    condaEnv: 'base',
+    requirements: null,
+    cronExpression: null,
+    delaySeconds: null,
+    priority: 5,
+    status: 'running',
+    createdAt: 1,
+    updatedAt: 1,
+    nextRunAt: null,
+    ownerId: null,
   })
   const staging = await mkdtemp(path.join(server.paths.stagingRoot, 'x-'))
   await server.services.files.install(staging, task.id)
@@ -73,9 +94,7 @@ for (const dialect of testDialects()) {
       const taskId = created.body.task.task_id
       const runId = (await app.store.runs.listForTask(taskId, 1))[0]!.id
       await app.runFinished(runId)
-      const files = dialect.name === 'sqlite'
-        ? { 'taskyard.db': '0600', 'taskyard.db-wal': '0600', 'taskyard.db-shm': '0600', ...SQLITE_LOCK_FILES }
-        : {}
+      const files = dialect.name === 'sqlite' ? { 'taskyard.db': '0600', 'taskyard.db-wal': '0600', 'taskyard.db-shm': '0600', ...SQLITE_LOCK_FILES } : {}
       assert.deepEqual(await layout(app.dataDir, taskId, runId), {
         ...EXPECTED_DIRS,
         [`tasks/${taskId}`]: '0700',
@@ -105,7 +124,8 @@ describe('data directory permissions of an existing install (issue 6)', () => {
     const { taskId, runId } = await runTask(first, 'old', 'true')
     await first.close()
     // As an install from before issue 6 left it (umask 022), or worse.
-    for (const d of ['.', 'tasks', `tasks/${taskId}`, 'outputs', `outputs/${taskId}`, 'logs', 'staging', 'uploads', 'envs']) await chmod(path.join(dataDir, d), 0o777)
+    for (const d of ['.', 'tasks', `tasks/${taskId}`, 'outputs', `outputs/${taskId}`, 'logs', 'staging', 'uploads', 'envs'])
+      await chmod(path.join(dataDir, d), 0o777)
     for (const f of ['taskyard.db', 'secret.key', 'admin-password.txt']) await chmod(path.join(dataDir, f), 0o644)
     if (isRoot) await chown(path.join(dataDir, 'tasks', String(taskId)), 999, 999)
 
@@ -154,10 +174,26 @@ for name, fn in [
         print(name, 'denied')
 `
     const python = path.join(server.paths.envsDir, 'base', 'bin', 'python')
-    const { stdout } = await run('setpriv', [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', python, '-c', probe, dataDir, String(taskId), String(runId)], { cwd: '/' })
-    assert.equal(stdout, [
-      'secret.key denied', 'database denied', 'database wal denied', 'admin password denied', 'data dir listing denied',
-      'task listing denied', 'task file denied', 'task outputs denied', 'logs listing denied', 'run log denied', '',
-    ].join('\n'))
+    const { stdout } = await run(
+      'setpriv',
+      [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', python, '-c', probe, dataDir, String(taskId), String(runId)],
+      { cwd: '/' },
+    )
+    assert.equal(
+      stdout,
+      [
+        'secret.key denied',
+        'database denied',
+        'database wal denied',
+        'admin password denied',
+        'data dir listing denied',
+        'task listing denied',
+        'task file denied',
+        'task outputs denied',
+        'logs listing denied',
+        'run log denied',
+        '',
+      ].join('\n'),
+    )
   })
 })

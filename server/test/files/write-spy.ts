@@ -65,7 +65,11 @@ export function spyOnWrites(dir: string, options: { onWrite?(file: string, total
   }
   patched.writev = function (this: unknown, ...args: unknown[]) {
     const [fd, buffers] = args as [number, ArrayBufferView[]]
-    add(fd, buffers.reduce((sum, b) => sum + b.byteLength, 0), args)
+    add(
+      fd,
+      buffers.reduce((sum, b) => sum + b.byteLength, 0),
+      args,
+    )
     return (original.writev as (...a: unknown[]) => unknown).apply(this, args)
   }
   patched.close = function (this: unknown, ...args: unknown[]) {

@@ -26,7 +26,10 @@ export interface TestApp extends RunningTaskyard {
   addUser(username: string, role: 'admin' | 'operator' | 'viewer'): Promise<{ id: number; bearer: string; cookie: string }>
   json(p: string, init?: RequestInit): Promise<{ status: number; body: any }>
   /** POST /api/tasks with the given fields; a string `script` is sent as a file named `filename`. */
-  createTask(fields: Record<string, string | Blob | undefined>, file?: { name: string; content: string | Uint8Array } | null): Promise<{ status: number; body: any }>
+  createTask(
+    fields: Record<string, string | Blob | undefined>,
+    file?: { name: string; content: string | Uint8Array } | null,
+  ): Promise<{ status: number; body: any }>
   /** Resolves when the run ends (already ended: at once). */
   runFinished(runId: number): Promise<void>
   /** The task's latest run once its process has started (already started or even ended: at once). */
@@ -34,10 +37,7 @@ export interface TestApp extends RunningTaskyard {
 }
 
 /** Starts a real Taskyard (real HTTP, real processes) on a random port with its own data directory and database. */
-export async function createTestApp(
-  t: TestContext,
-  options: { dialect?: TestDialect; env?: Record<string, string> } = {},
-): Promise<TestApp> {
+export async function createTestApp(t: TestContext, options: { dialect?: TestDialect; env?: Record<string, string> } = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-test-'))
   let dbCleanup: (() => Promise<void>) | null = null
   let databaseUrl: string | undefined
@@ -90,9 +90,7 @@ export async function createTestApp(
     return { bearer: body.token, cookie, id: body.user.user_id }
   }
   // TASKYARD_ADMIN_PASSWORD '' asks for a generated password, which the first start writes down.
-  const adminPassword = options.env?.TASKYARD_ADMIN_PASSWORD === ''
-    ? (await readFile(path.join(dataDir, 'admin-password.txt'), 'utf8')).trim()
-    : ADMIN_PASSWORD
+  const adminPassword = options.env?.TASKYARD_ADMIN_PASSWORD === '' ? (await readFile(path.join(dataDir, 'admin-password.txt'), 'utf8')).trim() : ADMIN_PASSWORD
   const admin = await loginAs('admin', adminPassword)
   const doFetch = (p: string, init?: RequestInit): Promise<Response> => fetchAs({ bearer: admin.bearer }, p, init)
   const json = (p: string, init?: RequestInit) => jsonAs({ bearer: admin.bearer }, p, init)

@@ -68,8 +68,7 @@ async function openPostgresTestStore(adminUrl: string): Promise<OpenedTestStore>
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   const databaseUrl = url.toString()
-  const dropDatabase = () =>
-    withPgClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+  const dropDatabase = () => withPgClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
   let store: Store
   try {
     store = await openStore({ databaseUrl })

@@ -20,15 +20,22 @@ describe('POST /api/auth/password (change your own password)', () => {
     const secondCookie = /session=([^;]+)/.exec(second.headers.get('set-cookie') ?? '')![1]!
     const token = (await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', jsonPost({ name: 'ci' }))).body.token.token as string
 
-    const res = await app.fetchAs({ cookie: op.cookie }, '/api/auth/password', jsonPost({ current_password: 'olga-password-1', new_password: 'a-new-password-2' }))
+    const res = await app.fetchAs(
+      { cookie: op.cookie },
+      '/api/auth/password',
+      jsonPost({ current_password: 'olga-password-1', new_password: 'a-new-password-2' }),
+    )
     const body = (await res.json()) as any
     assert.equal(res.status, 200)
-    assert.deepEqual({ ...body, token: typeof body.token, user: { ...body.user, created_at: 'x', updated_at: 'x' } }, {
-      success: true,
-      message: 'Password changed',
-      token: 'string',
-      user: { user_id: op.id, username: 'olga', role: 'operator', disabled: false, created_at: 'x', updated_at: 'x' },
-    })
+    assert.deepEqual(
+      { ...body, token: typeof body.token, user: { ...body.user, created_at: 'x', updated_at: 'x' } },
+      {
+        success: true,
+        message: 'Password changed',
+        token: 'string',
+        user: { user_id: op.id, username: 'olga', role: 'operator', disabled: false, created_at: 'x', updated_at: 'x' },
+      },
+    )
     const renewed = /session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1]
     assert.ok(renewed && renewed !== op.cookie, 'a new session cookie is set')
 
@@ -46,7 +53,11 @@ describe('POST /api/auth/password (change your own password)', () => {
   it('refuses a wrong current password with a clear 400 and changes nothing', async (t) => {
     const app = await createTestApp(t)
     const op = await app.addUser('olga', 'operator')
-    const res = await app.jsonAs({ cookie: op.cookie }, '/api/auth/password', jsonPost({ current_password: 'wrong-password', new_password: 'a-new-password-2' }))
+    const res = await app.jsonAs(
+      { cookie: op.cookie },
+      '/api/auth/password',
+      jsonPost({ current_password: 'wrong-password', new_password: 'a-new-password-2' }),
+    )
     assert.deepEqual(res, { status: 400, body: { success: false, message: 'Current password is incorrect', error: 'The current password does not match' } })
     assert.equal((await app.jsonAs({ cookie: op.cookie }, '/api/auth/me')).status, 200, 'the session lives on')
     assert.equal((await app.jsonAs({ bearer: op.bearer }, '/api/auth/me')).status, 200)
@@ -64,7 +75,10 @@ describe('POST /api/auth/password (change your own password)', () => {
     const missing = await app.jsonAs({ cookie: op.cookie }, '/api/auth/password', jsonPost({ current_password: 'olga-password-1' }))
     assert.equal(missing.status, 400)
     assert.match(missing.body.error, /new_password/)
-    assert.deepEqual(await app.jsonAs(null, '/api/auth/password', jsonPost({ current_password: 'x', new_password: 'y-long-enough' })), { status: 401, body: UNAUTHENTICATED })
+    assert.deepEqual(await app.jsonAs(null, '/api/auth/password', jsonPost({ current_password: 'x', new_password: 'y-long-enough' })), {
+      status: 401,
+      body: UNAUTHENTICATED,
+    })
     assert.equal((await app.jsonAs({ cookie: op.cookie }, '/api/auth/me')).status, 200)
     assert.equal(await loginStatus(app.url, 'olga', 'olga-password-1'), 200)
   })

@@ -18,7 +18,10 @@ function form(fields: Record<string, string>): FormData {
 }
 
 async function createAs(app: TestApp, who: Credential, name: string, fields: Record<string, string> = {}): Promise<number> {
-  const res = await app.jsonAs(who, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: name, cron_expression: '0 0 1 1 *', command: 'true', ...fields }) })
+  const res = await app.jsonAs(who, '/api/tasks', {
+    method: 'POST',
+    body: form({ conda_env: 'base', task_name: name, cron_expression: '0 0 1 1 *', command: 'true', ...fields }),
+  })
   assert.equal(res.status, 201, JSON.stringify(res.body))
   return res.body.task.task_id
 }
@@ -42,7 +45,12 @@ const ACTIONS: Action[] = [
     request: (id) => [`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ priority: 'high' }) }],
     okStatus: 200,
   },
-  { name: 'update-script', what: 'update this task', request: (id) => [`/api/tasks/${id}/update-script`, { method: 'POST', body: form({ force: 'true' }) }], okStatus: 200 },
+  {
+    name: 'update-script',
+    what: 'update this task',
+    request: (id) => [`/api/tasks/${id}/update-script`, { method: 'POST', body: form({ force: 'true' }) }],
+    okStatus: 200,
+  },
 ]
 
 describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_000 }, () => {
@@ -50,11 +58,24 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     const app = await createTestApp(t)
     const id = await createAs(app, { bearer: app.adminToken }, 'x')
     const routes: [string, string][] = [
-      ['GET', '/api/tasks'], ['GET', '/api/tasks/stats'], ['GET', '/api/tasks/history'], ['GET', `/api/tasks/${id}`],
-      ['GET', `/api/tasks/${id}/executions/1/logs`], ['POST', '/api/tasks'], ['POST', `/api/tasks/${id}/trigger`],
-      ['POST', `/api/tasks/${id}/stop`], ['POST', `/api/tasks/${id}/pause`], ['POST', `/api/tasks/${id}/resume`],
-      ['DELETE', `/api/tasks/${id}`], ['PUT', `/api/tasks/${id}`], ['POST', `/api/tasks/${id}/update-script`],
-      ['GET', '/api/openapi.json'], ['GET', '/api/auth/me'], ['GET', '/api/auth/tokens'], ['GET', '/api/users'], ['GET', '/api/audit'],
+      ['GET', '/api/tasks'],
+      ['GET', '/api/tasks/stats'],
+      ['GET', '/api/tasks/history'],
+      ['GET', `/api/tasks/${id}`],
+      ['GET', `/api/tasks/${id}/executions/1/logs`],
+      ['POST', '/api/tasks'],
+      ['POST', `/api/tasks/${id}/trigger`],
+      ['POST', `/api/tasks/${id}/stop`],
+      ['POST', `/api/tasks/${id}/pause`],
+      ['POST', `/api/tasks/${id}/resume`],
+      ['DELETE', `/api/tasks/${id}`],
+      ['PUT', `/api/tasks/${id}`],
+      ['POST', `/api/tasks/${id}/update-script`],
+      ['GET', '/api/openapi.json'],
+      ['GET', '/api/auth/me'],
+      ['GET', '/api/auth/tokens'],
+      ['GET', '/api/users'],
+      ['GET', '/api/audit'],
     ]
     for (const [method, url] of routes) {
       const res = await app.jsonAs(null, url, { method })
@@ -111,7 +132,15 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     await app.jsonAs({ bearer: owner.bearer }, `/api/tasks/${id}/trigger`, { method: 'POST' })
     const { runId } = await app.runningRun(id)
     await app.runFinished(runId)
-    const reads = [`/api/tasks/${id}`, '/api/tasks', '/api/tasks?type=history', '/api/tasks/stats', '/api/tasks/history', `/api/tasks/${id}/executions/${runId}/logs`, `/api/tasks/${id}/executions/${runId}/logs?stream=true`]
+    const reads = [
+      `/api/tasks/${id}`,
+      '/api/tasks',
+      '/api/tasks?type=history',
+      '/api/tasks/stats',
+      '/api/tasks/history',
+      `/api/tasks/${id}/executions/${runId}/logs`,
+      `/api/tasks/${id}/executions/${runId}/logs?stream=true`,
+    ]
     for (const [who, credential] of principals) {
       for (const url of reads) assert.equal((await app.jsonAs(credential, url)).status, 200, `GET ${url} as ${who}`)
     }
@@ -161,7 +190,12 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     const expired = signAccessToken(secret, op.id, Date.now() - 3_600_000, 60_000, claims.sid)
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: '1' })).toString('base64url')}.${s}`
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, sub: '1' })).toString('base64url')}.`
-    for (const [what, bearer] of [['expired', expired], ['tampered', tampered], ['alg none', none], ['garbage', 'ty_nope']] as const) {
+    for (const [what, bearer] of [
+      ['expired', expired],
+      ['tampered', tampered],
+      ['alg none', none],
+      ['garbage', 'ty_nope'],
+    ] as const) {
       assert.deepEqual(await app.jsonAs({ bearer }, '/api/auth/me'), { status: 401, body: UNAUTHENTICATED }, what)
     }
     const created = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', {
@@ -194,7 +228,11 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     assert.equal(stop.body.message, 'Cross-site request refused')
     const fetchSite = await app.jsonAs({ cookie: op.cookie }, `/api/tasks/${id}/stop`, { method: 'POST', headers: { 'sec-fetch-site': 'cross-site' } })
     assert.equal(fetchSite.status, 403)
-    const upload = await app.jsonAs({ cookie: op.cookie }, '/api/tasks', { method: 'POST', headers: evil, body: form({ conda_env: 'base', task_name: 'csrf' }) })
+    const upload = await app.jsonAs({ cookie: op.cookie }, '/api/tasks', {
+      method: 'POST',
+      headers: evil,
+      body: form({ conda_env: 'base', task_name: 'csrf' }),
+    })
     assert.equal(upload.status, 403)
     assert.equal((await app.store.tasks.findById(id))?.status, 'scheduled')
     assert.equal(await app.store.tasks.findByName('csrf'), undefined)
@@ -222,15 +260,26 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
   it('disabling a user ends its sessions, tokens and live log streams at once', async (t) => {
     const app = await createTestApp(t)
     const op = await app.addUser('op', 'operator')
-    const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }) })
+    const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', {
+      method: 'POST',
+      body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }),
+    })
     const taskId = res.body.task.task_id
     const { runId } = await app.runningRun(taskId)
-    const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) })
+    const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'ci' }),
+    })
     const apiToken = token.body.token.token as string
     const stream = await app.fetchAs({ cookie: op.cookie }, `/api/tasks/${taskId}/executions/${runId}/logs?stream=true`)
     const frames = readSse(stream)
     assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
-    const disabled = await app.json(`/api/users/${op.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ disabled: true }) })
+    const disabled = await app.json(`/api/users/${op.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ disabled: true }),
+    })
     assert.equal(disabled.status, 200)
     assert.equal(disabled.body.user.disabled, true)
     for (;;) {
@@ -242,7 +291,11 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     }
     const tokens = await app.store.apiTokens.listForUser(op.id)
     assert.equal(typeof tokens[0]?.revokedAt, 'number', 'the listing shows the token revoked')
-    const login = await app.jsonAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
+    const login = await app.jsonAs(null, '/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'op', password: 'op-password-1' }),
+    })
     assert.equal(login.status, 401)
     await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
   })
@@ -250,14 +303,31 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
   it('a password reset ends older sessions; users and the audit log are for admins only', async (t) => {
     const app = await createTestApp(t)
     const op = await app.addUser('op', 'operator')
-    for (const [method, url] of [['GET', '/api/users'], ['POST', '/api/users'], ['PATCH', `/api/users/${op.id}`], ['GET', '/api/audit']] as const) {
-      const res = await app.jsonAs({ bearer: op.bearer }, url, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' })
+    for (const [method, url] of [
+      ['GET', '/api/users'],
+      ['POST', '/api/users'],
+      ['PATCH', `/api/users/${op.id}`],
+      ['GET', '/api/audit'],
+    ] as const) {
+      const res = await app.jsonAs({ bearer: op.bearer }, url, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}',
+      })
       assert.equal(res.status, method === 'POST' ? 400 : 403, `${method} ${url}: ${JSON.stringify(res.body)}`)
     }
-    const promoted = await app.json(`/api/users/${op.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'viewer' }) })
+    const promoted = await app.json(`/api/users/${op.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'viewer' }),
+    })
     assert.equal(promoted.body.user.role, 'viewer')
     assert.equal((await app.jsonAs({ bearer: op.bearer }, '/api/auth/me')).body.user.role, 'viewer', 'a role change takes effect at once')
-    const reset = await app.json(`/api/users/${op.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'a-new-password-2' }) })
+    const reset = await app.json(`/api/users/${op.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'a-new-password-2' }),
+    })
     assert.equal(reset.status, 200)
     assert.equal((await app.jsonAs({ cookie: op.cookie }, '/api/auth/me')).status, 401)
     assert.equal((await app.jsonAs({ bearer: op.bearer }, '/api/auth/me')).status, 401)
@@ -278,7 +348,12 @@ describe('accounts, sessions, tokens and permissions (issue 3)', { timeout: 300_
     const entries = (await app.json('/api/audit')).body.entries.filter((e: { target_type: string }) => e.target_type === 'task')
     assert.deepEqual(
       entries.map((e: { action: string; username: string; target_id: string }) => [e.action, e.username, e.target_id]),
-      [['task.delete', 'op', String(id)], ['task.stop', 'op', String(id)], ['task.pause', 'op', String(id)], ['task.create', 'op', String(id)]],
+      [
+        ['task.delete', 'op', String(id)],
+        ['task.stop', 'op', String(id)],
+        ['task.pause', 'op', String(id)],
+        ['task.create', 'op', String(id)],
+      ],
     )
   })
 })
@@ -290,11 +365,22 @@ for (const dialect of testDialects()) {
       const app = await createTestApp(t, { dialect })
       const op = await app.addUser('op', 'operator')
       // A second login of the same user, elsewhere.
-      const again = await app.fetchAs(null, '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'op-password-1' }) })
+      const again = await app.fetchAs(null, '/api/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'op', password: 'op-password-1' }),
+      })
       const second = { bearer: ((await again.json()) as { token: string }).token, cookie: /session=([^;]+)/.exec(again.headers.get('set-cookie') ?? '')![1]! }
-      const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) })
+      const token = await app.jsonAs({ bearer: op.bearer }, '/api/auth/tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'ci' }),
+      })
       const apiToken = token.body.token.token as string
-      const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', { method: 'POST', body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }) })
+      const res = await app.jsonAs({ bearer: op.bearer }, '/api/tasks', {
+        method: 'POST',
+        body: form({ conda_env: 'base', task_name: 'long', command: 'echo started; sleep 1000' }),
+      })
       const taskId = res.body.task.task_id
       const { runId } = await app.runningRun(taskId)
       // Every stream is cut when the test ends, whatever happened; the run is ended by the app's close.

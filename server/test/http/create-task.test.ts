@@ -56,7 +56,11 @@ describe('POST /api/tasks (spec 000 create)', () => {
   it('defaults a ZIP command to python main.py and runs it in the task directory', async (t) => {
     const app = await createTestApp(t)
     const { zipFiles } = await import('../helpers/zip.ts')
-    const zip = await zipFiles({ 'main.py': 'import helper\nhelper.go()\n', 'helper.py': 'def go():\n    print(open("data/x.txt").read())\n', 'data/x.txt': 'payload' })
+    const zip = await zipFiles({
+      'main.py': 'import helper\nhelper.go()\n',
+      'helper.py': 'def go():\n    print(open("data/x.txt").read())\n',
+      'data/x.txt': 'payload',
+    })
     const res = await app.createTask({ conda_env: 'base', task_name: 'zipped' }, { name: 'bundle.zip', content: zip })
     assert.equal(res.status, 201, JSON.stringify(res.body))
     assert.equal(res.body.task.command, 'python main.py')
@@ -94,7 +98,10 @@ describe('POST /api/tasks (spec 000 create)', () => {
     const list = (await app.json('/api/tasks')).body
     assert.deepEqual(
       list.map((x: { task_name: string; status: string; next_run_time_formatted: string }) => [x.task_name, x.status, x.next_run_time_formatted]),
-      [['c', 'scheduled', timeText(c.nextRunAt!)], ['d', 'scheduled', timeText(d.nextRunAt!)]],
+      [
+        ['c', 'scheduled', timeText(c.nextRunAt!)],
+        ['d', 'scheduled', timeText(d.nextRunAt!)],
+      ],
     )
   })
 
@@ -111,7 +118,10 @@ describe('POST /api/tasks (spec 000 create)', () => {
     assert.equal(task?.nextRunAt, null)
     // Once: one run, queued by the schedule no earlier than its time, and nothing left to fire.
     const runs = await app.store.runs.listForTask(id, 10)
-    assert.deepEqual(runs.map((r) => [r.id, r.trigger, r.status, r.exitCode]), [[runId, 'schedule', 'completed', 0]])
+    assert.deepEqual(
+      runs.map((r) => [r.id, r.trigger, r.status, r.exitCode]),
+      [[runId, 'schedule', 'completed', 0]],
+    )
     assert.ok(runs[0]!.queuedAt >= createdAt + 1000, `queued ${runs[0]!.queuedAt - createdAt} ms after creation, before its delay`)
     assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'later\n')
     assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
@@ -119,26 +129,46 @@ describe('POST /api/tasks (spec 000 create)', () => {
   })
 
   const refusals: [string, Record<string, string>, number, Record<string, unknown>][] = [
-    ['both cron and delay', { conda_env: 'base', cron_expression: '* * * * *', delay_seconds: '5' }, 400, {
-      success: false,
-      message: 'Please specify either cron expression or delay seconds, not both',
-      error: 'Cannot specify both cron_expression and delay_seconds',
-    }],
-    ['a negative delay', { conda_env: 'base', delay_seconds: '-1' }, 400, {
-      success: false,
-      message: 'Please provide a non-negative delay value',
-      error: 'Delay seconds must be non-negative',
-    }],
-    ['a delay that is not a number', { conda_env: 'base', delay_seconds: 'soon' }, 400, {
-      success: false,
-      message: 'Please provide a valid delay value',
-      error: "Delay seconds must be a whole number of seconds, got 'soon'",
-    }],
-    ['reuse of a missing environment', { conda_env: 'nope', reuse_env: 'true' }, 400, {
-      success: false,
-      message: 'Cannot reuse non-existing environment',
-      error: "Environment 'nope' not found",
-    }],
+    [
+      'both cron and delay',
+      { conda_env: 'base', cron_expression: '* * * * *', delay_seconds: '5' },
+      400,
+      {
+        success: false,
+        message: 'Please specify either cron expression or delay seconds, not both',
+        error: 'Cannot specify both cron_expression and delay_seconds',
+      },
+    ],
+    [
+      'a negative delay',
+      { conda_env: 'base', delay_seconds: '-1' },
+      400,
+      {
+        success: false,
+        message: 'Please provide a non-negative delay value',
+        error: 'Delay seconds must be non-negative',
+      },
+    ],
+    [
+      'a delay that is not a number',
+      { conda_env: 'base', delay_seconds: 'soon' },
+      400,
+      {
+        success: false,
+        message: 'Please provide a valid delay value',
+        error: "Delay seconds must be a whole number of seconds, got 'soon'",
+      },
+    ],
+    [
+      'reuse of a missing environment',
+      { conda_env: 'nope', reuse_env: 'true' },
+      400,
+      {
+        success: false,
+        message: 'Cannot reuse non-existing environment',
+        error: "Environment 'nope' not found",
+      },
+    ],
     ['a missing conda_env', {}, 400, { success: false, message: 'Missing required field', error: 'conda_env is required' }],
   ]
   for (const [what, fields, status, body] of refusals) {
@@ -199,11 +229,17 @@ describe('POST /api/tasks (spec 000 create)', () => {
     // 3 MB arrives in many socket reads: the server must stop writing at the cap, not at the end.
     const res = await app.createTask({ conda_env: 'base' }, { name: 'big.py', content: '#'.repeat(3_000_000) })
     spy.restore()
-    assert.deepEqual([res.status, res.body], [400, {
-      success: false,
-      message: 'Failed to process uploaded file',
-      error: 'File is larger than the upload limit of 1000 bytes',
-    }])
+    assert.deepEqual(
+      [res.status, res.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Failed to process uploaded file',
+          error: 'File is larger than the upload limit of 1000 bytes',
+        },
+      ],
+    )
     await assertNothingCreated(app)
     assert.equal(spy.bytesByPath.size, 1, 'the upload was streamed to one file')
     assert.ok(spy.maxBytes() <= 1000, `${spy.maxBytes()} bytes reached the disk against a 1000-byte cap`)
@@ -212,7 +248,10 @@ describe('POST /api/tasks (spec 000 create)', () => {
   it('refuses a ZIP whose entry escapes the task directory, naming the entry, and keeps nothing', async (t) => {
     const app = await createTestApp(t)
     const { rawZip } = await import('../helpers/zip.ts')
-    const zip = rawZip([{ name: 'main.py', content: 'print(1)' }, { name: '../evil.py', content: 'x' }])
+    const zip = rawZip([
+      { name: 'main.py', content: 'print(1)' },
+      { name: '../evil.py', content: 'x' },
+    ])
     const res = await app.createTask({ conda_env: 'base' }, { name: 'bad.zip', content: zip })
     assert.equal(res.status, 400)
     assert.equal(res.body.message, 'Failed to process uploaded file')

@@ -33,7 +33,9 @@ async function start(t: TestContext, dataDir: string): Promise<{ server: Running
   const server = await startTaskyard(config, { logger: false, log: () => undefined })
   t.after(() => server.close())
   const login = await fetch(`${server.url}/api/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
   })
   return { server, token: ((await login.json()) as { token: string }).token }
 }
@@ -63,11 +65,17 @@ describe('a full disk on create (issue 6 item 7)', { skip: canMount ? false : 'n
 
     // The upload itself does not fit.
     const big = await create('big.py', new Uint8Array(3 * 1024 * 1024).fill(0x23))
-    assert.deepEqual([big.status, big.body], [507, {
-      success: false,
-      message: 'Failed to process uploaded file',
-      error: `No space left on device while saving the upload to ${path.join(dataDir, 'uploads')}`,
-    }])
+    assert.deepEqual(
+      [big.status, big.body],
+      [
+        507,
+        {
+          success: false,
+          message: 'Failed to process uploaded file',
+          error: `No space left on device while saving the upload to ${path.join(dataDir, 'uploads')}`,
+        },
+      ],
+    )
     assert.deepEqual(leftovers(), { uploads: [], staging: [], tasks: [] })
     assert.deepEqual(await server.store.tasks.list(), [])
 
@@ -75,11 +83,17 @@ describe('a full disk on create (issue 6 item 7)', { skip: canMount ? false : 'n
     const bomb = await zipFiles({ 'main.py': 'print(1)\n', 'data.bin': Buffer.alloc(3 * 1024 * 1024) })
     assert.ok(bomb.length < 100_000)
     const zip = await create('b.zip', bomb)
-    assert.deepEqual([zip.status, zip.body], [507, {
-      success: false,
-      message: 'Failed to process uploaded file',
-      error: `No space left on device while unpacking the upload into ${path.join(dataDir, 'staging')}`,
-    }])
+    assert.deepEqual(
+      [zip.status, zip.body],
+      [
+        507,
+        {
+          success: false,
+          message: 'Failed to process uploaded file',
+          error: `No space left on device while unpacking the upload into ${path.join(dataDir, 'staging')}`,
+        },
+      ],
+    )
     assert.deepEqual(leftovers(), { uploads: [], staging: [], tasks: [] })
     assert.deepEqual(await server.store.tasks.list(), [])
 

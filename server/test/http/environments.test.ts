@@ -46,7 +46,10 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
 
     const list = await app.json('/api/conda/environments')
     assert.equal(list.status, 200)
-    assert.deepEqual(list.body.map((e: any) => e.name), ['base', 'science'])
+    assert.deepEqual(
+      list.body.map((e: any) => e.name),
+      ['base', 'science'],
+    )
     const science = list.body[1]
     const PYTHON_VERSION = venvPythonVersion(path.join(app.dataDir, 'envs', 'science'))
     assert.ok(science.packages.includes('tyb-alpha') && science.packages.includes('pip'), JSON.stringify(science))
@@ -88,8 +91,14 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
       active_environments: 1,
       total_disk_usage: stats.body.total_disk_usage,
       latest_created: { name: 'science', created_at: created.body.environment.created_at },
-      environment_usage: [{ name: 'base', usage_percent: 0 }, { name: 'science', usage_percent: 100 }],
-      package_stats: [{ name: 'base', package_count: basePkgs }, { name: 'science', package_count: sciencePkgs }],
+      environment_usage: [
+        { name: 'base', usage_percent: 0 },
+        { name: 'science', usage_percent: 100 },
+      ],
+      package_stats: [
+        { name: 'base', package_count: basePkgs },
+        { name: 'science', package_count: sciencePkgs },
+      ],
     })
     assert.equal(typeof stats.body.total_disk_usage, 'number')
 
@@ -101,13 +110,16 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
     const app = await appWithWheels(t)
     const res = await send(app, 'POST', '/api/conda/environment', { name: 'broken', requirements: 'tyb-alpha\ntyb-missing==9\n' })
     assert.equal(res.status, 400)
-    assert.deepEqual({ ...res.body, error: typeof res.body.error, error_details: res.body.error_details.length }, {
-      success: false,
-      message: 'Failed to install requirements in new environment',
-      error: 'string',
-      failed_packages: ['tyb-missing'],
-      error_details: 1,
-    })
+    assert.deepEqual(
+      { ...res.body, error: typeof res.body.error, error_details: res.body.error_details.length },
+      {
+        success: false,
+        message: 'Failed to install requirements in new environment',
+        error: 'string',
+        failed_packages: ['tyb-missing'],
+        error_details: 1,
+      },
+    )
     assert.match(res.body.error_details[0], /tyb-missing/)
     assert.deepEqual(await app.json('/api/conda/environment/broken'), { status: 404, body: NOT_FOUND })
     assert.deepEqual(readdirSync(path.join(app.dataDir, 'envs')).sort(), ['.taskyard', 'base'])
@@ -131,13 +143,23 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
     assert.equal(exported.headers.get('content-disposition'), 'attachment; filename="work-requirements.txt"')
     assert.equal(await exported.text(), 'tyb-alpha==1.0\ntyb-beta==2.1\n')
     assert.deepEqual(await app.json('/api/conda/environment/nope/export'), { status: 404, body: NOT_FOUND })
-    assert.deepEqual(before, [{ name: 'tyb-alpha', version: '1.0' }, { name: 'tyb-beta', version: '2.1' }])
+    assert.deepEqual(before, [
+      { name: 'tyb-alpha', version: '1.0' },
+      { name: 'tyb-beta', version: '2.1' },
+    ])
 
     const failed = await send(app, 'POST', '/api/conda/environment/work/packages', { packages: ['tyb-beta==2.1', 'tyb-nowhere'] })
     assert.equal(failed.status, 400)
-    assert.deepEqual({ ...failed.body, error: typeof failed.body.error, error_details: failed.body.error_details.length }, {
-      success: false, message: 'Failed to install packages', error: 'string', failed_packages: ['tyb-nowhere'], error_details: 1,
-    })
+    assert.deepEqual(
+      { ...failed.body, error: typeof failed.body.error, error_details: failed.body.error_details.length },
+      {
+        success: false,
+        message: 'Failed to install packages',
+        error: 'string',
+        failed_packages: ['tyb-nowhere'],
+        error_details: 1,
+      },
+    )
     const redirect = await send(app, 'POST', '/api/conda/environment/work/packages', { packages: ['--index-url=https://example.invalid/'] })
     assert.equal(redirect.status, 400)
     assert.equal(redirect.body.message, 'Invalid requirements')
@@ -198,20 +220,33 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
     const as = (cred: any, method: string, p: string, body?: unknown) =>
       app.jsonAs(cred, p, { method, ...(body === undefined ? {} : { headers: JSON_HEADERS, body: JSON.stringify(body) }) })
     assert.deepEqual(await as(null, 'GET', '/api/conda/environments'), {
-      status: 401, body: { success: false, message: 'Authentication required', error: 'Please log in to perform this operation' },
+      status: 401,
+      body: { success: false, message: 'Authentication required', error: 'Please log in to perform this operation' },
     })
     assert.equal((await as({ bearer: viewer.bearer }, 'GET', '/api/conda/environments')).status, 200)
     assert.equal((await as({ bearer: viewer.bearer }, 'GET', '/api/conda/environment/base')).status, 200)
-    const forbidden = (what: string) => ({ status: 403, body: { success: false, message: 'Unauthorized - Insufficient privileges', error: `You do not have permission to ${what}` } })
+    const forbidden = (what: string) => ({
+      status: 403,
+      body: { success: false, message: 'Unauthorized - Insufficient privileges', error: `You do not have permission to ${what}` },
+    })
     assert.deepEqual(await as({ bearer: viewer.bearer }, 'POST', '/api/conda/environment', { name: 'v' }), forbidden('create environments'))
     assert.deepEqual(await as({ bearer: viewer.bearer }, 'PUT', '/api/conda/environment/base', { new_name: 'v' }), forbidden('modify this environment'))
-    assert.deepEqual(await as({ bearer: viewer.bearer }, 'POST', '/api/conda/environment/base/packages', { packages: ['x'] }), forbidden('modify packages in this environment'))
-    assert.deepEqual(await as({ bearer: viewer.bearer }, 'DELETE', '/api/conda/environment/base/packages', { packages: ['x'] }), forbidden('remove packages from this environment'))
+    assert.deepEqual(
+      await as({ bearer: viewer.bearer }, 'POST', '/api/conda/environment/base/packages', { packages: ['x'] }),
+      forbidden('modify packages in this environment'),
+    )
+    assert.deepEqual(
+      await as({ bearer: viewer.bearer }, 'DELETE', '/api/conda/environment/base/packages', { packages: ['x'] }),
+      forbidden('remove packages from this environment'),
+    )
     assert.deepEqual(await as({ bearer: viewer.bearer }, 'DELETE', '/api/conda/environment/base'), forbidden('delete this environment'))
     assert.equal((await as({ bearer: operator.bearer }, 'POST', '/api/conda/environment', { name: 'opsenv' })).status, 201)
     assert.equal((await as({ bearer: operator.bearer }, 'DELETE', '/api/conda/environment/opsenv')).status, 204)
     const audit = await app.json('/api/audit?limit=5')
-    assert.deepEqual(audit.body.entries.slice(0, 2).map((e: any) => e.action), ['environment.delete', 'environment.create'])
+    assert.deepEqual(
+      audit.body.entries.slice(0, 2).map((e: any) => e.action),
+      ['environment.delete', 'environment.create'],
+    )
   })
 })
 
@@ -234,7 +269,11 @@ for (const dialect of testDialects()) {
       })
       assert.deepEqual(await send(app, 'PUT', '/api/conda/environment/base', { new_name: 'b2' }), {
         status: 400,
-        body: { success: false, message: 'The base environment cannot be renamed', error: "'base' is the system Python every server has; it cannot be renamed" },
+        body: {
+          success: false,
+          message: 'The base environment cannot be renamed',
+          error: "'base' is the system Python every server has; it cannot be renamed",
+        },
       })
       assert.deepEqual(await send(app, 'PUT', '/api/conda/environment/ghost', { new_name: 'b2' }), { status: 404, body: NOT_FOUND })
       assert.equal((await app.json(`/api/tasks/${id}`)).body.task.conda_env, 'old')
@@ -255,7 +294,10 @@ for (const dialect of testDialects()) {
       const log = await app.json(`/api/tasks/${id}/executions/${runId}/logs`)
       assert.equal(log.body.logs, `alpha ${path.join(app.dataDir, 'envs', 'new')}\n`)
       // pip's own script was pointed at the new directory too.
-      const pipScript = execFileSync(path.join(app.dataDir, 'envs', 'new', 'bin', 'pip'), ['--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+      const pipScript = execFileSync(path.join(app.dataDir, 'envs', 'new', 'bin', 'pip'), ['--version'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      })
       assert.match(pipScript, /envs\/new\//)
       const detail = await app.json('/api/conda/environment/new')
       assert.deepEqual(detail.body.usage_stats.total_tasks, 1)
@@ -269,13 +311,22 @@ for (const dialect of testDialects()) {
       assert.equal(task.status, 201, JSON.stringify(task.body))
       const refused = {
         status: 400,
-        body: { success: false, message: 'Cannot delete environment that is referenced by tasks', error: 'Environment is in use by tasks', referencing_tasks: ['holder'] },
+        body: {
+          success: false,
+          message: 'Cannot delete environment that is referenced by tasks',
+          error: 'Environment is in use by tasks',
+          referencing_tasks: ['holder'],
+        },
       }
       assert.deepEqual(await send(app, 'DELETE', '/api/conda/environment/used'), refused)
       assert.equal((await app.json('/api/conda/environment/used')).status, 200)
       assert.deepEqual(await send(app, 'DELETE', '/api/conda/environment/base'), {
         status: 400,
-        body: { success: false, message: 'The base environment cannot be deleted', error: "'base' is the system Python every server has; it cannot be deleted" },
+        body: {
+          success: false,
+          message: 'The base environment cannot be deleted',
+          error: "'base' is the system Python every server has; it cannot be deleted",
+        },
       })
       const res = await app.fetch('/api/conda/environment/used?force=true', { method: 'DELETE' })
       assert.equal(res.status, 204)

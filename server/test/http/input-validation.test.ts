@@ -16,8 +16,34 @@ async function snapshot(app: TestApp): Promise<unknown> {
 const put = (app: TestApp, id: number, body: unknown) =>
   app.json(`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
-const CREATE_FIELDS = ['script_file', 'conda_env', 'task_name', 'requirements_file', 'requirements', 'reuse_env', 'cron_expression', 'delay_seconds', 'command', 'priority', 'run_as', 'memory_limit_mb', 'max_log_mb']
-const PUT_FIELDS = ['task_name', 'script', 'conda_env', 'cron_expression', 'requirements', 'delay_seconds', 'priority', 'command', 'run_as', 'memory_limit_mb', 'max_log_mb']
+const CREATE_FIELDS = [
+  'script_file',
+  'conda_env',
+  'task_name',
+  'requirements_file',
+  'requirements',
+  'reuse_env',
+  'cron_expression',
+  'delay_seconds',
+  'command',
+  'priority',
+  'run_as',
+  'memory_limit_mb',
+  'max_log_mb',
+]
+const PUT_FIELDS = [
+  'task_name',
+  'script',
+  'conda_env',
+  'cron_expression',
+  'requirements',
+  'delay_seconds',
+  'priority',
+  'command',
+  'run_as',
+  'memory_limit_mb',
+  'max_log_mb',
+]
 
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: schedule input (issue 6 item 7)`, { skip: dialect.skip }, () => {
@@ -44,17 +70,28 @@ for (const dialect of testDialects()) {
       ]
       for (const [value, error] of cases) {
         const res = await app.createTask({ conda_env: 'base', task_name: `d-${value}`, delay_seconds: value })
-        assert.deepEqual([res.status, res.body], [400, { success: false, message: 'Please provide a valid delay value', error }], `create ${JSON.stringify(value)}`)
+        assert.deepEqual(
+          [res.status, res.body],
+          [400, { success: false, message: 'Please provide a valid delay value', error }],
+          `create ${JSON.stringify(value)}`,
+        )
         const upd = await put(app, id, { delay_seconds: value })
         assert.deepEqual([upd.status, upd.body], [400, { success: false, message: 'Invalid update parameters', error }], `PUT ${JSON.stringify(value)}`)
       }
-      for (const [value, error] of [[1e30, tooLong('1e+30')], [2.5, whole('2.5')], [2147483648, tooLong('2147483648')]] as const) {
+      for (const [value, error] of [
+        [1e30, tooLong('1e+30')],
+        [2.5, whole('2.5')],
+        [2147483648, tooLong('2147483648')],
+      ] as const) {
         const upd = await put(app, id, { delay_seconds: value })
         assert.deepEqual([upd.status, upd.body], [400, { success: false, message: 'Invalid update parameters', error }], `PUT ${value}`)
       }
       // spec 000's words stay for a negative delay.
       const negative = await app.createTask({ conda_env: 'base', task_name: 'neg', delay_seconds: '-2.5' })
-      assert.deepEqual([negative.status, negative.body], [400, { success: false, message: 'Please provide a non-negative delay value', error: 'Delay seconds must be non-negative' }])
+      assert.deepEqual(
+        [negative.status, negative.body],
+        [400, { success: false, message: 'Please provide a non-negative delay value', error: 'Delay seconds must be non-negative' }],
+      )
       assert.deepEqual(await snapshot(app), before)
 
       // The largest accepted delay is stored and shown as a real date on both dialects.
@@ -82,13 +119,30 @@ for (const dialect of testDialects()) {
       for (const [expression, reason] of cases) {
         const started = Date.now()
         const res = await app.createTask({ conda_env: 'base', task_name: 'c', cron_expression: expression })
-        assert.deepEqual([res.status, res.body], [400, {
-          success: false, message: 'The provided cron expression is invalid', error: `Invalid cron expression: ${reason}`,
-        }], JSON.stringify(expression))
+        assert.deepEqual(
+          [res.status, res.body],
+          [
+            400,
+            {
+              success: false,
+              message: 'The provided cron expression is invalid',
+              error: `Invalid cron expression: ${reason}`,
+            },
+          ],
+          JSON.stringify(expression),
+        )
         const upd = await put(app, id, { cron_expression: expression })
-        assert.deepEqual([upd.status, upd.body], [400, {
-          success: false, message: 'Invalid update parameters', error: `The provided cron expression is invalid: ${reason}`,
-        }])
+        assert.deepEqual(
+          [upd.status, upd.body],
+          [
+            400,
+            {
+              success: false,
+              message: 'Invalid update parameters',
+              error: `The provided cron expression is invalid: ${reason}`,
+            },
+          ],
+        )
         assert.ok(Date.now() - started < 5000, `${expression} took ${Date.now() - started} ms`)
       }
       assert.deepEqual(await snapshot(app), before)
@@ -115,13 +169,19 @@ describe('unknown fields are refused by name (issue 6 item 7)', () => {
   it('create: a misspelt cron_expression is refused, nothing runs and nothing is kept', async (t) => {
     const app = await createTestApp(t)
     const res = await app.createTask({ conda_env: 'base', task_name: 'typo', cron_expresion: '*/5 * * * *', colour: 'red' })
-    assert.deepEqual([res.status, res.body], [400, {
-      success: false,
-      message: 'Unknown fields in request',
-      error: `Unknown fields 'cron_expresion', 'colour'; accepted fields: ${CREATE_FIELDS.join(', ')}`,
-      unknown_fields: ['cron_expresion', 'colour'],
-      accepted_fields: CREATE_FIELDS,
-    }])
+    assert.deepEqual(
+      [res.status, res.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Unknown fields in request',
+          error: `Unknown fields 'cron_expresion', 'colour'; accepted fields: ${CREATE_FIELDS.join(', ')}`,
+          unknown_fields: ['cron_expresion', 'colour'],
+          accepted_fields: CREATE_FIELDS,
+        },
+      ],
+    )
     assert.deepEqual(await snapshot(app), { tasks: [], runs: [], dirs: { tasks: [], uploads: [], staging: [] } })
     // An unknown file part is refused too, and its bytes are not kept.
     const form = new FormData()
@@ -140,27 +200,54 @@ describe('unknown fields are refused by name (issue 6 item 7)', () => {
     const id = created.body.task.task_id as number
     const before = await snapshot(app)
     const upd = await put(app, id, { task_name: 'renamed', cron_expresion: '* * * * *' })
-    assert.deepEqual([upd.status, upd.body], [400, {
-      success: false,
-      message: 'Unknown fields in request',
-      error: `Unknown field 'cron_expresion'; accepted fields: ${PUT_FIELDS.join(', ')}`,
-      unknown_fields: ['cron_expresion'],
-      accepted_fields: PUT_FIELDS,
-    }])
+    assert.deepEqual(
+      [upd.status, upd.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Unknown fields in request',
+          error: `Unknown field 'cron_expresion'; accepted fields: ${PUT_FIELDS.join(', ')}`,
+          unknown_fields: ['cron_expresion'],
+          accepted_fields: PUT_FIELDS,
+        },
+      ],
+    )
     const form = new FormData()
     form.set('script_file', new Blob(['print(2)\n']), 'job.py')
     form.set('forse', 'true')
     const script = await app.json(`/api/tasks/${id}/update-script`, { method: 'POST', body: form })
     assert.deepEqual([script.status, script.body.unknown_fields, script.body.accepted_fields], [400, ['forse'], ['script_file', 'command', 'force']])
-    const trigger = await app.json(`/api/tasks/${id}/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ force: true }) })
-    assert.deepEqual([trigger.status, trigger.body], [400, {
-      success: false, message: 'Unknown fields in request', error: "Unknown field 'force'; accepted fields: none", unknown_fields: ['force'], accepted_fields: [],
-    }])
-    const user = await app.json('/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'u1', password: 'u1-password-1', role: 'viewer', rol: 'admin' }) })
+    const trigger = await app.json(`/api/tasks/${id}/trigger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ force: true }),
+    })
+    assert.deepEqual(
+      [trigger.status, trigger.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Unknown fields in request',
+          error: "Unknown field 'force'; accepted fields: none",
+          unknown_fields: ['force'],
+          accepted_fields: [],
+        },
+      ],
+    )
+    const user = await app.json('/api/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'u1', password: 'u1-password-1', role: 'viewer', rol: 'admin' }),
+    })
     assert.equal(user.status, 400)
     assert.deepEqual(user.body.unknown_fields, ['rol'])
     assert.deepEqual(await snapshot(app), before)
-    assert.deepEqual((await app.json('/api/users')).body.users.map((u: { username: string }) => u.username), ['admin'])
+    assert.deepEqual(
+      (await app.json('/api/users')).body.users.map((u: { username: string }) => u.username),
+      ['admin'],
+    )
   })
 })
 
@@ -197,18 +284,27 @@ describe('uploads (issue 6 item 7)', () => {
     assert.equal(sh.body.task.command, 'sh run.sh')
     const js = await app.createTask({ conda_env: 'base', task_name: 'js' }, { name: 'app.mjs', content: 'console.log("from node")\n' })
     assert.equal(js.body.task.command, 'node app.mjs')
-    for (const [res, log] of [[sh, 'from sh run.sh\n'], [js, 'from node\n']] as const) {
+    for (const [res, log] of [
+      [sh, 'from sh run.sh\n'],
+      [js, 'from node\n'],
+    ] as const) {
       const { runId } = await app.runningRun(res.body.task.task_id)
       await app.runFinished(runId)
       assert.equal((await app.json(`/api/tasks/${res.body.task.task_id}/executions/${runId}/logs`)).body.logs, log)
     }
     const before = await snapshot(app)
     const txt = await app.createTask({ conda_env: 'base', task_name: 'txt' }, { name: 'notes.txt', content: 'hello\n' })
-    assert.deepEqual([txt.status, txt.body], [400, {
-      success: false,
-      message: 'Missing required field',
-      error: "command is required: Taskyard does not know how to run 'notes.txt' (it runs .py with python, .sh with sh, .js and .mjs with node)",
-    }])
+    assert.deepEqual(
+      [txt.status, txt.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Missing required field',
+          error: "command is required: Taskyard does not know how to run 'notes.txt' (it runs .py with python, .sh with sh, .js and .mjs with node)",
+        },
+      ],
+    )
     assert.deepEqual(await snapshot(app), before)
     const withCommand = await app.createTask({ conda_env: 'base', task_name: 'txt', command: 'cat notes.txt' }, { name: 'notes.txt', content: 'hello\n' })
     assert.equal(withCommand.status, 201, JSON.stringify(withCommand.body))
@@ -220,17 +316,45 @@ describe('uploads (issue 6 item 7)', () => {
     const failed = (error: string) => [400, { success: false, message: 'Failed to process uploaded file', error }]
     const empty = await app.createTask({ conda_env: 'base' }, { name: 'empty.zip', content: rawZip([]) })
     assert.deepEqual([empty.status, empty.body], failed('The ZIP archive holds no files'))
-    const control = await app.createTask({ conda_env: 'base' }, { name: 'c.zip', content: rawZip([{ name: 'main.py', content: 'x' }, { name: 'evil\nname.py', content: 'x' }]) })
+    const control = await app.createTask(
+      { conda_env: 'base' },
+      {
+        name: 'c.zip',
+        content: rawZip([
+          { name: 'main.py', content: 'x' },
+          { name: 'evil\nname.py', content: 'x' },
+        ]),
+      },
+    )
     assert.deepEqual([control.status, control.body], failed("Entry 'evil\\u000aname.py' has control characters in its name"))
     const noMain = await app.createTask({ conda_env: 'base' }, { name: 'b.zip', content: await zipFiles({ 'run.py': 'print(1)\n', 'lib.py': '' }) })
-    assert.deepEqual([noMain.status, noMain.body], failed("The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: lib.py, run.py); give a command that names one of its files"))
-    const named = await app.createTask({ conda_env: 'base', command: 'python3 ./start.py --fast' }, { name: 'b.zip', content: await zipFiles({ 'run.py': 'print(1)\n' }) })
-    assert.deepEqual([named.status, named.body], failed("The command 'python3 ./start.py --fast' runs 'start.py', which the upload does not contain (it holds: run.py); give a command that names one of its files"))
+    assert.deepEqual(
+      [noMain.status, noMain.body],
+      failed(
+        "The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: lib.py, run.py); give a command that names one of its files",
+      ),
+    )
+    const named = await app.createTask(
+      { conda_env: 'base', command: 'python3 ./start.py --fast' },
+      { name: 'b.zip', content: await zipFiles({ 'run.py': 'print(1)\n' }) },
+    )
+    assert.deepEqual(
+      [named.status, named.body],
+      failed(
+        "The command 'python3 ./start.py --fast' runs 'start.py', which the upload does not contain (it holds: run.py); give a command that names one of its files",
+      ),
+    )
     const single = await app.createTask({ conda_env: 'base', command: 'python main.py' }, { name: 'job.py', content: 'print(1)\n' })
-    assert.deepEqual([single.status, single.body], failed("The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: job.py); give a command that names one of its files"))
+    assert.deepEqual(
+      [single.status, single.body],
+      failed("The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: job.py); give a command that names one of its files"),
+    )
     assert.deepEqual(await snapshot(app), before)
     // Commands that name no file plainly are the user's to get right.
-    const free = await app.createTask({ conda_env: 'base', task_name: 'free', command: 'python -c "print(1)"' }, { name: 'b.zip', content: await zipFiles({ 'run.py': '' }) })
+    const free = await app.createTask(
+      { conda_env: 'base', task_name: 'free', command: 'python -c "print(1)"' },
+      { name: 'b.zip', content: await zipFiles({ 'run.py': '' }) },
+    )
     assert.equal(free.status, 201, JSON.stringify(free.body))
   })
 
@@ -261,11 +385,18 @@ describe('update-script checks the new files before it stops anything (issue 6 i
       return app.json(`/api/tasks/${id}/update-script`, { method: 'POST', body: form })
     }
     const noFile = await send({ force: 'true', command: 'python main.py' }, 'b.zip', await zipFiles({ 'other.py': '' }))
-    assert.deepEqual([noFile.status, noFile.body], [400, {
-      success: false,
-      message: 'Failed to process uploaded file',
-      error: "The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: other.py); give a command that names one of its files",
-    }])
+    assert.deepEqual(
+      [noFile.status, noFile.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Failed to process uploaded file',
+          error:
+            "The command 'python main.py' runs 'main.py', which the upload does not contain (it holds: other.py); give a command that names one of its files",
+        },
+      ],
+    )
     const empty = await send({ force: 'true' }, 'e.zip', rawZip([]))
     assert.deepEqual([empty.status, empty.body.error], [400, 'The ZIP archive holds no files'])
     assert.deepEqual(await snapshot(app), before)
@@ -280,11 +411,17 @@ describe('update-script checks the new files before it stops anything (issue 6 i
     const form = new FormData()
     form.set('script_file', new Blob(['data']), 'data.csv')
     const csv = await app.json(`/api/tasks/${pyId}/update-script`, { method: 'POST', body: form })
-    assert.deepEqual([csv.status, csv.body], [400, {
-      success: false,
-      message: 'Missing required field',
-      error: "command is required: Taskyard does not know how to run 'data.csv' (it runs .py with python, .sh with sh, .js and .mjs with node)",
-    }])
+    assert.deepEqual(
+      [csv.status, csv.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Missing required field',
+          error: "command is required: Taskyard does not know how to run 'data.csv' (it runs .py with python, .sh with sh, .js and .mjs with node)",
+        },
+      ],
+    )
     assert.equal((await app.store.tasks.findById(pyId))?.command, 'python job.py')
     const sh = new FormData()
     sh.set('script_file', new Blob(['echo hi\n']), 'run.sh')

@@ -26,12 +26,16 @@ describe('000a account routes: /login, /logout, /create_user', () => {
     assert.match(out.headers.get('set-cookie') ?? '', /session=;/)
     assert.equal((await app.jsonAs({ cookie }, '/api/auth/me')).status, 401)
     const audit = await app.json('/api/audit?limit=3')
-    assert.deepEqual(audit.body.entries.map((e: any) => e.action), ['logout', 'login', 'login.failed'])
+    assert.deepEqual(
+      audit.body.entries.map((e: any) => e.action),
+      ['logout', 'login', 'login.failed'],
+    )
   })
 
   it('create_user: admins only; is_admin maps to the admin role, false to operator; a taken name is 400', async (t) => {
     const app = await createTestApp(t)
-    const as = (bearer: string, body: unknown) => app.jsonAs({ bearer }, '/create_user', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const as = (bearer: string, body: unknown) =>
+      app.jsonAs({ bearer }, '/create_user', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
     assert.deepEqual(await as(app.adminToken, { username: 'ann', password: 'ann-password-1', is_admin: false }), {
       status: 201,
       body: { message: 'User created successfully', user: { username: 'ann', is_admin: false } },
@@ -41,7 +45,11 @@ describe('000a account routes: /login, /logout, /create_user', () => {
       body: { message: 'User created successfully', user: { username: 'boss', is_admin: true } },
     })
     const users = (await app.json('/api/users')).body.users.map((u: any) => [u.username, u.role])
-    assert.deepEqual(users, [['admin', 'admin'], ['ann', 'operator'], ['boss', 'admin']])
+    assert.deepEqual(users, [
+      ['admin', 'admin'],
+      ['ann', 'operator'],
+      ['boss', 'admin'],
+    ])
     assert.deepEqual(await as(app.adminToken, { username: 'ann', password: 'other-password-1', is_admin: true }), {
       status: 400,
       body: { message: 'User already exists' },
@@ -49,7 +57,9 @@ describe('000a account routes: /login, /logout, /create_user', () => {
     const ann = await post(`${app.url}/login`, { username: 'ann', password: 'ann-password-1' })
     const annCookie = /session=([^;]+)/.exec(ann.headers.get('set-cookie') ?? '')![1]!
     const refused = await app.jsonAs({ cookie: annCookie }, '/create_user', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'eve', password: 'eve-password-1', is_admin: true }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'eve', password: 'eve-password-1', is_admin: true }),
     })
     assert.deepEqual(refused, { status: 403, body: { message: 'Unauthorized - Admin privileges required' } })
     assert.equal((await app.json('/api/users')).body.users.length, 3)

@@ -51,7 +51,11 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
     const a = await app.createTask({ conda_env: 'base', task_name: 'a', command: 'true' })
     const b = await app.createTask({ conda_env: 'base', task_name: 'b', command: 'true' })
     const { runId } = await app.runningRun(a.body.task.task_id)
-    for (const url of [`/api/tasks/${b.body.task.task_id}/executions/${runId}/logs`, `/api/tasks/${a.body.task.task_id}/executions/9999/logs`, '/api/tasks/1/executions/x/logs?stream=true']) {
+    for (const url of [
+      `/api/tasks/${b.body.task.task_id}/executions/${runId}/logs`,
+      `/api/tasks/${a.body.task.task_id}/executions/9999/logs`,
+      '/api/tasks/1/executions/x/logs?stream=true',
+    ]) {
       const res = await app.json(url)
       assert.equal(res.status, 404, url)
       assert.deepEqual(res.body, { success: false, message: 'Task execution with ID not found' })
@@ -81,7 +85,13 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
       assert.equal(frame.event, undefined, 'no event field can be forged by output')
       events.push(JSON.parse(frame.data))
       ids.push(frame.id!)
-      if (!sentInput && events.map((e) => e.logs).join('').includes('data: ')) {
+      if (
+        !sentInput &&
+        events
+          .map((e) => e.logs)
+          .join('')
+          .includes('data: ')
+      ) {
         sentInput = true
         app.runs.writeInput(runId, 'go\n')
       }
@@ -91,7 +101,10 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
     assert.equal(joined, stored.toString('utf8'))
     assert.ok(joined.includes('中 done\n\uFFFD tail\n'))
     assert.ok(!events.some((e) => e.logs.includes('\uFFFD') && e.logs.length === 1), 'a split character is never sent as U+FFFD')
-    assert.deepEqual(events.map((e) => e.is_complete), [...events.slice(1).map(() => false), true])
+    assert.deepEqual(
+      events.map((e) => e.is_complete),
+      [...events.slice(1).map(() => false), true],
+    )
     assert.equal(Number(ids.at(-1)), stored.length)
   })
 
@@ -247,15 +260,18 @@ for (const dialect of testDialects()) {
       const body = Buffer.from(await res.arrayBuffer())
       assert.deepEqual(body, readFileSync(file))
       assert.equal(body.length, 3_000_005)
-      assert.deepEqual({
-        type: res.headers.get('content-type'),
-        length: res.headers.get('content-length'),
-        disposition: res.headers.get('content-disposition'),
-      }, {
-        type: 'text/plain; charset=utf-8',
-        length: '3000005',
-        disposition: `attachment; filename="____report_-execution-${runId}.log"; filename*=UTF-8''%E5%A4%9C%E9%97%B4%20%22report%22-execution-${runId}.log`,
-      })
+      assert.deepEqual(
+        {
+          type: res.headers.get('content-type'),
+          length: res.headers.get('content-length'),
+          disposition: res.headers.get('content-disposition'),
+        },
+        {
+          type: 'text/plain; charset=utf-8',
+          length: '3000005',
+          disposition: `attachment; filename="____report_-execution-${runId}.log"; filename*=UTF-8''%E5%A4%9C%E9%97%B4%20%22report%22-execution-${runId}.log`,
+        },
+      )
       const head = await app.fetch(`${url}?download=1`, { method: 'HEAD' })
       assert.deepEqual([head.status, head.headers.get('content-length'), await head.text()], [200, '3000005', ''])
     })
@@ -294,4 +310,3 @@ for (const dialect of testDialects()) {
     })
   })
 }
-

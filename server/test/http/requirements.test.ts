@@ -90,10 +90,7 @@ describe('requirements through the API (real venv, real pip, local wheels)', () 
     )
     assert.match(bad.body.error_details[0], /tyb-evil/)
     // The environment itself: the same distributions, the same files byte for byte.
-    assert.deepEqual(
-      { task: await app.store.tasks.findById(id), freeze: await freeze(envs, 'shared', env), tree: await fingerprint(prefix) },
-      before,
-    )
+    assert.deepEqual({ task: await app.store.tasks.findById(id), freeze: await freeze(envs, 'shared', env), tree: await fingerprint(prefix) }, before)
     assert.doesNotMatch(before.freeze, /tyb-three/)
   })
 })

@@ -33,14 +33,21 @@ describe('the built web UI served at / (issue 11)', () => {
     const app = await uiApp(t)
     for (const url of ['/', '/tasks', '/tasks/12?tab=log', '/login']) {
       const res = await app.inject({ method: 'GET', url })
-      assert.deepEqual([res.statusCode, res.headers['content-type'], res.headers['cache-control'], res.body], [200, 'text/html; charset=utf-8', 'no-cache', INDEX], url)
+      assert.deepEqual(
+        [res.statusCode, res.headers['content-type'], res.headers['cache-control'], res.body],
+        [200, 'text/html; charset=utf-8', 'no-cache', INDEX],
+        url,
+      )
     }
   })
 
   it('serves hashed assets with a year-long immutable cache, other files revalidated', async (t) => {
     const app = await uiApp(t)
     const js = await app.inject({ method: 'GET', url: '/assets/index-abc123.js' })
-    assert.deepEqual([js.statusCode, js.headers['content-type'], js.headers['cache-control'], js.body], [200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable', 'console.log(1)'])
+    assert.deepEqual(
+      [js.statusCode, js.headers['content-type'], js.headers['cache-control'], js.body],
+      [200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable', 'console.log(1)'],
+    )
     const svg = await app.inject({ method: 'GET', url: '/favicon.svg' })
     assert.deepEqual([svg.statusCode, svg.headers['content-type'], svg.headers['cache-control']], [200, 'image/svg+xml', 'no-cache'])
   })
@@ -66,11 +73,17 @@ describe('the built web UI served at / (issue 11)', () => {
 
   it('keeps /api JSON: an unknown /api path is the API 404 once authenticated, 401 before', async (t) => {
     const app = await createTestApp(t)
-    assert.deepEqual(await app.json('/api/nothing/here'), { status: 404, body: { success: false, message: 'Not found', error: 'No route GET /api/nothing/here' } })
+    assert.deepEqual(await app.json('/api/nothing/here'), {
+      status: 404,
+      body: { success: false, message: 'Not found', error: 'No route GET /api/nothing/here' },
+    })
     assert.deepEqual(await app.jsonAs(null, '/api/nothing/here'), {
       status: 401,
       body: { success: false, message: 'Authentication required', error: 'Please log in to perform this operation' },
     })
-    assert.deepEqual(await app.json('/api/tasks/1/nope', { method: 'POST' }), { status: 404, body: { success: false, message: 'Not found', error: 'No route POST /api/tasks/1/nope' } })
+    assert.deepEqual(await app.json('/api/tasks/1/nope', { method: 'POST' }), {
+      status: 404,
+      body: { success: false, message: 'Not found', error: 'No route POST /api/tasks/1/nope' },
+    })
   })
 })

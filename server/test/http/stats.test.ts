@@ -33,7 +33,10 @@ describe('GET /api/tasks/stats and history (spec 000)', () => {
     const lastHour = [hourText(nowBefore), hourText(nowAfter)]
     assert.ok(lastHour.includes(hours[23]!), `${hours[23]} is not the current hour`)
     const firstHourMs = hourStart(hours[23] === lastHour[0] ? nowBefore : nowAfter) - 23 * 3_600_000
-    assert.deepEqual(hours, Array.from({ length: 24 }, (_, i) => hourText(firstHourMs + i * 3_600_000)))
+    assert.deepEqual(
+      hours,
+      Array.from({ length: 24 }, (_, i) => hourText(firstHourMs + i * 3_600_000)),
+    )
     const counts = Array.from({ length: 24 }, () => 0)
     for (const run of [okRun!, badRun!]) counts[hours.indexOf(hourText(run.startedAt!))]! += 1
     assert.deepEqual(body.system_resources.task_counts, counts)
@@ -48,16 +51,23 @@ describe('GET /api/tasks/stats and history (spec 000)', () => {
       success_counts: [0, 0, 0, 0, 0, 0, 1],
       failed_counts: [0, 0, 0, 0, 0, 0, 1],
     })
-    assert.deepEqual(body.upcoming_tasks, [{
-      task_id: later.body.task.task_id,
-      task_name: 'later',
-      conda_env: 'base',
-      command: 'true',
-      scheduled_time: `${today.getFullYear() + 1}-01-01 00:00:00`,
-      cron_expression: '0 0 1 1 *',
-    }])
+    assert.deepEqual(body.upcoming_tasks, [
+      {
+        task_id: later.body.task.task_id,
+        task_name: 'later',
+        conda_env: 'base',
+        command: 'true',
+        scheduled_time: `${today.getFullYear() + 1}-01-01 00:00:00`,
+        cron_expression: '0 0 1 1 *',
+      },
+    ])
     const recent = (run: NonNullable<typeof okRun>, name: string) => ({
-      task_id: run.taskId, name, status: run.status, start_time: timeText(run.startedAt!), end_time: timeText(run.endedAt!), duration: sec(run.endedAt! - run.startedAt!),
+      task_id: run.taskId,
+      name,
+      status: run.status,
+      start_time: timeText(run.startedAt!),
+      end_time: timeText(run.endedAt!),
+      duration: sec(run.endedAt! - run.startedAt!),
     })
     assert.deepEqual(
       [...body.recent_tasks].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name)),
@@ -67,7 +77,10 @@ describe('GET /api/tasks/stats and history (spec 000)', () => {
 
     const history = await app.json('/api/tasks/history')
     assert.equal(history.body.status, 'success')
-    assert.deepEqual(history.body.data.map((h: { task_name: string; exit_code: number }) => [h.task_name, h.exit_code]).sort(), [['bad', 3], ['ok', 0]])
+    assert.deepEqual(history.body.data.map((h: { task_name: string; exit_code: number }) => [h.task_name, h.exit_code]).sort(), [
+      ['bad', 3],
+      ['ok', 0],
+    ])
     const asList = await app.json('/api/tasks?type=history')
     assert.deepEqual(asList.body, history.body.data)
   })
@@ -86,9 +99,18 @@ describe('GET /api/tasks/stats and history (spec 000)', () => {
     assert.equal(body.task.last_execution_id, String(second.id))
     // Oldest first: the reverse of execution_history, which is newest first.
     const history = [...body.execution_history].reverse()
-    assert.deepEqual(body.performance_metrics.durations, history.map((e: { duration: number }) => e.duration))
-    assert.deepEqual(body.performance_metrics.timestamps, history.map((e: { start_time: string }) => e.start_time))
-    assert.deepEqual(body.performance_metrics.peak_memories, history.map((e: { peak_memory: number | null }) => e.peak_memory))
+    assert.deepEqual(
+      body.performance_metrics.durations,
+      history.map((e: { duration: number }) => e.duration),
+    )
+    assert.deepEqual(
+      body.performance_metrics.timestamps,
+      history.map((e: { start_time: string }) => e.start_time),
+    )
+    assert.deepEqual(
+      body.performance_metrics.peak_memories,
+      history.map((e: { peak_memory: number | null }) => e.peak_memory),
+    )
     assert.ok(body.performance_metrics.timestamps[0] <= body.performance_metrics.timestamps[1])
     assert.equal(body.latest_execution.execution_id, String(second.id))
     assert.equal(body.latest_execution.logs, '')

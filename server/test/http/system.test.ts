@@ -17,7 +17,16 @@ describe('system monitor routes (spec 004)', () => {
     const res = await app.jsonAs({ cookie: viewer.cookie }, '/api/system')
     assert.equal(res.status, 200)
     const b = res.body
-    assert.deepEqual(Object.keys(b).sort(), ['cpu_count', 'cpu_percent', 'disk', 'load_average', 'memory', 'server_uptime_seconds', 'success', 'uptime_seconds'])
+    assert.deepEqual(Object.keys(b).sort(), [
+      'cpu_count',
+      'cpu_percent',
+      'disk',
+      'load_average',
+      'memory',
+      'server_uptime_seconds',
+      'success',
+      'uptime_seconds',
+    ])
     assert.equal(b.success, true)
     assert.equal(b.cpu_count, os.availableParallelism())
     assert.ok(b.cpu_percent >= 0 && b.cpu_percent <= 100, String(b.cpu_percent))
@@ -46,16 +55,31 @@ describe('system monitor routes (spec 004)', () => {
     assert.equal(running.status, 200)
     assert.equal(running.body.processes.length, 1, JSON.stringify(running.body))
     const p = running.body.processes[0]
-    assert.deepEqual({ ...p, cpu_percent: p.cpu_percent > 20, memory_bytes: p.memory_bytes > 0 }, {
-      pid, ppid: p.ppid, pgid: pid, state: 'R', name: 'sh', command: "/bin/sh -c while :; do :; done",
-      cpu_percent: true, memory_bytes: true,
-      task_id: taskId, task_name: 'spin <b>', execution_id: runId, execution_status: 'running',
-    })
+    assert.deepEqual(
+      { ...p, cpu_percent: p.cpu_percent > 20, memory_bytes: p.memory_bytes > 0 },
+      {
+        pid,
+        ppid: p.ppid,
+        pgid: pid,
+        state: 'R',
+        name: 'sh',
+        command: '/bin/sh -c while :; do :; done',
+        cpu_percent: true,
+        memory_bytes: true,
+        task_id: taskId,
+        task_name: 'spin <b>',
+        execution_id: runId,
+        execution_status: 'running',
+      },
+    )
 
     assert.equal((await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })).status, 200)
     const paused = (await app.json('/api/system/processes')).body.processes
     // SIGSTOP shows T; a frozen cgroup (the executor's first choice) shows D. Either way: no CPU.
-    assert.deepEqual(paused.map((q: any) => [q.pid, ['T', 'D'].includes(q.state), q.cpu_percent, q.execution_status]), [[pid, true, 0, 'paused']])
+    assert.deepEqual(
+      paused.map((q: any) => [q.pid, ['T', 'D'].includes(q.state), q.cpu_percent, q.execution_status]),
+      [[pid, true, 0, 'paused']],
+    )
 
     assert.equal((await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })).status, 200)
     await app.runFinished(runId)

@@ -93,7 +93,10 @@ for (const dialect of testDialects()) {
         return f
       }
       const routes: [string, (id: string) => [string, RequestInit]][] = [
-        ...['trigger', 'stop', 'pause', 'resume'].map((a): [string, (id: string) => [string, RequestInit]] => [a, (id) => [`/api/tasks/${id}/${a}`, { method: 'POST' }]]),
+        ...['trigger', 'stop', 'pause', 'resume'].map((a): [string, (id: string) => [string, RequestInit]] => [
+          a,
+          (id) => [`/api/tasks/${id}/${a}`, { method: 'POST' }],
+        ]),
         ['get', (id) => [`/api/tasks/${id}`, {}]],
         ['delete', (id) => [`/api/tasks/${id}`, { method: 'DELETE' }]],
         ['update', (id) => [`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"task_name":"x"}' }]],
@@ -191,10 +194,18 @@ for (const dialect of testDialects()) {
       const taskId = created.body.task.task_id
       assert.equal(created.body.task.status, 'scheduled')
       const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
-      assert.deepEqual(paused.body, { success: true, message: 'Task paused successfully', task: { task_id: taskId, task_name: 'cron', status: 'paused', previous_status: 'scheduled' } })
+      assert.deepEqual(paused.body, {
+        success: true,
+        message: 'Task paused successfully',
+        task: { task_id: taskId, task_name: 'cron', status: 'paused', previous_status: 'scheduled' },
+      })
       assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
       const resumed = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
-      assert.deepEqual(resumed.body, { success: true, message: 'Task resumed successfully', task: { task_id: taskId, task_name: 'cron', status: 'running', previous_status: 'paused' } })
+      assert.deepEqual(resumed.body, {
+        success: true,
+        message: 'Task resumed successfully',
+        task: { task_id: taskId, task_name: 'cron', status: 'running', previous_status: 'paused' },
+      })
       const { runId } = await app.runningRun(taskId)
       await app.runFinished(runId)
       const after = (await app.json(`/api/tasks/${taskId}`)).body.task
@@ -211,7 +222,11 @@ for (const dialect of testDialects()) {
       const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
       assert.deepEqual(paused.body.task, { task_id: taskId, task_name: 'later', status: 'paused', previous_status: 'scheduled' })
       const resumed = await app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })
-      assert.deepEqual(resumed.body, { success: true, message: 'Task resumed successfully', task: { task_id: taskId, task_name: 'later', status: 'running', previous_status: 'paused' } })
+      assert.deepEqual(resumed.body, {
+        success: true,
+        message: 'Task resumed successfully',
+        task: { task_id: taskId, task_name: 'later', status: 'running', previous_status: 'paused' },
+      })
       const { runId } = await app.runningRun(taskId)
       await app.runFinished(runId)
       const after = (await app.json(`/api/tasks/${taskId}`)).body.task
@@ -224,9 +239,17 @@ for (const dialect of testDialects()) {
       const created = await app.createTask({ conda_env: 'base', task_name: 'cron-stopped', command: 'echo once', cron_expression: '0 0 1 1 *' })
       const taskId = created.body.task.task_id
       const stopped = await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
-      assert.deepEqual(stopped.body, { success: true, message: 'Task stopped successfully', task: { task_id: taskId, task_name: 'cron-stopped', status: 'stopped', previous_status: 'scheduled' } })
+      assert.deepEqual(stopped.body, {
+        success: true,
+        message: 'Task stopped successfully',
+        task: { task_id: taskId, task_name: 'cron-stopped', status: 'stopped', previous_status: 'scheduled' },
+      })
       const triggered = await app.json(`/api/tasks/${taskId}/trigger`, { method: 'POST' })
-      assert.deepEqual(triggered.body, { success: true, message: 'Task triggered successfully', task: { task_id: taskId, task_name: 'cron-stopped', status: 'running', previous_status: 'stopped' } })
+      assert.deepEqual(triggered.body, {
+        success: true,
+        message: 'Task triggered successfully',
+        task: { task_id: taskId, task_name: 'cron-stopped', status: 'running', previous_status: 'stopped' },
+      })
       const { runId } = await app.runningRun(taskId)
       await app.runFinished(runId)
       const after = (await app.json(`/api/tasks/${taskId}`)).body
@@ -243,9 +266,18 @@ for (const dialect of testDialects()) {
       assert.equal(ok.length, 1, JSON.stringify(answers))
       assert.deepEqual(ok[0]!.body.task, { task_id: taskId, task_name: 'race', status: 'running', previous_status: 'scheduled' })
       for (const refused of answers.filter((a) => a.status !== 200)) {
-        assert.deepEqual([refused.status, refused.body], [400, {
-          success: false, message: 'Task cannot be triggered', error: "Cannot trigger a task with status: 'running'", current_status: 'running',
-        }])
+        assert.deepEqual(
+          [refused.status, refused.body],
+          [
+            400,
+            {
+              success: false,
+              message: 'Task cannot be triggered',
+              error: "Cannot trigger a task with status: 'running'",
+              current_status: 'running',
+            },
+          ],
+        )
       }
       assert.equal(await app.store.runs.countForTask(taskId), 1)
       await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })
@@ -259,9 +291,18 @@ for (const dialect of testDialects()) {
       const answers = await Promise.all(Array.from({ length: 8 }, () => app.json(`/api/tasks/${taskId}/resume`, { method: 'POST' })))
       assert.equal(answers.filter((a) => a.status === 200).length, 1, JSON.stringify(answers))
       for (const refused of answers.filter((a) => a.status !== 200)) {
-        assert.deepEqual([refused.status, refused.body], [400, {
-          success: false, message: 'Task is not paused', error: "Cannot resume a task with status: 'running'", current_status: 'running',
-        }])
+        assert.deepEqual(
+          [refused.status, refused.body],
+          [
+            400,
+            {
+              success: false,
+              message: 'Task is not paused',
+              error: "Cannot resume a task with status: 'running'",
+              current_status: 'running',
+            },
+          ],
+        )
       }
       assert.equal(await app.store.runs.countForTask(taskId), 1)
       await app.json(`/api/tasks/${taskId}/stop`, { method: 'POST' })

@@ -31,8 +31,20 @@ function assertTimes(value: unknown, where: string): void {
 }
 
 const baseTask = (overrides: Partial<NewTask>): NewTask => ({
-  name: 'x', source: 'file', scriptFile: 'job.py', command: 'python job.py', condaEnv: 'base', requirements: null,
-  cronExpression: null, delaySeconds: null, priority: 5, status: 'completed', createdAt: 0, updatedAt: 0, nextRunAt: null, ownerId: null,
+  name: 'x',
+  source: 'file',
+  scriptFile: 'job.py',
+  command: 'python job.py',
+  condaEnv: 'base',
+  requirements: null,
+  cronExpression: null,
+  delaySeconds: null,
+  priority: 5,
+  status: 'completed',
+  createdAt: 0,
+  updatedAt: 0,
+  nextRunAt: null,
+  ownerId: null,
   ...overrides,
 })
 
@@ -42,9 +54,17 @@ const next = local(2099, 1, 2, 3, 4, 5)
 
 async function seed(app: TestApp) {
   const { store } = app
-  const cron = await store.tasks.insert(baseTask({
-    name: 'every-ten', cronExpression: '*/10 * * * *', status: 'scheduled', priority: 2, createdAt: created.ms, updatedAt: updated.ms, nextRunAt: next.ms,
-  }))
+  const cron = await store.tasks.insert(
+    baseTask({
+      name: 'every-ten',
+      cronExpression: '*/10 * * * *',
+      status: 'scheduled',
+      priority: 2,
+      createdAt: created.ms,
+      updatedAt: updated.ms,
+      nextRunAt: next.ms,
+    }),
+  )
   const once = await store.tasks.insert(baseTask({ name: 'one-off', status: 'completed', priority: 8, createdAt: created.ms, updatedAt: updated.ms }))
   const fresh = await store.tasks.insert(baseTask({ name: 'never-ran', status: 'stopped', createdAt: created.ms, updatedAt: created.ms }))
 
@@ -56,11 +76,23 @@ async function seed(app: TestApp) {
   const mb = (n: number) => Math.round(n * 1048576)
   const run1 = await store.runs.insert({ taskId: once.id, priority: 8, trigger: 'create', queuedAt: r1Start.ms - 1 })
   await store.runs.update(run1.id, {
-    status: 'failed', startedAt: r1Start.ms, endedAt: r1End.ms + 500, exitCode: 3, pid: 4242, peakRssBytes: mb(64), avgRssBytes: mb(32),
+    status: 'failed',
+    startedAt: r1Start.ms,
+    endedAt: r1End.ms + 500,
+    exitCode: 3,
+    pid: 4242,
+    peakRssBytes: mb(64),
+    avgRssBytes: mb(32),
   })
   const run2 = await store.runs.insert({ taskId: once.id, priority: 8, trigger: 'manual', queuedAt: r2Start.ms - 1 })
   await store.runs.update(run2.id, {
-    status: 'completed', startedAt: r2Start.ms, endedAt: r2End.ms + 250, exitCode: 0, pid: 4343, peakRssBytes: mb(128.5), avgRssBytes: mb(78.3),
+    status: 'completed',
+    startedAt: r2Start.ms,
+    endedAt: r2End.ms + 250,
+    exitCode: 0,
+    pid: 4343,
+    peakRssBytes: mb(128.5),
+    avgRssBytes: mb(78.3),
   })
   await store.tasks.update(once.id, { lastRunAt: r2Start.ms, lastRunDurationMs: 45_250, lastRunId: run2.id })
   await mkdir(app.paths.logsDir, { recursive: true })
@@ -75,20 +107,42 @@ for (const dialect of testDialects()) {
       const s = await seed(app)
       const expected = [
         {
-          task_id: s.cron.id, task_name: 'every-ten', status: 'scheduled', conda_env: 'base', created_at: created.text,
-          cron_expression: '*/10 * * * *', next_run_time_formatted: next.text, last_run_time_formatted: null,
-          last_run_duration_formatted: null, priority: 'high',
+          task_id: s.cron.id,
+          task_name: 'every-ten',
+          status: 'scheduled',
+          conda_env: 'base',
+          created_at: created.text,
+          cron_expression: '*/10 * * * *',
+          next_run_time_formatted: next.text,
+          last_run_time_formatted: null,
+          last_run_duration_formatted: null,
+          priority: 'high',
         },
         {
-          task_id: s.once.id, task_name: 'one-off', status: 'completed', conda_env: 'base', created_at: created.text,
-          cron_expression: null, next_run_time_formatted: null, last_run_time_formatted: s.r2Start.text,
+          task_id: s.once.id,
+          task_name: 'one-off',
+          status: 'completed',
+          conda_env: 'base',
+          created_at: created.text,
+          cron_expression: null,
+          next_run_time_formatted: null,
+          last_run_time_formatted: s.r2Start.text,
           // completed_at: the last run's start plus its duration (45.25 s, shown to the second).
-          last_run_duration_formatted: 45.25, priority: 'low', completed_at: s.completedAt.text,
+          last_run_duration_formatted: 45.25,
+          priority: 'low',
+          completed_at: s.completedAt.text,
         },
         {
-          task_id: s.fresh.id, task_name: 'never-ran', status: 'stopped', conda_env: 'base', created_at: created.text,
-          cron_expression: null, next_run_time_formatted: null, last_run_time_formatted: null,
-          last_run_duration_formatted: null, priority: 'normal',
+          task_id: s.fresh.id,
+          task_name: 'never-ran',
+          status: 'stopped',
+          conda_env: 'base',
+          created_at: created.text,
+          cron_expression: null,
+          next_run_time_formatted: null,
+          last_run_time_formatted: null,
+          last_run_duration_formatted: null,
+          priority: 'normal',
         },
       ]
       for (const url of ['/api/tasks', '/api/tasks?type=defined']) {
@@ -104,12 +158,26 @@ for (const dialect of testDialects()) {
       const s = await seed(app)
       const expected = [
         {
-          task_id: s.once.id, task_name: 'one-off', status: 'completed', execution_time: s.r2Start.text, duration: 45.25,
-          peak_memory: 128.5, avg_memory: 78.3, exit_code: 0, execution_id: String(s.run2.id),
+          task_id: s.once.id,
+          task_name: 'one-off',
+          status: 'completed',
+          execution_time: s.r2Start.text,
+          duration: 45.25,
+          peak_memory: 128.5,
+          avg_memory: 78.3,
+          exit_code: 0,
+          execution_id: String(s.run2.id),
         },
         {
-          task_id: s.once.id, task_name: 'one-off', status: 'failed', execution_time: s.r1Start.text, duration: 2.5,
-          peak_memory: 64, avg_memory: 32, exit_code: 3, execution_id: String(s.run1.id),
+          task_id: s.once.id,
+          task_name: 'one-off',
+          status: 'failed',
+          execution_time: s.r1Start.text,
+          duration: 2.5,
+          peak_memory: 64,
+          avg_memory: 32,
+          exit_code: 3,
+          execution_id: String(s.run1.id),
         },
       ]
       const list = await app.json('/api/tasks?type=history')
@@ -126,29 +194,58 @@ for (const dialect of testDialects()) {
       const res = await app.json(`/api/tasks/${s.once.id}`)
       assert.equal(res.status, 200)
       const execution = (run: typeof s.run1, fields: Record<string, unknown>) => ({
-        execution_id: String(run.id), signal: null, error: null, ...fields,
+        execution_id: String(run.id),
+        signal: null,
+        error: null,
+        ...fields,
       })
       const latest = execution(s.run2, {
-        start_time: s.r2Start.text, end_time: recent(1, 14, 21, 4).text, status: 'completed', duration: 45.25,
-        peak_memory: 128.5, avg_memory: 78.3, exit_code: 0,
+        start_time: s.r2Start.text,
+        end_time: recent(1, 14, 21, 4).text,
+        status: 'completed',
+        duration: 45.25,
+        peak_memory: 128.5,
+        avg_memory: 78.3,
+        exit_code: 0,
       })
       const earlier = execution(s.run1, {
-        start_time: s.r1Start.text, end_time: recent(3, 8, 15, 13).text, status: 'failed', duration: 2.5,
-        peak_memory: 64, avg_memory: 32, exit_code: 3,
+        start_time: s.r1Start.text,
+        end_time: recent(3, 8, 15, 13).text,
+        status: 'failed',
+        duration: 2.5,
+        peak_memory: 64,
+        avg_memory: 32,
+        exit_code: 3,
       })
       assert.deepEqual(res.body, {
         success: true,
         task: {
-          task_id: s.once.id, task_name: 'one-off', script_path: `${app.paths.taskDir(s.once.id)}/job.py`, conda_env: 'base',
-          status: 'completed', created_at: created.text, updated_at: updated.text, cron_expression: null, delay_seconds: null,
-          next_run_time: null, last_run_time: s.r2Start.text, last_run_duration: 45.25, requirements: null,
-          command: 'python job.py', priority: 'low', priority_value: 8,
-          last_execution_id: String(s.run2.id), executions: [String(s.run2.id), String(s.run1.id)],
+          task_id: s.once.id,
+          task_name: 'one-off',
+          script_path: `${app.paths.taskDir(s.once.id)}/job.py`,
+          conda_env: 'base',
+          status: 'completed',
+          created_at: created.text,
+          updated_at: updated.text,
+          cron_expression: null,
+          delay_seconds: null,
+          next_run_time: null,
+          last_run_time: s.r2Start.text,
+          last_run_duration: 45.25,
+          requirements: null,
+          command: 'python job.py',
+          priority: 'low',
+          priority_value: 8,
+          last_execution_id: String(s.run2.id),
+          executions: [String(s.run2.id), String(s.run1.id)],
         },
         execution_history: [latest, earlier],
         // Oldest first, as a chart draws them.
         performance_metrics: {
-          durations: [2.5, 45.25], timestamps: [s.r1Start.text, s.r2Start.text], peak_memories: [64, 128.5], avg_memories: [32, 78.3],
+          durations: [2.5, 45.25],
+          timestamps: [s.r1Start.text, s.r2Start.text],
+          peak_memories: [64, 128.5],
+          avg_memories: [32, 78.3],
         },
         latest_execution: { ...latest, logs: 'line one\nline two\n' },
       })
@@ -158,10 +255,24 @@ for (const dialect of testDialects()) {
       assert.deepEqual(cron.body, {
         success: true,
         task: {
-          task_id: s.cron.id, task_name: 'every-ten', script_path: `${app.paths.taskDir(s.cron.id)}/job.py`, conda_env: 'base',
-          status: 'scheduled', created_at: created.text, updated_at: updated.text, cron_expression: '*/10 * * * *', delay_seconds: null,
-          next_run_time: next.text, last_run_time: null, last_run_duration: null, requirements: null,
-          command: 'python job.py', priority: 'high', priority_value: 2, last_execution_id: null, executions: [],
+          task_id: s.cron.id,
+          task_name: 'every-ten',
+          script_path: `${app.paths.taskDir(s.cron.id)}/job.py`,
+          conda_env: 'base',
+          status: 'scheduled',
+          created_at: created.text,
+          updated_at: updated.text,
+          cron_expression: '*/10 * * * *',
+          delay_seconds: null,
+          next_run_time: next.text,
+          last_run_time: null,
+          last_run_duration: null,
+          requirements: null,
+          command: 'python job.py',
+          priority: 'high',
+          priority_value: 2,
+          last_execution_id: null,
+          executions: [],
         },
         execution_history: [],
         performance_metrics: { durations: [], timestamps: [], peak_memories: [], avg_memories: [] },

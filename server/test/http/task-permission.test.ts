@@ -21,8 +21,14 @@ const TARGETS: Target[] = ['no task', 'own', "someone else's", 'ownerless']
 
 /** spec 000's 403 words for each permission. */
 const WHAT: Record<TaskPermission, string> = {
-  read: 'view this task', create: 'create tasks', trigger: 'trigger this task', stop: 'stop this task',
-  pause: 'pause this task', resume: 'resume this task', delete: 'delete this task', update: 'update this task',
+  read: 'view this task',
+  create: 'create tasks',
+  trigger: 'trigger this task',
+  stop: 'stop this task',
+  pause: 'pause this task',
+  resume: 'resume this task',
+  delete: 'delete this task',
+  update: 'update this task',
 }
 
 /** Issue 3: admin everything; operator reads all, creates, controls only what it owns; viewer reads. */
@@ -43,8 +49,20 @@ function user(id: number, role: Role): User {
 
 async function insertTask(store: Store, name: string, ownerId: number | null, status: TaskStatus = 'completed'): Promise<number> {
   const task = await store.tasks.insert({
-    name, source: 'file', scriptFile: 'job.py', command: 'true', condaEnv: 'base', requirements: null, cronExpression: null,
-    delaySeconds: null, priority: 5, status, createdAt: 1, updatedAt: 1, nextRunAt: null, ownerId,
+    name,
+    source: 'file',
+    scriptFile: 'job.py',
+    command: 'true',
+    condaEnv: 'base',
+    requirements: null,
+    cronExpression: null,
+    delaySeconds: null,
+    priority: 5,
+    status,
+    createdAt: 1,
+    updatedAt: 1,
+    nextRunAt: null,
+    ownerId,
   })
   return task.id
 }
@@ -79,9 +97,7 @@ for (const dialect of testDialects()) {
           for (const target of TARGETS) {
             const taskId = target === 'no task' ? null : ids[target]
             const got = await outcome(assertTaskPermission({ store }, user(ME, role), permission, taskId))
-            const want = expectedAllowed(role, permission, target)
-              ? 'allowed'
-              : refused(WHAT[permission])
+            const want = expectedAllowed(role, permission, target) ? 'allowed' : refused(WHAT[permission])
             const label = `${role} ${permission} ${target}`
             actual.push(`${label}: ${JSON.stringify(got)}`)
             expected.push(`${label}: ${JSON.stringify(want)}`)
@@ -98,9 +114,15 @@ for (const dialect of testDialects()) {
       const id = await insertTask(opened.store, 'x', 1)
       for (const permission of PERMISSIONS) {
         for (const taskId of [null, id, 99_999]) {
-          assert.deepEqual(await outcome(assertTaskPermission({ store: opened.store }, null, permission, taskId)), {
-            code: 'unauthenticated', message: 'Authentication required', error: 'Please log in to perform this operation',
-          }, `${permission} ${taskId}`)
+          assert.deepEqual(
+            await outcome(assertTaskPermission({ store: opened.store }, null, permission, taskId)),
+            {
+              code: 'unauthenticated',
+              message: 'Authentication required',
+              error: 'Please log in to perform this operation',
+            },
+            `${permission} ${taskId}`,
+          )
         }
       }
     })
@@ -110,9 +132,14 @@ for (const dialect of testDialects()) {
       t.after(() => opened.cleanup())
       for (const role of ['admin', 'operator', 'viewer'] as const) {
         for (const permission of PERMISSIONS) {
-          assert.deepEqual(await outcome(assertTaskPermission({ store: opened.store }, user(3, role), permission, 424_242)), {
-            code: 'task_not_found', message: 'Task with ID 424242 not found',
-          }, `${role} ${permission}`)
+          assert.deepEqual(
+            await outcome(assertTaskPermission({ store: opened.store }, user(3, role), permission, 424_242)),
+            {
+              code: 'task_not_found',
+              message: 'Task with ID 424242 not found',
+            },
+            `${role} ${permission}`,
+          )
         }
       }
     })
@@ -137,11 +164,18 @@ const ROUTES: { action: string; what: string; status: TaskStatus; request(app: T
   { action: 'resume', what: 'resume this task', status: 'paused', request: (_, id) => [`/api/tasks/${id}/resume`, { method: 'POST' }] },
   { action: 'delete', what: 'delete this task', status: 'failed', request: (_, id) => [`/api/tasks/${id}`, { method: 'DELETE' }] },
   {
-    action: 'update', what: 'update this task', status: 'stopped',
-    request: (_, id) => [`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'echo changed' }) }],
+    action: 'update',
+    what: 'update this task',
+    status: 'stopped',
+    request: (_, id) => [
+      `/api/tasks/${id}`,
+      { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'echo changed' }) },
+    ],
   },
   {
-    action: 'update-script', what: 'update this task', status: 'completed',
+    action: 'update-script',
+    what: 'update this task',
+    status: 'completed',
     request: (_, id) => {
       const form = new FormData()
       form.set('script_file', new Blob(['print("new")\n']), 'new.py')
@@ -194,9 +228,18 @@ for (const dialect of testDialects()) {
           if (run && run.id !== before.runs[0]?.id) await app.runFinished(run.id)
         }
         const anonymous = await app.jsonAs(null, ...route.request(app, await seed(owner.id, route.status)))
-        assert.deepEqual([anonymous.status, anonymous.body], [401, {
-          success: false, message: 'Authentication required', error: 'Please log in to perform this operation',
-        }], `${route.action}: anonymous`)
+        assert.deepEqual(
+          [anonymous.status, anonymous.body],
+          [
+            401,
+            {
+              success: false,
+              message: 'Authentication required',
+              error: 'Please log in to perform this operation',
+            },
+          ],
+          `${route.action}: anonymous`,
+        )
       }
       assert.deepEqual(await readdir(app.paths.uploadsDir), [])
     })

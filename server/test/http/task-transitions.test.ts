@@ -35,13 +35,20 @@ const ALLOWED: Record<Action, readonly TaskStatus[]> = {
 function refusalBody(action: Action, status: TaskStatus): Record<string, unknown> {
   const body = (message: string, error: string) => ({ success: false, message, error, current_status: status })
   switch (action) {
-    case 'trigger': return body('Task cannot be triggered', `Cannot trigger a task with status: '${status}'`)
-    case 'stop': return body('Task cannot be stopped', `Cannot stop a task with status: '${status}'`)
-    case 'pause': return body('Task cannot be paused', `Cannot pause a task with status: '${status}'`)
-    case 'resume': return body('Task is not paused', `Cannot resume a task with status: '${status}'`)
-    case 'delete': return body('Task cannot be deleted', 'Cannot delete a task that is currently running')
-    case 'update': return body('Task cannot be updated', 'Cannot update a task that is currently running')
-    default: return body('Task script cannot be updated', `Cannot update a task with status: '${status}'`)
+    case 'trigger':
+      return body('Task cannot be triggered', `Cannot trigger a task with status: '${status}'`)
+    case 'stop':
+      return body('Task cannot be stopped', `Cannot stop a task with status: '${status}'`)
+    case 'pause':
+      return body('Task cannot be paused', `Cannot pause a task with status: '${status}'`)
+    case 'resume':
+      return body('Task is not paused', `Cannot resume a task with status: '${status}'`)
+    case 'delete':
+      return body('Task cannot be deleted', 'Cannot delete a task that is currently running')
+    case 'update':
+      return body('Task cannot be updated', 'Cannot update a task that is currently running')
+    default:
+      return body('Task script cannot be updated', `Cannot update a task with status: '${status}'`)
   }
 }
 
@@ -60,9 +67,20 @@ const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
 async function seedTask(app: TestApp, name: string, status: TaskStatus): Promise<Task> {
   const scheduled = status === 'scheduled'
   const task = await app.store.tasks.insert({
-    name, source: 'file', scriptFile: 'job.py', command: 'true', condaEnv: 'base', requirements: null,
-    cronExpression: scheduled ? '0 0 1 1 *' : null, delaySeconds: null, priority: 5, status,
-    createdAt: CREATED_AT, updatedAt: CREATED_AT, nextRunAt: scheduled ? SCHEDULE_AT : null, ownerId: null,
+    name,
+    source: 'file',
+    scriptFile: 'job.py',
+    command: 'true',
+    condaEnv: 'base',
+    requirements: null,
+    cronExpression: scheduled ? '0 0 1 1 *' : null,
+    delaySeconds: null,
+    priority: 5,
+    status,
+    createdAt: CREATED_AT,
+    updatedAt: CREATED_AT,
+    nextRunAt: scheduled ? SCHEDULE_AT : null,
+    ownerId: null,
   })
   const run = await app.store.runs.insert({ taskId: task.id, priority: 5, trigger: 'create', queuedAt: 1_700_000_000_000 })
   await app.store.runs.update(run.id, { status: 'completed', startedAt: 1_700_000_000_001, endedAt: 1_700_000_001_000, exitCode: 0 })
@@ -76,7 +94,11 @@ function request(app: TestApp, action: Action, taskId: number): Promise<{ status
     case 'delete':
       return app.json(`/api/tasks/${taskId}`, { method: 'DELETE' })
     case 'update':
-      return app.json(`/api/tasks/${taskId}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'echo updated' }) })
+      return app.json(`/api/tasks/${taskId}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ command: 'echo updated' }),
+      })
     case 'update-script':
     case 'update-script --force': {
       const form = new FormData()
@@ -101,10 +123,20 @@ async function snapshot(app: TestApp, taskId: number) {
 
 /** The status an allowed action leaves the seeded task in, as spec 000 words it. */
 const RESULT_STATUS: Record<Exclude<Action, 'delete' | 'update' | 'update-script' | 'update-script --force'>, TaskStatus> = {
-  trigger: 'running', stop: 'stopped', pause: 'paused', resume: 'running',
+  trigger: 'running',
+  stop: 'stopped',
+  pause: 'paused',
+  resume: 'running',
 }
 
-async function assertAllowed(t: TestContext, app: TestApp, action: Action, task: Task, before: Awaited<ReturnType<typeof snapshot>>, res: { status: number; body: any }): Promise<void> {
+async function assertAllowed(
+  t: TestContext,
+  app: TestApp,
+  action: Action,
+  task: Task,
+  before: Awaited<ReturnType<typeof snapshot>>,
+  res: { status: number; body: any },
+): Promise<void> {
   assert.equal(res.status, 200, JSON.stringify(res.body))
   const [oldRun] = before.runs
   if (action === 'delete') {
@@ -116,10 +148,22 @@ async function assertAllowed(t: TestContext, app: TestApp, action: Action, task:
   const after = await snapshot(app, task.id)
   if (action === 'update') {
     const expected = {
-      task_id: task.id, task_name: task.name, script_path: `${app.paths.taskDir(task.id)}/job.py`, conda_env: 'base',
-      status: task.status, created_at: CREATED_AT_TEXT, updated_at: res.body.task.updated_at, cron_expression: task.cronExpression,
-      delay_seconds: null, next_run_time: task.nextRunAt === null ? null : SCHEDULE_AT_TEXT, last_run_time: null, last_run_duration: null, requirements: null,
-      command: 'echo updated', priority: 'normal', priority_value: 5,
+      task_id: task.id,
+      task_name: task.name,
+      script_path: `${app.paths.taskDir(task.id)}/job.py`,
+      conda_env: 'base',
+      status: task.status,
+      created_at: CREATED_AT_TEXT,
+      updated_at: res.body.task.updated_at,
+      cron_expression: task.cronExpression,
+      delay_seconds: null,
+      next_run_time: task.nextRunAt === null ? null : SCHEDULE_AT_TEXT,
+      last_run_time: null,
+      last_run_duration: null,
+      requirements: null,
+      command: 'echo updated',
+      priority: 'normal',
+      priority_value: 5,
     }
     assert.deepEqual(res.body, { success: true, message: 'Task updated successfully', task: expected, requirements_update: null })
     assert.match(res.body.task.updated_at, TIME)

@@ -35,10 +35,22 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
       success: true,
       message: 'Task updated successfully',
       task: {
-        task_id: id, task_name: 'renamed', script_path: `${app.paths.taskDir(id)}/job.py`, conda_env: 'base', status: 'scheduled',
-        created_at: res.body.task.created_at, updated_at: res.body.task.updated_at, cron_expression: null, delay_seconds: 7200,
-        next_run_time: res.body.task.next_run_time, last_run_time: null, last_run_duration: null, requirements: null,
-        command: 'python job.py', priority: 'high', priority_value: 2,
+        task_id: id,
+        task_name: 'renamed',
+        script_path: `${app.paths.taskDir(id)}/job.py`,
+        conda_env: 'base',
+        status: 'scheduled',
+        created_at: res.body.task.created_at,
+        updated_at: res.body.task.updated_at,
+        cron_expression: null,
+        delay_seconds: 7200,
+        next_run_time: res.body.task.next_run_time,
+        last_run_time: null,
+        last_run_duration: null,
+        requirements: null,
+        command: 'python job.py',
+        priority: 'high',
+        priority_value: 2,
       },
       requirements_update: null,
     })
@@ -53,7 +65,10 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
     const id = await scheduled(app)
     const before = await app.store.tasks.findById(id)
     const both = await put(app, id, { cron_expression: '* * * * *', delay_seconds: 5 })
-    assert.deepEqual([both.status, both.body], [400, { success: false, message: 'Invalid update parameters', error: 'Cannot specify both cron_expression and delay_seconds' }])
+    assert.deepEqual(
+      [both.status, both.body],
+      [400, { success: false, message: 'Invalid update parameters', error: 'Cannot specify both cron_expression and delay_seconds' }],
+    )
     const bad = await put(app, id, { cron_expression: 'every day' })
     assert.equal(bad.status, 400)
     assert.equal(bad.body.message, 'Invalid update parameters')
@@ -67,11 +82,17 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
     const app = await createTestApp(t)
     const id = await scheduled(app)
     const res = await put(app, id, { conda_env: 'missing-env' })
-    assert.deepEqual([res.status, res.body], [400, {
-      success: false,
-      message: 'Environment not found',
-      error: "The specified conda environment 'missing-env' does not exist",
-    }])
+    assert.deepEqual(
+      [res.status, res.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Environment not found',
+          error: "The specified conda environment 'missing-env' does not exist",
+        },
+      ],
+    )
   })
 
   it('refuses to update a running task, and 404s an unknown one', async (t) => {
@@ -79,12 +100,18 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
     const res = await app.createTask({ conda_env: 'base', task_name: 'run', command: 'sleep 30' })
     await app.runningRun(res.body.task.task_id)
     const refused = await put(app, res.body.task.task_id, { task_name: 'nope' })
-    assert.deepEqual([refused.status, refused.body], [400, {
-      success: false,
-      message: 'Task cannot be updated',
-      error: 'Cannot update a task that is currently running',
-      current_status: 'running',
-    }])
+    assert.deepEqual(
+      [refused.status, refused.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Task cannot be updated',
+          error: 'Cannot update a task that is currently running',
+          current_status: 'running',
+        },
+      ],
+    )
     const missing = await put(app, 12345, { task_name: 'x' })
     assert.deepEqual([missing.status, missing.body], [404, { success: false, message: 'Task with ID 12345 not found' }])
   })
@@ -94,7 +121,10 @@ describe('PUT /api/tasks/:id (spec 000 update)', () => {
     await scheduled(app, 'a')
     const b = await scheduled(app, 'b')
     const res = await put(app, b, { task_name: 'a' })
-    assert.deepEqual([res.status, res.body], [400, { success: false, message: 'Task with this name already exists', error: "Task with name 'a' already exists" }])
+    assert.deepEqual(
+      [res.status, res.body],
+      [400, { success: false, message: 'Task with this name already exists', error: "Task with name 'a' already exists" }],
+    )
   })
 })
 
@@ -110,12 +140,18 @@ describe('POST /api/tasks/:id/update-script (spec 000)', () => {
     const app = await createTestApp(t)
     const id = await scheduled(app)
     const res = await upload(app, id, {}, { name: 'new.py', content: 'print(2)' })
-    assert.deepEqual([res.status, res.body], [400, {
-      success: false,
-      message: 'Task script cannot be updated',
-      error: "Cannot update a task with status: 'scheduled'",
-      current_status: 'scheduled',
-    }])
+    assert.deepEqual(
+      [res.status, res.body],
+      [
+        400,
+        {
+          success: false,
+          message: 'Task script cannot be updated',
+          error: "Cannot update a task with status: 'scheduled'",
+          current_status: 'scheduled',
+        },
+      ],
+    )
     assert.deepEqual(readdirSync(app.paths.taskDir(id)), ['job.py'])
     assert.deepEqual(readdirSync(`${app.dataDir}/uploads`), [])
   })

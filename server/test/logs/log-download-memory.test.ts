@@ -114,4 +114,3 @@ describe('log reads in bounded server memory (real server)', { timeout: 180_000 
     assert.ok(growth < MAX_GROWTH_BYTES, `server RSS grew by ${growth} bytes`)
   })
 })
-

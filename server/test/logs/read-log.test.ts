@@ -69,7 +69,8 @@ describe('readLogRange', () => {
   it('reads exactly `limit` bytes from an offset, moving a start inside a character past it', async (t) => {
     // a € b: € is bytes 1-3.
     const file = tempLog(t, 'a€b')
-    const at = (offset: number | undefined, limit: number) => readLogRange(file, { ...(offset === undefined ? {} : { offset }), limit, complete: true }).then(({ modifiedAt: _m, ...r }) => r)
+    const at = (offset: number | undefined, limit: number) =>
+      readLogRange(file, { ...(offset === undefined ? {} : { offset }), limit, complete: true }).then(({ modifiedAt: _m, ...r }) => r)
     assert.deepEqual(await at(0, 1), { text: 'a', offset: 0, nextOffset: 1, size: 5 })
     assert.deepEqual(await at(1, 3), { text: '€', offset: 1, nextOffset: 4, size: 5 })
     assert.deepEqual(await at(2, 3), { text: 'b', offset: 4, nextOffset: 5, size: 5 })

@@ -50,7 +50,7 @@ describe('buildRunSpec', () => {
     })
   })
 
-  it("as another account: its ids, the task directory as HOME, USER and LOGNAME its name", () => {
+  it('as another account: its ids, the task directory as HOME, USER and LOGNAME its name', () => {
     const spec = buildRunSpec(input({ account: { name: 'taskyard-run', uid: 999, gid: 995 } }))
     assert.deepEqual(spec.runAs, { uid: 999, gid: 995 })
     assert.equal(spec.env.HOME, '/data/tasks/7')

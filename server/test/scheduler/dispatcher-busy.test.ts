@@ -51,10 +51,21 @@ for (const dialect of testDialects()) {
       const errors: string[] = []
       const bus = new EventBus()
       const dispatcher = createDispatcher({
-        store: flaky, executor: createLocalExecutor(), clock: { now: () => Date.now() }, bus, paths, workerId: 'node-test',
+        store: flaky,
+        executor: createLocalExecutor(),
+        clock: { now: () => Date.now() },
+        bus,
+        paths,
+        workerId: 'node-test',
         environments: { runEnvironment: async () => ({ pathPrefix: [], env: {} }) } as unknown as Environments,
         onError: (e, context) => void errors.push(`${context}: ${(e as Error).message}`),
-        settings: { maxConcurrentRuns: null, runTimeoutMs: null, killGraceMs: 1000, sampleIntervalMs: 1000, childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+        settings: {
+          maxConcurrentRuns: null,
+          runTimeoutMs: null,
+          killGraceMs: 1000,
+          sampleIntervalMs: 1000,
+          childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        },
       })
       t.after(() => dispatcher.shutdown('test over'))
       const finished = bus.waitFor('run:finished', (e) => e.runId === run.id)

@@ -41,9 +41,18 @@ function scriptedExecutor(exit: Omit<Exit, 'type' | 'at'>): Executor & { specs: 
   }
 }
 
-const environments = { async runEnvironment() { return { pathPrefix: [], env: {} } } } as unknown as Environments
+const environments = {
+  async runEnvironment() {
+    return { pathPrefix: [], env: {} }
+  },
+} as unknown as Environments
 
-async function setup(t: TestContext, dialect: TestDialect, executor: Executor, task: { runAs?: string | null; memoryLimitMb?: number | null; maxLogMb?: number | null } = {}) {
+async function setup(
+  t: TestContext,
+  dialect: TestDialect,
+  executor: Executor,
+  task: { runAs?: string | null; memoryLimitMb?: number | null; maxLogMb?: number | null } = {},
+) {
   // Undone last to first: the dispatcher stops before its database goes.
   const undo: (() => Promise<unknown>)[] = []
   t.after(async () => {
@@ -56,20 +65,50 @@ async function setup(t: TestContext, dialect: TestDialect, executor: Executor, t
   undo.push(() => rm(root, { recursive: true, force: true }))
   const paths = dataPaths(root)
   const created = await store.tasks.insert({
-    name: 't', source: 'file', scriptFile: 'x.py', command: 'python x.py', condaEnv: 'base', requirements: null,
-    cronExpression: null, delaySeconds: null, priority: 5, status: 'running', createdAt: 1, updatedAt: 1, nextRunAt: null, ownerId: null, ...task,
+    name: 't',
+    source: 'file',
+    scriptFile: 'x.py',
+    command: 'python x.py',
+    condaEnv: 'base',
+    requirements: null,
+    cronExpression: null,
+    delaySeconds: null,
+    priority: 5,
+    status: 'running',
+    createdAt: 1,
+    updatedAt: 1,
+    nextRunAt: null,
+    ownerId: null,
+    ...task,
   })
   await mkdir(paths.taskDir(created.id), { recursive: true })
   const run = await store.runs.insert({ taskId: created.id, priority: 5, trigger: 'manual', queuedAt: 1 })
   const bus = new EventBus()
   const prepared: unknown[] = []
   const dispatcher = createDispatcher({
-    store, executor, environments, clock: { now: () => 2_000 }, bus, paths, workerId: 'test', onError: (e) => { throw e },
+    store,
+    executor,
+    environments,
+    clock: { now: () => 2_000 },
+    bus,
+    paths,
+    workerId: 'test',
+    onError: (e) => {
+      throw e
+    },
     accounts: { canSwitch: true, resolve: async (spec) => (spec === 'jobs' ? { name: 'jobs', uid: 1500, gid: 1600 } : null) },
-    async prepareRunDirs(dirs) { prepared.push(dirs) },
+    async prepareRunDirs(dirs) {
+      prepared.push(dirs)
+    },
     settings: {
-      maxConcurrentRuns: null, runTimeoutMs: null, killGraceMs: 1000, sampleIntervalMs: 1000, childEnv: { PATH: '/usr/bin:/bin' },
-      runAccount: { name: 'taskyard-run', uid: 999, gid: 995 }, maxLogBytes: 1024 ** 3, isolate: true,
+      maxConcurrentRuns: null,
+      runTimeoutMs: null,
+      killGraceMs: 1000,
+      sampleIntervalMs: 1000,
+      childEnv: { PATH: '/usr/bin:/bin' },
+      runAccount: { name: 'taskyard-run', uid: 999, gid: 995 },
+      maxLogBytes: 1024 ** 3,
+      isolate: true,
     },
   })
   undo.push(() => dispatcher.shutdown('test over'))
@@ -87,9 +126,21 @@ for (const dialect of testDialects()) {
       const spec = executor.specs[0]!
       assert.deepEqual(
         [spec.runAs, spec.memoryLimitBytes, spec.maxOutputBytes, spec.isolation],
-        [{ uid: 999, gid: 995 }, 64 * 1024 * 1024, 5 * 1024 * 1024, { hidden: [paths.root], writable: [paths.taskDir(taskId), paths.runOutputDir(taskId, run.id)], readOnly: [paths.envsDir] }],
+        [
+          { uid: 999, gid: 995 },
+          64 * 1024 * 1024,
+          5 * 1024 * 1024,
+          { hidden: [paths.root], writable: [paths.taskDir(taskId), paths.runOutputDir(taskId, run.id)], readOnly: [paths.envsDir] },
+        ],
       )
-      assert.deepEqual(prepared, [{ taskDir: paths.taskDir(taskId), taskOutputsDir: paths.taskOutputsDir(taskId), outputDir: paths.runOutputDir(taskId, run.id), account: { name: 'taskyard-run', uid: 999, gid: 995 } }])
+      assert.deepEqual(prepared, [
+        {
+          taskDir: paths.taskDir(taskId),
+          taskOutputsDir: paths.taskOutputsDir(taskId),
+          outputDir: paths.runOutputDir(taskId, run.id),
+          account: { name: 'taskyard-run', uid: 999, gid: 995 },
+        },
+      ])
       assert.equal(run.outputTruncated, false)
       assert.equal(run.peakRssBytes, 3 * 1024 * 1024, 'without a cgroup figure, the sampled peak')
     })
@@ -116,7 +167,10 @@ for (const dialect of testDialects()) {
     it('a run ended by its memory limit is failed with that reason, and so is its task', async (t) => {
       const executor = scriptedExecutor({ exitCode: null, signal: 'SIGKILL', reason: 'memory_limit', peakRssBytes: 64 * 1024 * 1024 })
       const { run, store, taskId } = await setup(t, dialect, executor, { memoryLimitMb: 64 })
-      assert.deepEqual([run.status, run.error, run.signal, run.peakRssBytes], ['failed', 'Run exceeded its memory limit and was ended', 'SIGKILL', 64 * 1024 * 1024])
+      assert.deepEqual(
+        [run.status, run.error, run.signal, run.peakRssBytes],
+        ['failed', 'Run exceeded its memory limit and was ended', 'SIGKILL', 64 * 1024 * 1024],
+      )
       assert.equal((await store.tasks.findById(taskId))?.status, 'failed')
     })
   })

@@ -97,8 +97,20 @@ describe('dispatcher: actions between a claim and the spawn', () => {
       const paths = dataPaths(root)
       await mkdir(paths.logsDir, { recursive: true })
       const task = await store.tasks.insert({
-        name: 't', source: 'file', scriptFile: 'x.py', command: 'echo $$ > pid; sleep 1000', condaEnv: 'base', requirements: null,
-        cronExpression: null, delaySeconds: null, priority: 5, status: 'running', createdAt: 1, updatedAt: 1, nextRunAt: null, ownerId: null,
+        name: 't',
+        source: 'file',
+        scriptFile: 'x.py',
+        command: 'echo $$ > pid; sleep 1000',
+        condaEnv: 'base',
+        requirements: null,
+        cronExpression: null,
+        delaySeconds: null,
+        priority: 5,
+        status: 'running',
+        createdAt: 1,
+        updatedAt: 1,
+        nextRunAt: null,
+        ownerId: null,
       })
       await mkdir(paths.taskDir(task.id), { recursive: true })
       const run = await store.runs.insert({ taskId: task.id, priority: 5, trigger: 'manual', queuedAt: 1 })
@@ -106,9 +118,23 @@ describe('dispatcher: actions between a claim and the spawn', () => {
       const bus = new EventBus()
       const dispatcher = createDispatcher({
         // Process groups: the state check below reads SIGSTOP's 'T'; cgroup freezing is the executor contract's to test.
-        store, executor: createLocalExecutor({ containment: 'none' }), environments: gate.environments, clock: { now: () => Date.now() }, bus, paths,
-        workerId: 'test', onError: (e) => { throw e },
-        settings: { maxConcurrentRuns: null, runTimeoutMs: null, killGraceMs: 1000, sampleIntervalMs: 1000, childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+        store,
+        executor: createLocalExecutor({ containment: 'none' }),
+        environments: gate.environments,
+        clock: { now: () => Date.now() },
+        bus,
+        paths,
+        workerId: 'test',
+        onError: (e) => {
+          throw e
+        },
+        settings: {
+          maxConcurrentRuns: null,
+          runTimeoutMs: null,
+          killGraceMs: 1000,
+          sampleIntervalMs: 1000,
+          childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        },
       })
       shutdown = () => dispatcher.shutdown('test over')
       dispatcher.wake()
@@ -127,7 +153,10 @@ describe('dispatcher: actions between a claim and the spawn', () => {
           return waiting
         })()
         const members = await waitForGroupSuspended(started.pid, 10_000)
-        assert.ok(members.some((m) => m.pid === started.pid), `the leader is in its group: ${JSON.stringify(members)}`)
+        assert.ok(
+          members.some((m) => m.pid === started.pid),
+          `the leader is in its group: ${JSON.stringify(members)}`,
+        )
         assert.ok(members.every(suspended), `the process was suspended as soon as it started: ${JSON.stringify(members)}`)
         await dispatcher.stop(run.id)
       }

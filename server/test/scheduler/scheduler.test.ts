@@ -80,7 +80,11 @@ for (const dialect of testDialects()) {
         let settled!: () => void
         let onErrorSeen = new Promise<void>((r) => (settled = r))
         const scheduler = createScheduler({
-          store: flaky, clock: { now: () => clock.t }, runs, timeZone: 'UTC', timers: fake.timers,
+          store: flaky,
+          clock: { now: () => clock.t },
+          runs,
+          timeZone: 'UTC',
+          timers: fake.timers,
           onTaskChanged: () => undefined,
           onError: (e, context) => {
             errors.push(`${context}: ${(e as Error).message}`)

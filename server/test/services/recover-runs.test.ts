@@ -25,16 +25,28 @@ for (const dialect of testDialects()) {
       const otherBefore = { task: await store.tasks.findById(other.task.id), run: await store.runs.findById(other.run.id) }
 
       const ended: [number, number][] = []
-      const closed = await recoverRuns({ store, clock: { now: () => T0 + 1000 }, workerId: OURS, endOrphanedRun: (pgid, runId) => void ended.push([pgid, runId]) })
+      const closed = await recoverRuns({
+        store,
+        clock: { now: () => T0 + 1000 },
+        workerId: OURS,
+        endOrphanedRun: (pgid, runId) => void ended.push([pgid, runId]),
+      })
 
       assert.deepEqual(closed, [mine.run.id, legacy.run.id])
-      assert.deepEqual(ended, [[101, mine.run.id], [102, legacy.run.id]])
+      assert.deepEqual(ended, [
+        [101, mine.run.id],
+        [102, legacy.run.id],
+      ])
       for (const { run, task } of [mine, legacy]) {
         assert.deepEqual(await store.runs.findById(run.id), { ...run, status: 'abnormal', endedAt: T0 + 1000, error: ABNORMAL_RESTART })
         const after = await store.tasks.findById(task.id)
         assert.deepEqual(after, { ...task, status: 'failed', lastRunAt: T0 + 10, lastRunDurationMs: 990, lastRunId: run.id })
       }
-      assert.deepEqual({ task: await store.tasks.findById(other.task.id), run: await store.runs.findById(other.run.id) }, otherBefore, "another node's run is untouched")
+      assert.deepEqual(
+        { task: await store.tasks.findById(other.task.id), run: await store.runs.findById(other.run.id) },
+        otherBefore,
+        "another node's run is untouched",
+      )
       assert.equal((await store.runs.findById(queued.id))?.status, 'queued', 'queued runs wait to be claimed')
     })
   })

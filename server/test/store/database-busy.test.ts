@@ -18,7 +18,13 @@ const busy = (error: string) => (e: unknown) => {
 }
 
 const settled = (p: Promise<unknown>): Promise<boolean> =>
-  Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setImmediate(() => r(false)))])
+  Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => setImmediate(() => r(false))),
+  ])
 
 describe('sqlite: another process holds the write lock', () => {
   it('writes fail with database_busy after the budget without blocking the event loop; reads go on; nothing was written', async (t) => {
@@ -47,7 +53,10 @@ describe('sqlite: another process holds the write lock', () => {
     await holder.release()
     assert.deepEqual(await store.tasks.list(), [kept], 'the refused writes left nothing')
     const later = await store.tasks.insert(newTask({ name: 'later' }))
-    assert.deepEqual((await store.tasks.list()).map((task) => task.name), ['kept', 'later'])
+    assert.deepEqual(
+      (await store.tasks.list()).map((task) => task.name),
+      ['kept', 'later'],
+    )
     assert.equal(later.name, 'later')
   })
 
@@ -117,10 +126,13 @@ describe('postgres: a lock held elsewhere, a lost connection', { skip: postgres.
     await assert.rejects(store.tasks.findById(task.id), busy('Cannot reach PostgreSQL (ECONNREFUSED)'))
 
     await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r))
-    t.after(() => new Promise<void>((r) => {
-      proxy.close(() => r())
-      for (const s of sockets) s.destroy()
-    }))
+    t.after(
+      () =>
+        new Promise<void>((r) => {
+          proxy.close(() => r())
+          for (const s of sockets) s.destroy()
+        }),
+    )
     assert.deepEqual(await store.tasks.findById(task.id), task)
   })
 })

@@ -22,7 +22,10 @@ for (const dialect of testDialects()) {
       assert.equal(refused.holder?.pid, process.pid)
       assert.equal(refused.holder?.host, hostname())
       const since = dialect.name === 'sqlite' ? new Date(T).toISOString() : refused.holder!.since
-      assert.equal(refused.message, `${first.what} is in use by another Taskyard server (pid ${process.pid} on host ${hostname()}, since ${since}). Stop that server first: one server per data directory and per database.`)
+      assert.equal(
+        refused.message,
+        `${first.what} is in use by another Taskyard server (pid ${process.pid} on host ${hostname()}, since ${since}). Stop that server first: one server per data directory and per database.`,
+      )
       await first.release()
       const second = await lockDatabase(databaseUrl, { now: () => T })
       await second.release()

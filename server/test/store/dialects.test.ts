@@ -10,13 +10,19 @@ describe('test databases', () => {
   if (!testPgUrl()) {
     it(PG_SKIPPED_NOTICE, { skip: 'no PostgreSQL server given' }, () => {})
     it('lists SQLite alone when no PostgreSQL server is given', () => {
-      assert.deepEqual(testDialects().map((d) => d.name), ['sqlite'])
+      assert.deepEqual(
+        testDialects().map((d) => d.name),
+        ['sqlite'],
+      )
     })
     return
   }
   it('PostgreSQL: runs against TASKYARD_TEST_PG_URL, each open() on a database of its own', async () => {
     const dialects = testDialects()
-    assert.deepEqual(dialects.map((d) => d.name), ['sqlite', 'postgres'])
+    assert.deepEqual(
+      dialects.map((d) => d.name),
+      ['sqlite', 'postgres'],
+    )
     const a = await dialects[1]!.open()
     const b = await dialects[1]!.open()
     try {

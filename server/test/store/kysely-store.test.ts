@@ -133,7 +133,10 @@ for (const dialect of testDialects()) {
       await reopened.close()
       const again = await openStore({ databaseUrl })
       t.after(() => again.close())
-      assert.deepEqual((await again.tasks.list()).map((x) => x.name), ['nightly-report', 'second'])
+      assert.deepEqual(
+        (await again.tasks.list()).map((x) => x.name),
+        ['nightly-report', 'second'],
+      )
     })
   })
 }

@@ -21,13 +21,28 @@ for (const dialect of testDialects()) {
       t.after(() => db.destroy())
       const migrator = new Migrator({
         db,
-        provider: { getMigrations: async () => ({ '001-initial': initial(dialect.name), '002-auth': auth(dialect.name), '003-isolation': isolation(), '004-stopped-cron-tasks': stoppedCronTasks(dialect.name) }) },
+        provider: {
+          getMigrations: async () => ({
+            '001-initial': initial(dialect.name),
+            '002-auth': auth(dialect.name),
+            '003-isolation': isolation(),
+            '004-stopped-cron-tasks': stoppedCronTasks(dialect.name),
+          }),
+        },
       })
       const down = await migrator.migrateTo('002-auth')
       assert.equal(down.error, undefined)
-      assert.deepEqual(down.results?.map((r) => [r.migrationName, r.status]), [['004-stopped-cron-tasks', 'Success'], ['003-isolation', 'Success']])
+      assert.deepEqual(
+        down.results?.map((r) => [r.migrationName, r.status]),
+        [
+          ['004-stopped-cron-tasks', 'Success'],
+          ['003-isolation', 'Success'],
+        ],
+      )
       // A task and a run as a database from before issue 6 holds them.
-      await sql`INSERT INTO tasks (name, source, script_file, command, conda_env, priority, status, created_at, updated_at) VALUES ('old', 'file', 'job.py', 'python job.py', 'base', 5, 'completed', 1, 1)`.execute(db)
+      await sql`INSERT INTO tasks (name, source, script_file, command, conda_env, priority, status, created_at, updated_at) VALUES ('old', 'file', 'job.py', 'python job.py', 'base', 5, 'completed', 1, 1)`.execute(
+        db,
+      )
       await sql`INSERT INTO runs (task_id, status, priority, ${sql.ref('trigger')}, queued_at) SELECT id, 'completed', 5, 'manual', 1 FROM tasks`.execute(db)
 
       await migrateToLatest(db, dialect.name)

@@ -80,13 +80,10 @@ for (const dialect of testDialects()) {
       for (let i = 0; i < 7; i++) claimed.push(await store.runs.claimNext(`worker-${i}`, T0 + 100 + i))
 
       const expectedOrder = [highEarly, highEarlyTwin, highLate, normalEarly, normalLate, low]
-      assert.deepEqual(
-        claimed,
-        [
-          ...expectedOrder.map((run, i) => ({ ...run, status: 'running', workerId: `worker-${i}`, startedAt: T0 + 100 + i })),
-          undefined,
-        ],
-      )
+      assert.deepEqual(claimed, [
+        ...expectedOrder.map((run, i) => ({ ...run, status: 'running', workerId: `worker-${i}`, startedAt: T0 + 100 + i })),
+        undefined,
+      ])
       for (const run of claimed.slice(0, 6)) assert.deepEqual(await store.runs.findById(run?.id ?? -1), run)
     })
 
@@ -104,12 +101,13 @@ for (const dialect of testDialects()) {
       const runIds: number[] = []
       for (let i = 0; i < 10; i++) runIds.push((await store.runs.insert(newRun(task.id, { queuedAt: T0 + i }))).id)
 
-      const claims = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : second).runs.claimNext(`w${i}`, T0 + 1_000)),
-      )
+      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : second).runs.claimNext(`w${i}`, T0 + 1_000)))
       const won = claims.filter((run) => run !== undefined)
       assert.equal(won.length, 10)
-      assert.deepEqual(won.map((run) => run.id).sort((a, b) => a - b), runIds)
+      assert.deepEqual(
+        won.map((run) => run.id).sort((a, b) => a - b),
+        runIds,
+      )
       for (const run of won) {
         const stored = await store.runs.findById(run.id)
         assert.deepEqual(stored, run)

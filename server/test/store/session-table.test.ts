@@ -80,7 +80,16 @@ for (const dialect of testDialects()) {
           // Login rotates the session: the old one goes, a new one comes, or neither.
           await tx.sessions.delete(HASH_A)
           await tx.sessions.insert(newSession(user.id, { id: HASH_B }))
-          await tx.auditLog.insert({ at: T0, actorUserId: user.id, actorUsername: 'alice', action: 'login', targetType: null, targetId: null, details: null, ip: null })
+          await tx.auditLog.insert({
+            at: T0,
+            actorUserId: user.id,
+            actorUsername: 'alice',
+            action: 'login',
+            targetType: null,
+            targetId: null,
+            details: null,
+            ip: null,
+          })
           throw new Error('rolled back')
         }),
         /rolled back/,

@@ -59,7 +59,10 @@ describe('sqlite: several processes on one file', () => {
 
     const results = (await runChildren(databaseUrl, 'claim', 3)) as { claimed: number[] }[]
     const claimed = results.flatMap((r) => r.claimed)
-    assert.deepEqual(claimed.sort((a, b) => a - b), runIds)
+    assert.deepEqual(
+      claimed.sort((a, b) => a - b),
+      runIds,
+    )
     for (const [i, result] of results.entries()) {
       for (const id of result.claimed) assert.equal((await store.runs.findById(id))?.workerId, `child-${i}`)
     }

@@ -53,9 +53,7 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
     'runs.listHistory',
     (s) => s.runs.listHistory(T0 - DAY, 50),
     // Only runs that started in the same millisecond are sorted (by id), not the whole result.
-    [
-      'SEARCH runs USING INDEX runs_started_at (started_at>?) | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | USE TEMP B-TREE FOR LAST TERM OF ORDER BY',
-    ],
+    ['SEARCH runs USING INDEX runs_started_at (started_at>?) | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | USE TEMP B-TREE FOR LAST TERM OF ORDER BY'],
   ],
   [
     'systemSamples.averageMemoryInRanges',

@@ -35,7 +35,16 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
 
 /** The Task that inserting `task` must return. */
 export function taskFrom(task: NewTask, id: number): Task {
-  return { id, ...task, lastRunAt: null, lastRunDurationMs: null, lastRunId: null, runAs: task.runAs ?? null, memoryLimitMb: task.memoryLimitMb ?? null, maxLogMb: task.maxLogMb ?? null }
+  return {
+    id,
+    ...task,
+    lastRunAt: null,
+    lastRunDurationMs: null,
+    lastRunId: null,
+    runAs: task.runAs ?? null,
+    memoryLimitMb: task.memoryLimitMb ?? null,
+    maxLogMb: task.maxLogMb ?? null,
+  }
 }
 
 export function newRun(taskId: number, overrides: Partial<NewRun> = {}): NewRun {

@@ -10,9 +10,8 @@ type PathsWith<M extends Method> = { [P in keyof paths]: paths[P] extends Record
 type Op<P extends keyof paths, M extends Method> = paths[P] extends Record<M, infer O> ? O : never
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : unknown
 /** The 200/201 JSON body the route's schema declares; unknown where the route has no response schema yet. */
-export type ResponseOf<P extends keyof paths, M extends Method> = Op<P, M> extends { responses: infer R }
-  ? R extends { 200: infer S } ? JsonOf<S> : R extends { 201: infer S } ? JsonOf<S> : unknown
-  : unknown
+export type ResponseOf<P extends keyof paths, M extends Method> =
+  Op<P, M> extends { responses: infer R } ? (R extends { 200: infer S } ? JsonOf<S> : R extends { 201: infer S } ? JsonOf<S> : unknown) : unknown
 export type BodyOf<P extends keyof paths, M extends Method> = Op<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
 
 /** A refused request: the server's status and its `{ success: false, message, error }` body. */

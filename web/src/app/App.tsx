@@ -74,13 +74,62 @@ export function App() {
           <UnauthenticatedRedirect />
           <Routes>
             <Route path="/login" element={<LoginPage />} />
-            <Route path="/" element={<Protected><DashboardPage /></Protected>} />
-            <Route path="/tasks" element={<Protected><TasksPage /></Protected>} />
-            <Route path="/tasks/new" element={<Protected><NewTaskPage /></Protected>} />
-            <Route path="/tasks/:taskId" element={<Protected><TaskDetailPage /></Protected>} />
-            <Route path="/system" element={<Protected><SystemPage /></Protected>} />
-            <Route path="/admin/users" element={<Protected><UsersPage /></Protected>} />
-            <Route path="/admin/audit" element={<Protected><AuditPage /></Protected>} />
+            <Route
+              path="/"
+              element={
+                <Protected>
+                  <DashboardPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/tasks"
+              element={
+                <Protected>
+                  <TasksPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/tasks/new"
+              element={
+                <Protected>
+                  <NewTaskPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/tasks/:taskId"
+              element={
+                <Protected>
+                  <TaskDetailPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/system"
+              element={
+                <Protected>
+                  <SystemPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/admin/users"
+              element={
+                <Protected>
+                  <UsersPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/admin/audit"
+              element={
+                <Protected>
+                  <AuditPage />
+                </Protected>
+              }
+            />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>
         </BrowserRouter>

@@ -37,7 +37,10 @@ export default function CodeEditorImpl({ value, onChange, fileName, height = 320
           EditorView.updateListener.of((u) => {
             if (u.docChanged) changed.current(u.state.doc.toString())
           }),
-          EditorView.theme({ '&': { height: `${height}px`, border: '1px solid #d9d9d9', borderRadius: '6px' }, '.cm-scroller': { fontFamily: 'ui-monospace, monospace' } }),
+          EditorView.theme({
+            '&': { height: `${height}px`, border: '1px solid #d9d9d9', borderRadius: '6px' },
+            '.cm-scroller': { fontFamily: 'ui-monospace, monospace' },
+          }),
           EditorView.contentAttributes.of({ 'aria-label': ariaLabel ?? fileName }),
         ],
       }),

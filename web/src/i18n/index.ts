@@ -29,7 +29,7 @@ function storedLanguage(): string | null {
 export const i18n = i18next.createInstance()
 void i18n.use(initReactI18next).init({
   resources: { en: { translation: en }, 'zh-CN': { translation: zhCN } },
-  lng: pickLanguage(storedLanguage(), typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]),
+  lng: pickLanguage(storedLanguage(), typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language])),
   fallbackLng: false,
   // React escapes what it renders; i18next must not escape it a second time.
   interpolation: { escapeValue: false },

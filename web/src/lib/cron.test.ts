@@ -8,7 +8,13 @@ describe('cron preview', () => {
     const p = previewCron('30 9 * * 1-5', 'en', 5, from)
     expect(p.ok).toBe(true)
     expect(p.reading).toBe('At 09:30, Monday through Friday')
-    expect(p.next.map((d) => [d.getDate(), d.getHours(), d.getMinutes()])).toEqual([[2, 9, 30], [5, 9, 30], [6, 9, 30], [7, 9, 30], [8, 9, 30]])
+    expect(p.next.map((d) => [d.getDate(), d.getHours(), d.getMinutes()])).toEqual([
+      [2, 9, 30],
+      [5, 9, 30],
+      [6, 9, 30],
+      [7, 9, 30],
+      [8, 9, 30],
+    ])
   })
 
   it('reads it in Chinese', () => {

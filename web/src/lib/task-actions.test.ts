@@ -19,7 +19,14 @@ function serverTable(): Record<string, string[]> {
 describe('which task actions are enabled', () => {
   it('follows the server transition table for every action and status', () => {
     const server = serverTable()
-    const pairs: [keyof typeof ALLOWED_FROM, string][] = [['trigger', 'trigger'], ['pause', 'pause'], ['resume', 'resume'], ['stop', 'stop'], ['delete', 'delete'], ['edit', 'update']]
+    const pairs: [keyof typeof ALLOWED_FROM, string][] = [
+      ['trigger', 'trigger'],
+      ['pause', 'pause'],
+      ['resume', 'resume'],
+      ['stop', 'stop'],
+      ['delete', 'delete'],
+      ['edit', 'update'],
+    ]
     for (const [ui, srv] of pairs) {
       expect(server[srv], srv).toBeDefined()
       expect([...ALLOWED_FROM[ui]].sort(), ui).toEqual([...server[srv]!].sort())

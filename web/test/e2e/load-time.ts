@@ -28,7 +28,11 @@ for await (const chunk of server.stdout!) {
   }
 }
 try {
-  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'load-admin-password' }) })
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'load-admin-password' }),
+  })
   const token = ((await login.json()) as { token: string }).token
   for (let i = 0; i < TASKS; i++) {
     const form = new FormData()

@@ -86,10 +86,14 @@ async function lastTick(): Promise<number> {
 }
 
 async function waitForTickAbove(n: number): Promise<number> {
-  await page.waitForFunction((min) => {
-    const text = document.querySelector('[data-testid="log-view"]')?.textContent ?? ''
-    return [...text.matchAll(/tick (\d+)/g)].some((m) => Number(m[1]) > min)
-  }, n, { timeout: 30_000 })
+  await page.waitForFunction(
+    (min) => {
+      const text = document.querySelector('[data-testid="log-view"]')?.textContent ?? ''
+      return [...text.matchAll(/tick (\d+)/g)].some((m) => Number(m[1]) > min)
+    },
+    n,
+    { timeout: 30_000 },
+  )
   return lastTick()
 }
 
@@ -102,12 +106,24 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     profileDir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-chromium-'))
     if (SHOTS) await mkdir(SHOTS, { recursive: true })
     await startServer()
-    const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    })
     bearer = ((await login.json()) as { token: string }).token
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1280, height: 800 },
       locale: 'en-US',
     })
@@ -203,7 +219,10 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     // over the route's 250 ms window.
     assert.ok(PAUSED_STATES.includes(procState(leader.pid) ?? ''), String(procState(leader.pid)))
     const python = (await apiJson('/api/system/processes')).body.processes.filter((p: { task_id: number }) => p.task_id === taskId)
-    assert.ok(python.length >= 1 && python.every((p: { state: string; cpu_percent: number }) => PAUSED_STATES.includes(p.state) && p.cpu_percent === 0), JSON.stringify(python))
+    assert.ok(
+      python.length >= 1 && python.every((p: { state: string; cpu_percent: number }) => PAUSED_STATES.includes(p.state) && p.cpu_percent === 0),
+      JSON.stringify(python),
+    )
     // Pause applies the rule: Resume enabled, Pause disabled with its reason.
     assert.equal(await page.getByTestId('action-resume').getByRole('button').isDisabled(), false)
     assert.equal(await page.getByTestId('action-pause').getByRole('button').isDisabled(), true)
@@ -230,7 +249,10 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     assert.equal(await pause.getByRole('button').isDisabled(), true)
     assert.equal(await pause.getAttribute('data-why'), 'Unavailable: the task is Stopped.')
     await pause.hover()
-    await page.getByRole('tooltip').filter({ hasText: 'Suspends the running process (or the schedule) until resumed. Unavailable: the task is Stopped.' }).waitFor()
+    await page
+      .getByRole('tooltip')
+      .filter({ hasText: 'Suspends the running process (or the schedule) until resumed. Unavailable: the task is Stopped.' })
+      .waitFor()
     assert.equal(await page.getByTestId('action-trigger').getByRole('button').isDisabled(), false)
     await shot('en-task-stopped')
 
@@ -294,7 +316,11 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await page.goto(url + '/tasks/new')
     await page.getByText('按 Cron 计划').click()
     await page.getByLabel('Cron 表达式（分 时 日 月 周）').fill('30 9 * * 1-5')
-    await page.getByTestId('cron-reading').filter({ hasText: /09:30/ }).filter({ hasText: /星期一/ }).waitFor()
+    await page
+      .getByTestId('cron-reading')
+      .filter({ hasText: /09:30/ })
+      .filter({ hasText: /星期一/ })
+      .waitFor()
     await shot('zh-CN-new-task')
     await page.getByTestId('user-menu').click()
     await page.getByText('退出登录').click()

@@ -198,7 +198,11 @@ function openV2(installationKey: string): Cgroups {
   const base = path.join(own, 'taskyard', installationKey)
   fs.mkdirSync(base, { recursive: true })
   if (!fs.existsSync(path.join(base, 'cgroup.freeze'))) throw new Error(`${mount.point} has no cgroup.freeze (kernel older than 5.2)`)
-  probe(base, (dir) => write(path.join(dir, 'cgroup.procs'), String(process.pid)), () => write(path.join(own, 'cgroup.procs'), String(process.pid)))
+  probe(
+    base,
+    (dir) => write(path.join(dir, 'cgroup.procs'), String(process.pid)),
+    () => write(path.join(own, 'cgroup.procs'), String(process.pid)),
+  )
 
   // memory must be enabled in subtree_control from our own cgroup down to the parent of the runs.
   let memoryMissing: string | null = null
@@ -207,7 +211,8 @@ function openV2(installationKey: string): Cgroups {
   } else {
     try {
       for (const dir of [own, path.join(own, 'taskyard'), base]) {
-        if (!(readText(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).includes('memory')) write(path.join(dir, 'cgroup.subtree_control'), '+memory')
+        if (!(readText(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).includes('memory'))
+          write(path.join(dir, 'cgroup.subtree_control'), '+memory')
       }
     } catch (error) {
       memoryMissing = `cannot enable the memory controller under ${own}: ${(error as Error).message}`

@@ -104,14 +104,32 @@ export function detectIsolation(): Isolation | null {
 function detectUnprivileged(unshare: string, sh: string, uid: number, gid: number): Isolation | null {
   const nested = [unshare, '--user', `--map-user=${uid}`, `--map-group=${gid}`, '--']
   // One real namespace pair at creation proves it works here (many kernels and containers forbid it).
-  const probe = spawnSync(unshare, ['--user', '--map-root-user', '--mount', '--propagation', 'private', '--', sh, '-c', `mount -t tmpfs none /mnt && exec ${nested.join(' ')} true`], { stdio: 'ignore', timeout: 5_000 })
+  const probe = spawnSync(
+    unshare,
+    ['--user', '--map-root-user', '--mount', '--propagation', 'private', '--', sh, '-c', `mount -t tmpfs none /mnt && exec ${nested.join(' ')} true`],
+    { stdio: 'ignore', timeout: 5_000 },
+  )
   if (probe.status !== 0) return null
   return {
     description: `mount namespace (${unshare} --user --mount, unprivileged user namespaces; hidden directories covered by an empty tmpfs, allowed paths bound back; the run keeps the server's account)`,
     wrap(argv, isolation, runAs) {
       checkPaths(isolation)
       if (runAs && (runAs.uid !== uid || runAs.gid !== gid)) throw new Error(`runAs ${runAs.uid}:${runAs.gid} needs a server running as root`)
-      return [unshare, '--user', '--map-root-user', '--mount', '--propagation', 'private', '--', sh, '-c', SCRIPT, ...scriptArguments(isolation), ...nested, ...argv]
+      return [
+        unshare,
+        '--user',
+        '--map-root-user',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        sh,
+        '-c',
+        SCRIPT,
+        ...scriptArguments(isolation),
+        ...nested,
+        ...argv,
+      ]
     },
   }
 }

@@ -78,9 +78,10 @@ export function createLocalExecutor(options: LocalExecutorOptions & { key?: stri
 const toRemoveAtExit = new Set<Cgroups>()
 
 function removeAtExit(cgroups: Cgroups): void {
-  if (toRemoveAtExit.size === 0) process.once('exit', () => {
-    for (const each of toRemoveAtExit) each.removeParent()
-  })
+  if (toRemoveAtExit.size === 0)
+    process.once('exit', () => {
+      for (const each of toRemoveAtExit) each.removeParent()
+    })
   toRemoveAtExit.add(cgroups)
 }
 

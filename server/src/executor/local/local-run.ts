@@ -171,10 +171,13 @@ export class LocalRun implements RunHandle {
     this.#cgroup = cgroup
     this.#copier = copier
     this.#logStartSize = logStartSize
-    this.#copierExited = copier === null ? null : new Promise<void>((resolve) => {
-      copier.once('exit', () => resolve())
-      copier.once('error', () => resolve())
-    })
+    this.#copierExited =
+      copier === null
+        ? null
+        : new Promise<void>((resolve) => {
+            copier.once('exit', () => resolve())
+            copier.once('error', () => resolve())
+          })
     this.pid = child?.pid ?? 0
     if (child === null) {
       // Events are never delivered from inside start(): the caller does not hold the handle yet.
@@ -393,7 +396,12 @@ export class LocalRun implements RunHandle {
     try {
       if (this.#cgroup) {
         // The cgroup lists the run's processes: no /proc scan needed.
-        const sizes = await Promise.all(this.#cgroup.members().filter((pid) => !this.#isCopier(pid)).map((pid) => readRssBytes(pid)))
+        const sizes = await Promise.all(
+          this.#cgroup
+            .members()
+            .filter((pid) => !this.#isCopier(pid))
+            .map((pid) => readRssBytes(pid)),
+        )
         for (const size of sizes) if (size !== null) rssBytes = (rssBytes ?? 0) + size
       } else {
         rssBytes = await treeRssBytes(await this.#scanTree(maxTableAgeMs))

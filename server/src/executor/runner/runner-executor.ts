@@ -44,7 +44,10 @@ const RUNNER_MAIN = fileURLToPath(new URL('./runner-main.ts', import.meta.url))
 export async function createRunnerExecutor(options: RunnerExecutorOptions = {}): Promise<RunnerExecutor> {
   const execArgv = [...(options.execArgv ?? [])]
   // Detects the containment once, here; the runner is told the result, so both always agree.
-  const local = createLocalExecutor({ ...(options.installation === undefined ? {} : { installation: options.installation }), containment: options.containment ?? 'auto' })
+  const local = createLocalExecutor({
+    ...(options.installation === undefined ? {} : { installation: options.installation }),
+    containment: options.containment ?? 'auto',
+  })
   const settings: RunnerSettings = { containment: local.containmentKind, key: local.installationKey }
   let current: RunnerConnection | null = null
   let closed = false

@@ -25,30 +25,34 @@ const errorBody = {
 
 /** The signed-in user's own account: changing the password (issue 11's user menu). */
 export function accountRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.post('/api/auth/password', {
-    schema: {
-      tags: ['auth'],
-      summary: 'Change your own password; ends your other sessions and tokens, and renews this session',
-      body: {
-        type: 'object',
-        properties: { current_password: { type: 'string' }, new_password: { type: 'string' } },
-        required: ['current_password', 'new_password'],
-        additionalProperties: false,
-      },
-      response: {
-        200: {
+  app.post(
+    '/api/auth/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password; ends your other sessions and tokens, and renews this session',
+        body: {
           type: 'object',
-          required: ['success', 'message', 'user', 'token'],
-          properties: { success: { type: 'boolean' }, message: { type: 'string' }, user: userSchema, token: { type: 'string' } },
+          properties: { current_password: { type: 'string' }, new_password: { type: 'string' } },
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
         },
-        400: errorBody,
-        429: errorBody,
+        response: {
+          200: {
+            type: 'object',
+            required: ['success', 'message', 'user', 'token'],
+            properties: { success: { type: 'boolean' }, message: { type: 'string' }, user: userSchema, token: { type: 'string' } },
+          },
+          400: errorBody,
+          429: errorBody,
+        },
       },
     },
-  }, async (request, reply) => {
-    const body = request.body as { current_password: string; new_password: string }
-    const result = await changeOwnPassword(deps.services, actorOf(request), { currentPassword: body.current_password, newPassword: body.new_password })
-    setSessionCookie(request, reply, result)
-    return { success: true, message: 'Password changed', user: presentUser(result.user), token: result.token }
-  })
+    async (request, reply) => {
+      const body = request.body as { current_password: string; new_password: string }
+      const result = await changeOwnPassword(deps.services, actorOf(request), { currentPassword: body.current_password, newPassword: body.new_password })
+      setSessionCookie(request, reply, result)
+      return { success: true, message: 'Password changed', user: presentUser(result.user), token: result.token }
+    },
+  )
 }

@@ -8,11 +8,12 @@ import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf
 import type { HttpDeps } from '../app.ts'
 import { presentAuditEntry, presentToken, presentUser } from '../present/user.ts'
 
-const idParams = (name: string) => ({
-  type: 'object',
-  properties: { [name]: { type: 'string', pattern: '^[0-9]{1,15}$' } },
-  required: [name],
-}) as const
+const idParams = (name: string) =>
+  ({
+    type: 'object',
+    properties: { [name]: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+    required: [name],
+  }) as const
 
 function requireAdmin(request: FastifyRequest, what: string): void {
   if (userOf(request).role !== 'admin') throw insufficientPrivileges(what)
@@ -22,27 +23,38 @@ function requireAdmin(request: FastifyRequest, what: string): void {
 export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { services } = deps
 
-  app.post('/api/auth/login', {
-    config: { public: true },
-    schema: {
-      tags: ['auth'],
-      summary: 'Log in: sets the session cookie and returns a short-lived JWT for Authorization: Bearer',
-      body: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' } }, required: ['username', 'password'] },
+  app.post(
+    '/api/auth/login',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in: sets the session cookie and returns a short-lived JWT for Authorization: Bearer',
+        body: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' } }, required: ['username', 'password'] },
+      },
     },
-  }, async (request, reply) => {
-    const body = request.body as { username: string; password: string }
-    const result = await login(services, { ...body, ip: request.ip, previousSessionId: sessionCookieOf(request) })
-    setSessionCookie(request, reply, result)
-    return { success: true, user: presentUser(result.user), token: result.token }
-  })
+    async (request, reply) => {
+      const body = request.body as { username: string; password: string }
+      const result = await login(services, { ...body, ip: request.ip, previousSessionId: sessionCookieOf(request) })
+      setSessionCookie(request, reply, result)
+      return { success: true, user: presentUser(result.user), token: result.token }
+    },
+  )
 
-  app.post('/api/auth/logout', {
-    schema: { tags: ['auth'], summary: 'End this login: its session cookie, its JWT and the log streams they opened (an API token is not a login and keeps working)' },
-  }, async (request, reply) => {
-    await logout(services, actorOf(request), sessionIdOf(request))
-    reply.clearCookie(SESSION_COOKIE, { path: '/' })
-    return { success: true, message: 'Logged out' }
-  })
+  app.post(
+    '/api/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End this login: its session cookie, its JWT and the log streams they opened (an API token is not a login and keeps working)',
+      },
+    },
+    async (request, reply) => {
+      await logout(services, actorOf(request), sessionIdOf(request))
+      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      return { success: true, message: 'Logged out' }
+    },
+  )
 
   app.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The user behind these credentials' } }, async (request) => ({
     success: true,
@@ -54,74 +66,94 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
     tokens: (await listApiTokens(services, userOf(request))).map(presentToken),
   }))
 
-  app.post('/api/auth/tokens', {
-    schema: {
-      tags: ['auth'],
-      summary: 'Create an API token; its secret is shown in this response only',
-      body: { type: 'object', properties: { name: { type: 'string' }, expires_in_days: { type: 'integer' } }, required: ['name'] },
+  app.post(
+    '/api/auth/tokens',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an API token; its secret is shown in this response only',
+        body: { type: 'object', properties: { name: { type: 'string' }, expires_in_days: { type: 'integer' } }, required: ['name'] },
+      },
     },
-  }, async (request, reply) => {
-    const body = request.body as { name: string; expires_in_days?: number }
-    const { token, secret } = await createApiToken(services, actorOf(request), { name: body.name, expiresInDays: body.expires_in_days })
-    reply.status(201)
-    return { success: true, token: { ...presentToken(token), token: secret } }
-  })
+    async (request, reply) => {
+      const body = request.body as { name: string; expires_in_days?: number }
+      const { token, secret } = await createApiToken(services, actorOf(request), { name: body.name, expiresInDays: body.expires_in_days })
+      reply.status(201)
+      return { success: true, token: { ...presentToken(token), token: secret } }
+    },
+  )
 
-  app.delete('/api/auth/tokens/:token_id', { schema: { tags: ['auth'], summary: 'Revoke one of your API tokens', params: idParams('token_id') } }, async (request) => {
-    const id = Number((request.params as { token_id: string }).token_id)
-    await revokeApiToken(services, actorOf(request), id)
-    return { success: true, message: 'Token revoked', token_id: id }
-  })
+  app.delete(
+    '/api/auth/tokens/:token_id',
+    { schema: { tags: ['auth'], summary: 'Revoke one of your API tokens', params: idParams('token_id') } },
+    async (request) => {
+      const id = Number((request.params as { token_id: string }).token_id)
+      await revokeApiToken(services, actorOf(request), id)
+      return { success: true, message: 'Token revoked', token_id: id }
+    },
+  )
 
   app.get('/api/users', { schema: { tags: ['users'], summary: 'All users (admins)' } }, async (request) => {
     requireAdmin(request, 'manage users')
     return { success: true, users: (await listUsers(services)).map(presentUser) }
   })
 
-  app.post('/api/users', {
-    schema: {
-      tags: ['users'],
-      summary: 'Create a user (admins)',
-      body: {
-        type: 'object',
-        properties: { username: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', enum: ['admin', 'operator', 'viewer'] } },
-        required: ['username', 'password', 'role'],
+  app.post(
+    '/api/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user (admins)',
+        body: {
+          type: 'object',
+          properties: { username: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', enum: ['admin', 'operator', 'viewer'] } },
+          required: ['username', 'password', 'role'],
+        },
       },
     },
-  }, async (request, reply) => {
-    requireAdmin(request, 'manage users')
-    const user = await createUser(services, actorOf(request), request.body as { username: string; password: string; role: string })
-    reply.status(201)
-    return { success: true, user: presentUser(user) }
-  })
+    async (request, reply) => {
+      requireAdmin(request, 'manage users')
+      const user = await createUser(services, actorOf(request), request.body as { username: string; password: string; role: string })
+      reply.status(201)
+      return { success: true, user: presentUser(user) }
+    },
+  )
 
-  app.patch('/api/users/:user_id', {
-    schema: {
-      tags: ['users'],
-      summary: 'Change a role, disable or enable, reset a password (admins); ends the sessions of a disabled user or changed password',
-      params: idParams('user_id'),
-      body: {
-        type: 'object',
-        properties: { role: { type: 'string', enum: ['admin', 'operator', 'viewer'] }, disabled: { type: 'boolean' }, password: { type: 'string' } },
-        additionalProperties: false,
+  app.patch(
+    '/api/users/:user_id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Change a role, disable or enable, reset a password (admins); ends the sessions of a disabled user or changed password',
+        params: idParams('user_id'),
+        body: {
+          type: 'object',
+          properties: { role: { type: 'string', enum: ['admin', 'operator', 'viewer'] }, disabled: { type: 'boolean' }, password: { type: 'string' } },
+          additionalProperties: false,
+        },
       },
     },
-  }, async (request) => {
-    requireAdmin(request, 'manage users')
-    const id = Number((request.params as { user_id: string }).user_id)
-    return { success: true, user: presentUser(await updateUser(services, actorOf(request), id, request.body as Record<string, unknown>)) }
-  })
-
-  app.get('/api/audit', {
-    schema: {
-      tags: ['users'],
-      summary: 'Who did what, newest first (admins)',
-      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, before: { type: 'integer', minimum: 1 } } },
+    async (request) => {
+      requireAdmin(request, 'manage users')
+      const id = Number((request.params as { user_id: string }).user_id)
+      return { success: true, user: presentUser(await updateUser(services, actorOf(request), id, request.body as Record<string, unknown>)) }
     },
-  }, async (request) => {
-    requireAdmin(request, 'read the audit log')
-    const { limit = 100, before } = request.query as { limit?: number; before?: number }
-    const entries = await listAudit(services, { limit, ...(before ? { before } : {}) })
-    return { success: true, entries: entries.map(presentAuditEntry) }
-  })
+  )
+
+  app.get(
+    '/api/audit',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Who did what, newest first (admins)',
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, before: { type: 'integer', minimum: 1 } } },
+      },
+    },
+    async (request) => {
+      requireAdmin(request, 'read the audit log')
+      const { limit = 100, before } = request.query as { limit?: number; before?: number }
+      const entries = await listAudit(services, { limit, ...(before ? { before } : {}) })
+      return { success: true, entries: entries.map(presentAuditEntry) }
+    },
+  )
 }

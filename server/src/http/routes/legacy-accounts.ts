@@ -11,7 +11,11 @@ import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf
 const legacyUser = (user: User) => ({ username: user.username, is_admin: user.role === 'admin' })
 
 /** 000a's bodies are `{message}` alone; other refusals (throttle, bad input) keep spec 000's shape. */
-async function withLegacyErrors<T>(reply: FastifyReply, words: Partial<Record<string, [number, string]>>, fn: () => Promise<T>): Promise<T | { message: string }> {
+async function withLegacyErrors<T>(
+  reply: FastifyReply,
+  words: Partial<Record<string, [number, string]>>,
+  fn: () => Promise<T>,
+): Promise<T | { message: string }> {
   try {
     return await fn()
   } catch (error) {
@@ -32,48 +36,64 @@ const credentials = { username: { type: 'string' }, password: { type: 'string' }
 export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { services } = deps
 
-  app.post('/login', {
-    config: { public: true },
-    schema: {
-      tags: ['accounts (000a)'],
-      summary: 'Log in (000a): sets the session cookie',
-      body: { type: 'object', properties: credentials, required: ['username', 'password'] },
-      response: { 200: userBody, 401: messageBody },
+  app.post(
+    '/login',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['accounts (000a)'],
+        summary: 'Log in (000a): sets the session cookie',
+        body: { type: 'object', properties: credentials, required: ['username', 'password'] },
+        response: { 200: userBody, 401: messageBody },
+      },
     },
-  }, async (request, reply) => {
-    const body = request.body as { username: string; password: string }
-    return withLegacyErrors(reply, { invalid_credentials: [401, 'Invalid username or password'] }, async () => {
-      const result = await login(services, { ...body, ip: request.ip, previousSessionId: sessionCookieOf(request) })
-      setSessionCookie(request, reply, result)
-      return { message: 'Login successful', user: legacyUser(result.user) }
-    })
-  })
-
-  app.post('/logout', {
-    schema: { tags: ['accounts (000a)'], summary: 'Log out (000a): ends this login and clears the cookie', response: { 200: messageBody } },
-  }, async (request, reply) => {
-    await logout(services, actorOf(request), sessionIdOf(request))
-    reply.clearCookie(SESSION_COOKIE, { path: '/' })
-    return { message: 'Logout successful' }
-  })
-
-  app.post('/create_user', {
-    schema: {
-      tags: ['accounts (000a)'],
-      summary: 'Create a user (000a, admins): is_admin true is the admin role, false an operator',
-      body: { type: 'object', properties: { ...credentials, is_admin: { type: 'boolean' } }, required: ['username', 'password'] },
-      response: { 201: userBody, 400: messageBody, 403: messageBody },
+    async (request, reply) => {
+      const body = request.body as { username: string; password: string }
+      return withLegacyErrors(reply, { invalid_credentials: [401, 'Invalid username or password'] }, async () => {
+        const result = await login(services, { ...body, ip: request.ip, previousSessionId: sessionCookieOf(request) })
+        setSessionCookie(request, reply, result)
+        return { message: 'Login successful', user: legacyUser(result.user) }
+      })
     },
-  }, async (request, reply) => {
-    if (userOf(request).role !== 'admin') {
-      reply.status(403)
-      return { message: 'Unauthorized - Admin privileges required' }
-    }
-    const body = request.body as { username: string; password: string; is_admin?: boolean }
-    return withLegacyErrors(reply, { name_taken: [400, 'User already exists'] }, async () => {
-      const user = await createUser(services, actorOf(request), { username: body.username, password: body.password, role: body.is_admin ? 'admin' : 'operator' })
-      reply.status(201)
-      return { message: 'User created successfully', user: legacyUser(user) }
-    })
-  })
+  )
+
+  app.post(
+    '/logout',
+    {
+      schema: { tags: ['accounts (000a)'], summary: 'Log out (000a): ends this login and clears the cookie', response: { 200: messageBody } },
+    },
+    async (request, reply) => {
+      await logout(services, actorOf(request), sessionIdOf(request))
+      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      return { message: 'Logout successful' }
+    },
+  )
+
+  app.post(
+    '/create_user',
+    {
+      schema: {
+        tags: ['accounts (000a)'],
+        summary: 'Create a user (000a, admins): is_admin true is the admin role, false an operator',
+        body: { type: 'object', properties: { ...credentials, is_admin: { type: 'boolean' } }, required: ['username', 'password'] },
+        response: { 201: userBody, 400: messageBody, 403: messageBody },
+      },
+    },
+    async (request, reply) => {
+      if (userOf(request).role !== 'admin') {
+        reply.status(403)
+        return { message: 'Unauthorized - Admin privileges required' }
+      }
+      const body = request.body as { username: string; password: string; is_admin?: boolean }
+      return withLegacyErrors(reply, { name_taken: [400, 'User already exists'] }, async () => {
+        const user = await createUser(services, actorOf(request), {
+          username: body.username,
+          password: body.password,
+          role: body.is_admin ? 'admin' : 'operator',
+        })
+        reply.status(201)
+        return { message: 'User created successfully', user: legacyUser(user) }
+      })
+    },
+  )
 }

@@ -64,7 +64,13 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   })
 
   /** Permission first (before any upload is read), then the service, then the audit entry. */
-  async function guarded<T>(request: FastifyRequest, action: TaskPermission, taskId: number | null, run: () => Promise<T>, audit: (result: T) => number | null): Promise<T> {
+  async function guarded<T>(
+    request: FastifyRequest,
+    action: TaskPermission,
+    taskId: number | null,
+    run: () => Promise<T>,
+    audit: (result: T) => number | null,
+  ): Promise<T> {
     const actor = actorOf(request)
     await assertTaskPermission(services, actor.user, action, taskId)
     const result = await run()
@@ -138,9 +144,10 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
       latest_execution: latest
         ? {
             ...presentExecution(latest.run),
-            logs: latest.omittedBytes > 0
-              ? `[${latest.omittedBytes} earlier bytes omitted; the whole log is at /api/tasks/${detail.task.id}/executions/${latest.run.id}/logs?download=1]\n${latest.log}`
-              : latest.log,
+            logs:
+              latest.omittedBytes > 0
+                ? `[${latest.omittedBytes} earlier bytes omitted; the whole log is at /api/tasks/${detail.task.id}/executions/${latest.run.id}/logs?download=1]\n${latest.log}`
+                : latest.log,
           }
         : null,
     }
@@ -209,10 +216,16 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     // (while the run was looked up) is not missed.
     if (!(await stillAuthenticated(services, request))) revoked.abort()
     try {
-      return await sendSse(request, reply, (signal) => streamRunLog(services, run, from, signal), (chunk) => ({
-        id: String(chunk.offset),
-        data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }),
-      }), revoked.signal)
+      return await sendSse(
+        request,
+        reply,
+        (signal) => streamRunLog(services, run, from, signal),
+        (chunk) => ({
+          id: String(chunk.offset),
+          data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }),
+        }),
+        revoked.signal,
+      )
     } finally {
       off()
     }
@@ -227,20 +240,38 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   for (const [action, message, service] of actions) {
     app.post(`/api/tasks/:task_id/${action}`, { schema: schemas.taskAction }, async (request) => {
       const taskId = taskIdOf(request)
-      const t = await guarded(request, action, taskId, () => service(services, taskId), () => taskId)
+      const t = await guarded(
+        request,
+        action,
+        taskId,
+        () => service(services, taskId),
+        () => taskId,
+      )
       return transitionBody(message, t)
     })
   }
 
   app.delete('/api/tasks/:task_id', { schema: schemas.taskAction }, async (request) => {
     const taskId = taskIdOf(request)
-    await guarded(request, 'delete', taskId, () => deleteTask(services, taskId), () => taskId)
+    await guarded(
+      request,
+      'delete',
+      taskId,
+      () => deleteTask(services, taskId),
+      () => taskId,
+    )
     return { success: true, message: 'Task deleted successfully', task_id: taskId }
   })
 
   app.put('/api/tasks/:task_id', { schema: schemas.updateTask }, async (request) => {
     const taskId = taskIdOf(request)
-    const { task, requirementsUpdate } = await guarded(request, 'update', taskId, () => updateTask(services, taskId, (request.body ?? {}) as UpdateTaskInput, actorOf(request).user.role), () => taskId)
+    const { task, requirementsUpdate } = await guarded(
+      request,
+      'update',
+      taskId,
+      () => updateTask(services, taskId, (request.body ?? {}) as UpdateTaskInput, actorOf(request).user.role),
+      () => taskId,
+    )
     return {
       success: true,
       message: 'Task updated successfully',
@@ -257,10 +288,16 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/tasks/:task_id/update-script', { schema: schemas.updateScript }, async (request) => {
     const taskId = taskIdOf(request)
-    const { task, updatedFiles } = await guarded(request, 'update', taskId, async () => {
-      const form = await parseMultipart(request, multipartOptions(schemas.UPDATE_SCRIPT_FIELDS))
-      return updateTaskScript(services, taskId, { upload: form.files.script_file ?? null, command: form.fields.command, force: form.fields.force })
-    }, () => taskId)
+    const { task, updatedFiles } = await guarded(
+      request,
+      'update',
+      taskId,
+      async () => {
+        const form = await parseMultipart(request, multipartOptions(schemas.UPDATE_SCRIPT_FIELDS))
+        return updateTaskScript(services, taskId, { upload: form.files.script_file ?? null, command: form.fields.command, force: form.fields.force })
+      },
+      () => taskId,
+    )
     const presented = presentTask(deps.paths, task)
     return {
       success: true,

@@ -44,7 +44,20 @@ export const taskProcesses = {
           type: 'array',
           items: {
             type: 'object',
-            required: ['pid', 'ppid', 'pgid', 'state', 'name', 'command', 'cpu_percent', 'memory_bytes', 'task_id', 'task_name', 'execution_id', 'execution_status'],
+            required: [
+              'pid',
+              'ppid',
+              'pgid',
+              'state',
+              'name',
+              'command',
+              'cpu_percent',
+              'memory_bytes',
+              'task_id',
+              'task_name',
+              'execution_id',
+              'execution_status',
+            ],
             properties: {
               pid: int,
               ppid: int,

@@ -77,7 +77,8 @@ export const getTask = {
 
 export const logs = {
   tags: ['tasks'],
-  summary: 'A run log: its last 1 MiB by default, a byte range with offset/limit, the whole file with download=1, or Server-Sent Events with stream=true (resume with Last-Event-ID)',
+  summary:
+    'A run log: its last 1 MiB by default, a byte range with offset/limit, the whole file with download=1, or Server-Sent Events with stream=true (resume with Last-Event-ID)',
   params: {
     type: 'object',
     properties: { task_id: { type: 'string' }, execution_id: { type: 'string' } },

@@ -53,5 +53,10 @@ export async function changeOwnPassword(
   // Ends the user's open log streams everywhere; the page that asked reconnects with its new cookie.
   deps.bus.emit('user:revoked', { userId: found.id })
   await recordAudit(deps, actor, 'password.change', { type: 'user', id: found.id })
-  return { user, sessionId: session.id, token: signAccessToken(deps.auth.secret, found.id, now, deps.auth.accessTokenTtlMs, session.hash), sessionExpiresAt: expiresAt }
+  return {
+    user,
+    sessionId: session.id,
+    token: signAccessToken(deps.auth.secret, found.id, now, deps.auth.accessTokenTtlMs, session.hash),
+    sessionExpiresAt: expiresAt,
+  }
 }

@@ -81,10 +81,16 @@ export async function updateUser(
     return user
   })
   if (revokes) deps.bus.emit('user:revoked', { userId })
-  await recordAudit(deps, actor, 'user.update', { type: 'user', id: userId }, {
-    ...(patch.role ? { role: patch.role } : {}),
-    ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
-    ...(patch.passwordHash ? { password: 'changed' } : {}),
-  })
+  await recordAudit(
+    deps,
+    actor,
+    'user.update',
+    { type: 'user', id: userId },
+    {
+      ...(patch.role ? { role: patch.role } : {}),
+      ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
+      ...(patch.passwordHash ? { password: 'changed' } : {}),
+    },
+  )
   return updated
 }

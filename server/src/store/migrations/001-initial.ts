@@ -67,11 +67,7 @@ export function initial(dialect: DialectName): Migration {
         .addColumn('error', 'text')
         .execute()
       // The claim query's WHERE and ORDER BY, in order: the next run is the index's first entry.
-      await db.schema
-        .createIndex('runs_claim')
-        .on('runs')
-        .columns(['status', 'priority', 'queued_at', 'id'])
-        .execute()
+      await db.schema.createIndex('runs_claim').on('runs').columns(['status', 'priority', 'queued_at', 'id']).execute()
       // A task's runs newest first; also serves the cascade from tasks.
       await db.schema.createIndex('runs_task_id_id').on('runs').columns(['task_id', 'id']).execute()
       // A task's active run, found without reading its finished ones. Partial, so it stays as
@@ -81,7 +77,11 @@ export function initial(dialect: DialectName): Migration {
         .createIndex('runs_active')
         .on('runs')
         .column('task_id')
-        .where(sql.ref('status'), 'in', ACTIVE.map((s) => sql.lit(s)))
+        .where(
+          sql.ref('status'),
+          'in',
+          ACTIVE.map((s) => sql.lit(s)),
+        )
         .execute()
       // The statistics read only these indexes, never the table: counts per time range (by
       // status), history by start time, durations (ended_at - started_at).
@@ -97,11 +97,7 @@ export function initial(dialect: DialectName): Migration {
         .addColumn('cpu_percent', 'double precision', (col) => col.notNull())
         .execute()
       // Covering: averages per time range read the index alone.
-      await db.schema
-        .createIndex('system_samples_at')
-        .on('system_samples')
-        .columns(['at', 'memory_used_bytes'])
-        .execute()
+      await db.schema.createIndex('system_samples_at').on('system_samples').columns(['at', 'memory_used_bytes']).execute()
     },
 
     async down(db: Kysely<any>) {

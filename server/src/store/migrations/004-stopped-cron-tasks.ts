@@ -9,9 +9,12 @@ import type { DialectName } from '../store.ts'
 export function stoppedCronTasks(_dialect: DialectName): Migration {
   return {
     async up(db: Kysely<any>) {
-      await db.updateTable('tasks')
+      await db
+        .updateTable('tasks')
         .set({ status: 'stopped' })
-        .where('status', '=', 'scheduled').where('next_run_at', 'is', null).where('cron_expression', 'is not', null)
+        .where('status', '=', 'scheduled')
+        .where('next_run_at', 'is', null)
+        .where('cron_expression', 'is not', null)
         .execute()
     },
     // A data repair only: going back leaves the repaired rows as they are (they were wrong before).

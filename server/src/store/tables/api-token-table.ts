@@ -19,11 +19,7 @@ const TOKEN_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'last_us
 export function apiTokenTable(db: Kysely<Database>): ApiTokenTable {
   return {
     async insert(token) {
-      const row = await db
-        .insertInto('api_tokens')
-        .values(toRow(token, NEW_TOKEN_FIELDS))
-        .returning(TOKEN_COLUMNS)
-        .executeTakeFirstOrThrow()
+      const row = await db.insertInto('api_tokens').values(toRow(token, NEW_TOKEN_FIELDS)).returning(TOKEN_COLUMNS).executeTakeFirstOrThrow()
       return fromRow<ApiToken>(row)
     },
 

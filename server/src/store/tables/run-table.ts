@@ -97,13 +97,7 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async listForTask(taskId, limit) {
-      const rows = await db
-        .selectFrom('runs')
-        .selectAll()
-        .where('task_id', '=', taskId)
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute()
+      const rows = await db.selectFrom('runs').selectAll().where('task_id', '=', taskId).orderBy('id', 'desc').limit(limit).execute()
       return rows.map(toRun)
     },
 
@@ -129,13 +123,7 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async listActive() {
-      const rows = await db
-        .selectFrom('runs')
-        .selectAll()
-        .where('status', 'in', ACTIVE_LITERALS)
-        .orderBy('queued_at')
-        .orderBy('id')
-        .execute()
+      const rows = await db.selectFrom('runs').selectAll().where('status', 'in', ACTIVE_LITERALS).orderBy('queued_at').orderBy('id').execute()
       return rows.map(toRun)
     },
 
@@ -176,9 +164,7 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
             eb
               .selectFrom('runs')
               .select((sub) =>
-                statuses === undefined
-                  ? sub.fn.countAll<number>().as('count')
-                  : sub.fn.countAll<number>().filterWhere('status', 'in', statuses).as('count'),
+                statuses === undefined ? sub.fn.countAll<number>().as('count') : sub.fn.countAll<number>().filterWhere('status', 'in', statuses).as('count'),
               )
               .where(column, '>=', range.from)
               .where(column, '<', range.to)

@@ -122,7 +122,10 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
 
     async lockById(id) {
       // SQLite has one writer and no FOR UPDATE: its transactions are serial already.
-      const row = await db.selectFrom('tasks').selectAll().where('id', '=', id)
+      const row = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('id', '=', id)
         .$if(dialect === 'postgres', (qb) => qb.forUpdate())
         .executeTakeFirst()
       return row && toTask(row)

@@ -63,11 +63,7 @@ export function userTable(db: Kysely<Database>): UserTable {
       const holder = await db.selectFrom('users').select('id').where('username', '=', user.username).executeTakeFirst()
       if (holder) throw usernameTaken(user.username)
       try {
-        const row = await db
-          .insertInto('users')
-          .values(toRow(user, NEW_USER_FIELDS))
-          .returning(USER_COLUMNS)
-          .executeTakeFirstOrThrow()
+        const row = await db.insertInto('users').values(toRow(user, NEW_USER_FIELDS)).returning(USER_COLUMNS).executeTakeFirstOrThrow()
         return toUser(row)
       } catch (error) {
         if (isUniqueViolation(error, USERNAME_INDEX)) throw usernameTaken(user.username)

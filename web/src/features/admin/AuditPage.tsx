@@ -33,11 +33,19 @@ export function AuditPage() {
           { title: t('audit.user'), dataIndex: 'username', render: (u: string | null) => u ?? '—' },
           { title: t('audit.action'), dataIndex: 'action', render: (a: string) => <Typography.Text code>{a}</Typography.Text> },
           { title: t('audit.target'), key: 'target', render: (_, e) => (e.target_type ? `${e.target_type} ${e.target_id ?? ''}` : '—') },
-          { title: t('audit.details'), dataIndex: 'details', render: (d: unknown) => (d ? <Typography.Text type="secondary">{JSON.stringify(d)}</Typography.Text> : '') },
+          {
+            title: t('audit.details'),
+            dataIndex: 'details',
+            render: (d: unknown) => (d ? <Typography.Text type="secondary">{JSON.stringify(d)}</Typography.Text> : ''),
+          },
           { title: t('audit.ip'), dataIndex: 'ip', responsive: ['md'] },
         ]}
       />
-      {audit.hasNextPage && <Button style={{ marginTop: 12 }} onClick={() => void audit.fetchNextPage()} loading={audit.isFetchingNextPage}>{t('audit.older')}</Button>}
+      {audit.hasNextPage && (
+        <Button style={{ marginTop: 12 }} onClick={() => void audit.fetchNextPage()} loading={audit.isFetchingNextPage}>
+          {t('audit.older')}
+        </Button>
+      )}
     </Card>
   )
 }

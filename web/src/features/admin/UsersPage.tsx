@@ -17,14 +17,19 @@ export function UsersPage() {
   const queryClient = useQueryClient()
   const [creating, setCreating] = useState(false)
   const [form] = Form.useForm<{ username: string; password: string; role: User['role'] }>()
-  const users = useQuery({ queryKey: ['users'], queryFn: async () => ((await api.get('/api/users')) as { users: User[] }).users, enabled: me.data?.role === 'admin' })
+  const users = useQuery({
+    queryKey: ['users'],
+    queryFn: async () => ((await api.get('/api/users')) as { users: User[] }).users,
+    enabled: me.data?.role === 'admin',
+  })
   const done = (text: string) => {
     void message.success(text)
     void queryClient.invalidateQueries({ queryKey: ['users'] })
   }
   const fail = (e: unknown) => void message.error(e instanceof ApiError ? e.detail : String(e))
   const update = useMutation({
-    mutationFn: (v: { id: number; patch: { role?: User['role']; disabled?: boolean } }) => api.patch('/api/users/{user_id}', v.patch, { params: { user_id: v.id } }),
+    mutationFn: (v: { id: number; patch: { role?: User['role']; disabled?: boolean } }) =>
+      api.patch('/api/users/{user_id}', v.patch, { params: { user_id: v.id } }),
     onSuccess: () => done(t('users.updated')),
     onError: fail,
   })
@@ -38,7 +43,14 @@ export function UsersPage() {
   })
   if (me.data && me.data.role !== 'admin') return <Result status="403" title={t('users.adminOnly')} />
   return (
-    <Card title={t('users.title')} extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>{t('users.newUser')}</Button>}>
+    <Card
+      title={t('users.title')}
+      extra={
+        <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>
+          {t('users.newUser')}
+        </Button>
+      }
+    >
       <Table<User>
         rowKey="user_id"
         size="middle"
@@ -64,7 +76,11 @@ export function UsersPage() {
               />
             ),
           },
-          { title: t('tasks.status'), dataIndex: 'disabled', render: (d: boolean) => (d ? <Tag color="error">{t('users.disabled')}</Tag> : <Tag color="success">{t('users.active')}</Tag>) },
+          {
+            title: t('tasks.status'),
+            dataIndex: 'disabled',
+            render: (d: boolean) => (d ? <Tag color="error">{t('users.disabled')}</Tag> : <Tag color="success">{t('users.active')}</Tag>),
+          },
           { title: t('users.createdAt'), dataIndex: 'created_at', responsive: ['md'] },
           {
             title: t('actions.label'),
@@ -73,20 +89,48 @@ export function UsersPage() {
               const self = u.user_id === me.data?.user_id
               return (
                 <Space>
-                  <ActionButton label={t('users.disable')} what={t('users.disableWhat')} why={self ? t('users.self') : u.disabled ? t('actions.why.status', { status: t('users.disabled') }) : null} danger onClick={() => update.mutate({ id: u.user_id, patch: { disabled: true } })} />
-                  <ActionButton label={t('users.enable')} what={t('users.enableWhat')} why={!u.disabled ? t('actions.why.status', { status: t('users.active') }) : null} onClick={() => update.mutate({ id: u.user_id, patch: { disabled: false } })} />
+                  <ActionButton
+                    label={t('users.disable')}
+                    what={t('users.disableWhat')}
+                    why={self ? t('users.self') : u.disabled ? t('actions.why.status', { status: t('users.disabled') }) : null}
+                    danger
+                    onClick={() => update.mutate({ id: u.user_id, patch: { disabled: true } })}
+                  />
+                  <ActionButton
+                    label={t('users.enable')}
+                    what={t('users.enableWhat')}
+                    why={!u.disabled ? t('actions.why.status', { status: t('users.active') }) : null}
+                    onClick={() => update.mutate({ id: u.user_id, patch: { disabled: false } })}
+                  />
                 </Space>
               )
             },
           },
         ]}
       />
-      <Modal open={creating} title={t('users.newUser')} okText={t('common.create')} cancelText={t('common.cancel')} onOk={() => form.submit()} onCancel={() => setCreating(false)} confirmLoading={create.isPending} destroyOnHidden>
-        {create.error && <Alert type="error" showIcon title={create.error instanceof ApiError ? create.error.detail : String(create.error)} style={{ marginBottom: 16 }} />}
+      <Modal
+        open={creating}
+        title={t('users.newUser')}
+        okText={t('common.create')}
+        cancelText={t('common.cancel')}
+        onOk={() => form.submit()}
+        onCancel={() => setCreating(false)}
+        confirmLoading={create.isPending}
+        destroyOnHidden
+      >
+        {create.error && (
+          <Alert type="error" showIcon title={create.error instanceof ApiError ? create.error.detail : String(create.error)} style={{ marginBottom: 16 }} />
+        )}
         <Form form={form} layout="vertical" initialValues={{ role: 'operator' }} onFinish={(v) => create.mutate(v)}>
-          <Form.Item name="username" label={t('users.username')} rules={[{ required: true, message: t('auth.required') }]}><Input autoComplete="off" /></Form.Item>
-          <Form.Item name="password" label={t('users.password')} rules={[{ required: true, min: 8, message: t('auth.minLength') }]}><Input.Password autoComplete="new-password" /></Form.Item>
-          <Form.Item name="role" label={t('users.role')}><Select options={ROLES.map((r) => ({ value: r, label: t(`users.roles.${r}`) }))} /></Form.Item>
+          <Form.Item name="username" label={t('users.username')} rules={[{ required: true, message: t('auth.required') }]}>
+            <Input autoComplete="off" />
+          </Form.Item>
+          <Form.Item name="password" label={t('users.password')} rules={[{ required: true, min: 8, message: t('auth.minLength') }]}>
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Form.Item name="role" label={t('users.role')}>
+            <Select options={ROLES.map((r) => ({ value: r, label: t(`users.roles.${r}`) }))} />
+          </Form.Item>
         </Form>
       </Modal>
     </Card>

@@ -30,7 +30,9 @@ export function LoginPage() {
     <div style={{ minHeight: '100vh', display: 'flex', alignItems: 'center', justifyContent: 'center', background: '#f5f5f5', padding: 16 }}>
       <Card style={{ width: 380, maxWidth: '100%' }}>
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 16 }}>
-          <Typography.Title level={3} style={{ margin: 0 }}>{t('auth.title')}</Typography.Title>
+          <Typography.Title level={3} style={{ margin: 0 }}>
+            {t('auth.title')}
+          </Typography.Title>
           <Select<Language>
             aria-label={t('app.language')}
             size="small"
@@ -47,7 +49,9 @@ export function LoginPage() {
           <Form.Item name="password" label={t('auth.password')} rules={[{ required: true, message: t('auth.required') }]}>
             <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
           </Form.Item>
-          <Button type="primary" htmlType="submit" block loading={login.isPending}>{t('auth.signIn')}</Button>
+          <Button type="primary" htmlType="submit" block loading={login.isPending}>
+            {t('auth.signIn')}
+          </Button>
         </Form>
       </Card>
     </div>

@@ -30,7 +30,11 @@ export function SystemPage() {
         <Col xs={24} sm={12} xl={6}>
           <Card size="small" title={t('system.disk')} loading={!s} extra={s && `${formatBytes(s.disk.used_bytes)} / ${formatBytes(s.disk.total_bytes)}`}>
             {s && <Progress type="dashboard" percent={Math.round(s.disk.percent)} />}
-            {s && <Typography.Text type="secondary" ellipsis style={{ display: 'block' }}>{s.disk.path}</Typography.Text>}
+            {s && (
+              <Typography.Text type="secondary" ellipsis style={{ display: 'block' }}>
+                {s.disk.path}
+              </Typography.Text>
+            )}
           </Card>
         </Col>
         <Col xs={24} sm={12} xl={6}>
@@ -58,10 +62,29 @@ export function SystemPage() {
             { title: t('system.task'), dataIndex: 'task_name', render: (name: string, p) => <Link to={`/tasks/${p.task_id}`}>{name}</Link> },
             { title: t('system.run'), dataIndex: 'execution_id', width: 70 },
             { title: t('system.pid'), dataIndex: 'pid', width: 80 },
-            { title: t('system.state'), dataIndex: 'state', width: 70, render: (st: string, p) => <Tag color={p.execution_status === 'paused' ? 'warning' : st === 'R' ? 'processing' : 'default'}>{st}</Tag> },
+            {
+              title: t('system.state'),
+              dataIndex: 'state',
+              width: 70,
+              render: (st: string, p) => <Tag color={p.execution_status === 'paused' ? 'warning' : st === 'R' ? 'processing' : 'default'}>{st}</Tag>,
+            },
             { title: t('system.cpuPercent'), dataIndex: 'cpu_percent', width: 90, sorter: (a, b) => a.cpu_percent - b.cpu_percent },
-            { title: t('system.memoryCol'), dataIndex: 'memory_bytes', width: 100, sorter: (a, b) => a.memory_bytes - b.memory_bytes, render: (b: number) => formatBytes(b) },
-            { title: t('system.commandLine'), dataIndex: 'command', render: (c: string) => <Typography.Text code ellipsis style={{ maxWidth: 420 }}>{c}</Typography.Text> },
+            {
+              title: t('system.memoryCol'),
+              dataIndex: 'memory_bytes',
+              width: 100,
+              sorter: (a, b) => a.memory_bytes - b.memory_bytes,
+              render: (b: number) => formatBytes(b),
+            },
+            {
+              title: t('system.commandLine'),
+              dataIndex: 'command',
+              render: (c: string) => (
+                <Typography.Text code ellipsis style={{ maxWidth: 420 }}>
+                  {c}
+                </Typography.Text>
+              ),
+            },
           ]}
         />
       </Card>

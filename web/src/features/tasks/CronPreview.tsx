@@ -11,7 +11,9 @@ export function CronPreview({ expression }: { expression: string }) {
   if (!p.ok) return <Alert type="warning" showIcon title={t('create.cronInvalid', { error: p.error ?? '' })} data-testid="cron-invalid" />
   return (
     <div data-testid="cron-preview">
-      <Typography.Paragraph strong data-testid="cron-reading" style={{ marginBottom: 4 }}>{p.reading}</Typography.Paragraph>
+      <Typography.Paragraph strong data-testid="cron-reading" style={{ marginBottom: 4 }}>
+        {p.reading}
+      </Typography.Paragraph>
       <Typography.Text type="secondary">{t('create.cronNext')}</Typography.Text>
       <List size="small" dataSource={p.next} renderItem={(d) => <List.Item style={{ padding: '2px 0' }}>{formatLocal(d)}</List.Item>} />
     </div>

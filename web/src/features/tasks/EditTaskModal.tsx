@@ -91,20 +91,41 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
           save.mutate(v)
         }}
       >
-        <Form.Item name="task_name" label={t('create.name')} rules={[{ required: true, message: t('auth.required') }]}><Input /></Form.Item>
-        <Form.Item name="conda_env" label={t('create.env')} rules={[{ required: true, message: t('auth.required') }]}><Input /></Form.Item>
-        <Form.Item name="command" label={t('create.command')} rules={[{ required: true, message: t('auth.required') }]}><Input style={{ fontFamily: 'monospace' }} /></Form.Item>
-        <Form.Item name="requirements" label={t('create.requirements')}><Input.TextArea rows={3} style={{ fontFamily: 'monospace' }} /></Form.Item>
+        <Form.Item name="task_name" label={t('create.name')} rules={[{ required: true, message: t('auth.required') }]}>
+          <Input />
+        </Form.Item>
+        <Form.Item name="conda_env" label={t('create.env')} rules={[{ required: true, message: t('auth.required') }]}>
+          <Input />
+        </Form.Item>
+        <Form.Item name="command" label={t('create.command')} rules={[{ required: true, message: t('auth.required') }]}>
+          <Input style={{ fontFamily: 'monospace' }} />
+        </Form.Item>
+        <Form.Item name="requirements" label={t('create.requirements')}>
+          <Input.TextArea rows={3} style={{ fontFamily: 'monospace' }} />
+        </Form.Item>
         <Form.Item name="when" label={t('create.when')}>
-          <Radio.Group optionType="button" options={[{ value: 'once', label: t('tasks.once') }, { value: 'delay', label: t('create.delay') }, { value: 'cron', label: t('create.cron') }]} />
+          <Radio.Group
+            optionType="button"
+            options={[
+              { value: 'once', label: t('tasks.once') },
+              { value: 'delay', label: t('create.delay') },
+              { value: 'cron', label: t('create.cron') },
+            ]}
+          />
         </Form.Item>
         {when === 'delay' && (
-          <Form.Item name="delay_seconds" label={t('create.delaySeconds')} rules={[{ required: true, message: t('auth.required') }]}><InputNumber min={0} style={{ width: 200 }} /></Form.Item>
+          <Form.Item name="delay_seconds" label={t('create.delaySeconds')} rules={[{ required: true, message: t('auth.required') }]}>
+            <InputNumber min={0} style={{ width: 200 }} />
+          </Form.Item>
         )}
         {when === 'cron' && (
           <>
-            <Form.Item name="cron_expression" label={t('create.cronExpression')} rules={[{ required: true, message: t('auth.required') }]}><Input style={{ fontFamily: 'monospace' }} /></Form.Item>
-            <div style={{ marginBottom: 16 }}><CronPreview expression={cron} /></div>
+            <Form.Item name="cron_expression" label={t('create.cronExpression')} rules={[{ required: true, message: t('auth.required') }]}>
+              <Input style={{ fontFamily: 'monospace' }} />
+            </Form.Item>
+            <div style={{ marginBottom: 16 }}>
+              <CronPreview expression={cron} />
+            </div>
           </>
         )}
         <Form.Item name="priority" label={t('create.priority')}>

@@ -66,13 +66,16 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     if (follow && count > 0 && !needle) virtualizer.scrollToIndex(count - 1, { align: 'end' })
   }, [count, follow, needle, virtualizer])
 
-  const goTo = useCallback((i: number) => {
-    if (matches.length === 0) return
-    const k = ((i % matches.length) + matches.length) % matches.length
-    setMatchIndex(k)
-    setFollow(false)
-    virtualizer.scrollToIndex(matches[k]!, { align: 'center' })
-  }, [matches, virtualizer])
+  const goTo = useCallback(
+    (i: number) => {
+      if (matches.length === 0) return
+      const k = ((i % matches.length) + matches.length) % matches.length
+      setMatchIndex(k)
+      setFollow(false)
+      virtualizer.scrollToIndex(matches[k]!, { align: 'center' })
+    },
+    [matches, virtualizer],
+  )
 
   const onScroll = () => {
     const el = scroller.current
@@ -103,7 +106,14 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     <div>
       <Space wrap style={{ marginBottom: 8, width: '100%', justifyContent: 'space-between' }}>
         <Space wrap>
-          <Badge status={stateBadge[state].status} text={<span data-testid="log-state" data-state={state}>{stateBadge[state].text}</span>} />
+          <Badge
+            status={stateBadge[state].status}
+            text={
+              <span data-testid="log-state" data-state={state}>
+                {stateBadge[state].text}
+              </span>
+            }
+          />
           <Typography.Text type="secondary">{t('log.lines', { count })}</Typography.Text>
           <Space size={4}>
             <Switch size="small" checked={follow} onChange={setFollow} aria-label={t('log.follow')} data-testid="log-follow" />
@@ -127,10 +137,20 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
             }}
             onSearch={() => goTo(matchIndex + 1)}
           />
-          {needle && <Typography.Text type="secondary">{matches.length ? t('log.matches', { current: matchIndex + 1, count: matches.length }) : t('log.noMatches')}</Typography.Text>}
-          <Tooltip title={t('log.prev')}><Button size="small" icon={<UpOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex - 1)} aria-label={t('log.prev')} /></Tooltip>
-          <Tooltip title={t('log.next')}><Button size="small" icon={<DownOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex + 1)} aria-label={t('log.next')} /></Tooltip>
-          <Button size="small" icon={<DownloadOutlined />} onClick={download}>{t('log.download')}</Button>
+          {needle && (
+            <Typography.Text type="secondary">
+              {matches.length ? t('log.matches', { current: matchIndex + 1, count: matches.length }) : t('log.noMatches')}
+            </Typography.Text>
+          )}
+          <Tooltip title={t('log.prev')}>
+            <Button size="small" icon={<UpOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex - 1)} aria-label={t('log.prev')} />
+          </Tooltip>
+          <Tooltip title={t('log.next')}>
+            <Button size="small" icon={<DownOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex + 1)} aria-label={t('log.next')} />
+          </Tooltip>
+          <Button size="small" icon={<DownloadOutlined />} onClick={download}>
+            {t('log.download')}
+          </Button>
         </Space>
       </Space>
       <div
@@ -138,7 +158,16 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
         onScroll={onScroll}
         data-testid="log-view"
         tabIndex={0}
-        style={{ height: HEIGHT, overflow: 'auto', background: '#141414', color: '#d9d9d9', fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace', fontSize: 12, borderRadius: 6, padding: '4px 0' }}
+        style={{
+          height: HEIGHT,
+          overflow: 'auto',
+          background: '#141414',
+          color: '#d9d9d9',
+          fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace',
+          fontSize: 12,
+          borderRadius: 6,
+          padding: '4px 0',
+        }}
       >
         {count === 0 ? (
           <div style={{ padding: 8, color: '#8c8c8c' }}>{t('log.empty')}</div>

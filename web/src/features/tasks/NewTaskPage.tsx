@@ -114,7 +114,9 @@ export function NewTaskPage() {
                     onChange={(info) => setFiles(info.fileList.slice(-1))}
                     data-testid="upload"
                   >
-                    <p className="ant-upload-drag-icon"><InboxOutlined /></p>
+                    <p className="ant-upload-drag-icon">
+                      <InboxOutlined />
+                    </p>
                     <p className="ant-upload-text">{t('create.dropHint')}</p>
                     <p className="ant-upload-hint">{t('create.dropSub')}</p>
                   </Upload.Dragger>
@@ -145,7 +147,14 @@ export function NewTaskPage() {
           <Input placeholder="python main.py --arg value" style={{ fontFamily: 'monospace' }} />
         </Form.Item>
         <Form.Item name="when" label={t('create.when')}>
-          <Radio.Group optionType="button" options={[{ value: 'now', label: t('create.now') }, { value: 'delay', label: t('create.delay') }, { value: 'cron', label: t('create.cron') }]} />
+          <Radio.Group
+            optionType="button"
+            options={[
+              { value: 'now', label: t('create.now') },
+              { value: 'delay', label: t('create.delay') },
+              { value: 'cron', label: t('create.cron') },
+            ]}
+          />
         </Form.Item>
         {when === 'delay' && (
           <Form.Item name="delay_seconds" label={t('create.delaySeconds')} rules={[{ required: true, message: t('auth.required') }]}>
@@ -157,7 +166,9 @@ export function NewTaskPage() {
             <Form.Item name="cron_expression" label={t('create.cronExpression')} rules={[{ required: true, message: t('auth.required') }]}>
               <Input style={{ fontFamily: 'monospace', maxWidth: 320 }} />
             </Form.Item>
-            <div style={{ marginBottom: 16 }}><CronPreview expression={cron} /></div>
+            <div style={{ marginBottom: 16 }}>
+              <CronPreview expression={cron} />
+            </div>
           </>
         )}
         <Form.Item name="priority" label={t('create.priority')}>
@@ -171,7 +182,9 @@ export function NewTaskPage() {
             ]}
           />
         </Form.Item>
-        <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="create-submit">{t('create.submit')}</Button>
+        <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="create-submit">
+          {t('create.submit')}
+        </Button>
       </Form>
     </Card>
   )

@@ -40,7 +40,9 @@ describe('TaskActions', () => {
     await i18n.changeLanguage('zh-CN')
     const { container } = renderActions('paused', 'viewer')
     expect(state(container, 'resume')).toEqual({ disabled: true, why: '当前不可用：您的角色（只读用户）只能查看。' })
-    expect(container.querySelector('[data-testid="action-resume"] button')!.getAttribute('aria-label')).toBe('恢复. 让已暂停的任务从暂停处继续。 当前不可用：您的角色（只读用户）只能查看。')
+    expect(container.querySelector('[data-testid="action-resume"] button')!.getAttribute('aria-label')).toBe(
+      '恢复. 让已暂停的任务从暂停处继续。 当前不可用：您的角色（只读用户）只能查看。',
+    )
     await i18n.changeLanguage('en')
   })
 })

@@ -35,7 +35,17 @@ async function perform(action: Exclude<TaskAction, 'edit'>, taskId: number): Pro
 }
 
 /** Every task action, always shown; the ones that do not apply now are disabled with the reason. */
-export function TaskActions({ task, role, onDeleted, onEdit }: { task: { task_id: number; task_name: string; status: TaskStatus }; role: Role; onDeleted?(): void; onEdit?(): void }) {
+export function TaskActions({
+  task,
+  role,
+  onDeleted,
+  onEdit,
+}: {
+  task: { task_id: number; task_name: string; status: TaskStatus }
+  role: Role
+  onDeleted?(): void
+  onEdit?(): void
+}) {
   const { t } = useTranslation()
   const { message, modal } = App.useApp()
   const navigate = useNavigate()
@@ -88,7 +98,14 @@ export function TaskActions({ task, role, onDeleted, onEdit }: { task: { task_id
             testId={`action-${action}`}
             label={t(`actions.${action}`)}
             what={t(`actions.what.${action}`)}
-            why={why ? t(why.key, { status: why.values.status ? t(`status.${why.values.status}` as 'status.running') : '', role: why.values.role ? t(`users.roles.${why.values.role}` as 'users.roles.viewer') : '' }) : null}
+            why={
+              why
+                ? t(why.key, {
+                    status: why.values.status ? t(`status.${why.values.status}` as 'status.running') : '',
+                    role: why.values.role ? t(`users.roles.${why.values.role}` as 'users.roles.viewer') : '',
+                  })
+                : null
+            }
             icon={ICONS[action]}
             danger={action === 'delete'}
             loading={run.isPending && run.variables === action}

@@ -17,24 +17,30 @@ import { TaskActions } from './TaskActions'
 function PerformanceCharts({ metrics }: { metrics: TaskDetail['performance_metrics'] }) {
   const { t } = useTranslation()
   const empty = metrics.timestamps.length === 0
-  const durationOption = useMemo(() => ({
-    tooltip: { trigger: 'axis' },
-    grid: { left: 48, right: 16, top: 24, bottom: 40 },
-    xAxis: { type: 'category', data: metrics.timestamps },
-    yAxis: { type: 'value', name: 's' },
-    series: [{ name: t('detail.duration'), type: 'bar', data: metrics.durations, itemStyle: { color: '#1677ff' } }],
-  }), [metrics, t])
-  const memoryOption = useMemo(() => ({
-    tooltip: { trigger: 'axis' },
-    legend: { top: 0 },
-    grid: { left: 48, right: 16, top: 32, bottom: 40 },
-    xAxis: { type: 'category', data: metrics.timestamps },
-    yAxis: { type: 'value', name: 'MB' },
-    series: [
-      { name: t('detail.peakMemory'), type: 'line', data: metrics.peak_memories, connectNulls: false },
-      { name: t('detail.avgMemory'), type: 'line', data: metrics.avg_memories, connectNulls: false },
-    ],
-  }), [metrics, t])
+  const durationOption = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      grid: { left: 48, right: 16, top: 24, bottom: 40 },
+      xAxis: { type: 'category', data: metrics.timestamps },
+      yAxis: { type: 'value', name: 's' },
+      series: [{ name: t('detail.duration'), type: 'bar', data: metrics.durations, itemStyle: { color: '#1677ff' } }],
+    }),
+    [metrics, t],
+  )
+  const memoryOption = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 48, right: 16, top: 32, bottom: 40 },
+      xAxis: { type: 'category', data: metrics.timestamps },
+      yAxis: { type: 'value', name: 'MB' },
+      series: [
+        { name: t('detail.peakMemory'), type: 'line', data: metrics.peak_memories, connectNulls: false },
+        { name: t('detail.avgMemory'), type: 'line', data: metrics.avg_memories, connectNulls: false },
+      ],
+    }),
+    [metrics, t],
+  )
   return (
     <Row gutter={[16, 16]}>
       <Col xs={24} lg={12}>
@@ -63,7 +69,14 @@ export function TaskDetailPage() {
   }
   if (detail.error) {
     const notFound = detail.error instanceof ApiError && detail.error.status === 404
-    return <Result status={notFound ? '404' : 'error'} title={notFound ? t('detail.notFound') : t('common.error')} subTitle={detail.error instanceof ApiError ? detail.error.detail : String(detail.error)} extra={<Link to="/tasks">{t('common.back')}</Link>} />
+    return (
+      <Result
+        status={notFound ? '404' : 'error'}
+        title={notFound ? t('detail.notFound') : t('common.error')}
+        subTitle={detail.error instanceof ApiError ? detail.error.detail : String(detail.error)}
+        extra={<Link to="/tasks">{t('common.back')}</Link>}
+      />
+    )
   }
   if (!detail.data) return <Card loading />
   const { task, execution_history: history, performance_metrics: metrics, latest_execution: latest } = detail.data
@@ -75,7 +88,7 @@ export function TaskDetailPage() {
     { title: t('detail.duration'), dataIndex: 'duration', render: (v: number | null) => v ?? '—' },
     { title: t('detail.peakMemory'), dataIndex: 'peak_memory', responsive: ['md'], render: (v: number | null) => v ?? '—' },
     { title: t('detail.avgMemory'), dataIndex: 'avg_memory', responsive: ['lg'], render: (v: number | null) => v ?? '—' },
-    { title: t('detail.exitCode'), dataIndex: 'exit_code', render: (v: number | null, r) => (v ?? r.signal ?? '—') },
+    { title: t('detail.exitCode'), dataIndex: 'exit_code', render: (v: number | null, r) => v ?? r.signal ?? '—' },
     { title: t('detail.errorCol'), dataIndex: 'error', responsive: ['lg'], render: (v: string | null) => v ?? '' },
   ]
   return (
@@ -83,7 +96,9 @@ export function TaskDetailPage() {
       <Card
         title={
           <Space wrap>
-            <Link to="/tasks" aria-label={t('common.back')}><ArrowLeftOutlined /></Link>
+            <Link to="/tasks" aria-label={t('common.back')}>
+              <ArrowLeftOutlined />
+            </Link>
             <span data-testid="task-title">{task.task_name}</span>
             <StatusTag status={task.status} />
           </Space>
@@ -93,16 +108,28 @@ export function TaskDetailPage() {
         <Descriptions size="small" column={{ xs: 1, md: 2, xl: 3 }} title={t('detail.config')}>
           <Descriptions.Item label={t('tasks.id')}>{task.task_id}</Descriptions.Item>
           <Descriptions.Item label={t('tasks.env')}>{task.conda_env}</Descriptions.Item>
-          <Descriptions.Item label={t('tasks.priority')}>{t(`priority.${task.priority}`)} ({task.priority_value})</Descriptions.Item>
-          <Descriptions.Item label={t('detail.command')}><Typography.Text code>{task.command}</Typography.Text></Descriptions.Item>
-          <Descriptions.Item label={t('detail.scriptPath')}><Typography.Text code copyable>{task.script_path}</Typography.Text></Descriptions.Item>
+          <Descriptions.Item label={t('tasks.priority')}>
+            {t(`priority.${task.priority}`)} ({task.priority_value})
+          </Descriptions.Item>
+          <Descriptions.Item label={t('detail.command')}>
+            <Typography.Text code>{task.command}</Typography.Text>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('detail.scriptPath')}>
+            <Typography.Text code copyable>
+              {task.script_path}
+            </Typography.Text>
+          </Descriptions.Item>
           <Descriptions.Item label={t('detail.cron')}>{task.cron_expression ?? t('tasks.once')}</Descriptions.Item>
           {task.delay_seconds != null && <Descriptions.Item label={t('detail.delay')}>{task.delay_seconds}</Descriptions.Item>}
           <Descriptions.Item label={t('tasks.nextRun')}>{task.next_run_time ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('tasks.lastRun')}>{task.last_run_time ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('tasks.createdAt')}>{task.created_at ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('detail.updatedAt')}>{task.updated_at ?? '—'}</Descriptions.Item>
-          {task.requirements && <Descriptions.Item label={t('detail.requirements')}><pre style={{ margin: 0 }}>{task.requirements}</pre></Descriptions.Item>}
+          {task.requirements && (
+            <Descriptions.Item label={t('detail.requirements')}>
+              <pre style={{ margin: 0 }}>{task.requirements}</pre>
+            </Descriptions.Item>
+          )}
         </Descriptions>
       </Card>
       <Card title={t('detail.log')} size="small">
@@ -112,7 +139,15 @@ export function TaskDetailPage() {
         <PerformanceCharts metrics={metrics} />
       </Card>
       <Card title={t('detail.history')} size="small">
-        <Table<Execution> rowKey="execution_id" size="small" columns={columns} dataSource={history} pagination={{ pageSize: 10 }} scroll={{ x: 'max-content' }} data-testid="history" />
+        <Table<Execution>
+          rowKey="execution_id"
+          size="small"
+          columns={columns}
+          dataSource={history}
+          pagination={{ pageSize: 10 }}
+          scroll={{ x: 'max-content' }}
+          data-testid="history"
+        />
       </Card>
       {editing && <EditTaskModal task={task} open={editing} onClose={closeEdit} />}
     </Space>

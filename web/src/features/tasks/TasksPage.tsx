@@ -45,15 +45,59 @@ export function TasksPage() {
       dataIndex: 'task_name',
       sorter: (a, b) => byText(a.task_name, b.task_name),
       // Rendered as text: React escapes it; a name is never HTML.
-      render: (name: string, r) => <Link to={`/tasks/${r.task_id}`} data-testid="task-link">{name}</Link>,
+      render: (name: string, r) => (
+        <Link to={`/tasks/${r.task_id}`} data-testid="task-link">
+          {name}
+        </Link>
+      ),
     },
-    { title: t('tasks.status'), dataIndex: 'status', width: 110, sorter: (a, b) => byText(a.status, b.status), render: (s: string) => <StatusTag status={s} /> },
+    {
+      title: t('tasks.status'),
+      dataIndex: 'status',
+      width: 110,
+      sorter: (a, b) => byText(a.status, b.status),
+      render: (s: string) => <StatusTag status={s} />,
+    },
     { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
-    { title: t('tasks.schedule'), dataIndex: 'cron_expression', width: 130, responsive: ['lg'], render: (c: string | null) => (c ? <Typography.Text code>{c}</Typography.Text> : t('tasks.once')) },
-    { title: t('tasks.nextRun'), dataIndex: 'next_run_time_formatted', width: 170, sorter: (a, b) => byText(a.next_run_time_formatted, b.next_run_time_formatted), responsive: ['lg'], render: (v: string | null) => v ?? '—' },
-    { title: t('tasks.lastRun'), dataIndex: 'last_run_time_formatted', width: 170, sorter: (a, b) => byText(a.last_run_time_formatted, b.last_run_time_formatted), responsive: ['md'], render: (v: string | null) => v ?? '—' },
-    { title: t('tasks.lastDuration'), dataIndex: 'last_run_duration_formatted', width: 110, responsive: ['xl'], sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1), render: (v: number | null) => formatSeconds(v) },
-    { title: t('tasks.priority'), dataIndex: 'priority', width: 90, responsive: ['lg'], sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority], render: (p: 'high') => t(`priority.${p}`) },
+    {
+      title: t('tasks.schedule'),
+      dataIndex: 'cron_expression',
+      width: 130,
+      responsive: ['lg'],
+      render: (c: string | null) => (c ? <Typography.Text code>{c}</Typography.Text> : t('tasks.once')),
+    },
+    {
+      title: t('tasks.nextRun'),
+      dataIndex: 'next_run_time_formatted',
+      width: 170,
+      sorter: (a, b) => byText(a.next_run_time_formatted, b.next_run_time_formatted),
+      responsive: ['lg'],
+      render: (v: string | null) => v ?? '—',
+    },
+    {
+      title: t('tasks.lastRun'),
+      dataIndex: 'last_run_time_formatted',
+      width: 170,
+      sorter: (a, b) => byText(a.last_run_time_formatted, b.last_run_time_formatted),
+      responsive: ['md'],
+      render: (v: string | null) => v ?? '—',
+    },
+    {
+      title: t('tasks.lastDuration'),
+      dataIndex: 'last_run_duration_formatted',
+      width: 110,
+      responsive: ['xl'],
+      sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1),
+      render: (v: number | null) => formatSeconds(v),
+    },
+    {
+      title: t('tasks.priority'),
+      dataIndex: 'priority',
+      width: 90,
+      responsive: ['lg'],
+      sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority],
+      render: (p: 'high') => t(`priority.${p}`),
+    },
     { title: t('actions.label'), key: 'actions', fixed: 'right', render: (_, r) => <TaskActions task={r} role={me.data?.role ?? 'viewer'} /> },
   ]
   return (
@@ -62,16 +106,39 @@ export function TasksPage() {
       extra={
         <Space>
           <Button icon={<ReloadOutlined />} onClick={() => void tasks.refetch()} aria-label={t('common.refresh')} />
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/tasks/new')}>{t('nav.newTask')}</Button>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/tasks/new')}>
+            {t('nav.newTask')}
+          </Button>
         </Space>
       }
     >
       <Space wrap style={{ marginBottom: 16 }}>
-        <Input.Search allowClear placeholder={t('tasks.searchPlaceholder')} defaultValue={q} onChange={(e) => setParam('q', e.target.value)} style={{ width: 240 }} aria-label={t('tasks.searchPlaceholder')} />
-        <Select allowClear placeholder={t('tasks.filterStatus')} value={status || undefined} onChange={(v) => setParam('status', v ?? '')} style={{ width: 150 }} aria-label={t('tasks.filterStatus')}
-          options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))} />
-        <Select allowClear placeholder={t('tasks.filterEnv')} value={env || undefined} onChange={(v) => setParam('env', v ?? '')} style={{ width: 150 }} aria-label={t('tasks.filterEnv')}
-          options={envs.map((e) => ({ value: e, label: e }))} />
+        <Input.Search
+          allowClear
+          placeholder={t('tasks.searchPlaceholder')}
+          defaultValue={q}
+          onChange={(e) => setParam('q', e.target.value)}
+          style={{ width: 240 }}
+          aria-label={t('tasks.searchPlaceholder')}
+        />
+        <Select
+          allowClear
+          placeholder={t('tasks.filterStatus')}
+          value={status || undefined}
+          onChange={(v) => setParam('status', v ?? '')}
+          style={{ width: 150 }}
+          aria-label={t('tasks.filterStatus')}
+          options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+        />
+        <Select
+          allowClear
+          placeholder={t('tasks.filterEnv')}
+          value={env || undefined}
+          onChange={(v) => setParam('env', v ?? '')}
+          style={{ width: 150 }}
+          aria-label={t('tasks.filterEnv')}
+          options={envs.map((e) => ({ value: e, label: e }))}
+        />
       </Space>
       <Table<TaskListItem>
         rowKey="task_id"

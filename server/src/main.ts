@@ -12,6 +12,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
 import { createEnvironments } from './environments/create-environments.ts'
+import { recoverEnvironmentBuilds } from './services/environments/recover-builds.ts'
+import { storeBuildRecorder } from './services/environments/record-builds.ts'
 import { resolveInterpreter } from './environments/venv.ts'
 import { EventBus } from './events/events.ts'
 import type { Executor } from './executor/executor.ts'
@@ -243,7 +245,12 @@ async function startLocked(
     pythonPath,
     childEnv: config.childEnv,
     allowUnsafeRequirements: config.allowUnsafeRequirements,
+    builds: storeBuildRecorder({ store, clock, bus, paths }),
+    pipTimeoutMs: config.pipTimeoutMs,
   })
+  // Interrupted builds were undone by the environments' own start-up; an interrupted creation is
+  // made again here, before the dispatcher starts: no run ever starts in a half-built environment.
+  await recoverEnvironmentBuilds({ store, clock, environments }, log)
   if (runAccount.account) {
     // The `base` venv links to the interpreter it was made from: under /root (pyenv), runs as
     // another account could execute nothing in Python.

@@ -6,6 +6,8 @@ export interface DataPaths {
   readonly tasksDir: string
   taskDir(taskId: number): string
   runLog(runId: number): string
+  /** An environment build's log (issue 9). */
+  envBuildLog(buildId: number): string
   /** Every output folder of a task's runs; removed with the task. */
   taskOutputsDir(taskId: number): string
   /** The run's own output folder ($TASKYARD_OUTPUT_DIR), writable by the run's account. */
@@ -26,6 +28,7 @@ export function dataPaths(root: string): DataPaths {
     tasksDir,
     taskDir: (id) => path.join(tasksDir, String(id)),
     runLog: (id) => path.join(logsDir, `${id}.log`),
+    envBuildLog: (id) => path.join(logsDir, 'env-builds', `${id}.log`),
     taskOutputsDir: (taskId) => path.join(outputsDir, String(taskId)),
     runOutputDir: (taskId, runId) => path.join(outputsDir, String(taskId), String(runId)),
     outputsDir,

@@ -2,7 +2,7 @@ import { TaskyardError } from '../../domain/errors.ts'
 import type { ServiceDeps } from '../deps.ts'
 import type { Actor } from '../auth/record-audit.ts'
 import { recordAudit } from '../auth/record-audit.ts'
-import { assertEnvironmentPermission } from './environment-access.ts'
+import { assertEnvironmentPermission, assertNotBuilding } from './environment-access.ts'
 
 export interface CreateEnvironmentInput {
   name: unknown
@@ -28,6 +28,7 @@ export async function createEnvironment(
   if (pythonVersion !== null && typeof pythonVersion !== 'string') {
     throw new TaskyardError('invalid_input', 'Invalid request', { error: 'python_version must be a string such as 3.11' })
   }
+  await assertNotBuilding(deps, input.name)
   const result = await deps.environments.create(input.name, requirements, { pythonVersion: pythonVersion === '' ? null : pythonVersion })
   if (result.install && !result.install.success) {
     // spec 000's words for a new environment whose requirements failed (it was removed).

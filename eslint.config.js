@@ -91,8 +91,6 @@ export default tseslint.config(
       'server/src/scheduler/dispatcher.ts',
       'server/src/scheduler/resolve-run-account.ts',
       'server/src/services/deps.ts',
-      'server/src/services/get-task.ts',
-      'server/src/services/run-logs.ts',
     ],
     rules: { 'import-x/no-restricted-paths': 'off' },
   },

@@ -17,8 +17,10 @@ export interface TaskFileEntry {
   /** Relative to the task directory, '/'-separated. */
   path: string
   type: TaskFileType
-  /** Of the entry itself (lstat): a symlink's own size, never its target's. */
+  /** A file's size (0 for anything else), from lstat: a link is never followed. */
   sizeBytes: number
+  /** A file with any execute bit: a save through update-script keeps it executable (extract-zip's rule). */
+  executable: boolean
 }
 
 export interface TaskFileListing {
@@ -91,14 +93,8 @@ export async function listTaskFiles(deps: Pick<ServiceDeps, 'store' | 'paths'>, 
       }
       const type = typeOf(child)
       const path = prefix + child.name
-      const sizeBytes =
-        type === 'file'
-          ? await lstat(beneath(dir, child.name)).then(
-              (s) => s.size,
-              () => 0,
-            )
-          : 0
-      entries.push({ path, type, sizeBytes })
+      const stat = type === 'file' ? await lstat(beneath(dir, child.name)).catch(() => null) : null
+      entries.push({ path, type, sizeBytes: stat?.size ?? 0, executable: stat !== null && (stat.mode & 0o111) !== 0 })
       if (type !== 'directory') continue
       if (depth >= MAX_DEPTH) {
         truncated = true

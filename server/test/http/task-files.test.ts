@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { link, mkdir, symlink, writeFile } from 'node:fs/promises'
+import { chmod, link, mkdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
@@ -26,6 +26,7 @@ async function taskWithHostileFiles(t: TestContext, dialect: TestDialect): Promi
   execFileSync('mkfifo', [path.join(dir, 'pipe.py')])
   await writeFile(path.join(app.dataDir, 'secret.txt'), 'server secret\n')
   await link(path.join(app.dataDir, 'secret.txt'), path.join(dir, 'hard.txt'))
+  await chmod(path.join(dir, 'main.py'), 0o755)
   await mkdir(path.join(dir, 'big'))
   await writeFile(path.join(dir, 'big', 'huge.txt'), Buffer.alloc(1024 * 1024 + 1, 0x61))
   return { app, id, dir }
@@ -33,7 +34,7 @@ async function taskWithHostileFiles(t: TestContext, dialect: TestDialect): Promi
 
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: the script editor's file routes (issue 11)`, () => {
-    it('lists every entry sorted by path, links as symlink and never followed, for any logged-in user', async (t) => {
+    it('lists every entry sorted by path with its size and execute bit, links as symlink and never followed, for any logged-in user', async (t) => {
       const { app, id } = await taskWithHostileFiles(t, dialect)
       const viewer = await app.addUser('vera', 'viewer')
       const res = await app.jsonAs({ cookie: viewer.cookie }, `/api/tasks/${id}/files`)
@@ -43,17 +44,17 @@ for (const dialect of testDialects()) {
           success: true,
           task_id: id,
           files: [
-            { path: 'big', type: 'directory', size: 0 },
-            { path: 'big/huge.txt', type: 'file', size: 1024 * 1024 + 1 },
-            { path: 'data.bin', type: 'file', size: BINARY.length },
-            { path: 'db-link', type: 'symlink', size: 0 },
-            { path: 'empty', type: 'directory', size: 0 },
-            { path: 'hard.txt', type: 'file', size: 14 },
-            { path: 'lib', type: 'directory', size: 0 },
-            { path: 'lib/util.py', type: 'file', size: Buffer.byteLength('X = "ü"\n') },
-            { path: 'main.py', type: 'file', size: 12 },
-            { path: 'pipe.py', type: 'other', size: 0 },
-            { path: 'root-link', type: 'symlink', size: 0 },
+            { path: 'big', type: 'directory', size: 0, executable: false },
+            { path: 'big/huge.txt', type: 'file', size: 1024 * 1024 + 1, executable: false },
+            { path: 'data.bin', type: 'file', size: BINARY.length, executable: false },
+            { path: 'db-link', type: 'symlink', size: 0, executable: false },
+            { path: 'empty', type: 'directory', size: 0, executable: false },
+            { path: 'hard.txt', type: 'file', size: 14, executable: false },
+            { path: 'lib', type: 'directory', size: 0, executable: false },
+            { path: 'lib/util.py', type: 'file', size: Buffer.byteLength('X = "ü"\n'), executable: false },
+            { path: 'main.py', type: 'file', size: 12, executable: true },
+            { path: 'pipe.py', type: 'other', size: 0, executable: false },
+            { path: 'root-link', type: 'symlink', size: 0, executable: false },
           ],
           truncated: false,
         },
@@ -119,7 +120,7 @@ for (const dialect of testDialects()) {
       form.set('force', 'true')
       const saved = await app.json(`/api/tasks/${id}/update-script`, { method: 'POST', body: form })
       assert.equal(saved.status, 200, JSON.stringify(saved.body))
-      assert.deepEqual((await app.json(`/api/tasks/${id}/files`)).body.files, [{ path: 'job.py', type: 'file', size: 16 }])
+      assert.deepEqual((await app.json(`/api/tasks/${id}/files`)).body.files, [{ path: 'job.py', type: 'file', size: 16, executable: false }])
       assert.equal((await app.json(`/api/tasks/${id}/files/content?path=job.py`)).body.content, 'print("edited")\n')
     })
   })

@@ -36,7 +36,7 @@ export function taskFileRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return {
       success: true,
       task_id: taskId,
-      files: listing.entries.map((e) => ({ path: e.path, type: e.type, size: e.sizeBytes })),
+      files: listing.entries.map((e) => ({ path: e.path, type: e.type, size: e.sizeBytes, executable: e.executable })),
       truncated: listing.truncated,
     }
   })

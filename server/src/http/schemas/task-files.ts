@@ -23,11 +23,12 @@ export const listTaskFiles = {
           type: 'array',
           items: {
             type: 'object',
-            required: ['path', 'type', 'size'],
+            required: ['path', 'type', 'size', 'executable'],
             properties: {
               path: { type: 'string', description: "Relative to the task directory, '/'-separated" },
               type: { type: 'string', enum: ['file', 'directory', 'symlink', 'other'] },
               size: { type: 'integer', description: 'Bytes (0 for anything but a file)' },
+              executable: { type: 'boolean', description: 'A file with an execute bit (kept by a save through update-script)' },
             },
           },
         },

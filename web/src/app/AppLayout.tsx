@@ -14,15 +14,17 @@ import {
 } from '@ant-design/icons'
 import { useQueryClient } from '@tanstack/react-query'
 import { Button, Dropdown, Grid, Layout, Menu, Select, Space, Typography } from 'antd'
-import { useState, type ReactNode } from 'react'
+import { lazy, Suspense, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useLocation, useNavigate } from 'react-router'
 import { api } from '../api/client'
 import { ME_KEY } from '../api/session'
 import type { User } from '../api/types'
-import { ApiTokensModal } from '../features/auth/ApiTokensModal'
 import { ChangePasswordModal } from '../features/auth/ChangePasswordModal'
 import { LANGUAGES, setLanguage, type Language } from '../i18n'
+
+// Its table and form parts stay out of the first load: fetched when the user opens it.
+const ApiTokensModal = lazy(() => import('../features/auth/ApiTokensModal').then((m) => ({ default: m.ApiTokensModal })))
 
 const LANGUAGE_NAMES: Record<Language, string> = { 'zh-CN': '简体中文', en: 'English' }
 
@@ -113,7 +115,11 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
         <Layout.Content style={{ padding: narrow ? 8 : 24, minWidth: 0 }}>{children}</Layout.Content>
       </Layout>
       <ChangePasswordModal open={changing} onClose={() => setChanging(false)} />
-      <ApiTokensModal open={tokens} onClose={() => setTokens(false)} />
+      {tokens ? (
+        <Suspense fallback={null}>
+          <ApiTokensModal open onClose={() => setTokens(false)} />
+        </Suspense>
+      ) : null}
     </Layout>
   )
 }

@@ -105,21 +105,24 @@ export function ScriptEditorPage() {
       {files.error ? <Alert type="error" showIcon message={files.error instanceof ApiError ? files.error.detail : String(files.error)} /> : null}
       <Row gutter={[16, 16]}>
         <Col xs={24} md={7} lg={6}>
-          <Tree.DirectoryTree
-            data-testid="file-tree"
-            treeData={tree}
-            defaultExpandAll
-            selectedKeys={open ? [open] : []}
-            onSelect={(keys, info) => {
-              if (info.node.isLeaf) setOpen(String(keys[0]))
-            }}
-            titleRender={(n) => (
-              <span data-testid="file-node">
-                {String(n.title)}
-                {edited.has(String(n.key)) ? ' •' : ''}
-              </span>
-            )}
-          />
+          {/* Mounted once the listing is in: defaultExpandAll applies to the first data only. */}
+          {files.data ? (
+            <Tree.DirectoryTree
+              data-testid="file-tree"
+              treeData={tree}
+              defaultExpandAll
+              selectedKeys={open ? [open] : []}
+              onSelect={(keys, info) => {
+                if (info.node.isLeaf) setOpen(String(keys[0]))
+              }}
+              titleRender={(n) => (
+                <span data-testid="file-node">
+                  {String(n.title)}
+                  {edited.has(String(n.key)) ? ' •' : ''}
+                </span>
+              )}
+            />
+          ) : null}
           {entries.length === 0 && !files.isPending ? <Empty description={t('files.empty')} /> : null}
         </Col>
         <Col xs={24} md={17} lg={18}>

@@ -1,6 +1,6 @@
 /**
  * The composition root: config → store → executor, environments, files → services → roles
- * (HTTP, scheduler, dispatcher). The only place that builds implementations.
+ * (HTTP, scheduler, worker). The only place that builds implementations.
  */
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -26,7 +26,7 @@ import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
-import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
+import { createDispatcher, type Dispatcher } from './worker/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
 import type { ServiceDeps, TaskFiles } from './services/deps.ts'
 import { recoverRuns } from './services/recover-runs.ts'
@@ -38,7 +38,7 @@ import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
 import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, securePrivateFiles, sqliteFiles } from './files/secure-data-dir.ts'
 import { lookupAccount } from './lib/os-accounts.ts'
-import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
+import { resolveRunAccount } from './worker/resolve-run-account.ts'
 import type { RunAccounts } from './domain/run-account.ts'
 import type { Store } from './store/store.ts'
 
@@ -47,7 +47,8 @@ export interface RunningTaskyard {
   url: string
   store: Store
   bus: EventBus
-  runs: RunController
+  /** This node's worker: claims and supervises runs. */
+  worker: Dispatcher
   services: ServiceDeps
   paths: DataPaths
   /** Stops accepting requests, ends the runs this process supervises, closes the database. */
@@ -267,7 +268,7 @@ async function startLocked(
     },
   })
 
-  const runs = createDispatcher({
+  const worker = createDispatcher({
     store,
     executor,
     environments,
@@ -293,7 +294,7 @@ async function startLocked(
   const scheduler = createScheduler({
     store,
     clock,
-    runs,
+    runControl: worker,
     timeZone: config.timeZone,
     onTaskChanged: (taskId) => bus.emit('task:changed', { taskId }),
     onError: logError,
@@ -329,7 +330,7 @@ async function startLocked(
     store,
     clock,
     bus,
-    runs,
+    runControl: worker,
     wakeScheduler: () => scheduler.wake(),
     environments,
     files,
@@ -368,7 +369,7 @@ async function startLocked(
   sampler.unref()
 
   await app.ready()
-  runs.wake()
+  worker.wake()
   scheduler.wake()
 
   let closed: Promise<void> | null = null
@@ -377,14 +378,14 @@ async function startLocked(
     url: urlOf(server),
     store,
     bus,
-    runs,
+    worker,
     services,
     paths,
     close() {
       closed ??= (async () => {
         clearInterval(sampler)
         scheduler.stop()
-        await runs.shutdown('Taskyard shut down while this run was active')
+        await worker.shutdown('Taskyard shut down while this run was active')
         await executor.close?.()
         await app.close()
         server.closeAllConnections()

@@ -93,7 +93,7 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
           .includes('data: ')
       ) {
         sentInput = true
-        app.runs.writeInput(runId, 'go\n')
+        app.worker.input(runId, 'go\n')
       }
     }
     const stored = readFileSync(app.paths.runLog(runId))

@@ -8,7 +8,7 @@ import type { Environments, RunEnvironment } from '../../src/environments/enviro
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
 import { dataPaths } from '../../src/lib/paths.ts'
-import { createDispatcher } from '../../src/scheduler/dispatcher.ts'
+import { createDispatcher } from '../../src/worker/dispatcher.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!

@@ -25,9 +25,10 @@ const why = {
   lib: 'lib/ holds generic helpers with no Taskyard words.',
   domain: 'domain/ is pure: it imports only domain/ and lib/.',
   http: 'http/ parses, calls one service and shapes the reply: storage, processes and the worker only through services.',
-  services: 'services/ are use cases: they reach the worker and the scheduler through the contracts in their deps, never http/.',
+  services:
+    'services/ are use cases: they reach the worker through services/run-control.ts and the scheduler through deps.wakeScheduler, never worker/, scheduler/ or http/.',
   worker: 'worker/ drives services and adapters; it never reaches http/ or the scheduler.',
-  scheduler: 'scheduler/ plans and fires schedules; it reaches processes only through services and the worker contract.',
+  scheduler: 'scheduler/ plans and fires schedules; it queues runs in the store and wakes the worker through services/run-control.ts, never worker/.',
 }
 const folderZones = Object.entries(allowed).flatMap(([folder, may]) =>
   folders
@@ -96,6 +97,20 @@ export default tseslint.config(
           paths: ['fastify', 'kysely', 'pg', 'node:child_process', 'child_process'].map((name) => ({
             name,
             message: 'services/ and domain/ get processes, SQL and HTTP through their deps.',
+          })),
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/src/worker/**/*.ts', 'server/src/scheduler/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['fastify', 'kysely', 'pg', 'node:child_process', 'child_process'].map((name) => ({
+            name,
+            message: 'worker/ and scheduler/ reach processes through the executor contract and SQL through the store contract.',
           })),
         },
       ],

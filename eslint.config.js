@@ -52,6 +52,12 @@ const adapterZones = [
   message: `Outside ${adapter}/ import only its contract file, ${adapter}/${contract}; main.ts wires implementations.`,
 }))
 
+/** Forbids the HTTP framework, SQL drivers and child_process in `files`: they reach those through contracts. */
+function noDriverImports(files, message) {
+  const names = ['fastify', 'kysely', 'pg', 'node:child_process', 'child_process']
+  return { files, rules: { 'no-restricted-imports': ['error', { paths: names.map((name) => ({ name, message })) }] } }
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**', 'web/**'] },
   {
@@ -88,34 +94,11 @@ export default tseslint.config(
     files: ['server/src/http/present/stats.ts', 'server/src/http/present/user.ts', 'server/src/services/get-task.ts', 'server/src/services/run-logs.ts'],
     rules: { 'import-x/no-restricted-paths': 'off' },
   },
-  {
-    files: ['server/src/services/**/*.ts', 'server/src/domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ['fastify', 'kysely', 'pg', 'node:child_process', 'child_process'].map((name) => ({
-            name,
-            message: 'services/ and domain/ get processes, SQL and HTTP through their deps.',
-          })),
-        },
-      ],
-    },
-  },
-  {
-    files: ['server/src/worker/**/*.ts', 'server/src/scheduler/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ['fastify', 'kysely', 'pg', 'node:child_process', 'child_process'].map((name) => ({
-            name,
-            message: 'worker/ and scheduler/ reach processes through the executor contract and SQL through the store contract.',
-          })),
-        },
-      ],
-    },
-  },
+  noDriverImports(['server/src/services/**/*.ts', 'server/src/domain/**/*.ts'], 'services/ and domain/ get processes, SQL and HTTP through their deps.'),
+  noDriverImports(
+    ['server/src/worker/**/*.ts', 'server/src/scheduler/**/*.ts'],
+    'worker/ and scheduler/ reach processes through the executor contract and SQL through the store contract.',
+  ),
   {
     files: ['server/src/**/*.ts'],
     ignores: ['server/src/config/**'],

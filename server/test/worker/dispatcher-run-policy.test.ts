@@ -16,6 +16,7 @@ import type { Executor, RunEvent, RunSpec } from '../../src/executor/executor.ts
 import { dataPaths } from '../../src/lib/paths.ts'
 import { createDispatcher } from '../../src/worker/dispatcher.ts'
 import type { Store } from '../../src/store/store.ts'
+import { newTask } from '../store/store-fixtures.ts'
 import { testDialects, type TestDialect } from '../helpers/test-dialects.ts'
 
 type Exit = Extract<RunEvent, { type: 'exited' }>
@@ -66,23 +67,7 @@ async function setup(
   const root = await mkdtemp(path.join(tmpdir(), 'taskyard-policy-'))
   undo.push(() => rm(root, { recursive: true, force: true }))
   const paths = dataPaths(root)
-  const created = await store.tasks.insert({
-    name: 't',
-    source: 'file',
-    scriptFile: 'x.py',
-    command: 'python x.py',
-    condaEnv: 'base',
-    requirements: null,
-    cronExpression: null,
-    delaySeconds: null,
-    priority: 5,
-    status: 'running',
-    createdAt: 1,
-    updatedAt: 1,
-    nextRunAt: null,
-    ownerId: null,
-    ...task,
-  })
+  const created = await store.tasks.insert(newTask({ status: 'running', command: 'python x.py', ...task }))
   await mkdir(paths.taskDir(created.id), { recursive: true })
   const run = await store.runs.insert({ taskId: created.id, priority: 5, trigger: 'manual', queuedAt: 1 })
   const bus = new EventBus()

@@ -25,6 +25,7 @@ import { DATABASE_BUSY_RETRY_AFTER_S } from './http/error-handler.ts'
 import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-lock.ts'
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
+import { createFileLogStore } from './logs/file-log-store.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
 import { createDispatcher, type Dispatcher } from './worker/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
@@ -268,6 +269,7 @@ async function startLocked(
     },
   })
 
+  const logs = createFileLogStore({ dir: paths.logsDir })
   const worker = createDispatcher({
     store,
     executor,
@@ -275,6 +277,7 @@ async function startLocked(
     clock,
     bus,
     paths,
+    logs,
     workerId,
     accounts,
     prepareRunDirs,
@@ -334,6 +337,7 @@ async function startLocked(
     wakeScheduler: () => scheduler.wake(),
     environments,
     files,
+    logs,
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,

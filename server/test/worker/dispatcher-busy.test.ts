@@ -4,6 +4,7 @@ import { TaskyardError } from '../../src/domain/errors.ts'
 import type { Environments } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
+import { createFileLogStore } from '../../src/logs/file-log-store.ts'
 import { createDispatcher } from '../../src/worker/dispatcher.ts'
 import type { Store } from '../../src/store/store.ts'
 import { queuedRun, unlimitedSettings } from './queued-run.ts'
@@ -47,6 +48,7 @@ for (const dialect of testDialects()) {
         clock: { now: () => Date.now() },
         bus,
         paths,
+        logs: createFileLogStore({ dir: paths.logsDir }),
         workerId: 'node-test',
         environments: { runEnvironment: async () => ({ pathPrefix: [], env: {} }) } as unknown as Environments,
         onError: (e, context) => void errors.push(`${context}: ${(e as Error).message}`),

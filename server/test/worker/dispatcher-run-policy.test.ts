@@ -14,6 +14,7 @@ import type { Environments } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import type { Executor, RunEvent, RunSpec } from '../../src/executor/executor.ts'
 import { dataPaths } from '../../src/lib/paths.ts'
+import { createFileLogStore } from '../../src/logs/file-log-store.ts'
 import { createDispatcher } from '../../src/worker/dispatcher.ts'
 import type { Store } from '../../src/store/store.ts'
 import { newTask } from '../store/store-fixtures.ts'
@@ -79,6 +80,7 @@ async function setup(
     clock,
     bus,
     paths,
+    logs: createFileLogStore({ dir: paths.logsDir }),
     workerId: 'test',
     onError: (e) => {
       throw e

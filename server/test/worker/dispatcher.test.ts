@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import type { Environments, RunEnvironment } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
+import { createFileLogStore } from '../../src/logs/file-log-store.ts'
 import { createDispatcher } from '../../src/worker/dispatcher.ts'
 import { queuedRun, unlimitedSettings } from './queued-run.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
@@ -100,6 +101,7 @@ describe('dispatcher: actions between a claim and the spawn', () => {
         clock: { now: () => Date.now() },
         bus,
         paths,
+        logs: createFileLogStore({ dir: paths.logsDir }),
         workerId: 'test',
         onError: (e) => {
           throw e

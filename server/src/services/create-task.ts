@@ -170,7 +170,7 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
         return created
       })
       // After commit, or the dispatcher or scheduler may look before the rows exist.
-      deps.runs.wake()
+      deps.runControl.wake()
       deps.wakeScheduler()
       deps.bus.emit('task:changed', { taskId: task.id })
       return { task, environmentMessage: ensured.message }

@@ -20,7 +20,7 @@ export async function resumeTask(deps: ServiceDeps, taskId: number): Promise<Tas
     const active = await tx.runs.findActiveForTask(taskId)
     let patch: TaskPatch
     if (active) {
-      const live = deps.runs.resume(active.id)
+      const live = deps.runControl.resume(active.id)
       await tx.runs.update(active.id, { status: live ? 'running' : 'queued' })
       patch = { status: 'running' }
     } else {
@@ -30,7 +30,7 @@ export async function resumeTask(deps: ServiceDeps, taskId: number): Promise<Tas
     const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
     return { task: updated!, previousStatus: task.status }
   })
-  deps.runs.wake()
+  deps.runControl.wake()
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
   return result

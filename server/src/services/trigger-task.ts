@@ -25,7 +25,7 @@ export async function triggerTask(deps: ServiceDeps, taskId: number): Promise<Ta
     const updated = await tx.tasks.update(taskId, { status: 'running' })
     return { task: updated!, previousStatus: task.status }
   })
-  deps.runs.wake()
+  deps.runControl.wake()
   deps.bus.emit('task:changed', { taskId })
   return result
 }

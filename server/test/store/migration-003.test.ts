@@ -6,6 +6,7 @@ import { initial } from '../../src/store/migrations/001-initial.ts'
 import { auth } from '../../src/store/migrations/002-auth.ts'
 import { isolation } from '../../src/store/migrations/003-isolation.ts'
 import { stoppedCronTasks } from '../../src/store/migrations/004-stopped-cron-tasks.ts'
+import { runSummaries } from '../../src/store/migrations/005-run-summaries.ts'
 import { migrateToLatest } from '../../src/store/migrations/migrate-to-latest.ts'
 import { openPostgres } from '../../src/store/postgres.ts'
 import { openSqlite, sqliteFileFromUrl } from '../../src/store/sqlite.ts'
@@ -27,6 +28,7 @@ for (const dialect of testDialects()) {
             '002-auth': auth(dialect.name),
             '003-isolation': isolation(),
             '004-stopped-cron-tasks': stoppedCronTasks(dialect.name),
+            '005-run-summaries': runSummaries(dialect.name),
           }),
         },
       })
@@ -35,6 +37,7 @@ for (const dialect of testDialects()) {
       assert.deepEqual(
         down.results?.map((r) => [r.migrationName, r.status]),
         [
+          ['005-run-summaries', 'Success'],
           ['004-stopped-cron-tasks', 'Success'],
           ['003-isolation', 'Success'],
         ],

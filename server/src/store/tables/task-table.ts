@@ -143,7 +143,10 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     updateIfStatus: (id, expected, patch) => updateWhere(id, expected, patch),
 
     async delete(id) {
-      // runs go with it: ON DELETE CASCADE (SQLite needs PRAGMA foreign_keys, set at open).
+      // runs go with it: ON DELETE CASCADE (SQLite needs PRAGMA foreign_keys, set at open). The
+      // task's run totals go first: the cascade's triggers then only take its runs out of the
+      // time buckets, instead of keeping totals they are about to lose (migration 005).
+      await db.deleteFrom('run_totals').where('task_id', '=', id).execute()
       const result = await db.deleteFrom('tasks').where('id', '=', id).executeTakeFirst()
       return result.numDeletedRows > 0n
     },

@@ -13,7 +13,8 @@ export interface HttpResponse {
 
 export class HttpClient {
   readonly #url: URL
-  readonly #agent: http.Agent
+  readonly #maxSockets: number
+  #agent: http.Agent
   /** Sent with every request once set (the bench logs in as the bootstrap admin). */
   #authorization: string | null = null
 
@@ -23,7 +24,17 @@ export class HttpClient {
 
   constructor(baseUrl: string, maxSockets = 16) {
     this.#url = new URL(baseUrl)
+    this.#maxSockets = maxSockets
     this.#agent = new http.Agent({ keepAlive: true, maxSockets })
+  }
+
+  /**
+   * Drops the pooled connections and starts a new pool: after a long pause (seeding a million
+   * runs) the server has closed them (keep-alive 72 s), and reusing one would be ECONNRESET.
+   */
+  reconnect(): void {
+    this.#agent.destroy()
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: this.#maxSockets })
   }
 
   request(method: string, path: string, body?: Buffer, headers: Record<string, string | number> = {}): Promise<HttpResponse> {

@@ -20,6 +20,8 @@ export interface BenchServer {
   dataDir: string
   /** The scenario's own PostgreSQL database; undefined on SQLite. */
   databaseUrl: string | undefined
+  /** Stops the server and starts it again on the same data directory and database, logged in again. */
+  restart(): Promise<void>
   /** Stops the server (and every run it supervises), drops its database, removes its data directory. */
   close(): Promise<void>
 }
@@ -46,9 +48,10 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
     databaseUrl = url.toString()
     dropDatabase = () => withPgClient(options.databaseUrl!, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined)
   }
+  let config: ReturnType<typeof loadConfig>
   let server: RunningTaskyard
   try {
-    const config = loadConfig(
+    config = loadConfig(
       { host: '127.0.0.1', port: '0', dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
       // The server's own settings are its defaults; only the log level is quietened.
       { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: BENCH_PASSWORD, ...options.env },
@@ -59,18 +62,23 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
     await rm(dataDir, { recursive: true, force: true })
     throw error
   }
-  const client = new HttpClient(server.url)
-  const login = await client.request('POST', '/api/auth/login', Buffer.from(JSON.stringify({ username: 'admin', password: BENCH_PASSWORD })), {
-    'content-type': 'application/json',
-  })
-  if (login.status !== 200) throw new Error(`bench login failed: ${login.text}`)
-  client.setBearer(JSON.parse(login.text).token)
+  let client = await loggedIn(server)
   let closing: Promise<void> | null = null
   return {
-    server,
-    client,
+    get server() {
+      return server
+    },
+    get client() {
+      return client
+    },
     dataDir,
     databaseUrl,
+    async restart() {
+      client.close()
+      await server.close()
+      server = await startTaskyard(config, { logger: false, log: () => undefined })
+      client = await loggedIn(server)
+    },
     close() {
       closing ??= (async () => {
         client.close()
@@ -84,6 +92,16 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
       return closing
     },
   }
+}
+
+async function loggedIn(server: RunningTaskyard): Promise<HttpClient> {
+  const client = new HttpClient(server.url)
+  const login = await client.request('POST', '/api/auth/login', Buffer.from(JSON.stringify({ username: 'admin', password: BENCH_PASSWORD })), {
+    'content-type': 'application/json',
+  })
+  if (login.status !== 200) throw new Error(`bench login failed: ${login.text}`)
+  client.setBearer(JSON.parse(login.text).token)
+  return client
 }
 
 export { withPgClient }

@@ -65,9 +65,31 @@ export interface EnvironmentBuildsTable extends Omit<RowOf<EnvironmentBuild>, 'i
   ok: ColumnType<boolean | number | null, boolean | null | undefined, boolean>
 }
 
+/** What a task's finished runs of one status add up to (migration 006). */
+export interface RunTotalsTable {
+  task_id: number
+  status: string
+  runs: number
+  /** Runs with a start and an end; sum_ms, min_ms and max_ms are over their durations. */
+  timed: number
+  sum_ms: number
+  min_ms: number | null
+  max_ms: number | null
+}
+
+/** Finished runs of one status that started / ended in the quarter hour from `at` (migration 006). */
+export interface RunBucketsTable {
+  at: number
+  status: string
+  started: number
+  ended: number
+}
+
 export interface Database {
   tasks: TasksTable
   runs: RunsTable
+  run_totals: RunTotalsTable
+  run_buckets: RunBucketsTable
   system_samples: SystemSamplesTable
   users: UsersTable
   sessions: SessionsTable

@@ -45,7 +45,7 @@ export interface TaskTable {
   update(id: number, patch: TaskPatch): Promise<Task | undefined>
   /** Sets the patch only if the task's status is still `expected`; returns the task or undefined. */
   updateIfStatus(id: number, expected: TaskStatus, patch: TaskPatch): Promise<Task | undefined>
-  /** Deletes the task and all its runs. */
+  /** Deletes the task and all its runs, taking them out of the run summaries. The only way runs leave. */
   delete(id: number): Promise<boolean>
   countByStatus(): Promise<Partial<Record<TaskStatus, number>>>
   /** Tasks with status 'scheduled' and nextRunAt ≤ now, earliest first. */

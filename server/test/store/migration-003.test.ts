@@ -6,6 +6,8 @@ import { initial } from '../../src/store/migrations/001-initial.ts'
 import { auth } from '../../src/store/migrations/002-auth.ts'
 import { isolation } from '../../src/store/migrations/003-isolation.ts'
 import { stoppedCronTasks } from '../../src/store/migrations/004-stopped-cron-tasks.ts'
+import { environmentBuilds } from '../../src/store/migrations/005-environment-builds.ts'
+import { runSummaries } from '../../src/store/migrations/006-run-summaries.ts'
 import { migrateToLatest } from '../../src/store/migrations/migrate-to-latest.ts'
 import { openPostgres } from '../../src/store/postgres.ts'
 import { openSqlite, sqliteFileFromUrl } from '../../src/store/sqlite.ts'
@@ -27,6 +29,8 @@ for (const dialect of testDialects()) {
             '002-auth': auth(dialect.name),
             '003-isolation': isolation(),
             '004-stopped-cron-tasks': stoppedCronTasks(dialect.name),
+            '005-environment-builds': environmentBuilds(dialect.name),
+            '006-run-summaries': runSummaries(dialect.name),
           }),
         },
       })
@@ -35,6 +39,8 @@ for (const dialect of testDialects()) {
       assert.deepEqual(
         down.results?.map((r) => [r.migrationName, r.status]),
         [
+          ['006-run-summaries', 'Success'],
+          ['005-environment-builds', 'Success'],
           ['004-stopped-cron-tasks', 'Success'],
           ['003-isolation', 'Success'],
         ],

@@ -20,6 +20,9 @@ import { newRun, newTask, T0 } from './store-fixtures.ts'
 
 const DAY = 86_400_000
 const hours = Array.from({ length: 3 }, (_, h) => ({ from: T0 + h * 3_600_000, to: T0 + (h + 1) * 3_600_000 }))
+/** On whole hours: answered from the quarter-hour buckets (T0 itself is not on one). */
+const H0 = T0 - (T0 % 3_600_000)
+const wholeHours = hours.map((h) => ({ from: h.from - T0 + H0, to: h.to - T0 + H0 }))
 
 /** Each store call, and the plan every one of its statements must have (all lines, joined by ' | '). */
 const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
@@ -35,13 +38,44 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
     ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?) | SCALAR SUBQUERY 1 | SEARCH runs USING COVERING INDEX runs_claim (status=?)'],
   ],
   ['runs.listForTask', (s) => s.runs.listForTask(1, 20), ['SEARCH runs USING INDEX runs_task_id_id (task_id=?)']],
-  ['runs.countForTask', (s) => s.runs.countForTask(1), ['SEARCH runs USING COVERING INDEX runs_task_id_id (task_id=?)']],
+  // The task's finished runs from its totals; its active run (at most one) live.
+  [
+    'runs.countForTask',
+    (s) => s.runs.countForTask(1),
+    [
+      'SCAN CONSTANT ROW | SCALAR SUBQUERY 1 | SEARCH run_totals USING INDEX sqlite_autoindex_run_totals_1 (task_id=?) | SCALAR SUBQUERY 2 | SEARCH runs USING INDEX runs_active (task_id=?)',
+    ],
+  ],
   ['runs.findActiveForTask', (s) => s.runs.findActiveForTask(1), ['SEARCH runs USING INDEX runs_active (task_id=?)']],
   // Sorts only the active runs, which are few.
   ['runs.listActive', (s) => s.runs.listActive(), ['SEARCH runs USING INDEX runs_claim (status=?) | USE TEMP B-TREE FOR ORDER BY']],
-  // All-time aggregates read a whole index, never the table.
-  ['runs.countByStatus', (s) => s.runs.countByStatus(), ['SCAN runs USING COVERING INDEX runs_claim']],
-  ['runs.durationStats', (s) => s.runs.durationStats(), ['SEARCH runs USING COVERING INDEX runs_ended_at (ended_at>?)']],
+  // All-time aggregates read the summaries (a row per task and finished status) and the active runs.
+  [
+    'runs.countByStatus',
+    (s) => s.runs.countByStatus(),
+    [
+      'COMPOUND QUERY | LEFT-MOST SUBQUERY | SCAN run_totals | USE TEMP B-TREE FOR GROUP BY | UNION ALL | SEARCH runs USING COVERING INDEX runs_claim (status=?)',
+    ],
+  ],
+  [
+    'runs.durationStats',
+    (s) => s.runs.durationStats(),
+    ['CO-ROUTINE parts | COMPOUND QUERY | LEFT-MOST SUBQUERY | SCAN run_totals | UNION ALL | SEARCH runs USING INDEX runs_claim (status=?) | SCAN parts'],
+  ],
+  // Whole hours: the buckets of finished runs, and the active runs counted live.
+  [
+    'runs.countInRanges (hours)',
+    (s) => s.runs.countInRanges('startedAt', wholeHours.slice(0, 1)),
+    [
+      'SCAN CONSTANT ROW | SCALAR SUBQUERY 1 | SEARCH run_buckets USING INDEX sqlite_autoindex_run_buckets_1 (at>? AND at<?) | SCALAR SUBQUERY 2 | SEARCH runs USING INDEX runs_claim (status=?)',
+    ],
+  ],
+  [
+    'runs.countInRanges (hours, finished)',
+    (s) => s.runs.countInRanges('endedAt', wholeHours.slice(0, 1), ['completed']),
+    ['SCAN CONSTANT ROW | SCALAR SUBQUERY 1 | SEARCH run_buckets USING INDEX sqlite_autoindex_run_buckets_1 (at>? AND at<?)'],
+  ],
+  // Off the quarter hours: the slice of the (time, status) index.
   [
     'runs.countInRanges',
     (s) => s.runs.countInRanges('startedAt', hours.slice(0, 2), ['completed']),
@@ -52,8 +86,8 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
   [
     'runs.listHistory',
     (s) => s.runs.listHistory(T0 - DAY, 50),
-    // Only runs that started in the same millisecond are sorted (by id), not the whole result.
-    ['SEARCH runs USING INDEX runs_started_at (started_at>?) | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | USE TEMP B-TREE FOR LAST TERM OF ORDER BY'],
+    // In index order, (started_at, id): nothing is sorted, the scan stops at the limit.
+    ['SEARCH runs USING INDEX runs_started_at_id (started_at>?) | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)'],
   ],
   [
     'systemSamples.averageMemoryInRanges',

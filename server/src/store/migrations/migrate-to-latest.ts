@@ -5,6 +5,7 @@ import { auth } from './002-auth.ts'
 import { isolation } from './003-isolation.ts'
 import { stoppedCronTasks } from './004-stopped-cron-tasks.ts'
 import { environmentBuilds } from './005-environment-builds.ts'
+import { runSummaries } from './006-run-summaries.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '003-isolation': isolation(),
     '004-stopped-cron-tasks': stoppedCronTasks(dialect),
     '005-environment-builds': environmentBuilds(dialect),
+    '006-run-summaries': runSummaries(dialect),
   }
 }
 

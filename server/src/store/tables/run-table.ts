@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely'
-import { ACTIVE_RUN_STATUSES, type NewRun, type Run, type RunPatch } from '../../domain/run.ts'
+import { ACTIVE_RUN_STATUSES, isActive, type NewRun, type Run, type RunPatch } from '../../domain/run.ts'
 import type { Database, RowOf, RunRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
+import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
 import type { DialectName, RunTable, RunWithTaskName } from '../store.ts'
 
 const NEW_RUN_FIELDS: Record<keyof NewRun, true> = {
@@ -102,12 +103,23 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async countForTask(taskId) {
+      // Finished runs from the task's totals, its active run (at most one) live.
       const row = await db
-        .selectFrom('runs')
-        .select((eb) => eb.fn.countAll<number>().as('count'))
-        .where('task_id', '=', taskId)
+        .selectNoFrom((eb) => [
+          eb
+            .selectFrom('run_totals')
+            .select((sub) => sub.fn.coalesce(sub.fn.sum<number>('runs'), sql.lit(0)).as('n'))
+            .where('task_id', '=', taskId)
+            .as('finished'),
+          eb
+            .selectFrom('runs')
+            .select((sub) => sub.fn.countAll<number>().as('n'))
+            .where('task_id', '=', taskId)
+            .where('status', 'in', ACTIVE_LITERALS)
+            .as('active'),
+        ])
         .executeTakeFirstOrThrow()
-      return row.count
+      return Number(row.finished ?? 0) + Number(row.active ?? 0)
     },
 
     async findActiveForTask(taskId) {
@@ -129,50 +141,93 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
 
     async countByStatus() {
       const rows = await db
-        .selectFrom('runs')
-        .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
+        .selectFrom('run_totals')
+        .select((eb) => ['status', eb.fn.sum<number>('runs').as('count')])
         .groupBy('status')
+        .unionAll(
+          db
+            .selectFrom('runs')
+            .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
+            .where('status', 'in', ACTIVE_LITERALS)
+            .groupBy('status'),
+        )
         .execute()
-      return Object.fromEntries(rows.map((r) => [r.status, r.count]))
+      // As GROUP BY over the runs answered: a status without runs is absent.
+      return Object.fromEntries(rows.filter((r) => Number(r.count) > 0).map((r) => [r.status, Number(r.count)]))
     },
 
     async durationStats() {
-      const row = await db
+      const live = db
         .selectFrom('runs')
-        .select((eb) => [
-          eb.fn.countAll<number>().as('count'),
-          eb.fn.avg<number | null>(durationMs).as('avg_ms'),
-          eb.fn.min<number | null>(durationMs).as('min_ms'),
-          eb.fn.max<number | null>(durationMs).as('max_ms'),
-        ])
+        .select([sql.lit(1).as('timed'), durationMs.as('sum_ms'), durationMs.as('min_ms'), durationMs.as('max_ms')])
+        .where('status', 'in', ACTIVE_LITERALS)
         .where('started_at', 'is not', null)
         .where('ended_at', 'is not', null)
+      const row = await db
+        .selectFrom(db.selectFrom('run_totals').select(['timed', 'sum_ms', 'min_ms', 'max_ms']).unionAll(live).as('parts'))
+        .select((eb) => [
+          eb.fn.sum<number | null>('timed').as('count'),
+          eb.fn.sum<number | null>('sum_ms').as('sum_ms'),
+          eb.fn.min<number | null>('min_ms').as('min_ms'),
+          eb.fn.max<number | null>('max_ms').as('max_ms'),
+        ])
         .executeTakeFirstOrThrow()
-      return { count: row.count, avgMs: row.avg_ms, minMs: row.min_ms, maxMs: row.max_ms }
+      const count = Number(row.count ?? 0)
+      return {
+        count,
+        avgMs: count === 0 ? null : Number(row.sum_ms) / count,
+        minMs: row.min_ms === null ? null : Number(row.min_ms),
+        maxMs: row.max_ms === null ? null : Number(row.max_ms),
+      }
     },
 
     async countInRanges(field, ranges, statuses) {
       if (ranges.length === 0) return []
       if (statuses?.length === 0) return ranges.map(() => 0)
       const column = COLUMN_OF_FIELD[field]
-      // One statement, one subquery per range: each reads just its slice of the (time, status)
-      // index. The status test stays out of WHERE so that no planner trades the time range for
-      // the claim index's status prefix, which would read every run with that status.
+      const counter = field === 'startedAt' ? 'started' : 'ended'
+      const active = statuses === undefined ? ACTIVE_RUN_STATUSES : statuses.filter(isActive)
+      // One statement, one subquery per range. Finished runs come from the quarter-hour buckets
+      // (a range on quarter hours, as every hour and local day is); active runs, which are few,
+      // are counted live. A range off the quarter hours reads its slice of the (time, status)
+      // index instead; the status test stays out of WHERE there, so that no planner trades the
+      // time range for the claim index's status prefix.
       const row = await db
         .selectNoFrom((eb) =>
-          ranges.map((range, i) =>
-            eb
+          ranges.flatMap((range, i) => {
+            if (range.from % BUCKET_MS !== 0 || range.to % BUCKET_MS !== 0) {
+              return [
+                eb
+                  .selectFrom('runs')
+                  .select((sub) =>
+                    statuses === undefined ? sub.fn.countAll<number>().as('n') : sub.fn.countAll<number>().filterWhere('status', 'in', statuses).as('n'),
+                  )
+                  .where(column, '>=', range.from)
+                  .where(column, '<', range.to)
+                  .as(`r${i}`),
+              ]
+            }
+            const finished = eb
+              .selectFrom('run_buckets')
+              .select((sub) => sub.fn.sum<number>(counter).as('n'))
+              .where('at', '>=', range.from)
+              .where('at', '<', range.to)
+              .$if(statuses !== undefined, (qb) => qb.where('status', 'in', statuses!))
+              .as(`r${i}`)
+            if (active.length === 0) return [finished]
+            const live = eb
               .selectFrom('runs')
-              .select((sub) =>
-                statuses === undefined ? sub.fn.countAll<number>().as('count') : sub.fn.countAll<number>().filterWhere('status', 'in', statuses).as('count'),
-              )
+              .select((sub) => sub.fn.countAll<number>().as('n'))
+              .where('status', 'in', statuses === undefined ? ACTIVE_LITERALS : active)
               .where(column, '>=', range.from)
               .where(column, '<', range.to)
-              .as(`r${i}`),
-          ),
+              .as(`a${i}`)
+            return [finished, live]
+          }),
         )
         .executeTakeFirstOrThrow()
-      return ranges.map((_, i) => row[`r${i}`] ?? 0)
+      const cells = row as Record<string, number | null | undefined>
+      return ranges.map((_, i) => Number(cells[`r${i}`] ?? 0) + Number(cells[`a${i}`] ?? 0))
     },
 
     async listHistory(since, limit) {

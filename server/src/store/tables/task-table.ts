@@ -3,6 +3,7 @@ import { TaskyardError } from '../../domain/errors.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
 import type { Database, TaskRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
+import { forgetTaskRuns } from './run-summaries.ts'
 import type { DialectName, TaskTable } from '../store.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 
@@ -143,7 +144,9 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     updateIfStatus: (id, expected, patch) => updateWhere(id, expected, patch),
 
     async delete(id) {
-      // runs go with it: ON DELETE CASCADE (SQLite needs PRAGMA foreign_keys, set at open).
+      // runs go with it: ON DELETE CASCADE (SQLite needs PRAGMA foreign_keys, set at open),
+      // taken out of the run summaries in bulk first.
+      await forgetTaskRuns(db, id)
       const result = await db.deleteFrom('tasks').where('id', '=', id).executeTakeFirst()
       return result.numDeletedRows > 0n
     },

@@ -32,7 +32,9 @@ import type { ServiceDeps, TaskFiles } from './services/deps.ts'
 import { recoverRuns } from './services/recover-runs.ts'
 import { ensureAdmin } from './auth/bootstrap-admin.ts'
 import { LoginThrottle } from './auth/login-throttle.ts'
-import { loadOrCreateSecret } from './auth/secret.ts'
+import { loadOrCreateSecret, SEALING_KEY } from './auth/secret.ts'
+import { createSecretBox } from './lib/secret-box.ts'
+import { createSshHosts } from './executor/ssh/ssh-hosts.ts'
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
@@ -209,6 +211,7 @@ async function startLocked(
   const runAccount = await resolveRunAccount(config.runAs, serverUid)
   log(runAccount.message)
   const secret = await loadOrCreateSecret(paths.root, config.secret)
+  const secretBox = createSecretBox(await loadOrCreateSecret(paths.root, config.secretKey, SEALING_KEY))
   // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
   if (dbFiles[0]) await createPrivateFile(dbFiles[0])
   const store = await openStore({ databaseUrl: config.databaseUrl })
@@ -337,6 +340,8 @@ async function startLocked(
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
     settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
+    ssh: createSshHosts(),
+    secretBox,
     auth: {
       secret,
       throttle: new LoginThrottle(),

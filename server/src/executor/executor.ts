@@ -2,6 +2,7 @@
  * The executor's contract: it starts processes for runs and reports what happens to them.
  * It knows runs, not tasks; it never touches SQL or HTTP. The caller persists the events.
  */
+import type { ServerCredentials } from '../domain/server.ts'
 
 export interface RunSpec {
   runId: number
@@ -99,4 +100,31 @@ export interface Executor {
    * (which never rejects) settles once they are gone and the cgroup removed.
    */
   killOrphanedRun(runId: number, pgid: number | null): Promise<void>
+}
+
+/** A registered server as the SSH executor connects to it (issue 12). Its credentials are open: never log this. */
+export interface SshTarget {
+  host: string
+  port: number
+  username: string
+  credentials: ServerCredentials
+  /** The pinned host key (`SHA256:…`), or null: the first handshake's key is accepted and reported. */
+  hostKeyFingerprint: string | null
+}
+
+/**
+ * What a handshake found. 'changed' means the host offered another key than the pinned one:
+ * the connection was dropped before authentication, so no credential reached it.
+ */
+export type ProbeResult =
+  | { outcome: 'connected'; hostKeyFingerprint: string; latencyMs: number }
+  | { outcome: 'host_key_changed'; offeredFingerprint: string }
+  | { outcome: 'failed'; reason: string }
+
+/** SSH as the services see it: probing servers, checking keys, and an executor per server. */
+export interface SshHosts {
+  /** Connects, authenticates and runs `true`; latency is to the end of that round trip. */
+  probe(target: SshTarget): Promise<ProbeResult>
+  /** Why this private key (with this passphrase) cannot be used, or null when it can. */
+  privateKeyProblem(privateKey: string, passphrase: string | null): string | null
 }

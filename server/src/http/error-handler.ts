@@ -36,6 +36,13 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   environment_in_use: 400,
   packages_failed: 400,
   python_unavailable: 400,
+  server_not_found: 404,
+  server_exists: 400,
+  server_in_use: 409,
+  host_key_changed: 409,
+  host_key_mismatch: 400,
+  server_unreachable: 502,
+  command_denied: 400,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

@@ -10,6 +10,7 @@ import type { DialectName, Store, StoreOptions, StoreTables } from './store.ts'
 import { apiTokenTable } from './tables/api-token-table.ts'
 import { auditLogTable } from './tables/audit-log-table.ts'
 import { runTable } from './tables/run-table.ts'
+import { serverTable } from './tables/server-table.ts'
 import { sessionTable } from './tables/session-table.ts'
 import { systemSampleTable } from './tables/system-sample-table.ts'
 import { taskTable } from './tables/task-table.ts'
@@ -48,6 +49,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     sessions: sessionTable(db),
     apiTokens: apiTokenTable(db),
     auditLog: auditLogTable(db),
+    servers: serverTable(db),
   }
 }
 
@@ -118,6 +120,7 @@ function guardTables(tables: StoreTables, check: () => void, dialect: DialectNam
     sessions: guard(tables.sessions, check, dialect),
     apiTokens: guard(tables.apiTokens, check, dialect),
     auditLog: guard(tables.auditLog, check, dialect),
+    servers: guard(tables.servers, check, dialect),
   }
 }
 

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { Client, type ConnectConfig } from 'ssh2'
+import ssh2, { type ConnectConfig } from 'ssh2'
 import { generateUserKey, sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
 
 /** Runs one command over a fresh connection; answers its stdout and the host key's fingerprint. */
 function exec(config: ConnectConfig, command: string): Promise<{ stdout: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const client = new Client()
+    const client = new ssh2.Client()
     let fingerprint = ''
     client
       .on('ready', () => {

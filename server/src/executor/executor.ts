@@ -37,6 +37,11 @@ export interface RunSpec {
    * (inside hidden ones, typically) are bound back. Absent = the host's view.
    */
   isolation?: { hidden: readonly string[]; writable: readonly string[]; readOnly: readonly string[] } | null
+  /**
+   * Where an executor that receives stdout and stderr apart (SSH) also appends each to a file of
+   * its own, under the same cap (spec 001's `output` and `error`). The local executor ignores it.
+   */
+  streamPaths?: { stdout: string; stderr: string } | null
 }
 
 export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'
@@ -60,6 +65,11 @@ export type RunEvent =
       peakRssBytes?: number
       /** True when output past maxOutputBytes was dropped. */
       outputTruncated?: boolean
+      /**
+       * Set when the executor lost the run without seeing it end (an SSH connection dropped): the
+       * caller records it `abnormal` with this reason. Its processes are ended at the next connection.
+       */
+      lostReason?: string
     }
 
 export interface RunHandle {

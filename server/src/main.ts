@@ -328,6 +328,8 @@ async function startLocked(
     },
   }
 
+  // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
+  const sshHosts = createSshHosts({ installation: paths.root })
   const services: ServiceDeps = {
     store,
     clock,
@@ -340,7 +342,7 @@ async function startLocked(
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
     settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
-    ssh: createSshHosts(),
+    ssh: sshHosts,
     secretBox,
     auth: {
       secret,
@@ -391,6 +393,7 @@ async function startLocked(
         scheduler.stop()
         await runs.shutdown('Taskyard shut down while this run was active')
         await executor.close?.()
+        await sshHosts.close()
         await app.close()
         server.closeAllConnections()
         await store.close()

@@ -137,4 +137,12 @@ export interface SshHosts {
   probe(target: SshTarget): Promise<ProbeResult>
   /** Why this private key (with this passphrase) cannot be used, or null when it can. */
   privateKeyProblem(privateKey: string, passphrase: string | null): string | null
+  /**
+   * The executor of one server's runs, made at the first call and reused (its connections are
+   * pooled). `target` is read at each new connection; `onFirstHostKey` is told the key an unpinned
+   * server offered, to pin it.
+   */
+  executorFor(serverId: number, options: { label: string; target: () => Promise<SshTarget>; onFirstHostKey: (fingerprint: string) => Promise<void> }): Executor
+  /** Stops the runs of every server executor and ends their connections. */
+  close(): Promise<void>
 }

@@ -1,9 +1,13 @@
 /** Registered servers over HTTP (issue 12), against a real OpenSSH server on 127.0.0.1. */
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
+import type { RunEvent } from '../../src/executor/executor.ts'
+import { assertCommandAllowed } from '../../src/services/servers/check-command.ts'
+import { executorForServer } from '../../src/services/servers/server-executor.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 import { generateUserKey, sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
@@ -243,5 +247,45 @@ describe('/api/servers with a password account', { skip: sshdSkipReason({ passwo
     assert.equal(stored.includes(password), false)
     await send(app, 'PUT', '/api/servers/1', { password: 'wrong-password' })
     assert.equal((await send(app, 'POST', '/api/servers/1/test')).status, 502)
+  })
+})
+
+describe('the seam for shell tasks: a server’s executor and the deny-list check', { skip: sshdSkipReason(), timeout: 120_000 }, () => {
+  it('runs on the server by its stored credentials, pins its first host key, and reuses one executor', async (t) => {
+    const sshd = await startTestSshServer()
+    t.after(() => sshd.stop())
+    const app = await createTestApp(t)
+    await send(app, 'POST', '/api/servers', keyServer(sshd))
+    const executor = await executorForServer(app.services, 1)
+    assert.equal(await executorForServer(app.services, 1), executor)
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskyard-seam-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    const exited = await new Promise<RunEvent>((resolve) =>
+      executor.start(
+        {
+          runId: 1,
+          argv: ['sh', '-c', 'echo remote'],
+          cwd: dir,
+          env: { PATH: '/usr/bin:/bin' },
+          outputPath: path.join(dir, 'run.log'),
+          timeoutMs: null,
+          killGraceMs: 1000,
+          sampleIntervalMs: 1000,
+        },
+        (event) => event.type === 'exited' && resolve(event),
+      ),
+    )
+    assert.equal(exited.type === 'exited' && exited.exitCode, 0)
+    assert.equal(readFileSync(path.join(dir, 'run.log'), 'utf8'), 'remote\n')
+    assert.equal((await send(app, 'GET', '/api/servers/1')).body.server.host_key_fingerprint, sshd.hostKeyFingerprint())
+  })
+
+  it('a denied command is a command_denied error naming the rule', () => {
+    assert.throws(() => assertCommandAllowed("nice sh -c 'sudo id'"), {
+      code: 'command_denied',
+      message: 'Command refused by the deny-list',
+      details: { error: "'sudo' runs a command with other privileges (rule sudo)", rule: 'sudo' },
+    })
+    assert.doesNotThrow(() => assertCommandAllowed('df -h'))
   })
 })

@@ -25,6 +25,7 @@ import { DATABASE_BUSY_RETRY_AFTER_S } from './http/error-handler.ts'
 import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-lock.ts'
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
+import { createFileLogStore } from './logs/file-log-store.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
 import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
@@ -270,6 +271,7 @@ async function startLocked(
     },
   })
 
+  const logs = createFileLogStore({ dir: paths.logsDir })
   const runs = createDispatcher({
     store,
     executor,
@@ -277,6 +279,7 @@ async function startLocked(
     clock,
     bus,
     paths,
+    logs,
     workerId,
     accounts,
     prepareRunDirs,
@@ -338,6 +341,7 @@ async function startLocked(
     wakeScheduler: () => scheduler.wake(),
     environments,
     files,
+    logs,
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,

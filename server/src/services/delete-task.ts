@@ -1,7 +1,6 @@
 import { assertCanApply } from '../domain/task-actions.ts'
 import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
-import { rm } from 'node:fs/promises'
 
 /**
  * spec 000 delete: removes the task, its runs, their logs and its files for good. A running task
@@ -21,7 +20,7 @@ export async function deleteTask(deps: ServiceDeps, taskId: number): Promise<voi
   })
   // After commit: files of a task that still exists are never removed.
   await deps.files.remove(taskId)
-  await Promise.all(runIds.map((id) => rm(deps.paths.runLog(id), { force: true })))
+  await Promise.all(runIds.map((id) => deps.logs.remove(id)))
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
 }

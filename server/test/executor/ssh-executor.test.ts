@@ -7,12 +7,24 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { after, before, describe, it, type TestContext } from 'node:test'
+import type { SshTarget } from '../../src/executor/executor.ts'
 import { createSshExecutor, type SshExecutor, type SshExecutorOptions } from '../../src/executor/ssh/ssh-executor.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
 import { describeExecutorContract } from './executor-contract.ts'
 import { eventTypes, startTestRun, waitUntil } from './start-test-run.ts'
 
 const skip = sshdSkipReason()
+
+/** The test sshd as a target, logging in with its key; pinned to its real host key unless told otherwise. */
+function targetOf(sshd: TestSshServer, pinned: string | null = sshd.hostKeyFingerprint()): SshTarget {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    credentials: { kind: 'key', privateKey: sshd.key.privateKey, passphrase: null },
+    hostKeyFingerprint: pinned,
+  }
+}
 
 describe('ssh executor', { skip, timeout: 900_000 }, () => {
   let sshd: TestSshServer
@@ -28,13 +40,7 @@ describe('ssh executor', { skip, timeout: 900_000 }, () => {
     noAccountOrIsolation: 'skipped: over SSH a run gets the account the server logs in as and its file system',
     create: async (options) =>
       createSshExecutor({
-        target: async () => ({
-          host: sshd.host,
-          port: sshd.port,
-          username: sshd.username,
-          credentials: { kind: 'key', privateKey: sshd.key.privateKey, passphrase: null },
-          hostKeyFingerprint: sshd.hostKeyFingerprint(),
-        }),
+        target: async () => targetOf(sshd),
         label: `${sshd.username}@${sshd.host}:${sshd.port}`,
         ...(options.installation === undefined ? {} : { installation: options.installation }),
       }),
@@ -50,13 +56,7 @@ describe('ssh executor: what only SSH has', { skip, timeout: 300_000 }, () => {
 
   const open = (t: TestContext, overrides: Partial<SshExecutorOptions> = {}): SshExecutor => {
     const executor = createSshExecutor({
-      target: async () => ({
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.username,
-        credentials: { kind: 'key', privateKey: sshd.key.privateKey, passphrase: null },
-        hostKeyFingerprint: sshd.hostKeyFingerprint(),
-      }),
+      target: async () => targetOf(sshd),
       label: 'loopback',
       installation: `/taskyard-ssh-test/${process.pid}/${Math.random()}`,
       ...overrides,
@@ -125,13 +125,7 @@ describe('ssh executor: what only SSH has', { skip, timeout: 300_000 }, () => {
 
   it('refuses a host whose key is not the pinned one, before authenticating; reports the first key of an unpinned one', async (t) => {
     const changed = open(t, {
-      target: async () => ({
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.username,
-        credentials: { kind: 'key', privateKey: sshd.key.privateKey, passphrase: null },
-        hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-      }),
+      target: async () => targetOf(sshd, 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
     })
     const refused = startTestRun(t, changed, { argv: ['true'] })
     assert.match((await refused.exited).spawnError ?? '', /^cannot run on the server: the host key changed: pinned SHA256:A+, offered SHA256:/)
@@ -139,13 +133,7 @@ describe('ssh executor: what only SSH has', { skip, timeout: 300_000 }, () => {
 
     const seen: string[] = []
     const unpinned = open(t, {
-      target: async () => ({
-        host: sshd.host,
-        port: sshd.port,
-        username: sshd.username,
-        credentials: { kind: 'key', privateKey: sshd.key.privateKey, passphrase: null },
-        hostKeyFingerprint: null,
-      }),
+      target: async () => targetOf(sshd, null),
       onFirstHostKey: async (fingerprint) => void seen.push(fingerprint),
     })
     assert.equal((await startTestRun(t, unpinned, { argv: ['true'] }).exited).exitCode, 0)

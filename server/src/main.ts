@@ -35,7 +35,9 @@ import type { ServiceDeps, TaskFiles } from './services/deps.ts'
 import { recoverRuns } from './services/recover-runs.ts'
 import { ensureAdmin } from './auth/bootstrap-admin.ts'
 import { LoginThrottle } from './auth/login-throttle.ts'
-import { loadOrCreateSecret } from './auth/secret.ts'
+import { loadOrCreateSecret, SEALING_KEY } from './auth/secret.ts'
+import { createSecretBox } from './lib/secret-box.ts'
+import { createSshHosts } from './executor/ssh/ssh-hosts.ts'
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
@@ -213,6 +215,7 @@ async function startLocked(
   const runAccount = await resolveRunAccount(config.runAs, serverUid)
   log(runAccount.message)
   const secret = await loadOrCreateSecret(paths.root, config.secret)
+  const secretBox = createSecretBox(await loadOrCreateSecret(paths.root, config.secretKey, SEALING_KEY))
   // SQLite gives its WAL and SHM files the database file's mode: a database born 0600 keeps them private.
   if (dbFiles[0]) await createPrivateFile(dbFiles[0])
   const store = await openStore({ databaseUrl: config.databaseUrl })
@@ -336,6 +339,8 @@ async function startLocked(
     },
   }
 
+  // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
+  const sshHosts = createSshHosts({ installation: paths.root })
   const services: ServiceDeps = {
     store,
     clock,
@@ -349,6 +354,8 @@ async function startLocked(
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
     settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
+    ssh: sshHosts,
+    secretBox,
     auth: {
       secret,
       throttle: new LoginThrottle(),
@@ -398,6 +405,7 @@ async function startLocked(
         scheduler.stop()
         await worker.shutdown('Taskyard shut down while this run was active')
         await executor.close?.()
+        await sshHosts.close()
         await app.close()
         server.closeAllConnections()
         await store.close()

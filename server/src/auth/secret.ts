@@ -1,4 +1,7 @@
-/** The key that signs access tokens (JWTs): configured, or generated once and kept on disk. */
+/**
+ * Keys kept in the data directory: the one that signs access tokens (JWTs) and the one that seals
+ * server secrets (issue 12). Each is configured, or generated once and kept on disk.
+ */
 import { randomBytes } from 'node:crypto'
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises'
 import path from 'node:path'
@@ -7,6 +10,29 @@ import path from 'node:path'
 export const MIN_SECRET_BYTES = 32
 export const SECRET_FILE = 'secret.key'
 
+/** Which key: its file in the data directory, the setting that overrides it, and what it is for. */
+export interface KeyKind {
+  file: string
+  setting: string
+  purpose: string
+  /** What deleting a damaged key file costs, for its error message. */
+  whenLost: string
+}
+
+export const SIGNING_KEY: KeyKind = {
+  file: SECRET_FILE,
+  setting: 'TASKYARD_SECRET',
+  purpose: 'signing secret',
+  whenLost: 'everyone signed in must then log in again',
+}
+/** AES-256-GCM key of server passwords and private keys; a copied database is useless without it. */
+export const SEALING_KEY: KeyKind = {
+  file: 'secret-seal.key',
+  setting: 'TASKYARD_SECRET_KEY',
+  purpose: 'secret-sealing key',
+  whenLost: 'every server password and key must then be entered again',
+}
+
 /**
  * A configured secret (its UTF-8 bytes) wins; one shorter than 32 bytes is refused, because a
  * short HMAC key can be brute-forced from any token it signed. Without one, the secret is read
@@ -14,25 +40,25 @@ export const SECRET_FILE = 'secret.key'
  * Every Taskyard process that shares a database must share the secret: configure it when they
  * do not share a data directory.
  */
-export async function loadOrCreateSecret(dataDir: string, configured: string | null): Promise<Buffer> {
+export async function loadOrCreateSecret(dataDir: string, configured: string | null, kind: KeyKind = SIGNING_KEY): Promise<Buffer> {
   if (configured !== null) {
     const bytes = Buffer.from(configured, 'utf8')
     if (bytes.length < MIN_SECRET_BYTES) {
       throw new Error(
-        `The configured signing secret (TASKYARD_SECRET) is ${bytes.length} bytes; it must be at least ${MIN_SECRET_BYTES}. ` +
+        `The configured ${kind.purpose} (${kind.setting}) is ${bytes.length} bytes; it must be at least ${MIN_SECRET_BYTES}. ` +
           `Generate one with: openssl rand -base64 48`,
       )
     }
     return bytes
   }
-  const file = path.join(dataDir, SECRET_FILE)
-  const existing = await readSecretFile(file)
+  const file = path.join(dataDir, kind.file)
+  const existing = await readSecretFile(file, kind)
   if (existing !== null) return existing
   await mkdir(dataDir, { recursive: true })
-  return createSecretFile(file)
+  return createSecretFile(file, kind)
 }
 
-async function readSecretFile(file: string): Promise<Buffer | null> {
+async function readSecretFile(file: string, kind: KeyKind): Promise<Buffer | null> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -43,8 +69,7 @@ async function readSecretFile(file: string): Promise<Buffer | null> {
   const secret = Buffer.from(text.trim(), 'base64')
   if (secret.length < MIN_SECRET_BYTES) {
     throw new Error(
-      `${file} holds ${secret.length} bytes of secret, fewer than ${MIN_SECRET_BYTES}: it is damaged. ` +
-        `Delete it to generate a new one (everyone signed in must then log in again).`,
+      `${file} holds ${secret.length} bytes of secret, fewer than ${MIN_SECRET_BYTES}: it is damaged. ` + `Delete it to generate a new one (${kind.whenLost}).`,
     )
   }
   return secret
@@ -55,7 +80,7 @@ async function readSecretFile(file: string): Promise<Buffer | null> {
  * name exists, so when two processes start at once exactly one secret wins, and the loser reads
  * the winner's instead of keeping a secret nobody else has. Nobody ever sees a half-written file.
  */
-async function createSecretFile(file: string): Promise<Buffer> {
+async function createSecretFile(file: string, kind: KeyKind): Promise<Buffer> {
   const secret = randomBytes(MIN_SECRET_BYTES)
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   const handle = await open(temp, 'wx', 0o600)
@@ -72,7 +97,7 @@ async function createSecretFile(file: string): Promise<Buffer> {
     return secret
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    const winner = await readSecretFile(file)
+    const winner = await readSecretFile(file, kind)
     if (winner === null) throw error
     return winner
   } finally {

@@ -38,6 +38,8 @@ export interface Config {
   readonly adminPassword: string | null
   /** Signing secret (≥ 32 bytes); null = generated at first start and kept in the data directory. */
   readonly secret: string | null
+  /** Key (≥ 32 bytes) that seals server passwords and private keys; null = generated into the data directory (0600). */
+  readonly secretKey: string | null
   readonly sessionTtlMs: number
   /** Lifetime of the JWT that login returns. */
   readonly accessTokenTtlMs: number
@@ -211,6 +213,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     executor: executorKind(env.TASKYARD_EXECUTOR),
     adminPassword: env.TASKYARD_ADMIN_PASSWORD || null,
     secret: env.TASKYARD_SECRET || null,
+    secretKey: env.TASKYARD_SECRET_KEY || null,
     sessionTtlMs: intFrom('TASKYARD_SESSION_TTL_SECONDS', env.TASKYARD_SESSION_TTL_SECONDS, 7 * 24 * 3600, 60) * 1000,
     accessTokenTtlMs: intFrom('TASKYARD_ACCESS_TOKEN_TTL_SECONDS', env.TASKYARD_ACCESS_TOKEN_TTL_SECONDS, 15 * 60, 10) * 1000,
     childEnv: Object.freeze(toolEnvFrom(env)),

@@ -38,6 +38,11 @@ export const SETTINGS: readonly SettingHelp[] = [
   { variable: 'TASKYARD_LOG_LEVEL', default: 'info', description: 'server log level (trace, debug, info, warn, error)' },
   { variable: 'TASKYARD_ADMIN_PASSWORD', default: 'generated, printed once', description: "first start only: the admin user's password" },
   { variable: 'TASKYARD_SECRET', default: '<data-dir>/secret.key', description: 'token signing secret, ≥ 32 bytes; the same on every node sharing a database' },
+  {
+    variable: 'TASKYARD_SECRET_KEY',
+    default: '<data-dir>/secret-seal.key',
+    description: 'key sealing server passwords and private keys (AES-256-GCM), ≥ 32 bytes; the same on every node',
+  },
   { variable: 'TASKYARD_SESSION_TTL_SECONDS', default: '604800 (7 days)', description: 'lifetime of a login session cookie' },
   {
     variable: 'TASKYARD_RUN_AS',

@@ -35,6 +35,13 @@ export type ErrorCode =
   | 'python_unavailable'
   | 'environment_busy'
   | 'build_not_found'
+  | 'server_not_found'
+  | 'server_exists'
+  | 'server_in_use'
+  | 'host_key_changed'
+  | 'host_key_mismatch'
+  | 'server_unreachable'
+  | 'command_denied'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

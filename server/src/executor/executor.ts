@@ -2,6 +2,7 @@
  * The executor's contract: it starts processes for runs and reports what happens to them.
  * It knows runs, not tasks; it never touches SQL or HTTP. The caller persists the events.
  */
+import type { ServerCredentials } from '../domain/server.ts'
 
 export interface RunSpec {
   runId: number
@@ -36,6 +37,11 @@ export interface RunSpec {
    * (inside hidden ones, typically) are bound back. Absent = the host's view.
    */
   isolation?: { hidden: readonly string[]; writable: readonly string[]; readOnly: readonly string[] } | null
+  /**
+   * Where an executor that receives stdout and stderr apart (SSH) also appends each to a file of
+   * its own, under the same cap (spec 001's `output` and `error`). The local executor ignores it.
+   */
+  streamPaths?: { stdout: string; stderr: string } | null
 }
 
 export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'
@@ -59,6 +65,11 @@ export type RunEvent =
       peakRssBytes?: number
       /** True when output past maxOutputBytes was dropped. */
       outputTruncated?: boolean
+      /**
+       * Set when the executor lost the run without seeing it end (an SSH connection dropped): the
+       * caller records it `abnormal` with this reason. Its processes are ended at the next connection.
+       */
+      lostReason?: string
     }
 
 export interface RunHandle {
@@ -99,4 +110,39 @@ export interface Executor {
    * (which never rejects) settles once they are gone and the cgroup removed.
    */
   killOrphanedRun(runId: number, pgid: number | null): Promise<void>
+}
+
+/** A registered server as the SSH executor connects to it (issue 12). Its credentials are open: never log this. */
+export interface SshTarget {
+  host: string
+  port: number
+  username: string
+  credentials: ServerCredentials
+  /** The pinned host key (`SHA256:…`), or null: the first handshake's key is accepted and reported. */
+  hostKeyFingerprint: string | null
+}
+
+/**
+ * What a handshake found. 'changed' means the host offered another key than the pinned one:
+ * the connection was dropped before authentication, so no credential reached it.
+ */
+export type ProbeResult =
+  | { outcome: 'connected'; hostKeyFingerprint: string; latencyMs: number }
+  | { outcome: 'host_key_changed'; offeredFingerprint: string }
+  | { outcome: 'failed'; reason: string }
+
+/** SSH as the services see it: probing servers, checking keys, and an executor per server. */
+export interface SshHosts {
+  /** Connects, authenticates and runs `true`; latency is to the end of that round trip. */
+  probe(target: SshTarget): Promise<ProbeResult>
+  /** Why this private key (with this passphrase) cannot be used, or null when it can. */
+  privateKeyProblem(privateKey: string, passphrase: string | null): string | null
+  /**
+   * The executor of one server's runs, made at the first call and reused (its connections are
+   * pooled). `target` is read at each new connection; `onFirstHostKey` is told the key an unpinned
+   * server offered, to pin it.
+   */
+  executorFor(serverId: number, options: { label: string; target: () => Promise<SshTarget>; onFirstHostKey: (fingerprint: string) => Promise<void> }): Executor
+  /** Stops the runs of every server executor and ends their connections. */
+  close(): Promise<void>
 }

@@ -4,7 +4,7 @@
  * the environments, and reach nothing else. Other local users get the same: nothing readable.
  *
  *   data/            0711  traversable, not listable
- *   ├── *            0600  database, WAL/SHM, secret.key, admin-password.txt, lock files
+ *   ├── *            0600  database, WAL/SHM, secret.key, secret-seal.key, admin-password.txt, lock files
  *   ├── tasks/       0711  └── <id>/ 0700: the server's between runs, the run account's during one
  *   ├── outputs/     0711  └── <task>/ 0700 (as tasks/<id>) └── <run>/ 0700, the run account's
  *   ├── envs/        0755  environments: read and executed by runs  (└── .taskyard/ 0700)

@@ -38,6 +38,13 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   python_unavailable: 400,
   environment_busy: 409,
   build_not_found: 404,
+  server_not_found: 404,
+  server_exists: 400,
+  server_in_use: 409,
+  host_key_changed: 409,
+  host_key_mismatch: 400,
+  server_unreachable: 502,
+  command_denied: 400,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

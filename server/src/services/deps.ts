@@ -2,6 +2,8 @@ import type { Clock } from '../domain/clock.ts'
 import type { RunAccounts } from '../domain/run-account.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
+import type { SshHosts } from '../executor/executor.ts'
+import type { SecretBox } from '../lib/secret-box.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import type { LogStore } from '../logs/log-store.ts'
 import type { LoginThrottle } from '../auth/login-throttle.ts'
@@ -62,6 +64,9 @@ export interface ServiceDeps {
     /** TASKYARD_MAX_LOG_BYTES: a task's max_log_mb may lower it, not raise it. */
     maxLogBytes: number
   }
+  /** Registered servers (issue 12): SSH itself, and the box that seals their secrets at rest. */
+  ssh: SshHosts
+  secretBox: SecretBox
   auth: {
     secret: Buffer
     throttle: LoginThrottle

@@ -2,11 +2,13 @@
  * The schema as Kysely sees it. Column names are the domain's field names in snake_case, and a
  * row holds exactly the domain object's fields, so one generic mapping serves every table
  * (row-mapping.ts). The exceptions map by hand: users and api_tokens hold a hash their reads
- * leave out, users.disabled is 0/1 on SQLite, audit_log.details is JSON text. Rows never leave store/.
+ * leave out, users.disabled is 0/1 on SQLite, audit_log.details is JSON text, servers
+ * keep a sealed secret their reads leave out and JSON lists. Rows never leave store/.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely'
 import type { EnvironmentBuild } from '../domain/environment-build.ts'
 import type { Run } from '../domain/run.ts'
+import type { Server } from '../domain/server.ts'
 import type { Task } from '../domain/task.ts'
 import type { UserWithPasswordHash } from '../domain/user.ts'
 import type { ApiToken, AuditEntry, Session } from './store.ts'
@@ -85,6 +87,19 @@ export interface RunBucketsTable {
   ended: number
 }
 
+export interface ServersTable extends Omit<RowOf<Server>, 'id' | 'labels' | 'operator_ids'> {
+  id: Generated<number>
+  sealed_secret: string
+  /** JSON text: an array of strings / of user ids. */
+  labels: string
+  operator_ids: string
+}
+
+export interface TaskServersTable {
+  task_id: number
+  server_id: number
+}
+
 export interface Database {
   tasks: TasksTable
   runs: RunsTable
@@ -96,6 +111,8 @@ export interface Database {
   api_tokens: ApiTokensTable
   audit_log: AuditLogTable
   environment_builds: EnvironmentBuildsTable
+  servers: ServersTable
+  task_servers: TaskServersTable
 }
 
 export type TaskRow = Selectable<TasksTable>

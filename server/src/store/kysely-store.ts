@@ -11,6 +11,7 @@ import { apiTokenTable } from './tables/api-token-table.ts'
 import { auditLogTable } from './tables/audit-log-table.ts'
 import { environmentBuildTable } from './tables/environment-build-table.ts'
 import { runTable } from './tables/run-table.ts'
+import { serverTable } from './tables/server-table.ts'
 import { sessionTable } from './tables/session-table.ts'
 import { systemSampleTable } from './tables/system-sample-table.ts'
 import { taskTable } from './tables/task-table.ts'
@@ -50,6 +51,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     apiTokens: apiTokenTable(db),
     auditLog: auditLogTable(db),
     environmentBuilds: environmentBuildTable(db),
+    servers: serverTable(db),
   }
 }
 
@@ -121,6 +123,7 @@ function guardTables(tables: StoreTables, check: () => void, dialect: DialectNam
     apiTokens: guard(tables.apiTokens, check, dialect),
     auditLog: guard(tables.auditLog, check, dialect),
     environmentBuilds: guard(tables.environmentBuilds, check, dialect),
+    servers: guard(tables.servers, check, dialect),
   }
 }
 

@@ -5,6 +5,7 @@
 import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
 import type { NewRun, Run, RunPatch, RunStatus } from '../domain/run.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../domain/task.ts'
+import type { NewServer, Server, ServerPatch } from '../domain/server.ts'
 import type { NewUser, User, UserPatch, UserWithPasswordHash } from '../domain/user.ts'
 
 export type DialectName = 'sqlite' | 'postgres'
@@ -208,6 +209,28 @@ export interface EnvironmentBuildTable {
   rename(oldName: string, newName: string): Promise<number>
 }
 
+/** Registered servers (issue 12). The secret is stored sealed (AES-GCM); this table never opens it. */
+export interface ServerTable {
+  /** Throws TaskyardError('server_exists') when the name is in use (checked by the unique index too). */
+  insert(server: NewServer, sealedSecret: string): Promise<Server>
+  findById(id: number): Promise<Server | undefined>
+  /** The sealed secret, for the code that connects; the only read that returns it. */
+  findSealedSecret(id: number): Promise<string | undefined>
+  /** All servers, by id ascending. */
+  list(): Promise<Server[]>
+  /** Applies the patch (and a new sealed secret when given); undefined when there is no such server. */
+  update(id: number, patch: ServerPatch, sealedSecret?: string): Promise<Server | undefined>
+  /** Pins a first host key only while none is pinned (two first connections cannot both pin); the server as it is after. */
+  pinHostKey(id: number, fingerprint: string, now: number): Promise<Server | undefined>
+  /** Deletes the server and the links of tasks to it. */
+  delete(id: number): Promise<boolean>
+  /** Makes the task run on the server (null: on the Taskyard machine). */
+  setTaskServer(taskId: number, serverId: number | null): Promise<void>
+  findTaskServer(taskId: number): Promise<number | null>
+  /** Ids of the tasks that run on the server, ascending. */
+  listTaskIds(serverId: number): Promise<number[]>
+}
+
 /** The tables, inside or outside a transaction. */
 export interface StoreTables {
   readonly tasks: TaskTable
@@ -218,6 +241,7 @@ export interface StoreTables {
   readonly apiTokens: ApiTokenTable
   readonly auditLog: AuditLogTable
   readonly environmentBuilds: EnvironmentBuildTable
+  readonly servers: ServerTable
 }
 
 export interface Store extends StoreTables {

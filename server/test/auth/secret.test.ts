@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { loadOrCreateSecret } from '../../src/auth/secret.ts'
+import { loadOrCreateSecret, SEALING_KEY } from '../../src/auth/secret.ts'
 import { tempDir } from './auth-test-kit.ts'
 
 describe('signing secret', () => {
@@ -57,5 +57,20 @@ describe('signing secret', () => {
     const dir = await tempDir(t)
     await writeFile(path.join(dir, 'secret.key'), Buffer.alloc(16).toString('base64'))
     await assert.rejects(loadOrCreateSecret(dir, null), /holds 16 bytes of secret, fewer than 32: it is damaged/)
+  })
+})
+
+describe('secret-sealing key (issue 12)', () => {
+  it('is a file of its own beside the signing secret, mode 0600, different from it', async (t) => {
+    const dir = await tempDir(t)
+    const signing = await loadOrCreateSecret(dir, null)
+    const sealing = await loadOrCreateSecret(dir, null, SEALING_KEY)
+    assert.notDeepEqual(sealing, signing)
+    assert.equal((await stat(path.join(dir, 'secret-seal.key'))).mode & 0o777, 0o600)
+    assert.deepEqual(await loadOrCreateSecret(dir, null, SEALING_KEY), sealing)
+  })
+
+  it('names TASKYARD_SECRET_KEY when the configured key is short', async (t) => {
+    await assert.rejects(loadOrCreateSecret(await tempDir(t), 'short', SEALING_KEY), /secret-sealing key \(TASKYARD_SECRET_KEY\) is 5 bytes/)
   })
 })

@@ -35,6 +35,12 @@ export interface ExecutorUnderTest {
   /** Used in test names: '<name> executor'. */
   name: string
   create(options: LocalExecutorOptions): Promise<Executor & { close?(): Promise<void> }>
+  /** The containments it runs under (default: every one the machine offers). The SSH executor's is the remote group: 'none'. */
+  containments?: readonly ContainmentKind[]
+  /** Why runAs and isolation do not apply to it (shown as the skip reason), or absent when they do. */
+  noAccountOrIsolation?: string
+  /** A remote executor pays a round trip per control command: its suite may take longer. */
+  suiteTimeoutMs?: number
 }
 
 const MiB = 1024 * 1024
@@ -53,7 +59,7 @@ let installations = 0
 const newInstallation = (): string => `/taskyard-test/${process.pid}/${++installations}`
 
 export function describeExecutorContract(impl: ExecutorUnderTest): void {
-  for (const kind of CONTAINMENTS) {
+  for (const kind of impl.containments ?? CONTAINMENTS) {
     const probe = createLocalExecutor({ containment: kind })
     if (probe.containmentKind !== kind) {
       describe(`${impl.name} executor, ${kind} (skipped: ${probe.containment})`, { skip: true }, () => {})
@@ -64,7 +70,7 @@ export function describeExecutorContract(impl: ExecutorUnderTest): void {
 }
 
 function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory: boolean): void {
-  describe(`${impl.name} executor, ${kind}`, { timeout: SUITE_TIMEOUT_MS }, () => {
+  describe(`${impl.name} executor, ${kind}`, { timeout: impl.suiteTimeoutMs ?? SUITE_TIMEOUT_MS }, () => {
     let executor!: Executor & { close?(): Promise<void> }
     const installation = newInstallation()
     before(async () => {
@@ -510,7 +516,7 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
     })
 
     describe('the account and the file system a run gets', () => {
-      const notRoot = process.getuid?.() === 0 ? false : 'skipped: the tests do not run as root'
+      const notRoot = impl.noAccountOrIsolation ?? (process.getuid?.() === 0 ? false : 'skipped: the tests do not run as root')
       const secretDir = (t: { after(fn: () => void): void }): string => {
         const dir = fs.mkdtempSync('/tmp/taskyard-secret-')
         t.after(() => fs.rmSync(dir, { recursive: true, force: true }))

@@ -101,6 +101,7 @@ for (const dialect of testDialects()) {
         [`outputs/${taskId}`]: '0700',
         [`outputs/${taskId}/${runId}`]: '0700',
         'secret.key': '0600',
+        'secret-seal.key': '0600',
         'admin-password.txt': '0600',
         ...SERVER_FILES,
         ...files,
@@ -126,7 +127,7 @@ describe('data directory permissions of an existing install (issue 6)', () => {
     // As an install from before issue 6 left it (umask 022), or worse.
     for (const d of ['.', 'tasks', `tasks/${taskId}`, 'outputs', `outputs/${taskId}`, 'logs', 'staging', 'uploads', 'envs'])
       await chmod(path.join(dataDir, d), 0o777)
-    for (const f of ['taskyard.db', 'secret.key', 'admin-password.txt']) await chmod(path.join(dataDir, f), 0o644)
+    for (const f of ['taskyard.db', 'secret.key', 'secret-seal.key', 'admin-password.txt']) await chmod(path.join(dataDir, f), 0o644)
     if (isRoot) await chown(path.join(dataDir, 'tasks', String(taskId)), 999, 999)
 
     await start(t, dataDir)
@@ -136,6 +137,7 @@ describe('data directory permissions of an existing install (issue 6)', () => {
       [`outputs/${taskId}`]: '0700',
       [`outputs/${taskId}/${runId}`]: '0700',
       'secret.key': '0600',
+      'secret-seal.key': '0600',
       'admin-password.txt': '0600',
       'taskyard.db': '0600',
       'taskyard.db-wal': '0600',
@@ -157,6 +159,7 @@ import os, sys
 d = sys.argv[1]
 for name, fn in [
     ('secret.key', lambda: open(os.path.join(d, 'secret.key')).read()),
+    ('secret-seal.key', lambda: open(os.path.join(d, 'secret-seal.key')).read()),
     ('database', lambda: open(os.path.join(d, 'taskyard.db'), 'rb').read()),
     ('database wal', lambda: open(os.path.join(d, 'taskyard.db-wal'), 'rb').read()),
     ('admin password', lambda: open(os.path.join(d, 'admin-password.txt')).read()),
@@ -183,6 +186,7 @@ for name, fn in [
       stdout,
       [
         'secret.key denied',
+        'secret-seal.key denied',
         'database denied',
         'database wal denied',
         'admin password denied',

@@ -6,6 +6,7 @@ import { isolation } from './003-isolation.ts'
 import { stoppedCronTasks } from './004-stopped-cron-tasks.ts'
 import { environmentBuilds } from './005-environment-builds.ts'
 import { runSummaries } from './006-run-summaries.ts'
+import { servers } from './007-servers.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -16,6 +17,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '004-stopped-cron-tasks': stoppedCronTasks(dialect),
     '005-environment-builds': environmentBuilds(dialect),
     '006-run-summaries': runSummaries(dialect),
+    '007-servers': servers(dialect),
   }
 }
 

@@ -1,0 +1,88 @@
+/**
+ * The shell the SSH executor sends (pure string builders). The remote needs a POSIX sh, Linux
+ * /proc and GNU grep (for `-z`); every word from a run is single-quoted.
+ *
+ * A run's processes are found two ways, as the local executor finds them without cgroups: its
+ * process group (sshd starts each session's command with setsid(), so the wrapper's pid is the
+ * group and session id), and the markers in their environment (TASKYARD_RUN_ID and
+ * TASKYARD_INSTANCE), which catch processes that left the group by setsid or a double fork.
+ */
+import { shellQuote } from '../../lib/shell-quote.ts'
+import type { RunSpec } from '../executor.ts'
+
+export interface RunMarkers {
+  runId: number
+  instance: string
+}
+
+export const PID_LINE = 'taskyard:pid '
+export const ERROR_LINE = 'taskyard:error '
+
+/**
+ * Prints `taskyard:pid <pid>` (or `taskyard:error nocwd|noent`) as its first line, then becomes
+ * the run: `exec` keeps the pid, `env -i` gives it exactly the run's environment.
+ *
+ * SSH carries stdout and stderr as two streams that sshd reads from two pipes, so their relative
+ * order is lost on the way. Unless the caller asks for them apart (`streamPaths`), stderr is sent
+ * into stdout on the server, and the log keeps the order they were written in exactly.
+ */
+export function runWrapper(spec: Pick<RunSpec, 'argv' | 'cwd' | 'env' | 'streamPaths'>, markers: RunMarkers): string {
+  const { argv, cwd, env } = spec
+  const assignments = Object.entries({ ...env, TASKYARD_RUN_ID: String(markers.runId), TASKYARD_INSTANCE: markers.instance }).map(([k, v]) =>
+    shellQuote(`${k}=${v}`),
+  )
+  const path = env.PATH === undefined ? '' : `PATH=${shellQuote(env.PATH)}; export PATH; `
+  const program = shellQuote(argv[0] ?? '')
+  const script =
+    `cd -- ${shellQuote(cwd)} 2>/dev/null || { echo '${ERROR_LINE}nocwd'; exit 127; }; ` +
+    `${path}command -v -- ${program} >/dev/null 2>&1 || { echo '${ERROR_LINE}noent'; exit 127; }; ` +
+    `echo "${PID_LINE}$$"; ${spec.streamPaths ? '' : 'exec 2>&1; '}exec env -i ${assignments.join(' ')} ${argv.map(shellQuote).join(' ')}`
+  // The login shell may be any shell: /bin/sh reads the script, and exec keeps sshd's session
+  // leader. The markers are in /bin/sh's environment from its exec on, so by the time the pid is
+  // printed the leader carries them (signalRun's reused-pid check relies on it).
+  const marks = `TASKYARD_RUN_ID=${markers.runId} TASKYARD_INSTANCE=${shellQuote(markers.instance)}`
+  return `exec env ${marks} /bin/sh -c ${shellQuote(script)}`
+}
+
+/** The pids (one a line) of this user's processes carrying both markers, the script's own excluded. */
+function markedPids(markers: RunMarkers): string {
+  const run = shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)
+  const instance = shellQuote(`TASKYARD_INSTANCE=${markers.instance}`)
+  return (
+    `marked() { f=$(grep -lzxF ${run} /proc/[0-9]*/environ 2>/dev/null); [ -n "$f" ] || return 0; ` +
+    `grep -lzxF ${instance} $f 2>/dev/null | sed 's#^/proc/##; s#/environ$##'; }`
+  )
+}
+
+/** Live (not zombie) members of the group, plus live marked processes: a count. */
+function aliveCount(pgid: number): string {
+  return (
+    `alive() { n=$(cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^.*) //' | awk -v g=${pgid} '$1 != "Z" && $3 == g { n++ } END { print n + 0 }'); ` +
+    `for p in $(marked); do s=$(sed 's/^.*) //' /proc/$p/stat 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ] && n=$((n + 1)); done; echo $n; }`
+  )
+}
+
+/**
+ * Prints how many of the run's processes are alive, sends `signal` to its group and marked
+ * processes, and prints how many are alive after: `<before> <after>`.
+ * With `waitMs`, waits (polling every 20 ms) up to that long for that count to reach 0 first.
+ * A pgid whose leader does not carry the markers (a reused number) is left alone.
+ */
+export function signalRun(signal: string, pgid: number | null, markers: RunMarkers, waitMs = 0): string {
+  const group =
+    pgid === null || pgid <= 1
+      ? ''
+      : `if [ -r /proc/${pgid}/environ ] && ! grep -qzxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/${pgid}/environ 2>/dev/null; then :; else kill -s ${signal} -- -${pgid} 2>/dev/null; fi; `
+  const wait = waitMs > 0 ? `i=0; while [ "$(alive)" != 0 ] && [ $i -lt ${Math.ceil(waitMs / 20)} ]; do sleep 0.02; i=$((i + 1)); done; ` : ''
+  return `${markedPids(markers)}; ${aliveCount(pgid ?? -1)}; before=$(alive); ${group}for p in $(marked); do kill -s ${signal} "$p" 2>/dev/null; done; ${wait}echo "$before $(alive)"`
+}
+
+/** Prints how many of the run's processes are alive. */
+export function countAlive(pgid: number, markers: RunMarkers): string {
+  return `${markedPids(markers)}; ${aliveCount(pgid)}; alive`
+}
+
+/** Prints the resident bytes of every process in the run's session (sshd made the group a session). */
+export function sampleRss(sid: number): string {
+  return `cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^.*) //' | awk -v s=${sid} -v page=$(getconf PAGESIZE) '$4 == s { r += $22 } END { printf "%d\\n", r * page }'`
+}

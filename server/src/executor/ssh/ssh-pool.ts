@@ -1,0 +1,107 @@
+/**
+ * Connections to one server, reused across runs (issue 12): a channel goes on the least busy open
+ * connection with room (OpenSSH allows 10 sessions a connection by default), else on a new one.
+ * A connection that drops is forgotten; the next exec opens another.
+ */
+import type { ClientChannel } from 'ssh2'
+import type { SshConnection } from './connect-ssh.ts'
+
+interface Pooled {
+  connection: SshConnection
+  channels: number
+  open: boolean
+}
+
+export interface ExecResult {
+  stdout: string
+  code: number | null
+}
+
+export class SshPool {
+  readonly #connect: () => Promise<SshConnection>
+  readonly #onConnected: () => void
+  readonly #maxChannels: number
+  #pooled: Pooled[] = []
+  #connecting: Promise<Pooled> | null = null
+  #closed = false
+
+  constructor(connect: () => Promise<SshConnection>, onConnected: () => void, maxChannels = 8) {
+    this.#connect = connect
+    this.#onConnected = onConnected
+    this.#maxChannels = maxChannels
+  }
+
+  /** Opens an exec channel for `command`; `released` is called once when it closes. */
+  async exec(command: string): Promise<ClientChannel> {
+    if (this.#closed) throw new Error('the executor is closed')
+    const pooled = await this.#withRoom()
+    pooled.channels += 1
+    try {
+      const channel = await new Promise<ClientChannel>((resolve, reject) =>
+        pooled.connection.client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))),
+      )
+      channel.once('close', () => (pooled.channels -= 1))
+      return channel
+    } catch (error) {
+      pooled.channels -= 1
+      // The server refused another session on this connection: count it full and use another.
+      if (/open failed/i.test((error as Error).message)) {
+        pooled.channels = this.#maxChannels
+        return this.exec(command)
+      }
+      throw error
+    }
+  }
+
+  /** Runs a control command and collects its stdout. */
+  async run(command: string): Promise<ExecResult> {
+    const channel = await this.exec(command)
+    return new Promise((resolve) => {
+      let stdout = ''
+      let code: number | null = null
+      channel.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      channel.stderr.resume()
+      channel.once('exit', (exitCode: number | null) => (code = exitCode))
+      channel.once('close', () => resolve({ stdout, code }))
+    })
+  }
+
+  get connectionCount(): number {
+    return this.#pooled.filter((p) => p.open).length
+  }
+
+  /** Ends every connection; channels on them close. */
+  close(): void {
+    this.#closed = true
+    for (const pooled of this.#pooled) pooled.connection.client.end()
+    this.#pooled = []
+  }
+
+  async #withRoom(): Promise<Pooled> {
+    const candidates = this.#pooled.filter((p) => p.open && p.channels < this.#maxChannels).sort((a, b) => a.channels - b.channels)
+    if (candidates[0]) return candidates[0]
+    // One handshake at a time: a burst of runs shares the connection it brings.
+    if (this.#connecting) {
+      await this.#connecting.catch(() => undefined)
+      return this.#withRoom()
+    }
+    this.#connecting = this.#connect().then((connection) => {
+      const pooled: Pooled = { connection, channels: 0, open: true }
+      connection.client.once('close', () => {
+        pooled.open = false
+        this.#pooled = this.#pooled.filter((p) => p !== pooled)
+      })
+      connection.client.on('error', () => undefined) // reported through the channels' close
+      if (this.#closed) connection.client.end()
+      else this.#pooled.push(pooled)
+      return pooled
+    })
+    try {
+      const pooled = await this.#connecting
+      this.#onConnected()
+      return pooled
+    } finally {
+      this.#connecting = null
+    }
+  }
+}

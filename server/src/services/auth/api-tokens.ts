@@ -1,7 +1,7 @@
 import { newApiToken } from '../../auth/tokens.ts'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { User } from '../../domain/user.ts'
-import type { ApiToken } from '../../store/store.ts'
+import type { ApiToken } from '../../domain/api-token.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { recordAudit, type Actor } from './record-audit.ts'
 

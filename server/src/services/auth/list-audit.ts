@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../../store/store.ts'
+import type { AuditEntry } from '../../domain/audit-entry.ts'
 import type { ServiceDeps } from '../deps.ts'
 
 /** The audit log, newest first; `before` pages back by entry id. */

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto'
 import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ENV_NAME_PATTERN, type Environments } from './environments.ts'
+import { isEnvironmentName } from '../domain/names.ts'
+import type { Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
 import { findPythons } from './find-pythons.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
@@ -60,7 +61,7 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
     async list() {
       const names: string[] = []
       for (const entry of await readdir(envsDir, { withFileTypes: true })) {
-        if (entry.isDirectory() && ENV_NAME_PATTERN.test(entry.name) && (await isVenv(dirOf(entry.name)))) names.push(entry.name)
+        if (entry.isDirectory() && isEnvironmentName(entry.name) && (await isVenv(dirOf(entry.name)))) names.push(entry.name)
       }
       return names
     },

@@ -16,6 +16,7 @@ import { startBenchServer } from '../lib/server.ts'
 import { mib, ms } from '../lib/stats.ts'
 import { collectGarbage } from '../lib/gc.ts'
 import { profiled } from '../lib/profiler.ts'
+import { runLogFile } from '../../server/src/logs/file-log-store.ts'
 
 const BYTES = 536_870_912
 const ROUNDS = 2
@@ -67,7 +68,7 @@ export async function bigOutput(ctx: BenchContext): Promise<Figure> {
       const elapsed = performance.now() - t0
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
       if (end.status !== 'completed') throw new Error(`the 512 MiB run ended ${end.status}`)
-      const log = server.paths.runLog(end.runId)
+      const log = runLogFile(server.paths.logsDir, end.runId)
       const size = (await stat(log)).size
       await rm(log, { force: true })
       rounds.push({ ms: elapsed, size, rssBefore, rssPeak, samples })

@@ -12,6 +12,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
 import { createEnvironments } from './environments/create-environments.ts'
+import { recoverEnvironmentBuilds } from './services/environments/recover-builds.ts'
+import { storeBuildRecorder } from './services/environments/record-builds.ts'
 import { resolveInterpreter } from './environments/venv.ts'
 import { EventBus } from './events/events.ts'
 import type { Executor } from './executor/executor.ts'
@@ -25,6 +27,7 @@ import { DATABASE_BUSY_RETRY_AFTER_S } from './http/error-handler.ts'
 import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-lock.ts'
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
+import { createFileLogStore } from './logs/file-log-store.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
 import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
@@ -243,7 +246,12 @@ async function startLocked(
     pythonPath,
     childEnv: config.childEnv,
     allowUnsafeRequirements: config.allowUnsafeRequirements,
+    builds: storeBuildRecorder({ store, clock, bus, paths }),
+    pipTimeoutMs: config.pipTimeoutMs,
   })
+  // Interrupted builds were undone by the environments' own start-up; an interrupted creation is
+  // made again here, before the dispatcher starts: no run ever starts in a half-built environment.
+  await recoverEnvironmentBuilds({ store, clock, environments }, log)
   if (runAccount.account) {
     // The `base` venv links to the interpreter it was made from: under /root (pyenv), runs as
     // another account could execute nothing in Python.
@@ -267,6 +275,7 @@ async function startLocked(
     },
   })
 
+  const logs = createFileLogStore({ dir: paths.logsDir })
   const runs = createDispatcher({
     store,
     executor,
@@ -274,6 +283,7 @@ async function startLocked(
     clock,
     bus,
     paths,
+    logs,
     workerId,
     accounts,
     prepareRunDirs,
@@ -333,6 +343,7 @@ async function startLocked(
     wakeScheduler: () => scheduler.wake(),
     environments,
     files,
+    logs,
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,

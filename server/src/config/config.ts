@@ -25,6 +25,8 @@ export interface Config {
   readonly pythonPath: string | null
   /** Lets requirements use -i, -e, -r, URLs and local paths (administrators only). */
   readonly allowUnsafeRequirements: boolean
+  /** A pip (or conda) run of an environment build past this is killed and the build fails; null = none. */
+  readonly pipTimeoutMs: number | null
   readonly logLevel: string
   /**
    * 'local': the server spawns runs itself (lowest trigger latency); 'runner': a small helper
@@ -113,12 +115,33 @@ export function sanitizePath(raw: string | undefined): string {
   return kept.length > 0 ? [...new Set(kept)].join(':') : DEFAULT_PATH
 }
 
+/** An environment build's pip gets this long by default (0: no limit). */
+const DEFAULT_PIP_TIMEOUT_SECONDS = 1800
+
+/**
+ * The server's private mirror (000a's "private mirrors configurable"): TASKYARD_PIP_* become pip's
+ * own PIP_* for every build, over the server's environment and pip.conf, which pip reads as usual.
+ */
+const PIP_MIRROR_SETTINGS = {
+  TASKYARD_PIP_INDEX_URL: 'PIP_INDEX_URL',
+  TASKYARD_PIP_EXTRA_INDEX_URL: 'PIP_EXTRA_INDEX_URL',
+  TASKYARD_PIP_TRUSTED_HOST: 'PIP_TRUSTED_HOST',
+} as const
+
 function toolEnvFrom(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined && !k.startsWith('TASKYARD_') && !/^npm_/i.test(k)) out[k] = v
   }
   out.PATH = sanitizePath(env.PATH)
+  for (const [setting, pipName] of Object.entries(PIP_MIRROR_SETTINGS)) {
+    const value = env[setting]?.trim()
+    if (!value) continue
+    if (setting !== 'TASKYARD_PIP_TRUSTED_HOST' && !value.split(/\s+/).every((u) => /^https?:\/\/[^\s]+$/.test(u))) {
+      throw new Error(`${setting} must be an http(s) URL (or several, space-separated), got '${value}'`)
+    }
+    out[pipName] = value
+  }
   return out
 }
 
@@ -168,6 +191,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const timeout = intFrom('TASKYARD_RUN_TIMEOUT_SECONDS', env.TASKYARD_RUN_TIMEOUT_SECONDS, 0)
   const maxConcurrent = intFrom('TASKYARD_MAX_CONCURRENT_RUNS', env.TASKYARD_MAX_CONCURRENT_RUNS, 0)
   const timeZone = env.TASKYARD_TIME_ZONE || undefined
+  const pipTimeout = intFrom('TASKYARD_PIP_TIMEOUT_SECONDS', env.TASKYARD_PIP_TIMEOUT_SECONDS, DEFAULT_PIP_TIMEOUT_SECONDS)
   return Object.freeze({
     host: flags.host ?? env.TASKYARD_HOST ?? DEFAULTS.host,
     port,
@@ -183,6 +207,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxConcurrentRuns: maxConcurrent === 0 ? null : maxConcurrent,
     pythonPath: env.TASKYARD_PYTHON || null,
     allowUnsafeRequirements: env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === '1' || env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === 'true',
+    pipTimeoutMs: pipTimeout === 0 ? null : pipTimeout * 1000,
     logLevel: env.TASKYARD_LOG_LEVEL ?? 'info',
     executor: executorKind(env.TASKYARD_EXECUTOR),
     adminPassword: env.TASKYARD_ADMIN_PASSWORD || null,

@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'environment_in_use'
   | 'packages_failed'
   | 'python_unavailable'
+  | 'environment_busy'
+  | 'build_not_found'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

@@ -6,7 +6,8 @@
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { isEnvironmentName } from '../domain/names.ts'
-import type { Environments } from './environments.ts'
+import type { BuildRecorder, Environments } from './environments.ts'
+import type { BuildLog } from './build-log.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
 import { runProcess, type ProcessResult } from './run-process.ts'
 import { toolEnv } from './tool-env.ts'
@@ -18,6 +19,8 @@ export interface CondaEnvironmentsOptions {
   stateDir: string
   childEnv: Readonly<Record<string, string>>
   allowUnsafeRequirements: boolean
+  builds?: BuildRecorder
+  pipTimeoutMs?: number | null
 }
 
 interface CondaInfo {
@@ -29,8 +32,9 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
   const env = toolEnv(options.childEnv)
   let info: CondaInfo | null = null
 
-  async function conda(args: readonly string[]): Promise<ProcessResult> {
-    const result = await runProcess(options.condaPath, args, { env })
+  async function conda(args: readonly string[], log?: BuildLog): Promise<ProcessResult> {
+    log?.command('conda', args)
+    const result = await runProcess(options.condaPath, args, { env, ...(log ? { onOutput: log.write } : {}) })
     if (result.code !== 0) throw new Error(`conda ${args.join(' ')} failed: ${result.output.trim().slice(-2000)}`)
     return result
   }
@@ -83,8 +87,18 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
       return (await environments()).get(name) ?? null
     },
 
-    async create(name, pythonVersion) {
-      await conda(['create', '--yes', '--quiet', '--name', name, pythonVersion === null ? 'python' : `python=${pythonVersion}`])
+    // conda environments are not relocatable: built in place, hidden by the journal's creating marker until whole.
+    async create(name, pythonVersion, log) {
+      await conda(['create', '--yes', '--quiet', '--name', name, pythonVersion === null ? 'python' : `python=${pythonVersion}`], log)
+      const prefix = (await environments()).get(name)
+      if (prefix === undefined) throw new Error(`conda created environment '${name}' but does not list it`)
+      return prefix
+    },
+
+    publish: async () => undefined,
+
+    async discard(name) {
+      await backend.remove(name)
     },
 
     // conda fetches whichever Python is asked for: there is no list of what is installed.
@@ -117,5 +131,7 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
     stateDir: options.stateDir,
     pipEnv: env,
     allowUnsafeRequirements: options.allowUnsafeRequirements,
+    ...(options.builds ? { builds: options.builds } : {}),
+    pipTimeoutMs: options.pipTimeoutMs ?? null,
   })
 }

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { createCondaEnvironments } from './conda.ts'
 import { detectConda } from './detect-conda.ts'
-import type { Environments } from './environments.ts'
+import type { BuildRecorder, Environments } from './environments.ts'
 import { createVenvEnvironments, STATE_DIR_NAME } from './venv.ts'
 
 export interface CreateEnvironmentsOptions {
@@ -11,6 +11,8 @@ export interface CreateEnvironmentsOptions {
   pythonPath: string | null
   childEnv: Readonly<Record<string, string>>
   allowUnsafeRequirements: boolean
+  builds?: BuildRecorder
+  pipTimeoutMs?: number | null
 }
 
 /**
@@ -26,6 +28,8 @@ export async function createEnvironments(options: CreateEnvironmentsOptions): Pr
         stateDir: path.join(options.envsDir, STATE_DIR_NAME),
         childEnv: options.childEnv,
         allowUnsafeRequirements: options.allowUnsafeRequirements,
+        ...(options.builds ? { builds: options.builds } : {}),
+        pipTimeoutMs: options.pipTimeoutMs ?? null,
       })
     : createVenvEnvironments(options)
   await environments.list()

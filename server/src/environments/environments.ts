@@ -62,6 +62,30 @@ export interface UninstallResult {
   error: string | null
 }
 
+/** What a build is, as its record says: the change, and what was asked for. */
+export interface BuildStart {
+  envName: string
+  action: 'create' | 'install' | 'uninstall' | 'rebuild'
+  requirements: string | null
+  pythonVersion: string | null
+}
+
+/**
+ * Where builds are recorded (the store, in the server): one in progress per name at most, each
+ * with a log file the build's tools write into as they go.
+ */
+export interface BuildRecorder {
+  /** Throws TaskyardError('environment_busy') while another build of the name is in progress. */
+  begin(build: BuildStart): Promise<{ id: number; logPath: string | null }>
+  finish(id: number, outcome: { ok: boolean; error: string | null }): Promise<void>
+}
+
+/** Records nothing: for tools and tests that keep no history. */
+export const NO_BUILD_RECORDS: BuildRecorder = {
+  begin: async () => ({ id: 0, logPath: null }),
+  finish: async () => undefined,
+}
+
 export interface Environments {
   readonly kind: 'venv' | 'conda'
   exists(name: string): Promise<boolean>
@@ -88,7 +112,7 @@ export interface Environments {
    * TaskyardError('environment_exists') when the name is taken — also while another create of it runs —
    * and python_unavailable for a version not installed (the error lists those that are).
    */
-  create(name: string, requirements: string | null, options?: { pythonVersion?: string | null }): Promise<EnsureResult>
+  create(name: string, requirements: string | null, options?: { pythonVersion?: string | null; action?: 'create' | 'rebuild' }): Promise<EnsureResult>
   /** The Python versions (`3.X`) a new environment can have; null: any the backend can fetch (conda). */
   pythonVersions(): Promise<string[] | null>
   /** `pip uninstall` under the same all-or-nothing rule; names not installed are refused before anything changes. */

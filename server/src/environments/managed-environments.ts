@@ -10,7 +10,11 @@ import { TaskyardError } from '../domain/errors.ts'
 import { assertEnvironmentName, isEnvironmentName } from '../domain/names.ts'
 import { createEnvJournal } from './env-journal.ts'
 import { directorySize } from './directory-size.ts'
+import { NO_BUILD_LOG, openBuildLog, type BuildLog } from './build-log.ts'
 import {
+  NO_BUILD_RECORDS,
+  type BuildRecorder,
+  type BuildStart,
   type EnsureResult,
   type EnvironmentDetails,
   type EnvironmentKind,
@@ -35,8 +39,15 @@ export interface EnvironmentBackend {
   list(): Promise<string[]>
   /** The directory of an existing environment, or null when there is none of that name. */
   prefixOf(name: string): Promise<string | null>
-  /** Makes a new environment with pip in it (of Python `3.X` when given); throws with the tool's words when it cannot. */
-  create(name: string, pythonVersion: string | null): Promise<void>
+  /**
+   * Makes a new environment with pip in it (of Python `3.X` when given), where nothing lists it
+   * yet, and answers its directory there; throws with the tool's words when it cannot.
+   */
+  create(name: string, pythonVersion: string | null, log: BuildLog): Promise<string>
+  /** Makes a whole environment built by `create` visible under its name. */
+  publish(name: string, buildPrefix: string): Promise<void>
+  /** Removes an environment `create` made that will not be published; nothing there is fine. */
+  discard(name: string, buildPrefix: string | null): Promise<void>
   /** `3.X` → interpreter of the versions a new environment can have; null: any (the tool fetches it). */
   pythons(): Promise<Map<string, string> | null>
   /** Removes an environment and everything in it; nothing there is fine. */
@@ -61,10 +72,16 @@ export interface ManagedEnvironmentsOptions {
   /** The environment pip runs with (already stripped of variables that redirect installs). */
   pipEnv: Readonly<Record<string, string>>
   allowUnsafeRequirements: boolean
+  /** Where builds and their logs are recorded; default none. */
+  builds?: BuildRecorder
+  /** TASKYARD_PIP_TIMEOUT_SECONDS in ms; null = none. */
+  pipTimeoutMs?: number | null
 }
 
 export function createManagedEnvironments(backend: EnvironmentBackend, options: ManagedEnvironmentsOptions): Environments {
   const journal = createEnvJournal(options.stateDir)
+  const builds = options.builds ?? NO_BUILD_RECORDS
+  const pipTimeoutMs = options.pipTimeoutMs ?? null
   const locks = new Map<string, Promise<unknown>>()
   let starting: Promise<void> | null = null
 
@@ -106,10 +123,33 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     return backend.prefixOf(name)
   }
 
-  async function pipInto(prefix: string, parsed: ParsedRequirements): Promise<InstallResult> {
+  /**
+   * Runs one build under its record: refused (environment_busy) while another of the name is in
+   * progress anywhere; its log written as it goes; its end recorded whatever happens.
+   */
+  async function recorded<T extends { success: boolean; error: string | null }>(start: BuildStart, build: (log: BuildLog) => Promise<T>): Promise<T> {
+    const { id, logPath } = await builds.begin(start)
+    let log = NO_BUILD_LOG
+    try {
+      log = await openBuildLog(logPath)
+      const result = await build(log)
+      log.write(result.success ? '\nBuild succeeded.\n' : `\nBuild failed:\n${result.error ?? ''}\n`)
+      await log.close()
+      await builds.finish(id, { ok: result.success, error: result.success ? null : result.error })
+      return result
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      log.write(`\nBuild failed:\n${message}\n`)
+      await log.close()
+      await builds.finish(id, { ok: false, error: message })
+      throw error
+    }
+  }
+
+  async function pipInto(prefix: string, parsed: ParsedRequirements, log: BuildLog): Promise<InstallResult> {
     const workDir = await journal.scratchDir()
     try {
-      return await pipInstall(parsed, { python: path.join(prefix, 'bin', 'python'), env: options.pipEnv, workDir })
+      return await pipInstall(parsed, { python: path.join(prefix, 'bin', 'python'), env: options.pipEnv, workDir, log, timeoutMs: pipTimeoutMs })
     } finally {
       await rm(workDir, { recursive: true, force: true })
     }
@@ -133,8 +173,9 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
   }
 
   function installGuarded(name: string, prefix: string, parsed: ParsedRequirements): Promise<InstallResult> {
-    if (parsed.requirements.length === 0) return pipInto(prefix, parsed)
-    return guarded(name, prefix, () => pipInto(prefix, parsed))
+    if (parsed.requirements.length === 0) return pipInto(prefix, parsed, NO_BUILD_LOG)
+    const start: BuildStart = { envName: name, action: 'install', requirements: parsed.lines.join('\n'), pythonVersion: null }
+    return recorded(start, (log) => guarded(name, prefix, () => pipInto(prefix, parsed, log)))
   }
 
   async function detailsOf(name: string, prefix: string): Promise<EnvironmentDetails> {
@@ -159,15 +200,17 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       }
     }
     if (failedPackages.length > 0) return { success: false, failedPackages, errorDetails, error: errorDetails.join('\n') }
-    return guarded(name, prefix, async () => {
-      const python = path.join(prefix, 'bin', 'python')
-      const result = await runProcess(python, ['-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', '--no-input', ...packages], {
-        env: options.pipEnv,
-      })
-      if (result.code === 0) return { success: true, failedPackages: [], errorDetails: [], error: null }
-      const summary = pipFailureSummary(result.output)
-      return { success: false, failedPackages: [...packages], errorDetails: packages.map(() => summary), error: summary }
-    })
+    const start: BuildStart = { envName: name, action: 'uninstall', requirements: `${packages.join('\n')}\n`, pythonVersion: null }
+    return recorded(start, (log) =>
+      guarded(name, prefix, async () => {
+        const args = ['-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', '--no-input', ...packages]
+        log.command('python', args)
+        const result = await runProcess(path.join(prefix, 'bin', 'python'), args, { env: options.pipEnv, onOutput: log.write, timeoutMs: pipTimeoutMs })
+        if (result.code === 0) return { success: true, failedPackages: [], errorDetails: [], error: null }
+        const summary = result.timedOut ? 'pip uninstall did not finish in time (TASKYARD_PIP_TIMEOUT_SECONDS)' : pipFailureSummary(result.output)
+        return { success: false, failedPackages: [...packages], errorDetails: packages.map(() => summary), error: summary }
+      }),
+    )
   }
 
   async function listNames(): Promise<string[]> {
@@ -195,30 +238,46 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     return withLock(first, () => withLock(second, fn))
   }
 
-  async function createNew(name: string, parsed: ParsedRequirements | null, pythonVersion: string | null = null): Promise<EnsureResult> {
-    await journal.beginCreate(name)
-    // Until endCreate, a crash leaves a marker and start-up removes the half-made environment.
-    try {
-      await backend.create(name, pythonVersion)
-      const prefix = await backend.prefixOf(name)
-      if (prefix === null) throw new Error(`Environment '${name}' was created but cannot be found`)
-      if (parsed === null || parsed.requirements.length === 0) {
+  /**
+   * Builds where nothing lists it (a venv in the journal's tmp/, a conda environment behind its
+   * creating marker), then publishes it whole. A crash before that leaves only what start-up
+   * removes; a failure removes it now.
+   */
+  function createNew(
+    name: string,
+    parsed: ParsedRequirements | null,
+    pythonVersion: string | null = null,
+    action: 'create' | 'rebuild' = 'create',
+  ): Promise<EnsureResult & { success: boolean; error: string | null }> {
+    const start: BuildStart = { envName: name, action, requirements: parsed === null ? null : parsed.lines.join('\n'), pythonVersion }
+    return recorded(start, async (log) => {
+      await journal.beginCreate(name)
+      let buildPrefix: string | null = null
+      try {
+        buildPrefix = await backend.create(name, pythonVersion, log)
+        const install = parsed === null || parsed.requirements.length === 0 ? null : await pipInto(buildPrefix, parsed, log)
+        if (install !== null && !install.success) {
+          await backend.discard(name, buildPrefix)
+          await journal.endCreate(name)
+          const message = `Failed to install requirements in new environment '${name}'; the environment was removed`
+          return { created: true, install, message, success: false, error: install.error }
+        }
+        await backend.publish(name, buildPrefix)
         await journal.endCreate(name)
-        return { created: true, install: null, message: `Environment '${name}' created` }
-      }
-      const install = await pipInto(prefix, parsed)
-      if (!install.success) {
-        await backend.remove(name)
+        const message = install === null ? `Environment '${name}' created` : `Environment '${name}' created and requirements installed`
+        return { created: true, install, message, success: true, error: null }
+      } catch (error) {
+        await backend.discard(name, buildPrefix)
         await journal.endCreate(name)
-        return { created: true, install, message: `Failed to install requirements in new environment '${name}'; the environment was removed` }
+        throw error
       }
-      await journal.endCreate(name)
-      return { created: true, install, message: `Environment '${name}' created and requirements installed` }
-    } catch (error) {
-      await backend.remove(name)
-      await journal.endCreate(name)
-      throw error
-    }
+    })
+  }
+
+  /** The contract's EnsureResult, without the fields the build record needed. */
+  async function created(result: Promise<EnsureResult & { success: boolean; error: string | null }>): Promise<EnsureResult> {
+    const { created, install, message } = await result
+    return { created, install, message }
   }
 
   return {
@@ -236,7 +295,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       await ready()
       return withLock(name, async () => {
         const prefix = await existingPrefix(name)
-        if (prefix === null) return createNew(name, parsed)
+        if (prefix === null) return created(createNew(name, parsed))
         if (parsed === null || parsed.requirements.length === 0) {
           return { created: false, install: null, message: `Using existing environment '${name}'` }
         }
@@ -302,7 +361,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       if (pythonVersion !== null) await assertPythonAvailable(pythonVersion)
       return withLock(name, async () => {
         if ((await existingPrefix(name)) !== null) throw environmentExists(`Environment '${name}' already exists`)
-        return createNew(name, parsed, pythonVersion)
+        return created(createNew(name, parsed, pythonVersion, createOptions.action ?? 'create'))
       })
     },
 

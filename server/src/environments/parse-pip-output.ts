@@ -51,9 +51,10 @@ export function blameRequirements(output: string, candidates: readonly Requireme
       continue
     }
     const isConflict = line.startsWith('Cannot install ')
+    const isBuild = /^(Failed building wheel|Could not build wheels|Failed to build)/.test(line)
     for (const r of hits) {
       const reasons = blamed.get(r) ?? []
-      reasons.push(line, ...(isConflict ? conflict : []))
+      reasons.push(line, ...(isConflict ? conflict : []), ...(isBuild ? buildOutput(output) : []))
       blamed.set(r, reasons)
     }
   }
@@ -107,6 +108,17 @@ function resolveSubject(subject: string, candidates: readonly Requirement[]): Re
     }
   }
   return []
+}
+
+/** What a failed build printed (pip frames it: `╰─> [N lines of output]` … `[end of output]`), its last lines. */
+function buildOutput(output: string): string[] {
+  const m = /╰─> \[\d+ lines? of output\]\r?\n([\s\S]*?)\[end of output\]/.exec(output)
+  if (!m) return []
+  const lines = m[1]!
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+  return lines.length === 0 ? [] : [`The build said: ${lines.slice(-5).join(' / ')}`]
 }
 
 /** The indented lines after "The conflict is caused by:". */

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { BuildLog } from './build-log.ts'
 import type { InstallResult } from './environments.ts'
 import { blameRequirements, installedPackages, pipFailureSummary } from './parse-pip-output.ts'
 import { requirementsSubset, type ParsedRequirements, type Requirement } from './requirements.ts'
@@ -12,6 +13,10 @@ export interface PipInstallOptions {
   env: Readonly<Record<string, string>>
   /** An empty private directory for requirement files; the caller removes it. */
   workDir: string
+  /** Where pip's output goes as it runs. */
+  log: BuildLog
+  /** A pip run past this is killed and the install fails saying so; null = no limit. */
+  timeoutMs: number | null
 }
 
 const PIP_ARGS = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input']
@@ -27,8 +32,10 @@ export async function pipInstall(parsed: ParsedRequirements, options: PipInstall
     return { success: true, installedPackages: [], failedPackages: [], errorDetails: [], error: null }
   }
   await writeFile(path.join(options.workDir, 'requirements.txt'), parsed.lines.join('\n'))
+  options.log.write(`requirements.txt:\n${parsed.lines.join('\n').replace(/\n*$/, '\n')}`)
   // Relative to pip's cwd (the work dir): pip quotes it as "-r requirements.txt (line 3)", no server path.
   const run = await pip(options, ['-r', 'requirements.txt'])
+  if (run.timedOut) return timedOut(parsed, options.timeoutMs!)
   if (run.code === 0) {
     return { success: true, installedPackages: installedPackages(run.stdout), failedPackages: [], errorDetails: [], error: null }
   }
@@ -52,6 +59,7 @@ async function findFailing(parsed: ParsedRequirements, first: ProcessResult, opt
     const file = `check-${++checks}.txt`
     // Blanked lines keep the line numbers pip quotes ("-r file (line 3)") those of the original.
     await writeFile(path.join(options.workDir, file), requirementsSubset(parsed, subset))
+    options.log.write(`# which requirements fail: ${subset.map((r) => r.name).join(', ')}\n`)
     return pip(options, ['--dry-run', '-r', file])
   }
   for (;;) {
@@ -83,6 +91,20 @@ function dryRunUnsupported(result: ProcessResult): boolean {
   return /no such option: --dry-run/.test(result.output)
 }
 
+/** Every requirement failed: pip did not finish in time, and nothing it did is kept. */
+function timedOut(parsed: ParsedRequirements, timeoutMs: number): InstallResult {
+  const line = `pip did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (TASKYARD_PIP_TIMEOUT_SECONDS)`
+  return {
+    success: false,
+    installedPackages: [],
+    failedPackages: parsed.requirements.map((r) => r.name),
+    errorDetails: parsed.requirements.map(() => line),
+    error: line,
+  }
+}
+
 function pip(options: PipInstallOptions, args: readonly string[]): Promise<ProcessResult> {
-  return runProcess(options.python, [...PIP_ARGS, ...args], { env: options.env, cwd: options.workDir })
+  const all = [...PIP_ARGS, ...args]
+  options.log.command('python', all)
+  return runProcess(options.python, all, { env: options.env, cwd: options.workDir, onOutput: options.log.write, timeoutMs: options.timeoutMs })
 }

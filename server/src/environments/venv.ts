@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto'
 import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isEnvironmentName } from '../domain/names.ts'
-import type { Environments } from './environments.ts'
+import type { BuildLog } from './build-log.ts'
+import type { BuildRecorder, Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
 import { findPythons } from './find-pythons.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
@@ -22,6 +23,8 @@ export interface VenvEnvironmentsOptions {
   /** What pip and venv run with: PATH and the PIP_* settings among it. */
   childEnv: Readonly<Record<string, string>>
   allowUnsafeRequirements: boolean
+  builds?: BuildRecorder
+  pipTimeoutMs?: number | null
 }
 
 /** The journal's directory inside envsDir (also with conda): no environment can have this name. */
@@ -34,8 +37,9 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
   const stateDir = path.join(envsDir, STATE_DIR_NAME)
   let interpreter: string | null = null
 
-  async function venv(args: readonly string[], what: string, python: string = interpreter!): Promise<void> {
-    const result = await runProcess(python, ['-m', 'venv', ...args], { env })
+  async function venv(args: readonly string[], what: string, python: string = interpreter!, log?: BuildLog): Promise<void> {
+    log?.command(python, ['-m', 'venv', ...args])
+    const result = await runProcess(python, ['-m', 'venv', ...args], { env, ...(log ? { onOutput: log.write } : {}) })
     if (result.code !== 0) throw new Error(`Could not create ${what} with ${python} -m venv: ${result.output.trim().slice(-2000)}`)
   }
 
@@ -70,10 +74,25 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
       return (await isVenv(dirOf(name))) ? dirOf(name) : null
     },
 
-    async create(name, pythonVersion) {
+    // Built in the journal's tmp/ (emptied at start-up: a crash leaves nothing that lists), then
+    // renamed into place whole by publish.
+    async create(name, pythonVersion, log) {
       const python = pythonVersion === null ? interpreter! : (await findPythons(env)).get(pythonVersion)
       if (python === undefined) throw new Error(`Python ${pythonVersion} is no longer installed`)
-      await venv([dirOf(name)], `environment '${name}'`, python)
+      const buildDir = path.join(stateDir, 'tmp', `build-${randomUUID()}`)
+      await mkdir(buildDir, { recursive: true })
+      const prefix = path.join(buildDir, name)
+      await venv([prefix], `environment '${name}'`, python, log)
+      return prefix
+    },
+
+    async publish(name, buildPrefix) {
+      await moveVenv(buildPrefix, dirOf(name), `create environment '${name}'`)
+      await rm(path.dirname(buildPrefix), { recursive: true, force: true })
+    },
+
+    async discard(_name, buildPrefix) {
+      if (buildPrefix !== null) await rm(path.dirname(buildPrefix), { recursive: true, force: true })
     },
 
     pythons: () => findPythons(env),
@@ -96,18 +115,7 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
     kindOf: (name) => (name === 'base' ? 'system' : 'venv'),
 
     async rename(oldName, newName) {
-      const from = dirOf(oldName)
-      const to = dirOf(newName)
-      // rename(2) would replace an empty directory in the way: anything there is refused instead.
-      if (
-        await lstat(to).then(
-          () => true,
-          () => false,
-        )
-      )
-        throw new Error(`Cannot rename environment '${oldName}': '${to}' already exists and is not an environment`)
-      await rename(from, to)
-      await repointScripts(path.join(to, 'bin'), from, to)
+      await moveVenv(dirOf(oldName), dirOf(newName), `rename environment '${oldName}'`)
     },
 
     runEnvironment(_name, prefix) {
@@ -119,6 +127,8 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
     stateDir,
     pipEnv: env,
     allowUnsafeRequirements: options.allowUnsafeRequirements,
+    ...(options.builds ? { builds: options.builds } : {}),
+    pipTimeoutMs: options.pipTimeoutMs ?? null,
   })
 }
 
@@ -137,6 +147,20 @@ export async function resolveInterpreter(pythonPath: string | null, env: Readonl
   const reported = asked.stdout.trim()
   if (asked.code === 0 && path.isAbsolute(reported) && isExecutableFile(reported)) return reported
   return found
+}
+
+/** Moves a venv (one rename(2)) and points its scripts at the new place. */
+async function moveVenv(from: string, to: string, what: string): Promise<void> {
+  // rename(2) would replace an empty directory in the way: anything there is refused instead.
+  if (
+    await lstat(to).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error(`Cannot ${what}: '${to}' already exists and is not an environment`)
+  await rename(from, to)
+  await repointScripts(path.join(to, 'bin'), from, to)
 }
 
 /**

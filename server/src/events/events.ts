@@ -6,6 +6,8 @@ export interface EventMap {
   'run:started': { runId: number; taskId: number; pid: number; at: number }
   'run:finished': { runId: number; taskId: number; status: string }
   'task:changed': { taskId: number }
+  /** An environment build ended (its log will not grow any more). */
+  'environment:build-finished': { buildId: number; envName: string; ok: boolean }
   /** The user's sessions, tokens and open streams must end now (disabled, password changed). */
   'user:revoked': { userId: number }
   /** One login ended (logout): its cookie, its JWT and the streams they opened end now. */

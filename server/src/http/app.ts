@@ -14,6 +14,7 @@ import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
 import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { taskRoutes } from './routes/tasks.ts'
+import { taskFileRoutes } from './routes/task-files.ts'
 import { staticUiRoutes } from './static-ui.ts'
 
 export interface HttpDeps {
@@ -97,6 +98,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   authRoutes(app, deps)
   taskRoutes(app, deps)
+  taskFileRoutes(app, deps)
   accountRoutes(app, deps)
   systemRoutes(app, deps)
   staticUiRoutes(app, deps.services, deps.webDir)

@@ -36,6 +36,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   environment_in_use: 400,
   packages_failed: 400,
   python_unavailable: 400,
+  environment_busy: 409,
+  build_not_found: 404,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

@@ -5,7 +5,8 @@ export interface DataPaths {
   readonly root: string
   readonly tasksDir: string
   taskDir(taskId: number): string
-  runLog(runId: number): string
+  /** An environment build's log (issue 9). */
+  envBuildLog(buildId: number): string
   /** Every output folder of a task's runs; removed with the task. */
   taskOutputsDir(taskId: number): string
   /** The run's own output folder ($TASKYARD_OUTPUT_DIR), writable by the run's account. */
@@ -14,6 +15,7 @@ export interface DataPaths {
   readonly stagingRoot: string
   readonly uploadsDir: string
   readonly envsDir: string
+  /** The file log store's directory (logs/file-log-store.ts names the files in it). */
   readonly logsDir: string
 }
 
@@ -25,7 +27,7 @@ export function dataPaths(root: string): DataPaths {
     root,
     tasksDir,
     taskDir: (id) => path.join(tasksDir, String(id)),
-    runLog: (id) => path.join(logsDir, `${id}.log`),
+    envBuildLog: (id) => path.join(logsDir, 'env-builds', `${id}.log`),
     taskOutputsDir: (taskId) => path.join(outputsDir, String(taskId)),
     runOutputDir: (taskId, runId) => path.join(outputsDir, String(taskId), String(runId)),
     outputsDir,

@@ -1,5 +1,6 @@
 import fs, { type FSWatcher } from 'node:fs'
 import fsp, { type FileHandle } from 'node:fs/promises'
+import type { LogChunk } from './log-store.ts'
 import { readLogFrom } from './read-log.ts'
 
 export interface FollowLogOptions {
@@ -11,14 +12,6 @@ export interface FollowLogOptions {
   maxChunkBytes?: number
   /** Called each time the follower has caught up and starts waiting for the log to grow. */
   onWait?: () => void
-}
-
-export interface LogChunk {
-  text: string
-  /** The byte offset just after this chunk: where a resumed follow starts. */
-  offset: number
-  /** The last chunk: the run has ended and everything it wrote has been delivered. */
-  complete: boolean
 }
 
 const DEFAULT_POLL_MS = 250

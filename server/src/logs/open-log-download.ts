@@ -1,20 +1,5 @@
 import fsp, { type FileHandle } from 'node:fs/promises'
-
-/** Writes one chunk; resolves once the chunk has been handed on and its buffer may be reused. */
-export type ChunkWriter = (chunk: Uint8Array) => Promise<void>
-
-export interface LogDownload {
-  /** The file's size when it was opened: exactly this many bytes are sent, even if it grows. */
-  size: number
-  /**
-   * Hands the bytes to `write` in order and closes the file, however it ends. Two buffers are
-   * reused throughout (one being written while the next is read), so a download costs the same
-   * 2 × 64 KiB whatever the log's size — not a fresh buffer per chunk left for the GC.
-   */
-  copyTo(write: ChunkWriter): Promise<void>
-  /** Closes the file without sending it (when the download is abandoned before copyTo). */
-  close(): Promise<void>
-}
+import type { ChunkWriter, LogDownload } from './log-store.ts'
 
 const CHUNK_BYTES = 64 * 1024
 
@@ -49,6 +34,10 @@ export async function openLogDownload(path: string): Promise<LogDownload> {
   }
 }
 
+/**
+ * Two buffers are reused throughout (one being written while the next is read), so a download costs
+ * the same 2 × 64 KiB whatever the log's size — not a fresh buffer per chunk left for the GC.
+ */
 async function copy(handle: FileHandle, size: number, write: ChunkWriter): Promise<void> {
   const buffers = [Buffer.allocUnsafeSlow(CHUNK_BYTES), Buffer.allocUnsafeSlow(CHUNK_BYTES)]
   let inFlight: Promise<void> = Promise.resolve()

@@ -4,25 +4,8 @@
  * character boundary, so a client may resume from it (SSE Last-Event-ID) without splitting one.
  */
 import fsp, { type FileHandle } from 'node:fs/promises'
+import type { LogRange, LogRangeRequest, LogSlice, LogTail, ReadLogOptions } from './log-store.ts'
 import { completeUtf8Length, continuationBytesToSkip, utf8SequenceLength } from './utf8.ts'
-
-export interface ReadLogOptions {
-  /**
-   * The file will not grow any more (the run has ended): a partial character at its very end is
-   * decoded as U+FFFD instead of being left for a later read that will never come.
-   */
-  complete: boolean
-  /** Reads at most this many bytes; undefined = to the end. 0 only reports the size. */
-  maxBytes?: number
-}
-
-export interface LogSlice {
-  text: string
-  /** Where the next read starts: just after the last byte decoded into `text`. */
-  nextOffset: number
-  /** The file's size when it was read. */
-  size: number
-}
 
 /** Smallest read that always makes progress: one whole character, however long. */
 const MIN_READ_BYTES = 4
@@ -51,7 +34,7 @@ export async function readLog(path: string, fromOffset: number, options: ReadLog
  * The last `maxBytes` of the log (or a few bytes less: it never starts inside a character), with
  * how many bytes before them were left out: one open, one stat.
  */
-export async function readLogTail(path: string, maxBytes: number, options: { complete: boolean }): Promise<{ text: string; omittedBytes: number }> {
+export async function readLogTail(path: string, maxBytes: number, options: { complete: boolean }): Promise<LogTail> {
   let handle: FileHandle
   try {
     handle = await fsp.open(path, 'r')
@@ -103,24 +86,12 @@ async function readBytes(handle: FileHandle, position: number, length: number): 
   return buffer.subarray(0, filled)
 }
 
-export interface LogRange {
-  text: string
-  /** Where `text` starts: the offset asked for, moved forward past the rest of a character it fell inside. */
-  offset: number
-  /** Just after the last byte decoded into `text`: where the next range starts. */
-  nextOffset: number
-  /** The file's size when it was read. */
-  size: number
-  /** When the file last changed (epoch ms); null when there is no file yet. */
-  modifiedAt: number | null
-}
-
 /**
  * At most `limit` bytes of the log from `offset`, or, without an offset, its last `limit` bytes.
  * Neither end splits a character. An offset past the end reads as empty there (the caller decides
  * whether that is an error). One open, one stat.
  */
-export async function readLogRange(path: string, range: { offset?: number; limit: number; complete: boolean }): Promise<LogRange> {
+export async function readLogRange(path: string, range: LogRangeRequest): Promise<LogRange> {
   if (range.offset !== undefined) assertOffset(range.offset)
   let handle: FileHandle
   try {

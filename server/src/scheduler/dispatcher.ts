@@ -13,6 +13,7 @@ import type { EventBus } from '../events/events.ts'
 import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
 import type { RunAccount, RunAccounts } from '../domain/run-account.ts'
 import type { DataPaths } from '../lib/paths.ts'
+import type { LogStore } from '../logs/log-store.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
 import { buildRunSpec } from './build-run-spec.ts'
@@ -24,6 +25,7 @@ export interface DispatcherDeps {
   clock: Clock
   bus: EventBus
   paths: DataPaths
+  logs: LogStore
   workerId: string
   /** Resolves a task's run_as; absent = runs never switch account (tests of other things). */
   accounts?: RunAccounts
@@ -184,7 +186,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
         task,
         environment,
         account,
-        dirs: { dataDir: deps.paths.root, taskDir, outputDir, logPath: deps.paths.runLog(run.id), envsDir: deps.paths.envsDir },
+        dirs: { dataDir: deps.paths.root, taskDir, outputDir, logPath: deps.logs.appendTarget(run.id).path, envsDir: deps.paths.envsDir },
         settings: {
           baseEnv: deps.settings.childEnv,
           runTimeoutMs: deps.settings.runTimeoutMs,

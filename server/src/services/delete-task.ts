@@ -3,7 +3,6 @@ import { recordAudit, type Actor } from './auth/record-audit.ts'
 import { assertTaskPermission } from './auth/task-permission.ts'
 import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
-import { rm } from 'node:fs/promises'
 
 /**
  * spec 000 delete: removes the task, its runs, their logs and its files for good. A running task
@@ -26,7 +25,7 @@ export async function deleteTask(deps: ServiceDeps, actor: Actor, taskId: number
   })
   // After commit: files of a task that still exists are never removed.
   await deps.files.remove(taskId)
-  await Promise.all(runIds.map((id) => rm(deps.paths.runLog(id), { force: true })))
+  await Promise.all(runIds.map((id) => deps.logs.remove(id)))
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
 }

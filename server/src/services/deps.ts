@@ -3,6 +3,7 @@ import type { RunAccounts } from '../domain/run-account.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { DataPaths } from '../lib/paths.ts'
+import type { LogStore } from '../logs/log-store.ts'
 import type { RunController } from '../scheduler/dispatcher.ts'
 import type { LoginThrottle } from '../auth/login-throttle.ts'
 import type { Store } from '../store/store.ts'
@@ -50,6 +51,8 @@ export interface ServiceDeps {
   wakeScheduler(): void
   environments: Environments
   files: TaskFiles
+  /** Run logs: read, followed, downloaded, removed with their task. */
+  logs: LogStore
   paths: DataPaths
   system: SystemInfo
   accounts: RunAccounts

@@ -1,7 +1,6 @@
 import type { Run } from '../domain/run.ts'
 import { isActive } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
-import { readLogTail } from '../logs/read-log.ts'
 import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
@@ -28,6 +27,6 @@ export async function getTask(deps: ServiceDeps, taskId: number, historyLimit = 
 }
 
 async function readLatestLog(deps: ServiceDeps, run: Run): Promise<{ log: string; omittedBytes: number }> {
-  const { text, omittedBytes } = await readLogTail(deps.paths.runLog(run.id), LATEST_LOG_MAX_BYTES, { complete: !isActive(run.status) })
+  const { text, omittedBytes } = await deps.logs.readTail(run.id, LATEST_LOG_MAX_BYTES, { complete: !isActive(run.status) })
   return { log: text, omittedBytes }
 }

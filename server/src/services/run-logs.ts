@@ -1,8 +1,6 @@
 import { TaskyardError } from '../domain/errors.ts'
 import { isActive, type Run } from '../domain/run.ts'
-import { followLog } from '../logs/follow-log.ts'
-import { openLogDownload, type ChunkWriter } from '../logs/open-log-download.ts'
-import { readLog, readLogRange } from '../logs/read-log.ts'
+import type { ChunkWriter } from '../logs/log-store.ts'
 import type { ServiceDeps } from './deps.ts'
 
 const executionNotFound = (): TaskyardError => new TaskyardError('execution_not_found', 'Task execution with ID not found')
@@ -62,7 +60,7 @@ export async function readRunLog(deps: ServiceDeps, taskId: number, runId: numbe
   const complete = !isActive(run.status)
   let range
   try {
-    range = await readLogRange(deps.paths.runLog(run.id), {
+    range = await deps.logs.readRange(run.id, {
       ...(input.offset !== undefined ? { offset: input.offset } : {}),
       limit: input.limit ?? LOG_TAIL_BYTES,
       complete,
@@ -100,7 +98,7 @@ export async function downloadRunLog(deps: ServiceDeps, taskId: number, runId: n
   const task = await deps.store.tasks.findById(taskId)
   const fileName = `${task?.name ?? `task-${taskId}`}-execution-${run.id}.log`
   try {
-    return { run, fileName, ...(await openLogDownload(deps.paths.runLog(run.id))) }
+    return { run, fileName, ...(await deps.logs.openDownload(run.id)) }
   } catch (e) {
     throw new TaskyardError('logs_failed', 'Failed to retrieve logs', { error: e instanceof Error ? e.message : String(e) })
   }
@@ -139,15 +137,14 @@ export async function* streamRunLog(
   fromOffset: number,
   signal: AbortSignal,
 ): AsyncGenerator<{ text: string; offset: number; complete: boolean }> {
-  const path = deps.paths.runLog(run.id)
   const finished = runFinished(deps, run.id, signal)
   // The first event carries everything so far (spec 000), even when that is nothing yet.
   const wasComplete = !isActive(run.status)
-  const first = await readLog(path, fromOffset, { complete: wasComplete, maxBytes: FIRST_EVENT_MAX_BYTES })
+  const first = await deps.logs.read(run.id, fromOffset, { complete: wasComplete, maxBytes: FIRST_EVENT_MAX_BYTES })
   const complete = wasComplete && first.nextOffset >= first.size
   yield { text: first.text, offset: first.nextOffset, complete }
   if (complete) return
-  yield* followLog(path, first.nextOffset, finished, { signal })
+  yield* deps.logs.follow(run.id, first.nextOffset, finished, { signal })
 }
 
 /** A larger backlog follows in further events, so no single event holds a huge log in memory. */

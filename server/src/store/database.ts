@@ -5,6 +5,7 @@
  * leave out, users.disabled is 0/1 on SQLite, audit_log.details is JSON text. Rows never leave store/.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely'
+import type { EnvironmentBuild } from '../domain/environment-build.ts'
 import type { Run } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
 import type { UserWithPasswordHash } from '../domain/user.ts'
@@ -54,6 +55,12 @@ export interface AuditLogTable extends Omit<RowOf<AuditEntry>, 'id' | 'details'>
   details: string | null
 }
 
+export interface EnvironmentBuildsTable extends Omit<RowOf<EnvironmentBuild>, 'id' | 'ok'> {
+  id: Generated<number>
+  /** boolean on PostgreSQL; SQLite answers 0 or 1. null while the build is in progress. */
+  ok: ColumnType<boolean | number | null, boolean | null | undefined, boolean>
+}
+
 export interface Database {
   tasks: TasksTable
   runs: RunsTable
@@ -62,9 +69,11 @@ export interface Database {
   sessions: SessionsTable
   api_tokens: ApiTokensTable
   audit_log: AuditLogTable
+  environment_builds: EnvironmentBuildsTable
 }
 
 export type TaskRow = Selectable<TasksTable>
 export type RunRow = Selectable<RunsTable>
 export type UserRow = Selectable<UsersTable>
 export type AuditLogRow = Selectable<AuditLogTable>
+export type EnvironmentBuildRow = Selectable<EnvironmentBuildsTable>

@@ -9,6 +9,7 @@ import { openSqlite, sqliteFileFromUrl } from './sqlite.ts'
 import type { DialectName, Store, StoreOptions, StoreTables } from './store.ts'
 import { apiTokenTable } from './tables/api-token-table.ts'
 import { auditLogTable } from './tables/audit-log-table.ts'
+import { environmentBuildTable } from './tables/environment-build-table.ts'
 import { runTable } from './tables/run-table.ts'
 import { sessionTable } from './tables/session-table.ts'
 import { systemSampleTable } from './tables/system-sample-table.ts'
@@ -48,6 +49,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     sessions: sessionTable(db),
     apiTokens: apiTokenTable(db),
     auditLog: auditLogTable(db),
+    environmentBuilds: environmentBuildTable(db),
   }
 }
 
@@ -118,6 +120,7 @@ function guardTables(tables: StoreTables, check: () => void, dialect: DialectNam
     sessions: guard(tables.sessions, check, dialect),
     apiTokens: guard(tables.apiTokens, check, dialect),
     auditLog: guard(tables.auditLog, check, dialect),
+    environmentBuilds: guard(tables.environmentBuilds, check, dialect),
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { ApiToken, NewApiToken } from '../domain/api-token.ts'
 import type { AuditEntry, NewAuditEntry } from '../domain/audit-entry.ts'
+import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
 import type { DurationStats, NewRun, Run, RunPatch, RunStatus, RunWithTaskName } from '../domain/run.ts'
 import type { Session } from '../domain/session.ts'
 import type { SystemSample } from '../domain/system-sample.ts'
@@ -122,6 +123,25 @@ export interface AuditLogTable {
   list(options: { limit: number; before?: number }): Promise<AuditEntry[]>
 }
 
+export interface EnvironmentBuildTable {
+  /**
+   * Records a build's start. Throws TaskyardError('environment_busy') while another build of the
+   * same name is in progress (held by a partial unique index, so also across processes).
+   */
+  begin(build: NewEnvironmentBuild): Promise<EnvironmentBuild>
+  /** Records the end of a build in progress; a build already ended is left as it is. */
+  finish(id: number, outcome: { endedAt: number; ok: boolean; error: string | null }): Promise<void>
+  findById(id: number): Promise<EnvironmentBuild | undefined>
+  /** The newest build of each of `names` (all names when omitted). */
+  latestByName(names?: readonly string[]): Promise<Map<string, EnvironmentBuild>>
+  /** Builds that have not ended, oldest first: after a crash, the ones it interrupted. */
+  listInProgress(): Promise<EnvironmentBuild[]>
+  /** An environment's builds, newest first. */
+  listForName(envName: string, limit: number): Promise<EnvironmentBuild[]>
+  /** A renamed environment keeps its history. Returns how many builds moved. */
+  rename(oldName: string, newName: string): Promise<number>
+}
+
 /** The tables, inside or outside a transaction. */
 export interface StoreTables {
   readonly tasks: TaskTable
@@ -131,6 +151,7 @@ export interface StoreTables {
   readonly sessions: SessionTable
   readonly apiTokens: ApiTokenTable
   readonly auditLog: AuditLogTable
+  readonly environmentBuilds: EnvironmentBuildTable
 }
 
 export interface Store extends StoreTables {

@@ -14,6 +14,7 @@ import { lookupAccount } from '../../src/lib/os-accounts.ts'
 import { createTestApp } from '../helpers/test-app.ts'
 import { REACHABLE_PYTHON } from '../helpers/reachable-python.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
+import { runLogFile } from '../../src/logs/file-log-store.ts'
 
 const PROBE = readFileSync(path.join(import.meta.dirname, 'fixtures/reach-probe.py'), 'utf8')
 const isRoot = process.getuid?.() === 0
@@ -55,7 +56,7 @@ for (const dialect of testDialects()) {
       const probeRun = (await app.store.runs.listForTask(probeTask, 1))[0]!.id
       await app.runFinished(probeRun)
 
-      const log = readFileSync(app.paths.runLog(probeRun), 'utf8')
+      const log = readFileSync(runLogFile(app.paths.logsDir, probeRun), 'utf8')
       const probeTaskIdPattern = String(probeTask)
       const got = steps(log)
       const unreachable = /^(denied|missing)$/
@@ -116,7 +117,7 @@ for (const dialect of testDialects()) {
         'import json, sys; print(sys.prefix)',
       ])
       assert.equal(direct.stdout.trim(), path.join(app.paths.envsDir, 'fresh-env'))
-      assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), `${path.join(app.paths.envsDir, 'fresh-env')} ${account.uid}\n`)
+      assert.equal(readFileSync(runLogFile(app.paths.logsDir, runId), 'utf8'), `${path.join(app.paths.envsDir, 'fresh-env')} ${account.uid}\n`)
       assert.equal((await app.store.runs.findById(runId))?.status, 'completed')
     })
   })

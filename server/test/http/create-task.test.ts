@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { spyOnWrites } from '../files/write-spy.ts'
+import { runLogFile } from '../../src/logs/file-log-store.ts'
 
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
 
@@ -67,7 +68,7 @@ describe('POST /api/tasks (spec 000 create)', () => {
     assert.equal(res.body.task.script_path, app.paths.taskDir(res.body.task.task_id))
     const { runId } = await app.runningRun(res.body.task.task_id)
     await app.runFinished(runId)
-    assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'payload\n')
+    assert.equal(readFileSync(runLogFile(app.paths.logsDir, runId), 'utf8'), 'payload\n')
   })
 
   it('schedules a cron task with next_run_time, and a delayed task once', async (t) => {
@@ -123,7 +124,7 @@ describe('POST /api/tasks (spec 000 create)', () => {
       [[runId, 'schedule', 'completed', 0]],
     )
     assert.ok(runs[0]!.queuedAt >= createdAt + 1000, `queued ${runs[0]!.queuedAt - createdAt} ms after creation, before its delay`)
-    assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'later\n')
+    assert.equal(readFileSync(runLogFile(app.paths.logsDir, runId), 'utf8'), 'later\n')
     assert.deepEqual(await app.store.tasks.listUpcoming(10), [])
     assert.equal(await app.store.tasks.nextDueAt(), null)
   })

@@ -6,6 +6,7 @@ import { logResources } from '../logs/log-resources.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 import { readSse } from '../helpers/sse-client.ts'
+import { runLogFile } from '../../src/logs/file-log-store.ts'
 
 /** A finished run of `command` (sh), with the path of its log. */
 async function finishedRun(app: TestApp, command: string, taskName = 'log'): Promise<{ taskId: number; runId: number; file: string; url: string }> {
@@ -14,7 +15,7 @@ async function finishedRun(app: TestApp, command: string, taskName = 'log'): Pro
   const taskId = res.body.task.task_id
   const { runId } = await app.runningRun(taskId)
   await app.runFinished(runId)
-  return { taskId, runId, file: app.paths.runLog(runId), url: `/api/tasks/${taskId}/executions/${runId}/logs` }
+  return { taskId, runId, file: runLogFile(app.paths.logsDir, runId), url: `/api/tasks/${taskId}/executions/${runId}/logs` }
 }
 
 const MiB = 1024 * 1024
@@ -96,7 +97,7 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
         app.runs.writeInput(runId, 'go\n')
       }
     }
-    const stored = readFileSync(app.paths.runLog(runId))
+    const stored = readFileSync(runLogFile(app.paths.logsDir, runId))
     const joined = events.map((e) => e.logs).join('')
     assert.equal(joined, stored.toString('utf8'))
     assert.ok(joined.includes('中 done\n\uFFFD tail\n'))
@@ -114,7 +115,7 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
     const taskId = res.body.task.task_id
     const { runId } = await app.runningRun(taskId)
     await app.runFinished(runId)
-    const stored = readFileSync(app.paths.runLog(runId), 'utf8')
+    const stored = readFileSync(runLogFile(app.paths.logsDir, runId), 'utf8')
     for (const offset of [0, 3, 6, stored.length]) {
       const stream = await app.fetch(`/api/tasks/${taskId}/executions/${runId}/logs?stream=true`, { headers: { 'last-event-id': String(offset) } })
       let text = ''
@@ -138,7 +139,7 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
     try {
       await reader.read() // one read, then never again
       await app.runFinished(runId)
-      assert.equal(readFileSync(app.paths.runLog(runId)).length, 20_000_000)
+      assert.equal(readFileSync(runLogFile(app.paths.logsDir, runId)).length, 20_000_000)
     } finally {
       await reader.cancel()
     }

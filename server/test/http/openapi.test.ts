@@ -31,6 +31,8 @@ describe('GET /api/openapi.json', () => {
       'GET /api/tasks/stats',
       'GET /api/tasks/{task_id}',
       'GET /api/tasks/{task_id}/executions/{execution_id}/logs',
+      'GET /api/tasks/{task_id}/files',
+      'GET /api/tasks/{task_id}/files/content',
       'GET /api/users',
       'PATCH /api/users/{user_id}',
       'POST /api/auth/login',

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 import { isPaused, waitForPausedProcess } from '../executor/start-test-run.ts'
+import { runLogFile } from '../../src/logs/file-log-store.ts'
 
 /** The one-letter state of a process (R, S, T…), or null when it is gone. */
 function processState(pid: number): string | null {
@@ -212,7 +213,7 @@ for (const dialect of testDialects()) {
       assert.deepEqual([after.status, after.next_run_time, after.next_run_time === created.body.task.next_run_time], ['scheduled', after.next_run_time, true])
       assert.equal((await app.store.tasks.listUpcoming(10)).length, 1)
       assert.equal(await app.store.runs.countForTask(taskId), 1)
-      assert.equal(readFileSync(app.paths.runLog(runId), 'utf8'), 'resumed\n')
+      assert.equal(readFileSync(runLogFile(app.paths.logsDir, runId), 'utf8'), 'resumed\n')
     })
 
     it('resumes a paused delayed task as running (spec 000), runs it now, and then it is completed, not pending again', async (t) => {
@@ -342,7 +343,7 @@ for (const dialect of testDialects()) {
       assert.equal(await app.store.tasks.findById(taskId), undefined)
       assert.equal(await app.store.runs.findById(runId), undefined)
       assert.equal(exists(app.paths.taskDir(taskId)), false)
-      assert.equal(exists(app.paths.runLog(runId)), false)
+      assert.equal(exists(runLogFile(app.paths.logsDir, runId)), false)
     })
 
     it('deleting a paused task ends its suspended process first', async (t) => {

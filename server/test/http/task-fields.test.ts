@@ -9,6 +9,7 @@ import { describe, it } from 'node:test'
 import type { NewTask } from '../../src/domain/task.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
+import { runLogFile } from '../../src/logs/file-log-store.ts'
 
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
 const two = (n: number): string => String(n).padStart(2, '0')
@@ -96,7 +97,7 @@ async function seed(app: TestApp) {
   })
   await store.tasks.update(once.id, { lastRunAt: r2Start.ms, lastRunDurationMs: 45_250, lastRunId: run2.id })
   await mkdir(app.paths.logsDir, { recursive: true })
-  await writeFile(app.paths.runLog(run2.id), 'line one\nline two\n')
+  await writeFile(runLogFile(app.paths.logsDir, run2.id), 'line one\nline two\n')
   return { cron, once, fresh, run1, run2, r1Start, r2Start, completedAt: recent(1, 14, 21, 4) }
 }
 

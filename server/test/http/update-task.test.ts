@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { runLogFile } from '../../src/logs/file-log-store.ts'
 
 const put = (app: TestApp, id: number, body: unknown) =>
   app.json(`/api/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -175,7 +176,7 @@ describe('POST /api/tasks/:id/update-script (spec 000)', () => {
     assert.equal(resumed.body.task.status, 'running')
     const next = await app.runningRun(id)
     await app.runFinished(next.runId)
-    assert.equal(readFileSync(app.paths.runLog(next.runId), 'utf8'), 'new\n')
+    assert.equal(readFileSync(runLogFile(app.paths.logsDir, next.runId), 'utf8'), 'new\n')
   })
 
   it('refuses a request without a file', async (t) => {

@@ -8,6 +8,7 @@ import type { Environments } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
 import { dataPaths } from '../../src/lib/paths.ts'
+import { createFileLogStore } from '../../src/logs/file-log-store.ts'
 import { createDispatcher } from '../../src/scheduler/dispatcher.ts'
 import type { Store } from '../../src/store/store.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
@@ -56,6 +57,7 @@ for (const dialect of testDialects()) {
         clock: { now: () => Date.now() },
         bus,
         paths,
+        logs: createFileLogStore({ dir: paths.logsDir }),
         workerId: 'node-test',
         environments: { runEnvironment: async () => ({ pathPrefix: [], env: {} }) } as unknown as Environments,
         onError: (e, context) => void errors.push(`${context}: ${(e as Error).message}`),

@@ -13,6 +13,7 @@ import type { Environments } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import type { Executor, RunEvent, RunSpec } from '../../src/executor/executor.ts'
 import { dataPaths } from '../../src/lib/paths.ts'
+import { createFileLogStore } from '../../src/logs/file-log-store.ts'
 import { createDispatcher } from '../../src/scheduler/dispatcher.ts'
 import type { Store } from '../../src/store/store.ts'
 import { testDialects, type TestDialect } from '../helpers/test-dialects.ts'
@@ -92,6 +93,7 @@ async function setup(
     clock: { now: () => 2_000 },
     bus,
     paths,
+    logs: createFileLogStore({ dir: paths.logsDir }),
     workerId: 'test',
     onError: (e) => {
       throw e

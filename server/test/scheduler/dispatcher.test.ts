@@ -8,6 +8,7 @@ import type { Environments, RunEnvironment } from '../../src/environments/enviro
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
 import { dataPaths } from '../../src/lib/paths.ts'
+import { createFileLogStore } from '../../src/logs/file-log-store.ts'
 import { createDispatcher } from '../../src/scheduler/dispatcher.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
@@ -124,6 +125,7 @@ describe('dispatcher: actions between a claim and the spawn', () => {
         clock: { now: () => Date.now() },
         bus,
         paths,
+        logs: createFileLogStore({ dir: paths.logsDir }),
         workerId: 'test',
         onError: (e) => {
           throw e

@@ -92,8 +92,8 @@ export const api = {
   patch<P extends PathsWith<'patch'>>(path: P, body: BodyOf<P, 'patch'>, options?: CallOptions): Promise<ResponseOf<P, 'patch'>> {
     return request('patch', urlOf(path, options), body)
   },
-  delete<P extends PathsWith<'delete'>>(path: P, options?: CallOptions): Promise<ResponseOf<P, 'delete'>> {
-    return request('delete', urlOf(path, options))
+  delete<P extends PathsWith<'delete'>>(path: P, options?: CallOptions, body?: BodyOf<P, 'delete'>): Promise<ResponseOf<P, 'delete'>> {
+    return request('delete', urlOf(path, options), body)
   },
   /** A path as a URL, for EventSource and download links. */
   url<P extends keyof paths>(path: P, options?: CallOptions): string {

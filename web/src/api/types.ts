@@ -110,3 +110,13 @@ export interface AuditEntry {
   details: Record<string, unknown> | null
   ip: string | null
 }
+
+export interface ApiToken {
+  token_id: number
+  name: string
+  prefix: string
+  created_at: string | null
+  last_used_at: string | null
+  expires_at: string | null
+  revoked_at: string | null
+}

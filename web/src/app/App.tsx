@@ -19,6 +19,9 @@ const DashboardPage = lazy(() => import('../features/dashboard/DashboardPage').t
 const SystemPage = lazy(() => import('../features/system/SystemPage').then((m) => ({ default: m.SystemPage })))
 const NewTaskPage = lazy(() => import('../features/tasks/NewTaskPage').then((m) => ({ default: m.NewTaskPage })))
 const TaskDetailPage = lazy(() => import('../features/tasks/TaskDetailPage').then((m) => ({ default: m.TaskDetailPage })))
+const ScriptEditorPage = lazy(() => import('../features/tasks/ScriptEditorPage').then((m) => ({ default: m.ScriptEditorPage })))
+const EnvironmentsPage = lazy(() => import('../features/environments/EnvironmentsPage').then((m) => ({ default: m.EnvironmentsPage })))
+const EnvironmentDetailPage = lazy(() => import('../features/environments/EnvironmentDetailPage').then((m) => ({ default: m.EnvironmentDetailPage })))
 const TasksPage = lazy(() => import('../features/tasks/TasksPage').then((m) => ({ default: m.TasksPage })))
 
 const queryClient = new QueryClient({
@@ -103,6 +106,30 @@ export function App() {
               element={
                 <Protected>
                   <TaskDetailPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/tasks/:taskId/files"
+              element={
+                <Protected>
+                  <ScriptEditorPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/environments"
+              element={
+                <Protected>
+                  <EnvironmentsPage />
+                </Protected>
+              }
+            />
+            <Route
+              path="/environments/:envName"
+              element={
+                <Protected>
+                  <EnvironmentDetailPage />
                 </Protected>
               }
             />

@@ -1,4 +1,6 @@
 import {
+  AppstoreOutlined,
+  ApiOutlined,
   AuditOutlined,
   DashboardOutlined,
   DesktopOutlined,
@@ -12,7 +14,7 @@ import {
 } from '@ant-design/icons'
 import { useQueryClient } from '@tanstack/react-query'
 import { Button, Dropdown, Grid, Layout, Menu, Select, Space, Typography } from 'antd'
-import { useState, type ReactNode } from 'react'
+import { lazy, Suspense, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useLocation, useNavigate } from 'react-router'
 import { api } from '../api/client'
@@ -21,11 +23,15 @@ import type { User } from '../api/types'
 import { ChangePasswordModal } from '../features/auth/ChangePasswordModal'
 import { LANGUAGES, setLanguage, type Language } from '../i18n'
 
+// Its table and form parts stay out of the first load: fetched when the user opens it.
+const ApiTokensModal = lazy(() => import('../features/auth/ApiTokensModal').then((m) => ({ default: m.ApiTokensModal })))
+
 const LANGUAGE_NAMES: Record<Language, string> = { 'zh-CN': '简体中文', en: 'English' }
 
 function selectedKey(pathname: string): string {
   if (pathname === '/tasks/new') return '/tasks/new'
   if (pathname.startsWith('/tasks')) return '/tasks'
+  if (pathname.startsWith('/environments')) return '/environments'
   return pathname
 }
 
@@ -35,12 +41,14 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
   const location = useLocation()
   const queryClient = useQueryClient()
   const [changing, setChanging] = useState(false)
+  const [tokens, setTokens] = useState(false)
   const screens = Grid.useBreakpoint()
   const narrow = !screens.md
   const items = [
     { key: '/', icon: <DashboardOutlined />, label: t('nav.dashboard') },
     { key: '/tasks', icon: <UnorderedListOutlined />, label: t('nav.tasks') },
     { key: '/tasks/new', icon: <PlusOutlined />, label: t('nav.newTask') },
+    { key: '/environments', icon: <AppstoreOutlined />, label: t('nav.environments') },
     { key: '/system', icon: <DesktopOutlined />, label: t('nav.system') },
     ...(user.role === 'admin'
       ? [
@@ -88,10 +96,12 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
                 items: [
                   { key: 'role', label: t('auth.role', { role: t(`users.roles.${user.role}`) }), disabled: true },
                   { key: 'password', icon: <KeyOutlined />, label: t('auth.changePassword') },
+                  { key: 'tokens', icon: <ApiOutlined />, label: t('tokens.title') },
                   { key: 'signout', icon: <LogoutOutlined />, label: t('auth.signOut') },
                 ],
                 onClick: (e) => {
                   if (e.key === 'password') setChanging(true)
+                  if (e.key === 'tokens') setTokens(true)
                   if (e.key === 'signout') void signOut()
                 },
               }}
@@ -105,6 +115,11 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
         <Layout.Content style={{ padding: narrow ? 8 : 24, minWidth: 0 }}>{children}</Layout.Content>
       </Layout>
       <ChangePasswordModal open={changing} onClose={() => setChanging(false)} />
+      {tokens ? (
+        <Suspense fallback={null}>
+          <ApiTokensModal open onClose={() => setTokens(false)} />
+        </Suspense>
+      ) : null}
     </Layout>
   )
 }

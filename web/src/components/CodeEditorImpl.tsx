@@ -48,7 +48,6 @@ export default function CodeEditorImpl({ value, onChange, fileName, height = 320
     view.current = v
     return () => v.destroy()
     // The document is owned by the editor after creation; a new file name re-creates it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fileName, height])
   useEffect(() => {
     const v = view.current

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { TaskStatus } from '../api/types'
-import { actionAvailability, ALLOWED_FROM } from './task-actions'
+import { actionAvailability, ALLOWED_FROM, UPDATE_SCRIPT_FROM } from './task-actions'
 
 const STATUSES: TaskStatus[] = ['scheduled', 'running', 'paused', 'stopped', 'completed', 'failed']
 
@@ -31,6 +31,7 @@ describe('which task actions are enabled', () => {
       expect(server[srv], srv).toBeDefined()
       expect([...ALLOWED_FROM[ui]].sort(), ui).toEqual([...server[srv]!].sort())
     }
+    expect([...UPDATE_SCRIPT_FROM].sort()).toEqual([...server.updateScript!].sort())
   })
 
   it('says why an action is unavailable: the status, or a read-only role', () => {

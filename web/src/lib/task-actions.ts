@@ -16,6 +16,9 @@ export const ALLOWED_FROM: Record<TaskAction, readonly TaskStatus[]> = {
   edit: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
 }
 
+/** spec 000 update-script without force; from any other status the save needs force, which pauses the task. */
+export const UPDATE_SCRIPT_FROM: readonly TaskStatus[] = ['paused', 'stopped', 'completed', 'failed']
+
 export const TASK_ACTIONS: readonly TaskAction[] = ['trigger', 'pause', 'resume', 'stop', 'edit', 'delete']
 
 export type Role = 'admin' | 'operator' | 'viewer'

@@ -1,3 +1,4 @@
+import type { EnvironmentBuild } from '../../domain/environment-build.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { EnvironmentStats } from '../../services/environments/environment-stats.ts'
 import type { EnvironmentUsage } from '../../services/environments/get-environment.ts'
@@ -8,9 +9,23 @@ export function gigabytes(bytes: number): number {
   return Math.round((bytes / 1024 ** 3) * 1000) / 1000
 }
 
-/** Taskyard's optional fields on list and detail. Everything listed is whole: `ready`. */
+/** Taskyard's optional fields on list and detail. */
 function additions(env: EnvironmentSummary): Record<string, unknown> {
-  return { kind: env.kind, location: env.location, size_bytes: env.sizeBytes, status: 'ready' }
+  return { kind: env.kind, location: env.location, size_bytes: env.sizeBytes, status: env.status, last_build: presentBuild(env.lastBuild) }
+}
+
+/** A build as list, detail and the build log show it; its log is at `log_url`. */
+export function presentBuild(build: EnvironmentBuild | null): Record<string, unknown> | null {
+  if (build === null) return null
+  return {
+    id: build.id,
+    action: build.action,
+    started_at: formatDateTime(build.startedAt),
+    ended_at: build.endedAt === null ? null : formatDateTime(build.endedAt),
+    ok: build.ok,
+    error: build.error,
+    log_url: `/api/conda/environment/${encodeURIComponent(build.envName)}/build-log?build_id=${build.id}`,
+  }
 }
 
 /** 000a list item: `{name, python_version, packages: [names], created_at}` plus the additions. */

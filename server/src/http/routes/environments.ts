@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { TaskyardError } from '../../domain/errors.ts'
+import { findBuild, readBuildLog, streamBuildLog } from '../../services/environments/build-log.ts'
 import { createEnvironment } from '../../services/environments/create-environment.ts'
 import { deleteEnvironment } from '../../services/environments/delete-environment.ts'
 import { assertEnvironmentPermission } from '../../services/environments/environment-access.ts'
@@ -12,8 +14,9 @@ import { renameEnvironment } from '../../services/environments/rename-environmen
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { HttpDeps } from '../app.ts'
 import { actorOf, userOf } from '../auth-context.ts'
-import { presentEnvironmentDetail, presentEnvironmentListItem, presentEnvironmentStats } from '../present/environment.ts'
+import { presentBuild, presentEnvironmentDetail, presentEnvironmentListItem, presentEnvironmentStats } from '../present/environment.ts'
 import * as schemas from '../schemas/environments.ts'
+import { sendSse } from '../sse.ts'
 
 const envNameOf = (request: FastifyRequest): string => (request.params as { env_name: string }).env_name
 
@@ -43,6 +46,37 @@ export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const text = await exportEnvironment(services, name)
     reply.header('content-type', 'text/plain; charset=utf-8').header('content-disposition', `attachment; filename="${name}-requirements.txt"`)
     return text
+  })
+
+  app.get('/api/conda/environment/:env_name/build-log', { schema: schemas.buildLog }, async (request, reply) => {
+    assertEnvironmentPermission(userOf(request), 'read')
+    const name = envNameOf(request)
+    const query = request.query as { build_id?: string; stream?: string; offset?: string }
+    const buildId = query.build_id === undefined ? null : Number(query.build_id)
+    if (query.stream === 'true' || query.stream === '1') {
+      if (query.offset !== undefined)
+        throw new TaskyardError('invalid_input', 'Invalid log query', { error: 'stream=true resumes with the Last-Event-ID header; it takes no offset' })
+      const build = await findBuild(services, name, buildId)
+      const lastEventId = request.headers['last-event-id']
+      const from = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0
+      return sendSse(
+        request,
+        reply,
+        (signal) => streamBuildLog(services, build, from, signal),
+        (chunk) => ({ id: String(chunk.offset), data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }) }),
+      )
+    }
+    const log = await readBuildLog(services, name, buildId, query.offset === undefined ? undefined : Number(query.offset))
+    return {
+      success: true,
+      environment: name,
+      build: presentBuild(log.build),
+      logs: log.text,
+      is_complete: log.build.endedAt !== null,
+      offset: log.offset,
+      next_offset: log.nextOffset,
+      size: log.size,
+    }
   })
 
   app.post('/api/conda/environment', { schema: schemas.createEnvironment }, async (request, reply) => {

@@ -27,7 +27,61 @@ const additions = {
   kind: { type: 'string', enum: ['conda', 'venv', 'system'], description: 'Taskyard: conda environment, venv, or the venv over the system Python' },
   location: { type: 'string', description: 'Taskyard: the environment directory' },
   size_bytes: { type: 'integer', description: 'Taskyard: bytes on disk' },
-  status: { type: 'string', enum: ['building', 'ready', 'failed'], description: 'Taskyard: listed environments are whole (ready)' },
+  status: {
+    type: 'string',
+    enum: ['building', 'ready', 'failed'],
+    description:
+      'Taskyard: building while a build runs (a new one is listed with no packages yet), failed when the last build failed (the environment was put back), else ready',
+  },
+  last_build: { ...buildSchema(), type: ['object', 'null'], description: 'Taskyard: the newest build; null for one never built here (base, conda’s own)' },
+} as const
+
+function buildSchema() {
+  return {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      action: { type: 'string', enum: ['create', 'install', 'uninstall', 'rebuild'] },
+      started_at: { type: 'string' },
+      ended_at: { type: ['string', 'null'], description: 'null while in progress' },
+      ok: { type: ['boolean', 'null'], description: 'null while in progress' },
+      error: { type: ['string', 'null'], description: 'why it failed (pip’s explaining lines, or an interruption by a server stop)' },
+      log_url: { type: 'string' },
+    },
+  } as const
+}
+
+export const buildLog = {
+  tags: ['environments'],
+  summary: 'Taskyard: the log of an environment build (its newest, or build_id), as JSON or followed live (stream=true, SSE)',
+  description:
+    'JSON: the last 1 MiB (offset= pages from a byte). stream=true: text/event-stream, each event `{"logs", "is_complete"}` with the byte offset as its id (Last-Event-ID resumes); the last event has is_complete true.',
+  params: envParams,
+  querystring: {
+    type: 'object',
+    properties: {
+      build_id: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' },
+      stream: { type: 'string', enum: ['true', '1', 'false', '0'] },
+      offset: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        environment: { type: 'string' },
+        build: buildSchema(),
+        logs: { type: 'string' },
+        is_complete: { type: 'boolean' },
+        offset: { type: 'integer' },
+        next_offset: { type: 'integer' },
+        size: { type: 'integer' },
+      },
+    },
+    404: errorBody,
+    400: errorBody,
+  },
 } as const
 
 const packagesBody = {

@@ -1,7 +1,7 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { recordAudit, type Actor } from '../auth/record-audit.ts'
-import { assertEnvironmentPermission } from './environment-access.ts'
+import { assertEnvironmentPermission, assertNotBuilding } from './environment-access.ts'
 
 export interface CreateEnvironmentInput {
   name: string
@@ -20,6 +20,7 @@ export async function createEnvironment(
   assertEnvironmentPermission(actor.user, 'create')
   if (input.name === '') throw new TaskyardError('invalid_input', 'Missing required field', { error: 'name is required' })
   const { requirements, pythonVersion } = input
+  await assertNotBuilding(deps, input.name)
   const result = await deps.environments.create(input.name, requirements, { pythonVersion: pythonVersion === '' ? null : pythonVersion })
   if (result.install && !result.install.success) {
     // spec 000's words for a new environment whose requirements failed (it was removed).

@@ -4,6 +4,7 @@ import { canOnEnvironments, type EnvironmentPermission, type User } from '../../
 import { isEnvironmentName } from '../../domain/names.ts'
 import type { Task } from '../../domain/task.ts'
 import type { ServiceDeps } from '../deps.ts'
+import { environmentBusy } from '../../domain/environment-build.ts'
 
 /** 000a's 403 words: "You do not have permission to modify this environment". */
 const WHAT: Record<EnvironmentPermission, string> = {
@@ -20,9 +21,20 @@ export function assertEnvironmentPermission(user: User | null, action: Environme
   if (!canOnEnvironments(user, action)) throw insufficientPrivileges(WHAT[action])
 }
 
-/** A name that cannot exist is not found either (it never reaches the environments). Existence before permission, as for tasks. */
-export async function assertEnvironmentExists(deps: Pick<ServiceDeps, 'environments'>, name: string): Promise<void> {
-  if (!isEnvironmentName(name) || !(await deps.environments.exists(name))) throw environmentNotFound()
+/**
+ * A name that cannot exist is not found either (it never reaches the environments). Existence
+ * before permission, as for tasks. One whose first build is in progress is busy (409), not missing.
+ */
+export async function assertEnvironmentExists(deps: Pick<ServiceDeps, 'environments' | 'store'>, name: string): Promise<void> {
+  if (!isEnvironmentName(name)) throw environmentNotFound()
+  if (await deps.environments.exists(name)) return
+  await assertNotBuilding(deps, name)
+  throw environmentNotFound()
+}
+
+/** One build at a time per environment: while one runs, another is a 409 at once, not a wait. */
+export async function assertNotBuilding(deps: Pick<ServiceDeps, 'store'>, name: string): Promise<void> {
+  if ((await deps.store.environmentBuilds.latestByName([name])).get(name)?.endedAt === null) throw environmentBusy(name)
 }
 
 /** Tasks whose environment is `name`; with `activeOnly`, those with a run queued, running or paused. */

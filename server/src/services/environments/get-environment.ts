@@ -2,7 +2,7 @@ import { FINISHED_RUN_STATUSES } from '../../domain/run.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { environmentNotFound } from '../../domain/environment.ts'
 import { referencingTasks } from './environment-access.ts'
-import { sizeOrZero, type EnvironmentSummary } from './list-environments.ts'
+import { beingMade, summarize, type EnvironmentSummary } from './list-environments.ts'
 
 export interface EnvironmentUsage {
   totalTasks: number
@@ -20,7 +20,12 @@ export async function getEnvironment(
   name: string,
 ): Promise<{ environment: EnvironmentSummary; usage: EnvironmentUsage }> {
   const details = await deps.environments.details(name)
-  if (details === null) throw environmentNotFound()
+  const latest = (await deps.store.environmentBuilds.latestByName([name])).get(name)
+  if (details === null) {
+    // Being made: seen with its build, nothing else to say yet.
+    if (latest?.endedAt === null) return { environment: beingMade(deps, latest), usage: { totalTasks: 0, successRate: 0, avgDurationMs: 0 } }
+    throw environmentNotFound()
+  }
   const tasks = await referencingTasks(deps, name, false)
   let finished = 0
   let completed = 0
@@ -37,7 +42,7 @@ export async function getEnvironment(
     }
   }
   return {
-    environment: { ...details, sizeBytes: await sizeOrZero(deps, name) },
+    environment: await summarize(deps, details, latest),
     usage: {
       totalTasks: tasks.length,
       successRate: finished === 0 ? 0 : Math.round((completed / finished) * 10000) / 100,

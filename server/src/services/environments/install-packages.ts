@@ -1,7 +1,7 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { recordAudit, type Actor } from '../auth/record-audit.ts'
-import { assertEnvironmentExists, assertEnvironmentPermission, environmentInUse, referencingTasks } from './environment-access.ts'
+import { assertEnvironmentExists, assertEnvironmentPermission, assertNotBuilding, environmentInUse, referencingTasks } from './environment-access.ts'
 
 /** Each entry is one requirement line; a line break would smuggle in a second one. */
 export function packageList(packages: readonly string[]): string[] {
@@ -24,6 +24,7 @@ export async function installPackages(
   await assertEnvironmentExists(deps, name)
   assertEnvironmentPermission(actor.user, 'install')
   const list = packageList(packages)
+  await assertNotBuilding(deps, name)
   const busy = await referencingTasks(deps, name, true)
   if (busy.length > 0) throw environmentInUse('Cannot modify packages in environment that is referenced by running tasks', busy)
   // Requirement lines are checked (no index redirection, no paths) before pip sees any.

@@ -1,7 +1,7 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { recordAudit, type Actor } from '../auth/record-audit.ts'
-import { assertEnvironmentExists, assertEnvironmentPermission, environmentInUse, referencingTasks } from './environment-access.ts'
+import { assertEnvironmentExists, assertEnvironmentPermission, assertNotBuilding, environmentInUse, referencingTasks } from './environment-access.ts'
 import { packageList } from './install-packages.ts'
 
 /** 000a remove: names only; a name not installed is refused before anything changes. */
@@ -14,6 +14,7 @@ export async function removePackages(
   await assertEnvironmentExists(deps, name)
   assertEnvironmentPermission(actor.user, 'uninstall')
   const list = packageList(packages)
+  await assertNotBuilding(deps, name)
   const busy = await referencingTasks(deps, name, true)
   if (busy.length > 0) throw environmentInUse('Cannot remove packages from environment that is referenced by running tasks', busy)
   const result = await deps.environments.uninstall(name, list)

@@ -32,6 +32,8 @@ export async function renameEnvironment(
         await tx.tasks.update(task.id, { condaEnv: newName, updatedAt: deps.clock.now() })
         ids.push(task.id)
       }
+      // The build history (and so the status) follows the environment.
+      await tx.environmentBuilds.rename(oldName, newName)
       // In the tasks' transaction: a refused entry renames the directory back.
       await recordAudit(tx, deps.clock, actor, 'environment.rename', { type: 'environment', id: newName }, { old_name: oldName, updated_tasks: ids.length })
       return ids

@@ -4,6 +4,7 @@ import { initial } from './001-initial.ts'
 import { auth } from './002-auth.ts'
 import { isolation } from './003-isolation.ts'
 import { stoppedCronTasks } from './004-stopped-cron-tasks.ts'
+import { environmentBuilds } from './005-environment-builds.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -12,6 +13,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '002-auth': auth(dialect),
     '003-isolation': isolation(),
     '004-stopped-cron-tasks': stoppedCronTasks(dialect),
+    '005-environment-builds': environmentBuilds(dialect),
   }
 }
 

@@ -4,10 +4,11 @@ import { App, Space } from 'antd'
 import type { ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
-import { api, ApiError } from '../../api/client'
-import type { TaskStatus, TaskTransitionBody } from '../../api/types'
+import { ApiError } from '../../api/client'
+import type { TaskStatus } from '../../api/types'
 import { ActionButton } from '../../components/ActionButton'
 import { actionAvailability, TASK_ACTIONS, type Role, type TaskAction } from '../../lib/task-actions'
+import { perform } from './perform-task-action'
 
 const ICONS: Record<TaskAction, ReactNode> = {
   trigger: <CaretRightOutlined />,
@@ -16,22 +17,6 @@ const ICONS: Record<TaskAction, ReactNode> = {
   stop: <StopOutlined />,
   edit: <EditOutlined />,
   delete: <DeleteOutlined />,
-}
-
-async function perform(action: Exclude<TaskAction, 'edit'>, taskId: number): Promise<{ message: string }> {
-  const params = { task_id: taskId }
-  switch (action) {
-    case 'trigger':
-      return (await api.post('/api/tasks/{task_id}/trigger', undefined, { params })) as TaskTransitionBody
-    case 'pause':
-      return (await api.post('/api/tasks/{task_id}/pause', undefined, { params })) as TaskTransitionBody
-    case 'resume':
-      return (await api.post('/api/tasks/{task_id}/resume', undefined, { params })) as TaskTransitionBody
-    case 'stop':
-      return (await api.post('/api/tasks/{task_id}/stop', undefined, { params })) as TaskTransitionBody
-    case 'delete':
-      return (await api.delete('/api/tasks/{task_id}', { params })) as { message: string }
-  }
 }
 
 /** Every task action, always shown; the ones that do not apply now are disabled with the reason. */

@@ -1,5 +1,5 @@
-import { ArrowLeftOutlined } from '@ant-design/icons'
-import { Alert, Card, Col, Descriptions, Result, Row, Space, Table, Typography } from 'antd'
+import { ArrowLeftOutlined, CodeOutlined } from '@ant-design/icons'
+import { Alert, Button, Card, Col, Descriptions, Result, Row, Space, Table, Typography } from 'antd'
 import type { ColumnsType } from 'antd/es/table'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -103,7 +103,14 @@ export function TaskDetailPage() {
             <StatusTag status={task.status} />
           </Space>
         }
-        extra={<TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} onEdit={() => setEditing(true)} />}
+        extra={
+          <Space wrap size={4}>
+            <Button size="small" icon={<CodeOutlined />} data-testid="open-files" onClick={() => navigate(`/tasks/${task.task_id}/files`)}>
+              {t('files.open')}
+            </Button>
+            <TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} onEdit={() => setEditing(true)} />
+          </Space>
+        }
       >
         <Descriptions size="small" column={{ xs: 1, md: 2, xl: 3 }} title={t('detail.config')}>
           <Descriptions.Item label={t('tasks.id')}>{task.task_id}</Descriptions.Item>

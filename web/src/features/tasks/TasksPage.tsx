@@ -8,6 +8,7 @@ import { useMe } from '../../api/session'
 import type { TaskListItem, TaskStatus } from '../../api/types'
 import { StatusTag } from '../../components/StatusTag'
 import { formatSeconds } from '../../lib/format'
+import { BulkActions } from './BulkActions'
 import { TaskActions } from './TaskActions'
 import { useTasks } from './queries'
 
@@ -32,12 +33,15 @@ export function TasksPage() {
     setParams(next, { replace: true })
   }
   const [pageSize, setPageSize] = useState(20)
+  const [selectedIds, setSelectedIds] = useState<number[]>([])
   const all = tasks.data ?? []
   const envs = useMemo(() => [...new Set(all.map((x) => x.conda_env))].sort(), [all])
   const rows = useMemo(() => {
     const needle = q.trim().toLowerCase()
     return all.filter((x) => (!needle || x.task_name.toLowerCase().includes(needle)) && (!status || x.status === status) && (!env || x.conda_env === env))
   }, [all, q, status, env])
+  // Only tasks that still exist and pass the filters stay selected.
+  const selected = useMemo(() => rows.filter((r) => selectedIds.includes(r.task_id)), [rows, selectedIds])
   const columns: ColumnsType<TaskListItem> = [
     { title: t('tasks.id'), dataIndex: 'task_id', width: 70, sorter: (a, b) => a.task_id - b.task_id, defaultSortOrder: 'descend' },
     {
@@ -140,8 +144,12 @@ export function TasksPage() {
           options={envs.map((e) => ({ value: e, label: e }))}
         />
       </Space>
+      <div style={{ marginBottom: 12 }}>
+        <BulkActions selected={selected} role={me.data?.role ?? 'viewer'} onDone={() => setSelectedIds([])} />
+      </div>
       <Table<TaskListItem>
         rowKey="task_id"
+        rowSelection={{ selectedRowKeys: selected.map((r) => r.task_id), onChange: (keys) => setSelectedIds(keys.map(Number)) }}
         size="middle"
         loading={tasks.isPending}
         columns={columns}

@@ -1,0 +1,41 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { App } from 'antd'
+import { api, ApiError, type ResponseOf } from '../../api/client'
+
+export type EnvironmentListItem = ResponseOf<'/api/conda/environments', 'get'>[number]
+export type EnvironmentDetail = ResponseOf<'/api/conda/environment/{env_name}', 'get'>
+export type EnvironmentStats = ResponseOf<'/api/conda/stats', 'get'>
+
+export const ENVIRONMENTS_KEY = ['environments'] as const
+
+export function useEnvironments() {
+  return useQuery({ queryKey: [...ENVIRONMENTS_KEY, 'list'], queryFn: () => api.get('/api/conda/environments'), refetchInterval: 10_000 })
+}
+
+export function useEnvironmentStats() {
+  return useQuery({ queryKey: [...ENVIRONMENTS_KEY, 'stats'], queryFn: () => api.get('/api/conda/stats'), refetchInterval: 10_000 })
+}
+
+export function useEnvironment(name: string) {
+  return useQuery({
+    queryKey: [...ENVIRONMENTS_KEY, 'detail', name],
+    queryFn: () => api.get('/api/conda/environment/{env_name}', { params: { env_name: name } }),
+    retry: false,
+  })
+}
+
+/** The server's message after an environment change, success or refusal; every environment query is refreshed. */
+export function useEnvironmentMutation<V>(fn: (v: V) => Promise<unknown>, success: (v: V) => string, after?: (v: V) => void) {
+  const queryClient = useQueryClient()
+  const { message } = App.useApp()
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: (body, v) => {
+      const said = (body as { message?: unknown } | null)?.message
+      void message.success(typeof said === 'string' ? said : success(v))
+      after?.(v)
+    },
+    onError: (e) => void message.error(e instanceof ApiError ? e.detail : String(e)),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ENVIRONMENTS_KEY }),
+  })
+}

@@ -1,0 +1,99 @@
+import { CaretRightOutlined, DeleteOutlined, PauseOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { App, List, Modal, Space, Typography } from 'antd'
+import { useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { ApiError } from '../../api/client'
+import type { TaskListItem } from '../../api/types'
+import { ActionButton } from '../../components/ActionButton'
+import type { Role } from '../../lib/task-actions'
+import { BULK_ACTIONS, bulkAvailability, runBulk, type BulkResult } from './bulk-actions'
+import { perform, type RequestAction } from './perform-task-action'
+
+const ICONS: Record<RequestAction, ReactNode> = {
+  trigger: <CaretRightOutlined />,
+  pause: <PauseOutlined />,
+  resume: <StepForwardOutlined />,
+  stop: <StopOutlined />,
+  delete: <DeleteOutlined />,
+}
+
+/** The task list's bulk actions: every button shown, the server's answer listed per task. */
+export function BulkActions({ selected, role, onDone }: { selected: TaskListItem[]; role: Role; onDone(): void }) {
+  const { t } = useTranslation()
+  const { modal } = App.useApp()
+  const queryClient = useQueryClient()
+  const [results, setResults] = useState<{ action: RequestAction; items: BulkResult[] } | null>(null)
+  const bulk = useMutation({
+    mutationFn: (action: RequestAction) =>
+      runBulk(
+        selected,
+        (id) => perform(action, id),
+        (e) => (e instanceof ApiError ? e.detail : String(e)),
+      ),
+    onSuccess: (items, action) => {
+      setResults({ action, items })
+      onDone()
+    },
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: ['tasks'] })
+      void queryClient.invalidateQueries({ queryKey: ['stats'] })
+    },
+  })
+  const onAction = (action: RequestAction) => {
+    if (action === 'delete' || action === 'stop') {
+      modal.confirm({
+        title: t(action === 'delete' ? 'bulk.confirmDelete' : 'bulk.confirmStop', { count: selected.length }),
+        okText: t('common.yes'),
+        cancelText: t('common.no'),
+        okButtonProps: { danger: true },
+        onOk: () => bulk.mutateAsync(action).catch(() => undefined),
+      })
+    } else bulk.mutate(action)
+  }
+  const statuses = selected.map((s) => s.status)
+  return (
+    <>
+      <Space wrap size={4} data-testid="bulk-actions">
+        <Typography.Text type="secondary">{t('bulk.selected', { count: selected.length })}</Typography.Text>
+        {BULK_ACTIONS.map((action) => {
+          const why = bulkAvailability(action, statuses, role)
+          return (
+            <ActionButton
+              key={action}
+              testId={`bulk-${action}`}
+              label={t(`actions.${action}`)}
+              what={t('bulk.what', { action: t(`actions.${action}`) })}
+              why={why ? t(why.key, { role: t(`users.roles.${role}`) }) : null}
+              icon={ICONS[action]}
+              danger={action === 'delete'}
+              loading={bulk.isPending && bulk.variables === action}
+              onClick={() => onAction(action)}
+            />
+          )
+        })}
+      </Space>
+      <Modal
+        open={results !== null}
+        title={results ? t('bulk.results', { action: t(`actions.${results.action}`) }) : ''}
+        onCancel={() => setResults(null)}
+        onOk={() => setResults(null)}
+        cancelButtonProps={{ style: { display: 'none' } }}
+      >
+        <List
+          size="small"
+          data-testid="bulk-results"
+          dataSource={results?.items ?? []}
+          renderItem={(r) => (
+            <List.Item data-testid="bulk-result">
+              <Space orientation="vertical" size={0}>
+                <Typography.Text strong>{r.taskName}</Typography.Text>
+                <Typography.Text type={r.ok ? 'success' : 'danger'}>{r.message}</Typography.Text>
+              </Space>
+            </List.Item>
+          )}
+        />
+      </Modal>
+    </>
+  )
+}

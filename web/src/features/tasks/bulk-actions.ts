@@ -1,0 +1,43 @@
+import type { TaskStatus } from '../../api/types'
+import { ALLOWED_FROM, type Role } from '../../lib/task-actions'
+import type { RequestAction } from './perform-task-action'
+
+export const BULK_ACTIONS: readonly RequestAction[] = ['trigger', 'pause', 'resume', 'stop', 'delete']
+
+export type BulkUnavailable = { key: 'bulk.why.none' } | { key: 'actions.why.role'; role: Role } | { key: 'bulk.why.status' }
+
+/** Why a bulk action is unavailable: nothing selected, a read-only role, or no selected task it applies to. */
+export function bulkAvailability(action: RequestAction, statuses: readonly TaskStatus[], role: Role): BulkUnavailable | null {
+  if (statuses.length === 0) return { key: 'bulk.why.none' }
+  if (role === 'viewer') return { key: 'actions.why.role', role }
+  if (!statuses.some((s) => ALLOWED_FROM[action].includes(s))) return { key: 'bulk.why.status' }
+  return null
+}
+
+export interface BulkResult {
+  taskId: number
+  taskName: string
+  ok: boolean
+  /** The server's words: its success message, or its refusal. */
+  message: string
+}
+
+/**
+ * Sends the action to each selected task in turn (one request at a time: the server stays the
+ * judge of each, and a refusal of one never stops the others).
+ */
+export async function runBulk(
+  tasks: readonly { task_id: number; task_name: string }[],
+  send: (taskId: number) => Promise<{ message: string }>,
+  describe: (error: unknown) => string,
+): Promise<BulkResult[]> {
+  const results: BulkResult[] = []
+  for (const task of tasks) {
+    try {
+      results.push({ taskId: task.task_id, taskName: task.task_name, ok: true, message: (await send(task.task_id)).message })
+    } catch (error) {
+      results.push({ taskId: task.task_id, taskName: task.task_name, ok: false, message: describe(error) })
+    }
+  }
+  return results
+}

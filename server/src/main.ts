@@ -1,6 +1,6 @@
 /**
  * The composition root: config → store → executor, environments, files → services → roles
- * (HTTP, scheduler, dispatcher). The only place that builds implementations.
+ * (HTTP, scheduler, worker). The only place that builds implementations.
  */
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -29,7 +29,7 @@ import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
 import { createFileLogStore } from './logs/file-log-store.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
-import { createDispatcher, type RunController } from './scheduler/dispatcher.ts'
+import { createDispatcher, type Dispatcher } from './worker/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
 import type { ServiceDeps, TaskFiles } from './services/deps.ts'
 import { recoverRuns } from './services/recover-runs.ts'
@@ -41,7 +41,7 @@ import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
 import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, securePrivateFiles, sqliteFiles } from './files/secure-data-dir.ts'
 import { lookupAccount } from './lib/os-accounts.ts'
-import { resolveRunAccount } from './scheduler/resolve-run-account.ts'
+import { resolveRunAccount } from './worker/resolve-run-account.ts'
 import type { RunAccounts } from './domain/run-account.ts'
 import type { Store } from './store/store.ts'
 
@@ -50,7 +50,8 @@ export interface RunningTaskyard {
   url: string
   store: Store
   bus: EventBus
-  runs: RunController
+  /** This node's worker: claims and supervises runs. */
+  worker: Dispatcher
   services: ServiceDeps
   paths: DataPaths
   /** Stops accepting requests, ends the runs this process supervises, closes the database. */
@@ -276,7 +277,7 @@ async function startLocked(
   })
 
   const logs = createFileLogStore({ dir: paths.logsDir })
-  const runs = createDispatcher({
+  const worker = createDispatcher({
     store,
     executor,
     environments,
@@ -303,7 +304,7 @@ async function startLocked(
   const scheduler = createScheduler({
     store,
     clock,
-    runs,
+    runControl: worker,
     timeZone: config.timeZone,
     onTaskChanged: (taskId) => bus.emit('task:changed', { taskId }),
     onError: logError,
@@ -339,7 +340,7 @@ async function startLocked(
     store,
     clock,
     bus,
-    runs,
+    runControl: worker,
     wakeScheduler: () => scheduler.wake(),
     environments,
     files,
@@ -379,7 +380,7 @@ async function startLocked(
   sampler.unref()
 
   await app.ready()
-  runs.wake()
+  worker.wake()
   scheduler.wake()
 
   let closed: Promise<void> | null = null
@@ -388,14 +389,14 @@ async function startLocked(
     url: urlOf(server),
     store,
     bus,
-    runs,
+    worker,
     services,
     paths,
     close() {
       closed ??= (async () => {
         clearInterval(sampler)
         scheduler.stop()
-        await runs.shutdown('Taskyard shut down while this run was active')
+        await worker.shutdown('Taskyard shut down while this run was active')
         await executor.close?.()
         await app.close()
         server.closeAllConnections()

@@ -3,6 +3,7 @@
  * Nothing else reads process.env.
  */
 import path from 'node:path'
+import type { RunAsSetting } from '../domain/run-account.ts'
 
 export interface Config {
   readonly host: string
@@ -60,8 +61,6 @@ export interface Config {
   /** Output a run may write to its log before the rest is dropped; a task's max_log_mb may lower it. */
   readonly maxLogBytes: number
 }
-
-export type RunAsSetting = { kind: 'default' } | { kind: 'server' } | { kind: 'user'; name: string } | { kind: 'ids'; uid: number; gid: number }
 
 export interface ConfigFlags {
   host?: string

@@ -15,3 +15,6 @@ export interface RunAccounts {
   /** The account a `run_as` value (user name or uid:gid) names; null when there is no such user. */
   resolve(spec: string): Promise<RunAccount | null>
 }
+
+/** TASKYARD_RUN_AS as configured: which account runs get when the server is root (worker/resolve-run-account.ts decides). */
+export type RunAsSetting = { kind: 'default' } | { kind: 'server' } | { kind: 'user'; name: string } | { kind: 'ids'; uid: number; gid: number }

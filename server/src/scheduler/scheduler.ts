@@ -4,9 +4,9 @@
  * Invariant: while not stopped, a timer is always armed, whatever a tick threw.
  */
 import type { Clock } from '../domain/clock.ts'
+import type { RunControl } from '../services/run-control.ts'
 import type { Store } from '../store/store.ts'
-import type { RunController } from './dispatcher.ts'
-import { planDueRun } from './plan-due-run.ts'
+import { planDueRuns } from './plan-due-runs.ts'
 
 /** The timer functions the loop uses; tests pass fake ones moved with their fake clock. */
 export interface Timers {
@@ -27,7 +27,8 @@ export const realTimers: Timers = {
 export interface SchedulerDeps {
   store: Store
   clock: Clock
-  runs: RunController
+  /** The worker, woken after a commit that queued runs. */
+  runControl: Pick<RunControl, 'wake'>
   timeZone: string | undefined
   onTaskChanged(taskId: number): void
   onError(error: unknown, context: string): void
@@ -59,11 +60,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }
     ticking = true
     try {
+      // A wake during either step (a service committed a schedule meanwhile) goes round again:
+      // arm() may have read the earliest time before that commit, and the wake would be lost.
       do {
         tickAgain = false
         await fireDue()
+        await arm()
       } while (tickAgain)
-      await arm()
       retryMs = FIRST_RETRY_MS
     } catch (error) {
       deps.onError(error, 'scheduler')
@@ -80,23 +83,25 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const due = await deps.store.tasks.listDue(now)
     let queued = false
     try {
+      // One transaction per task, on its row as it is now: a pause, stop or trigger committed
+      // since listDue wins, and a later task's failure does not undo the runs queued before it.
       for (const candidate of due) {
         const started = await deps.store.transaction(async (tx) => {
-          // Re-read and locked inside the transaction: a pause, stop or trigger since listDue wins.
           const task = await tx.tasks.lockById(candidate.id)
-          if (!task || task.status !== 'scheduled' || task.nextRunAt == null || task.nextRunAt > now) return false
-          const active = await tx.runs.findActiveForTask(task.id)
-          const decision = planDueRun(task, active !== undefined, now, deps.timeZone)
-          if (decision.startRun) await tx.runs.insert({ taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now })
-          await tx.tasks.update(task.id, decision.patch)
-          return decision.startRun
+          if (!task) return false
+          const active = new Set((await tx.runs.findActiveForTask(task.id)) ? [task.id] : [])
+          const [plan] = planDueRuns([task], active, now, deps.timeZone)
+          if (!plan) return false
+          if (plan.startRun) await tx.runs.insert({ taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now })
+          await tx.tasks.update(task.id, plan.patch)
+          return plan.startRun
         })
         queued ||= started
         deps.onTaskChanged(candidate.id)
       }
     } finally {
       // Runs committed before a later task's failure still get started.
-      if (queued) deps.runs.wake()
+      if (queued) deps.runControl.wake()
     }
   }
 

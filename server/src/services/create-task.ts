@@ -102,7 +102,7 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
         return created
       })
       // After commit, or the dispatcher or scheduler may look before the rows exist.
-      deps.runs.wake()
+      deps.runControl.wake()
       deps.wakeScheduler()
       deps.bus.emit('task:changed', { taskId: task.id })
       return { task, environmentMessage: ensured.message }

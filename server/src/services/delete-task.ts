@@ -14,7 +14,7 @@ export async function deleteTask(deps: ServiceDeps, actor: Actor, taskId: number
   const task = await findTaskOrThrow(deps.store, taskId)
   assertCanApply('delete', task.status)
   const active = await deps.store.runs.findActiveForTask(taskId)
-  if (active) await deps.runs.stop(active.id)
+  if (active) await deps.runControl.stop(active.id)
   const runIds = await deps.store.transaction(async (tx) => {
     const current = await findTaskOrThrow(tx, taskId)
     assertCanApply('delete', current.status)

@@ -4,9 +4,9 @@ import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import type { LogStore } from '../logs/log-store.ts'
-import type { RunController } from '../scheduler/dispatcher.ts'
 import type { LoginThrottle } from '../auth/login-throttle.ts'
 import type { Store } from '../store/store.ts'
+import type { RunControl } from './run-control.ts'
 
 /** A task's files as they wait in a staging directory to be moved into place. */
 export interface PreparedFiles {
@@ -46,7 +46,8 @@ export interface ServiceDeps {
   store: Store
   clock: Clock
   bus: EventBus
-  runs: RunController
+  /** The worker's side of runs: start queued ones, signal live ones. */
+  runControl: RunControl
   /** Re-reads schedules; call after a commit that changes one. */
   wakeScheduler(): void
   environments: Environments

@@ -13,7 +13,7 @@ export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number)
     const active = await tx.runs.findActiveForTask(taskId)
     if (active) {
       // Suspend before committing: if the signal cannot be sent the task is left as it was.
-      if (active.status === 'running') deps.runs.pause(active.id)
+      if (active.status === 'running') deps.runControl.pause(active.id)
       await tx.runs.update(active.id, { status: 'paused' })
     }
     const updated = await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })

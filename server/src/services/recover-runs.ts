@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.ts'
-import { taskStatusAfterRun } from '../domain/run-outcome.ts'
 import type { Store } from '../store/store.ts'
+import { closeRun } from './close-run.ts'
 
 export const ABNORMAL_RESTART = 'Taskyard stopped while this run was active; the run was closed when it restarted'
 
@@ -33,19 +33,7 @@ export async function recoverRuns(deps: {
     const hadProcess = run.status === 'running' || run.pid != null
     if (!hadProcess || !ours(run.workerId)) continue
     if (run.pid != null) deps.endOrphanedRun(run.pid, run.id)
-    const now = deps.clock.now()
-    await deps.store.transaction(async (tx) => {
-      await tx.runs.update(run.id, { status: 'abnormal', endedAt: now, error: ABNORMAL_RESTART })
-      const task = await tx.tasks.findById(run.taskId)
-      if (!task) return
-      const startedAt = run.startedAt ?? now
-      await tx.tasks.update(task.id, {
-        status: taskStatusAfterRun(task, 'abnormal'),
-        lastRunAt: startedAt,
-        lastRunDurationMs: now - startedAt,
-        lastRunId: run.id,
-      })
-    })
+    await closeRun(deps.store, run, { status: 'abnormal', endedAt: deps.clock.now(), error: ABNORMAL_RESTART })
     closed.push(run.id)
   }
   return closed

@@ -19,7 +19,7 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
     const active = await tx.runs.findActiveForTask(taskId)
     let patch: TaskPatch
     if (active) {
-      const live = deps.runs.resume(active.id)
+      const live = deps.runControl.resume(active.id)
       await tx.runs.update(active.id, { status: live ? 'running' : 'queued' })
       patch = { status: 'running' }
     } else {
@@ -29,7 +29,7 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
     const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
     return { task: updated!, previousStatus: task.status }
   })
-  deps.runs.wake()
+  deps.runControl.wake()
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
   return result

@@ -13,12 +13,12 @@ export async function stopTask(deps: ServiceDeps, actor: Actor, taskId: number):
     const updated = await tx.tasks.update(taskId, { status: 'stopped', nextRunAt: null, updatedAt: deps.clock.now() })
     const active = await tx.runs.findActiveForTask(taskId)
     // A run that never got a process ends here; one with a process ends when the process does.
-    if (active && !deps.runs.isSupervising(active.id)) {
+    if (active && !deps.runControl.isSupervising(active.id)) {
       await tx.runs.update(active.id, { status: 'cancelled', endedAt: deps.clock.now() })
     }
     return { result: { task: updated!, previousStatus: task.status }, activeRunId: active?.id ?? null }
   })
-  if (activeRunId != null) await deps.runs.stop(activeRunId)
+  if (activeRunId != null) await deps.runControl.stop(activeRunId)
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
   return { ...result, task: (await deps.store.tasks.findById(taskId)) ?? result.task }

@@ -24,7 +24,7 @@ export async function triggerTask(deps: ServiceDeps, actor: Actor, taskId: numbe
     const updated = await tx.tasks.update(taskId, { status: 'running' })
     return { task: updated!, previousStatus: task.status }
   })
-  deps.runs.wake()
+  deps.runControl.wake()
   deps.bus.emit('task:changed', { taskId })
   return result
 }

@@ -46,12 +46,12 @@ export async function updateTaskScript(deps: ServiceDeps, actor: Actor, taskId: 
           await findTaskOrThrow(tx, taskId)
           await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })
           const active = await tx.runs.findActiveForTask(taskId)
-          if (active && !deps.runs.isSupervising(active.id)) {
+          if (active && !deps.runControl.isSupervising(active.id)) {
             await tx.runs.update(active.id, { status: 'cancelled', endedAt: deps.clock.now() })
           }
           return active?.id ?? null
         })
-        if (activeRunId != null) await deps.runs.stop(activeRunId)
+        if (activeRunId != null) await deps.runControl.stop(activeRunId)
       }
       const task = await deps.store.transaction(async (tx) => {
         await findTaskOrThrow(tx, taskId)

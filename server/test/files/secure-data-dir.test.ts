@@ -77,7 +77,7 @@ async function runTask(server: RunningTaskyard, name: string, command: string): 
   await server.services.files.install(staging, task.id)
   const queued = await server.store.runs.insert({ taskId: task.id, priority: 5, trigger: 'manual', queuedAt: 1 })
   const finished = server.bus.waitFor('run:finished', (e) => e.runId === queued.id)
-  server.runs.wake()
+  server.worker.wake()
   await finished
   return { taskId: task.id, runId: queued.id }
 }

@@ -94,7 +94,7 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
           .includes('data: ')
       ) {
         sentInput = true
-        app.runs.writeInput(runId, 'go\n')
+        app.worker.input(runId, 'go\n')
       }
     }
     const stored = readFileSync(runLogFile(app.paths.logsDir, runId))

@@ -160,7 +160,7 @@ for (const dialect of testDialects()) {
       })
       // Continued, it goes back to waiting for its input (S); 'R' on the way is not an answer.
       assert.equal(await waitForState(pid, (s) => s === 'S' && !isPaused(pid)), 'S')
-      app.runs.writeInput(runId, 'ping\n')
+      app.worker.input(runId, 'ping\n')
       await app.runFinished(runId)
       const log = await app.json(`/api/tasks/${taskId}/executions/${runId}/logs`)
       assert.equal(log.body.logs, 'got ping\n')

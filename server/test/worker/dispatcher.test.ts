@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { describe, it } from 'node:test'
 import type { Environments, RunEnvironment } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
-import { dataPaths } from '../../src/lib/paths.ts'
 import { createFileLogStore } from '../../src/logs/file-log-store.ts'
-import { createDispatcher } from '../../src/scheduler/dispatcher.ts'
+import { createDispatcher } from '../../src/worker/dispatcher.ts'
+import { queuedRun, unlimitedSettings } from './queued-run.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!
@@ -93,28 +90,7 @@ describe('dispatcher: actions between a claim and the spawn', () => {
         await opened.cleanup()
       })
       const { store } = opened
-      const root = await mkdtemp(path.join(tmpdir(), 'taskyard-dispatch-'))
-      t.after(() => rm(root, { recursive: true, force: true }))
-      const paths = dataPaths(root)
-      await mkdir(paths.logsDir, { recursive: true })
-      const task = await store.tasks.insert({
-        name: 't',
-        source: 'file',
-        scriptFile: 'x.py',
-        command: 'echo $$ > pid; sleep 1000',
-        condaEnv: 'base',
-        requirements: null,
-        cronExpression: null,
-        delaySeconds: null,
-        priority: 5,
-        status: 'running',
-        createdAt: 1,
-        updatedAt: 1,
-        nextRunAt: null,
-        ownerId: null,
-      })
-      await mkdir(paths.taskDir(task.id), { recursive: true })
-      const run = await store.runs.insert({ taskId: task.id, priority: 5, trigger: 'manual', queuedAt: 1 })
+      const { paths, task, run } = await queuedRun(t, store, 'echo $$ > pid; sleep 1000')
       const gate = gatedEnvironments()
       const bus = new EventBus()
       const dispatcher = createDispatcher({
@@ -130,13 +106,7 @@ describe('dispatcher: actions between a claim and the spawn', () => {
         onError: (e) => {
           throw e
         },
-        settings: {
-          maxConcurrentRuns: null,
-          runTimeoutMs: null,
-          killGraceMs: 1000,
-          sampleIntervalMs: 1000,
-          childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-        },
+        settings: unlimitedSettings(),
       })
       shutdown = () => dispatcher.shutdown('test over')
       dispatcher.wake()

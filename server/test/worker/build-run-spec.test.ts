@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { buildRunSpec, type RunSpecInput } from '../../src/scheduler/build-run-spec.ts'
+import { buildRunSpec, type RunSpecInput } from '../../src/worker/build-run-spec.ts'
 
 function input(overrides: Partial<RunSpecInput> = {}, settings: Partial<RunSpecInput['settings']> = {}): RunSpecInput {
   return {
@@ -48,6 +48,12 @@ describe('buildRunSpec', () => {
       maxOutputBytes: 1024 ** 3,
       isolation: null,
     })
+  })
+
+  it("without PATH or HOME in the server's environment: the environment before a minimal PATH, the task directory as HOME", () => {
+    const spec = buildRunSpec(input({}, { baseEnv: { LANG: 'C.UTF-8' } }))
+    assert.equal(spec.env.PATH, '/data/envs/base/bin:/usr/local/bin:/usr/bin:/bin')
+    assert.equal(spec.env.HOME, '/data/tasks/7')
   })
 
   it('as another account: its ids, the task directory as HOME, USER and LOGNAME its name', () => {

@@ -9,13 +9,15 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
+import type { Clock } from '../../src/domain/clock.ts'
 import type { Environments } from '../../src/environments/environments.ts'
 import { EventBus } from '../../src/events/events.ts'
 import type { Executor, RunEvent, RunSpec } from '../../src/executor/executor.ts'
 import { dataPaths } from '../../src/lib/paths.ts'
 import { createFileLogStore } from '../../src/logs/file-log-store.ts'
-import { createDispatcher } from '../../src/scheduler/dispatcher.ts'
+import { createDispatcher } from '../../src/worker/dispatcher.ts'
 import type { Store } from '../../src/store/store.ts'
+import { newTask } from '../store/store-fixtures.ts'
 import { testDialects, type TestDialect } from '../helpers/test-dialects.ts'
 
 type Exit = Extract<RunEvent, { type: 'exited' }>
@@ -53,6 +55,7 @@ async function setup(
   dialect: TestDialect,
   executor: Executor,
   task: { runAs?: string | null; memoryLimitMb?: number | null; maxLogMb?: number | null } = {},
+  clock: Clock = { now: () => 2_000 },
 ) {
   // Undone last to first: the dispatcher stops before its database goes.
   const undo: (() => Promise<unknown>)[] = []
@@ -65,23 +68,7 @@ async function setup(
   const root = await mkdtemp(path.join(tmpdir(), 'taskyard-policy-'))
   undo.push(() => rm(root, { recursive: true, force: true }))
   const paths = dataPaths(root)
-  const created = await store.tasks.insert({
-    name: 't',
-    source: 'file',
-    scriptFile: 'x.py',
-    command: 'python x.py',
-    condaEnv: 'base',
-    requirements: null,
-    cronExpression: null,
-    delaySeconds: null,
-    priority: 5,
-    status: 'running',
-    createdAt: 1,
-    updatedAt: 1,
-    nextRunAt: null,
-    ownerId: null,
-    ...task,
-  })
+  const created = await store.tasks.insert(newTask({ status: 'running', command: 'python x.py', ...task }))
   await mkdir(paths.taskDir(created.id), { recursive: true })
   const run = await store.runs.insert({ taskId: created.id, priority: 5, trigger: 'manual', queuedAt: 1 })
   const bus = new EventBus()
@@ -90,7 +77,7 @@ async function setup(
     store,
     executor,
     environments,
-    clock: { now: () => 2_000 },
+    clock,
     bus,
     paths,
     logs: createFileLogStore({ dir: paths.logsDir }),
@@ -164,6 +151,17 @@ for (const dialect of testDialects()) {
       const executor = scriptedExecutor({ exitCode: 0, signal: null, reason: 'exit', peakRssBytes: 7 * 1024 * 1024, outputTruncated: true })
       const { run } = await setup(t, dialect, executor)
       assert.deepEqual([run.status, run.peakRssBytes, run.outputTruncated], ['completed', 7 * 1024 * 1024, true])
+    })
+
+    it("takes the run's start and end from its own clock, not the executor's, so its duration is on one clock", async (t) => {
+      // The scripted executor reports its events at 1_000 and 1_200 on a clock of its own.
+      let now = 50_000
+      const clock = { now: () => (now += 1_000) }
+      const executor = scriptedExecutor({ exitCode: 0, signal: null, reason: 'exit' })
+      const { run, store, taskId } = await setup(t, dialect, executor, {}, clock)
+      assert.ok(run.startedAt! > 50_000 && run.endedAt! > run.startedAt!, `start ${run.startedAt}, end ${run.endedAt}`)
+      const task = await store.tasks.findById(taskId)
+      assert.deepEqual([task?.lastRunAt, task?.lastRunDurationMs], [run.startedAt, run.endedAt! - run.startedAt!])
     })
 
     it('a run ended by its memory limit is failed with that reason, and so is its task', async (t) => {

@@ -2,8 +2,7 @@
  * Which account runs get (issue 6), decided once at start: when the server is root, never root
  * itself unless TASKYARD_RUN_AS=server says so; when it is not, the server's own (it can do no other).
  */
-import type { RunAsSetting } from '../config/config.ts'
-import type { RunAccount } from '../domain/run-account.ts'
+import type { RunAccount, RunAsSetting } from '../domain/run-account.ts'
 import { createSystemAccount, lookupAccount } from '../lib/os-accounts.ts'
 
 export const DEFAULT_RUN_ACCOUNT = 'taskyard-run'

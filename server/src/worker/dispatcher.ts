@@ -1,13 +1,13 @@
 /**
- * The dispatcher starts queued runs on this node and supervises their processes: it claims runs
- * in priority order within the concurrency limit, hands each to the executor, and persists what
- * the executor reports. Services ask it for process operations (pause, resume, stop, input); the
- * database decisions stay with the services.
+ * The dispatcher is this node's worker: it claims queued runs in priority order within the
+ * concurrency limit, hands each to the executor, and persists what the executor reports. It
+ * implements services' run-control contract (wake, pause, resume, stop, input); the database
+ * decisions of those actions stay with the services.
  */
 import { mkdir } from 'node:fs/promises'
 import type { Clock } from '../domain/clock.ts'
 import type { Run } from '../domain/run.ts'
-import { runOutcome, taskStatusAfterRun, type ProcessOutcome } from '../domain/run-outcome.ts'
+import { runOutcome, type ProcessOutcome } from '../domain/run-outcome.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
@@ -16,6 +16,8 @@ import type { DataPaths } from '../lib/paths.ts'
 import type { LogStore } from '../logs/log-store.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
+import { closeRun } from '../services/close-run.ts'
+import type { RunControl } from '../services/run-control.ts'
 import { buildRunSpec } from './build-run-spec.ts'
 
 export interface DispatcherDeps {
@@ -69,17 +71,8 @@ interface Supervised {
   markExited: () => void
 }
 
-export interface RunController {
-  /** Looks for queued runs to start; cheap, call it after every commit that queues a run. */
-  wake(): void
-  /** SIGSTOP; false when this node has no live process for the run. */
-  pause(runId: number): boolean
-  /** SIGCONT; false when this node has no live process for the run. */
-  resume(runId: number): boolean
-  /** Ends the run's process group; resolves once its end is persisted. No-op when not supervised. */
-  stop(runId: number): Promise<void>
-  writeInput(runId: number, text: string): boolean
-  isSupervising(runId: number): boolean
+/** The worker as main.ts holds it: services' run control, and the shutdown only the composition root calls. */
+export interface Dispatcher extends RunControl {
   /** Stops every supervised run and waits until each end is persisted (server shutdown). */
   shutdown(reason: string): Promise<void>
 }
@@ -92,7 +85,7 @@ const isTransient = (error: unknown): boolean => error instanceof TaskyardError 
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-export function createDispatcher(deps: DispatcherDeps): RunController {
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const supervised = new Map<number, Supervised>()
 
   /**
@@ -197,13 +190,16 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
         },
       })
       entry.handle = deps.executor.start(spec, (event) => {
-        entry.chain = entry.chain.then(() => onEvent(entry, event)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
+        // Stamped on arrival with the one clock of the run's times: its start and its end (and so
+        // its duration) never mix the executor's clock (another process, for 'runner') with ours.
+        const at = deps.clock.now()
+        entry.chain = entry.chain.then(() => onEvent(entry, event, at)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
       })
       if (entry.pending.stop) void entry.handle.stop()
       else if (entry.pending.paused) entry.handle.pause()
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      await finish(entry, { exitCode: null, signal: null, reason: 'exit', spawnError: message })
+      await finish(entry, { exitCode: null, signal: null, reason: 'exit', spawnError: message }, deps.clock.now())
     }
   }
 
@@ -216,29 +212,34 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     return account
   }
 
-  async function onEvent(entry: Supervised, event: RunEvent): Promise<void> {
+  /** `at` is when the event arrived, by deps.clock. */
+  async function onEvent(entry: Supervised, event: RunEvent, at: number): Promise<void> {
     const runId = entry.run.id
     if (event.type === 'started') {
-      await durably(`run ${runId} start`, () => deps.store.runs.update(runId, { pid: event.pid, startedAt: event.at }))
-      deps.bus.emit('run:started', { runId, taskId: entry.run.taskId, pid: event.pid, at: event.at })
+      await durably(`run ${runId} start`, () => deps.store.runs.update(runId, { pid: event.pid, startedAt: at }))
+      deps.bus.emit('run:started', { runId, taskId: entry.run.taskId, pid: event.pid, at })
     } else if (event.type === 'sample') {
       entry.peakRssBytes = Math.max(entry.peakRssBytes, event.rssBytes)
       entry.rssSum += event.rssBytes
       entry.samples += 1
     } else {
       entry.exitInfo = { peakRssBytes: event.peakRssBytes, outputTruncated: event.outputTruncated === true }
-      await finish(entry, {
-        exitCode: event.exitCode,
-        signal: event.signal,
-        reason: event.reason,
-        ...(event.spawnError ? { spawnError: event.spawnError } : {}),
-      })
+      await finish(
+        entry,
+        {
+          exitCode: event.exitCode,
+          signal: event.signal,
+          reason: event.reason,
+          ...(event.spawnError ? { spawnError: event.spawnError } : {}),
+        },
+        at,
+      )
     }
   }
 
-  async function finish(entry: Supervised, outcome: ProcessOutcome): Promise<void> {
+  /** `endedAt` is the instant the process ended (by deps.clock), however late the write succeeds. */
+  async function finish(entry: Supervised, outcome: ProcessOutcome, endedAt: number): Promise<void> {
     const runId = entry.run.id
-    const now = deps.clock.now()
     let { status, error } = runOutcome(outcome)
     if (shutdownReason != null && outcome.reason === 'stopped') {
       status = 'abnormal'
@@ -246,28 +247,16 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
     }
     try {
       await durably(`run ${runId} end`, () =>
-        deps.store.transaction(async (tx) => {
-          const run = await tx.runs.findById(runId)
-          const startedAt = run?.startedAt ?? entry.run.startedAt ?? now
-          await tx.runs.update(runId, {
-            status,
-            error,
-            endedAt: now,
-            exitCode: outcome.exitCode,
-            signal: outcome.signal,
-            // The cgroup's peak, when the executor had one, covers what sampling misses (sub-second runs).
-            peakRssBytes: entry.exitInfo.peakRssBytes ?? (entry.samples > 0 ? entry.peakRssBytes : null),
-            avgRssBytes: entry.samples > 0 ? Math.round(entry.rssSum / entry.samples) : null,
-            outputTruncated: entry.exitInfo.outputTruncated,
-          })
-          const task = await tx.tasks.findById(entry.run.taskId)
-          if (!task) return
-          await tx.tasks.update(task.id, {
-            status: taskStatusAfterRun(task, status),
-            lastRunAt: startedAt,
-            lastRunDurationMs: now - startedAt,
-            lastRunId: runId,
-          })
+        closeRun(deps.store, entry.run, {
+          status,
+          error,
+          endedAt,
+          exitCode: outcome.exitCode,
+          signal: outcome.signal,
+          // The cgroup's peak, when the executor had one, covers what sampling misses (sub-second runs).
+          peakRssBytes: entry.exitInfo.peakRssBytes ?? (entry.samples > 0 ? entry.peakRssBytes : null),
+          avgRssBytes: entry.samples > 0 ? Math.round(entry.rssSum / entry.samples) : null,
+          outputTruncated: entry.exitInfo.outputTruncated,
         }),
       )
     } finally {
@@ -323,7 +312,7 @@ export function createDispatcher(deps: DispatcherDeps): RunController {
       else entry.pending.stop = true
       await entry.exited
     },
-    writeInput(runId, text) {
+    input(runId, text) {
       const h = supervised.get(runId)?.handle
       if (!h) return false
       h.writeInput(text)

@@ -1,0 +1,33 @@
+import type { Run, RunPatch, RunStatus } from '../domain/run.ts'
+import { taskStatusAfterRun } from '../domain/run-outcome.ts'
+import type { Store } from '../store/store.ts'
+
+/** How a run ended: its final status and when, plus whatever else is known of it (exit code, memory…). */
+export interface RunEnd extends Omit<RunPatch, 'status' | 'endedAt'> {
+  status: RunStatus
+  endedAt: number
+}
+
+/**
+ * Writes a run's end, in one transaction: the run's final fields, and its task's status after it
+ * (domain/run-outcome.ts) with the last run's time, duration and id. The one place a run is
+ * closed: the worker when a process ends, crash recovery for a run no one supervises any more.
+ * The task's next fire time is left as it is: the scheduler plans it (scheduler/plan-due-runs.ts).
+ * The duration is measured from the run's start as the database has it (the worker may have
+ * written it since `run` was read), else `run.startedAt`, else it is zero.
+ */
+export async function closeRun(store: Store, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<void> {
+  await store.transaction(async (tx) => {
+    const current = await tx.runs.findById(run.id)
+    const startedAt = current?.startedAt ?? run.startedAt ?? end.endedAt
+    await tx.runs.update(run.id, end)
+    const task = await tx.tasks.findById(run.taskId)
+    if (!task) return
+    await tx.tasks.update(task.id, {
+      status: taskStatusAfterRun(task, end.status),
+      lastRunAt: startedAt,
+      lastRunDurationMs: end.endedAt - startedAt,
+      lastRunId: run.id,
+    })
+  })
+}

@@ -1,0 +1,19 @@
+/**
+ * What services may ask of the worker about runs' processes: the run-control contract. The
+ * worker (worker/dispatcher.ts) implements it; services decide what the database says, the
+ * worker only acts on processes. Services import this file, never worker/.
+ */
+export interface RunControl {
+  /** Looks for queued runs to start; cheap. Call it after every commit that queues a run. */
+  wake(): void
+  /** Suspends the run's processes; false when this node has no live process for the run. */
+  pause(runId: number): boolean
+  /** Continues the run's processes; false when this node has no live process for the run. */
+  resume(runId: number): boolean
+  /** Ends the run's processes; resolves once its end is persisted. A no-op when this node does not supervise it. */
+  stop(runId: number): Promise<void>
+  /** Writes text to the run's stdin; false when this node has no live process for the run. */
+  input(runId: number, text: string): boolean
+  /** True while this node supervises the run (claimed it and has not yet written its end). */
+  isSupervising(runId: number): boolean
+}

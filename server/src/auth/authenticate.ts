@@ -4,7 +4,8 @@
  */
 import type { Clock } from '../domain/clock.ts'
 import type { User } from '../domain/user.ts'
-import type { Session, StoreTables } from '../store/store.ts'
+import type { Session } from '../domain/session.ts'
+import type { StoreTables } from '../store/store.ts'
 import { verifyAccessToken } from './jwt.ts'
 import { hashSessionId, isSessionId } from './sessions.ts'
 import { hashToken, isApiToken } from './tokens.ts'

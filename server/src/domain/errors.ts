@@ -86,3 +86,14 @@ export function isDiskFull(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
   return code === 'ENOSPC' || code === 'EDQUOT'
 }
+
+/** spec 000's PUT refuses a bad value in its own words, 'Invalid update parameters'. */
+export function invalidUpdate(error: string): TaskyardError {
+  return new TaskyardError('invalid_update', 'Invalid update parameters', { error })
+}
+
+/** Rethrows a bad-input refusal in PUT's words; any other (a 403) as it is. */
+export function rethrowInUpdateWords(error: unknown): never {
+  if (error instanceof TaskyardError && error.code === 'invalid_input') throw invalidUpdate(error.details.error as string)
+  throw error
+}

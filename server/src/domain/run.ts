@@ -37,3 +37,16 @@ export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
 export function isActive(status: RunStatus): boolean {
   return ACTIVE_RUN_STATUSES.includes(status)
 }
+
+/** A run with the name of its task, for history listings. */
+export interface RunWithTaskName extends Run {
+  taskName: string
+}
+
+export interface DurationStats {
+  /** Runs that have both a start and an end. */
+  count: number
+  avgMs: number | null
+  minMs: number | null
+  maxMs: number | null
+}

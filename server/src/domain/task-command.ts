@@ -1,4 +1,6 @@
-import { uploadFailed } from './errors.ts'
+import { TaskyardError, uploadFailed } from './errors.ts'
+
+export const MAX_COMMAND_LENGTH = 8192
 
 const INTERPRETERS = new Set(['python', 'python3', 'sh', 'bash', 'node'])
 const PLAIN_PATH = /^[A-Za-z0-9_.,+@%=:/-]+$/
@@ -35,4 +37,13 @@ export function assertCommandFileExists(command: string, files: readonly string[
   throw uploadFailed(
     `The command '${command}' runs '${target}', which the upload does not contain (it holds: ${shown || 'nothing'}); give a command that names one of its files`,
   )
+}
+
+/** A command is one shell command line of bounded length; a NUL would cut it short unseen. */
+export function assertCommand(command: string): void {
+  if (command.length > MAX_COMMAND_LENGTH || command.includes('\u0000')) {
+    throw new TaskyardError('invalid_input', 'Invalid command', {
+      error: `Command must be at most ${MAX_COMMAND_LENGTH} characters without NUL bytes`,
+    })
+  }
 }

@@ -42,3 +42,6 @@ export interface Task {
 export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb'> &
   Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
+
+/** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
+export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>

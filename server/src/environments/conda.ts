@@ -5,7 +5,8 @@
  */
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
-import { ENV_NAME_PATTERN, type BuildRecorder, type Environments } from './environments.ts'
+import { isEnvironmentName } from '../domain/names.ts'
+import type { BuildRecorder, Environments } from './environments.ts'
 import type { BuildLog } from './build-log.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
 import { runProcess, type ProcessResult } from './run-process.ts'
@@ -61,7 +62,7 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
       }
       const name = path.basename(resolved)
       const inEnvsDir = envsDirs.includes(path.dirname(resolved)) || path.basename(path.dirname(resolved)) === 'envs'
-      if (inEnvsDir && ENV_NAME_PATTERN.test(name) && name !== 'base') byName.set(name, resolved)
+      if (inEnvsDir && isEnvironmentName(name) && name !== 'base') byName.set(name, resolved)
     }
     return byName
   }

@@ -4,9 +4,6 @@
  * where conda is installed, otherwise venvs under the data directory.
  */
 
-/** Letters, digits and `._-`, 1–64 characters, not starting with a dot or dash. Never reaches a shell. */
-export const ENV_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/
-
 export interface InstallResult {
   success: boolean
   /** Requirement names that pip installed (including dependencies it pulled), when it succeeded. */

@@ -5,12 +5,13 @@
  */
 import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { environmentNotFound, environmentProtected, envNotFound } from '../domain/environment.ts'
 import { TaskyardError } from '../domain/errors.ts'
+import { assertEnvironmentName, isEnvironmentName } from '../domain/names.ts'
 import { createEnvJournal } from './env-journal.ts'
 import { directorySize } from './directory-size.ts'
 import { NO_BUILD_LOG, openBuildLog, type BuildLog } from './build-log.ts'
 import {
-  ENV_NAME_PATTERN,
   NO_BUILD_RECORDS,
   type BuildRecorder,
   type BuildStart,
@@ -283,13 +284,13 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     kind: backend.kind,
 
     async exists(name) {
-      assertName(name)
+      assertEnvironmentName(name)
       await ready()
       return (await existingPrefix(name)) !== null
     },
 
     async ensure(name, requirements) {
-      assertName(name)
+      assertEnvironmentName(name)
       const parsed = parse(requirements) // refuses bad lines before anything changes
       await ready()
       return withLock(name, async () => {
@@ -307,7 +308,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async install(name, requirements) {
-      assertName(name)
+      assertEnvironmentName(name)
       const parsed = parse(requirements) ?? { requirements: [], lines: [] }
       await ready()
       return withLock(name, async () => {
@@ -318,7 +319,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async runEnvironment(name) {
-      assertName(name)
+      assertEnvironmentName(name)
       await ready()
       const prefix = await existingPrefix(name)
       if (prefix === null) throw envNotFound(name)
@@ -338,14 +339,14 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async details(name) {
-      if (!ENV_NAME_PATTERN.test(name)) return null
+      if (!isEnvironmentName(name)) return null
       await ready()
       const prefix = await existingPrefix(name)
       return prefix === null ? null : detailsOf(name, prefix)
     },
 
     async diskUsage(name) {
-      assertName(name)
+      assertEnvironmentName(name)
       await ready()
       const prefix = await existingPrefix(name)
       if (prefix === null) throw environmentNotFound()
@@ -353,7 +354,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async create(name, requirements, createOptions = {}) {
-      assertName(name)
+      assertEnvironmentName(name)
       const parsed = parse(requirements)
       await ready()
       const pythonVersion = createOptions.pythonVersion ?? null
@@ -371,7 +372,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async uninstall(name, packages) {
-      assertName(name)
+      assertEnvironmentName(name)
       for (const p of packages) {
         if (!PACKAGE_NAME.test(p)) {
           throw new TaskyardError('invalid_input', 'Invalid package name', {
@@ -388,8 +389,8 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async rename(oldName, newName, commit) {
-      assertName(oldName)
-      assertName(newName)
+      assertEnvironmentName(oldName)
+      assertEnvironmentName(newName)
       if (oldName === 'base') throw environmentProtected('renamed')
       await ready()
       return withLocks(oldName, newName, async () => {
@@ -410,7 +411,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async freeze(name) {
-      assertName(name)
+      assertEnvironmentName(name)
       await ready()
       const prefix = await existingPrefix(name)
       if (prefix === null) throw environmentNotFound()
@@ -420,7 +421,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
     },
 
     async remove(name) {
-      assertName(name)
+      assertEnvironmentName(name)
       if (name === 'base') throw environmentProtected('deleted')
       await ready()
       return withLock(name, async () => {
@@ -432,33 +433,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
   }
 }
 
-/** 000a: every `<env_name>` route answers an unknown environment with exactly this body. */
-function environmentNotFound(): TaskyardError {
-  return new TaskyardError('environment_not_found', 'Environment not found')
-}
-
 /** 000a's words for a rename onto a taken name; a create of a taken name says the same. */
 function environmentExists(error: string): TaskyardError {
   return new TaskyardError('environment_exists', 'Environment with this name already exists', { error })
-}
-
-function environmentProtected(what: 'renamed' | 'deleted'): TaskyardError {
-  return new TaskyardError('environment_protected', `The base environment cannot be ${what}`, {
-    error: `'base' is the system Python every server has; it cannot be ${what}`,
-  })
-}
-
-export function assertName(name: string): void {
-  if (!ENV_NAME_PATTERN.test(name)) {
-    throw new TaskyardError('invalid_input', 'Invalid environment name', {
-      error: `Environment name '${name.slice(0, 100).replace(/[\u0000-\u001f\u007f]/g, '?')}' is not allowed: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'`,
-    })
-  }
-}
-
-/** spec 000 (update task): the body for an environment that does not exist. */
-function envNotFound(name: string): TaskyardError {
-  return new TaskyardError('env_not_found', 'Environment not found', {
-    error: `The specified conda environment '${name}' does not exist`,
-  })
 }

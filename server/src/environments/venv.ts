@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto'
 import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { isEnvironmentName } from '../domain/names.ts'
 import type { BuildLog } from './build-log.ts'
-import { ENV_NAME_PATTERN, type BuildRecorder, type Environments } from './environments.ts'
+import type { BuildRecorder, Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
 import { findPythons } from './find-pythons.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
@@ -64,7 +65,7 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
     async list() {
       const names: string[] = []
       for (const entry of await readdir(envsDir, { withFileTypes: true })) {
-        if (entry.isDirectory() && ENV_NAME_PATTERN.test(entry.name) && (await isVenv(dirOf(entry.name)))) names.push(entry.name)
+        if (entry.isDirectory() && isEnvironmentName(entry.name) && (await isVenv(dirOf(entry.name)))) names.push(entry.name)
       }
       return names
     },

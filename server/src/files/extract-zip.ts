@@ -8,6 +8,7 @@ import yauzl from 'yauzl'
 import { TaskyardError, uploadFailed } from '../domain/errors.ts'
 import { formatBytes } from './format-bytes.ts'
 import { quoteName } from './quote-name.ts'
+import { hasControlCharacters } from '../lib/control-characters.ts'
 
 export interface ZipLimits {
   /** Entries of any kind (files and folders) the archive may list. */
@@ -101,7 +102,7 @@ function judgeEntry(entry: yauzl.Entry, name: string, index: number): { rel: str
   if (name === '') throw uploadFailed(`Entry #${index} of the archive has an empty name`)
   if (name.includes('\u0000')) throw uploadFailed(`Entry ${q} has a NUL character in its name`)
   // A newline or escape in a file name would forge lines in logs and listings, and breaks commands.
-  if (/[\u0001-\u001f\u007f]/.test(name)) throw uploadFailed(`Entry ${q} has control characters in its name`)
+  if (hasControlCharacters(name)) throw uploadFailed(`Entry ${q} has control characters in its name`)
   if (name.includes('\\')) throw uploadFailed(`Entry ${q} contains a backslash; ZIP entry names must separate folders with '/'`)
   if (name.startsWith('/')) throw uploadFailed(`Entry ${q} is an absolute path`)
   if (/^[A-Za-z]:/.test(name)) throw uploadFailed(`Entry ${q} starts with a drive letter`)

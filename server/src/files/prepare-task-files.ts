@@ -5,6 +5,7 @@ import type { TaskSource } from '../domain/task.ts'
 import { insufficientStorage, isDiskFull, uploadFailed } from '../domain/errors.ts'
 import { extractZip, type ZipLimits } from './extract-zip.ts'
 import { quoteName } from './quote-name.ts'
+import { hasControlCharacters } from '../lib/control-characters.ts'
 
 export interface PrepareTaskFilesInput extends ZipLimits {
   /** The upload as saved on disk. Never changed or removed here: it stays the caller's. */
@@ -96,7 +97,7 @@ export function scriptFileName(originalName: string): string {
   if (name === '') throw uploadFailed('The uploaded file has no name')
   if (name.includes('\u0000')) throw uploadFailed(`File name ${q} has a NUL character`)
 
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw uploadFailed(`File name ${q} has control characters`)
+  if (hasControlCharacters(name)) throw uploadFailed(`File name ${q} has control characters`)
   if (name.includes('/') || name.includes('\\')) throw uploadFailed(`File name ${q} must not contain '/' or '\\'`)
   if (name === '.' || name === '..') throw uploadFailed(`File name ${q} is not a file name`)
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw uploadFailed(`File name ${q} is longer than ${MAX_NAME_BYTES} bytes`)

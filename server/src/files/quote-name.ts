@@ -1,3 +1,5 @@
+import { replaceControlCharacters } from '../lib/control-characters.ts'
+
 const MAX_SHOWN = 200
 
 /**
@@ -5,7 +7,7 @@ const MAX_SHOWN = 200
  * hostile name cannot forge lines in logs or responses, and cut short when absurdly long.
  */
 export function quoteName(name: string): string {
-  const visible = name.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  const visible = replaceControlCharacters(name, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   const shown = visible.length > MAX_SHOWN ? `${visible.slice(0, MAX_SHOWN)}…` : visible
   return `'${shown}'`
 }

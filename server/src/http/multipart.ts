@@ -79,3 +79,17 @@ export async function parseMultipart(request: FastifyRequest, options: Multipart
     throw error
   }
 }
+
+/**
+ * parseMultipart, then `map` from the form to a service's typed input. When `map` refuses the
+ * form, every saved file is removed: the service that would have removed them never gets them.
+ */
+export async function parseMultipartAs<T>(request: FastifyRequest, options: MultipartOptions, map: (form: ParsedForm) => T): Promise<T> {
+  const form = await parseMultipart(request, options)
+  try {
+    return map(form)
+  } catch (error) {
+    await Promise.all(Object.values(form.files).map((f) => options.discard(f.path)))
+    throw error
+  }
+}

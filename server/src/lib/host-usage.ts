@@ -4,6 +4,7 @@
  */
 import fsp from 'node:fs/promises'
 import os from 'node:os'
+import { isLive, readProcTable, type ProcStat } from './proc-table.ts'
 
 /** USER_HZ: proc(5) times are in these ticks; 100 on every Linux that Node supports. */
 const TICKS_PER_SECOND = 100
@@ -22,48 +23,10 @@ export interface ProcessUsage {
   rssBytes: number
 }
 
-interface Sample {
-  pid: number
-  ppid: number
-  pgrp: number
-  state: string
-  name: string
-  cpuTicks: number
-  rssPages: number
-}
-
-function parseStat(text: string): Sample | null {
-  const open = text.indexOf('(')
-  const close = text.lastIndexOf(')')
-  if (open < 0 || close < open) return null
-  // Fields after comm are numbered from 3 in proc(5): state(3) ppid(4) pgrp(5) … utime(14) stime(15) … rss(24).
-  const f = text.slice(close + 2).split(' ')
-  const pid = Number.parseInt(text, 10)
-  const sample = {
-    pid,
-    ppid: Number(f[1]),
-    pgrp: Number(f[2]),
-    state: f[0] ?? '?',
-    name: text.slice(open + 1, close),
-    cpuTicks: Number(f[11]) + Number(f[12]),
-    rssPages: Number(f[21]),
-  }
-  return Number.isInteger(pid) && Number.isFinite(sample.cpuTicks) ? sample : null
-}
-
-async function readSamples(pgids: ReadonlySet<number>): Promise<Map<number, Sample>> {
-  const names = (await fsp.readdir('/proc')).filter((n) => /^\d+$/.test(n))
-  const found = new Map<number, Sample>()
-  await Promise.all(
-    names.map(async (name) => {
-      try {
-        const s = parseStat(await fsp.readFile(`/proc/${name}/stat`, 'latin1'))
-        if (s && pgids.has(s.pgrp)) found.set(s.pid, s)
-      } catch {
-        // Exited since the listing.
-      }
-    }),
-  )
+/** The processes of the given groups, by pid. */
+async function readSamples(pgids: ReadonlySet<number>): Promise<Map<number, ProcStat>> {
+  const found = new Map<number, ProcStat>()
+  for (const entry of await readProcTable()) if (pgids.has(entry.pgrp)) found.set(entry.pid, entry)
   return found
 }
 
@@ -92,7 +55,7 @@ export async function processGroupUsage(pgids: readonly number[], windowMs: numb
   const second = await readSamples(groups)
   const result: ProcessUsage[] = []
   for (const s of second.values()) {
-    if (s.state === 'Z' || s.state === 'X') continue
+    if (!isLive(s)) continue
     const before = first.get(s.pid)
     const ticks = before ? s.cpuTicks - before.cpuTicks : 0
     result.push({

@@ -15,20 +15,34 @@ export interface ProcEntry {
   startTicks: number
 }
 
+/** Everything Taskyard reads of /proc/<pid>/stat. */
+export interface ProcStat extends ProcEntry {
+  /** comm: the executable's name, at most 15 bytes, as the kernel keeps it. */
+  name: string
+  /** utime + stime, in clock ticks. */
+  cpuTicks: number
+  /** Resident set size, in pages. */
+  rssPages: number
+}
+
 /** Parses /proc/<pid>/stat. comm may contain spaces and parentheses, so fields start after the last ')'. */
-export function parseProcStat(text: string): ProcEntry | null {
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(')
   const close = text.lastIndexOf(')')
-  if (close < 0) return null
+  if (open < 0 || close < open) return null
   const pid = Number.parseInt(text, 10)
-  // The fields after comm, numbered from 3 in proc(5): state(3) ppid(4) pgrp(5) … starttime(22).
+  // The fields after comm, numbered from 3 in proc(5): state(3) ppid(4) pgrp(5) … utime(14)
+  // stime(15) … starttime(22) … rss(24).
   const fields = text.slice(close + 2).split(' ')
   const state = fields[0]
   const ppid = Number(fields[1])
   const pgrp = Number(fields[2])
+  const cpuTicks = Number(fields[11]) + Number(fields[12])
   const startTicks = Number(fields[19])
+  const rssPages = Number(fields[21])
   if (!state || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(pgrp)) return null
-  if (!Number.isFinite(startTicks)) return null
-  return { pid, ppid, pgrp, state, startTicks }
+  if (!Number.isFinite(startTicks) || !Number.isFinite(cpuTicks) || !Number.isFinite(rssPages)) return null
+  return { pid, ppid, pgrp, state, startTicks, name: text.slice(open + 1, close), cpuTicks, rssPages }
 }
 
 /** A zombie or dead entry runs nothing and holds no memory; it only waits for its parent to reap it. */
@@ -39,15 +53,15 @@ export function isLive(entry: ProcEntry): boolean {
 const isPidName = (name: string): boolean => /^\d+$/.test(name)
 
 /** Every process on the machine (thread-group leaders only, as /proc lists them). */
-export async function readProcTable(): Promise<ProcEntry[]> {
+export async function readProcTable(): Promise<ProcStat[]> {
   const names = (await fsp.readdir('/proc')).filter(isPidName)
   const entries = await Promise.all(names.map((name) => readProcEntry(Number(name))))
   return entries.filter((entry) => entry !== null)
 }
 
 /** The synchronous twin of readProcTable, for the few callers whose contract is synchronous. */
-export function readProcTableSync(): ProcEntry[] {
-  const entries: ProcEntry[] = []
+export function readProcTableSync(): ProcStat[] {
+  const entries: ProcStat[] = []
   for (const name of fs.readdirSync('/proc')) {
     if (!isPidName(name)) continue
     try {
@@ -61,7 +75,7 @@ export function readProcTableSync(): ProcEntry[] {
 }
 
 /** One process's entry, read now; null when it is gone. */
-export function readProcEntrySync(pid: number): ProcEntry | null {
+export function readProcEntrySync(pid: number): ProcStat | null {
   try {
     return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))
   } catch {
@@ -76,7 +90,7 @@ export function readChildrenSync(pid: number): number[] {
     .map((entry) => entry.pid)
 }
 
-export async function readProcEntry(pid: number): Promise<ProcEntry | null> {
+export async function readProcEntry(pid: number): Promise<ProcStat | null> {
   try {
     return parseProcStat(await fsp.readFile(`/proc/${pid}/stat`, 'latin1'))
   } catch {

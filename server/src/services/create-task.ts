@@ -1,76 +1,32 @@
 import { TaskyardError } from '../domain/errors.ts'
-import { DEFAULT_PRIORITY, parsePriority } from '../domain/priority.ts'
-import { assertValidCron, initialNextRunAt, parseDelaySeconds } from '../domain/schedule.ts'
-import type { Task } from '../domain/task.ts'
+import { initialNextRunAt } from '../domain/schedule.ts'
+import type { Task, TaskRunPolicy } from '../domain/task.ts'
 import { assertCommandFileExists } from '../domain/task-command.ts'
-import { ENV_NAME_PATTERN, type InstallResult } from '../environments/environments.ts'
-import type { Role } from '../domain/user.ts'
+import type { InstallResult } from '../environments/environments.ts'
+import { recordAudit, type Actor } from './auth/record-audit.ts'
+import { assertTaskPermission } from './auth/task-permission.ts'
+import { checkRunPolicy } from './check-run-policy.ts'
 import type { ServiceDeps } from './deps.ts'
-import { parseRunPolicy } from './run-policy-fields.ts'
 
+/** A new task as the request gave it, each field parsed and checked on its own (http/parse/create-task-form.ts). */
 export interface CreateTaskInput {
-  upload: { path: string; filename: string } | null
-  condaEnv?: string | undefined
-  taskName?: string | undefined
-  requirements?: string | undefined
-  reuseEnv?: string | undefined
-  cronExpression?: string | undefined
-  delaySeconds?: string | undefined
-  command?: string | undefined
-  priority?: string | undefined
-  /** The user creating it (issue 3: ownership is a column). */
-  ownerId?: number | null
-  /** Issue 6: admins only. */
-  runAs?: string | undefined
-  memoryLimitMb?: string | undefined
-  maxLogMb?: string | undefined
-  /** The creator's role: run_as is for admins. Absent = admin (callers without accounts). */
-  actorRole?: Role
+  /** The uploaded script or ZIP, whole on disk; this service removes it, whatever happens. */
+  upload: { path: string; filename: string }
+  name: string
+  condaEnv: string
+  requirements: string | null
+  reuseEnv: boolean
+  cronExpression: string | null
+  delaySeconds: number | null
+  /** null: the default for the uploaded file. */
+  command: string | null
+  priority: number
+  runPolicy: TaskRunPolicy
 }
 
 export interface CreatedTask {
   task: Task
   environmentMessage: string
-}
-
-const MAX_NAME_LENGTH = 200
-const MAX_COMMAND_LENGTH = 8192
-
-/** Empty form fields count as absent, as browsers send every field of a form. */
-export function present(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value
-}
-
-export function parseBoolean(field: string, value: string | undefined): boolean {
-  if (value === undefined) return false
-  const v = value.trim().toLowerCase()
-  if (['true', '1', 'yes', 'on'].includes(v)) return true
-  if (['false', '0', 'no', 'off'].includes(v)) return false
-  throw new TaskyardError('invalid_input', 'Invalid request', { error: `${field} must be true or false, got '${value}'` })
-}
-
-export function assertEnvName(name: string): void {
-  if (!ENV_NAME_PATTERN.test(name)) {
-    throw new TaskyardError('invalid_input', 'Invalid environment name', {
-      error: `Environment name '${name}' is not allowed: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'`,
-    })
-  }
-}
-
-export function assertTaskName(name: string): void {
-  if (name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new TaskyardError('invalid_input', 'Invalid task name', {
-      error: `Task name must be 1-${MAX_NAME_LENGTH} characters without control characters`,
-    })
-  }
-}
-
-export function assertCommand(command: string): void {
-  if (command.length > MAX_COMMAND_LENGTH || command.includes('\u0000')) {
-    throw new TaskyardError('invalid_input', 'Invalid command', {
-      error: `Command must be at most ${MAX_COMMAND_LENGTH} characters without NUL bytes`,
-    })
-  }
 }
 
 /** spec 000's body for a failed requirements install. */
@@ -89,63 +45,37 @@ export function requirementsFailed(install: InstallResult, existing: boolean): T
 }
 
 /**
- * spec 000 create: validates everything, prepares the files, makes the environment ready, then
- * stores the task and moves its files into place in one transaction. Neither cron nor delay: the
- * task runs now. Whatever fails, nothing of the request stays behind (but an environment that was
- * created successfully, which is the user's to reuse).
+ * spec 000 create: the permission first, then the request is read (`readInput`: a refused user's
+ * upload is never stored), the files prepared and the environment made ready; then the task, its
+ * first run (neither cron nor delay: it runs now) and the audit entry are stored, and its files
+ * moved into place, in one transaction. Whatever fails, nothing of the request stays behind (but
+ * an environment that was created successfully, which is the user's to reuse).
  */
-export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Promise<CreatedTask> {
-  const upload = input.upload
+export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () => Promise<CreateTaskInput>): Promise<CreatedTask> {
+  const user = await assertTaskPermission(deps, actor.user, 'create', null)
+  const input = await readInput()
+  const { upload, name, condaEnv, command, priority } = input
   try {
-    if (!upload) {
-      throw new TaskyardError('no_script_file', 'No script file provided', { error: 'script_file is required' })
-    }
-    const policy = await parseRunPolicy(deps, input.actorRole ?? 'admin', {
-      runAs: present(input.runAs),
-      memoryLimitMb: present(input.memoryLimitMb),
-      maxLogMb: present(input.maxLogMb),
-    })
-    const condaEnv = present(input.condaEnv)?.trim()
-    if (!condaEnv) throw new TaskyardError('invalid_input', 'Missing required field', { error: 'conda_env is required' })
-    assertEnvName(condaEnv)
-    const name = (present(input.taskName) ?? upload.filename).trim()
-    assertTaskName(name)
-    const reuseEnv = parseBoolean('reuse_env', present(input.reuseEnv))
-    const priority = present(input.priority) ? parsePriority(input.priority!.trim()) : DEFAULT_PRIORITY
-    // A sent but blank cron_expression or delay_seconds is refused rather than read as "run now":
-    // `-F cron_expression="$CRON"` with CRON unset must not start the task.
-    const cron = input.cronExpression?.trim() ?? null
-    const delayRaw = input.delaySeconds
-    if (cron !== null && delayRaw !== undefined) {
-      throw new TaskyardError('both_cron_and_delay', 'Please specify either cron expression or delay seconds, not both', {
-        error: 'Cannot specify both cron_expression and delay_seconds',
-      })
-    }
-    if (cron !== null) assertValidCron(cron)
-    const delaySeconds = delayRaw !== undefined ? parseDelaySeconds(delayRaw) : null
-    const command = present(input.command)?.trim()
-    if (command) assertCommand(command)
-    // Browsers send form text with CRLF line ends (HTML form encoding); requirements are stored with LF.
-    const requirements = present(input.requirements)?.replace(/\r\n?/g, '\n') ?? null
-
+    const policy = await checkRunPolicy(deps, user.role, input.runPolicy)
     if (await deps.store.tasks.findByName(name)) throw nameTaken(name)
     const envExists = await deps.environments.exists(condaEnv)
-    if (reuseEnv && !envExists) {
+    if (input.reuseEnv && !envExists) {
       throw new TaskyardError('reuse_missing_env', 'Cannot reuse non-existing environment', {
         error: `Environment '${condaEnv}' not found`,
       })
     }
 
-    const prepared = await deps.files.prepare(upload, command ?? null)
+    const prepared = await deps.files.prepare(upload, command)
     try {
       const taskCommand = command ?? deps.files.defaultCommand(prepared.source, prepared.scriptFile)
       if (taskCommand === null) throw commandRequired(prepared.scriptFile)
       assertCommandFileExists(taskCommand, prepared.files)
-      const ensured = await deps.environments.ensure(condaEnv, requirements)
+      const ensured = await deps.environments.ensure(condaEnv, input.requirements)
       if (ensured.install && !ensured.install.success) throw requirementsFailed(ensured.install, envExists)
 
       const now = deps.clock.now()
-      const runsNow = !cron && delaySeconds == null
+      const { cronExpression, delaySeconds } = input
+      const runsNow = !cronExpression && delaySeconds == null
       const task = await deps.store.transaction(async (tx) => {
         const created = await tx.tasks.insert({
           name,
@@ -153,17 +83,19 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
           scriptFile: prepared.scriptFile,
           command: taskCommand,
           condaEnv,
-          requirements,
-          cronExpression: cron,
+          requirements: input.requirements,
+          cronExpression,
           delaySeconds,
           priority,
           status: runsNow ? 'running' : 'scheduled',
           createdAt: now,
           updatedAt: now,
-          nextRunAt: initialNextRunAt({ cronExpression: cron, delaySeconds }, now, deps.settings.timeZone),
-          ownerId: input.ownerId ?? null,
+          nextRunAt: initialNextRunAt({ cronExpression, delaySeconds }, now, deps.settings.timeZone),
+          ownerId: user.id,
           ...policy,
         })
+        // Before the files move: a refused entry leaves no task directory behind.
+        await recordAudit(tx, deps.clock, actor, 'task.create', { type: 'task', id: created.id }, { task_name: created.name })
         // Inside the transaction: if the move fails, the task row is rolled back with it.
         await deps.files.install(prepared.dir, created.id)
         if (runsNow) await tx.runs.insert({ taskId: created.id, priority, trigger: 'create', queuedAt: now })
@@ -178,7 +110,7 @@ export async function createTask(deps: ServiceDeps, input: CreateTaskInput): Pro
       await deps.files.discard(prepared.dir)
     }
   } finally {
-    if (upload) await deps.files.discard(upload.path)
+    await deps.files.discard(upload.path)
   }
 }
 

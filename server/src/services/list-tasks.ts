@@ -1,5 +1,5 @@
 import type { Task } from '../domain/task.ts'
-import type { RunWithTaskName } from '../store/store.ts'
+import type { RunWithTaskName } from '../domain/run.ts'
 import type { ServiceDeps } from './deps.ts'
 
 /** spec 000 GET /api/tasks?type=defined: every task, by id. */

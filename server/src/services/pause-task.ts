@@ -1,16 +1,15 @@
-import { assertCanApply } from '../domain/task-actions.ts'
+import type { Actor } from './auth/record-audit.ts'
 import type { ServiceDeps } from './deps.ts'
-import { findTaskOrThrow } from './find-task.ts'
+import { inTaskAction } from './task-action.ts'
 import type { TaskTransition } from './trigger-task.ts'
 
 /**
  * spec 000 pause: a running task's process group is suspended (SIGSTOP), not ended; a scheduled
- * task leaves the schedule but keeps its schedule settings and next time for resume.
+ * task leaves the schedule but keeps its schedule settings and next time for resume. The audit
+ * entry is written first in the transaction: a refused entry leaves the process running.
  */
-export async function pauseTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
-  const result = await deps.store.transaction(async (tx) => {
-    const task = await findTaskOrThrow(tx, taskId)
-    assertCanApply('pause', task.status)
+export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
+  const result = await inTaskAction(deps, actor, 'pause', taskId, 'find', async (tx, task) => {
     const active = await tx.runs.findActiveForTask(taskId)
     if (active) {
       // Suspend before committing: if the signal cannot be sent the task is left as it was.

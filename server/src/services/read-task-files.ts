@@ -1,6 +1,8 @@
 import { constants, type Dirent } from 'node:fs'
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises'
 import { TaskyardError } from '../domain/errors.ts'
+import type { Actor } from './auth/record-audit.ts'
+import { assertTaskPermission } from './auth/task-permission.ts'
 import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
@@ -79,7 +81,8 @@ function typeOf(d: Dirent): TaskFileType {
 }
 
 /** Every entry of the task directory, depth first, sorted by path; symlinks are listed, never followed. */
-export async function listTaskFiles(deps: Pick<ServiceDeps, 'store' | 'paths'>, taskId: number): Promise<TaskFileListing> {
+export async function listTaskFiles(deps: Pick<ServiceDeps, 'store' | 'paths'>, actor: Actor, taskId: number): Promise<TaskFileListing> {
+  await assertTaskPermission(deps, actor.user, 'read', taskId)
   const root = await openTaskDir(deps, taskId)
   const entries: TaskFileEntry[] = []
   if (!root) return { entries, truncated: false }
@@ -147,7 +150,8 @@ async function openDirBeneath(dir: FileHandle, name: string, relPath: string): P
  * One file of the task directory, whole, up to MAX_TASK_FILE_READ_BYTES. Only a regular file with
  * one link is read: a hard link could name a file that lives elsewhere.
  */
-export async function readTaskFile(deps: Pick<ServiceDeps, 'store' | 'paths'>, taskId: number, relPath: string): Promise<TaskFileContent> {
+export async function readTaskFile(deps: Pick<ServiceDeps, 'store' | 'paths'>, actor: Actor, taskId: number, relPath: string): Promise<TaskFileContent> {
+  await assertTaskPermission(deps, actor.user, 'read', taskId)
   const segments = pathSegments(relPath)
   const root = await openTaskDir(deps, taskId)
   if (!root) throw invalidPath(`no such file in the task directory: ${relPath}`)

@@ -1,8 +1,8 @@
 import { initialNextRunAt } from '../domain/schedule.ts'
-import { assertCanApply } from '../domain/task-actions.ts'
 import type { TaskPatch } from '../domain/task.ts'
+import type { Actor } from './auth/record-audit.ts'
 import type { ServiceDeps } from './deps.ts'
-import { lockTaskOrThrow } from './find-task.ts'
+import { inTaskAction } from './task-action.ts'
 import type { TaskTransition } from './trigger-task.ts'
 
 /**
@@ -10,12 +10,11 @@ import type { TaskTransition } from './trigger-task.ts'
  * The task is 'running' afterwards, always: a suspended process continues (SIGCONT); a task
  * paused while it waited (a delay not yet due, a cron slot, nothing pending) runs now. A cron
  * task also goes back on its schedule, from now; a delayed task's pending run is this one.
- * The task row is locked first, so parallel resumes take turns: one run, the rest refused.
+ * The task row is locked first, so parallel resumes take turns: one run, the rest refused. The
+ * audit entry is written first in the transaction: a refused entry leaves the process suspended.
  */
-export async function resumeTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
-  const result = await deps.store.transaction(async (tx) => {
-    const task = await lockTaskOrThrow(tx, taskId)
-    assertCanApply('resume', task.status)
+export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
+  const result = await inTaskAction(deps, actor, 'resume', taskId, 'lock', async (tx, task) => {
     const now = deps.clock.now()
     const active = await tx.runs.findActiveForTask(taskId)
     let patch: TaskPatch

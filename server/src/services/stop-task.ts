@@ -1,16 +1,15 @@
-import { assertCanApply } from '../domain/task-actions.ts'
+import type { Actor } from './auth/record-audit.ts'
 import type { ServiceDeps } from './deps.ts'
-import { findTaskOrThrow } from './find-task.ts'
+import { inTaskAction } from './task-action.ts'
 import type { TaskTransition } from './trigger-task.ts'
 
 /**
  * spec 000 stop: takes the task off the schedule and ends its run's whole process group.
- * Resolves once the process is gone, so a following delete or trigger sees a quiet task.
+ * Resolves once the process is gone, so a following delete or trigger sees a quiet task. The
+ * audit entry is stored with the task's new status, before the process is signalled.
  */
-export async function stopTask(deps: ServiceDeps, taskId: number): Promise<TaskTransition> {
-  const { result, activeRunId } = await deps.store.transaction(async (tx) => {
-    const task = await findTaskOrThrow(tx, taskId)
-    assertCanApply('stop', task.status)
+export async function stopTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
+  const { result, activeRunId } = await inTaskAction(deps, actor, 'stop', taskId, 'find', async (tx, task) => {
     const updated = await tx.tasks.update(taskId, { status: 'stopped', nextRunAt: null, updatedAt: deps.clock.now() })
     const active = await tx.runs.findActiveForTask(taskId)
     // A run that never got a process ends here; one with a process ends when the process does.

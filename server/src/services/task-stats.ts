@@ -1,6 +1,6 @@
-import type { RunStatus } from '../domain/run.ts'
+import type { DurationStats, RunStatus, RunWithTaskName } from '../domain/run.ts'
 import type { Task, TaskStatus } from '../domain/task.ts'
-import type { DurationStats, RunWithTaskName, TimeRange } from '../store/store.ts'
+import type { TimeRange } from '../domain/time-range.ts'
 import type { ServiceDeps } from './deps.ts'
 
 const HOUR_MS = 3_600_000

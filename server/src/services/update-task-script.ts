@@ -1,15 +1,19 @@
-import { TaskyardError } from '../domain/errors.ts'
 import { canApply, refusal } from '../domain/task-actions.ts'
 import type { Task, TaskPatch } from '../domain/task.ts'
 import { assertCommandFileExists } from '../domain/task-command.ts'
-import { assertCommand, commandRequired, parseBoolean, present } from './create-task.ts'
+import { recordAudit, type Actor } from './auth/record-audit.ts'
+import { assertTaskPermission } from './auth/task-permission.ts'
+import { commandRequired } from './create-task.ts'
 import type { PreparedFiles, ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
+/** The new files as the request gave them (http/parse/update-script-form.ts). */
 export interface UpdateScriptInput {
-  upload: { path: string; filename: string } | null
-  command?: string | undefined
-  force?: string | undefined
+  /** Whole on disk; this service removes it, whatever happens. */
+  upload: { path: string; filename: string }
+  /** null: keep the command (or the new files' default, see commandAfterUpdate). */
+  command: string | null
+  force: boolean
 }
 
 export interface UpdatedScript {
@@ -21,16 +25,14 @@ export interface UpdatedScript {
  * spec 000 update-script: replaces every file of the task directory. A running or scheduled task
  * needs force, which ends its run and leaves it 'paused' (the update never resumes execution by
  * itself). Without a new command the old one stays, unless it was the default for the old files,
- * in which case the default for the new files is used.
+ * in which case the default for the new files is used. The permission is asked before the upload
+ * is read; the audit entry is stored with the new files' row.
  */
-export async function updateTaskScript(deps: ServiceDeps, taskId: number, input: UpdateScriptInput): Promise<UpdatedScript> {
-  const upload = input.upload
+export async function updateTaskScript(deps: ServiceDeps, actor: Actor, taskId: number, readInput: () => Promise<UpdateScriptInput>): Promise<UpdatedScript> {
+  await assertTaskPermission(deps, actor.user, 'update', taskId)
+  const { upload, command, force } = await readInput()
   try {
     const current = await findTaskOrThrow(deps.store, taskId)
-    if (!upload) throw new TaskyardError('no_script_file', 'No script file provided', { error: 'Script file is required for update' })
-    const force = parseBoolean('force', present(input.force))
-    const command = present(input.command)?.trim()
-    if (command) assertCommand(command)
     if (!canApply('updateScript', current.status) && !force) throw refusal('updateScript', current.status)
 
     const prepared = await deps.files.prepare(upload, command ?? current.command)
@@ -53,6 +55,8 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
       }
       const task = await deps.store.transaction(async (tx) => {
         await findTaskOrThrow(tx, taskId)
+        // Before the files move: a refused entry leaves the old files in place.
+        await recordAudit(tx, deps.clock, actor, 'task.update', { type: 'task', id: taskId })
         const patch: TaskPatch = { source: prepared.source, scriptFile: prepared.scriptFile, command: nextCommand, updatedAt: deps.clock.now() }
         await deps.files.install(prepared.dir, taskId)
         return (await tx.tasks.update(taskId, patch))!
@@ -64,7 +68,7 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
       await deps.files.discard(prepared.dir)
     }
   } finally {
-    if (upload) await deps.files.discard(upload.path)
+    await deps.files.discard(upload.path)
   }
 }
 
@@ -72,7 +76,7 @@ export async function updateTaskScript(deps: ServiceDeps, taskId: number, input:
  * The command after the update: the one given; else the old one, unless it was the default for
  * the old files, in which case the default for the new files (the main script of a ZIP).
  */
-function commandAfterUpdate(deps: ServiceDeps, current: Task, prepared: PreparedFiles, given: string | undefined): string {
+function commandAfterUpdate(deps: ServiceDeps, current: Task, prepared: PreparedFiles, given: string | null): string {
   if (given) return given
   const oldDefault = deps.files.defaultCommand(current.source, current.scriptFile)
   if (current.command !== oldDefault && current.command !== '') return current.command

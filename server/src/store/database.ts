@@ -11,7 +11,10 @@ import type { Run } from '../domain/run.ts'
 import type { Server } from '../domain/server.ts'
 import type { Task } from '../domain/task.ts'
 import type { UserWithPasswordHash } from '../domain/user.ts'
-import type { ApiToken, AuditEntry, Session } from './store.ts'
+import type { ApiToken } from '../domain/api-token.ts'
+import type { AuditEntry } from '../domain/audit-entry.ts'
+import type { Session } from '../domain/session.ts'
+import type { SystemSample } from '../domain/system-sample.ts'
 
 /** 'scriptFile' → 'script_file'. */
 export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
@@ -20,13 +23,6 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
-
-export interface SystemSample {
-  at: number
-  memoryUsedBytes: number
-  memoryTotalBytes: number
-  cpuPercent: number
-}
 
 export interface TasksTable extends Omit<RowOf<Task>, 'id'> {
   id: Generated<number>

@@ -2,32 +2,18 @@
  * The storage contract. Everything outside store/ sees only this file; rows never leave store/.
  * Instants are epoch milliseconds (numbers) on both dialects.
  */
+import type { ApiToken, NewApiToken } from '../domain/api-token.ts'
+import type { AuditEntry, NewAuditEntry } from '../domain/audit-entry.ts'
 import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
-import type { NewRun, Run, RunPatch, RunStatus } from '../domain/run.ts'
+import type { DurationStats, NewRun, Run, RunPatch, RunStatus, RunWithTaskName } from '../domain/run.ts'
+import type { Session } from '../domain/session.ts'
+import type { SystemSample } from '../domain/system-sample.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../domain/task.ts'
 import type { NewServer, Server, ServerPatch } from '../domain/server.ts'
+import type { TimeRange } from '../domain/time-range.ts'
 import type { NewUser, User, UserPatch, UserWithPasswordHash } from '../domain/user.ts'
 
 export type DialectName = 'sqlite' | 'postgres'
-
-/** A half-open interval of epoch ms: from ≤ t < to. */
-export interface TimeRange {
-  from: number
-  to: number
-}
-
-export interface DurationStats {
-  /** Runs that have both a start and an end. */
-  count: number
-  avgMs: number | null
-  minMs: number | null
-  maxMs: number | null
-}
-
-/** A run with the name of its task, for history listings. */
-export interface RunWithTaskName extends Run {
-  taskName: string
-}
 
 export interface TaskTable {
   /** Throws TaskyardError('name_taken') when the name is in use (checked by the unique index too). */
@@ -83,7 +69,7 @@ export interface RunTable {
 }
 
 export interface SystemSampleTable {
-  insert(sample: { at: number; memoryUsedBytes: number; memoryTotalBytes: number; cpuPercent: number }): Promise<void>
+  insert(sample: SystemSample): Promise<void>
   /** For each range the average memoryUsedBytes of its samples, or null when it has none. */
   averageMemoryInRanges(ranges: TimeRange[]): Promise<(number | null)[]>
   /** Deletes samples older than `before`. */
@@ -103,17 +89,6 @@ export interface UserTable {
   count(): Promise<number>
 }
 
-/** A login session. The cookie holds a random id; the database only its hash. */
-export interface Session {
-  /** SHA-256 (hex) of the cookie value: a leaked database does not hand out live cookies. */
-  id: string
-  userId: number
-  createdAt: number
-  /** Absolute: the session is dead from this instant on. */
-  expiresAt: number
-  lastSeenAt: number
-}
-
 export interface SessionTable {
   insert(session: Session): Promise<Session>
   findByHash(id: string): Promise<Session | undefined>
@@ -124,30 +99,6 @@ export interface SessionTable {
   deleteForUser(userId: number): Promise<number>
   /** Deletes the sessions with expiresAt ≤ now; returns how many. */
   deleteExpired(now: number): Promise<number>
-}
-
-/** A long-lived API token as listings show it: never the token, never its hash. */
-export interface ApiToken {
-  id: number
-  userId: number
-  name: string
-  /** The token's first characters ('ty_' and a few more), so its owner can tell tokens apart. */
-  prefix: string
-  createdAt: number
-  lastUsedAt: number | null
-  revokedAt: number | null
-  /** null: does not expire. */
-  expiresAt: number | null
-}
-
-export interface NewApiToken {
-  userId: number
-  name: string
-  /** SHA-256 (hex) of the token. */
-  tokenHash: string
-  prefix: string
-  createdAt: number
-  expiresAt: number | null
 }
 
 export interface ApiTokenTable {
@@ -166,23 +117,6 @@ export interface ApiTokenTable {
   /** Sets lastUsedAt. */
   touch(id: number, now: number): Promise<void>
 }
-
-/** Who did what. Actor and target are copied, not referenced, so entries outlive what they name. */
-export interface AuditEntry {
-  id: number
-  at: number
-  /** null: the system itself, or nobody authenticated (a failed login). */
-  actorUserId: number | null
-  actorUsername: string | null
-  /** e.g. 'login', 'task.create', 'user.disable'. */
-  action: string
-  targetType: string | null
-  targetId: string | null
-  details: Readonly<Record<string, unknown>> | null
-  ip: string | null
-}
-
-export type NewAuditEntry = Omit<AuditEntry, 'id'>
 
 export interface AuditLogTable {
   insert(entry: NewAuditEntry): Promise<AuditEntry>

@@ -9,7 +9,21 @@ const entry = (pid: number, ppid: number, pgrp: number, state = 'S'): ProcEntry 
 describe('parseProcStat', () => {
   it('reads the fields after the last parenthesis, whatever the command name holds', () => {
     const stat = '4242 (my (odd) name) 2) T 4000 4100 4100 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 218452 3133440 361 18446744073709551615'
-    assert.deepEqual(parseProcStat(stat), { pid: 4242, ppid: 4000, pgrp: 4100, state: 'T', startTicks: 218452 })
+    assert.deepEqual(parseProcStat(stat), {
+      pid: 4242,
+      ppid: 4000,
+      pgrp: 4100,
+      state: 'T',
+      startTicks: 218452,
+      name: 'my (odd) name) 2',
+      cpuTicks: 0,
+      rssPages: 361,
+    })
+  })
+
+  it('adds user and system time, and reads the resident pages (what the process monitor shows)', () => {
+    const stat = '77 (python3) R 1 77 77 0 -1 4194304 99 0 0 0 150 25 0 0 20 0 1 0 5000 3133440 2048 18446744073709551615'
+    assert.deepEqual(parseProcStat(stat), { pid: 77, ppid: 1, pgrp: 77, state: 'R', startTicks: 5000, name: 'python3', cpuTicks: 175, rssPages: 2048 })
   })
 
   it('refuses text that is not a stat line', () => {

@@ -68,7 +68,7 @@ async function insertTask(store: Store, name: string, ownerId: number | null, st
 }
 
 /** The refusal as a plain value: which error, with what body, or 'allowed'. */
-async function outcome(p: Promise<void>): Promise<unknown> {
+async function outcome(p: Promise<unknown>): Promise<unknown> {
   try {
     await p
     return 'allowed'

@@ -3,7 +3,10 @@ import { DatabaseSync } from 'node:sqlite'
 import pg from 'pg'
 import type { NewUser, User } from '../../src/domain/user.ts'
 import { sqliteFileFromUrl } from '../../src/store/sqlite.ts'
-import type { ApiToken, DialectName, NewApiToken, NewAuditEntry, Session, Store } from '../../src/store/store.ts'
+import type { ApiToken, NewApiToken } from '../../src/domain/api-token.ts'
+import type { NewAuditEntry } from '../../src/domain/audit-entry.ts'
+import type { Session } from '../../src/domain/session.ts'
+import type { DialectName, Store } from '../../src/store/store.ts'
 import { T0 } from './store-fixtures.ts'
 
 export function newUser(overrides: Partial<NewUser> = {}): NewUser {

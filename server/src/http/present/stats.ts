@@ -1,6 +1,6 @@
 import { formatDate, formatDateTime } from '../../lib/format-time.ts'
 import type { TaskStats } from '../../services/task-stats.ts'
-import type { RunWithTaskName } from '../../store/store.ts'
+import type { RunWithTaskName } from '../../domain/run.ts'
 import { runDurationMs } from './task.ts'
 import { megabytes, seconds } from './units.ts'
 

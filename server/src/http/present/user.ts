@@ -1,6 +1,7 @@
 import type { User } from '../../domain/user.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
-import type { ApiToken, AuditEntry } from '../../store/store.ts'
+import type { ApiToken } from '../../domain/api-token.ts'
+import type { AuditEntry } from '../../domain/audit-entry.ts'
 
 export function presentUser(user: User): Record<string, unknown> {
   return {

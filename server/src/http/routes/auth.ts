@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { insufficientPrivileges } from '../../domain/errors.ts'
+import type { FastifyInstance } from 'fastify'
+import type { Role } from '../../domain/user.ts'
 import { createApiToken, listApiTokens, revokeApiToken } from '../../services/auth/api-tokens.ts'
 import { listAudit } from '../../services/auth/list-audit.ts'
 import { login, logout } from '../../services/auth/login.ts'
@@ -14,10 +14,6 @@ const idParams = (name: string) =>
     properties: { [name]: { type: 'string', pattern: '^[0-9]{1,15}$' } },
     required: [name],
   }) as const
-
-function requireAdmin(request: FastifyRequest, what: string): void {
-  if (userOf(request).role !== 'admin') throw insufficientPrivileges(what)
-}
 
 /** Issue 3: login and sessions, personal API tokens, user management and the audit log. */
 export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -94,8 +90,7 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
   )
 
   app.get('/api/users', { schema: { tags: ['users'], summary: 'All users (admins)' } }, async (request) => {
-    requireAdmin(request, 'manage users')
-    return { success: true, users: (await listUsers(services)).map(presentUser) }
+    return { success: true, users: (await listUsers(services, actorOf(request))).map(presentUser) }
   })
 
   app.post(
@@ -112,8 +107,7 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request, 'manage users')
-      const user = await createUser(services, actorOf(request), request.body as { username: string; password: string; role: string })
+      const user = await createUser(services, actorOf(request), request.body as { username: string; password: string; role: Role })
       reply.status(201)
       return { success: true, user: presentUser(user) }
     },
@@ -134,9 +128,9 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      requireAdmin(request, 'manage users')
       const id = Number((request.params as { user_id: string }).user_id)
-      return { success: true, user: presentUser(await updateUser(services, actorOf(request), id, request.body as Record<string, unknown>)) }
+      const body = (request.body ?? {}) as { role?: Role; disabled?: boolean; password?: string }
+      return { success: true, user: presentUser(await updateUser(services, actorOf(request), id, body)) }
     },
   )
 
@@ -150,9 +144,8 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      requireAdmin(request, 'read the audit log')
       const { limit = 100, before } = request.query as { limit?: number; before?: number }
-      const entries = await listAudit(services, { limit, ...(before ? { before } : {}) })
+      const entries = await listAudit(services, actorOf(request), { limit, ...(before ? { before } : {}) })
       return { success: true, entries: entries.map(presentAuditEntry) }
     },
   )

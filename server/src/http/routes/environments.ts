@@ -81,7 +81,8 @@ export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/conda/environment', { schema: schemas.createEnvironment }, async (request, reply) => {
     const body = request.body as { name: string; requirements?: string; python_version?: string }
-    const created = await createEnvironment(services, actorOf(request), body)
+    const input = { name: body.name, requirements: body.requirements ?? null, pythonVersion: body.python_version ?? null }
+    const created = await createEnvironment(services, actorOf(request), input)
     reply.status(201)
     return { success: true, message: 'Environment created successfully', environment: { name: created.name, created_at: formatDateTime(created.createdAt) } }
   })
@@ -95,13 +96,13 @@ export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/conda/environment/:env_name/packages', { schema: schemas.installPackages }, async (request) => {
     const name = envNameOf(request)
-    const { installed } = await installPackages(services, actorOf(request), name, (request.body as { packages: unknown }).packages)
+    const { installed } = await installPackages(services, actorOf(request), name, (request.body as { packages: string[] }).packages)
     return { success: true, message: 'Packages installed successfully', environment: name, installed_packages: installed }
   })
 
   app.delete('/api/conda/environment/:env_name/packages', { schema: schemas.removePackages }, async (request) => {
     const name = envNameOf(request)
-    const { removed } = await removePackages(services, actorOf(request), name, (request.body as { packages: unknown }).packages)
+    const { removed } = await removePackages(services, actorOf(request), name, (request.body as { packages: string[] }).packages)
     return { success: true, message: 'Packages removed successfully', environment: name, removed_packages: removed }
   })
 

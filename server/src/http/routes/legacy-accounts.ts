@@ -4,7 +4,7 @@ import type { User } from '../../domain/user.ts'
 import { login, logout } from '../../services/auth/login.ts'
 import { createUser } from '../../services/auth/manage-users.ts'
 import type { HttpDeps } from '../app.ts'
-import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
+import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf } from '../auth-context.ts'
 
 /** 000a's account routes (no /api prefix): thin aliases of /api/auth and /api/users, same services, same throttle and audit. */
 
@@ -13,7 +13,7 @@ const legacyUser = (user: User) => ({ username: user.username, is_admin: user.ro
 /** 000a's bodies are `{message}` alone; other refusals (throttle, bad input) keep spec 000's shape. */
 async function withLegacyErrors<T>(
   reply: FastifyReply,
-  words: Partial<Record<string, [number, string]>>,
+  words: Partial<Record<string, readonly [number, string]>>,
   fn: () => Promise<T>,
 ): Promise<T | { message: string }> {
   try {
@@ -80,12 +80,9 @@ export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void 
       },
     },
     async (request, reply) => {
-      if (userOf(request).role !== 'admin') {
-        reply.status(403)
-        return { message: 'Unauthorized - Admin privileges required' }
-      }
       const body = request.body as { username: string; password: string; is_admin?: boolean }
-      return withLegacyErrors(reply, { name_taken: [400, 'User already exists'] }, async () => {
+      const words = { forbidden: [403, 'Unauthorized - Admin privileges required'], name_taken: [400, 'User already exists'] } as const
+      return withLegacyErrors(reply, words, async () => {
         const user = await createUser(services, actorOf(request), {
           username: body.username,
           password: body.password,

@@ -11,15 +11,15 @@ import { stopTask } from '../../services/stop-task.ts'
 import { taskStats } from '../../services/task-stats.ts'
 import { triggerTask, type TaskTransition } from '../../services/trigger-task.ts'
 import { updateTaskScript } from '../../services/update-task-script.ts'
-import { updateTask, type UpdateTaskInput } from '../../services/update-task.ts'
+import { updateTask } from '../../services/update-task.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { HttpDeps } from '../app.ts'
 import { actorOf, sessionIdOf, stillAuthenticated } from '../auth-context.ts'
-import { assertTaskPermission } from '../../services/auth/task-permission.ts'
-import { recordAudit } from '../../services/auth/record-audit.ts'
-import type { TaskPermission } from '../../domain/user.ts'
 import { canonicalId } from '../canonical-id.ts'
-import { parseMultipart } from '../multipart.ts'
+import { parseMultipartAs } from '../multipart.ts'
+import { parseCreateTaskForm } from '../parse/create-task-form.ts'
+import { parseUpdateScriptForm } from '../parse/update-script-form.ts'
+import { parseUpdateTaskBody, type UpdateTaskBody } from '../parse/update-task-body.ts'
 import { presentExecution, presentTask, presentTaskListItem } from '../present/task.ts'
 import { presentHistoryItem, presentStats } from '../present/stats.ts'
 import { megabytes, seconds } from '../present/units.ts'
@@ -63,43 +63,13 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     discard: services.files.discard,
   })
 
-  /** Permission first (before any upload is read), then the service, then the audit entry. */
-  async function guarded<T>(
-    request: FastifyRequest,
-    action: TaskPermission,
-    taskId: number | null,
-    run: () => Promise<T>,
-    audit: (result: T) => number | null,
-  ): Promise<T> {
-    const actor = actorOf(request)
-    await assertTaskPermission(services, actor.user, action, taskId)
-    const result = await run()
-    const target = audit(result)
-    await recordAudit(services, actor, `task.${action}`, target == null ? null : { type: 'task', id: target })
-    return result
-  }
+  const maxLogBytes = services.settings.maxLogBytes
 
   app.post('/api/tasks', { schema: schemas.createTask }, async (request, reply) => {
-    await assertTaskPermission(services, actorOf(request).user, 'create', null)
-    const form = await parseMultipart(request, multipartOptions(schemas.CREATE_TASK_FIELDS))
-    const f = form.fields
-    const { task, environmentMessage } = await createTask(services, {
-      upload: form.files.script_file ?? null,
-      condaEnv: f.conda_env,
-      taskName: f.task_name,
-      requirements: form.texts.requirements_file ?? f.requirements_file ?? f.requirements,
-      reuseEnv: f.reuse_env,
-      cronExpression: f.cron_expression,
-      delaySeconds: f.delay_seconds,
-      command: f.command,
-      priority: f.priority,
-      ownerId: actorOf(request).user.id,
-      runAs: f.run_as,
-      memoryLimitMb: f.memory_limit_mb,
-      maxLogMb: f.max_log_mb,
-      actorRole: actorOf(request).user.role,
-    })
-    await recordAudit(services, actorOf(request), 'task.create', { type: 'task', id: task.id }, { task_name: task.name })
+    // Each service asks the permission before it reads the form: a refused upload is never stored.
+    const { task, environmentMessage } = await createTask(services, actorOf(request), () =>
+      parseMultipartAs(request, multipartOptions(schemas.CREATE_TASK_FIELDS), (form) => parseCreateTaskForm(form, maxLogBytes)),
+    )
     reply.status(201)
     return {
       success: true,
@@ -239,38 +209,20 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   ] as const
   for (const [action, message, service] of actions) {
     app.post(`/api/tasks/:task_id/${action}`, { schema: schemas.taskAction }, async (request) => {
-      const taskId = taskIdOf(request)
-      const t = await guarded(
-        request,
-        action,
-        taskId,
-        () => service(services, taskId),
-        () => taskId,
-      )
+      const t = await service(services, actorOf(request), taskIdOf(request))
       return transitionBody(message, t)
     })
   }
 
   app.delete('/api/tasks/:task_id', { schema: schemas.taskAction }, async (request) => {
     const taskId = taskIdOf(request)
-    await guarded(
-      request,
-      'delete',
-      taskId,
-      () => deleteTask(services, taskId),
-      () => taskId,
-    )
+    await deleteTask(services, actorOf(request), taskId)
     return { success: true, message: 'Task deleted successfully', task_id: taskId }
   })
 
   app.put('/api/tasks/:task_id', { schema: schemas.updateTask }, async (request) => {
-    const taskId = taskIdOf(request)
-    const { task, requirementsUpdate } = await guarded(
-      request,
-      'update',
-      taskId,
-      () => updateTask(services, taskId, (request.body ?? {}) as UpdateTaskInput, actorOf(request).user.role),
-      () => taskId,
+    const { task, requirementsUpdate } = await updateTask(services, actorOf(request), taskIdOf(request), () =>
+      parseUpdateTaskBody((request.body ?? {}) as UpdateTaskBody, maxLogBytes),
     )
     return {
       success: true,
@@ -287,16 +239,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   })
 
   app.post('/api/tasks/:task_id/update-script', { schema: schemas.updateScript }, async (request) => {
-    const taskId = taskIdOf(request)
-    const { task, updatedFiles } = await guarded(
-      request,
-      'update',
-      taskId,
-      async () => {
-        const form = await parseMultipart(request, multipartOptions(schemas.UPDATE_SCRIPT_FIELDS))
-        return updateTaskScript(services, taskId, { upload: form.files.script_file ?? null, command: form.fields.command, force: form.fields.force })
-      },
-      () => taskId,
+    const { task, updatedFiles } = await updateTaskScript(services, actorOf(request), taskIdOf(request), () =>
+      parseMultipartAs(request, multipartOptions(schemas.UPDATE_SCRIPT_FIELDS), parseUpdateScriptForm),
     )
     const presented = presentTask(deps.paths, task)
     return {

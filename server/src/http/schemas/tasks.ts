@@ -1,7 +1,7 @@
 /**
  * Route schemas: they validate what Fastify can validate (params, query, JSON bodies) and are the
  * source of the OpenAPI document at /api/openapi.json. Multipart bodies are described, not
- * validated here: the services check each field and answer in spec 000's words.
+ * validated here: http/parse/ checks each field and answers in spec 000's words.
  */
 const taskIdParams = {
   type: 'object',

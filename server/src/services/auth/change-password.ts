@@ -17,10 +17,9 @@ const invalid = (error: string): TaskyardError => new TaskyardError('invalid_inp
 export async function changeOwnPassword(
   deps: ServiceDeps,
   actor: Actor & { user: { id: number; username: string } },
-  input: { currentPassword: unknown; newPassword: unknown },
+  input: { currentPassword: string; newPassword: string },
 ): Promise<LoggedIn> {
-  if (typeof input.currentPassword !== 'string' || input.currentPassword === '') throw invalid('current_password is required')
-  if (typeof input.newPassword !== 'string') throw invalid('new_password is required')
+  if (input.currentPassword === '') throw invalid('current_password is required')
   const problem = passwordProblem(input.newPassword)
   if (problem) throw invalid(problem)
   const ip = actor.ip ?? ''
@@ -34,7 +33,7 @@ export async function changeOwnPassword(
   const found = await deps.store.users.findByUsername(username)
   if (!found || found.disabled || !(await verifyPassword(input.currentPassword, found.passwordHash))) {
     deps.auth.throttle.fail(username, ip, now)
-    await recordAudit(deps, actor, 'password.change_failed', { type: 'user', id: actor.user.id })
+    await recordAudit(deps.store, deps.clock, actor, 'password.change_failed', { type: 'user', id: actor.user.id })
     throw new TaskyardError('invalid_input', 'Current password is incorrect', { error: 'The current password does not match' })
   }
   if (input.newPassword === input.currentPassword) throw invalid('new_password must differ from the current password')
@@ -48,11 +47,11 @@ export async function changeOwnPassword(
     await tx.apiTokens.revokeAllForUser(found.id, now)
     // Created at the instant of the change: equal instants pass (auth/authenticate.ts).
     await tx.sessions.insert({ id: session.hash, userId: found.id, createdAt: now, expiresAt, lastSeenAt: now })
+    await recordAudit(tx, deps.clock, actor, 'password.change', { type: 'user', id: found.id })
     return updated
   })
   // Ends the user's open log streams everywhere; the page that asked reconnects with its new cookie.
   deps.bus.emit('user:revoked', { userId: found.id })
-  await recordAudit(deps, actor, 'password.change', { type: 'user', id: found.id })
   return {
     user,
     sessionId: session.id,

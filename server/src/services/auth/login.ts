@@ -23,11 +23,8 @@ const invalid = (): TaskyardError =>
  * Checks the password (slowed per account and per address after failures) and opens a new
  * session. The session id always changes at login: a previous session cookie is deleted.
  */
-export async function login(
-  deps: ServiceDeps,
-  input: { username: unknown; password: unknown; ip: string; previousSessionId: string | null },
-): Promise<LoggedIn> {
-  if (typeof input.username !== 'string' || typeof input.password !== 'string' || input.username === '' || input.password === '') {
+export async function login(deps: ServiceDeps, input: { username: string; password: string; ip: string; previousSessionId: string | null }): Promise<LoggedIn> {
+  if (input.username === '' || input.password === '') {
     throw new TaskyardError('invalid_input', 'Invalid request', { error: 'username and password are required' })
   }
   const now = deps.clock.now()
@@ -44,7 +41,8 @@ export async function login(
   const ok = await verifyPassword(input.password, found && !found.disabled ? found.passwordHash : null)
   if (!found || found.disabled || !ok) {
     deps.auth.throttle.fail(input.username, input.ip, now)
-    await recordAudit(deps, { user: null, ip: input.ip }, 'login.failed', null, { username: input.username })
+    // Nothing changed to roll back with it: the entry is the store's alone.
+    await recordAudit(deps.store, deps.clock, { user: null, ip: input.ip }, 'login.failed', null, { username: input.username })
     throw invalid()
   }
   deps.auth.throttle.succeed(input.username, input.ip, now)
@@ -54,9 +52,9 @@ export async function login(
   await deps.store.transaction(async (tx) => {
     if (input.previousSessionId) await tx.sessions.delete(hashSessionId(input.previousSessionId))
     await tx.sessions.insert({ id: session.hash, userId: user.id, createdAt: now, expiresAt, lastSeenAt: now })
+    await recordAudit(tx, deps.clock, { user, ip: input.ip }, 'login')
   })
   if (input.previousSessionId) deps.bus.emit('session:revoked', { sessionId: hashSessionId(input.previousSessionId) })
-  await recordAudit(deps, { user, ip: input.ip }, 'login')
   return {
     user,
     sessionId: session.id,
@@ -72,7 +70,9 @@ export async function login(
  */
 export async function logout(deps: ServiceDeps, actor: Actor, sessionId: string | null): Promise<void> {
   if (sessionId === null) return
-  await deps.store.sessions.delete(sessionId)
+  await deps.store.transaction(async (tx) => {
+    await tx.sessions.delete(sessionId)
+    await recordAudit(tx, deps.clock, actor, 'logout')
+  })
   deps.bus.emit('session:revoked', { sessionId })
-  await recordAudit(deps, actor, 'logout')
 }

@@ -17,10 +17,12 @@ const WHAT: Record<TaskPermission, string> = {
 
 /**
  * Refuses with spec 000's 401 or 403 unless `user` may do `action` (to the task, when one is
- * named). A task that does not exist is spec 000's 404, checked before ownership.
+ * named). A task that does not exist is spec 000's 404, checked before ownership. Every task
+ * service asks this first, before it reads its input: a refused upload is never stored.
  */
-export async function assertTaskPermission(deps: Pick<ServiceDeps, 'store'>, user: User | null, action: TaskPermission, taskId: number | null): Promise<void> {
+export async function assertTaskPermission(deps: Pick<ServiceDeps, 'store'>, user: User | null, action: TaskPermission, taskId: number | null): Promise<User> {
   if (!user) throw authenticationRequired()
   const task = taskId == null ? null : await findTaskOrThrow(deps.store, taskId)
   if (!can(user, action, task)) throw insufficientPrivileges(WHAT[action])
+  return user
 }

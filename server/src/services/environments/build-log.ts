@@ -3,7 +3,7 @@ import { TaskyardError } from '../../domain/errors.ts'
 import { followLog } from '../../logs/follow-log.ts'
 import { readLog, readLogRange } from '../../logs/read-log.ts'
 import type { ServiceDeps } from '../deps.ts'
-import { environmentNotFound } from './environment-access.ts'
+import { environmentNotFound } from '../../domain/environment.ts'
 
 type Deps = Pick<ServiceDeps, 'store' | 'paths' | 'bus' | 'environments'>
 

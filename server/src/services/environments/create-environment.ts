@@ -1,13 +1,14 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import type { ServiceDeps } from '../deps.ts'
-import type { Actor } from '../auth/record-audit.ts'
-import { recordAudit } from '../auth/record-audit.ts'
+import { recordAudit, type Actor } from '../auth/record-audit.ts'
 import { assertEnvironmentPermission, assertNotBuilding } from './environment-access.ts'
 
 export interface CreateEnvironmentInput {
-  name: unknown
-  requirements?: unknown
-  python_version?: unknown
+  name: string
+  /** The text of a requirements.txt. */
+  requirements: string | null
+  /** e.g. '3.11'; null or '': the default interpreter. */
+  pythonVersion: string | null
 }
 
 /** 000a create, with Taskyard's `requirements`: the environment exists whole, with them, or not at all. */
@@ -17,17 +18,8 @@ export async function createEnvironment(
   input: CreateEnvironmentInput,
 ): Promise<{ name: string; createdAt: number }> {
   assertEnvironmentPermission(actor.user, 'create')
-  if (typeof input.name !== 'string' || input.name === '') {
-    throw new TaskyardError('invalid_input', 'Missing required field', { error: 'name is required' })
-  }
-  const requirements = input.requirements ?? null
-  if (requirements !== null && typeof requirements !== 'string') {
-    throw new TaskyardError('invalid_input', 'Invalid request', { error: 'requirements must be the text of a requirements.txt' })
-  }
-  const pythonVersion = input.python_version ?? null
-  if (pythonVersion !== null && typeof pythonVersion !== 'string') {
-    throw new TaskyardError('invalid_input', 'Invalid request', { error: 'python_version must be a string such as 3.11' })
-  }
+  if (input.name === '') throw new TaskyardError('invalid_input', 'Missing required field', { error: 'name is required' })
+  const { requirements, pythonVersion } = input
   await assertNotBuilding(deps, input.name)
   const result = await deps.environments.create(input.name, requirements, { pythonVersion: pythonVersion === '' ? null : pythonVersion })
   if (result.install && !result.install.success) {
@@ -39,6 +31,14 @@ export async function createEnvironment(
     })
   }
   const details = await deps.environments.details(input.name)
-  await recordAudit(deps, actor, 'environment.create', { type: 'environment', id: input.name }, { requirements, python_version: pythonVersion })
+  // The environment is on disk, not in the store: its entry follows it (a failed write is a 500, the environment stays).
+  await recordAudit(
+    deps.store,
+    deps.clock,
+    actor,
+    'environment.create',
+    { type: 'environment', id: input.name },
+    { requirements, python_version: pythonVersion },
+  )
   return { name: input.name, createdAt: details?.createdAt ?? deps.clock.now() }
 }

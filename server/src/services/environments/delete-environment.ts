@@ -18,5 +18,6 @@ export async function deleteEnvironment(
   const blocking = await referencingTasks(deps, name, force)
   if (blocking.length > 0) throw environmentInUse('Cannot delete environment that is referenced by tasks', blocking)
   await deps.environments.remove(name)
-  await recordAudit(deps, actor, 'environment.delete', { type: 'environment', id: name }, force ? { force: true } : null)
+  // On disk, not in the store: the entry follows the removal.
+  await recordAudit(deps.store, deps.clock, actor, 'environment.delete', { type: 'environment', id: name }, force ? { force: true } : null)
 }

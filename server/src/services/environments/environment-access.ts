@@ -1,6 +1,7 @@
+import { BASE_ENVIRONMENT, environmentNotFound, environmentProtected } from '../../domain/environment.ts'
 import { authenticationRequired, insufficientPrivileges, TaskyardError } from '../../domain/errors.ts'
 import { canOnEnvironments, type EnvironmentPermission, type User } from '../../domain/user.ts'
-import { ENV_NAME_PATTERN } from '../../environments/environments.ts'
+import { isEnvironmentName } from '../../domain/names.ts'
 import type { Task } from '../../domain/task.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { environmentBusy } from '../../domain/environment-build.ts'
@@ -20,17 +21,12 @@ export function assertEnvironmentPermission(user: User | null, action: Environme
   if (!canOnEnvironments(user, action)) throw insufficientPrivileges(WHAT[action])
 }
 
-/** 000a: exactly `{"success": false, "message": "Environment not found"}`. */
-export function environmentNotFound(): TaskyardError {
-  return new TaskyardError('environment_not_found', 'Environment not found')
-}
-
 /**
  * A name that cannot exist is not found either (it never reaches the environments). Existence
  * before permission, as for tasks. One whose first build is in progress is busy (409), not missing.
  */
 export async function assertEnvironmentExists(deps: Pick<ServiceDeps, 'environments' | 'store'>, name: string): Promise<void> {
-  if (!ENV_NAME_PATTERN.test(name)) throw environmentNotFound()
+  if (!isEnvironmentName(name)) throw environmentNotFound()
   if (await deps.environments.exists(name)) return
   await assertNotBuilding(deps, name)
   throw environmentNotFound()
@@ -59,8 +55,5 @@ export function environmentInUse(message: string, tasks: readonly Task[]): Tasky
 
 /** `base` is the system Python every server has: checked before anything else is said about it. */
 export function assertNotBase(name: string, what: 'renamed' | 'deleted'): void {
-  if (name !== 'base') return
-  throw new TaskyardError('environment_protected', `The base environment cannot be ${what}`, {
-    error: `'base' is the system Python every server has; it cannot be ${what}`,
-  })
+  if (name === BASE_ENVIRONMENT) throw environmentProtected(what)
 }

@@ -1,6 +1,7 @@
 import { FINISHED_RUN_STATUSES } from '../../domain/run.ts'
 import type { ServiceDeps } from '../deps.ts'
-import { environmentNotFound, referencingTasks } from './environment-access.ts'
+import { environmentNotFound } from '../../domain/environment.ts'
+import { referencingTasks } from './environment-access.ts'
 import { beingMade, summarize, type EnvironmentSummary } from './list-environments.ts'
 
 export interface EnvironmentUsage {

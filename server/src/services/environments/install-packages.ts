@@ -4,13 +4,14 @@ import { recordAudit, type Actor } from '../auth/record-audit.ts'
 import { assertEnvironmentExists, assertEnvironmentPermission, assertNotBuilding, environmentInUse, referencingTasks } from './environment-access.ts'
 
 /** Each entry is one requirement line; a line break would smuggle in a second one. */
-export function packageList(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.some((p) => typeof p !== 'string' || p.trim() === '')) {
+export function packageList(packages: readonly string[]): string[] {
+  if (packages.length === 0 || packages.some((p) => p.trim() === '')) {
     throw new TaskyardError('invalid_input', 'Invalid request', { error: 'packages must be a non-empty array of package specifications' })
   }
-  const bad = (value as string[]).find((p) => /[\r\n]/.test(p))
-  if (bad !== undefined) throw new TaskyardError('invalid_input', 'Invalid request', { error: 'a package specification cannot contain a line break' })
-  return (value as string[]).map((p) => p.trim())
+  if (packages.some((p) => /[\r\n]/.test(p))) {
+    throw new TaskyardError('invalid_input', 'Invalid request', { error: 'a package specification cannot contain a line break' })
+  }
+  return packages.map((p) => p.trim())
 }
 
 /** 000a install: all or nothing; refused while a task runs in the environment. */
@@ -18,7 +19,7 @@ export async function installPackages(
   deps: Pick<ServiceDeps, 'environments' | 'store' | 'clock'>,
   actor: Actor,
   name: string,
-  packages: unknown,
+  packages: readonly string[],
 ): Promise<{ installed: string[] }> {
   await assertEnvironmentExists(deps, name)
   assertEnvironmentPermission(actor.user, 'install')
@@ -35,6 +36,7 @@ export async function installPackages(
       error_details: result.errorDetails,
     })
   }
-  await recordAudit(deps, actor, 'environment.install', { type: 'environment', id: name }, { packages: list })
+  // On disk, not in the store: the entry follows the install.
+  await recordAudit(deps.store, deps.clock, actor, 'environment.install', { type: 'environment', id: name }, { packages: list })
   return { installed: list }
 }

@@ -9,7 +9,7 @@ export async function removePackages(
   deps: Pick<ServiceDeps, 'environments' | 'store' | 'clock'>,
   actor: Actor,
   name: string,
-  packages: unknown,
+  packages: readonly string[],
 ): Promise<{ removed: string[] }> {
   await assertEnvironmentExists(deps, name)
   assertEnvironmentPermission(actor.user, 'uninstall')
@@ -25,6 +25,7 @@ export async function removePackages(
       error_details: result.errorDetails,
     })
   }
-  await recordAudit(deps, actor, 'environment.uninstall', { type: 'environment', id: name }, { packages: list })
+  // On disk, not in the store: the entry follows the removal.
+  await recordAudit(deps.store, deps.clock, actor, 'environment.uninstall', { type: 'environment', id: name }, { packages: list })
   return { removed: list }
 }

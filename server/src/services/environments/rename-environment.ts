@@ -13,12 +13,12 @@ export async function renameEnvironment(
   deps: Pick<ServiceDeps, 'environments' | 'store' | 'clock' | 'bus'>,
   actor: Actor,
   oldName: string,
-  newName: unknown,
+  newName: string,
 ): Promise<{ updatedTasks: number }> {
   await assertEnvironmentExists(deps, oldName)
   assertEnvironmentPermission(actor.user, 'rename')
   assertNotBase(oldName, 'renamed')
-  if (typeof newName !== 'string' || newName === '') {
+  if (newName === '') {
     throw new TaskyardError('invalid_input', 'Missing required field', { error: 'new_name is required' })
   }
   const busy = await referencingTasks(deps, oldName, true)
@@ -34,10 +34,11 @@ export async function renameEnvironment(
       }
       // The build history (and so the status) follows the environment.
       await tx.environmentBuilds.rename(oldName, newName)
+      // In the tasks' transaction: a refused entry renames the directory back.
+      await recordAudit(tx, deps.clock, actor, 'environment.rename', { type: 'environment', id: newName }, { old_name: oldName, updated_tasks: ids.length })
       return ids
     })
   })
   for (const taskId of updated) deps.bus.emit('task:changed', { taskId })
-  await recordAudit(deps, actor, 'environment.rename', { type: 'environment', id: newName }, { old_name: oldName, updated_tasks: updated.length })
   return { updatedTasks: updated.length }
 }

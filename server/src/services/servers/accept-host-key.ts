@@ -19,7 +19,11 @@ export async function acceptHostKey(deps: ServiceDeps, actor: Actor, id: number,
       offered_fingerprint: server.offeredHostKeyFingerprint,
     })
   }
-  const updated = await deps.store.servers.update(id, { hostKeyFingerprint: fingerprint, offeredHostKeyFingerprint: null, updatedAt: deps.clock.now() })
-  await recordAudit(deps, actor, 'server.accept_host_key', { type: 'server', id }, { previous: server.hostKeyFingerprint, accepted: fingerprint })
+  const updated = await deps.store.transaction(async (tx) => {
+    const written = await tx.servers.update(id, { hostKeyFingerprint: fingerprint, offeredHostKeyFingerprint: null, updatedAt: deps.clock.now() })
+    if (written)
+      await recordAudit(tx, deps.clock, actor, 'server.accept_host_key', { type: 'server', id }, { previous: server.hostKeyFingerprint, accepted: fingerprint })
+    return written
+  })
   return updated ?? findServer(deps, id)
 }

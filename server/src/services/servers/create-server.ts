@@ -15,25 +15,34 @@ export async function createServer(
   if (credentials === null) throw invalidServer('password or private_key is required')
   const operatorIds = (await checkOperatorIds(deps, fields.operatorIds)) ?? []
   const now = deps.clock.now()
-  const server = await deps.store.servers.insert(
-    {
-      name: fields.name,
-      host: fields.host,
-      port: fields.port ?? 22,
-      username: fields.username,
-      authMethod: credentials.kind,
-      labels: uniqueLabels(fields.labels) ?? [],
-      description: fields.description ?? '',
-      hostKeyFingerprint: null,
-      offeredHostKeyFingerprint: null,
-      operatorIds,
-      createdBy: actor.user?.id ?? null,
-      createdAt: now,
-      updatedAt: now,
-    },
-    sealCredentials(deps, credentials),
-  )
-  // The audit names what changed, never the secret.
-  await recordAudit(deps, actor, 'server.create', { type: 'server', id: server.id }, { name: server.name, host: server.host, auth_method: server.authMethod })
-  return server
+  return deps.store.transaction(async (tx) => {
+    const server = await tx.servers.insert(
+      {
+        name: fields.name,
+        host: fields.host,
+        port: fields.port ?? 22,
+        username: fields.username,
+        authMethod: credentials.kind,
+        labels: uniqueLabels(fields.labels) ?? [],
+        description: fields.description ?? '',
+        hostKeyFingerprint: null,
+        offeredHostKeyFingerprint: null,
+        operatorIds,
+        createdBy: actor.user?.id ?? null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      sealCredentials(deps, credentials),
+    )
+    // The audit names what changed, never the secret.
+    await recordAudit(
+      tx,
+      deps.clock,
+      actor,
+      'server.create',
+      { type: 'server', id: server.id },
+      { name: server.name, host: server.host, auth_method: server.authMethod },
+    )
+    return server
+  })
 }

@@ -19,6 +19,6 @@ export async function deleteServer(deps: ServiceDeps, actor: Actor, id: number, 
       })
     }
     if (!(await tx.servers.delete(id))) throw serverNotFound(id)
+    await recordAudit(tx, deps.clock, actor, 'server.delete', { type: 'server', id }, { name: server.name, forced: force })
   })
-  await recordAudit(deps, actor, 'server.delete', { type: 'server', id }, { name: server.name, forced: force })
 }

@@ -26,9 +26,13 @@ export async function updateServer(deps: ServiceDeps, actor: Actor, id: number, 
     ...(moved ? { hostKeyFingerprint: null, offeredHostKeyFingerprint: null } : {}),
     updatedAt: deps.clock.now(),
   }
-  const updated = await deps.store.servers.update(id, patch, credentials === null ? undefined : sealCredentials(deps, credentials))
-  if (!updated) return findServer(deps, id)
-  const changed = Object.keys(fields).map((key) => (key === 'password' || key === 'privateKey' || key === 'passphrase' ? 'credentials' : key))
-  await recordAudit(deps, actor, 'server.update', { type: 'server', id }, { fields: [...new Set(changed)].sort() })
-  return updated
+  const sealed = credentials === null ? undefined : sealCredentials(deps, credentials)
+  const updated = await deps.store.transaction(async (tx) => {
+    const written = await tx.servers.update(id, patch, sealed)
+    if (!written) return undefined
+    const changed = Object.keys(fields).map((key) => (key === 'password' || key === 'privateKey' || key === 'passphrase' ? 'credentials' : key))
+    await recordAudit(tx, deps.clock, actor, 'server.update', { type: 'server', id }, { fields: [...new Set(changed)].sort() })
+    return written
+  })
+  return updated ?? findServer(deps, id)
 }

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
-import type { ApiToken, ApiTokenTable, NewApiToken } from '../store.ts'
+import type { ApiToken, NewApiToken } from '../../domain/api-token.ts'
+import type { ApiTokenTable } from '../store.ts'
 
 const NEW_TOKEN_FIELDS: Record<keyof NewApiToken, true> = {
   userId: true,

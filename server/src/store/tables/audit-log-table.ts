@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { AuditLogRow, Database } from '../database.ts'
-import type { AuditEntry, AuditLogTable } from '../store.ts'
+import type { AuditEntry } from '../../domain/audit-entry.ts'
+import type { AuditLogTable } from '../store.ts'
 
 function toEntry(row: AuditLogRow): AuditEntry {
   return {

@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely'
-import { ACTIVE_RUN_STATUSES, isActive, type NewRun, type Run, type RunPatch } from '../../domain/run.ts'
+import { ACTIVE_RUN_STATUSES, isActive, type NewRun, type Run, type RunPatch, type RunWithTaskName } from '../../domain/run.ts'
 import type { Database, RowOf, RunRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
-import type { DialectName, RunTable, RunWithTaskName } from '../store.ts'
+import type { DialectName, RunTable } from '../store.ts'
 
 const NEW_RUN_FIELDS: Record<keyof NewRun, true> = {
   taskId: true,

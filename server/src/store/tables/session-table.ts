@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
-import type { Session, SessionTable } from '../store.ts'
+import type { Session } from '../../domain/session.ts'
+import type { SessionTable } from '../store.ts'
 
 const SESSION_FIELDS: Record<keyof Session, true> = {
   id: true,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
-import type { Database, SystemSample } from '../database.ts'
+import type { SystemSample } from '../../domain/system-sample.ts'
+import type { Database } from '../database.ts'
 import { toRow } from '../row-mapping.ts'
 import type { SystemSampleTable } from '../store.ts'
 

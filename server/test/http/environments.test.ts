@@ -63,7 +63,9 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
       location: path.join(app.dataDir, 'envs', 'science'),
       size_bytes: science.size_bytes,
       status: 'ready',
+      last_build: science.last_build,
     })
+    assert.equal(science.last_build?.ok, true, JSON.stringify(science.last_build))
     assert.equal(list.body[0].kind, 'system')
 
     const detail = await app.json('/api/conda/environment/science')
@@ -79,6 +81,7 @@ describe('000a environment routes (real venvs, real pip, local wheels)', () => {
       location: science.location,
       size_bytes: detail.body.size_bytes,
       status: 'ready',
+      last_build: science.last_build,
     })
 
     const task = await app.createTask({ conda_env: 'science', reuse_env: 'true', task_name: 'uses-science', cron_expression: '0 0 1 1 *' })

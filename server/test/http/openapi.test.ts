@@ -22,6 +22,7 @@ describe('GET /api/openapi.json', () => {
       'GET /api/auth/me',
       'GET /api/auth/tokens',
       'GET /api/conda/environment/{env_name}',
+      'GET /api/conda/environment/{env_name}/build-log',
       'GET /api/conda/environment/{env_name}/export',
       'GET /api/conda/environments',
       'GET /api/conda/stats',

@@ -9,7 +9,7 @@ import { runSummaries } from './006-run-summaries.ts'
 import { servers } from './007-servers.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
-function migrations(dialect: DialectName): Record<string, Migration> {
+export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '001-initial': initial(dialect),
     '002-auth': auth(dialect),

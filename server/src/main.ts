@@ -103,12 +103,15 @@ const SYSTEM_PYTHONS = ['/usr/local/bin/python3', '/usr/bin/python3']
  * With no TASKYARD_PYTHON, `base` comes from python3 on PATH. When that one lives where the run
  * account cannot go (pyenv under /root, a 0700 home), every Python run would fail with
  * "Permission denied": take a system interpreter the account can reach instead, and say so.
+ * Returns the interpreter found (the venv backend then does not look again); null when PATH has
+ * none, which the backend reports with its fix.
  */
 async function reachablePython(env: Readonly<Record<string, string>>, account: string, log: (message: string) => void): Promise<string | null> {
   const onPath = await resolveInterpreter(null, env).catch(() => null)
   if (onPath === null) return null
   const blocked = await unsearchableAncestor(await realpath(onPath).catch(() => onPath))
-  if (blocked === null) return null
+  // The interpreter found is handed on, so the venv backend does not look for it again.
+  if (blocked === null) return onPath
   for (const candidate of SYSTEM_PYTHONS) {
     const real = await realpath(candidate).catch(() => null)
     if (real !== null && (await unsearchableAncestor(real)) === null) {
@@ -118,7 +121,7 @@ async function reachablePython(env: Readonly<Record<string, string>>, account: s
       return candidate
     }
   }
-  return null
+  return onPath
 }
 
 const SYSTEM_SAMPLE_MS = 60_000

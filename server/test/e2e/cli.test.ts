@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
 import { describe, it, type TestContext } from 'node:test'
+import { CLI, startCliServer, type CliServer } from '../helpers/cli-server.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/taskyard.js')
 const PASSWORD = 'e2e-admin-password'
 let bearer = ''
 
@@ -27,24 +27,13 @@ async function loginAdmin(url: string): Promise<void> {
   bearer = ((await res.json()) as { token: string }).token
 }
 
-interface Cli {
-  child: ChildProcess
-  url: string
-}
-
 /** Starts `taskyard serve` as a real child process and waits for the line that prints its URL. */
-async function startCli(dataDir: string, extraArgs: string[] = []): Promise<Cli> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+function startCli(dataDir: string, extraArgs: string[] = []): Promise<CliServer> {
+  return startCliServer({
+    dataDir,
+    args: extraArgs,
     env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: PASSWORD },
-    stdio: ['ignore', 'pipe', 'inherit'],
   })
-  let out = ''
-  for await (const chunk of child.stdout!) {
-    out += String(chunk)
-    const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
-    if (m) return { child, url: m[1]! }
-  }
-  throw new Error(`taskyard exited before printing its URL: ${out}`)
 }
 
 /** Runs `taskyard serve` expecting it to refuse to start: its exit code and what it printed. */
@@ -246,23 +235,9 @@ describe('taskyard serve: first start', () => {
   it('without TASKYARD_ADMIN_PASSWORD generates a password, prints it once, and keeps it in a file only the server user reads', async (t) => {
     const dataDir = await tempDir(t)
     const { TASKYARD_ADMIN_PASSWORD: _unset, ...env } = process.env
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...env, TASKYARD_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    t.after(() => {
-      child.kill('SIGTERM')
-    })
-    let out = ''
-    let url = ''
-    for await (const chunk of child.stdout!) {
-      out += String(chunk)
-      const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
-      if (m) {
-        url = m[1]!
-        break
-      }
-    }
+    const server = await startCliServer({ dataDir, env: { ...env, TASKYARD_LOG_LEVEL: 'warn' } })
+    t.after(() => server.stop())
+    const { out, url } = server
     const file = path.join(dataDir, 'admin-password.txt')
     const password = readFileSync(file, 'utf8').trim()
     assert.ok(password.length >= 16)

@@ -5,42 +5,26 @@
  * missing, the run reads the server's files and the reach test fails, as it should.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { probeMountNamespace } from '../helpers/mount-namespace-probe.ts'
+import { startCliServer, type CliServer } from '../helpers/cli-server.ts'
 import { REACHABLE_PYTHON } from '../helpers/reachable-python.ts'
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/taskyard.js')
 const PROBE = path.join(import.meta.dirname, 'fixtures/reach-probe.py')
 const NOBODY = 65534
 const isRoot = process.getuid?.() === 0
 
-async function startAsNobody(t: TestContext, dataDir: string): Promise<{ child: ChildProcess; url: string; out: string }> {
-  const child = spawn(
-    'setpriv',
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'serve', '--port', '0', '--data-dir', dataDir],
-    {
-      env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', ...REACHABLE_PYTHON },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  t.after(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    }
+async function startAsNobody(t: TestContext, dataDir: string): Promise<CliServer> {
+  const server = await startCliServer({
+    dataDir,
+    env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', ...REACHABLE_PYTHON },
+    wrapper: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'],
   })
-  let out = ''
-  for await (const chunk of child.stdout!) {
-    out += String(chunk)
-    const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
-    if (m) return { child, url: m[1]!, out }
-  }
-  throw new Error(`taskyard exited before printing its URL: ${out}`)
+  t.after(() => server.stop())
+  return server
 }
 
 describe('a server that is not root (issue 6)', { skip: !isRoot && 'needs root to start a server as nobody' }, () => {

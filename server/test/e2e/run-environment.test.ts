@@ -4,16 +4,14 @@
  * and with secrets in its environment.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import { sanitizePath } from '../../src/config/config.ts'
 import { lookupAccount } from '../../src/lib/os-accounts.ts'
+import { startCliServer } from '../helpers/cli-server.ts'
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/taskyard.js')
 const PASSWORD = 'env-test-admin-password'
 
 describe('the environment a run gets (issue 6 item 8)', () => {
@@ -21,7 +19,8 @@ describe('the environment a run gets (issue 6 item 8)', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-env-'))
     t.after(() => rm(dataDir, { recursive: true, force: true }))
     const serverPath = `${path.resolve('node_modules/.bin')}:/srv/app/node_modules/.bin:${process.env.PATH}`
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+    const server = await startCliServer({
+      dataDir,
       env: {
         PATH: serverPath,
         HOME: process.env.HOME ?? '/root',
@@ -38,25 +37,9 @@ describe('the environment a run gets (issue 6 item 8)', () => {
         TASKYARD_ADMIN_PASSWORD: PASSWORD,
         TASKYARD_LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
     })
-    t.after(async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM')
-        await once(child, 'exit')
-      }
-    })
-    let out = ''
-    let url = ''
-    for await (const chunk of child.stdout!) {
-      out += String(chunk)
-      const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
-      if (m) {
-        url = m[1]!
-        break
-      }
-    }
-    assert.ok(url, out)
+    t.after(() => server.stop())
+    const { url } = server
     const login = await fetch(`${url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -3,30 +3,17 @@
  * over loopback (issue 11: first load under 1 s). A measurement, not a test:
  * `node web/test/e2e/load-time.ts` (build the UI first). Prints one line per page.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
+import { startCliServer } from '../../../server/test/helpers/cli-server.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../../..')
 const TASKS = Number(process.env.TASKS ?? 1000)
 const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-load-'))
 const profile = await mkdtemp(path.join(tmpdir(), 'taskyard-load-chromium-'))
-const server = spawn(process.execPath, [path.join(ROOT, 'server/bin/taskyard.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-  env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: 'load-admin-password' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-let url = ''
-let out = ''
-for await (const chunk of server.stdout!) {
-  out += String(chunk)
-  const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
-  if (m) {
-    url = m[1]!
-    break
-  }
-}
+const server = await startCliServer({ dataDir, env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: 'load-admin-password' } })
+const { url } = server
 try {
   const login = await fetch(`${url}/api/auth/login`, {
     method: 'POST',
@@ -88,8 +75,7 @@ try {
   }
   await context.close()
 } finally {
-  server.kill('SIGTERM')
-  await new Promise((r) => server.once('exit', r))
+  await server.stop()
   await rm(dataDir, { recursive: true, force: true })
   await rm(profile, { recursive: true, force: true })
 }

@@ -4,7 +4,6 @@
  * TASKYARD_SCREENSHOTS=1 also rewrites docs/screenshots/ (npm run screenshots).
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,16 +11,16 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import yazl from 'yazl'
+import { startCliServer, type CliServer } from '../../../server/test/helpers/cli-server.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
-const CLI = path.join(ROOT, 'server/bin/taskyard.js')
 const CHROMIUM = '/usr/bin/chromium'
 const PASSWORD = 'e2e-admin-password'
 const SHOTS = process.env.TASKYARD_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : null
 const PAUSED_STATES = ['T', 'D']
 const XSS_NAME = '<img src=x onerror="window.__xss=1">'
 
-let server: ChildProcess
+let server: CliServer | undefined
 let url = ''
 let dataDir = ''
 let profileDir = ''
@@ -31,20 +30,11 @@ let bearer = ''
 const dialogs: string[] = []
 
 async function startServer(): Promise<void> {
-  server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+  server = await startCliServer({
+    dataDir,
     env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: PASSWORD },
-    stdio: ['ignore', 'pipe', 'inherit'],
   })
-  let out = ''
-  for await (const chunk of server.stdout!) {
-    out += String(chunk)
-    const m = /Taskyard is running at (http:\/\/\S+)/.exec(out)
-    if (m) {
-      url = m[1]!
-      return
-    }
-  }
-  throw new Error(`taskyard exited before printing its URL: ${out}`)
+  url = server.url
 }
 
 async function apiJson(p: string, init: RequestInit = {}): Promise<any> {
@@ -137,9 +127,8 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
 
   after(async () => {
     await context?.close()
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM')
-      await new Promise((r) => server.once('exit', r))
+    if (server) {
+      await server.stop()
     }
     await rm(dataDir, { recursive: true, force: true })
     await rm(profileDir, { recursive: true, force: true })

@@ -7,6 +7,7 @@
  * wire would hide exactly the mismatches this is for. `problems()` then names every route with no
  * response schema, every route no answer exercised, and every answer its schema refuses.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { Ajv, type ValidateFunction } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SHARED_SCHEMAS } from '../../src/http/schemas/components.ts'
@@ -23,6 +24,8 @@ export interface Answer {
   contentType: string
   /** The payload the handler or error handler sent, as JSON would carry it; undefined when it sent a string, stream or nothing. */
   body: unknown
+  /** The body on the wire, parsed, when it was serialized from `body`. */
+  sent: unknown
 }
 
 const hasContent = (entry: ResponseEntry): entry is ContentEntry => 'content' in entry && typeof entry.content === 'object'
@@ -32,6 +35,7 @@ export class ResponseChecker {
   readonly routes = new Map<string, ResponseSchemas | undefined>()
   readonly answers: Answer[] = []
   private readonly raw = new WeakMap<FastifyRequest, unknown>()
+  private readonly sent = new WeakMap<FastifyRequest, unknown>()
   private readonly ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
   private readonly compiled = new Map<object, ValidateFunction>()
 
@@ -69,11 +73,15 @@ export class ResponseChecker {
         return writeHead(...args)
       }) as typeof res.writeHead
       res.once('close', () => {
-        this.answers.push({ route, status: res.statusCode, contentType, body: this.raw.get(request) })
+        this.answers.push({ route, status: res.statusCode, contentType, body: this.raw.get(request), sent: this.sent.get(request) })
       })
     })
     app.addHook('preSerialization', async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
       this.raw.set(request, JSON.parse(JSON.stringify(payload)) as unknown)
+      return payload
+    })
+    app.addHook('onSend', async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      if (this.raw.has(request) && typeof payload === 'string') this.sent.set(request, JSON.parse(payload) as unknown)
       return payload
     })
   }
@@ -145,7 +153,10 @@ export class ResponseChecker {
     }
     if (answer.body === undefined) return 'a JSON answer whose body was not seen before serialization'
     const validate = this.validator(schema)
-    if (validate(answer.body)) return null
+    if (validate(answer.body)) {
+      // The schema accepts the body; the serializer must then have sent it unchanged.
+      return isDeepStrictEqual(answer.sent, answer.body) ? null : `the serializer changed the body: sent ${JSON.stringify(answer.sent).slice(0, 400)}`
+    }
     return `${this.ajv.errorsText(validate.errors, { separator: '; ' })} in ${JSON.stringify(answer.body).slice(0, 400)}`
   }
 }

@@ -109,14 +109,6 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // Temporary exemptions from the zones above; the list only shrinks.
-    files: [
-      // Issue 9: reads build logs as run-logs.ts read run logs; to move onto logs/log-store.ts.
-      'server/src/services/environments/build-log.ts',
-    ],
-    rules: { 'import-x/no-restricted-paths': 'off' },
-  },
   noDriverImports(['server/src/services/**/*.ts', 'server/src/domain/**/*.ts'], 'services/ and domain/ get processes, SQL and HTTP through their deps.'),
   noDriverImports(
     ['server/src/worker/**/*.ts', 'server/src/scheduler/**/*.ts'],

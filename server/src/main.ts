@@ -22,7 +22,7 @@ import { createRunnerExecutor } from './executor/runner/runner-executor.ts'
 import { defaultCommand, detectMainScript, prepareTaskFiles } from './files/prepare-task-files.ts'
 import { installTaskFiles, removeTaskFiles, sweepTaskLeftovers } from './files/install-task-files.ts'
 import { saveUpload } from './files/save-upload.ts'
-import { buildApp } from './http/app.ts'
+import { buildApp, type HttpDeps } from './http/app.ts'
 import { DATABASE_BUSY_RETRY_AFTER_S } from './http/error-handler.ts'
 import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-lock.ts'
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
@@ -66,6 +66,8 @@ export interface StartOptions {
   logger?: boolean
   /** Where start-up messages go (the generated admin password among them); default the console. */
   log?: (message: string) => void
+  /** Passed to the HTTP app (HttpDeps.instrument): tests watch requests and answers through it. */
+  instrument?: HttpDeps['instrument']
 }
 
 /** The data directory's one-server lock (lib/exclusive-file-lock.ts). */
@@ -283,6 +285,7 @@ async function startLocked(
   })
 
   const logs = createFileLogStore({ dir: paths.logsDir })
+  const buildLogs = createFileLogStore({ dir: paths.envBuildLogsDir })
   const worker = createDispatcher({
     store,
     executor,
@@ -353,6 +356,7 @@ async function startLocked(
     environments,
     files,
     logs,
+    buildLogs,
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
@@ -374,6 +378,7 @@ async function startLocked(
     saveUpload: (stream, dest, max) => saveUpload(stream as never, dest, max),
     logger: options.logger === false ? false : { level: config.logLevel },
     server,
+    ...(options.instrument ? { instrument: options.instrument } : {}),
   })
 
   const cpu = cpuSampler()

@@ -43,13 +43,36 @@ export type ErrorCode =
   | 'server_unreachable'
   | 'command_denied'
 
+/**
+ * Every extra field an error body may carry, in one place: the HTTP error body schema
+ * (http/schemas/shared.ts) lists exactly these, so a field added here without it fails to compile
+ * instead of being dropped silently by the response serializer.
+ */
+export interface ErrorDetails {
+  /** What is wrong, in words; null when a tool failed without saying why. */
+  error?: string | null
+  current_status?: string
+  retry_after?: number
+  referencing_tasks?: string[]
+  failed_packages?: string[]
+  error_details?: string[]
+  environment_state?: string
+  unknown_fields?: string[]
+  accepted_fields?: string[]
+  pinned_fingerprint?: string | null
+  offered_fingerprint?: string | null
+  available_versions?: string[]
+  /** The deny-list rule a command broke. */
+  rule?: string
+}
+
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {
   override readonly name = 'TaskyardError'
   readonly code: ErrorCode
   /** Extra response fields, e.g. `{ error, current_status }` as spec 000 shows them. */
-  readonly details: Readonly<Record<string, unknown>>
-  constructor(code: ErrorCode, message: string, details: Readonly<Record<string, unknown>> = {}) {
+  readonly details: Readonly<ErrorDetails>
+  constructor(code: ErrorCode, message: string, details: Readonly<ErrorDetails> = {}) {
     super(message)
     this.code = code
     this.details = details

@@ -17,6 +17,7 @@ import { serverRoutes } from './routes/servers.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { taskFileRoutes } from './routes/task-files.ts'
 import { staticUiRoutes } from './static-ui.ts'
+import { SHARED_SCHEMAS } from './schemas/components.ts'
 
 export interface HttpDeps {
   services: ServiceDeps
@@ -32,6 +33,11 @@ export interface HttpDeps {
    * uses app.listen().
    */
   server?: Server
+  /**
+   * Called with the app before any route is registered: tests add hooks here (e.g. to see each
+   * answer before serialization, server/test/helpers/response-checker.ts). Production passes none.
+   */
+  instrument?: (app: FastifyInstance) => void
 }
 
 /** Builds the HTTP app; nothing listens until the caller says so. */
@@ -54,11 +60,15 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       server.on('request', adoptedHandler!)
     })
   }
+  deps.instrument?.(app)
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ success: false, message: 'Not found', error: `No route ${request.method} ${request.url.split('?')[0]}` })
   })
   await app.register(fastifySwagger, {
+    // Shared schemas keep their $id as their name under components.schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       info: { title: 'Taskyard API', version: '0.1.0', description: 'Runs scripts and commands as managed tasks. The /api/tasks surface follows spec 000.' },
     },
@@ -74,7 +84,17 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   })
   await app.register(fastifyCookie)
-  app.get('/healthz', { schema: { hide: true }, config: { public: true } }, async () => ({ status: 'ok' }))
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        hide: true,
+        response: { 200: { type: 'object', additionalProperties: false, required: ['status'], properties: { status: { type: 'string' } } } },
+      },
+      config: { public: true },
+    },
+    async () => ({ status: 'ok' }),
+  )
   // The one seam for authentication (issue 3): every route but /healthz and login needs
   // credentials. onRequest, before any body is read: an anonymous upload is never stored.
   app.addHook('onRequest', async (request) => {

@@ -5,8 +5,10 @@ export interface DataPaths {
   readonly root: string
   readonly tasksDir: string
   taskDir(taskId: number): string
-  /** An environment build's log (issue 9). */
+  /** An environment build's log (issue 9): the file build-log store's file of that build. */
   envBuildLog(buildId: number): string
+  /** The build logs' file log store directory (main.ts): `<build id>.log` files. */
+  readonly envBuildLogsDir: string
   /** Every output folder of a task's runs; removed with the task. */
   taskOutputsDir(taskId: number): string
   /** The run's own output folder ($TASKYARD_OUTPUT_DIR), writable by the run's account. */
@@ -23,11 +25,13 @@ export function dataPaths(root: string): DataPaths {
   const tasksDir = path.join(root, 'tasks')
   const logsDir = path.join(root, 'logs')
   const outputsDir = path.join(root, 'outputs')
+  const envBuildLogsDir = path.join(logsDir, 'env-builds')
   return {
     root,
     tasksDir,
     taskDir: (id) => path.join(tasksDir, String(id)),
-    envBuildLog: (id) => path.join(logsDir, 'env-builds', `${id}.log`),
+    envBuildLog: (id) => path.join(envBuildLogsDir, `${id}.log`),
+    envBuildLogsDir,
     taskOutputsDir: (taskId) => path.join(outputsDir, String(taskId)),
     runOutputDir: (taskId, runId) => path.join(outputsDir, String(taskId), String(runId)),
     outputsDir,

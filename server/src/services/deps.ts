@@ -56,6 +56,8 @@ export interface ServiceDeps {
   files: TaskFiles
   /** Run logs: read, followed, downloaded, removed with their task. */
   logs: LogStore
+  /** Environment build logs, keyed by build id (the same contract; builds write them through paths.envBuildLog). */
+  buildLogs: LogStore
   paths: DataPaths
   system: SystemInfo
   accounts: RunAccounts

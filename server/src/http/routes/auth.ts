@@ -7,13 +7,7 @@ import { createUser, listUsers, updateUser } from '../../services/auth/manage-us
 import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf, userOf } from '../auth-context.ts'
 import type { HttpDeps } from '../app.ts'
 import { presentAuditEntry, presentToken, presentUser } from '../present/user.ts'
-
-const idParams = (name: string) =>
-  ({
-    type: 'object',
-    properties: { [name]: { type: 'string', pattern: '^[0-9]{1,15}$' } },
-    required: [name],
-  }) as const
+import * as schemas from '../schemas/auth.ts'
 
 /** Issue 3: login and sessions, personal API tokens, user management and the audit log. */
 export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -23,11 +17,7 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/api/auth/login',
     {
       config: { public: true },
-      schema: {
-        tags: ['auth'],
-        summary: 'Log in: sets the session cookie and returns a short-lived JWT for Authorization: Bearer',
-        body: { type: 'object', properties: { username: { type: 'string' }, password: { type: 'string' } }, required: ['username', 'password'] },
-      },
+      schema: schemas.login,
     },
     async (request, reply) => {
       const body = request.body as { username: string; password: string }
@@ -37,116 +27,54 @@ export function authRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   )
 
-  app.post(
-    '/api/auth/logout',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'End this login: its session cookie, its JWT and the log streams they opened (an API token is not a login and keeps working)',
-      },
-    },
-    async (request, reply) => {
-      await logout(services, actorOf(request), sessionIdOf(request))
-      reply.clearCookie(SESSION_COOKIE, { path: '/' })
-      return { success: true, message: 'Logged out' }
-    },
-  )
+  app.post('/api/auth/logout', { schema: schemas.logout }, async (request, reply) => {
+    await logout(services, actorOf(request), sessionIdOf(request))
+    reply.clearCookie(SESSION_COOKIE, { path: '/' })
+    return { success: true, message: 'Logged out' }
+  })
 
-  app.get('/api/auth/me', { schema: { tags: ['auth'], summary: 'The user behind these credentials' } }, async (request) => ({
+  app.get('/api/auth/me', { schema: schemas.me }, async (request) => ({
     success: true,
     user: presentUser(userOf(request)),
   }))
 
-  app.get('/api/auth/tokens', { schema: { tags: ['auth'], summary: 'Your API tokens (never their secrets)' } }, async (request) => ({
+  app.get('/api/auth/tokens', { schema: schemas.listTokens }, async (request) => ({
     success: true,
     tokens: (await listApiTokens(services, userOf(request))).map(presentToken),
   }))
 
-  app.post(
-    '/api/auth/tokens',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Create an API token; its secret is shown in this response only',
-        body: { type: 'object', properties: { name: { type: 'string' }, expires_in_days: { type: 'integer' } }, required: ['name'] },
-      },
-    },
-    async (request, reply) => {
-      const body = request.body as { name: string; expires_in_days?: number }
-      const { token, secret } = await createApiToken(services, actorOf(request), { name: body.name, expiresInDays: body.expires_in_days })
-      reply.status(201)
-      return { success: true, token: { ...presentToken(token), token: secret } }
-    },
-  )
+  app.post('/api/auth/tokens', { schema: schemas.createToken }, async (request, reply) => {
+    const body = request.body as { name: string; expires_in_days?: number }
+    const { token, secret } = await createApiToken(services, actorOf(request), { name: body.name, expiresInDays: body.expires_in_days })
+    reply.status(201)
+    return { success: true, token: { ...presentToken(token), token: secret } }
+  })
 
-  app.delete(
-    '/api/auth/tokens/:token_id',
-    { schema: { tags: ['auth'], summary: 'Revoke one of your API tokens', params: idParams('token_id') } },
-    async (request) => {
-      const id = Number((request.params as { token_id: string }).token_id)
-      await revokeApiToken(services, actorOf(request), id)
-      return { success: true, message: 'Token revoked', token_id: id }
-    },
-  )
+  app.delete('/api/auth/tokens/:token_id', { schema: schemas.revokeToken }, async (request) => {
+    const id = Number((request.params as { token_id: string }).token_id)
+    await revokeApiToken(services, actorOf(request), id)
+    return { success: true, message: 'Token revoked', token_id: id }
+  })
 
-  app.get('/api/users', { schema: { tags: ['users'], summary: 'All users (admins)' } }, async (request) => {
+  app.get('/api/users', { schema: schemas.listUsers }, async (request) => {
     return { success: true, users: (await listUsers(services, actorOf(request))).map(presentUser) }
   })
 
-  app.post(
-    '/api/users',
-    {
-      schema: {
-        tags: ['users'],
-        summary: 'Create a user (admins)',
-        body: {
-          type: 'object',
-          properties: { username: { type: 'string' }, password: { type: 'string' }, role: { type: 'string', enum: ['admin', 'operator', 'viewer'] } },
-          required: ['username', 'password', 'role'],
-        },
-      },
-    },
-    async (request, reply) => {
-      const user = await createUser(services, actorOf(request), request.body as { username: string; password: string; role: Role })
-      reply.status(201)
-      return { success: true, user: presentUser(user) }
-    },
-  )
+  app.post('/api/users', { schema: schemas.createUser }, async (request, reply) => {
+    const user = await createUser(services, actorOf(request), request.body as { username: string; password: string; role: Role })
+    reply.status(201)
+    return { success: true, user: presentUser(user) }
+  })
 
-  app.patch(
-    '/api/users/:user_id',
-    {
-      schema: {
-        tags: ['users'],
-        summary: 'Change a role, disable or enable, reset a password (admins); ends the sessions of a disabled user or changed password',
-        params: idParams('user_id'),
-        body: {
-          type: 'object',
-          properties: { role: { type: 'string', enum: ['admin', 'operator', 'viewer'] }, disabled: { type: 'boolean' }, password: { type: 'string' } },
-          additionalProperties: false,
-        },
-      },
-    },
-    async (request) => {
-      const id = Number((request.params as { user_id: string }).user_id)
-      const body = (request.body ?? {}) as { role?: Role; disabled?: boolean; password?: string }
-      return { success: true, user: presentUser(await updateUser(services, actorOf(request), id, body)) }
-    },
-  )
+  app.patch('/api/users/:user_id', { schema: schemas.updateUser }, async (request) => {
+    const id = Number((request.params as { user_id: string }).user_id)
+    const body = (request.body ?? {}) as { role?: Role; disabled?: boolean; password?: string }
+    return { success: true, user: presentUser(await updateUser(services, actorOf(request), id, body)) }
+  })
 
-  app.get(
-    '/api/audit',
-    {
-      schema: {
-        tags: ['users'],
-        summary: 'Who did what, newest first (admins)',
-        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, before: { type: 'integer', minimum: 1 } } },
-      },
-    },
-    async (request) => {
-      const { limit = 100, before } = request.query as { limit?: number; before?: number }
-      const entries = await listAudit(services, actorOf(request), { limit, ...(before ? { before } : {}) })
-      return { success: true, entries: entries.map(presentAuditEntry) }
-    },
-  )
+  app.get('/api/audit', { schema: schemas.listAudit }, async (request) => {
+    const { limit = 100, before } = request.query as { limit?: number; before?: number }
+    const entries = await listAudit(services, actorOf(request), { limit, ...(before ? { before } : {}) })
+    return { success: true, entries: entries.map(presentAuditEntry) }
+  })
 }

@@ -4,6 +4,7 @@ import type { User } from '../../domain/user.ts'
 import { login, logout } from '../../services/auth/login.ts'
 import { createUser } from '../../services/auth/manage-users.ts'
 import type { HttpDeps } from '../app.ts'
+import * as schemas from '../schemas/auth.ts'
 import { actorOf, SESSION_COOKIE, setSessionCookie, sessionCookieOf, sessionIdOf } from '../auth-context.ts'
 
 /** 000a's account routes (no /api prefix): thin aliases of /api/auth and /api/users, same services, same throttle and audit. */
@@ -26,13 +27,6 @@ async function withLegacyErrors<T>(
   }
 }
 
-const messageBody = { type: 'object', properties: { message: { type: 'string' } } } as const
-const userBody = {
-  type: 'object',
-  properties: { message: { type: 'string' }, user: { type: 'object', properties: { username: { type: 'string' }, is_admin: { type: 'boolean' } } } },
-} as const
-const credentials = { username: { type: 'string' }, password: { type: 'string' } } as const
-
 export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { services } = deps
 
@@ -40,12 +34,7 @@ export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void 
     '/login',
     {
       config: { public: true },
-      schema: {
-        tags: ['accounts (000a)'],
-        summary: 'Log in (000a): sets the session cookie',
-        body: { type: 'object', properties: credentials, required: ['username', 'password'] },
-        response: { 200: userBody, 401: messageBody },
-      },
+      schema: schemas.legacyLogin,
     },
     async (request, reply) => {
       const body = request.body as { username: string; password: string }
@@ -60,7 +49,7 @@ export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void 
   app.post(
     '/logout',
     {
-      schema: { tags: ['accounts (000a)'], summary: 'Log out (000a): ends this login and clears the cookie', response: { 200: messageBody } },
+      schema: schemas.legacyLogout,
     },
     async (request, reply) => {
       await logout(services, actorOf(request), sessionIdOf(request))
@@ -72,12 +61,7 @@ export function legacyAccountRoutes(app: FastifyInstance, deps: HttpDeps): void 
   app.post(
     '/create_user',
     {
-      schema: {
-        tags: ['accounts (000a)'],
-        summary: 'Create a user (000a, admins): is_admin true is the admin role, false an operator',
-        body: { type: 'object', properties: { ...credentials, is_admin: { type: 'boolean' } }, required: ['username', 'password'] },
-        response: { 201: userBody, 400: messageBody, 403: messageBody },
-      },
+      schema: schemas.legacyCreateUser,
     },
     async (request, reply) => {
       const body = request.body as { username: string; password: string; is_admin?: boolean }

@@ -214,7 +214,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     })
   }
 
-  app.delete('/api/tasks/:task_id', { schema: schemas.taskAction }, async (request) => {
+  app.delete('/api/tasks/:task_id', { schema: schemas.deleteTask }, async (request) => {
     const taskId = taskIdOf(request)
     await deleteTask(services, actorOf(request), taskId)
     return { success: true, message: 'Task deleted successfully', task_id: taskId }

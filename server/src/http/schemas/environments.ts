@@ -1,3 +1,5 @@
+import { closed, errorRef, errorResponses } from './shared.ts'
+
 /**
  * Route schemas of 000a's environment routes: request validation and the OpenAPI document.
  * Names in the path are not patterned here: a name that cannot exist is 000a's 404.
@@ -8,20 +10,12 @@ const envParams = {
   required: ['env_name'],
 } as const
 
-const errorBody = {
-  type: 'object',
-  properties: {
-    success: { type: 'boolean' },
-    message: { type: 'string' },
-    error: { type: 'string' },
-    referencing_tasks: { type: 'array', items: { type: 'string' } },
-    failed_packages: { type: 'array', items: { type: 'string' } },
-    error_details: { type: 'array', items: { type: 'string' } },
-    available_versions: { type: 'array', items: { type: 'string' } },
-  },
-} as const
-
-const notFound = { type: 'object', properties: { success: { type: 'boolean' }, message: { type: 'string' } } } as const
+const notFound = { ...errorRef, description: 'environment_not_found' } as const
+const str = { type: 'string' } as const
+const bool = { type: 'boolean' } as const
+const int = { type: 'integer' } as const
+const nullableStr = { type: ['string', 'null'] } as const
+const strings = { type: 'array', items: str } as const
 
 const additions = {
   kind: { type: 'string', enum: ['conda', 'venv', 'system'], description: 'Taskyard: conda environment, venv, or the venv over the system Python' },
@@ -37,18 +31,15 @@ const additions = {
 } as const
 
 function buildSchema() {
-  return {
-    type: 'object',
-    properties: {
-      id: { type: 'integer' },
-      action: { type: 'string', enum: ['create', 'install', 'uninstall', 'rebuild'] },
-      started_at: { type: 'string' },
-      ended_at: { type: ['string', 'null'], description: 'null while in progress' },
-      ok: { type: ['boolean', 'null'], description: 'null while in progress' },
-      error: { type: ['string', 'null'], description: 'why it failed (pip’s explaining lines, or an interruption by a server stop)' },
-      log_url: { type: 'string' },
-    },
-  } as const
+  return closed({
+    id: { type: 'integer' },
+    action: { type: 'string', enum: ['create', 'install', 'uninstall', 'rebuild'] },
+    started_at: { type: 'string' },
+    ended_at: { type: ['string', 'null'], description: 'null while in progress' },
+    ok: { type: ['boolean', 'null'], description: 'null while in progress' },
+    error: { type: ['string', 'null'], description: 'why it failed (pip’s explaining lines, or an interruption by a server stop)' },
+    log_url: { type: 'string' },
+  })
 }
 
 export const buildLog = {
@@ -67,20 +58,26 @@ export const buildLog = {
   },
   response: {
     200: {
-      type: 'object',
-      properties: {
-        success: { type: 'boolean' },
-        environment: { type: 'string' },
-        build: buildSchema(),
-        logs: { type: 'string' },
-        is_complete: { type: 'boolean' },
-        offset: { type: 'integer' },
-        next_offset: { type: 'integer' },
-        size: { type: 'integer' },
+      description: 'JSON by default; text/event-stream with stream=true',
+      content: {
+        'application/json': {
+          schema: closed({
+            success: bool,
+            environment: str,
+            build: buildSchema(),
+            logs: str,
+            is_complete: bool,
+            offset: int,
+            next_offset: int,
+            size: int,
+          }),
+        },
+        'text/event-stream': { schema: { type: 'string' } },
       },
     },
-    404: errorBody,
-    400: errorBody,
+    404: { ...errorRef, description: 'environment_not_found or build_not_found' },
+    400: errorRef,
+    ...errorResponses,
   },
 } as const
 
@@ -96,17 +93,9 @@ export const listEnvironments = {
   response: {
     200: {
       type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          python_version: { type: ['string', 'null'] },
-          packages: { type: 'array', items: { type: 'string' } },
-          created_at: { type: ['string', 'null'] },
-          ...additions,
-        },
-      },
+      items: closed({ name: str, python_version: nullableStr, packages: strings, created_at: nullableStr, ...additions }),
     },
+    ...errorResponses,
   },
 } as const
 
@@ -114,17 +103,15 @@ export const environmentStats = {
   tags: ['environments'],
   summary: 'Environment statistics for the dashboard (000a): disk usage in GB, share of tasks, package counts',
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        total_environments: { type: 'integer' },
-        active_environments: { type: 'integer' },
-        total_disk_usage: { type: 'number' },
-        latest_created: { type: ['object', 'null'], properties: { name: { type: 'string' }, created_at: { type: ['string', 'null'] } } },
-        environment_usage: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, usage_percent: { type: 'number' } } } },
-        package_stats: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, package_count: { type: 'integer' } } } },
-      },
-    },
+    200: closed({
+      total_environments: int,
+      active_environments: int,
+      total_disk_usage: { type: 'number', description: 'GB' },
+      latest_created: { ...closed({ name: str, created_at: nullableStr }), type: ['object', 'null'] },
+      environment_usage: { type: 'array', items: closed({ name: str, usage_percent: { type: 'number' } }) },
+      package_stats: { type: 'array', items: closed({ name: str, package_count: int }) },
+    }),
+    ...errorResponses,
   },
 } as const
 
@@ -133,26 +120,21 @@ export const getEnvironment = {
   summary: 'One environment: usage, disk usage (GB), packages with versions (000a)',
   params: envParams,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        name: { type: 'string' },
-        python_version: { type: ['string', 'null'] },
-        created_at: { type: ['string', 'null'] },
-        usage_stats: {
-          type: 'object',
-          properties: {
-            total_tasks: { type: 'integer' },
-            success_rate: { type: 'number' },
-            avg_execution_time: { type: 'number' },
-            disk_usage: { type: 'number' },
-          },
-        },
-        packages: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } } },
-        ...additions,
-      },
-    },
+    200: closed({
+      name: str,
+      python_version: nullableStr,
+      created_at: nullableStr,
+      usage_stats: closed({
+        total_tasks: int,
+        success_rate: { type: 'number' },
+        avg_execution_time: { type: 'number', description: 'Seconds' },
+        disk_usage: { type: 'number', description: 'GB' },
+      }),
+      packages: { type: 'array', items: closed({ name: str, version: str }) },
+      ...additions,
+    }),
     404: notFound,
+    ...errorResponses,
   },
 } as const
 
@@ -169,15 +151,9 @@ export const createEnvironment = {
     required: ['name'],
   },
   response: {
-    201: {
-      type: 'object',
-      properties: {
-        success: { type: 'boolean' },
-        message: { type: 'string' },
-        environment: { type: 'object', properties: { name: { type: 'string' }, created_at: { type: ['string', 'null'] } } },
-      },
-    },
-    400: errorBody,
+    201: closed({ success: bool, message: str, environment: closed({ name: str, created_at: nullableStr }) }),
+    400: errorRef,
+    ...errorResponses,
   },
 } as const
 
@@ -187,18 +163,10 @@ export const renameEnvironment = {
   params: envParams,
   body: { type: 'object', properties: { new_name: { type: 'string' } }, required: ['new_name'] },
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        success: { type: 'boolean' },
-        message: { type: 'string' },
-        old_name: { type: 'string' },
-        new_name: { type: 'string' },
-        updated_tasks_count: { type: 'integer' },
-      },
-    },
-    400: errorBody,
+    200: closed({ success: bool, message: str, old_name: str, new_name: str, updated_tasks_count: int }),
+    400: errorRef,
     404: notFound,
+    ...errorResponses,
   },
 } as const
 
@@ -208,17 +176,10 @@ export const installPackages = {
   params: envParams,
   body: packagesBody,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        success: { type: 'boolean' },
-        message: { type: 'string' },
-        environment: { type: 'string' },
-        installed_packages: { type: 'array', items: { type: 'string' } },
-      },
-    },
-    400: errorBody,
+    200: closed({ success: bool, message: str, environment: str, installed_packages: strings }),
+    400: errorRef,
     404: notFound,
+    ...errorResponses,
   },
 } as const
 
@@ -228,17 +189,10 @@ export const removePackages = {
   params: envParams,
   body: packagesBody,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        success: { type: 'boolean' },
-        message: { type: 'string' },
-        environment: { type: 'string' },
-        removed_packages: { type: 'array', items: { type: 'string' } },
-      },
-    },
-    400: errorBody,
+    200: closed({ success: bool, message: str, environment: str, removed_packages: strings }),
+    400: errorRef,
     404: notFound,
+    ...errorResponses,
   },
 } as const
 
@@ -247,13 +201,16 @@ export const deleteEnvironment = {
   summary: 'Delete an environment (000a): refused while any task references it; Taskyard: force=true deletes it anyway unless a task of it runs',
   params: envParams,
   querystring: { type: 'object', properties: { force: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
-  response: { 204: { type: 'null', description: 'Deleted' }, 400: errorBody, 404: notFound },
+  response: { 204: { type: 'null', description: 'Deleted' }, 400: errorRef, 404: notFound, ...errorResponses },
 } as const
 
 export const exportEnvironment = {
   tags: ['environments'],
   summary: 'Taskyard: the environment pinned (pip freeze) as a requirements.txt attachment',
   params: envParams,
-  produces: ['text/plain'],
-  response: { 200: { type: 'string' }, 404: notFound },
+  response: {
+    200: { description: 'requirements.txt, as an attachment', content: { 'text/plain': { schema: { type: 'string' } } } },
+    404: notFound,
+    ...errorResponses,
+  },
 } as const

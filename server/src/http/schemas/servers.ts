@@ -1,29 +1,21 @@
 /** Route schemas of registered servers (issue 12): request validation, response shapes, OpenAPI. */
+import { errorRef, errorResponses, okMessage } from './shared.ts'
+
 const idParams = {
   type: 'object',
   properties: { id: { type: 'string', description: 'The server id' } },
   required: ['id'],
 } as const
 
-const errorBody = {
-  type: 'object',
-  required: ['success', 'message'],
-  properties: {
-    success: { type: 'boolean' },
-    message: { type: 'string' },
-    error: { type: 'string' },
-    referencing_tasks: { type: 'array', items: { type: 'string' } },
-    pinned_fingerprint: { type: ['string', 'null'] },
-    offered_fingerprint: { type: ['string', 'null'] },
-  },
-} as const
-
-const errors = { 400: errorBody, 403: errorBody, 404: errorBody } as const
+const errors = { 400: errorRef, 403: errorRef, 404: { ...errorRef, description: 'server_not_found' }, ...errorResponses } as const
 
 const fingerprint = { type: ['string', 'null'], description: 'OpenSSH SHA256 fingerprint, `SHA256:…`' } as const
 
-const server = {
+/** A registered server as http/present/server.ts presents it (components.schemas.Server). */
+export const serverSchema = {
+  $id: 'Server',
   type: 'object',
+  additionalProperties: false,
   required: [
     'id',
     'name',
@@ -56,6 +48,8 @@ const server = {
   },
 } as const
 
+const server = { $ref: 'Server#' } as const
+
 const serverFields = {
   name: { type: 'string', minLength: 1, maxLength: 100 },
   host: { type: 'string', minLength: 1, maxLength: 253 },
@@ -71,6 +65,7 @@ const serverFields = {
 
 const oneServer = {
   type: 'object',
+  additionalProperties: false,
   required: ['success', 'server'],
   properties: { success: { type: 'boolean' }, message: { type: 'string' }, server },
 } as const
@@ -79,7 +74,13 @@ export const listServersSchema = {
   tags: ['servers'],
   summary: 'Registered servers, by id (any logged-in user; secrets are never shown)',
   response: {
-    200: { type: 'object', required: ['success', 'servers'], properties: { success: { type: 'boolean' }, servers: { type: 'array', items: server } } },
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['success', 'servers'],
+      properties: { success: { type: 'boolean' }, servers: { type: 'array', items: server } },
+    },
+    ...errorResponses,
   },
 } as const
 
@@ -106,8 +107,8 @@ export const deleteServerSchema = {
   params: idParams,
   querystring: { type: 'object', properties: { force: { type: 'boolean' } } },
   response: {
-    200: { type: 'object', required: ['success', 'message'], properties: { success: { type: 'boolean' }, message: { type: 'string' } } },
-    409: errorBody,
+    200: okMessage,
+    409: { ...errorRef, description: 'server_in_use: referencing_tasks names them' },
     ...errors,
   },
 } as const
@@ -119,6 +120,7 @@ export const testServerSchema = {
   response: {
     200: {
       type: 'object',
+      additionalProperties: false,
       required: ['success', 'latency_ms', 'host_key_fingerprint', 'host_key_pinned', 'server'],
       properties: {
         success: { type: 'boolean' },
@@ -128,8 +130,8 @@ export const testServerSchema = {
         server,
       },
     },
-    409: errorBody,
-    502: errorBody,
+    409: { ...errorRef, description: 'host_key_changed: the host offered another key than the pinned one' },
+    502: { ...errorRef, description: 'server_unreachable' },
     ...errors,
   },
 } as const

@@ -1,4 +1,6 @@
 /** Response schemas of the system monitor routes (spec 004): the UI's generated types come from these. */
+import { errorResponses } from './shared.ts'
+
 const num = { type: 'number' } as const
 const int = { type: 'integer' } as const
 
@@ -8,6 +10,7 @@ export const systemStatus = {
   response: {
     200: {
       type: 'object',
+      additionalProperties: false,
       required: ['success', 'cpu_percent', 'cpu_count', 'load_average', 'memory', 'disk', 'uptime_seconds', 'server_uptime_seconds'],
       properties: {
         success: { type: 'boolean' },
@@ -16,11 +19,13 @@ export const systemStatus = {
         load_average: { type: 'array', items: num, minItems: 3, maxItems: 3, description: '1, 5 and 15 minutes' },
         memory: {
           type: 'object',
+          additionalProperties: false,
           required: ['used_bytes', 'total_bytes', 'percent'],
           properties: { used_bytes: int, total_bytes: int, percent: num },
         },
         disk: {
           type: 'object',
+          additionalProperties: false,
           required: ['path', 'used_bytes', 'free_bytes', 'total_bytes', 'percent'],
           properties: { path: { type: 'string' }, used_bytes: int, free_bytes: int, total_bytes: int, percent: num },
         },
@@ -28,6 +33,7 @@ export const systemStatus = {
         server_uptime_seconds: int,
       },
     },
+    ...errorResponses,
   },
 } as const
 
@@ -37,6 +43,7 @@ export const taskProcesses = {
   response: {
     200: {
       type: 'object',
+      additionalProperties: false,
       required: ['success', 'processes'],
       properties: {
         success: { type: 'boolean' },
@@ -44,6 +51,7 @@ export const taskProcesses = {
           type: 'array',
           items: {
             type: 'object',
+            additionalProperties: false,
             required: [
               'pid',
               'ppid',
@@ -76,5 +84,6 @@ export const taskProcesses = {
         },
       },
     },
+    ...errorResponses,
   },
 } as const

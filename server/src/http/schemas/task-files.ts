@@ -1,4 +1,5 @@
 /** Schemas of the script editor's routes: a task's files listed and read (issue 11). */
+import { errorRef, errorResponses } from './shared.ts'
 import { MAX_TASK_FILE_ENTRIES, MAX_TASK_FILE_READ_BYTES } from '../../services/read-task-files.ts'
 
 const taskIdParams = {
@@ -15,6 +16,7 @@ export const listTaskFiles = {
   response: {
     200: {
       type: 'object',
+      additionalProperties: false,
       required: ['success', 'task_id', 'files', 'truncated'],
       properties: {
         success: { type: 'boolean' },
@@ -23,6 +25,7 @@ export const listTaskFiles = {
           type: 'array',
           items: {
             type: 'object',
+            additionalProperties: false,
             required: ['path', 'type', 'size', 'executable'],
             properties: {
               path: { type: 'string', description: "Relative to the task directory, '/'-separated" },
@@ -35,6 +38,8 @@ export const listTaskFiles = {
         truncated: { type: 'boolean' },
       },
     },
+    404: { ...errorRef, description: 'No such task' },
+    ...errorResponses,
   },
 } as const
 
@@ -51,6 +56,7 @@ export const readTaskFile = {
   response: {
     200: {
       type: 'object',
+      additionalProperties: false,
       required: ['success', 'task_id', 'path', 'size', 'encoding', 'content'],
       properties: {
         success: { type: 'boolean' },
@@ -61,5 +67,8 @@ export const readTaskFile = {
         content: { type: 'string' },
       },
     },
+    400: { ...errorRef, description: 'A path outside the task, not a regular file, or too large' },
+    404: { ...errorRef, description: 'No such task or file' },
+    ...errorResponses,
   },
 } as const

@@ -9,10 +9,106 @@ const taskIdParams = {
   required: ['task_id'],
 } as const
 
-const errorBody = {
-  type: 'object',
-  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' } },
+const str = { type: 'string' } as const
+const int = { type: 'integer' } as const
+const bool = { type: 'boolean' } as const
+const nullableStr = { type: ['string', 'null'] } as const
+const nullableNum = { type: ['number', 'null'] } as const
+const strings = { type: 'array', items: str } as const
+const taskStatus = { type: 'string', enum: [...TASK_STATUSES] } as const
+const runStatus = { type: 'string', enum: [...RUN_STATUSES] } as const
+const priorityWord = { type: 'string', enum: ['high', 'normal', 'low'] satisfies PriorityWord[] } as const
+const seconds = { ...nullableNum, description: 'Seconds, two decimals' } as const
+const megabytes = { ...nullableNum, description: 'MB, one decimal' } as const
+
+/** spec 000's `task` object (http/present/task.ts presentTask); run_as and the limits only when set. */
+const taskFields = {
+  task_id: int,
+  task_name: str,
+  script_path: str,
+  conda_env: str,
+  status: taskStatus,
+  created_at: str,
+  updated_at: str,
+  cron_expression: nullableStr,
+  delay_seconds: nullableNum,
+  next_run_time: nullableStr,
+  last_run_time: nullableStr,
+  last_run_duration: seconds,
+  requirements: nullableStr,
+  command: str,
+  priority: priorityWord,
+  priority_value: int,
 } as const
+const taskOptional = {
+  run_as: { type: 'string', description: 'Only when the task sets it' },
+  memory_limit_mb: { type: 'number', description: 'Only when the task sets it' },
+  max_log_mb: { type: 'number', description: 'Only when the task sets it' },
+} as const
+const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
+/** components.schemas.Task */
+export const taskSchema = { $id: 'Task', ...taskInline } as const
+const task = { $ref: 'Task#' } as const
+
+/** spec 000's execution object (presentExecution); output_truncated only on a run that hit its log cap. */
+const executionFields = {
+  execution_id: str,
+  start_time: nullableStr,
+  end_time: nullableStr,
+  status: runStatus,
+  duration: seconds,
+  peak_memory: megabytes,
+  avg_memory: megabytes,
+  exit_code: { type: ['integer', 'null'] },
+  signal: nullableStr,
+  error: nullableStr,
+} as const
+const executionOptional = { output_truncated: { type: 'boolean', const: true, description: 'Only when the output hit the log cap' } } as const
+const executionInline = { ...closed(executionFields), properties: { ...executionFields, ...executionOptional } } as const
+/** components.schemas.Execution */
+export const executionSchema = { $id: 'Execution', ...executionInline } as const
+const execution = { $ref: 'Execution#' } as const
+
+/** spec 000's history item (presentHistoryItem); components.schemas.HistoryItem. */
+export const historyItemSchema = {
+  $id: 'HistoryItem',
+  ...closed({
+    task_id: int,
+    task_name: str,
+    status: runStatus,
+    execution_time: nullableStr,
+    duration: seconds,
+    peak_memory: megabytes,
+    avg_memory: megabytes,
+    exit_code: { type: ['integer', 'null'] },
+    execution_id: str,
+  }),
+} as const
+const historyItem = { $ref: 'HistoryItem#' } as const
+
+const listItemFields = {
+  task_id: int,
+  task_name: str,
+  status: taskStatus,
+  conda_env: str,
+  created_at: str,
+  cron_expression: nullableStr,
+  next_run_time_formatted: nullableStr,
+  last_run_time_formatted: nullableStr,
+  last_run_duration_formatted: seconds,
+  priority: priorityWord,
+} as const
+const listItem = {
+  ...closed(listItemFields),
+  properties: { ...listItemFields, completed_at: { type: 'string', description: 'Only on completed tasks' } },
+} as const
+
+const notFound = { ...errorRef, description: 'No such task' } as const
+
+import type { PriorityWord } from '../../domain/priority.ts'
+import { RUN_STATUSES } from '../../domain/run.ts'
+import { TASK_STATUSES } from '../../domain/task.ts'
+import { closed, errorRef, errorResponses } from './shared.ts'
 
 /**
  * The fields of each multipart route, in one place: a field not listed here is refused by name
@@ -51,6 +147,7 @@ export const createTask = {
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
     'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
+  response: { 201: closed({ success: bool, message: str, task, environment_message: str }), ...errorResponses },
 } as const
 
 export const listTasks = {
@@ -60,10 +157,60 @@ export const listTasks = {
     type: 'object',
     properties: { type: { type: 'string', enum: ['defined', 'history'] } },
   },
+  response: {
+    200: { type: 'array', description: 'Task items, or history items with type=history', items: { anyOf: [listItem, historyItem] } },
+    ...errorResponses,
+  },
 } as const
 
-export const stats = { tags: ['tasks'], summary: 'Task statistics for the dashboard' } as const
-export const history = { tags: ['tasks'], summary: 'Runs of the last month' } as const
+const ints = { type: 'array', items: int } as const
+
+export const stats = {
+  tags: ['tasks'],
+  summary: 'Task statistics for the dashboard',
+  response: {
+    200: closed({
+      total: int,
+      scheduled: int,
+      running: int,
+      completed: int,
+      failed: int,
+      paused: int,
+      stopped_count: int,
+      avg_duration: seconds,
+      min_duration: seconds,
+      max_duration: seconds,
+      success_rate: { type: 'number', description: 'completed / (completed + failed), percent' },
+      system_resources: {
+        ...closed({
+          timestamps: { type: 'array', items: nullableStr },
+          memory_usage: { type: 'array', items: { type: ['integer', 'null'] }, description: 'MB used, per hour; null where not sampled' },
+          total_memory: int,
+          task_counts: ints,
+        }),
+        type: ['object', 'null'],
+        description: 'null when the figures are unavailable',
+      },
+      task_success_rate: closed({ success: int, failed: int, cancelled: int, abnormal: int }),
+      last_7_days: closed({ dates: strings, success_counts: ints, failed_counts: ints }),
+      upcoming_tasks: {
+        type: 'array',
+        items: closed({ task_id: int, task_name: str, conda_env: str, command: str, scheduled_time: nullableStr, cron_expression: nullableStr }),
+      },
+      recent_tasks: {
+        type: 'array',
+        items: closed({ task_id: int, name: str, status: runStatus, start_time: nullableStr, end_time: nullableStr, duration: seconds }),
+      },
+    }),
+    ...errorResponses,
+  },
+} as const
+
+export const history = {
+  tags: ['tasks'],
+  summary: 'Runs of the last month',
+  response: { 200: closed({ status: { type: 'string', const: 'success' }, data: { type: 'array', items: historyItem } }), ...errorResponses },
+} as const
 
 export const getTask = {
   tags: ['tasks'],
@@ -72,6 +219,34 @@ export const getTask = {
   querystring: {
     type: 'object',
     properties: { history_limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'How many recent runs to list (default 100)' } },
+  },
+  response: {
+    200: closed({
+      success: bool,
+      task: {
+        ...taskInline,
+        required: [...taskInline.required, 'last_execution_id', 'executions'],
+        properties: { ...taskInline.properties, last_execution_id: nullableStr, executions: strings },
+      },
+      execution_history: { type: 'array', items: execution },
+      performance_metrics: closed({
+        durations: { type: 'array', items: seconds },
+        timestamps: { type: 'array', items: nullableStr },
+        peak_memories: { type: 'array', items: megabytes },
+        avg_memories: { type: 'array', items: megabytes },
+      }),
+      latest_execution: {
+        ...executionInline,
+        type: ['object', 'null'],
+        required: [...executionInline.required, 'logs'],
+        properties: {
+          ...executionInline.properties,
+          logs: { type: 'string', description: 'The end of the log; a first line says how many earlier bytes were left out' },
+        },
+      },
+    }),
+    404: notFound,
+    ...errorResponses,
   },
 } as const
 
@@ -93,9 +268,54 @@ export const logs = {
       limit: { type: 'string', description: 'Bytes to read at most, 1 to 8388608 (default 1048576); without offset, the last `limit` bytes' },
     },
   },
+  response: {
+    200: {
+      description:
+        'JSON by default; text/event-stream with stream=true (each event `{"logs", "is_complete"}`, its id the byte offset); text/plain with download=1',
+      content: {
+        'application/json': {
+          schema: closed({
+            success: bool,
+            task_id: int,
+            execution_id: str,
+            logs: str,
+            is_complete: bool,
+            last_update: nullableStr,
+            offset: int,
+            next_offset: int,
+            size: int,
+            truncated_before: bool,
+            has_more: bool,
+            download_url: str,
+          }),
+        },
+        'text/event-stream': { schema: { type: 'string' } },
+        'text/plain': { schema: { type: 'string' } },
+      },
+    },
+    404: { ...errorRef, description: 'No such task or run of it' },
+    ...errorResponses,
+  },
 } as const
 
-export const taskAction = { tags: ['tasks'], params: taskIdParams, response: { 404: errorBody } } as const
+/** trigger, stop, pause, resume: the task before and after. */
+export const taskAction = {
+  tags: ['tasks'],
+  params: taskIdParams,
+  response: {
+    200: closed({ success: bool, message: str, task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }) }),
+    400: { ...errorRef, description: 'invalid_transition: the task’s status does not allow it (current_status says which)' },
+    404: notFound,
+    ...errorResponses,
+  },
+} as const
+
+export const deleteTask = {
+  tags: ['tasks'],
+  summary: 'Delete a task, its runs and its files (spec 000)',
+  params: taskIdParams,
+  response: { 200: closed({ success: bool, message: str, task_id: int }), 404: notFound, ...errorResponses },
+} as const
 
 export const updateTask = {
   tags: ['tasks'],
@@ -119,6 +339,20 @@ export const updateTask = {
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,
   },
+  response: {
+    200: closed({
+      success: bool,
+      message: str,
+      task,
+      requirements_update: {
+        ...closed({ success: bool, installed_packages: strings, failed_packages: strings }),
+        type: ['object', 'null'],
+        description: 'null unless requirements changed',
+      },
+    }),
+    404: notFound,
+    ...errorResponses,
+  },
 } as const
 
 export const updateScript = {
@@ -127,4 +361,14 @@ export const updateScript = {
   params: taskIdParams,
   consumes: ['multipart/form-data'],
   description: `multipart/form-data fields: ${Object.keys(UPDATE_SCRIPT_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields).`,
+  response: {
+    200: closed({
+      success: bool,
+      message: str,
+      task: closed({ task_id: int, task_name: str, script_path: str, command: str, status: taskStatus }),
+      updated_files: strings,
+    }),
+    404: notFound,
+    ...errorResponses,
+  },
 } as const

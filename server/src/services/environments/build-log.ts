@@ -1,11 +1,9 @@
 import type { EnvironmentBuild } from '../../domain/environment-build.ts'
 import { TaskyardError } from '../../domain/errors.ts'
-import { followLog } from '../../logs/follow-log.ts'
-import { readLog, readLogRange } from '../../logs/read-log.ts'
 import type { ServiceDeps } from '../deps.ts'
 import { environmentNotFound } from '../../domain/environment.ts'
 
-type Deps = Pick<ServiceDeps, 'store' | 'paths' | 'bus' | 'environments'>
+type Deps = Pick<ServiceDeps, 'store' | 'buildLogs' | 'bus' | 'environments'>
 
 /** The last bytes the JSON answer holds; `offset` pages from an earlier byte. */
 export const BUILD_LOG_TAIL_BYTES = 1024 * 1024
@@ -31,7 +29,7 @@ export interface BuildLogText {
 /** A build's log: from `offset`, or its last BUILD_LOG_TAIL_BYTES. */
 export async function readBuildLog(deps: Deps, name: string, buildId: number | null, offset?: number): Promise<BuildLogText> {
   const build = await findBuild(deps, name, buildId)
-  const range = await readLogRange(deps.paths.envBuildLog(build.id), {
+  const range = await deps.buildLogs.readRange(build.id, {
     ...(offset !== undefined ? { offset } : {}),
     limit: BUILD_LOG_TAIL_BYTES,
     complete: build.endedAt !== null,
@@ -72,12 +70,11 @@ export async function* streamBuildLog(
   fromOffset: number,
   signal: AbortSignal,
 ): AsyncGenerator<{ text: string; offset: number; complete: boolean }> {
-  const file = deps.paths.envBuildLog(build.id)
   const finished = buildFinished(deps, build.id, signal)
   const wasComplete = build.endedAt !== null
-  const first = await readLog(file, fromOffset, { complete: wasComplete, maxBytes: BUILD_LOG_TAIL_BYTES * 4 })
+  const first = await deps.buildLogs.read(build.id, fromOffset, { complete: wasComplete, maxBytes: BUILD_LOG_TAIL_BYTES * 4 })
   const complete = wasComplete && first.nextOffset >= first.size
   yield { text: first.text, offset: first.nextOffset, complete }
   if (complete) return
-  yield* followLog(file, first.nextOffset, finished, { signal })
+  yield* deps.buildLogs.follow(build.id, first.nextOffset, finished, { signal })
 }

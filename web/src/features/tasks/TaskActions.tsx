@@ -1,7 +1,7 @@
 import { CaretRightOutlined, DeleteOutlined, EditOutlined, PauseOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { App, Space } from 'antd'
-import type { ReactNode } from 'react'
+import { memo, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { ApiError } from '../../api/client'
@@ -19,8 +19,12 @@ const ICONS: Record<TaskAction, ReactNode> = {
   delete: <DeleteOutlined />,
 }
 
-/** Every task action, always shown; the ones that do not apply now are disabled with the reason. */
-export function TaskActions({
+/**
+ * Every task action, always shown; the ones that do not apply now are disabled with the reason.
+ * Memoised: the list refetches every 5 s, and an unchanged task (the same object, by TanStack
+ * Query's structural sharing) keeps its buttons as they are.
+ */
+export const TaskActions = memo(function TaskActions({
   task,
   role,
   onDeleted,
@@ -100,4 +104,4 @@ export function TaskActions({
       })}
     </Space>
   )
-}
+})

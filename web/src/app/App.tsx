@@ -9,10 +9,9 @@ import { useTranslation } from 'react-i18next'
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router'
 import { setUnauthenticatedHandler } from '../api/client'
 import { ME_KEY, useMe } from '../api/session'
-import { LoginPage } from '../features/auth/LoginPage'
 import { AppLayout } from './AppLayout'
 
-import { routes } from './pages'
+import { pages, routes } from './pages'
 import { queryClient } from './query-client'
 
 /** Sends any 401 to the login page, remembering where the user was. */
@@ -63,7 +62,14 @@ export function App() {
         <BrowserRouter>
           <UnauthenticatedRedirect />
           <Routes>
-            <Route path="/login" element={<LoginPage />} />
+            <Route
+              path="/login"
+              element={
+                <Suspense fallback={null}>
+                  <pages.login />
+                </Suspense>
+              }
+            />
             {routes.map(({ path, page: Page }) => (
               <Route
                 key={path}

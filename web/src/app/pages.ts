@@ -7,6 +7,7 @@ import { lazyPage, type LazyPage } from './lazy-page'
 
 // Each page is its own chunk: the first load fetches only the page it shows.
 export const pages = {
+  login: lazyPage(() => import('../features/auth/LoginPage').then((m) => m.LoginPage)),
   dashboard: lazyPage(() => import('../features/dashboard/DashboardPage').then((m) => m.DashboardPage)),
   tasks: lazyPage(() => import('../features/tasks/TasksPage').then((m) => m.TasksPage)),
   newTask: lazyPage(() => import('../features/tasks/NewTaskPage').then((m) => m.NewTaskPage)),
@@ -39,7 +40,12 @@ export const routes: { path: string; page: LazyPage; prefetch?(qc: QueryClient):
  * A signed-out visitor costs one refused data request; the login page then takes over.
  */
 export function preloadFirstPage(pathname: string, qc: QueryClient): void {
-  void qc.prefetchQuery(meQuery)
+  // Signed out: the login page comes next, wherever the visitor was going.
+  void qc.fetchQuery(meQuery).then(
+    (me) => (me ? undefined : pages.login.preload().catch(() => undefined)),
+    () => undefined,
+  )
+  if (pathname === '/login') return void pages.login.preload().catch(() => undefined)
   const route = routes.find((r) => matchPath(r.path, pathname))
   if (!route) return
   route.page.preload().catch(() => undefined)

@@ -20,9 +20,12 @@ export function ActionButton(props: {
   danger?: boolean
   size?: ButtonProps['size']
   testId?: string
+  /** Only the icon (dense lists): the label stays the button's accessible name and leads the tooltip. */
+  iconOnly?: boolean
 }) {
-  const { label, what, why, onClick, icon, loading, danger, size = 'small', testId } = props
-  const title = why ? `${what} ${why}` : what
+  const { label, what, why, onClick, icon, loading, danger, size = 'small', testId, iconOnly = false } = props
+  const said = why ? `${what} ${why}` : what
+  const title = iconOnly ? `${label}: ${said}` : said
   const [hover, setHover] = useState(false)
   const [focus, setFocus] = useState(false)
   const open = hover || focus
@@ -35,7 +38,7 @@ export function ActionButton(props: {
       data-testid={testId}
       data-why={why ?? ''}
       tabIndex={why ? 0 : undefined}
-      aria-label={why ? `${label}. ${title}` : undefined}
+      aria-label={why ? `${label}. ${said}` : undefined}
       onMouseEnter={() => setHover(true)}
       onMouseLeave={() => setHover(false)}
       onFocus={() => setFocus(true)}
@@ -49,10 +52,10 @@ export function ActionButton(props: {
         loading={loading}
         danger={danger}
         onClick={onClick}
-        aria-label={`${label}. ${title}`}
+        aria-label={`${label}. ${said}`}
         style={why ? { pointerEvents: 'none' } : undefined}
       >
-        {label}
+        {iconOnly ? null : label}
       </Button>
       {armed ? (
         <Tooltip title={title} open={open}>

@@ -20,7 +20,8 @@ export function DashboardPage() {
       resources && {
         tooltip: { trigger: 'axis' },
         legend: { top: 0 },
-        grid: { left: 56, right: 48, top: 32, bottom: 40 },
+        // Room under the legend for the axis names (MB, runs), which it covered on a phone.
+        grid: { left: 56, right: 48, top: 60, bottom: 40 },
         xAxis: { type: 'category', data: resources.timestamps.map((x) => x.slice(11, 16)) },
         yAxis: [
           { type: 'value', name: 'MB', max: resources.total_memory },

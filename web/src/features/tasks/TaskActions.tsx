@@ -29,11 +29,14 @@ export const TaskActions = memo(function TaskActions({
   role,
   onDeleted,
   onEdit,
+  compact,
 }: {
   task: { task_id: number; task_name: string; status: TaskStatus }
   role: Role
   onDeleted?(): void
   onEdit?(): void
+  /** Icons only, for the task list: in one line, or three to a line on a narrow screen. */
+  compact?: 'line' | 'grid'
 }) {
   const { t } = useTranslation()
   const { message, modal } = App.useApp()
@@ -78,7 +81,7 @@ export const TaskActions = memo(function TaskActions({
     run.mutate(action)
   }
   return (
-    <Space wrap size={4}>
+    <Space wrap={compact !== 'line'} size={4} style={compact === 'grid' ? { width: 84 } : undefined}>
       {TASK_ACTIONS.map((action) => {
         const why = actionAvailability(action, task.status, role)
         return (
@@ -98,6 +101,7 @@ export const TaskActions = memo(function TaskActions({
             icon={ICONS[action]}
             danger={action === 'delete'}
             loading={run.isPending && run.variables === action}
+            iconOnly={compact !== undefined}
             onClick={() => onAction(action)}
           />
         )

@@ -1,5 +1,5 @@
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons'
-import { Button, Card, Input, Select, Space, Table, Typography } from 'antd'
+import { Button, Card, Grid, Input, Select, Space, Table, Typography } from 'antd'
 import type { ColumnsType } from 'antd/es/table'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -14,6 +14,7 @@ import { useTasks } from './queries'
 
 const STATUSES: TaskStatus[] = ['scheduled', 'running', 'paused', 'stopped', 'completed', 'failed']
 const PRIORITY_ORDER = { high: 0, normal: 1, low: 2 }
+const STICKY_RIGHT = { position: 'sticky', right: 0, zIndex: 2, boxShadow: '-6px 0 6px -6px rgba(0, 0, 0, 0.15)' } as const
 const byText = (a: string | null, b: string | null): number => (a ?? '').localeCompare(b ?? '')
 
 /** Filtering is client-side over GET /api/tasks, which returns every task (spec 000). */
@@ -43,14 +44,16 @@ export function TasksPage() {
   // Only tasks that still exist and pass the filters stay selected.
   const selected = useMemo(() => rows.filter((r) => selectedIds.includes(r.task_id)), [rows, selectedIds])
   const role = me.data?.role ?? 'viewer'
+  const narrow = !Grid.useBreakpoint().sm
   // Kept across the 5-second refetches: a new column array would re-render every cell.
   const columns = useMemo(
     (): ColumnsType<TaskListItem> => [
-      { title: t('tasks.id'), dataIndex: 'task_id', width: 70, sorter: (a, b) => a.task_id - b.task_id, defaultSortOrder: 'descend' },
+      { title: t('tasks.id'), dataIndex: 'task_id', width: 70, responsive: ['sm'], sorter: (a, b) => a.task_id - b.task_id, defaultSortOrder: 'descend' },
       {
         title: t('tasks.name'),
         dataIndex: 'task_name',
         sorter: (a, b) => byText(a.task_name, b.task_name),
+        onCell: () => ({ style: { minWidth: narrow ? 96 : 180, overflowWrap: 'anywhere' } }),
         // Rendered as text: React escapes it; a name is never HTML.
         render: (name: string, r) => (
           <Link to={`/tasks/${r.task_id}`} data-testid="task-link">
@@ -93,7 +96,7 @@ export function TasksPage() {
         title: t('tasks.lastDuration'),
         dataIndex: 'last_run_duration_formatted',
         width: 110,
-        responsive: ['xl'],
+        responsive: ['xxl'],
         sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1),
         render: (v: number | null) => formatSeconds(v),
       },
@@ -101,13 +104,21 @@ export function TasksPage() {
         title: t('tasks.priority'),
         dataIndex: 'priority',
         width: 90,
-        responsive: ['lg'],
+        responsive: ['xxl'],
         sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority],
         render: (p: 'high') => t(`priority.${p}`),
       },
-      { title: t('actions.label'), key: 'actions', render: (_, r) => <TaskActions task={r} role={role} /> },
+      {
+        title: t('actions.label'),
+        key: 'actions',
+        // Kept in view while the row scrolls sideways, as Ant Design's fixed column would be, by CSS
+        // alone: the fixed column measures every cell after each render.
+        onHeaderCell: () => ({ style: STICKY_RIGHT }),
+        onCell: () => ({ style: { ...STICKY_RIGHT, background: 'var(--ant-color-bg-container, #fff)' } }),
+        render: (_, r) => <TaskActions task={r} role={role} compact={narrow ? 'grid' : 'line'} />,
+      },
     ],
-    [t, role],
+    [t, role, narrow],
   )
   return (
     <Card

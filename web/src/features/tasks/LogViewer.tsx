@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next'
 import { api } from '../../api/client'
 import { openLogStream, type LogStreamState } from '../../api/log-stream'
 import { renderAnsi, stripControl } from '../../lib/ansi'
-import { LogLines } from './log-lines'
+import { LineSearch, LogLines, sortedHas } from './log-lines'
 
 const LINE_HEIGHT = 18
 const HEIGHT = 420
@@ -23,9 +23,11 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
   const [matchIndex, setMatchIndex] = useState(0)
   const scroller = useRef<HTMLDivElement>(null)
   const pending = useRef(false)
+  const lastScrollTop = useRef(0)
 
   useEffect(() => {
     log.current = new LogLines()
+    searcher.current = new LineSearch(stripControl)
     redraw()
     const stream = openLogStream({
       url: api.url('/api/tasks/{task_id}/executions/{execution_id}/logs', { params: { task_id: taskId, execution_id: runId }, query: { stream: 'true' } }),
@@ -51,16 +53,14 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     getScrollElement: () => scroller.current,
     estimateSize: () => LINE_HEIGHT,
     overscan: 30,
+    // The viewport's size before it is measured: the first lines show in the first frame.
+    initialRect: { width: 800, height: HEIGHT },
   })
 
   const needle = search.trim().toLowerCase()
-  const matches = useMemo(() => {
-    if (!needle) return []
-    const found: number[] = []
-    for (let i = 0; i < count; i++) if (stripControl(log.current.line(i)).toLowerCase().includes(needle)) found.push(i)
-    return found
-    // count changes as lines arrive; the lines themselves only grow.
-  }, [needle, count])
+  const searcher = useRef(new LineSearch(stripControl))
+  // Recomputed as lines arrive (count) or the text changes; reads only the new lines.
+  const matches = useMemo(() => searcher.current.update(log.current, needle), [needle, count])
 
   useEffect(() => {
     if (follow && count > 0 && !needle) virtualizer.scrollToIndex(count - 1, { align: 'end' })
@@ -77,11 +77,17 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     [matches, virtualizer],
   )
 
+  // Scrolling up stops following; scrolling down to the end (with no search open) follows again.
+  // Only the direction tells the user's scroll from ours: following only ever scrolls down, and
+  // while lines pour in the view can lag the end by a few lines without the user touching it.
   const onScroll = () => {
     const el = scroller.current
     if (!el) return
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < LINE_HEIGHT * 2
-    if (!atBottom && follow) setFollow(false)
+    const up = el.scrollTop < lastScrollTop.current
+    lastScrollTop.current = el.scrollTop
+    if (follow && up && !atBottom) setFollow(false)
+    else if (!follow && !up && atBottom && !needle) setFollow(true)
   }
 
   const download = () => {
@@ -101,7 +107,6 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     closed: { status: 'default', text: t('log.complete') },
   }
   const currentMatch = matches[matchIndex]
-  const matchSet = new Set(matches)
   return (
     <div>
       <Space wrap style={{ marginBottom: 8, width: '100%', justifyContent: 'space-between' }}>
@@ -174,7 +179,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: wrap ? '100%' : 'max-content', minWidth: '100%' }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const isMatch = matchSet.has(item.index)
+              const isMatch = sortedHas(matches, item.index)
               return (
                 <div
                   key={item.key}

@@ -40,4 +40,13 @@ describe('ActionButton', () => {
     await act(async () => button.blur())
     await vi.waitFor(() => expect(document.querySelector('.ant-tooltip-hidden, .ant-zoom-big-fast-leave')).not.toBeNull())
   })
+
+  it('icon only: no text, the label leads the tooltip and names the button', async () => {
+    const { container } = render(<ActionButton iconOnly label="Pause" what="Pauses the task." why={null} onClick={() => undefined} testId="a" />)
+    const button = screen.getByRole('button')
+    expect(button.textContent).toBe('')
+    expect(button.getAttribute('aria-label')).toBe('Pause. Pauses the task.')
+    await act(async () => fireEvent.mouseEnter(container.querySelector('[data-testid="a"]')!))
+    await vi.waitFor(() => expect(tooltip()?.textContent).toBe('Pause: Pauses the task.'))
+  })
 })

@@ -25,7 +25,8 @@ export function ActionButton(props: {
 }) {
   const { label, what, why, onClick, icon, loading, danger, size = 'small', testId, iconOnly = false } = props
   const said = why ? `${what} ${why}` : what
-  const title = iconOnly ? `${label}: ${said}` : said
+  const title = iconOnly && label !== what ? `${label}: ${said}` : said
+  const name = label === what ? said : `${label}. ${said}`
   const [hover, setHover] = useState(false)
   const [focus, setFocus] = useState(false)
   const open = hover || focus
@@ -38,7 +39,7 @@ export function ActionButton(props: {
       data-testid={testId}
       data-why={why ?? ''}
       tabIndex={why ? 0 : undefined}
-      aria-label={why ? `${label}. ${said}` : undefined}
+      aria-label={why ? name : undefined}
       onMouseEnter={() => setHover(true)}
       onMouseLeave={() => setHover(false)}
       onFocus={() => setFocus(true)}
@@ -52,7 +53,7 @@ export function ActionButton(props: {
         loading={loading}
         danger={danger}
         onClick={onClick}
-        aria-label={`${label}. ${said}`}
+        aria-label={name}
         style={why ? { pointerEvents: 'none' } : undefined}
       >
         {iconOnly ? null : label}

@@ -144,20 +144,26 @@ describe('LogViewer', () => {
     const text = Array.from({ length: 500 }, (_, i) => `\u001b[32mrow ${i}\u001b[0m`).join('\n') + '\n'
     act(() => es.send(text, bytes(text)))
     await frame()
+    const step = (which: 'prev' | 'next') => screen.getByTestId(`log-${which}`)
+    // Always shown; disabled, saying why, until a search finds something.
+    expect(step('next').querySelector('button')!.disabled).toBe(true)
+    expect(step('next').dataset.why).toBe('Unavailable: search the log first.')
     const search = screen.getByLabelText('Search the log')
     fireEvent.change(search, { target: { value: 'ROW 1' } })
     // row 1, row 10–19, row 100–199: 111 lines, case-insensitive.
     expect(screen.getByText('1 / 111 matches')).toBeTruthy()
-    fireEvent.click(screen.getByLabelText('Next match'))
+    expect(step('next').querySelector('button')!.disabled).toBe(false)
+    fireEvent.click(step('next').querySelector('button')!)
     expect(screen.getByText('2 / 111 matches')).toBeTruthy()
-    fireEvent.click(screen.getByLabelText('Previous match'))
-    fireEvent.click(screen.getByLabelText('Previous match'))
+    fireEvent.click(step('prev').querySelector('button')!)
+    fireEvent.click(step('prev').querySelector('button')!)
     expect(screen.getByText('111 / 111 matches')).toBeTruthy()
     // Stepping to a match stopped following.
     expect(screen.getByTestId('log-follow').getAttribute('aria-checked')).toBe('false')
     // The escape codes are not searched: "32m" is in every raw line, in none as shown.
     fireEvent.change(search, { target: { value: '32m' } })
     expect(screen.getByText('No matches')).toBeTruthy()
+    expect(step('prev').dataset.why).toBe('Unavailable: no line matches the search.')
     // New lines are searched as they arrive.
     fireEvent.change(search, { target: { value: 'late' } })
     act(() => es.send('late line\n', bytes(text) + 10))

@@ -1,10 +1,11 @@
 import { DownloadOutlined, DownOutlined, UpOutlined } from '@ant-design/icons'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { Badge, Button, Input, Space, Switch, Tooltip, Typography } from 'antd'
+import { Badge, Button, Input, Space, Switch, Typography } from 'antd'
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../api/client'
 import { openLogStream, type LogStreamState } from '../../api/log-stream'
+import { ActionButton } from '../../components/ActionButton'
 import { renderAnsi, stripControl } from '../../lib/ansi'
 import { LineSearch, LogLines, sortedHas } from './log-lines'
 
@@ -107,6 +108,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     closed: { status: 'default', text: t('log.complete') },
   }
   const currentMatch = matches[matchIndex]
+  const stepWhy = matches.length ? null : needle ? t('log.nothingFound') : t('log.searchFirst')
   return (
     <div>
       <Space wrap style={{ marginBottom: 8, width: '100%', justifyContent: 'space-between' }}>
@@ -147,12 +149,24 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
               {matches.length ? t('log.matches', { current: matchIndex + 1, count: matches.length }) : t('log.noMatches')}
             </Typography.Text>
           )}
-          <Tooltip title={t('log.prev')}>
-            <Button size="small" icon={<UpOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex - 1)} aria-label={t('log.prev')} />
-          </Tooltip>
-          <Tooltip title={t('log.next')}>
-            <Button size="small" icon={<DownOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex + 1)} aria-label={t('log.next')} />
-          </Tooltip>
+          <ActionButton
+            iconOnly
+            label={t('log.prev')}
+            what={t('log.prev')}
+            why={stepWhy}
+            icon={<UpOutlined />}
+            onClick={() => goTo(matchIndex - 1)}
+            testId="log-prev"
+          />
+          <ActionButton
+            iconOnly
+            label={t('log.next')}
+            what={t('log.next')}
+            why={stepWhy}
+            icon={<DownOutlined />}
+            onClick={() => goTo(matchIndex + 1)}
+            testId="log-next"
+          />
           <Button size="small" icon={<DownloadOutlined />} onClick={download}>
             {t('log.download')}
           </Button>

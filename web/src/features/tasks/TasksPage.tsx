@@ -74,7 +74,14 @@ export function TasksPage() {
         dataIndex: 'cron_expression',
         width: 130,
         responsive: ['lg'],
-        render: (c: string | null) => (c ? <Typography.Text code>{c}</Typography.Text> : t('tasks.once')),
+        render: (c: string | null) =>
+          c ? (
+            <Typography.Text code style={{ whiteSpace: 'nowrap' }}>
+              {c}
+            </Typography.Text>
+          ) : (
+            t('tasks.once')
+          ),
       },
       {
         title: t('tasks.nextRun'),

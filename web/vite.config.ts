@@ -19,5 +19,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test-setup.ts'],
+    // The machine is shared: a component test under load can take longer than the 5 s default.
+    testTimeout: 20_000,
   },
 })

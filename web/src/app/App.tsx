@@ -1,32 +1,18 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
+import { QueryClientProvider } from '@tanstack/react-query'
 import { App as AntApp, ConfigProvider, Skeleton } from 'antd'
 import enUS from 'antd/locale/en_US'
 import zhCN from 'antd/locale/zh_CN'
 import 'dayjs/locale/zh-cn'
 import dayjs from 'dayjs'
-import { lazy, Suspense, useEffect } from 'react'
+import { Suspense, useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router'
 import { setUnauthenticatedHandler } from '../api/client'
 import { ME_KEY, useMe } from '../api/session'
-import { LoginPage } from '../features/auth/LoginPage'
 import { AppLayout } from './AppLayout'
 
-// Each page is its own chunk: the first load fetches only the page it shows.
-const AuditPage = lazy(() => import('../features/admin/AuditPage').then((m) => ({ default: m.AuditPage })))
-const UsersPage = lazy(() => import('../features/admin/UsersPage').then((m) => ({ default: m.UsersPage })))
-const DashboardPage = lazy(() => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })))
-const SystemPage = lazy(() => import('../features/system/SystemPage').then((m) => ({ default: m.SystemPage })))
-const NewTaskPage = lazy(() => import('../features/tasks/NewTaskPage').then((m) => ({ default: m.NewTaskPage })))
-const TaskDetailPage = lazy(() => import('../features/tasks/TaskDetailPage').then((m) => ({ default: m.TaskDetailPage })))
-const ScriptEditorPage = lazy(() => import('../features/tasks/ScriptEditorPage').then((m) => ({ default: m.ScriptEditorPage })))
-const EnvironmentsPage = lazy(() => import('../features/environments/EnvironmentsPage').then((m) => ({ default: m.EnvironmentsPage })))
-const EnvironmentDetailPage = lazy(() => import('../features/environments/EnvironmentDetailPage').then((m) => ({ default: m.EnvironmentDetailPage })))
-const TasksPage = lazy(() => import('../features/tasks/TasksPage').then((m) => ({ default: m.TasksPage })))
-
-const queryClient = new QueryClient({
-  defaultOptions: { queries: { refetchOnWindowFocus: true, retry: 1 } },
-})
+import { pages, routes } from './pages'
+import { queryClient } from './query-client'
 
 /** Sends any 401 to the login page, remembering where the user was. */
 function UnauthenticatedRedirect() {
@@ -76,87 +62,25 @@ export function App() {
         <BrowserRouter>
           <UnauthenticatedRedirect />
           <Routes>
-            <Route path="/login" element={<LoginPage />} />
             <Route
-              path="/"
+              path="/login"
               element={
-                <Protected>
-                  <DashboardPage />
-                </Protected>
+                <Suspense fallback={null}>
+                  <pages.login />
+                </Suspense>
               }
             />
-            <Route
-              path="/tasks"
-              element={
-                <Protected>
-                  <TasksPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/tasks/new"
-              element={
-                <Protected>
-                  <NewTaskPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/tasks/:taskId"
-              element={
-                <Protected>
-                  <TaskDetailPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/tasks/:taskId/files"
-              element={
-                <Protected>
-                  <ScriptEditorPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/environments"
-              element={
-                <Protected>
-                  <EnvironmentsPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/environments/:envName"
-              element={
-                <Protected>
-                  <EnvironmentDetailPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/system"
-              element={
-                <Protected>
-                  <SystemPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/admin/users"
-              element={
-                <Protected>
-                  <UsersPage />
-                </Protected>
-              }
-            />
-            <Route
-              path="/admin/audit"
-              element={
-                <Protected>
-                  <AuditPage />
-                </Protected>
-              }
-            />
+            {routes.map(({ path, page: Page }) => (
+              <Route
+                key={path}
+                path={path}
+                element={
+                  <Protected>
+                    <Page />
+                  </Protected>
+                }
+              />
+            ))}
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>
         </BrowserRouter>

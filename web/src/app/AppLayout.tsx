@@ -5,6 +5,7 @@ import {
   DashboardOutlined,
   DesktopOutlined,
   DownOutlined,
+  GlobalOutlined,
   KeyOutlined,
   LogoutOutlined,
   PlusOutlined,
@@ -13,17 +14,17 @@ import {
   UserOutlined,
 } from '@ant-design/icons'
 import { useQueryClient } from '@tanstack/react-query'
-import { Button, Dropdown, Grid, Layout, Menu, Select, Space, Typography } from 'antd'
+import { Button, Dropdown, Grid, Layout, Menu, Space } from 'antd'
 import { lazy, Suspense, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useLocation, useNavigate } from 'react-router'
 import { api } from '../api/client'
 import { ME_KEY } from '../api/session'
 import type { User } from '../api/types'
-import { ChangePasswordModal } from '../features/auth/ChangePasswordModal'
 import { LANGUAGES, setLanguage, type Language } from '../i18n'
 
-// Its table and form parts stay out of the first load: fetched when the user opens it.
+// Their table and form parts stay out of the first load: fetched when the user opens one.
+const ChangePasswordModal = lazy(() => import('../features/auth/ChangePasswordModal').then((m) => ({ default: m.ChangePasswordModal })))
 const ApiTokensModal = lazy(() => import('../features/auth/ApiTokensModal').then((m) => ({ default: m.ApiTokensModal })))
 
 const LANGUAGE_NAMES: Record<Language, string> = { 'zh-CN': '简体中文', en: 'English' }
@@ -65,7 +66,14 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
   }
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="md" collapsedWidth={narrow ? 0 : 64} width={200} theme="dark">
+      <Layout.Sider
+        breakpoint="md"
+        collapsedWidth={narrow ? 0 : 64}
+        width={200}
+        theme="dark"
+        // On a phone the menu's toggle sits in the header's empty left end, not over the page title.
+        zeroWidthTriggerStyle={{ top: 12 }}
+      >
         <div style={{ color: '#fff', fontWeight: 600, fontSize: 18, padding: '16px 20px', whiteSpace: 'nowrap' }}>{t('app.name')}</div>
         <Menu theme="dark" mode="inline" selectedKeys={[selectedKey(location.pathname)]} items={items} onClick={(e) => navigate(e.key)} />
       </Layout.Sider>
@@ -82,14 +90,20 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
           }}
         >
           <Space>
-            <Select<Language>
-              aria-label={t('app.language')}
-              data-testid="language-switch"
-              value={i18n.language as Language}
-              onChange={setLanguage}
-              style={{ width: 120 }}
-              options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))}
-            />
+            {/* A menu rather than a Select: the select (with its virtual list) stays out of the first load. */}
+            <Dropdown
+              trigger={['click']}
+              menu={{
+                selectable: true,
+                selectedKeys: [i18n.language],
+                items: LANGUAGES.map((l) => ({ key: l, label: <span title={LANGUAGE_NAMES[l]}>{LANGUAGE_NAMES[l]}</span> })),
+                onClick: (e) => setLanguage(e.key as Language),
+              }}
+            >
+              <Button icon={<GlobalOutlined />} data-testid="language-switch" aria-label={`${t('app.language')}: ${LANGUAGE_NAMES[i18n.language as Language]}`}>
+                {narrow ? null : LANGUAGE_NAMES[i18n.language as Language]} <DownOutlined />
+              </Button>
+            </Dropdown>
             <Dropdown
               trigger={['click']}
               menu={{
@@ -107,14 +121,19 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
               }}
             >
               <Button icon={<UserOutlined />} data-testid="user-menu">
-                <Typography.Text>{user.username}</Typography.Text> <DownOutlined />
+                <span style={{ maxWidth: narrow ? 96 : 200, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{user.username}</span>{' '}
+                <DownOutlined />
               </Button>
             </Dropdown>
           </Space>
         </Layout.Header>
         <Layout.Content style={{ padding: narrow ? 8 : 24, minWidth: 0 }}>{children}</Layout.Content>
       </Layout>
-      <ChangePasswordModal open={changing} onClose={() => setChanging(false)} />
+      {changing ? (
+        <Suspense fallback={null}>
+          <ChangePasswordModal open onClose={() => setChanging(false)} />
+        </Suspense>
+      ) : null}
       {tokens ? (
         <Suspense fallback={null}>
           <ApiTokensModal open onClose={() => setTokens(false)} />

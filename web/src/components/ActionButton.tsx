@@ -1,10 +1,14 @@
 import { Button, Tooltip } from 'antd'
 import type { ButtonProps } from 'antd'
-import type { ReactNode } from 'react'
+import { useState, type ReactNode } from 'react'
 
 /**
  * The UI rule of spec 000a: every action button is always shown; one that does not apply now is
  * disabled, and its tooltip says what it does and why it is unavailable.
+ *
+ * The tooltip is mounted on the first hover or focus, not with the button: a task list shows six
+ * of these per row, and an idle Ant Design tooltip per button was most of the list's first render.
+ * A disabled button cannot take focus, so its wrapper does (Tab reaches it and shows the reason).
  */
 export function ActionButton(props: {
   label: string
@@ -16,26 +20,50 @@ export function ActionButton(props: {
   danger?: boolean
   size?: ButtonProps['size']
   testId?: string
+  /** Only the icon (dense lists): the label stays the button's accessible name and leads the tooltip. */
+  iconOnly?: boolean
 }) {
-  const { label, what, why, onClick, icon, loading, danger, size = 'small', testId } = props
-  const title = why ? `${what} ${why}` : what
+  const { label, what, why, onClick, icon, loading, danger, size = 'small', testId, iconOnly = false } = props
+  const said = why ? `${what} ${why}` : what
+  const title = iconOnly && label !== what ? `${label}: ${said}` : said
+  const name = label === what ? said : `${label}. ${said}`
+  const [hover, setHover] = useState(false)
+  const [focus, setFocus] = useState(false)
+  const open = hover || focus
+  // Mounted on first use, then kept (so it can fade out); the button itself is never remounted.
+  const [armed, setArmed] = useState(false)
+  if (open && !armed) setArmed(true)
   return (
-    <Tooltip title={title}>
+    <span
+      style={{ display: 'inline-block', position: 'relative', cursor: why ? 'not-allowed' : undefined }}
+      data-testid={testId}
+      data-why={why ?? ''}
+      tabIndex={why ? 0 : undefined}
+      aria-label={why ? name : undefined}
+      onMouseEnter={() => setHover(true)}
+      onMouseLeave={() => setHover(false)}
+      onFocus={() => setFocus(true)}
+      onBlur={() => setFocus(false)}
+    >
       {/* A disabled button fires no mouse events; the span carries the hover for the tooltip. */}
-      <span style={{ display: 'inline-block', cursor: why ? 'not-allowed' : undefined }} data-testid={testId} data-why={why ?? ''}>
-        <Button
-          size={size}
-          icon={icon}
-          disabled={why !== null}
-          loading={loading}
-          danger={danger}
-          onClick={onClick}
-          aria-label={`${label}. ${title}`}
-          style={why ? { pointerEvents: 'none' } : undefined}
-        >
-          {label}
-        </Button>
-      </span>
-    </Tooltip>
+      <Button
+        size={size}
+        icon={icon}
+        disabled={why !== null}
+        loading={loading}
+        danger={danger}
+        onClick={onClick}
+        aria-label={name}
+        style={why ? { pointerEvents: 'none' } : undefined}
+      >
+        {iconOnly ? null : label}
+      </Button>
+      {armed ? (
+        <Tooltip title={title} open={open}>
+          {/* The tooltip's anchor: the wrapper's own box, letting every event through. */}
+          <span aria-hidden style={{ position: 'absolute', inset: 0, pointerEvents: 'none' }} />
+        </Tooltip>
+      ) : null}
+    </span>
   )
 }

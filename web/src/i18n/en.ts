@@ -131,6 +131,8 @@ export const en = {
     search: 'Search the log',
     matches: '{{current}} / {{count}} matches',
     noMatches: 'No matches',
+    searchFirst: 'Unavailable: search the log first.',
+    nothingFound: 'Unavailable: no line matches the search.',
     next: 'Next match',
     prev: 'Previous match',
     lines: '{{count}} lines',

@@ -127,6 +127,8 @@ export const zhCN: Shape<Messages> = {
     search: '搜索日志',
     matches: '{{current}} / {{count}} 处匹配',
     noMatches: '无匹配',
+    searchFirst: '当前不可用：请先搜索日志。',
+    nothingFound: '当前不可用：没有与搜索匹配的行。',
     next: '下一处',
     prev: '上一处',
     lines: '{{count}} 行',

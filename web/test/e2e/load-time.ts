@@ -4,12 +4,13 @@
  * `node web/test/e2e/load-time.ts` (build the UI first). Prints one line per page.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
 import { startCliServer } from '../../../server/test/helpers/cli-server.ts'
 
 const TASKS = Number(process.env.TASKS ?? 1000)
+const RUNS = Number(process.env.RUNS ?? 1)
 const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-load-'))
 const profile = await mkdtemp(path.join(tmpdir(), 'taskyard-load-chromium-'))
 const server = await startCliServer({ dataDir, env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: 'load-admin-password' } })
@@ -35,7 +36,7 @@ try {
     const t0 = Date.now()
     const res = await fetch(url + p, { headers: { authorization: `Bearer ${token}` } })
     const size = (await res.arrayBuffer()).byteLength
-    console.log(`GET ${p}: ${Date.now() - t0} ms, ${size} bytes (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`)
+    console.log(`GET ${p}: ${Date.now() - t0} ms, ${size} bytes (load average ${loadavg()[0]!.toFixed(1)})`)
   }
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -54,7 +55,9 @@ try {
     ['dashboard', '/', () => page.getByText('task-0').first().waitFor()],
     ['tasks', '/tasks', () => page.getByTestId('task-link').first().waitFor()],
   ] as const) {
-    for (const cache of ['cold', 'warm'] as const) {
+    const times: Record<'cold' | 'warm', number[]> = { cold: [], warm: [] }
+    // RUNS=n: n cold and n warm loads, then the median of each.
+    for (const cache of Array.from({ length: RUNS }, () => ['cold', 'warm'] as const).flat()) {
       if (cache === 'cold') await context.clearCookies().then(() => page.goto('about:blank'))
       // Cold: a fresh HTTP cache (a new session's first visit); warm: the hashed assets cached.
       const cdp = await context.newCDPSession(page)
@@ -67,11 +70,41 @@ try {
         await page.waitForURL(url + '/')
         await cdp.send('Network.clearBrowserCache')
       }
+      // PROFILE=1: a CPU profile of the warm load, its top functions by self time (build with
+      // `vite build --minify false` to read the names).
+      const profiling = process.env.PROFILE && cache === 'warm'
+      if (profiling) await cdp.send('Profiler.enable').then(() => cdp.send('Profiler.start'))
       const t0 = Date.now()
       await page.goto(url + p)
       await ready()
-      console.log(`${name} (${cache} cache, ${TASKS} tasks): ${Date.now() - t0} ms`)
+      if (profiling) {
+        const { profile } = await cdp.send('Profiler.stop')
+        const self = new Map<string, number>()
+        const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+        const dt = profile.timeDeltas ?? []
+        profile.samples?.forEach((id, i) => {
+          const f = byId.get(id)!.callFrame
+          const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber}`
+          self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000)
+        })
+        for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${v.toFixed(1).padStart(7)} ms  ${k}`)
+      }
+      const elapsed = Date.now() - t0
+      // Where the time went: when each script and API call started and ended, in ms from navigation.
+      const timeline = await page.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
+        const rows = performance
+          .getEntriesByType('resource')
+          .map((e) => `${e.name.replace(location.origin, '')} ${Math.round(e.startTime)}–${Math.round((e as PerformanceResourceTiming).responseEnd)}`)
+        return [`html ${Math.round(nav.responseEnd)}`, ...rows, `shown ${Math.round(performance.now())}`].join(', ')
+      })
+      times[cache].push(elapsed)
+      console.log(`${name} (${cache} cache, ${TASKS} tasks): ${elapsed} ms`)
+      if (process.env.TIMELINE) console.log(`  ${timeline}`)
     }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    if (RUNS > 1)
+      console.log(`${name}: median of ${RUNS}: cold ${median(times.cold)} ms, warm ${median(times.warm)} ms (load average ${loadavg()[0]!.toFixed(1)})`)
   }
   await context.close()
 } finally {

@@ -1,6 +1,6 @@
 import { PlusOutlined } from '@ant-design/icons'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { Alert, App, Button, Card, Form, Input, Modal, Result, Select, Space, Table, Tag } from 'antd'
+import { Alert, App, Button, Card, Form, Input, Modal, Result, Select, Space, Table, Tag, Tooltip } from 'antd'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError } from '../../api/client'
@@ -65,15 +65,20 @@ export function UsersPage() {
             title: t('users.role'),
             dataIndex: 'role',
             render: (role: User['role'], u) => (
-              <Select<User['role']>
-                size="small"
-                value={role}
-                disabled={u.user_id === me.data?.user_id}
-                style={{ width: 140 }}
-                aria-label={t('users.role')}
-                onChange={(r) => update.mutate({ id: u.user_id, patch: { role: r } })}
-                options={ROLES.map((r) => ({ value: r, label: t(`users.roles.${r}`) }))}
-              />
+              // Always shown; on one's own row disabled, saying why (spec 000a's rule for actions).
+              <Tooltip title={u.user_id === me.data?.user_id ? t('users.self') : undefined}>
+                <span style={{ display: 'inline-block' }} tabIndex={u.user_id === me.data?.user_id ? 0 : undefined} data-testid="role-select">
+                  <Select<User['role']>
+                    size="small"
+                    value={role}
+                    disabled={u.user_id === me.data?.user_id}
+                    style={{ width: 140 }}
+                    aria-label={t('users.role')}
+                    onChange={(r) => update.mutate({ id: u.user_id, patch: { role: r } })}
+                    options={ROLES.map((r) => ({ value: r, label: t(`users.roles.${r}`) }))}
+                  />
+                </span>
+              </Tooltip>
             ),
           },
           {

@@ -1,12 +1,13 @@
 import { DownloadOutlined, DownOutlined, UpOutlined } from '@ant-design/icons'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { Badge, Button, Input, Space, Switch, Tooltip, Typography } from 'antd'
+import { Badge, Button, Input, Space, Switch, Typography } from 'antd'
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../api/client'
 import { openLogStream, type LogStreamState } from '../../api/log-stream'
+import { ActionButton } from '../../components/ActionButton'
 import { renderAnsi, stripControl } from '../../lib/ansi'
-import { LogLines } from './log-lines'
+import { LineSearch, LogLines, sortedHas } from './log-lines'
 
 const LINE_HEIGHT = 18
 const HEIGHT = 420
@@ -23,9 +24,11 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
   const [matchIndex, setMatchIndex] = useState(0)
   const scroller = useRef<HTMLDivElement>(null)
   const pending = useRef(false)
+  const lastScrollTop = useRef(0)
 
   useEffect(() => {
     log.current = new LogLines()
+    searcher.current = new LineSearch(stripControl)
     redraw()
     const stream = openLogStream({
       url: api.url('/api/tasks/{task_id}/executions/{execution_id}/logs', { params: { task_id: taskId, execution_id: runId }, query: { stream: 'true' } }),
@@ -51,16 +54,14 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     getScrollElement: () => scroller.current,
     estimateSize: () => LINE_HEIGHT,
     overscan: 30,
+    // The viewport's size before it is measured: the first lines show in the first frame.
+    initialRect: { width: 800, height: HEIGHT },
   })
 
   const needle = search.trim().toLowerCase()
-  const matches = useMemo(() => {
-    if (!needle) return []
-    const found: number[] = []
-    for (let i = 0; i < count; i++) if (stripControl(log.current.line(i)).toLowerCase().includes(needle)) found.push(i)
-    return found
-    // count changes as lines arrive; the lines themselves only grow.
-  }, [needle, count])
+  const searcher = useRef(new LineSearch(stripControl))
+  // Recomputed as lines arrive (count) or the text changes; reads only the new lines.
+  const matches = useMemo(() => searcher.current.update(log.current, needle), [needle, count])
 
   useEffect(() => {
     if (follow && count > 0 && !needle) virtualizer.scrollToIndex(count - 1, { align: 'end' })
@@ -77,11 +78,17 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     [matches, virtualizer],
   )
 
+  // Scrolling up stops following; scrolling down to the end (with no search open) follows again.
+  // Only the direction tells the user's scroll from ours: following only ever scrolls down, and
+  // while lines pour in the view can lag the end by a few lines without the user touching it.
   const onScroll = () => {
     const el = scroller.current
     if (!el) return
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < LINE_HEIGHT * 2
-    if (!atBottom && follow) setFollow(false)
+    const up = el.scrollTop < lastScrollTop.current
+    lastScrollTop.current = el.scrollTop
+    if (follow && up && !atBottom) setFollow(false)
+    else if (!follow && !up && atBottom && !needle) setFollow(true)
   }
 
   const download = () => {
@@ -101,7 +108,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     closed: { status: 'default', text: t('log.complete') },
   }
   const currentMatch = matches[matchIndex]
-  const matchSet = new Set(matches)
+  const stepWhy = matches.length ? null : needle ? t('log.nothingFound') : t('log.searchFirst')
   return (
     <div>
       <Space wrap style={{ marginBottom: 8, width: '100%', justifyContent: 'space-between' }}>
@@ -142,12 +149,24 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
               {matches.length ? t('log.matches', { current: matchIndex + 1, count: matches.length }) : t('log.noMatches')}
             </Typography.Text>
           )}
-          <Tooltip title={t('log.prev')}>
-            <Button size="small" icon={<UpOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex - 1)} aria-label={t('log.prev')} />
-          </Tooltip>
-          <Tooltip title={t('log.next')}>
-            <Button size="small" icon={<DownOutlined />} disabled={!matches.length} onClick={() => goTo(matchIndex + 1)} aria-label={t('log.next')} />
-          </Tooltip>
+          <ActionButton
+            iconOnly
+            label={t('log.prev')}
+            what={t('log.prev')}
+            why={stepWhy}
+            icon={<UpOutlined />}
+            onClick={() => goTo(matchIndex - 1)}
+            testId="log-prev"
+          />
+          <ActionButton
+            iconOnly
+            label={t('log.next')}
+            what={t('log.next')}
+            why={stepWhy}
+            icon={<DownOutlined />}
+            onClick={() => goTo(matchIndex + 1)}
+            testId="log-next"
+          />
           <Button size="small" icon={<DownloadOutlined />} onClick={download}>
             {t('log.download')}
           </Button>
@@ -174,7 +193,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: wrap ? '100%' : 'max-content', minWidth: '100%' }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const isMatch = matchSet.has(item.index)
+              const isMatch = sortedHas(matches, item.index)
               return (
                 <div
                   key={item.key}

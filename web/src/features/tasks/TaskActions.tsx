@@ -1,7 +1,7 @@
 import { CaretRightOutlined, DeleteOutlined, EditOutlined, PauseOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { App, Space } from 'antd'
-import type { ReactNode } from 'react'
+import { memo, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { ApiError } from '../../api/client'
@@ -19,17 +19,24 @@ const ICONS: Record<TaskAction, ReactNode> = {
   delete: <DeleteOutlined />,
 }
 
-/** Every task action, always shown; the ones that do not apply now are disabled with the reason. */
-export function TaskActions({
+/**
+ * Every task action, always shown; the ones that do not apply now are disabled with the reason.
+ * Memoised: the list refetches every 5 s, and an unchanged task (the same object, by TanStack
+ * Query's structural sharing) keeps its buttons as they are.
+ */
+export const TaskActions = memo(function TaskActions({
   task,
   role,
   onDeleted,
   onEdit,
+  compact,
 }: {
   task: { task_id: number; task_name: string; status: TaskStatus }
   role: Role
   onDeleted?(): void
   onEdit?(): void
+  /** Icons only, for the task list: in one line, or three to a line on a narrow screen. */
+  compact?: 'line' | 'grid'
 }) {
   const { t } = useTranslation()
   const { message, modal } = App.useApp()
@@ -74,7 +81,7 @@ export function TaskActions({
     run.mutate(action)
   }
   return (
-    <Space wrap size={4}>
+    <Space wrap={compact !== 'line'} size={4} style={compact === 'grid' ? { width: 84 } : undefined}>
       {TASK_ACTIONS.map((action) => {
         const why = actionAvailability(action, task.status, role)
         return (
@@ -94,10 +101,11 @@ export function TaskActions({
             icon={ICONS[action]}
             danger={action === 'delete'}
             loading={run.isPending && run.variables === action}
+            iconOnly={compact !== undefined}
             onClick={() => onAction(action)}
           />
         )
       })}
     </Space>
   )
-}
+})

@@ -1,5 +1,5 @@
 import { ArrowLeftOutlined, CodeOutlined } from '@ant-design/icons'
-import { Alert, Button, Card, Col, Descriptions, Result, Row, Space, Table, Typography } from 'antd'
+import { Alert, Button, Card, Col, Descriptions, Grid, Result, Row, Space, Table, Typography } from 'antd'
 import type { ColumnsType } from 'antd/es/table'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -61,6 +61,7 @@ export function TaskDetailPage() {
   const taskId = Number(useParams().taskId)
   const me = useMe()
   const detail = useTask(taskId)
+  const narrow = !Grid.useBreakpoint().md
   const [params, setParams] = useSearchParams()
   const [editing, setEditing] = useState(params.get('edit') === '1')
   const closeEdit = () => {
@@ -91,6 +92,14 @@ export function TaskDetailPage() {
     { title: t('detail.exitCode'), dataIndex: 'exit_code', render: (v: number | null, r) => v ?? r.signal ?? '—' },
     { title: t('detail.errorCol'), dataIndex: 'error', responsive: ['lg'], render: (v: string | null) => v ?? '' },
   ]
+  const actions = (
+    <Space wrap size={4}>
+      <Button size="small" icon={<CodeOutlined />} data-testid="open-files" onClick={() => navigate(`/tasks/${task.task_id}/files`)}>
+        {t('files.open')}
+      </Button>
+      <TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} onEdit={() => setEditing(true)} />
+    </Space>
+  )
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
       <Card
@@ -103,15 +112,10 @@ export function TaskDetailPage() {
             <StatusTag status={task.status} />
           </Space>
         }
-        extra={
-          <Space wrap size={4}>
-            <Button size="small" icon={<CodeOutlined />} data-testid="open-files" onClick={() => navigate(`/tasks/${task.task_id}/files`)}>
-              {t('files.open')}
-            </Button>
-            <TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} onEdit={() => setEditing(true)} />
-          </Space>
-        }
+        // On a phone the card's header has no room for both: the actions move into the body.
+        extra={narrow ? undefined : actions}
       >
+        {narrow ? <div style={{ marginBottom: 16 }}>{actions}</div> : null}
         <Descriptions size="small" column={{ xs: 1, md: 2, xl: 3 }} title={t('detail.config')}>
           <Descriptions.Item label={t('tasks.id')}>{task.task_id}</Descriptions.Item>
           <Descriptions.Item label={t('tasks.env')}>{task.conda_env}</Descriptions.Item>

@@ -1,5 +1,5 @@
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons'
-import { Button, Card, Input, Select, Space, Table, Typography } from 'antd'
+import { Button, Card, Grid, Input, Select, Space, Table, Typography } from 'antd'
 import type { ColumnsType } from 'antd/es/table'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -14,6 +14,7 @@ import { useTasks } from './queries'
 
 const STATUSES: TaskStatus[] = ['scheduled', 'running', 'paused', 'stopped', 'completed', 'failed']
 const PRIORITY_ORDER = { high: 0, normal: 1, low: 2 }
+const STICKY_RIGHT = { position: 'sticky', right: 0, zIndex: 2, boxShadow: '-6px 0 6px -6px rgba(0, 0, 0, 0.15)' } as const
 const byText = (a: string | null, b: string | null): number => (a ?? '').localeCompare(b ?? '')
 
 /** Filtering is client-side over GET /api/tasks, which returns every task (spec 000). */
@@ -42,68 +43,90 @@ export function TasksPage() {
   }, [all, q, status, env])
   // Only tasks that still exist and pass the filters stay selected.
   const selected = useMemo(() => rows.filter((r) => selectedIds.includes(r.task_id)), [rows, selectedIds])
-  const columns: ColumnsType<TaskListItem> = [
-    { title: t('tasks.id'), dataIndex: 'task_id', width: 70, sorter: (a, b) => a.task_id - b.task_id, defaultSortOrder: 'descend' },
-    {
-      title: t('tasks.name'),
-      dataIndex: 'task_name',
-      sorter: (a, b) => byText(a.task_name, b.task_name),
-      // Rendered as text: React escapes it; a name is never HTML.
-      render: (name: string, r) => (
-        <Link to={`/tasks/${r.task_id}`} data-testid="task-link">
-          {name}
-        </Link>
-      ),
-    },
-    {
-      title: t('tasks.status'),
-      dataIndex: 'status',
-      width: 110,
-      sorter: (a, b) => byText(a.status, b.status),
-      render: (s: string) => <StatusTag status={s} />,
-    },
-    { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
-    {
-      title: t('tasks.schedule'),
-      dataIndex: 'cron_expression',
-      width: 130,
-      responsive: ['lg'],
-      render: (c: string | null) => (c ? <Typography.Text code>{c}</Typography.Text> : t('tasks.once')),
-    },
-    {
-      title: t('tasks.nextRun'),
-      dataIndex: 'next_run_time_formatted',
-      width: 170,
-      sorter: (a, b) => byText(a.next_run_time_formatted, b.next_run_time_formatted),
-      responsive: ['lg'],
-      render: (v: string | null) => v ?? '—',
-    },
-    {
-      title: t('tasks.lastRun'),
-      dataIndex: 'last_run_time_formatted',
-      width: 170,
-      sorter: (a, b) => byText(a.last_run_time_formatted, b.last_run_time_formatted),
-      responsive: ['md'],
-      render: (v: string | null) => v ?? '—',
-    },
-    {
-      title: t('tasks.lastDuration'),
-      dataIndex: 'last_run_duration_formatted',
-      width: 110,
-      responsive: ['xl'],
-      sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1),
-      render: (v: number | null) => formatSeconds(v),
-    },
-    {
-      title: t('tasks.priority'),
-      dataIndex: 'priority',
-      width: 90,
-      responsive: ['lg'],
-      sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority],
-      render: (p: 'high') => t(`priority.${p}`),
-    },
-    { title: t('actions.label'), key: 'actions', fixed: 'right', render: (_, r) => <TaskActions task={r} role={me.data?.role ?? 'viewer'} /> },
-  ]
+  const role = me.data?.role ?? 'viewer'
+  const narrow = !Grid.useBreakpoint().sm
+  // Kept across the 5-second refetches: a new column array would re-render every cell.
+  const columns = useMemo(
+    (): ColumnsType<TaskListItem> => [
+      { title: t('tasks.id'), dataIndex: 'task_id', width: 70, responsive: ['sm'], sorter: (a, b) => a.task_id - b.task_id, defaultSortOrder: 'descend' },
+      {
+        title: t('tasks.name'),
+        dataIndex: 'task_name',
+        sorter: (a, b) => byText(a.task_name, b.task_name),
+        onCell: () => ({ style: { minWidth: narrow ? 96 : 180, overflowWrap: 'anywhere' } }),
+        // Rendered as text: React escapes it; a name is never HTML.
+        render: (name: string, r) => (
+          <Link to={`/tasks/${r.task_id}`} data-testid="task-link">
+            {name}
+          </Link>
+        ),
+      },
+      {
+        title: t('tasks.status'),
+        dataIndex: 'status',
+        width: 110,
+        sorter: (a, b) => byText(a.status, b.status),
+        render: (s: string) => <StatusTag status={s} />,
+      },
+      { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
+      {
+        title: t('tasks.schedule'),
+        dataIndex: 'cron_expression',
+        width: 130,
+        responsive: ['lg'],
+        render: (c: string | null) =>
+          c ? (
+            <Typography.Text code style={{ whiteSpace: 'nowrap' }}>
+              {c}
+            </Typography.Text>
+          ) : (
+            t('tasks.once')
+          ),
+      },
+      {
+        title: t('tasks.nextRun'),
+        dataIndex: 'next_run_time_formatted',
+        width: 170,
+        sorter: (a, b) => byText(a.next_run_time_formatted, b.next_run_time_formatted),
+        responsive: ['lg'],
+        render: (v: string | null) => v ?? '—',
+      },
+      {
+        title: t('tasks.lastRun'),
+        dataIndex: 'last_run_time_formatted',
+        width: 170,
+        sorter: (a, b) => byText(a.last_run_time_formatted, b.last_run_time_formatted),
+        responsive: ['md'],
+        render: (v: string | null) => v ?? '—',
+      },
+      {
+        title: t('tasks.lastDuration'),
+        dataIndex: 'last_run_duration_formatted',
+        width: 110,
+        responsive: ['xxl'],
+        sorter: (a, b) => (a.last_run_duration_formatted ?? -1) - (b.last_run_duration_formatted ?? -1),
+        render: (v: number | null) => formatSeconds(v),
+      },
+      {
+        title: t('tasks.priority'),
+        dataIndex: 'priority',
+        width: 90,
+        responsive: ['xxl'],
+        sorter: (a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority],
+        render: (p: 'high') => t(`priority.${p}`),
+      },
+      {
+        title: t('actions.label'),
+        key: 'actions',
+        // Kept in view while the row scrolls sideways, as Ant Design's fixed column would be, by CSS
+        // alone: the fixed column measures every cell after each render.
+        onHeaderCell: () => ({ style: STICKY_RIGHT }),
+        onCell: () => ({ style: { ...STICKY_RIGHT, background: 'var(--ant-color-bg-container, #fff)' } }),
+        render: (_, r) => <TaskActions task={r} role={role} compact={narrow ? 'grid' : 'line'} />,
+      },
+    ],
+    [t, role, narrow],
+  )
   return (
     <Card
       title={t('tasks.title')}
@@ -147,17 +170,20 @@ export function TasksPage() {
       <div style={{ marginBottom: 12 }}>
         <BulkActions selected={selected} role={me.data?.role ?? 'viewer'} onDone={() => setSelectedIds([])} />
       </div>
-      <Table<TaskListItem>
-        rowKey="task_id"
-        rowSelection={{ selectedRowKeys: selected.map((r) => r.task_id), onChange: (keys) => setSelectedIds(keys.map(Number)) }}
-        size="middle"
-        loading={tasks.isPending}
-        columns={columns}
-        dataSource={rows}
-        scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('tasks.empty') }}
-        pagination={{ pageSize, showSizeChanger: true, onShowSizeChange: (_, s) => setPageSize(s), showTotal: (n) => t('tasks.total', { count: n }) }}
-      />
+      {/* Scrolls sideways itself on a narrow screen: the table's own scroll.x measures every column
+          after each render (a forced layout), which cost the first load more than it gave. */}
+      <div style={{ overflowX: 'auto' }}>
+        <Table<TaskListItem>
+          rowKey="task_id"
+          rowSelection={{ selectedRowKeys: selected.map((r) => r.task_id), onChange: (keys) => setSelectedIds(keys.map(Number)) }}
+          size="middle"
+          loading={tasks.isPending}
+          columns={columns}
+          dataSource={rows}
+          locale={{ emptyText: t('tasks.empty') }}
+          pagination={{ pageSize, showSizeChanger: true, onShowSizeChange: (_, s) => setPageSize(s), showTotal: (n) => t('tasks.total', { count: n }) }}
+        />
+      </div>
     </Card>
   )
 }

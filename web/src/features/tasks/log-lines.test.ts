@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LogLines } from './log-lines'
+import { LineSearch, LogLines, sortedHas } from './log-lines'
 
 describe('LogLines', () => {
   it('joins chunks split anywhere into lines, keeping the unfinished last one', () => {
@@ -20,5 +20,39 @@ describe('LogLines', () => {
     for (let i = 0; i < 100; i++) l.append(chunk)
     expect(l.count).toBe(100_000)
     expect(performance.now() - t0).toBeLessThan(2000)
+  })
+})
+
+describe('LineSearch', () => {
+  const plain = (s: string) => s
+  it('finds lines by what they show, case-insensitively, including the unfinished last line', () => {
+    const l = new LogLines()
+    l.append('\u001b[31mError\u001b[0m one\nok\nerror two\npartial err')
+    const s = new LineSearch(plain)
+    expect(s.update(l, 'ERR')).toEqual([0, 2, 3])
+    expect(s.update(l, '31m')).toEqual([])
+    expect(s.update(l, '')).toEqual([])
+  })
+
+  it('reads only the new lines of a growing log: 100,000 lines searched live stay fast', () => {
+    const l = new LogLines()
+    const s = new LineSearch(plain)
+    let reads = 0
+    const counting = new LineSearch((x) => (reads++, x))
+    const chunk = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n'
+    const t0 = performance.now()
+    for (let i = 0; i < 100; i++) {
+      l.append(chunk)
+      s.update(l, 'line 99')
+      counting.update(l, 'line 99')
+    }
+    expect(s.update(l, 'line 99').length).toBe(100 * 11)
+    expect(reads).toBe(100_000)
+    expect(performance.now() - t0).toBeLessThan(2000)
+  })
+
+  it('sortedHas finds values by binary search', () => {
+    expect([1, 5, 9].map((v) => sortedHas([1, 5, 9], v))).toEqual([true, true, true])
+    expect([0, 2, 10].map((v) => sortedHas([1, 5, 9], v))).toEqual([false, false, false])
   })
 })

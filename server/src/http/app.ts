@@ -14,6 +14,7 @@ import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
 import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { serverRoutes } from './routes/servers.ts'
+import { queueRoutes } from './routes/queue.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { taskFileRoutes } from './routes/task-files.ts'
 import { staticUiRoutes } from './static-ui.ts'
@@ -106,5 +107,6 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   environmentRoutes(app, deps)
   legacyAccountRoutes(app, deps)
   serverRoutes(app, deps)
+  queueRoutes(app, deps)
   return app
 }

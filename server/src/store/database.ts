@@ -96,6 +96,14 @@ export interface TaskServersTable {
   server_id: number
 }
 
+/** One row, id 1 (migration 008): the queue's settings. */
+export interface QueueSettingsTable {
+  id: number
+  max_workers: number | null
+  updated_at: number | null
+  updated_by: number | null
+}
+
 export interface Database {
   tasks: TasksTable
   runs: RunsTable
@@ -109,6 +117,7 @@ export interface Database {
   environment_builds: EnvironmentBuildsTable
   servers: ServersTable
   task_servers: TaskServersTable
+  queue_settings: QueueSettingsTable
 }
 
 export type TaskRow = Selectable<TasksTable>

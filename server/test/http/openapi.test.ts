@@ -28,6 +28,7 @@ describe('GET /api/openapi.json', () => {
       'GET /api/conda/stats',
       'GET /api/servers',
       'GET /api/servers/{id}',
+      'GET /api/settings',
       'GET /api/system',
       'GET /api/system/processes',
       'GET /api/tasks',
@@ -60,6 +61,7 @@ describe('GET /api/openapi.json', () => {
       'POST /logout',
       'PUT /api/conda/environment/{env_name}',
       'PUT /api/servers/{id}',
+      'PUT /api/settings',
       'PUT /api/tasks/{task_id}',
     ])
   })

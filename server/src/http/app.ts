@@ -64,6 +64,11 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       info: { title: 'Taskyard API', version: '0.1.0', description: 'Runs scripts and commands as managed tasks. The /api/tasks surface follows spec 000.' },
     },
   })
+  // spec 002's control routes take form fields (`curl -d priority=1`), JSON too: a form body is
+  // an object of strings (a repeated field: its last value), validated by the same schema.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
   await app.register(fastifyMultipart, {
     limits: {
       // One byte over our own cap, so saveUpload reports the limit in our words.

@@ -1,8 +1,13 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { taskNotFound } from '../../domain/errors.ts'
+import { priorityWord } from '../../domain/priority.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
+import { listQueue } from '../../services/queue/list-queue.ts'
+import { setTaskPriority } from '../../services/queue/set-task-priority.ts'
 import { getQueueSettings, updateQueueSettings, type QueueSettingsView } from '../../services/queue/queue-settings.ts'
 import type { HttpDeps } from '../app.ts'
 import { actorOf } from '../auth-context.ts'
+import { canonicalId } from '../canonical-id.ts'
 import { assertKnownFields } from '../known-fields.ts'
 import * as schemas from '../schemas/queue.ts'
 
@@ -14,6 +19,13 @@ function presentSettings(view: QueueSettingsView) {
     updated_at: formatDateTime(view.settings.updatedAt),
     updated_by: view.settings.updatedBy,
   }
+}
+
+function taskIdOf(request: FastifyRequest): number {
+  const raw = (request.params as { task_id: string }).task_id
+  const id = canonicalId(raw)
+  if (id === null) throw taskNotFound(raw)
+  return id
 }
 
 /** The queue (issue 8): its settings, its order, priorities. */
@@ -30,5 +42,44 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
     assertKnownFields(Object.keys(body), ['max_workers'])
     const view = await updateQueueSettings(services, actorOf(request), { maxWorkers: body.max_workers })
     return { success: true, message: 'Settings updated', settings: presentSettings(view) }
+  })
+
+  app.post('/api/tasks/:task_id/priority', { schema: schemas.setPrioritySchema }, async (request) => {
+    const taskId = taskIdOf(request)
+    const body = (request.body ?? {}) as Record<string, unknown>
+    assertKnownFields(Object.keys(body), ['priority'])
+    const change = await setTaskPriority(services, actorOf(request), taskId, body.priority)
+    return {
+      success: true,
+      message: `Task priority updated: ${taskId} -> ${change.task.priority}`,
+      task_id: taskId,
+      priority: change.task.priority,
+      priority_word: priorityWord(change.task.priority),
+      previous_priority: change.previousPriority,
+      queued_runs_updated: change.queuedRuns,
+    }
+  })
+
+  app.get('/api/queue', { schema: schemas.listQueueSchema }, async (request) => {
+    const { page = 1, page_size: pageSize = 100 } = request.query as { page?: number; page_size?: number }
+    const q = await listQueue(services, { page, pageSize })
+    return {
+      success: true,
+      queue: q.entries.map(({ position, run }) => ({
+        position,
+        execution_id: run.id,
+        task_id: run.taskId,
+        task_name: run.taskName,
+        priority: run.priority,
+        priority_word: priorityWord(run.priority),
+        trigger: run.trigger,
+        queued_at: formatDateTime(run.queuedAt),
+      })),
+      total: q.total,
+      page,
+      page_size: pageSize,
+      running: q.busy,
+      max_workers: q.maxWorkers,
+    }
   })
 }

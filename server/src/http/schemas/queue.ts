@@ -52,3 +52,91 @@ export const updateSettingsSchema = {
   },
   response: { 200: settingsAnswer, 400: errorBody, 401: errorBody, 403: errorBody },
 } as const
+
+const taskIdParams = {
+  type: 'object',
+  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
+  required: ['task_id'],
+} as const
+
+export const setPriorityBody = {
+  type: 'object',
+  required: ['priority'],
+  properties: {
+    priority: {
+      type: ['integer', 'string'],
+      description: "0–11 (lower starts first), or spec 000's word: 'high' (2), 'normal' (5), 'low' (8). JSON or a form field",
+    },
+  },
+} as const
+
+export const setPrioritySchema = {
+  tags: ['queue'],
+  summary: "Change a task's priority and that of its queued runs (spec 002; the task's owner or an admin)",
+  params: taskIdParams,
+  body: setPriorityBody,
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['success', 'message', 'task_id', 'priority', 'priority_word', 'previous_priority', 'queued_runs_updated'],
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string', description: "'Task priority updated: <task_id> -> <priority>'" },
+        task_id: { type: 'integer' },
+        priority: { type: 'integer', minimum: 0, maximum: 11 },
+        priority_word: { type: 'string', enum: ['high', 'normal', 'low'] },
+        previous_priority: { type: 'integer', minimum: 0, maximum: 11 },
+        queued_runs_updated: { type: 'integer', description: 'Queued runs of the task that took the new priority' },
+      },
+    },
+    400: errorBody,
+    401: errorBody,
+    403: errorBody,
+    404: errorBody,
+  },
+} as const
+
+const queueEntry = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['position', 'execution_id', 'task_id', 'task_name', 'priority', 'priority_word', 'trigger', 'queued_at'],
+  properties: {
+    position: { type: 'integer', minimum: 1, description: '1 starts next' },
+    execution_id: { type: 'integer' },
+    task_id: { type: 'integer' },
+    task_name: { type: 'string' },
+    priority: { type: 'integer', minimum: 0, maximum: 11 },
+    priority_word: { type: 'string', enum: ['high', 'normal', 'low'] },
+    trigger: { type: 'string', enum: ['create', 'manual', 'schedule', 'resume'] },
+    queued_at: { type: 'string', description: 'When the run became due (YYYY-MM-DD HH:MM:SS)' },
+  },
+} as const
+
+export const listQueueSchema = {
+  tags: ['queue'],
+  summary: 'The queued runs in the order they will start: priority (lower first), then due time (any logged-in user)',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { page: { type: 'integer', minimum: 1, default: 1 }, page_size: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['success', 'queue', 'total', 'page', 'page_size', 'running', 'max_workers'],
+      properties: {
+        success: { type: 'boolean' },
+        queue: { type: 'array', items: queueEntry },
+        total: { type: 'integer', description: 'Queued runs in all' },
+        page: { type: 'integer' },
+        page_size: { type: 'integer' },
+        running: { type: 'integer', description: 'Runs holding a worker slot now (running or paused), on every server' },
+        max_workers: { ...nullableInt, description: 'The limit in force; null = none' },
+      },
+    },
+    400: errorBody,
+    401: errorBody,
+  },
+} as const

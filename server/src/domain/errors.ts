@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'host_key_mismatch'
   | 'server_unreachable'
   | 'command_denied'
+  | 'run_on_other_server'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

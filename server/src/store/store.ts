@@ -58,6 +58,11 @@ export interface RunTable {
   /** Queued runs in the order claimNext takes them (priority, then due time, then id), with their task names. */
   listQueued(limit: number, offset: number): Promise<RunWithTaskName[]>
   countQueued(): Promise<number>
+  /**
+   * Cancels the run only while it is still 'queued' (one statement: a claim that got there first
+   * wins, and the run is then running); the run after, or undefined when it was not queued.
+   */
+  cancelIfQueued(id: number, endedAt: number, error: string | null): Promise<Run | undefined>
   /** Sets the priority of the task's queued runs; how many there were. */
   setQueuedPriority(taskId: number, priority: number): Promise<number>
   /** A task's runs, newest (highest id) first. */

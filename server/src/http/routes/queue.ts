@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { taskNotFound } from '../../domain/errors.ts'
+import { TaskyardError, taskNotFound } from '../../domain/errors.ts'
 import { priorityWord } from '../../domain/priority.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
+import { cancelExecution, cancelRuns } from '../../services/queue/cancel-runs.ts'
 import { listQueue } from '../../services/queue/list-queue.ts'
 import { setTaskPriority } from '../../services/queue/set-task-priority.ts'
 import { getQueueSettings, updateQueueSettings, type QueueSettingsView } from '../../services/queue/queue-settings.ts'
@@ -25,6 +26,13 @@ function taskIdOf(request: FastifyRequest): number {
   const raw = (request.params as { task_id: string }).task_id
   const id = canonicalId(raw)
   if (id === null) throw taskNotFound(raw)
+  return id
+}
+
+function executionIdOf(request: FastifyRequest): number {
+  const raw = (request.params as { execution_id: string }).execution_id
+  const id = canonicalId(raw)
+  if (id === null) throw new TaskyardError('execution_not_found', 'Task execution with ID not found', { error: `Execution ${raw} does not exist` })
   return id
 }
 
@@ -81,5 +89,25 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
       running: q.busy,
       max_workers: q.maxWorkers,
     }
+  })
+
+  app.post('/api/executions/:execution_id/cancel', { schema: schemas.cancelExecutionSchema }, async (request) => {
+    const runId = executionIdOf(request)
+    const { run, previousStatus } = await cancelExecution(services, actorOf(request), runId)
+    return {
+      success: true,
+      message: `Execution cancelled: ${runId}`,
+      execution_id: runId,
+      task_id: run.taskId,
+      previous_status: previousStatus,
+      status: run.status,
+    }
+  })
+
+  app.post('/api/tasks/cancel-all', { schema: schemas.cancelAllSchema }, async (request) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    assertKnownFields(Object.keys(body), ['cancel_running'])
+    const result = await cancelRuns(services, actorOf(request), { cancelRunning: body.cancel_running === true })
+    return { success: true, message: `Cancelled ${result.cancelled} runs`, result }
   })
 }

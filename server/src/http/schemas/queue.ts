@@ -140,3 +140,70 @@ export const listQueueSchema = {
     401: errorBody,
   },
 } as const
+
+const executionIdParams = {
+  type: 'object',
+  properties: { execution_id: { type: 'string', description: 'The execution (run) id' } },
+  required: ['execution_id'],
+} as const
+
+const runStatus = { type: 'string', enum: ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal', 'timeout'] } as const
+
+export const cancelExecutionSchema = {
+  tags: ['queue'],
+  summary: "Cancel one run (spec 002): a queued one never starts, a running or paused one is stopped (the task's owner or an admin)",
+  params: executionIdParams,
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['success', 'message', 'execution_id', 'task_id', 'previous_status', 'status'],
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string', description: "'Execution cancelled: <execution_id>'" },
+        execution_id: { type: 'integer' },
+        task_id: { type: 'integer' },
+        previous_status: runStatus,
+        status: runStatus,
+      },
+    },
+    400: { ...errorBody, properties: { ...errorBody.properties, current_status: { type: ['string', 'null'] } } },
+    401: errorBody,
+    403: errorBody,
+    404: errorBody,
+    409: errorBody,
+  },
+} as const
+
+const bulkResult = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['success', 'message', 'result'],
+  properties: {
+    success: { type: 'boolean' },
+    message: { type: 'string', description: "'Cancelled <n> runs'" },
+    result: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cancelled', 'failed', 'total'],
+      properties: {
+        cancelled: { type: 'integer' },
+        failed: { type: 'integer', description: 'Runs that ended or started meanwhile, or run on another server' },
+        total: { type: 'integer' },
+      },
+    },
+  },
+} as const
+
+const cancelRunning = {
+  type: 'boolean',
+  default: false,
+  description: 'Also stop running and paused runs (default: queued ones only). JSON or a form field',
+} as const
+
+export const cancelAllSchema = {
+  tags: ['queue'],
+  summary: 'Cancel every queued run, and with cancel_running every running one too, of the tasks the caller may stop (spec 002)',
+  body: { type: ['object', 'null'], properties: { cancel_running: cancelRunning } },
+  response: { 200: bulkResult, 400: errorBody, 401: errorBody, 403: errorBody },
+} as const

@@ -133,6 +133,17 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       return Number(row.n)
     },
 
+    async cancelIfQueued(id, endedAt, error) {
+      const row = await db
+        .updateTable('runs')
+        .set({ status: 'cancelled', ended_at: endedAt, error })
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst()
+      return row && toRun(row)
+    },
+
     async setQueuedPriority(taskId, priority) {
       const result = await db.updateTable('runs').set({ priority }).where('task_id', '=', taskId).where('status', '=', 'queued').executeTakeFirst()
       return Number(result.numUpdatedRows)

@@ -22,6 +22,9 @@ export interface CreateTaskInput {
   command: string | null
   priority: number
   runPolicy: TaskRunPolicy
+  /** Issue 8: for cancel-by-type and the task list's filters. */
+  taskType?: string | null
+  labels?: string[]
 }
 
 export interface CreatedTask {
@@ -92,6 +95,8 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
           updatedAt: now,
           nextRunAt: initialNextRunAt({ cronExpression, delaySeconds }, now, deps.settings.timeZone),
           ownerId: user.id,
+          taskType: input.taskType ?? null,
+          labels: input.labels ?? [],
           ...policy,
         })
         // Before the files move: a refused entry leaves no task directory behind.

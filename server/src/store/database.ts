@@ -24,8 +24,12 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id'> {
+export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type'> {
   id: Generated<number>
+  /** Migration 008; null = none. */
+  task_type: ColumnType<string | null, string | null | undefined, string | null>
+  /** JSON text: an array of strings. Defaults to '[]'. */
+  labels: ColumnType<string, string | undefined, string>
 }
 
 export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated'> {

@@ -53,6 +53,7 @@ describe('GET /api/openapi.json', () => {
       'POST /api/servers/{id}/test',
       'POST /api/tasks',
       'POST /api/tasks/cancel-all',
+      'POST /api/tasks/cancel-by-type',
       'POST /api/tasks/{task_id}/pause',
       'POST /api/tasks/{task_id}/priority',
       'POST /api/tasks/{task_id}/resume',

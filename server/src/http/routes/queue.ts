@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { TaskyardError, taskNotFound } from '../../domain/errors.ts'
 import { priorityWord } from '../../domain/priority.ts'
+import { parseTaskType } from '../../domain/task-labels.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import { cancelExecution, cancelRuns } from '../../services/queue/cancel-runs.ts'
 import { listQueue } from '../../services/queue/list-queue.ts'
@@ -102,6 +103,15 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
       previous_status: previousStatus,
       status: run.status,
     }
+  })
+
+  app.post('/api/tasks/cancel-by-type', { schema: schemas.cancelByTypeSchema }, async (request) => {
+    const body = request.body as Record<string, unknown>
+    assertKnownFields(Object.keys(body), ['task_type', 'cancel_running'])
+    const taskType = parseTaskType(body.task_type)
+    if (taskType === null) throw new TaskyardError('invalid_input', 'Missing required field', { error: 'task_type is required' })
+    const result = await cancelRuns(services, actorOf(request), { cancelRunning: body.cancel_running === true, taskType })
+    return { success: true, message: `Cancelled ${result.cancelled} runs of type ${taskType}`, result }
   })
 
   app.post('/api/tasks/cancel-all', { schema: schemas.cancelAllSchema }, async (request) => {

@@ -201,6 +201,20 @@ const cancelRunning = {
   description: 'Also stop running and paused runs (default: queued ones only). JSON or a form field',
 } as const
 
+export const cancelByTypeSchema = {
+  tags: ['queue'],
+  summary: 'Cancel the queued runs, and with cancel_running the running ones, of the tasks of one task_type the caller may stop (spec 002)',
+  body: {
+    type: 'object',
+    required: ['task_type'],
+    properties: {
+      task_type: { type: 'string', minLength: 1, maxLength: 100, description: "A task's task_type, e.g. 'file_scan'" },
+      cancel_running: cancelRunning,
+    },
+  },
+  response: { 200: bulkResult, 400: errorBody, 401: errorBody, 403: errorBody },
+} as const
+
 export const cancelAllSchema = {
   tags: ['queue'],
   summary: 'Cancel every queued run, and with cancel_running every running one too, of the tasks the caller may stop (spec 002)',

@@ -33,6 +33,8 @@ export const CREATE_TASK_FIELDS = {
   run_as: 'field',
   memory_limit_mb: 'field',
   max_log_mb: 'field',
+  task_type: 'field',
+  labels: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -50,7 +52,8 @@ export const createTask = {
   description:
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
-    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
+    'task_type: what kind of work it is (for cancel-by-type and ?task_type=); labels: comma-separated (for ?label=).',
 } as const
 
 export const listTasks = {
@@ -58,7 +61,11 @@ export const listTasks = {
   summary: 'List defined tasks, or run history with type=history',
   querystring: {
     type: 'object',
-    properties: { type: { type: 'string', enum: ['defined', 'history'] } },
+    properties: {
+      type: { type: 'string', enum: ['defined', 'history'] },
+      task_type: { type: 'string', description: 'Defined tasks of this task_type only' },
+      label: { type: 'string', description: 'Defined tasks carrying this label only' },
+    },
   },
 } as const
 
@@ -115,6 +122,8 @@ export const updateTask = {
       run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
       memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
       max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
+      task_type: { type: ['string', 'null'], description: 'What kind of work it is, for cancel-by-type; null or empty: none' },
+      labels: { type: ['array', 'string', 'null'], items: { type: 'string' }, description: 'A list, or one comma-separated string; null or empty: none' },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

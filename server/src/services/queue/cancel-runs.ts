@@ -90,11 +90,11 @@ export interface BulkCancel {
 
 /**
  * spec 002 cancel-all / cancel-by-type: every queued run (and with cancelRunning every running or
- * paused one) of the tasks the caller may stop — all of them for admins, their own for operators.
- * `total` is how many were asked, `failed` those that
+ * paused one) of the tasks the caller may stop — all of them for admins, their own for operators —
+ * of `taskType` only when given. `total` is how many were asked, `failed` those that
  * could not be (ended or started meanwhile, or running on another server).
  */
-export async function cancelRuns(deps: Deps, actor: Actor, options: { cancelRunning: boolean }): Promise<BulkCancel> {
+export async function cancelRuns(deps: Deps, actor: Actor, options: { cancelRunning: boolean; taskType?: string }): Promise<BulkCancel> {
   const user = actor.user
   if (!user || user.role === 'viewer') throw insufficientPrivileges('cancel task runs')
   const active = await deps.store.runs.listActive()
@@ -102,6 +102,7 @@ export async function cancelRuns(deps: Deps, actor: Actor, options: { cancelRunn
   const targets = active.filter((run) => {
     const task = tasks.get(run.taskId)
     if (!task || !can(user, 'stop', task)) return false
+    if (options.taskType !== undefined && task.taskType !== options.taskType) return false
     return options.cancelRunning || run.status === 'queued'
   })
   const outcomes = await Promise.all(targets.map((run) => cancelOne(deps, actor, run.id, options.cancelRunning)))

@@ -1,5 +1,5 @@
 /**
- * The queue (issue 8): one row of settings an admin changes at run time. Every claim of a queued
+ * The queue (issue 8): a task's type and labels, and one row of settings an admin changes at run time. Every claim of a queued
  * run locks this row, so servers sharing the database take turns and never together exceed
  * max_workers. A released migration never changes: a new one follows it.
  */
@@ -17,10 +17,21 @@ export function queue(): Migration {
         .addColumn('updated_at', 'bigint')
         .addColumn('updated_by', 'bigint')
         .execute()
+      // What a task is, for cancel-by-type and the task list's filters (spec 002).
+      await db.schema.alterTable('tasks').addColumn('task_type', 'text').execute()
+      // JSON text: an array of strings.
+      await db.schema
+        .alterTable('tasks')
+        .addColumn('labels', 'text', (col) => col.notNull().defaultTo('[]'))
+        .execute()
+      await db.schema.createIndex('tasks_task_type').on('tasks').column('task_type').execute()
       await db.insertInto('queue_settings').values({ id: 1, max_workers: null, updated_at: null, updated_by: null }).execute()
     },
 
     async down(db: Kysely<any>) {
+      await db.schema.dropIndex('tasks_task_type').execute()
+      await db.schema.alterTable('tasks').dropColumn('labels').execute()
+      await db.schema.alterTable('tasks').dropColumn('task_type').execute()
       await db.schema.dropTable('queue_settings').execute()
     },
   }

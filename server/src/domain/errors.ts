@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'server_unreachable'
   | 'command_denied'
   | 'run_on_other_server'
+  | 'worker_busy'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

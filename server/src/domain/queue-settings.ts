@@ -7,8 +7,18 @@ import { TaskyardError } from './errors.ts'
 export interface QueueSettings {
   /** Runs executing at once (running or paused) across every server; null = the configured default. */
   maxWorkers: number | null
+  /** 'queue': a submit beyond max_workers waits queued; 'refuse': it is refused (spec 003's single-task mode). */
+  whenBusy: WhenBusy
   updatedAt: number | null
   updatedBy: number | null
+}
+
+export const WHEN_BUSY = ['queue', 'refuse'] as const
+export type WhenBusy = (typeof WHEN_BUSY)[number]
+
+export function parseWhenBusy(value: unknown): WhenBusy {
+  if (typeof value === 'string' && (WHEN_BUSY as readonly string[]).includes(value)) return value as WhenBusy
+  throw new TaskyardError('invalid_input', 'Invalid when_busy', { error: `when_busy must be 'queue' or 'refuse', got ${JSON.stringify(value)}` })
 }
 
 export const MIN_MAX_WORKERS = 1

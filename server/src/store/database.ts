@@ -104,6 +104,7 @@ export interface TaskServersTable {
 export interface QueueSettingsTable {
   id: number
   max_workers: number | null
+  when_busy: ColumnType<string, string | undefined, string>
   updated_at: number | null
   updated_by: number | null
 }

@@ -5,7 +5,7 @@ import { testDialects } from '../helpers/test-dialects.ts'
 
 const put = (body: unknown): RequestInit => ({ method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
-const CONFIG_3 = { max_workers: 3, max_workers_source: 'config', configured_max_workers: 3, updated_at: null, updated_by: null }
+const CONFIG_3 = { max_workers: 3, max_workers_source: 'config', when_busy: 'queue', configured_max_workers: 3, updated_at: null, updated_by: null }
 
 /** Creates a task that runs at once (queued behind max_workers) and returns its id and run id. */
 async function startTask(app: TestApp, name: string, command: string, priority = 'normal'): Promise<{ taskId: number; runId: number }> {
@@ -53,6 +53,7 @@ for (const dialect of testDialects()) {
         {
           max_workers: 1,
           max_workers_source: 'admin',
+          when_busy: 'queue',
           configured_max_workers: 3,
           updated_at: 'string',
           updated_by: admin.id,
@@ -102,5 +103,54 @@ for (const dialect of testDialects()) {
       await app.runningRun(b.taskId)
       assert.equal((await app.json(`/api/tasks/${b.taskId}/stop`, { method: 'POST' })).status, 200)
     })
+
+    it(
+      "single-active-run mode (max_workers 1, when_busy 'refuse', spec 003): of parallel submits one runs, the rest are refused and keep nothing",
+      { timeout: 60_000 },
+      async (t) => {
+        const app = await createTestApp(t, { dialect, env: { TASKYARD_MAX_WORKERS: '4' } })
+        const bad = await app.json('/api/settings', put({ when_busy: 'sometimes' }))
+        assert.deepEqual([bad.status, bad.body.error], [400, 'body/when_busy must be equal to one of the allowed values'])
+        const later = await app.createTask({ conda_env: 'base', task_name: 'later', command: 'sleep 30', delay_seconds: '3600' })
+        assert.equal(later.status, 201)
+        const mode = await app.json('/api/settings', put({ max_workers: 1, when_busy: 'refuse' }))
+        assert.deepEqual([mode.status, mode.body.settings.max_workers, mode.body.settings.when_busy], [200, 1, 'refuse'])
+        const entry = (await app.store.auditLog.list({ limit: 5 })).find((e) => e.action === 'settings.update')
+        assert.deepEqual(entry?.details, { max_workers: { from: null, to: 1 }, when_busy: { from: 'queue', to: 'refuse' } })
+
+        const submits = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => app.createTask({ conda_env: 'base', task_name: `now-${i}`, command: 'sleep 30' })),
+        )
+        const accepted = submits.filter((r) => r.status === 201)
+        const refused = submits.filter((r) => r.status === 409)
+        assert.equal(accepted.length, 1, JSON.stringify(submits.map((r) => r.status)))
+        assert.equal(refused.length, 5)
+        for (const r of refused) {
+          assert.deepEqual(r.body, {
+            success: false,
+            message: 'Another task is running',
+            error: "All 1 worker slot is taken and when_busy is 'refuse': submit again when a run has ended",
+            max_workers: 1,
+          })
+        }
+        assert.equal((await app.store.tasks.list()).length, 2, 'refused submits keep no task')
+        const runner = accepted[0]!.body.task.task_id as number
+        const { runId } = await app.runningRun(runner)
+
+        // A trigger is a submit too: refused, nothing queued, the task as it was.
+        const laterId = later.body.task.task_id as number
+        const trigger = await app.json(`/api/tasks/${laterId}/trigger`, { method: 'POST' })
+        assert.deepEqual([trigger.status, trigger.body.message], [409, 'Another task is running'])
+        assert.equal((await app.store.runs.listForTask(laterId, 5)).length, 0)
+        assert.equal((await app.store.tasks.findById(laterId))?.status, 'scheduled')
+
+        // Once the run has ended, the next submit runs.
+        assert.equal((await app.json(`/api/executions/${runId}/cancel`, { method: 'POST' })).status, 200)
+        const again = await app.json(`/api/tasks/${laterId}/trigger`, { method: 'POST' })
+        assert.equal(again.status, 200, JSON.stringify(again.body))
+        await app.runningRun(laterId)
+        assert.equal((await app.json(`/api/tasks/${laterId}/stop`, { method: 'POST' })).status, 200)
+      },
+    )
   })
 }

@@ -52,7 +52,7 @@ for (const dialect of testDialects()) {
       await store.runs.update(ids[0]!, { status: 'completed', endedAt: T0 + 1 })
       assert.equal((await claimNextRun(store, 'a', T0, 2))?.id, ids[2])
       // An admin's 1 is below the 2 busy runs: nothing starts until both end and one is left.
-      await store.queueSettings.update({ maxWorkers: 1, updatedAt: T0, updatedBy: null })
+      await store.queueSettings.update({ maxWorkers: 1, whenBusy: 'queue', updatedAt: T0, updatedBy: null })
       await store.runs.update(ids[1]!, { status: 'completed', endedAt: T0 + 1 })
       assert.equal(await claimNextRun(store, 'a', T0, 2), undefined)
       await store.runs.update(ids[2]!, { status: 'completed', endedAt: T0 + 1 })

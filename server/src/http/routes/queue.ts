@@ -17,6 +17,7 @@ function presentSettings(view: QueueSettingsView) {
   return {
     max_workers: view.maxWorkersInForce,
     max_workers_source: view.settings.maxWorkers == null ? ('config' as const) : ('admin' as const),
+    when_busy: view.settings.whenBusy,
     configured_max_workers: view.configuredMaxWorkers,
     updated_at: formatDateTime(view.settings.updatedAt),
     updated_by: view.settings.updatedBy,
@@ -48,8 +49,8 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.put('/api/settings', { schema: schemas.updateSettingsSchema }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>
-    assertKnownFields(Object.keys(body), ['max_workers'])
-    const view = await updateQueueSettings(services, actorOf(request), { maxWorkers: body.max_workers })
+    assertKnownFields(Object.keys(body), ['max_workers', 'when_busy'])
+    const view = await updateQueueSettings(services, actorOf(request), { maxWorkers: body.max_workers, whenBusy: body.when_busy })
     return { success: true, message: 'Settings updated', settings: presentSettings(view) }
   })
 

@@ -17,13 +17,19 @@ const nullableInt = { type: ['integer', 'null'] } as const
 const settings = {
   type: 'object',
   additionalProperties: false,
-  required: ['max_workers', 'max_workers_source', 'configured_max_workers', 'updated_at', 'updated_by'],
+  required: ['max_workers', 'max_workers_source', 'when_busy', 'configured_max_workers', 'updated_at', 'updated_by'],
   properties: {
     max_workers: {
       ...nullableInt,
       description: 'Runs executing (running or paused) at once across every server of the database, in force now; null = no limit',
     },
     max_workers_source: { type: 'string', enum: ['admin', 'config'], description: "'admin': set with PUT /api/settings; 'config': TASKYARD_MAX_WORKERS" },
+    when_busy: {
+      type: 'string',
+      enum: ['queue', 'refuse'],
+      description:
+        "'queue' (default): a run submitted while every slot is taken waits queued; 'refuse': the submit is refused (409 worker_busy; spec 003's single-task mode is max_workers 1 with refuse)",
+    },
     configured_max_workers: { ...nullableInt, description: 'TASKYARD_MAX_WORKERS of the server that answers; null = no limit' },
     updated_at: { type: ['string', 'null'], description: 'When an admin last changed the settings (YYYY-MM-DD HH:MM:SS)' },
     updated_by: { ...nullableInt, description: 'The user id of that admin' },
@@ -48,7 +54,7 @@ export const updateSettingsSchema = {
   summary: 'Change max_workers at run time (admins); null returns to TASKYARD_MAX_WORKERS. Shared by every server of the database, kept across restarts',
   body: {
     type: 'object',
-    properties: { max_workers: { type: ['integer', 'null'], minimum: 1, maximum: 1024 } },
+    properties: { max_workers: { type: ['integer', 'null'], minimum: 1, maximum: 1024 }, when_busy: { type: 'string', enum: ['queue', 'refuse'] } },
   },
   response: { 200: settingsAnswer, 400: errorBody, 401: errorBody, 403: errorBody },
 } as const

@@ -1,5 +1,5 @@
 import { insufficientPrivileges } from '../../domain/errors.ts'
-import { effectiveMaxWorkers, parseMaxWorkers, type QueueSettings } from '../../domain/queue-settings.ts'
+import { effectiveMaxWorkers, parseMaxWorkers, parseWhenBusy, type QueueSettings } from '../../domain/queue-settings.ts'
 import { recordAudit, type Actor } from '../auth/record-audit.ts'
 import type { ServiceDeps } from '../deps.ts'
 
@@ -31,22 +31,24 @@ export async function getQueueSettings(deps: Pick<ServiceDeps, 'store' | 'settin
 export async function updateQueueSettings(
   deps: Pick<ServiceDeps, 'store' | 'settings' | 'clock' | 'runControl'>,
   actor: Actor,
-  input: { maxWorkers?: unknown },
+  input: { maxWorkers?: unknown; whenBusy?: unknown },
 ): Promise<QueueSettingsView> {
   if (actor.user?.role !== 'admin') throw insufficientPrivileges('change the settings')
   const maxWorkers = input.maxWorkers === undefined ? undefined : parseMaxWorkers(input.maxWorkers)
+  const whenBusy = input.whenBusy === undefined ? undefined : parseWhenBusy(input.whenBusy)
   const updated = await deps.store.transaction(async (tx) => {
     const before = await tx.queueSettings.lock()
-    if (maxWorkers === undefined) return before
-    const after = await tx.queueSettings.update({ maxWorkers, updatedAt: deps.clock.now(), updatedBy: actor.user?.id ?? null })
-    await recordAudit(
-      tx,
-      deps.clock,
-      actor,
-      'settings.update',
-      { type: 'settings', id: 'queue' },
-      { max_workers: { from: before.maxWorkers, to: after.maxWorkers } },
-    )
+    if (maxWorkers === undefined && whenBusy === undefined) return before
+    const after = await tx.queueSettings.update({
+      maxWorkers: maxWorkers === undefined ? before.maxWorkers : maxWorkers,
+      whenBusy: whenBusy ?? before.whenBusy,
+      updatedAt: deps.clock.now(),
+      updatedBy: actor.user?.id ?? null,
+    })
+    const changes: Record<string, unknown> = {}
+    if (maxWorkers !== undefined) changes.max_workers = { from: before.maxWorkers, to: after.maxWorkers }
+    if (whenBusy !== undefined) changes.when_busy = { from: before.whenBusy, to: after.whenBusy }
+    await recordAudit(tx, deps.clock, actor, 'settings.update', { type: 'settings', id: 'queue' }, changes)
     return after
   })
   deps.runControl.wake()

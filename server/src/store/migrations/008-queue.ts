@@ -14,6 +14,8 @@ export function queue(): Migration {
         .addColumn('id', 'integer', (col) => col.primaryKey().check(sql`id = 1`))
         // null: TASKYARD_MAX_WORKERS of the server that claims.
         .addColumn('max_workers', 'integer')
+        // 'queue': a submit beyond max_workers waits queued; 'refuse': it is refused (spec 003's single-task mode).
+        .addColumn('when_busy', 'text', (col) => col.notNull().defaultTo('queue'))
         .addColumn('updated_at', 'bigint')
         .addColumn('updated_by', 'bigint')
         .execute()

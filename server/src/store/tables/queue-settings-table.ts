@@ -10,12 +10,17 @@ export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName): 
   async function read(forUpdate: boolean): Promise<QueueSettings> {
     const row = await db
       .selectFrom('queue_settings')
-      .select(['max_workers', 'updated_at', 'updated_by'])
+      .select(['max_workers', 'when_busy', 'updated_at', 'updated_by'])
       .where('id', '=', 1)
       // SQLite transactions are serial (BEGIN IMMEDIATE): the row needs no lock of its own there.
       .$if(forUpdate && dialect === 'postgres', (qb) => qb.forUpdate())
       .executeTakeFirstOrThrow()
-    return { maxWorkers: nullableNumber(row.max_workers), updatedAt: nullableNumber(row.updated_at), updatedBy: nullableNumber(row.updated_by) }
+    return {
+      maxWorkers: nullableNumber(row.max_workers),
+      whenBusy: row.when_busy === 'refuse' ? 'refuse' : 'queue',
+      updatedAt: nullableNumber(row.updated_at),
+      updatedBy: nullableNumber(row.updated_by),
+    }
   }
   return {
     get: () => read(false),
@@ -23,7 +28,7 @@ export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName): 
     async update(patch) {
       await db
         .updateTable('queue_settings')
-        .set({ max_workers: patch.maxWorkers, updated_at: patch.updatedAt, updated_by: patch.updatedBy })
+        .set({ max_workers: patch.maxWorkers, when_busy: patch.whenBusy, updated_at: patch.updatedAt, updated_by: patch.updatedBy })
         .where('id', '=', 1)
         .execute()
       return read(false)

@@ -81,5 +81,25 @@ for (const dialect of testDialects()) {
         Array.from({ length: limit }, () => 0),
       )
     })
+
+    it('a cancel racing the claims: each run is either claimed or cancelled, never both (cancelIfQueued)', async (t) => {
+      const { store, databaseUrl } = await openTestStore(t, dialect)
+      const other = await openStore({ databaseUrl })
+      t.after(() => other.close())
+      const ids = await queueRuns(
+        store,
+        Array.from({ length: 16 }, (_, i) => ({ priority: 5, queuedAt: T0 + i })),
+      )
+      const [claims, cancels] = await Promise.all([
+        Promise.all(ids.map(() => claimNextRun(store, 'node-a', T0 + 50, null))),
+        Promise.all(ids.map((id) => other.runs.cancelIfQueued(id, T0 + 50, 'Cancelled before it started'))),
+      ])
+      const claimed = new Set(claims.filter((r) => r !== undefined).map((r) => r.id))
+      const cancelled = new Set(cancels.filter((r) => r !== undefined).map((r) => r.id))
+      for (const id of ids) {
+        assert.ok(claimed.has(id) !== cancelled.has(id), `run ${id}: claimed ${claimed.has(id)}, cancelled ${cancelled.has(id)}`)
+        assert.equal((await store.runs.findById(id))?.status, claimed.has(id) ? 'running' : 'cancelled')
+      }
+    })
   })
 }

@@ -299,7 +299,8 @@ async function startLocked(
     prepareRunDirs,
     releaseRunDirs: (dirs) => (serverUid === 0 ? releaseRunDirs(dirs, { uid: 0, gid: 0 }) : Promise.resolve()),
     settings: {
-      maxConcurrentRuns: config.maxConcurrentRuns,
+      maxWorkers: config.maxWorkers,
+      pollIntervalMs: 1_000,
       runTimeoutMs: config.runTimeoutMs,
       killGraceMs: config.killGraceMs,
       sampleIntervalMs: config.sampleIntervalMs,
@@ -360,7 +361,7 @@ async function startLocked(
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
-    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
+    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes, maxWorkers: config.maxWorkers },
     ssh: sshHosts,
     secretBox,
     auth: {

@@ -2,6 +2,7 @@
  * Configuration is read once, here, into a frozen object with units in the names.
  * Nothing else reads process.env.
  */
+import os from 'node:os'
 import path from 'node:path'
 import type { RunAsSetting } from '../domain/run-account.ts'
 
@@ -20,8 +21,11 @@ export interface Config {
   readonly sampleIntervalMs: number
   /** Per-run limit; null = none. */
   readonly runTimeoutMs: number | null
-  /** How many runs may execute at once on this node; null = no limit. */
-  readonly maxConcurrentRuns: number | null
+  /**
+   * TASKYARD_MAX_WORKERS (alias TASKYARD_MAX_CONCURRENT_RUNS): runs executing at once across the
+   * servers of one database, while no admin has set max_workers (PUT /api/settings); null = no limit (0).
+   */
+  readonly maxWorkers: number | null
   /** The interpreter behind the `base` environment; null = find python3 on PATH. */
   readonly pythonPath: string | null
   /** Lets requirements use -i, -e, -r, URLs and local paths (administrators only). */
@@ -87,6 +91,12 @@ function intFrom(name: string, raw: string | undefined, fallback: number, min = 
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`)
   return n
+}
+
+/** TASKYARD_MAX_WORKERS, else its older name TASKYARD_MAX_CONCURRENT_RUNS, else the CPU count; 0 = no limit. */
+function maxWorkersFrom(env: NodeJS.ProcessEnv): number {
+  if (env.TASKYARD_MAX_WORKERS !== undefined && env.TASKYARD_MAX_WORKERS !== '') return intFrom('TASKYARD_MAX_WORKERS', env.TASKYARD_MAX_WORKERS, 0)
+  return intFrom('TASKYARD_MAX_CONCURRENT_RUNS', env.TASKYARD_MAX_CONCURRENT_RUNS, os.availableParallelism())
 }
 
 /** Variables a run inherits by name (issue 6 item 8: nothing else of the server's environment reaches it). */
@@ -190,7 +200,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const port = intFrom('port (--port / TASKYARD_PORT)', flags.port ?? env.TASKYARD_PORT, DEFAULTS.port)
   if (port > 65535) throw new Error(`port must be at most 65535, got ${port}`)
   const timeout = intFrom('TASKYARD_RUN_TIMEOUT_SECONDS', env.TASKYARD_RUN_TIMEOUT_SECONDS, 0)
-  const maxConcurrent = intFrom('TASKYARD_MAX_CONCURRENT_RUNS', env.TASKYARD_MAX_CONCURRENT_RUNS, 0)
+  const maxWorkers = maxWorkersFrom(env)
   const timeZone = env.TASKYARD_TIME_ZONE || undefined
   const pipTimeout = intFrom('TASKYARD_PIP_TIMEOUT_SECONDS', env.TASKYARD_PIP_TIMEOUT_SECONDS, DEFAULT_PIP_TIMEOUT_SECONDS)
   return Object.freeze({
@@ -205,7 +215,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     killGraceMs: intFrom('TASKYARD_KILL_GRACE_MS', env.TASKYARD_KILL_GRACE_MS, DEFAULTS.killGraceMs),
     sampleIntervalMs: intFrom('TASKYARD_SAMPLE_INTERVAL_MS', env.TASKYARD_SAMPLE_INTERVAL_MS, DEFAULTS.sampleIntervalMs, 10),
     runTimeoutMs: timeout === 0 ? null : timeout * 1000,
-    maxConcurrentRuns: maxConcurrent === 0 ? null : maxConcurrent,
+    maxWorkers: maxWorkers === 0 ? null : maxWorkers,
     pythonPath: env.TASKYARD_PYTHON || null,
     allowUnsafeRequirements: env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === '1' || env.TASKYARD_ALLOW_UNSAFE_REQUIREMENTS === 'true',
     pipTimeoutMs: pipTimeout === 0 ? null : pipTimeout * 1000,

@@ -22,7 +22,13 @@ export const SETTINGS: readonly SettingHelp[] = [
   { variable: 'TASKYARD_KILL_GRACE_MS', default: '5000', description: 'stop: SIGTERM, then SIGKILL after this long' },
   { variable: 'TASKYARD_SAMPLE_INTERVAL_MS', default: '1000', description: "how often a run's memory is sampled" },
   { variable: 'TASKYARD_RUN_TIMEOUT_SECONDS', default: '0 = none', description: 'a run longer than this is ended and failed' },
-  { variable: 'TASKYARD_MAX_CONCURRENT_RUNS', default: '0 = no limit', description: 'runs executing at once; the rest wait queued by priority' },
+  {
+    variable: 'TASKYARD_MAX_WORKERS',
+    default: 'the number of CPU cores',
+    description:
+      'runs executing at once across the servers of one database (0: no limit); the rest wait queued by priority; an admin may change it at run time (PUT /api/settings)',
+  },
+  { variable: 'TASKYARD_MAX_CONCURRENT_RUNS', default: '(alias)', description: 'older name of TASKYARD_MAX_WORKERS, read when that is unset' },
   {
     variable: 'TASKYARD_EXECUTOR',
     default: 'local',

@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'host_key_mismatch'
   | 'server_unreachable'
   | 'command_denied'
+  | 'run_on_other_server'
+  | 'worker_busy'
 
 /**
  * Every extra field an error body may carry, in one place: the HTTP error body schema
@@ -64,6 +66,8 @@ export interface ErrorDetails {
   available_versions?: string[]
   /** The deny-list rule a command broke. */
   rule?: string
+  /** The global limit of concurrent runs that refused a submit (when_busy: refuse). */
+  max_workers?: number
 }
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */

@@ -36,11 +36,15 @@ export interface Task {
   memoryLimitMb: number | null
   /** Log size cap of each run, MiB (at most the server's TASKYARD_MAX_LOG_BYTES); null = the server's. */
   maxLogMb: number | null
+  /** What kind of work it is ('file_scan'…), for cancel-by-type and filters; null = none (issue 8). */
+  taskType: string | null
+  /** Free labels for filtering, in the order given. */
+  labels: string[]
 }
 
 /** The run policy fields (issue 6) may be left out: they default to null. */
-export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb'> &
-  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
+export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'taskType' | 'labels'> &
+  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'taskType' | 'labels'>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */

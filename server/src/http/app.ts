@@ -14,6 +14,7 @@ import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
 import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { serverRoutes } from './routes/servers.ts'
+import { queueRoutes } from './routes/queue.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { taskFileRoutes } from './routes/task-files.ts'
 import { staticUiRoutes } from './static-ui.ts'
@@ -73,6 +74,11 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       info: { title: 'Taskyard API', version: '0.1.0', description: 'Runs scripts and commands as managed tasks. The /api/tasks surface follows spec 000.' },
     },
   })
+  // spec 002's control routes take form fields (`curl -d priority=1`), JSON too: a form body is
+  // an object of strings (a repeated field: its last value), validated by the same schema.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
   await app.register(fastifyMultipart, {
     limits: {
       // One byte over our own cap, so saveUpload reports the limit in our words.
@@ -126,5 +132,6 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   environmentRoutes(app, deps)
   legacyAccountRoutes(app, deps)
   serverRoutes(app, deps)
+  queueRoutes(app, deps)
   return app
 }

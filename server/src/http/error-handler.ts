@@ -45,6 +45,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   host_key_mismatch: 400,
   server_unreachable: 502,
   command_denied: 400,
+  run_on_other_server: 409,
+  worker_busy: 409,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

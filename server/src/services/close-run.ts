@@ -1,6 +1,6 @@
 import type { Run, RunPatch, RunStatus } from '../domain/run.ts'
 import { taskStatusAfterRun } from '../domain/run-outcome.ts'
-import type { Store } from '../store/store.ts'
+import type { Store, StoreTables } from '../store/store.ts'
 
 /** How a run ended: its final status and when, plus whatever else is known of it (exit code, memory…). */
 export interface RunEnd extends Omit<RunPatch, 'status' | 'endedAt'> {
@@ -17,17 +17,20 @@ export interface RunEnd extends Omit<RunPatch, 'status' | 'endedAt'> {
  * written it since `run` was read), else `run.startedAt`, else it is zero.
  */
 export async function closeRun(store: Store, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<void> {
-  await store.transaction(async (tx) => {
-    const current = await tx.runs.findById(run.id)
-    const startedAt = current?.startedAt ?? run.startedAt ?? end.endedAt
-    await tx.runs.update(run.id, end)
-    const task = await tx.tasks.findById(run.taskId)
-    if (!task) return
-    await tx.tasks.update(task.id, {
-      status: taskStatusAfterRun(task, end.status),
-      lastRunAt: startedAt,
-      lastRunDurationMs: end.endedAt - startedAt,
-      lastRunId: run.id,
-    })
+  await store.transaction((tx) => closeRunIn(tx, run, end))
+}
+
+/** closeRun inside the caller's transaction (a cancel that must decide and close in one step). */
+export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<void> {
+  const current = await tx.runs.findById(run.id)
+  const startedAt = current?.startedAt ?? run.startedAt ?? end.endedAt
+  await tx.runs.update(run.id, end)
+  const task = await tx.tasks.findById(run.taskId)
+  if (!task) return
+  await tx.tasks.update(task.id, {
+    status: taskStatusAfterRun(task, end.status),
+    lastRunAt: startedAt,
+    lastRunDurationMs: end.endedAt - startedAt,
+    lastRunId: run.id,
   })
 }

@@ -3,6 +3,7 @@ import { initialNextRunAt } from '../domain/schedule.ts'
 import type { Task, TaskRunPolicy } from '../domain/task.ts'
 import { assertCommandFileExists } from '../domain/task-command.ts'
 import type { InstallResult } from '../environments/environments.ts'
+import { assertAdmits } from './queue/admit-run.ts'
 import { recordAudit, type Actor } from './auth/record-audit.ts'
 import { assertTaskPermission } from './auth/task-permission.ts'
 import { checkRunPolicy } from './check-run-policy.ts'
@@ -22,6 +23,9 @@ export interface CreateTaskInput {
   command: string | null
   priority: number
   runPolicy: TaskRunPolicy
+  /** Issue 8: for cancel-by-type and the task list's filters. */
+  taskType?: string | null
+  labels?: string[]
 }
 
 export interface CreatedTask {
@@ -77,6 +81,8 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       const { cronExpression, delaySeconds } = input
       const runsNow = !cronExpression && delaySeconds == null
       const task = await deps.store.transaction(async (tx) => {
+        // Before anything is written: a refused submit (when_busy 'refuse') keeps nothing.
+        if (runsNow) await assertAdmits(tx, deps.settings.maxWorkers)
         const created = await tx.tasks.insert({
           name,
           source: prepared.source,
@@ -92,6 +98,8 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
           updatedAt: now,
           nextRunAt: initialNextRunAt({ cronExpression, delaySeconds }, now, deps.settings.timeZone),
           ownerId: user.id,
+          taskType: input.taskType ?? null,
+          labels: input.labels ?? [],
           ...policy,
         })
         // Before the files move: a refused entry leaves no task directory behind.

@@ -65,6 +65,8 @@ export interface ServiceDeps {
     timeZone: string | undefined
     /** TASKYARD_MAX_LOG_BYTES: a task's max_log_mb may lower it, not raise it. */
     maxLogBytes: number
+    /** TASKYARD_MAX_WORKERS: the limit while no admin has set one; null = no limit. */
+    maxWorkers: number | null
   }
   /** Registered servers (issue 12): SSH itself, and the box that seals their secrets at rest. */
   ssh: SshHosts

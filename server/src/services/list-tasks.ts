@@ -2,9 +2,12 @@ import type { Task } from '../domain/task.ts'
 import type { RunWithTaskName } from '../domain/run.ts'
 import type { ServiceDeps } from './deps.ts'
 
-/** spec 000 GET /api/tasks?type=defined: every task, by id. */
-export async function listTasks(deps: ServiceDeps): Promise<Task[]> {
-  return deps.store.tasks.list()
+/** spec 000 GET /api/tasks?type=defined: every task, by id; issue 8's filters narrow it. */
+export async function listTasks(deps: ServiceDeps, filter: { taskType?: string; label?: string } = {}): Promise<Task[]> {
+  const tasks = await deps.store.tasks.list()
+  return tasks.filter(
+    (t) => (filter.taskType === undefined || t.taskType === filter.taskType) && (filter.label === undefined || t.labels.includes(filter.label)),
+  )
 }
 
 export const HISTORY_WINDOW_MS = 30 * 24 * 60 * 60 * 1000

@@ -3,6 +3,7 @@ import type { Task, TaskStatus } from '../domain/task.ts'
 import type { Actor } from './auth/record-audit.ts'
 import type { ServiceDeps } from './deps.ts'
 import { inTaskAction } from './task-action.ts'
+import { assertAdmits } from './queue/admit-run.ts'
 
 /** A task after an action, with the status it had before. */
 export interface TaskTransition {
@@ -19,6 +20,7 @@ export interface TaskTransition {
 export async function triggerTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
   const result = await inTaskAction(deps, actor, 'trigger', taskId, 'lock', async (tx, task) => {
     if (await tx.runs.findActiveForTask(taskId)) throw refusal('trigger', task.status)
+    await assertAdmits(tx, deps.settings.maxWorkers)
     const now = deps.clock.now()
     await tx.runs.insert({ taskId, priority: task.priority, trigger: 'manual', queuedAt: now })
     const updated = await tx.tasks.update(taskId, { status: 'running' })

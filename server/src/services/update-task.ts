@@ -25,6 +25,9 @@ export interface UpdateTaskInput {
   priority?: number | undefined
   command?: string | undefined
   runPolicy: TaskRunPolicy
+  /** Issue 8; null clears it. */
+  taskType?: string | null | undefined
+  labels?: string[] | undefined
 }
 
 export interface UpdatedTask {
@@ -68,6 +71,8 @@ export async function updateTask(deps: ServiceDeps, actor: Actor, taskId: number
   if (requirements !== undefined) patch.requirements = requirements.trim() === '' ? null : requirements
   if (command !== undefined) patch.command = command
   if (priority !== undefined) patch.priority = priority
+  if (input.taskType !== undefined) patch.taskType = input.taskType
+  if (input.labels !== undefined) patch.labels = input.labels
   if (typeof cron === 'string' || delaySeconds !== undefined) {
     patch.cronExpression = typeof cron === 'string' ? cron : null
     patch.delaySeconds = delaySeconds ?? null

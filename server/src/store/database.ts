@@ -24,8 +24,12 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id'> {
+export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type'> {
   id: Generated<number>
+  /** Migration 008; null = none. */
+  task_type: ColumnType<string | null, string | null | undefined, string | null>
+  /** JSON text: an array of strings. Defaults to '[]'. */
+  labels: ColumnType<string, string | undefined, string>
 }
 
 export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated'> {
@@ -96,6 +100,15 @@ export interface TaskServersTable {
   server_id: number
 }
 
+/** One row, id 1 (migration 008): the queue's settings. */
+export interface QueueSettingsTable {
+  id: number
+  max_workers: number | null
+  when_busy: ColumnType<string, string | undefined, string>
+  updated_at: number | null
+  updated_by: number | null
+}
+
 export interface Database {
   tasks: TasksTable
   runs: RunsTable
@@ -109,6 +122,7 @@ export interface Database {
   environment_builds: EnvironmentBuildsTable
   servers: ServersTable
   task_servers: TaskServersTable
+  queue_settings: QueueSettingsTable
 }
 
 export type TaskRow = Selectable<TasksTable>

@@ -10,6 +10,7 @@ import type { DialectName, Store, StoreOptions, StoreTables } from './store.ts'
 import { apiTokenTable } from './tables/api-token-table.ts'
 import { auditLogTable } from './tables/audit-log-table.ts'
 import { environmentBuildTable } from './tables/environment-build-table.ts'
+import { queueSettingsTable } from './tables/queue-settings-table.ts'
 import { runTable } from './tables/run-table.ts'
 import { serverTable } from './tables/server-table.ts'
 import { sessionTable } from './tables/session-table.ts'
@@ -52,6 +53,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     auditLog: auditLogTable(db),
     environmentBuilds: environmentBuildTable(db),
     servers: serverTable(db),
+    queueSettings: queueSettingsTable(db, dialect),
   }
 }
 
@@ -124,6 +126,7 @@ function guardTables(tables: StoreTables, check: () => void, dialect: DialectNam
     auditLog: guard(tables.auditLog, check, dialect),
     environmentBuilds: guard(tables.environmentBuilds, check, dialect),
     servers: guard(tables.servers, check, dialect),
+    queueSettings: guard(tables.queueSettings, check, dialect),
   }
 }
 

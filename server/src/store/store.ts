@@ -6,6 +6,7 @@ import type { ApiToken, NewApiToken } from '../domain/api-token.ts'
 import type { AuditEntry, NewAuditEntry } from '../domain/audit-entry.ts'
 import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
 import type { DurationStats, NewRun, Run, RunPatch, RunStatus, RunWithTaskName } from '../domain/run.ts'
+import type { QueueSettings } from '../domain/queue-settings.ts'
 import type { Session } from '../domain/session.ts'
 import type { SystemSample } from '../domain/system-sample.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../domain/task.ts'
@@ -52,6 +53,18 @@ export interface RunTable {
    * 'running' with workerId and startedAt = now, atomically; each run is claimed once.
    */
   claimNext(workerId: string, now: number): Promise<Run | undefined>
+  /** Runs holding a worker slot: 'running' or 'paused', on every server. */
+  countBusy(): Promise<number>
+  /** Queued runs in the order claimNext takes them (priority, then due time, then id), with their task names. */
+  listQueued(limit: number, offset: number): Promise<RunWithTaskName[]>
+  countQueued(): Promise<number>
+  /**
+   * Cancels the run only while it is still 'queued' (one statement: a claim that got there first
+   * wins, and the run is then running); the run after, or undefined when it was not queued.
+   */
+  cancelIfQueued(id: number, endedAt: number, error: string | null): Promise<Run | undefined>
+  /** Sets the priority of the task's queued runs; how many there were. */
+  setQueuedPriority(taskId: number, priority: number): Promise<number>
   /** A task's runs, newest (highest id) first. */
   listForTask(taskId: number, limit: number): Promise<Run[]>
   countForTask(taskId: number): Promise<number>
@@ -165,6 +178,18 @@ export interface ServerTable {
   listTaskIds(serverId: number): Promise<number[]>
 }
 
+/** The queue's settings (migration 008): one row. */
+export interface QueueSettingsTable {
+  get(): Promise<QueueSettings>
+  /**
+   * get() that, inside a transaction, holds the row until the transaction ends (FOR UPDATE on
+   * PostgreSQL; SQLite transactions are serial). Every claim of a queued run takes it first, so
+   * the count of busy runs and the claim cannot interleave with another server's.
+   */
+  lock(): Promise<QueueSettings>
+  update(settings: QueueSettings): Promise<QueueSettings>
+}
+
 /** The tables, inside or outside a transaction. */
 export interface StoreTables {
   readonly tasks: TaskTable
@@ -176,6 +201,7 @@ export interface StoreTables {
   readonly auditLog: AuditLogTable
   readonly environmentBuilds: EnvironmentBuildTable
   readonly servers: ServerTable
+  readonly queueSettings: QueueSettingsTable
 }
 
 export interface Store extends StoreTables {

@@ -16,6 +16,7 @@ import type { DataPaths } from '../lib/paths.ts'
 import type { LogStore } from '../logs/log-store.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
+import { claimNextRun } from '../services/claim-next-run.ts'
 import { closeRun } from '../services/close-run.ts'
 import type { RunControl } from '../services/run-control.ts'
 import { buildRunSpec } from './build-run-spec.ts'
@@ -39,7 +40,13 @@ export interface DispatcherDeps {
   /** After the run: the task's folders go back to the server, out of reach of other tasks' runs. */
   releaseRunDirs?(dirs: { taskDir: string; taskOutputsDir: string }): Promise<void>
   settings: {
-    maxConcurrentRuns: number | null
+    /** TASKYARD_MAX_WORKERS: runs at once across the database's servers while no admin set one; null = no limit. */
+    maxWorkers: number | null
+    /**
+     * How often the node looks for queued runs nobody woke it for (a run of another server on the
+     * same database ended, freeing a slot); absent = only when woken. Starts at the first wake().
+     */
+    pollIntervalMs?: number
     runTimeoutMs: number | null
     killGraceMs: number
     sampleIntervalMs: number
@@ -115,8 +122,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   /** Runs this node stops on purpose at shutdown: recorded as abnormal, with this reason. */
   let shutdownReason: string | null = null
 
-  const hasCapacity = (): boolean => deps.settings.maxConcurrentRuns == null || supervised.size < deps.settings.maxConcurrentRuns
-
   /** The pump in progress, so shutdown can wait for a claim that is under way. */
   let pumping: Promise<void> | null = null
   let pumpAgain = false
@@ -130,8 +135,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       try {
         do {
           pumpAgain = false
-          while (shutdownReason == null && hasCapacity()) {
-            const run = await deps.store.runs.claimNext(deps.workerId, deps.clock.now())
+          while (shutdownReason == null) {
+            // The limit is the database's (every server's runs count): claimNextRun checks it with the claim.
+            const run = await claimNextRun(deps.store, deps.workerId, deps.clock.now(), deps.settings.maxWorkers)
             if (!run) break
             if (shutdownReason != null) {
               // Shutdown began during the claim: give the run back untouched for the next start.
@@ -275,7 +281,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   let retryTimer: NodeJS.Timeout | null = null
+  let pollTimer: NodeJS.Timeout | null = null
   function wake(): void {
+    if (pollTimer == null && deps.settings.pollIntervalMs != null && shutdownReason == null) {
+      pollTimer = setInterval(wake, deps.settings.pollIntervalMs)
+      pollTimer.unref()
+    }
     pump().catch((e) => {
       deps.onError(e, 'dispatcher')
       // A claim the database refused leaves the run queued: look again soon, nobody else will.
@@ -322,6 +333,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async shutdown(reason) {
       shutdownReason = reason
       if (retryTimer) clearTimeout(retryTimer)
+      if (pollTimer) clearInterval(pollTimer)
       if (pumping) await pumping.catch(() => undefined)
       await Promise.all([...supervised.keys()].map((id) => this.stop(id)))
     },

@@ -52,7 +52,15 @@ export async function createTestApp(
   }
   const config = loadConfig(
     { host: '127.0.0.1', port: '0', dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
-    { ...process.env, TASKYARD_KILL_GRACE_MS: '2000', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
+    {
+      ...process.env,
+      TASKYARD_KILL_GRACE_MS: '2000',
+      TASKYARD_SAMPLE_INTERVAL_MS: '100',
+      TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // The default is the CPU count: tests of other things must not queue on a 2-core machine. The queue's tests set their own.
+      TASKYARD_MAX_WORKERS: '64',
+      ...options.env,
+    },
   )
   const server = await startTaskyard(config, { logger: false, log: () => undefined, ...(options.instrument ? { instrument: options.instrument } : {}) })
   t.after(async () => {

@@ -196,6 +196,30 @@ for (const dialect of testDialects()) {
       await expect(200, 'GET', '/api/system')
       await expect(401, 'GET', '/api/system', undefined, anonymous)
 
+      // The queue (issue 8): settings, priority, cancel.
+      await expect(200, 'GET', '/api/settings')
+      await expect(401, 'GET', '/api/settings', undefined, anonymous)
+      await expect(200, 'PUT', '/api/settings', { max_workers: 8 })
+      await expect(403, 'PUT', '/api/settings', { max_workers: 1 }, olga)
+      await expect(200, 'POST', `/api/tasks/${ranId}/priority`, { priority: 'low' })
+      await expect(404, 'POST', '/api/tasks/999/priority', { priority: 'low' })
+      await expect(200, 'GET', '/api/queue')
+      await expect(401, 'GET', '/api/queue', undefined, anonymous)
+      const cancelled = await app.createTask(
+        { conda_env: 'base', task_name: 'to-cancel', cron_expression: '0 0 1 1 *', task_type: 'batch' },
+        { name: 'job.py', content: 'import time\ntime.sleep(60)\n' },
+      )
+      const cancelledId = cancelled.body.task.task_id as number
+      await expect(200, 'POST', `/api/tasks/${cancelledId}/trigger`)
+      const toCancel = await app.runningRun(cancelledId)
+      await expect(200, 'POST', `/api/executions/${toCancel.runId}/cancel`)
+      await expect(404, 'POST', '/api/executions/999/cancel')
+      await app.runFinished(toCancel.runId)
+      await expect(200, 'POST', '/api/tasks/cancel-by-type', { task_type: 'batch', cancel_running: true })
+      await expect(400, 'POST', '/api/tasks/cancel-by-type', {})
+      await expect(200, 'POST', '/api/tasks/cancel-all', { cancel_running: false })
+      await expect(403, 'POST', '/api/tasks/cancel-all', {}, { bearer: viewer.bearer })
+
       // Registered servers (issue 12), against a real OpenSSH server.
       const server = { name: 'loopback', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey, labels: ['lab'] }
       const registered = await expect(201, 'POST', '/api/servers', server)

@@ -44,6 +44,8 @@ export function taskFrom(task: NewTask, id: number): Task {
     runAs: task.runAs ?? null,
     memoryLimitMb: task.memoryLimitMb ?? null,
     maxLogMb: task.maxLogMb ?? null,
+    taskType: task.taskType ?? null,
+    labels: task.labels ?? [],
   }
 }
 

@@ -19,26 +19,28 @@ for (const dialect of testDialects()) {
       const { store } = await openTestStore(t, dialect)
       const { paths, task, run } = await queuedRun(t, store, 'echo ran')
 
-      // The store as it behaves when another process holds the lock: the first claim and the
-      // first two attempts to write the run's end fail with database_busy.
+      // The store as it behaves when another process holds the lock: the first claim (a
+      // transaction that locks the queue's settings, issue 8) and the first two attempts to
+      // write the run's end fail with database_busy, the latter as a refused commit.
       let claimsRefused = 0
       let endsRefused = 0
       const flaky: Store = {
         ...store,
-        runs: {
-          ...store.runs,
-          claimNext: async (...args) => {
-            if (claimsRefused++ === 0) throw busy()
-            return store.runs.claimNext(...args)
-          },
-        },
-        transaction: async (fn) => {
-          if (endsRefused < 2) {
-            endsRefused += 1
-            throw busy()
-          }
-          return store.transaction(fn)
-        },
+        transaction: (fn) =>
+          store.transaction(async (tx) => {
+            let claim = false
+            const lock = async () => {
+              claim = true
+              if (claimsRefused++ === 0) throw busy()
+              return tx.queueSettings.lock()
+            }
+            const result = await fn({ ...tx, queueSettings: { ...tx.queueSettings, lock } })
+            if (!claim && endsRefused < 2) {
+              endsRefused += 1
+              throw busy()
+            }
+            return result
+          }),
       }
       const errors: string[] = []
       const bus = new EventBus()

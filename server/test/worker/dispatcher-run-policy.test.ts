@@ -90,7 +90,7 @@ async function setup(
       prepared.push(dirs)
     },
     settings: {
-      maxConcurrentRuns: null,
+      maxWorkers: null,
       runTimeoutMs: null,
       killGraceMs: 1000,
       sampleIntervalMs: 1000,

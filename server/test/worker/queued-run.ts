@@ -21,7 +21,7 @@ export async function queuedRun(t: TestContext, store: Store, command: string) {
 
 /** Settings of a dispatcher with no limits, a 1 s kill grace, and the test's own PATH. */
 export const unlimitedSettings = (): DispatcherDeps['settings'] => ({
-  maxConcurrentRuns: null,
+  maxWorkers: null,
   runTimeoutMs: null,
   killGraceMs: 1000,
   sampleIntervalMs: 1000,

@@ -2,6 +2,7 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import { assertEnvironmentName, assertTaskName } from '../../domain/names.ts'
 import { DEFAULT_PRIORITY, parsePriority } from '../../domain/priority.ts'
+import { parseLabels, parseTaskType } from '../../domain/task-labels.ts'
 import { assertValidCron, parseDelaySeconds } from '../../domain/schedule.ts'
 import { assertCommand } from '../../domain/task-command.ts'
 import type { CreateTaskInput } from '../../services/create-task.ts'
@@ -39,5 +40,7 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
   if (command) assertCommand(command)
   // Browsers send form text with CRLF line ends (HTML form encoding); requirements are stored with LF.
   const requirements = present(form.texts.requirements_file ?? f.requirements_file ?? f.requirements)?.replace(/\r\n?/g, '\n') ?? null
-  return { upload, name, condaEnv, requirements, reuseEnv, cronExpression, delaySeconds, command, priority, runPolicy }
+  const taskType = f.task_type === undefined ? null : parseTaskType(f.task_type)
+  const labels = f.labels === undefined ? [] : parseLabels(f.labels)
+  return { upload, name, condaEnv, requirements, reuseEnv, cronExpression, delaySeconds, command, priority, runPolicy, taskType, labels }
 }

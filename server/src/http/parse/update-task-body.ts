@@ -2,6 +2,7 @@
 import { invalidUpdate, rethrowInUpdateWords } from '../../domain/errors.ts'
 import { assertEnvironmentName, assertTaskName } from '../../domain/names.ts'
 import { parsePriority } from '../../domain/priority.ts'
+import { parseLabels, parseTaskType } from '../../domain/task-labels.ts'
 import { delayError } from '../../domain/schedule.ts'
 import { assertCommand } from '../../domain/task-command.ts'
 import { cronError } from '../../lib/cron.ts'
@@ -18,6 +19,8 @@ export interface UpdateTaskBody extends RunPolicyFields {
   delay_seconds?: unknown
   priority?: unknown
   command?: unknown
+  task_type?: unknown
+  labels?: unknown
 }
 
 const invalid = invalidUpdate
@@ -75,5 +78,7 @@ export function parseUpdateTaskBody(body: UpdateTaskBody, serverMaxLogBytes: num
     delaySeconds = Number(body.delay_seconds)
   }
   const priority = body.priority === undefined ? undefined : inUpdateWords(() => parsePriority(body.priority))
-  return { name, script, condaEnv, requirements, command, cronExpression, delaySeconds, priority, runPolicy }
+  const taskType = body.task_type === undefined ? undefined : inUpdateWords(() => parseTaskType(body.task_type))
+  const labels = body.labels === undefined ? undefined : inUpdateWords(() => parseLabels(body.labels))
+  return { name, script, condaEnv, requirements, command, cronExpression, delaySeconds, priority, runPolicy, taskType, labels }
 }

@@ -36,6 +36,9 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   if (task.runAs != null) body.run_as = task.runAs
   if (task.memoryLimitMb != null) body.memory_limit_mb = task.memoryLimitMb
   if (task.maxLogMb != null) body.max_log_mb = task.maxLogMb
+  // Issue 8, the same way: spec 000's shape stays as it is for a task without them.
+  if (task.taskType != null) body.task_type = task.taskType
+  if (task.labels.length > 0) body.labels = task.labels
   return body
 }
 
@@ -53,6 +56,8 @@ export function presentTaskListItem(task: Task): Record<string, unknown> {
     last_run_duration_formatted: seconds(task.lastRunDurationMs),
     priority: priorityWord(task.priority),
   }
+  if (task.taskType != null) item.task_type = task.taskType
+  if (task.labels.length > 0) item.labels = task.labels
   if (task.status === 'completed' && task.lastRunAt != null && task.lastRunDurationMs != null) {
     item.completed_at = formatDateTime(task.lastRunAt + task.lastRunDurationMs)
   }

@@ -80,9 +80,9 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   })
 
   app.get('/api/tasks', { schema: schemas.listTasks }, async (request) => {
-    const { type = 'defined' } = request.query as { type?: string }
+    const { type = 'defined', task_type: taskType, label } = request.query as { type?: string; task_type?: string; label?: string }
     if (type === 'history') return (await listRunHistory(services)).map(presentHistoryItem)
-    return (await listTasks(services)).map(presentTaskListItem)
+    return (await listTasks(services, { ...(taskType === undefined ? {} : { taskType }), ...(label === undefined ? {} : { label }) })).map(presentTaskListItem)
   })
 
   app.get('/api/tasks/stats', { schema: schemas.stats }, async () => presentStats(await taskStats(services)))

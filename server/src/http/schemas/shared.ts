@@ -24,6 +24,7 @@ const errorBodyProperties = {
   offered_fingerprint: { type: ['string', 'null'] },
   available_versions: { type: 'array', items: { type: 'string' } },
   rule: { type: 'string', description: 'The deny-list rule the command broke' },
+  max_workers: { type: 'integer', description: 'The limit of concurrent runs that refused the submit' },
 } as const satisfies Record<keyof ErrorDetails | 'success' | 'message', unknown>
 
 // The other direction: a field listed here that ErrorDetails does not know fails to compile.

@@ -21,6 +21,12 @@ const priorityWord = { type: 'string', enum: ['high', 'normal', 'low'] satisfies
 const seconds = { ...nullableNum, description: 'Seconds, two decimals' } as const
 const megabytes = { ...nullableNum, description: 'MB, one decimal' } as const
 
+/** Issue 8's task type and labels: present only when the task has them. */
+const taskKind = {
+  task_type: { type: 'string', description: 'Only when the task sets it' },
+  labels: { type: 'array', items: { type: 'string' }, description: 'Only when the task has any' },
+} as const
+
 /** spec 000's `task` object (http/present/task.ts presentTask); run_as and the limits only when set. */
 const taskFields = {
   task_id: int,
@@ -44,6 +50,7 @@ const taskOptional = {
   run_as: { type: 'string', description: 'Only when the task sets it' },
   memory_limit_mb: { type: 'number', description: 'Only when the task sets it' },
   max_log_mb: { type: 'number', description: 'Only when the task sets it' },
+  ...taskKind,
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -100,7 +107,7 @@ const listItemFields = {
 } as const
 const listItem = {
   ...closed(listItemFields),
-  properties: { ...listItemFields, completed_at: { type: 'string', description: 'Only on completed tasks' } },
+  properties: { ...listItemFields, ...taskKind, completed_at: { type: 'string', description: 'Only on completed tasks' } },
 } as const
 
 const notFound = { ...errorRef, description: 'No such task' } as const
@@ -129,6 +136,8 @@ export const CREATE_TASK_FIELDS = {
   run_as: 'field',
   memory_limit_mb: 'field',
   max_log_mb: 'field',
+  task_type: 'field',
+  labels: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -146,7 +155,8 @@ export const createTask = {
   description:
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
-    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
+    'task_type: what kind of work it is (for cancel-by-type and ?task_type=); labels: comma-separated (for ?label=).',
   response: { 201: closed({ success: bool, message: str, task, environment_message: str }), ...errorResponses },
 } as const
 
@@ -155,7 +165,11 @@ export const listTasks = {
   summary: 'List defined tasks, or run history with type=history',
   querystring: {
     type: 'object',
-    properties: { type: { type: 'string', enum: ['defined', 'history'] } },
+    properties: {
+      type: { type: 'string', enum: ['defined', 'history'] },
+      task_type: { type: 'string', description: 'Defined tasks of this task_type only' },
+      label: { type: 'string', description: 'Defined tasks carrying this label only' },
+    },
   },
   response: {
     200: { type: 'array', description: 'Task items, or history items with type=history', items: { anyOf: [listItem, historyItem] } },
@@ -335,6 +349,8 @@ export const updateTask = {
       run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
       memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
       max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
+      task_type: { type: ['string', 'null'], description: 'What kind of work it is, for cancel-by-type; null or empty: none' },
+      labels: { type: ['array', 'string', 'null'], items: { type: 'string' }, description: 'A list, or one comma-separated string; null or empty: none' },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

@@ -97,6 +97,58 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       return row && toRun(row)
     },
 
+    async countBusy() {
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        // The active predicate verbatim (the partial index), then leave the queued ones out.
+        .where('status', 'in', ACTIVE_LITERALS)
+        .where('status', '<>', sql.lit('queued'))
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    async listQueued(limit, offset) {
+      const rows = await db
+        .selectFrom('runs')
+        .innerJoin('tasks', 'tasks.id', 'runs.task_id')
+        .selectAll('runs')
+        .select('tasks.name as task_name')
+        .where('runs.status', '=', 'queued')
+        .orderBy('runs.priority')
+        .orderBy('runs.queued_at')
+        .orderBy('runs.id')
+        .limit(limit)
+        .offset(offset)
+        .execute()
+      return rows.map((row) => withBoolean<RunWithTaskName>(row))
+    },
+
+    async countQueued() {
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'queued')
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    async cancelIfQueued(id, endedAt, error) {
+      const row = await db
+        .updateTable('runs')
+        .set({ status: 'cancelled', ended_at: endedAt, error })
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst()
+      return row && toRun(row)
+    },
+
+    async setQueuedPriority(taskId, priority) {
+      const result = await db.updateTable('runs').set({ priority }).where('task_id', '=', taskId).where('status', '=', 'queued').executeTakeFirst()
+      return Number(result.numUpdatedRows)
+    },
+
     async listForTask(taskId, limit) {
       const rows = await db.selectFrom('runs').selectAll().where('task_id', '=', taskId).orderBy('id', 'desc').limit(limit).execute()
       return rows.map(toRun)

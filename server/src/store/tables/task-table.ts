@@ -27,6 +27,8 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   runAs: true,
   memoryLimitMb: true,
   maxLogMb: true,
+  taskType: true,
+  labels: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -49,6 +51,8 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   runAs: true,
   memoryLimitMb: true,
   maxLogMb: true,
+  taskType: true,
+  labels: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */
@@ -58,7 +62,13 @@ export function nameTaken(name: string): TaskyardError {
   })
 }
 
-const toTask = (row: TaskRow): Task => fromRow<Task>(row)
+/** labels are JSON text in the row, a list in the domain. */
+const toTask = (row: TaskRow): Task => ({ ...fromRow<Task>(row as never), labels: JSON.parse(row.labels) as string[] })
+
+function withLabelsText<T extends { labels?: unknown }>(values: T): T {
+  if (Array.isArray(values.labels)) return { ...values, labels: JSON.stringify(values.labels) }
+  return values
+}
 
 /** The tasks table on `db`, which may be a transaction. */
 export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite'): TaskTable {
@@ -91,7 +101,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
   }
 
   async function updateWhere(id: number, expected: TaskStatus | undefined, patch: TaskPatch): Promise<Task | undefined> {
-    const values = toRow(patch, PATCH_FIELDS)
+    const values = withLabelsText(toRow(patch, PATCH_FIELDS) as { labels?: unknown })
     if (Object.keys(values).length === 0) {
       const task = await findById(id)
       return task && (expected === undefined || task.status === expected) ? task : undefined
@@ -100,7 +110,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     const row = await translateNameTaken(patch.name, () =>
       db
         .updateTable('tasks')
-        .set(values)
+        .set(values as never)
         .where('id', '=', id)
         .$if(expected !== undefined, (qb) => qb.where('status', '=', expected as TaskStatus))
         .returningAll()
@@ -113,7 +123,11 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     async insert(task) {
       await assertNameFree(task.name)
       const row = await translateNameTaken(task.name, () =>
-        db.insertInto('tasks').values(toRow(task, NEW_TASK_FIELDS)).returningAll().executeTakeFirstOrThrow(),
+        db
+          .insertInto('tasks')
+          .values(withLabelsText(toRow(task, NEW_TASK_FIELDS) as { labels?: unknown }) as never)
+          .returningAll()
+          .executeTakeFirstOrThrow(),
       )
       return toTask(row)
     },

@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely'
+import type { QueueSettings } from '../../domain/queue-settings.ts'
+import type { Database } from '../database.ts'
+import type { DialectName, QueueSettingsTable } from '../store.ts'
+
+const nullableNumber = (v: number | string | null): number | null => (v == null ? null : Number(v))
+
+/** The one row of queue_settings on `db`, which may be a transaction. */
+export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName): QueueSettingsTable {
+  async function read(forUpdate: boolean): Promise<QueueSettings> {
+    const row = await db
+      .selectFrom('queue_settings')
+      .select(['max_workers', 'when_busy', 'updated_at', 'updated_by'])
+      .where('id', '=', 1)
+      // SQLite transactions are serial (BEGIN IMMEDIATE): the row needs no lock of its own there.
+      .$if(forUpdate && dialect === 'postgres', (qb) => qb.forUpdate())
+      .executeTakeFirstOrThrow()
+    return {
+      maxWorkers: nullableNumber(row.max_workers),
+      whenBusy: row.when_busy === 'refuse' ? 'refuse' : 'queue',
+      updatedAt: nullableNumber(row.updated_at),
+      updatedBy: nullableNumber(row.updated_by),
+    }
+  }
+  return {
+    get: () => read(false),
+    lock: () => read(true),
+    async update(patch) {
+      await db
+        .updateTable('queue_settings')
+        .set({ max_workers: patch.maxWorkers, when_busy: patch.whenBusy, updated_at: patch.updatedAt, updated_by: patch.updatedBy })
+        .where('id', '=', 1)
+        .execute()
+      return read(false)
+    },
+  }
+}

@@ -42,6 +42,9 @@ export type ErrorCode =
   | 'host_key_mismatch'
   | 'server_unreachable'
   | 'command_denied'
+  | 'invalid_time_zone'
+  | 'invalid_misfire'
+  | 'schedule_not_found'
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */
 export class TaskyardError extends Error {

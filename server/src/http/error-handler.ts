@@ -45,6 +45,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   host_key_mismatch: 400,
   server_unreachable: 502,
   command_denied: 400,
+  invalid_time_zone: 400,
+  invalid_misfire: 400,
+  schedule_not_found: 404,
 }
 
 /** Seconds a client should wait after a database_busy 503: about the store's own lock budget. */

@@ -14,9 +14,16 @@ export interface Timers {
   clearTimeout(handle: unknown): void
 }
 
+/**
+ * Node fires a timer longer than 2^31 - 1 ms (24.8 days) after 1 ms. The loop never sleeps past
+ * MAX_SLEEP_MS anyway; the clamp keeps a longer delay from ever firing early.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+export const clampTimerDelay = (ms: number): number => Math.min(Math.max(ms, 0), MAX_TIMER_MS)
+
 export const realTimers: Timers = {
   setTimeout(fn, ms) {
-    const handle = setTimeout(fn, ms)
+    const handle = setTimeout(fn, clampTimerDelay(ms))
     // The server's HTTP listener keeps the process alive; a schedule alone does not.
     handle.unref()
     return handle
@@ -41,7 +48,7 @@ export interface Scheduler {
   stop(): void
 }
 
-const MAX_SLEEP_MS = 60_000
+export const MAX_SLEEP_MS = 60_000
 /** After a failed tick (e.g. the database busy), retry soon, backing off up to MAX_SLEEP_MS. */
 const FIRST_RETRY_MS = 1_000
 
@@ -92,9 +99,30 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           const active = new Set((await tx.runs.findActiveForTask(task.id)) ? [task.id] : [])
           const [plan] = planDueRuns([task], active, now, deps.timeZone)
           if (!plan) return false
-          if (plan.startRun) await tx.runs.insert({ taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now })
-          await tx.tasks.update(task.id, plan.patch)
-          return plan.startRun
+          const skipped = plan.skipped.map((s) => ({
+            taskId: task.id,
+            slotAt: s.slotAt,
+            outcome: 'skipped' as const,
+            reason: s.reason,
+            runId: null,
+            recordedAt: now,
+          }))
+          await tx.scheduleSlots.record(skipped)
+          // The slot's record comes first: a run follows only a fresh one, so a time recorded
+          // before (this process before a crash, another scheduler) never gets a second run.
+          const fire = plan.fire
+          const claimed =
+            fire &&
+            (await tx.scheduleSlots.record([{ taskId: task.id, slotAt: fire.slotAt, outcome: 'fired', reason: fire.reason, runId: null, recordedAt: now }]))
+          if (!fire || !claimed || claimed.length === 0) {
+            await tx.tasks.update(task.id, { nextRunAt: plan.patch.nextRunAt })
+            return false
+          }
+          const run = await tx.runs.insert({ taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now })
+          await tx.scheduleSlots.setRun(task.id, fire.slotAt, run.id)
+          // The row is locked: the count cannot be raced.
+          await tx.tasks.update(task.id, { ...plan.patch, scheduleRuns: task.scheduleRuns + 1, lastScheduledAt: fire.slotAt })
+          return true
         })
         queued ||= started
         deps.onTaskChanged(candidate.id)
@@ -108,6 +136,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   async function arm(): Promise<void> {
     if (stopped) return
     const next = await deps.store.tasks.nextDueAt()
+    // Never longer than a minute: a delay of 30 days is re-armed every minute, reading the clock
+    // each time, so neither a timer's limit (24.8 days) nor a clock change fires it early.
     setTimer(next == null ? MAX_SLEEP_MS : Math.min(Math.max(next - deps.clock.now(), 0), MAX_SLEEP_MS))
   }
 

@@ -11,6 +11,7 @@ import { apiTokenTable } from './tables/api-token-table.ts'
 import { auditLogTable } from './tables/audit-log-table.ts'
 import { environmentBuildTable } from './tables/environment-build-table.ts'
 import { runTable } from './tables/run-table.ts'
+import { scheduleSlotTable } from './tables/schedule-slot-table.ts'
 import { serverTable } from './tables/server-table.ts'
 import { sessionTable } from './tables/session-table.ts'
 import { systemSampleTable } from './tables/system-sample-table.ts'
@@ -52,6 +53,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     auditLog: auditLogTable(db),
     environmentBuilds: environmentBuildTable(db),
     servers: serverTable(db),
+    scheduleSlots: scheduleSlotTable(db),
   }
 }
 
@@ -124,6 +126,7 @@ function guardTables(tables: StoreTables, check: () => void, dialect: DialectNam
     auditLog: guard(tables.auditLog, check, dialect),
     environmentBuilds: guard(tables.environmentBuilds, check, dialect),
     servers: guard(tables.servers, check, dialect),
+    scheduleSlots: guard(tables.scheduleSlots, check, dialect),
   }
 }
 

@@ -44,6 +44,12 @@ export function taskFrom(task: NewTask, id: number): Task {
     runAs: task.runAs ?? null,
     memoryLimitMb: task.memoryLimitMb ?? null,
     maxLogMb: task.maxLogMb ?? null,
+    timeZone: task.timeZone ?? null,
+    misfire: task.misfire ?? 'run_once',
+    scheduleEnabled: task.scheduleEnabled ?? true,
+    scheduleDescription: task.scheduleDescription ?? null,
+    scheduleRuns: task.scheduleRuns ?? 0,
+    lastScheduledAt: task.lastScheduledAt ?? null,
   }
 }
 

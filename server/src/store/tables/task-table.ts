@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
-import type { Database, TaskRow } from '../database.ts'
+import type { Database, RowOf, TaskRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import { forgetTaskRuns } from './run-summaries.ts'
 import type { DialectName, TaskTable } from '../store.ts'
@@ -27,6 +27,12 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   runAs: true,
   memoryLimitMb: true,
   maxLogMb: true,
+  timeZone: true,
+  misfire: true,
+  scheduleEnabled: true,
+  scheduleDescription: true,
+  scheduleRuns: true,
+  lastScheduledAt: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -49,6 +55,12 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   runAs: true,
   memoryLimitMb: true,
   maxLogMb: true,
+  timeZone: true,
+  misfire: true,
+  scheduleEnabled: true,
+  scheduleDescription: true,
+  scheduleRuns: true,
+  lastScheduledAt: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */
@@ -58,7 +70,15 @@ export function nameTaken(name: string): TaskyardError {
   })
 }
 
-const toTask = (row: TaskRow): Task => fromRow<Task>(row)
+/** schedule_enabled is 1/0 on both dialects (migration 010). */
+const toTask = (row: TaskRow): Task => fromRow<Task>({ ...row, schedule_enabled: row.schedule_enabled === 1 } as unknown as RowOf<Task>)
+
+/** A domain value's row, with scheduleEnabled as 1/0. */
+function taskRow<T extends Partial<Task>>(value: T, allowed: Readonly<Record<keyof T, true>>) {
+  const row = toRow(value, allowed) as Record<string, unknown>
+  if (typeof row.schedule_enabled === 'boolean') row.schedule_enabled = row.schedule_enabled ? 1 : 0
+  return row as never
+}
 
 /** The tasks table on `db`, which may be a transaction. */
 export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite'): TaskTable {
@@ -91,7 +111,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
   }
 
   async function updateWhere(id: number, expected: TaskStatus | undefined, patch: TaskPatch): Promise<Task | undefined> {
-    const values = toRow(patch, PATCH_FIELDS)
+    const values: Record<string, unknown> = taskRow(patch, PATCH_FIELDS)
     if (Object.keys(values).length === 0) {
       const task = await findById(id)
       return task && (expected === undefined || task.status === expected) ? task : undefined
@@ -113,7 +133,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     async insert(task) {
       await assertNameFree(task.name)
       const row = await translateNameTaken(task.name, () =>
-        db.insertInto('tasks').values(toRow(task, NEW_TASK_FIELDS)).returningAll().executeTakeFirstOrThrow(),
+        db.insertInto('tasks').values(taskRow(task, NEW_TASK_FIELDS)).returningAll().executeTakeFirstOrThrow(),
       )
       return toTask(row)
     },
@@ -166,6 +186,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .selectAll()
         .where('status', '=', 'scheduled')
         .where('next_run_at', '<=', now)
+        .where('schedule_enabled', '=', 1)
         .orderBy('next_run_at')
         .orderBy('id')
         .execute()
@@ -177,6 +198,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .selectFrom('tasks')
         .select((eb) => eb.fn.min('next_run_at').as('at'))
         .where('status', '=', 'scheduled')
+        .where('schedule_enabled', '=', 1)
         .executeTakeFirst()
       return row?.at ?? null
     },
@@ -191,6 +213,11 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .orderBy('id')
         .limit(limit)
         .execute()
+      return rows.map(toTask)
+    },
+
+    async listScheduled() {
+      const rows = await db.selectFrom('tasks').selectAll().where('cron_expression', 'is not', null).orderBy('id').execute()
       return rows.map(toTask)
     },
   }

@@ -30,6 +30,8 @@ const CREATE_FIELDS = [
   'run_as',
   'memory_limit_mb',
   'max_log_mb',
+  'time_zone',
+  'misfire',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -43,6 +45,8 @@ const PUT_FIELDS = [
   'run_as',
   'memory_limit_mb',
   'max_log_mb',
+  'time_zone',
+  'misfire',
 ]
 
 for (const dialect of testDialects()) {

@@ -26,6 +26,9 @@ describe('GET /api/openapi.json', () => {
       'GET /api/conda/environment/{env_name}/export',
       'GET /api/conda/environments',
       'GET /api/conda/stats',
+      'GET /api/schedules',
+      'GET /api/schedules/{task_id}',
+      'GET /api/schedules/{task_id}/history',
       'GET /api/servers',
       'GET /api/servers/{id}',
       'GET /api/system',
@@ -59,6 +62,7 @@ describe('GET /api/openapi.json', () => {
       'POST /login',
       'POST /logout',
       'PUT /api/conda/environment/{env_name}',
+      'PUT /api/schedules/{task_id}',
       'PUT /api/servers/{id}',
       'PUT /api/tasks/{task_id}',
     ])

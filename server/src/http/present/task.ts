@@ -36,6 +36,9 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   if (task.runAs != null) body.run_as = task.runAs
   if (task.memoryLimitMb != null) body.memory_limit_mb = task.memoryLimitMb
   if (task.maxLogMb != null) body.max_log_mb = task.maxLogMb
+  // Issue 8, optional in the same way: a zone of its own, a misfire policy other than the default.
+  if (task.timeZone != null) body.time_zone = task.timeZone
+  if (task.misfire !== 'run_once') body.misfire = task.misfire
   return body
 }
 

@@ -33,6 +33,8 @@ export const CREATE_TASK_FIELDS = {
   run_as: 'field',
   memory_limit_mb: 'field',
   max_log_mb: 'field',
+  time_zone: 'field',
+  misfire: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -50,7 +52,8 @@ export const createTask = {
   description:
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
-    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
+    "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does.",
 } as const
 
 export const listTasks = {
@@ -115,6 +118,8 @@ export const updateTask = {
       run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
       memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
       max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
+      time_zone: { type: ['string', 'null'], description: "IANA time zone the cron expression is read in; null: the server's" },
+      misfire: { type: 'string', description: 'What a cron time seen over a minute late does: run once now, or skip' },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

@@ -49,7 +49,14 @@ export async function createTestApp(t: TestContext, options: { dialect?: TestDia
   }
   const config = loadConfig(
     { host: '127.0.0.1', port: '0', dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
-    { ...process.env, TASKYARD_KILL_GRACE_MS: '2000', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
+    {
+      ...process.env,
+      TASKYARD_KILL_GRACE_MS: '2000',
+      TASKYARD_SAMPLE_INTERVAL_MS: '100',
+      TASKYARD_SHUTDOWN_GRACE_SECONDS: '0',
+      TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      ...options.env,
+    },
   )
   const server = await startTaskyard(config, { logger: false, log: () => undefined })
   t.after(async () => {

@@ -161,6 +161,23 @@ for (const dialect of testDialects()) {
       assert.deepEqual([seen.status, seen.body.schedules.map((s: any) => [s.task_id, s.misfire])], [200, [[id, 'skip']]])
     })
 
+    it('PUT /api/tasks takes time_zone and misfire too: a new zone re-reads the next time; a bad one is a 400 that changes nothing', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const id = await cronTask(app, 'tokyo')
+      const putTask = (body: unknown) => app.json(`/api/tasks/${id}`, put(body))
+      const before = await app.store.tasks.findById(id)
+      const bad = await putTask({ time_zone: 'Asia/Atlantis', misfire: 'skip' })
+      assert.deepEqual([bad.status, bad.body.message], [400, 'Invalid time zone'])
+      assert.match(bad.body.error, /'Asia\/Atlantis' is not a known IANA time zone/)
+      assert.deepEqual(await app.store.tasks.findById(id), before, 'nothing changed')
+      const ok = await putTask({ time_zone: 'Asia/Tokyo', misfire: 'skip' })
+      assert.equal(ok.status, 200, JSON.stringify(ok.body))
+      const task = (await app.store.tasks.findById(id))!
+      assert.deepEqual([task.timeZone, task.misfire], ['Asia/Tokyo', 'skip'])
+      assert.equal(task.nextRunAt, nextCronTime('0 9 * * *', task.updatedAt, 'Asia/Tokyo'), '09:00 in Tokyo')
+      assert.deepEqual([ok.body.task.time_zone, ok.body.task.misfire], ['Asia/Tokyo', 'skip'])
+    })
+
     it('history lists the scheduled times the scheduler decided about: fired with its execution, skipped with the reason', async (t) => {
       const app = await createTestApp(t, { dialect })
       const id = await cronTask(app, 'hourly', { misfire: 'skip' })

@@ -34,6 +34,10 @@ export function schedules(_dialect: DialectName): Migration {
       await sql`UPDATE tasks SET schedule_runs = (SELECT COUNT(*) FROM runs WHERE runs.task_id = tasks.id AND runs.trigger = 'schedule'),
         last_scheduled_at = (SELECT MAX(queued_at) FROM runs WHERE runs.task_id = tasks.id AND runs.trigger = 'schedule')`.execute(db)
 
+      // The scheduler's two reads (listDue, nextDueAt) skip switched-off schedules through this
+      // index; nextDueAt stays a covering MIN. tasks_status_next_run_at keeps serving listUpcoming.
+      await db.schema.createIndex('tasks_due').on('tasks').columns(['status', 'schedule_enabled', 'next_run_at']).execute()
+
       await db.schema
         .createTable('schedule_slots')
         .addColumn('task_id', 'bigint', (col) => col.notNull().references('tasks.id').onDelete('cascade'))
@@ -52,6 +56,7 @@ export function schedules(_dialect: DialectName): Migration {
 
     async down(db: Kysely<any>) {
       await db.schema.dropTable('schedule_slots').execute()
+      await db.schema.dropIndex('tasks_due').execute()
       for (const column of ['last_scheduled_at', 'schedule_runs', 'schedule_description', 'schedule_enabled', 'misfire', 'time_zone']) {
         await db.schema.alterTable('tasks').dropColumn(column).execute()
       }

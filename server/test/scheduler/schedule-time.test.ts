@@ -206,6 +206,45 @@ for (const dialect of testDialects()) {
       )
     })
 
+    it('fires 250 tasks due at the same instant in one tick (batched transactions); a task whose fire fails holds back none before it', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const slotAt = at('2024-01-15T12:00:00Z')
+      const tasks = []
+      for (let i = 0; i < 250; i++) tasks.push(await store.tasks.insert(newTask({ name: `t${i}`, cronExpression: '0 12 * * *', nextRunAt: slotAt })))
+      const failing = tasks[120]!.id
+      let failures = 0
+      const flaky: Store = {
+        ...store,
+        transaction: (fn) =>
+          store.transaction((tx) =>
+            fn({
+              ...tx,
+              runs: {
+                ...tx.runs,
+                insert: async (run) => {
+                  if (run.taskId === failing && failures++ < 2) throw new Error('disk full')
+                  return tx.runs.insert(run)
+                },
+              },
+            }),
+          ),
+      }
+      const clock = fakeClock(slotAt)
+      const s = schedulerOn(t, flaky, clock)
+      await s.start()
+      const counts = await Promise.all(tasks.map(async (task) => (await store.runs.listForTask(task.id, 10)).length))
+      // The batch with the failing task was rolled back and went again task by task, up to it;
+      // the failed tick re-arms for a retry, which fires the rest.
+      assert.deepEqual(counts.slice(0, 120), Array(120).fill(1), 'the tasks before the failing one have their run')
+      assert.equal(counts[120], 0)
+      assert.equal(s.errors.length, 1)
+      await s.tick()
+      const after = await Promise.all(tasks.map(async (task) => (await store.runs.listForTask(task.id, 10)).map((r) => r.queuedAt)))
+      assert.deepEqual(after.slice(0, 120), Array(120).fill([slotAt]), 'no task fired twice')
+      assert.deepEqual(after.slice(121).flat().length, 129)
+      assert.equal(after[120]!.length, 1, 'the failing task fired on the retry')
+    })
+
     it('two schedulers on one database, firing at the same instants: each scheduled time gives exactly one run', async (t) => {
       const opened = await openTestStore(t, dialect)
       const other = await openStore({ databaseUrl: opened.databaseUrl })

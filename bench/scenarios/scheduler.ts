@@ -1,5 +1,5 @@
 /**
- * Figure 7 — the scheduler under load (issue 8 "Speed"). TASKYARD_BENCH_CRON_TASKS cron tasks
+ * Figure 6 of docs/benchmarks.md — the scheduler under load (issue 8 "Speed"). TASKYARD_BENCH_CRON_TASKS cron tasks
  * (default 10,000) are registered through the Store, TASKYARD_BENCH_DUE_TASKS of them (default
  * 1,000) due in the same second T, the rest yearly; then the server restarts on that database.
  * Three figures, each against its bound:

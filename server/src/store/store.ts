@@ -40,7 +40,7 @@ export interface TaskTable {
   listDue(now: number): Promise<Task[]>
   /** The earliest nextRunAt of a 'scheduled' task whose schedule is enabled, or null. */
   nextDueAt(): Promise<number | null>
-  /** 'scheduled' tasks with a nextRunAt, earliest first. */
+  /** 'scheduled' tasks with an enabled schedule and a nextRunAt, earliest first. */
   listUpcoming(limit: number): Promise<Task[]>
   /** Tasks with a cron expression, by id ascending (spec 003 GET /schedule). */
   listScheduled(): Promise<Task[]>

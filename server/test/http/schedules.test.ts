@@ -96,6 +96,13 @@ for (const dialect of testDialects()) {
         ['30 2 * * 1-5', false, 'weekday night job', 'Europe/Berlin', null],
       )
       assert.deepEqual(await app.store.tasks.listDue(Number.MAX_SAFE_INTEGER), [], 'a switched-off schedule is never due')
+      assert.equal(await app.store.tasks.nextDueAt(), null, 'and arms no timer')
+      const listed = await app.json('/api/tasks')
+      assert.deepEqual(
+        listed.body.map((item: any) => [item.task_id, item.next_run_time_formatted]),
+        [[id, null]],
+        'the task list shows no next time either',
+      )
       const { body: audit } = await app.json('/api/audit')
       const entry = audit.entries.find((e: any) => e.action === 'schedule.update')
       assert.deepEqual(

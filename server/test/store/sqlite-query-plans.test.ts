@@ -30,7 +30,7 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
   ['tasks.findByName', (s) => s.tasks.findByName('x'), ['SEARCH tasks USING INDEX tasks_name_unique (name=?)']],
   ['tasks.listDue', (s) => s.tasks.listDue(T0), ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at<?)']],
   ['tasks.nextDueAt', (s) => s.tasks.nextDueAt(), ['SEARCH tasks USING COVERING INDEX tasks_due (status=? AND schedule_enabled=?)']],
-  ['tasks.listUpcoming', (s) => s.tasks.listUpcoming(5), ['SEARCH tasks USING INDEX tasks_status_next_run_at (status=? AND next_run_at>?)']],
+  ['tasks.listUpcoming', (s) => s.tasks.listUpcoming(5), ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at>?)']],
   ['runs.findById', (s) => s.runs.findById(1), ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)']],
   [
     'runs.claimNext',

@@ -24,7 +24,8 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
     updated_at: formatDateTime(task.updatedAt),
     cron_expression: task.cronExpression,
     delay_seconds: task.delaySeconds,
-    next_run_time: formatDateTime(task.nextRunAt),
+    // A switched-off schedule (PUT /api/schedules) has no next time, whatever the row holds.
+    next_run_time: formatDateTime(task.scheduleEnabled ? task.nextRunAt : null),
     last_run_time: formatDateTime(task.lastRunAt),
     last_run_duration: seconds(task.lastRunDurationMs),
     requirements: task.requirements,
@@ -51,7 +52,7 @@ export function presentTaskListItem(task: Task): Record<string, unknown> {
     conda_env: task.condaEnv,
     created_at: formatDateTime(task.createdAt),
     cron_expression: task.cronExpression,
-    next_run_time_formatted: formatDateTime(task.nextRunAt),
+    next_run_time_formatted: formatDateTime(task.scheduleEnabled ? task.nextRunAt : null),
     last_run_time_formatted: formatDateTime(task.lastRunAt),
     last_run_duration_formatted: seconds(task.lastRunDurationMs),
     priority: priorityWord(task.priority),

@@ -3,7 +3,7 @@
  * one such process per scenario, so that no scenario inherits another's heap: fork() (hence
  * spawn()) costs more the bigger the process is, and Node does not hand freed memory back.
  *
- *   node bench/scenario.ts <throughput|latency|output|reads|idle> --root <dir> --out <file.json>
+ *   node bench/scenario.ts <throughput|latency|output|reads|idle|scheduler> --root <dir> --out <file.json>
  *        [--database-url postgres://…] [--cpu-profile <dir>]
  */
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -15,6 +15,7 @@ import { bigOutput } from './scenarios/big-output.ts'
 import { idle } from './scenarios/idle.ts'
 import { latency } from './scenarios/latency.ts'
 import { reads } from './scenarios/reads.ts'
+import { scheduler } from './scenarios/scheduler.ts'
 import { throughput } from './scenarios/throughput.ts'
 
 export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure>> = {
@@ -23,6 +24,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure>> =
   output: bigOutput,
   reads,
   idle,
+  scheduler,
 }
 
 /** Set by SIGINT/SIGTERM: the scenario is being torn down, errors from that are expected. */

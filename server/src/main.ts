@@ -412,7 +412,14 @@ async function startLocked(
       closed ??= (async () => {
         clearInterval(sampler)
         scheduler.stop()
-        await worker.shutdown('Taskyard shut down while this run was active')
+        // No new run starts from here; running ones get the grace to finish (issue 8).
+        const grace = config.shutdownGraceMs
+        await worker.shutdown(
+          grace > 0
+            ? `Taskyard shut down and the run did not finish within the shutdown grace of ${grace / 1000} s (TASKYARD_SHUTDOWN_GRACE_SECONDS)`
+            : 'Taskyard shut down while this run was active',
+          grace,
+        )
         await executor.close?.()
         await sshHosts.close()
         await app.close()

@@ -5,6 +5,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import type { RunAsSetting } from '../domain/run-account.ts'
+import { canonicalTimeZone } from '../lib/time-zone.ts'
 
 export interface Config {
   readonly host: string
@@ -18,6 +19,8 @@ export interface Config {
   readonly maxZipEntries: number
   readonly maxExtractedBytes: number
   readonly killGraceMs: number
+  /** Shutdown (SIGTERM/SIGINT): how long running runs may go on to finish before they are stopped. */
+  readonly shutdownGraceMs: number
   readonly sampleIntervalMs: number
   /** Per-run limit; null = none. */
   readonly runTimeoutMs: number | null
@@ -82,6 +85,7 @@ const DEFAULTS = {
   maxZipEntries: 10_000,
   maxExtractedBytes: 1024 * 1024 * 1024,
   killGraceMs: 5_000,
+  shutdownGraceSeconds: 30,
   sampleIntervalMs: 1_000,
   maxLogBytes: 1024 * 1024 * 1024,
 }
@@ -201,7 +205,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (port > 65535) throw new Error(`port must be at most 65535, got ${port}`)
   const timeout = intFrom('TASKYARD_RUN_TIMEOUT_SECONDS', env.TASKYARD_RUN_TIMEOUT_SECONDS, 0)
   const maxWorkers = maxWorkersFrom(env)
-  const timeZone = env.TASKYARD_TIME_ZONE || undefined
+  const timeZone = env.TASKYARD_TIME_ZONE ? serverTimeZone(env.TASKYARD_TIME_ZONE) : undefined
   const pipTimeout = intFrom('TASKYARD_PIP_TIMEOUT_SECONDS', env.TASKYARD_PIP_TIMEOUT_SECONDS, DEFAULT_PIP_TIMEOUT_SECONDS)
   return Object.freeze({
     host: flags.host ?? env.TASKYARD_HOST ?? DEFAULTS.host,
@@ -213,6 +217,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxZipEntries: intFrom('TASKYARD_MAX_ZIP_ENTRIES', env.TASKYARD_MAX_ZIP_ENTRIES, DEFAULTS.maxZipEntries, 1),
     maxExtractedBytes: intFrom('TASKYARD_MAX_EXTRACTED_BYTES', env.TASKYARD_MAX_EXTRACTED_BYTES, DEFAULTS.maxExtractedBytes, 1),
     killGraceMs: intFrom('TASKYARD_KILL_GRACE_MS', env.TASKYARD_KILL_GRACE_MS, DEFAULTS.killGraceMs),
+    shutdownGraceMs: intFrom('TASKYARD_SHUTDOWN_GRACE_SECONDS', env.TASKYARD_SHUTDOWN_GRACE_SECONDS, DEFAULTS.shutdownGraceSeconds) * 1000,
     sampleIntervalMs: intFrom('TASKYARD_SAMPLE_INTERVAL_MS', env.TASKYARD_SAMPLE_INTERVAL_MS, DEFAULTS.sampleIntervalMs, 10),
     runTimeoutMs: timeout === 0 ? null : timeout * 1000,
     maxWorkers: maxWorkers === 0 ? null : maxWorkers,
@@ -232,4 +237,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     isolation: isolationFrom(env.TASKYARD_ISOLATION),
     maxLogBytes: intFrom('TASKYARD_MAX_LOG_BYTES', env.TASKYARD_MAX_LOG_BYTES, DEFAULTS.maxLogBytes, 1),
   })
+}
+
+/** TASKYARD_TIME_ZONE, checked at start: a zone croner cannot read would stop every cron task at its first fire. */
+function serverTimeZone(value: string): string {
+  const zone = canonicalTimeZone(value)
+  if (zone instanceof Error) throw new Error(`TASKYARD_TIME_ZONE: ${zone.message}`)
+  return zone
 }

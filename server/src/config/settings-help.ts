@@ -20,6 +20,11 @@ export const SETTINGS: readonly SettingHelp[] = [
   { variable: 'TASKYARD_MAX_ZIP_ENTRIES', default: '10000', description: 'entries a ZIP may hold' },
   { variable: 'TASKYARD_MAX_EXTRACTED_BYTES', default: '1073741824 (1 GiB)', description: 'bytes a ZIP may unpack to' },
   { variable: 'TASKYARD_KILL_GRACE_MS', default: '5000', description: 'stop: SIGTERM, then SIGKILL after this long' },
+  {
+    variable: 'TASKYARD_SHUTDOWN_GRACE_SECONDS',
+    default: '30',
+    description: 'shutdown: no new runs start; running ones may finish this long, then are stopped (recorded abnormal, with why)',
+  },
   { variable: 'TASKYARD_SAMPLE_INTERVAL_MS', default: '1000', description: "how often a run's memory is sampled" },
   { variable: 'TASKYARD_RUN_TIMEOUT_SECONDS', default: '0 = none', description: 'a run longer than this is ended and failed' },
   {

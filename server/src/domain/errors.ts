@@ -44,6 +44,9 @@ export type ErrorCode =
   | 'command_denied'
   | 'run_on_other_server'
   | 'worker_busy'
+  | 'invalid_time_zone'
+  | 'invalid_misfire'
+  | 'schedule_not_found'
 
 /**
  * Every extra field an error body may carry, in one place: the HTTP error body schema

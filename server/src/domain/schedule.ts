@@ -1,5 +1,7 @@
 import { cronError, nextCronTime } from '../lib/cron.ts'
+import { canonicalTimeZone } from '../lib/time-zone.ts'
 import { TaskyardError } from './errors.ts'
+import { MISFIRE_POLICIES, type MisfirePolicy } from './task.ts'
 
 /**
  * The longest delay a task may be given: 10 years. Past it a date overflows what both dialects
@@ -50,4 +52,25 @@ export function parseDelaySeconds(value: unknown): number {
   }
   if (problem) throw new TaskyardError('invalid_delay', 'Please provide a valid delay value', { error: problem.error })
   return Number(value)
+}
+
+/** A task's `time_zone` (issue 8): an IANA name, stored in its canonical spelling; null or '' = the server's. */
+export function parseTimeZone(value: unknown): string | null {
+  if (value === null || value === '') return null
+  if (typeof value !== 'string') throw invalidTimeZone(`time_zone must be a string, got ${JSON.stringify(value)}`)
+  const zone = canonicalTimeZone(value.trim())
+  if (zone instanceof Error) throw invalidTimeZone(`Invalid time_zone: ${zone.message}`)
+  return zone
+}
+
+function invalidTimeZone(error: string): TaskyardError {
+  return new TaskyardError('invalid_time_zone', 'Invalid time zone', { error })
+}
+
+/** A task's `misfire` policy (issue 8). */
+export function parseMisfire(value: unknown): MisfirePolicy {
+  if (typeof value === 'string' && (MISFIRE_POLICIES as readonly string[]).includes(value.trim())) return value.trim() as MisfirePolicy
+  throw new TaskyardError('invalid_misfire', 'Invalid misfire policy', {
+    error: `misfire must be one of ${MISFIRE_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(value)}`,
+  })
 }

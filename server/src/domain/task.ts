@@ -40,12 +40,38 @@ export interface Task {
   taskType: string | null
   /** Free labels for filtering, in the order given. */
   labels: string[]
+  /** IANA time zone its cron expression is read in; null = the server's (TASKYARD_TIME_ZONE). */
+  timeZone: string | null
+  /** What a cron task does with a time the scheduler saw too late (the server was down). */
+  misfire: MisfirePolicy
+  /** False: the schedule is switched off (PUT /api/schedules); the task keeps its cron expression. */
+  scheduleEnabled: boolean
+  /** spec 003's schedule `description`. */
+  scheduleDescription: string | null
+  /** Runs the schedule has queued (spec 003 `execution_count`). */
+  scheduleRuns: number
+  /** The scheduled time of the schedule's last run (spec 003 `last_execution_at`). */
+  lastScheduledAt: number | null
 }
 
+/**
+ * Misfire policy (issue 8). A scheduled time is missed when the scheduler first sees it more than
+ * MISFIRE_GRACE_MS late (domain/schedule-slot.ts). `run_once`: one run now for the latest missed
+ * time; `skip`: none, and the task waits for its next time. Either way every other missed time is
+ * recorded as skipped: never a burst.
+ */
+export const MISFIRE_POLICIES = ['run_once', 'skip'] as const
+export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number]
+
 /** The run policy fields (issue 6) may be left out: they default to null. */
-export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'taskType' | 'labels'> &
-  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'taskType' | 'labels'>>
+/** Fields a new task may leave out: they take their defaults (the schedule fields of issue 8 too). */
+type DefaultedTaskField = 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'taskType' | 'labels' | ScheduleField
+type ScheduleField = 'timeZone' | 'misfire' | 'scheduleEnabled' | 'scheduleDescription' | 'scheduleRuns' | 'lastScheduledAt'
+export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | DefaultedTaskField> & Partial<Pick<Task, DefaultedTaskField>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
 export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
+
+/** A task's schedule settings as a create or PUT gives them: a field left out stays as it is. */
+export type TaskSchedulePolicy = Partial<Pick<Task, 'timeZone' | 'misfire'>>

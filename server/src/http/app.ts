@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth.ts'
 import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
 import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
+import { scheduleRoutes } from './routes/schedules.ts'
 import { serverRoutes } from './routes/servers.ts'
 import { queueRoutes } from './routes/queue.ts'
 import { taskRoutes } from './routes/tasks.ts'
@@ -133,5 +134,6 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   legacyAccountRoutes(app, deps)
   serverRoutes(app, deps)
   queueRoutes(app, deps)
+  scheduleRoutes(app, deps)
   return app
 }

@@ -1,6 +1,6 @@
 import { TaskyardError } from '../domain/errors.ts'
 import { initialNextRunAt } from '../domain/schedule.ts'
-import type { Task, TaskRunPolicy } from '../domain/task.ts'
+import type { Task, TaskRunPolicy, TaskSchedulePolicy } from '../domain/task.ts'
 import { assertCommandFileExists } from '../domain/task-command.ts'
 import type { InstallResult } from '../environments/environments.ts'
 import { assertAdmits } from './queue/admit-run.ts'
@@ -26,6 +26,8 @@ export interface CreateTaskInput {
   /** Issue 8: for cancel-by-type and the task list's filters. */
   taskType?: string | null
   labels?: string[]
+  /** time_zone and misfire (issue 8); absent fields take their defaults. */
+  schedulePolicy?: TaskSchedulePolicy
 }
 
 export interface CreatedTask {
@@ -96,11 +98,12 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
           status: runsNow ? 'running' : 'scheduled',
           createdAt: now,
           updatedAt: now,
-          nextRunAt: initialNextRunAt({ cronExpression, delaySeconds }, now, deps.settings.timeZone),
+          nextRunAt: initialNextRunAt({ cronExpression, delaySeconds }, now, input.schedulePolicy?.timeZone ?? deps.settings.timeZone),
           ownerId: user.id,
           taskType: input.taskType ?? null,
           labels: input.labels ?? [],
           ...policy,
+          ...input.schedulePolicy,
         })
         // Before the files move: a refused entry leaves no task directory behind.
         await recordAudit(tx, deps.clock, actor, 'task.create', { type: 'task', id: created.id }, { task_name: created.name })

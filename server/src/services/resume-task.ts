@@ -24,7 +24,7 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
       patch = { status: 'running' }
     } else {
       await tx.runs.insert({ taskId, priority: task.priority, trigger: 'resume', queuedAt: now })
-      patch = { status: 'running', nextRunAt: task.cronExpression ? initialNextRunAt(task, now, deps.settings.timeZone) : null }
+      patch = { status: 'running', nextRunAt: task.cronExpression ? initialNextRunAt(task, now, task.timeZone ?? deps.settings.timeZone) : null }
     }
     const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
     return { task: updated!, previousStatus: task.status }

@@ -2,7 +2,7 @@ import { envNotFound } from '../domain/environment.ts'
 import { rethrowInUpdateWords } from '../domain/errors.ts'
 import { initialNextRunAt } from '../domain/schedule.ts'
 import { assertCanApply } from '../domain/task-actions.ts'
-import type { Task, TaskPatch, TaskRunPolicy } from '../domain/task.ts'
+import type { Task, TaskPatch, TaskRunPolicy, TaskSchedulePolicy } from '../domain/task.ts'
 import { recordAudit, type Actor } from './auth/record-audit.ts'
 import { assertTaskPermission } from './auth/task-permission.ts'
 import { checkRunPolicy } from './check-run-policy.ts'
@@ -28,6 +28,8 @@ export interface UpdateTaskInput {
   /** Issue 8; null clears it. */
   taskType?: string | null | undefined
   labels?: string[] | undefined
+  /** time_zone and misfire (issue 8); a field left out stays. */
+  schedulePolicy?: TaskSchedulePolicy
 }
 
 export interface UpdatedTask {
@@ -65,7 +67,8 @@ export async function updateTask(deps: ServiceDeps, actor: Actor, taskId: number
   }
 
   const now = deps.clock.now()
-  const patch: TaskPatch = { updatedAt: now, ...policy }
+  const patch: TaskPatch = { updatedAt: now, ...policy, ...input.schedulePolicy }
+  const zone = (input.schedulePolicy?.timeZone !== undefined ? input.schedulePolicy.timeZone : current.timeZone) ?? deps.settings.timeZone
   if (name !== undefined) patch.name = name
   if (condaEnv !== undefined) patch.condaEnv = condaEnv
   if (requirements !== undefined) patch.requirements = requirements.trim() === '' ? null : requirements
@@ -76,9 +79,12 @@ export async function updateTask(deps: ServiceDeps, actor: Actor, taskId: number
   if (typeof cron === 'string' || delaySeconds !== undefined) {
     patch.cronExpression = typeof cron === 'string' ? cron : null
     patch.delaySeconds = delaySeconds ?? null
-    patch.nextRunAt = initialNextRunAt({ cronExpression: patch.cronExpression, delaySeconds: patch.delaySeconds }, now, deps.settings.timeZone)
+    patch.nextRunAt = initialNextRunAt({ cronExpression: patch.cronExpression, delaySeconds: patch.delaySeconds }, now, zone)
     // A new schedule puts a finished or waiting task back on it; paused and stopped keep their word.
     if (['scheduled', 'completed', 'failed'].includes(current.status)) patch.status = 'scheduled'
+  } else if (input.schedulePolicy?.timeZone !== undefined && current.cronExpression && current.nextRunAt != null) {
+    // The same expression in another zone: its next time is read again from now.
+    patch.nextRunAt = initialNextRunAt({ cronExpression: current.cronExpression, delaySeconds: null }, now, zone)
   } else if (cron === null && current.cronExpression) {
     patch.cronExpression = null
     patch.nextRunAt = null

@@ -8,6 +8,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely'
 import type { EnvironmentBuild } from '../domain/environment-build.ts'
 import type { Run } from '../domain/run.ts'
+import type { ScheduleSlot } from '../domain/schedule-slot.ts'
 import type { Server } from '../domain/server.ts'
 import type { Task } from '../domain/task.ts'
 import type { UserWithPasswordHash } from '../domain/user.ts'
@@ -24,13 +25,20 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type'> {
+export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type' | 'misfire' | 'schedule_enabled' | 'schedule_runs'> {
   id: Generated<number>
   /** Migration 008; null = none. */
   task_type: ColumnType<string | null, string | null | undefined, string | null>
   /** JSON text: an array of strings. Defaults to '[]'. */
   labels: ColumnType<string, string | undefined, string>
+  misfire: ColumnType<Task['misfire'], Task['misfire'] | undefined, Task['misfire']>
+  /** 1 or 0 on both dialects (migration 010). */
+  schedule_enabled: ColumnType<number, number | undefined, number>
+  schedule_runs: ColumnType<number, number | undefined, number>
 }
+
+/** Migration 010: one row per (task, scheduled time) the scheduler decided about. */
+export type ScheduleSlotsTable = RowOf<ScheduleSlot>
 
 export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated'> {
   id: Generated<number>
@@ -123,6 +131,7 @@ export interface Database {
   servers: ServersTable
   task_servers: TaskServersTable
   queue_settings: QueueSettingsTable
+  schedule_slots: ScheduleSlotsTable
 }
 
 export type TaskRow = Selectable<TasksTable>

@@ -12,6 +12,7 @@ import { auditLogTable } from './tables/audit-log-table.ts'
 import { environmentBuildTable } from './tables/environment-build-table.ts'
 import { queueSettingsTable } from './tables/queue-settings-table.ts'
 import { runTable } from './tables/run-table.ts'
+import { scheduleSlotTable } from './tables/schedule-slot-table.ts'
 import { serverTable } from './tables/server-table.ts'
 import { sessionTable } from './tables/session-table.ts'
 import { systemSampleTable } from './tables/system-sample-table.ts'
@@ -54,6 +55,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     environmentBuilds: environmentBuildTable(db),
     servers: serverTable(db),
     queueSettings: queueSettingsTable(db, dialect),
+    scheduleSlots: scheduleSlotTable(db),
   }
 }
 
@@ -127,6 +129,7 @@ function guardTables(tables: StoreTables, check: () => void, dialect: DialectNam
     environmentBuilds: guard(tables.environmentBuilds, check, dialect),
     servers: guard(tables.servers, check, dialect),
     queueSettings: guard(tables.queueSettings, check, dialect),
+    scheduleSlots: guard(tables.scheduleSlots, check, dialect),
   }
 }
 

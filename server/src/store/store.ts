@@ -7,6 +7,7 @@ import type { AuditEntry, NewAuditEntry } from '../domain/audit-entry.ts'
 import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
 import type { DurationStats, NewRun, Run, RunPatch, RunStatus, RunWithTaskName } from '../domain/run.ts'
 import type { QueueSettings } from '../domain/queue-settings.ts'
+import type { ScheduleSlot } from '../domain/schedule-slot.ts'
 import type { Session } from '../domain/session.ts'
 import type { SystemSample } from '../domain/system-sample.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../domain/task.ts'
@@ -36,12 +37,14 @@ export interface TaskTable {
   /** Deletes the task and all its runs, taking them out of the run summaries. The only way runs leave. */
   delete(id: number): Promise<boolean>
   countByStatus(): Promise<Partial<Record<TaskStatus, number>>>
-  /** Tasks with status 'scheduled' and nextRunAt ≤ now, earliest first. */
+  /** Tasks with status 'scheduled', an enabled schedule and nextRunAt ≤ now, earliest first. */
   listDue(now: number): Promise<Task[]>
-  /** The earliest nextRunAt of a 'scheduled' task, or null. */
+  /** The earliest nextRunAt of a 'scheduled' task whose schedule is enabled, or null. */
   nextDueAt(): Promise<number | null>
-  /** 'scheduled' tasks with a nextRunAt, earliest first. */
+  /** 'scheduled' tasks with an enabled schedule and a nextRunAt, earliest first. */
   listUpcoming(limit: number): Promise<Task[]>
+  /** Tasks with a cron expression, by id ascending (spec 003 GET /schedule). */
+  listScheduled(): Promise<Task[]>
 }
 
 export interface RunTable {
@@ -156,6 +159,20 @@ export interface EnvironmentBuildTable {
   rename(oldName: string, newName: string): Promise<number>
 }
 
+/** The scheduled times the scheduler decided about (issue 8). Key: (taskId, slotAt). */
+export interface ScheduleSlotTable {
+  /**
+   * Records the slots whose (task, time) has no record yet and returns those it recorded; one
+   * already recorded is left as it is (never an error, so a PostgreSQL transaction goes on). The
+   * scheduler records a time here before it queues its run: the run follows only a fresh record.
+   */
+  record(slots: readonly ScheduleSlot[]): Promise<ScheduleSlot[]>
+  /** Links a fired slot to the run queued for it. */
+  setRun(taskId: number, slotAt: number, runId: number): Promise<void>
+  /** A task's slots, latest scheduled time first. */
+  listForTask(taskId: number, limit: number): Promise<ScheduleSlot[]>
+}
+
 /** Registered servers (issue 12). The secret is stored sealed (AES-GCM); this table never opens it. */
 export interface ServerTable {
   /** Throws TaskyardError('server_exists') when the name is in use (checked by the unique index too). */
@@ -202,6 +219,7 @@ export interface StoreTables {
   readonly environmentBuilds: EnvironmentBuildTable
   readonly servers: ServerTable
   readonly queueSettings: QueueSettingsTable
+  readonly scheduleSlots: ScheduleSlotTable
 }
 
 export interface Store extends StoreTables {

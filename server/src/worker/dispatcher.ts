@@ -80,8 +80,12 @@ interface Supervised {
 
 /** The worker as main.ts holds it: services' run control, and the shutdown only the composition root calls. */
 export interface Dispatcher extends RunControl {
-  /** Stops every supervised run and waits until each end is persisted (server shutdown). */
-  shutdown(reason: string): Promise<void>
+  /**
+   * Server shutdown: starts no further run, lets the supervised ones finish for up to `graceMs`,
+   * then stops those still going (recorded abnormal with `reason`) and waits until each end is
+   * persisted. A run that ends by itself within the grace keeps its own outcome.
+   */
+  shutdown(reason: string, graceMs?: number): Promise<void>
 }
 
 /** Backoff of a write that must become durable, and of a pump that found the database busy. */
@@ -330,11 +334,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return true
     },
     isSupervising: (runId) => supervised.has(runId),
-    async shutdown(reason) {
+    async shutdown(reason, graceMs = 0) {
       shutdownReason = reason
       if (retryTimer) clearTimeout(retryTimer)
       if (pollTimer) clearInterval(pollTimer)
       if (pumping) await pumping.catch(() => undefined)
+      if (graceMs > 0 && supervised.size > 0) {
+        let timer: NodeJS.Timeout | undefined
+        const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))
+        await Promise.race([Promise.all([...supervised.values()].map((e) => e.exited)), graceOver])
+        clearTimeout(timer)
+      }
       await Promise.all([...supervised.keys()].map((id) => this.stop(id)))
     },
   }

@@ -32,14 +32,20 @@ function startCli(dataDir: string, extraArgs: string[] = []): Promise<CliServer>
   return startCliServer({
     dataDir,
     args: extraArgs,
-    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: PASSWORD },
+    env: {
+      ...process.env,
+      TASKYARD_LOG_LEVEL: 'warn',
+      TASKYARD_SHUTDOWN_GRACE_SECONDS: '0',
+      TASKYARD_SAMPLE_INTERVAL_MS: '100',
+      TASKYARD_ADMIN_PASSWORD: PASSWORD,
+    },
   })
 }
 
 /** Runs `taskyard serve` expecting it to refuse to start: its exit code and what it printed. */
 async function failedStart(dataDir: string, extraArgs: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, ...extraArgs], {
-    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: PASSWORD },
+    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SHUTDOWN_GRACE_SECONDS: '0', TASKYARD_ADMIN_PASSWORD: PASSWORD },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

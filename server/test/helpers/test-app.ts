@@ -56,6 +56,7 @@ export async function createTestApp(
       ...process.env,
       TASKYARD_KILL_GRACE_MS: '2000',
       TASKYARD_SAMPLE_INTERVAL_MS: '100',
+      TASKYARD_SHUTDOWN_GRACE_SECONDS: '0',
       TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD,
       // The default is the CPU count: tests of other things must not queue on a 2-core machine. The queue's tests set their own.
       TASKYARD_MAX_WORKERS: '64',

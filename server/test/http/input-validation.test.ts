@@ -32,6 +32,8 @@ const CREATE_FIELDS = [
   'max_log_mb',
   'task_type',
   'labels',
+  'time_zone',
+  'misfire',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -47,6 +49,8 @@ const PUT_FIELDS = [
   'max_log_mb',
   'task_type',
   'labels',
+  'time_zone',
+  'misfire',
 ]
 
 for (const dialect of testDialects()) {

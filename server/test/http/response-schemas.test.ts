@@ -220,6 +220,17 @@ for (const dialect of testDialects()) {
       await expect(200, 'POST', '/api/tasks/cancel-all', { cancel_running: false })
       await expect(403, 'POST', '/api/tasks/cancel-all', {}, { bearer: viewer.bearer })
 
+      // Schedules and time (issue 8).
+      await expect(200, 'PUT', `/api/tasks/${ranId}`, { time_zone: 'Europe/Berlin', misfire: 'skip' })
+      await expect(200, 'GET', '/api/schedules')
+      await expect(401, 'GET', '/api/schedules', undefined, anonymous)
+      await expect(200, 'GET', `/api/schedules/${ranId}`)
+      await expect(404, 'GET', '/api/schedules/999')
+      await expect(200, 'PUT', `/api/schedules/${ranId}`, { description: 'new year', is_enabled: true })
+      await expect(400, 'PUT', `/api/schedules/${ranId}`, { time_zone: 'Mars/Olympus' })
+      await expect(200, 'GET', `/api/schedules/${ranId}/history`)
+      await expect(404, 'GET', '/api/schedules/999/history')
+
       // Registered servers (issue 12), against a real OpenSSH server.
       const server = { name: 'loopback', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey, labels: ['lab'] }
       const registered = await expect(201, 'POST', '/api/servers', server)

@@ -13,22 +13,93 @@ describe('planDueRuns', () => {
   it('fires a due cron task and gives it the first slot after now', () => {
     const now = at('2024-01-15T12:00:00Z')
     assert.deepEqual(planDueRuns([cronTask(1, '*/5 * * * *', '2024-01-15T12:00:00Z')], none, now, 'UTC'), [
-      { taskId: 1, startRun: true, patch: { status: 'running', nextRunAt: at('2024-01-15T12:05:00Z') } },
+      {
+        taskId: 1,
+        startRun: true,
+        fire: { slotAt: now, reason: null },
+        skipped: [],
+        patch: { status: 'running', nextRunAt: at('2024-01-15T12:05:00Z') },
+      },
     ])
   })
 
-  it('fires missed slots once: three hours late is one run, and the next slot is after now', () => {
-    const now = at('2024-01-15T15:02:10Z')
+  it('a tick up to a minute late runs the time on time; the earlier time it passed is skipped as coalesced', () => {
+    // 12:00 was the next time; the tick came at 12:05:40 (a busy database), when 12:05 was due too.
+    const now = at('2024-01-15T12:05:40Z')
     assert.deepEqual(planDueRuns([cronTask(1, '*/5 * * * *', '2024-01-15T12:00:00Z')], none, now, 'UTC'), [
-      { taskId: 1, startRun: true, patch: { status: 'running', nextRunAt: at('2024-01-15T15:05:00Z') } },
+      {
+        taskId: 1,
+        startRun: true,
+        fire: { slotAt: at('2024-01-15T12:05:00Z'), reason: null },
+        skipped: [{ slotAt: at('2024-01-15T12:00:00Z'), reason: 'coalesced' }],
+        patch: { status: 'running', nextRunAt: at('2024-01-15T12:10:00Z') },
+      },
     ])
   })
 
-  it('gives a task with a live run no second run; its schedule moves on and its status is left to that run', () => {
+  it('misfire run_once (the default): three hours down is one run, for the latest time, and every other time is recorded', () => {
+    const now = at('2024-01-15T15:02:10Z')
+    const [plan] = planDueRuns([cronTask(1, '*/5 * * * *', '2024-01-15T12:00:00Z')], none, now, 'UTC')
+    assert.deepEqual(plan?.fire, { slotAt: at('2024-01-15T15:00:00Z'), reason: 'misfire_run_once' })
+    assert.deepEqual(plan?.patch, { status: 'running', nextRunAt: at('2024-01-15T15:05:00Z') })
+    assert.equal(plan?.skipped.length, 36, '12:00 to 14:55, every five minutes')
+    assert.deepEqual(plan?.skipped[0], { slotAt: at('2024-01-15T12:00:00Z'), reason: 'coalesced' })
+    assert.deepEqual(plan?.skipped.at(-1), { slotAt: at('2024-01-15T14:55:00Z'), reason: 'coalesced' })
+  })
+
+  it('misfire skip: after downtime no run at all; every missed time is recorded and the task waits for its next time', () => {
+    const now = at('2024-01-15T15:02:10Z')
+    const task: SchedulableTask = { ...cronTask(1, '0 * * * *', '2024-01-15T12:00:00Z'), misfire: 'skip' }
+    assert.deepEqual(planDueRuns([task], none, now, 'UTC'), [
+      {
+        taskId: 1,
+        startRun: false,
+        fire: null,
+        skipped: [
+          { slotAt: at('2024-01-15T12:00:00Z'), reason: 'coalesced' },
+          { slotAt: at('2024-01-15T13:00:00Z'), reason: 'coalesced' },
+          { slotAt: at('2024-01-15T14:00:00Z'), reason: 'coalesced' },
+          { slotAt: at('2024-01-15T15:00:00Z'), reason: 'misfire_skip' },
+        ],
+        patch: { nextRunAt: at('2024-01-15T16:00:00Z') },
+      },
+    ])
+  })
+
+  it('misfire skip still runs a time seen within the grace minute (a late tick is not downtime)', () => {
+    const task: SchedulableTask = { ...cronTask(1, '0 * * * *', '2024-01-15T12:00:00Z'), misfire: 'skip' }
+    const [plan] = planDueRuns([task], none, at('2024-01-15T12:00:59Z'), 'UTC')
+    assert.deepEqual(plan?.fire, { slotAt: at('2024-01-15T12:00:00Z'), reason: null })
+  })
+
+  it('a day down with a per-second cron lists a thousand missed times, the last standing for the rest, in bounded time', () => {
+    const started = performance.now()
+    const now = at('2024-01-16T12:00:00.300Z')
+    const [plan] = planDueRuns([cronTask(1, '* * * * * *', '2024-01-15T12:00:00Z')], none, now, 'UTC')
+    assert.ok(performance.now() - started < 2_000, 'bounded: not 86,400 steps')
+    assert.deepEqual(plan?.fire, { slotAt: at('2024-01-16T12:00:00Z'), reason: null })
+    assert.equal(plan?.skipped.length, 1_000)
+    assert.deepEqual(plan?.skipped.at(-1), { slotAt: at('2024-01-15T12:16:39Z'), reason: 'coalesced_many' })
+    assert.deepEqual(plan?.patch.nextRunAt, at('2024-01-16T12:00:01Z'))
+  })
+
+  it('gives a task with a live run no second run: the time is recorded as run_active, its schedule moves on and its status is left to that run', () => {
     const now = at('2024-01-15T12:00:00Z')
     assert.deepEqual(planDueRuns([cronTask(7, '* * * * *', '2024-01-15T12:00:00Z')], new Set([7]), now, 'UTC'), [
-      { taskId: 7, startRun: false, patch: { nextRunAt: at('2024-01-15T12:01:00Z') } },
+      { taskId: 7, startRun: false, fire: null, skipped: [{ slotAt: now, reason: 'run_active' }], patch: { nextRunAt: at('2024-01-15T12:01:00Z') } },
     ])
+  })
+
+  it('plans nothing for a task whose schedule is switched off', () => {
+    const task: SchedulableTask = { ...cronTask(1, '* * * * *', '2024-01-15T12:00:00Z'), scheduleEnabled: false }
+    assert.deepEqual(planDueRuns([task], none, at('2024-01-15T12:00:00Z'), 'UTC'), [])
+  })
+
+  it("reads the cron expression in the task's own time zone, not the server's", () => {
+    // 09:00 in New York on 2024-01-15 is 14:00Z; the server's zone (UTC) would say 09:00Z.
+    const task: SchedulableTask = { ...cronTask(1, '0 9 * * *', '2024-01-15T14:00:00Z'), timeZone: 'America/New_York' }
+    const [plan] = planDueRuns([task], none, at('2024-01-15T14:00:00Z'), 'UTC')
+    assert.deepEqual(plan?.patch.nextRunAt, at('2024-01-16T14:00:00Z'))
   })
 
   it('after the clock was set back, plans nothing for a task whose time is still ahead (no early run, no slot twice)', () => {
@@ -41,7 +112,15 @@ describe('planDueRuns', () => {
   it('fires a one-off (delayed) task once: it has no next time', () => {
     const now = at('2024-01-15T12:00:30Z')
     const task: SchedulableTask = { id: 3, status: 'scheduled', cronExpression: null, nextRunAt: at('2024-01-15T12:00:00Z') }
-    assert.deepEqual(planDueRuns([task], none, now, 'UTC'), [{ taskId: 3, startRun: true, patch: { status: 'running', nextRunAt: null } }])
+    assert.deepEqual(planDueRuns([task], none, now, 'UTC'), [
+      { taskId: 3, startRun: true, fire: { slotAt: at('2024-01-15T12:00:00Z'), reason: null }, skipped: [], patch: { status: 'running', nextRunAt: null } },
+    ])
+  })
+
+  it('runs a one-off task however late it is seen: misfire is a cron policy', () => {
+    const task: SchedulableTask = { id: 3, status: 'scheduled', cronExpression: null, nextRunAt: at('2024-01-15T12:00:00Z'), misfire: 'skip' }
+    const [plan] = planDueRuns([task], none, at('2024-01-20T12:00:00Z'), 'UTC')
+    assert.deepEqual(plan?.fire, { slotAt: at('2024-01-15T12:00:00Z'), reason: null })
   })
 
   it('plans nothing for a task that is not scheduled, or has no next time', () => {
@@ -63,10 +142,13 @@ describe('planDueRuns', () => {
       cronTask(1, '* * * * *', '2024-01-15T12:30:00Z'),
       cronTask(5, '*/10 * * * *', '2024-01-15T12:00:00Z'),
     ]
-    assert.deepEqual(planDueRuns(tasks, new Set([5]), now, 'UTC'), [
-      { taskId: 2, startRun: true, patch: { status: 'running', nextRunAt: at('2024-01-15T13:00:00Z') } },
-      { taskId: 5, startRun: false, patch: { nextRunAt: at('2024-01-15T12:10:00Z') } },
-    ])
+    assert.deepEqual(
+      planDueRuns(tasks, new Set([5]), now, 'UTC').map((p) => [p.taskId, p.startRun, p.patch]),
+      [
+        [2, true, { status: 'running', nextRunAt: at('2024-01-15T13:00:00Z') }],
+        [5, false, { nextRunAt: at('2024-01-15T12:10:00Z') }],
+      ],
+    )
   })
 
   describe('daylight saving time, in the task time zone (croner)', () => {

@@ -28,9 +28,9 @@ const wholeHours = hours.map((h) => ({ from: h.from - T0 + H0, to: h.to - T0 + H
 const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
   ['tasks.findById', (s) => s.tasks.findById(1), ['SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)']],
   ['tasks.findByName', (s) => s.tasks.findByName('x'), ['SEARCH tasks USING INDEX tasks_name_unique (name=?)']],
-  ['tasks.listDue', (s) => s.tasks.listDue(T0), ['SEARCH tasks USING INDEX tasks_status_next_run_at (status=? AND next_run_at<?)']],
-  ['tasks.nextDueAt', (s) => s.tasks.nextDueAt(), ['SEARCH tasks USING COVERING INDEX tasks_status_next_run_at (status=?)']],
-  ['tasks.listUpcoming', (s) => s.tasks.listUpcoming(5), ['SEARCH tasks USING INDEX tasks_status_next_run_at (status=? AND next_run_at>?)']],
+  ['tasks.listDue', (s) => s.tasks.listDue(T0), ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at<?)']],
+  ['tasks.nextDueAt', (s) => s.tasks.nextDueAt(), ['SEARCH tasks USING COVERING INDEX tasks_due (status=? AND schedule_enabled=?)']],
+  ['tasks.listUpcoming', (s) => s.tasks.listUpcoming(5), ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at>?)']],
   ['runs.findById', (s) => s.runs.findById(1), ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)']],
   [
     'runs.claimNext',

@@ -46,6 +46,12 @@ export function taskFrom(task: NewTask, id: number): Task {
     maxLogMb: task.maxLogMb ?? null,
     taskType: task.taskType ?? null,
     labels: task.labels ?? [],
+    timeZone: task.timeZone ?? null,
+    misfire: task.misfire ?? 'run_once',
+    scheduleEnabled: task.scheduleEnabled ?? true,
+    scheduleDescription: task.scheduleDescription ?? null,
+    scheduleRuns: task.scheduleRuns ?? 0,
+    lastScheduledAt: task.lastScheduledAt ?? null,
   }
 }
 

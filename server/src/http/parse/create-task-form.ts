@@ -9,6 +9,7 @@ import type { CreateTaskInput } from '../../services/create-task.ts'
 import type { ParsedForm } from '../multipart.ts'
 import { parseBoolean, present } from './form-fields.ts'
 import { parseRunPolicyFields } from './run-policy-fields.ts'
+import { parseScheduleFields } from './schedule-fields.ts'
 
 export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number): CreateTaskInput {
   const f = form.fields
@@ -35,6 +36,7 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
     })
   }
   if (cronExpression !== null) assertValidCron(cronExpression)
+  const schedulePolicy = parseScheduleFields({ time_zone: present(f.time_zone), misfire: present(f.misfire) })
   const delaySeconds = f.delay_seconds !== undefined ? parseDelaySeconds(f.delay_seconds) : null
   const command = present(f.command)?.trim() ?? null
   if (command) assertCommand(command)
@@ -42,5 +44,5 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
   const requirements = present(form.texts.requirements_file ?? f.requirements_file ?? f.requirements)?.replace(/\r\n?/g, '\n') ?? null
   const taskType = f.task_type === undefined ? null : parseTaskType(f.task_type)
   const labels = f.labels === undefined ? [] : parseLabels(f.labels)
-  return { upload, name, condaEnv, requirements, reuseEnv, cronExpression, delaySeconds, command, priority, runPolicy, taskType, labels }
+  return { upload, name, condaEnv, requirements, reuseEnv, cronExpression, delaySeconds, command, priority, runPolicy, taskType, labels, schedulePolicy }
 }

@@ -8,9 +8,10 @@ import { assertCommand } from '../../domain/task-command.ts'
 import { cronError } from '../../lib/cron.ts'
 import type { UpdateTaskInput } from '../../services/update-task.ts'
 import { parseRunPolicyFields, type RunPolicyFields } from './run-policy-fields.ts'
+import { parseScheduleFields, type ScheduleFields } from './schedule-fields.ts'
 
 /** spec 000 PUT body; every field optional. `command` is ours, in the same style. */
-export interface UpdateTaskBody extends RunPolicyFields {
+export interface UpdateTaskBody extends RunPolicyFields, ScheduleFields {
   task_name?: unknown
   script?: unknown
   conda_env?: unknown
@@ -47,6 +48,7 @@ function optionalString(field: string, value: unknown): string | undefined {
  */
 export function parseUpdateTaskBody(body: UpdateTaskBody, serverMaxLogBytes: number): UpdateTaskInput {
   const runPolicy = inUpdateWords(() => parseRunPolicyFields(body, serverMaxLogBytes))
+  const schedulePolicy = parseScheduleFields(body)
   const name = optionalString('task_name', body.task_name)?.trim()
   if (name !== undefined) {
     if (name === '') throw invalid('task_name must not be empty')
@@ -80,5 +82,5 @@ export function parseUpdateTaskBody(body: UpdateTaskBody, serverMaxLogBytes: num
   const priority = body.priority === undefined ? undefined : inUpdateWords(() => parsePriority(body.priority))
   const taskType = body.task_type === undefined ? undefined : inUpdateWords(() => parseTaskType(body.task_type))
   const labels = body.labels === undefined ? undefined : inUpdateWords(() => parseLabels(body.labels))
-  return { name, script, condaEnv, requirements, command, cronExpression, delaySeconds, priority, runPolicy, taskType, labels }
+  return { name, script, condaEnv, requirements, command, cronExpression, delaySeconds, priority, runPolicy, taskType, labels, schedulePolicy }
 }

@@ -24,7 +24,8 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
     updated_at: formatDateTime(task.updatedAt),
     cron_expression: task.cronExpression,
     delay_seconds: task.delaySeconds,
-    next_run_time: formatDateTime(task.nextRunAt),
+    // A switched-off schedule (PUT /api/schedules) has no next time, whatever the row holds.
+    next_run_time: formatDateTime(task.scheduleEnabled ? task.nextRunAt : null),
     last_run_time: formatDateTime(task.lastRunAt),
     last_run_duration: seconds(task.lastRunDurationMs),
     requirements: task.requirements,
@@ -39,6 +40,9 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   // Issue 8, the same way: spec 000's shape stays as it is for a task without them.
   if (task.taskType != null) body.task_type = task.taskType
   if (task.labels.length > 0) body.labels = task.labels
+  // Issue 8, optional in the same way: a zone of its own, a misfire policy other than the default.
+  if (task.timeZone != null) body.time_zone = task.timeZone
+  if (task.misfire !== 'run_once') body.misfire = task.misfire
   return body
 }
 
@@ -51,7 +55,7 @@ export function presentTaskListItem(task: Task): Record<string, unknown> {
     conda_env: task.condaEnv,
     created_at: formatDateTime(task.createdAt),
     cron_expression: task.cronExpression,
-    next_run_time_formatted: formatDateTime(task.nextRunAt),
+    next_run_time_formatted: formatDateTime(task.scheduleEnabled ? task.nextRunAt : null),
     last_run_time_formatted: formatDateTime(task.lastRunAt),
     last_run_duration_formatted: seconds(task.lastRunDurationMs),
     priority: priorityWord(task.priority),

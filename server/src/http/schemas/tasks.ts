@@ -26,6 +26,11 @@ const taskKind = {
   task_type: { type: 'string', description: 'Only when the task sets it' },
   labels: { type: 'array', items: { type: 'string' }, description: 'Only when the task has any' },
 } as const
+/** Issue 8's schedule policy: present only when the task's differs from the default. */
+const taskSchedule = {
+  time_zone: { type: 'string', description: 'Only when the task has a zone of its own' },
+  misfire: { type: 'string', enum: ['skip'], description: 'Only when it is not the default (run_once)' },
+} as const
 
 /** spec 000's `task` object (http/present/task.ts presentTask); run_as and the limits only when set. */
 const taskFields = {
@@ -51,6 +56,7 @@ const taskOptional = {
   memory_limit_mb: { type: 'number', description: 'Only when the task sets it' },
   max_log_mb: { type: 'number', description: 'Only when the task sets it' },
   ...taskKind,
+  ...taskSchedule,
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -138,6 +144,8 @@ export const CREATE_TASK_FIELDS = {
   max_log_mb: 'field',
   task_type: 'field',
   labels: 'field',
+  time_zone: 'field',
+  misfire: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -156,7 +164,8 @@ export const createTask = {
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
     'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
-    'task_type: what kind of work it is (for cancel-by-type and ?task_type=); labels: comma-separated (for ?label=).',
+    'task_type: what kind of work it is (for cancel-by-type and ?task_type=); labels: comma-separated (for ?label=); ' +
+    "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does.",
   response: { 201: closed({ success: bool, message: str, task, environment_message: str }), ...errorResponses },
 } as const
 
@@ -351,6 +360,8 @@ export const updateTask = {
       max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
       task_type: { type: ['string', 'null'], description: 'What kind of work it is, for cancel-by-type; null or empty: none' },
       labels: { type: ['array', 'string', 'null'], items: { type: 'string' }, description: 'A list, or one comma-separated string; null or empty: none' },
+      time_zone: { type: ['string', 'null'], description: "IANA time zone the cron expression is read in; null: the server's" },
+      misfire: { type: 'string', description: 'What a cron time seen over a minute late does: run once now, or skip' },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

@@ -8,6 +8,7 @@ import { environmentBuilds } from './005-environment-builds.ts'
 import { runSummaries } from './006-run-summaries.ts'
 import { servers } from './007-servers.ts'
 import { queue } from './008-queue.ts'
+import { schedules } from './010-schedules.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -20,6 +21,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '006-run-summaries': runSummaries(dialect),
     '007-servers': servers(dialect),
     '008-queue': queue(),
+    '010-schedules': schedules(dialect),
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
-import type { Database, TaskRow } from '../database.ts'
+import type { Database, RowOf, TaskRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import { forgetTaskRuns } from './run-summaries.ts'
 import type { DialectName, TaskTable } from '../store.ts'
@@ -29,6 +29,12 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   maxLogMb: true,
   taskType: true,
   labels: true,
+  timeZone: true,
+  misfire: true,
+  scheduleEnabled: true,
+  scheduleDescription: true,
+  scheduleRuns: true,
+  lastScheduledAt: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -53,6 +59,12 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   maxLogMb: true,
   taskType: true,
   labels: true,
+  timeZone: true,
+  misfire: true,
+  scheduleEnabled: true,
+  scheduleDescription: true,
+  scheduleRuns: true,
+  lastScheduledAt: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */
@@ -62,12 +74,16 @@ export function nameTaken(name: string): TaskyardError {
   })
 }
 
-/** labels are JSON text in the row, a list in the domain. */
-const toTask = (row: TaskRow): Task => ({ ...fromRow<Task>(row as never), labels: JSON.parse(row.labels) as string[] })
+/** labels are JSON text in the row, a list in the domain; schedule_enabled is 1/0 on both dialects (migration 010). */
+const toTask = (row: TaskRow): Task =>
+  fromRow<Task>({ ...row, labels: JSON.parse(row.labels) as string[], schedule_enabled: row.schedule_enabled === 1 } as unknown as RowOf<Task>)
 
-function withLabelsText<T extends { labels?: unknown }>(values: T): T {
-  if (Array.isArray(values.labels)) return { ...values, labels: JSON.stringify(values.labels) }
-  return values
+/** A domain value's row: labels as JSON text, scheduleEnabled as 1/0. */
+function taskRow<T extends Partial<Task>>(value: T, allowed: Readonly<Record<keyof T, true>>) {
+  const row = toRow(value, allowed) as Record<string, unknown>
+  if (Array.isArray(row.labels)) row.labels = JSON.stringify(row.labels)
+  if (typeof row.schedule_enabled === 'boolean') row.schedule_enabled = row.schedule_enabled ? 1 : 0
+  return row as never
 }
 
 /** The tasks table on `db`, which may be a transaction. */
@@ -101,7 +117,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
   }
 
   async function updateWhere(id: number, expected: TaskStatus | undefined, patch: TaskPatch): Promise<Task | undefined> {
-    const values = withLabelsText(toRow(patch, PATCH_FIELDS) as { labels?: unknown })
+    const values: Record<string, unknown> = taskRow(patch, PATCH_FIELDS)
     if (Object.keys(values).length === 0) {
       const task = await findById(id)
       return task && (expected === undefined || task.status === expected) ? task : undefined
@@ -123,11 +139,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     async insert(task) {
       await assertNameFree(task.name)
       const row = await translateNameTaken(task.name, () =>
-        db
-          .insertInto('tasks')
-          .values(withLabelsText(toRow(task, NEW_TASK_FIELDS) as { labels?: unknown }) as never)
-          .returningAll()
-          .executeTakeFirstOrThrow(),
+        db.insertInto('tasks').values(taskRow(task, NEW_TASK_FIELDS)).returningAll().executeTakeFirstOrThrow(),
       )
       return toTask(row)
     },
@@ -180,6 +192,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .selectAll()
         .where('status', '=', 'scheduled')
         .where('next_run_at', '<=', now)
+        .where('schedule_enabled', '=', 1)
         .orderBy('next_run_at')
         .orderBy('id')
         .execute()
@@ -191,6 +204,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .selectFrom('tasks')
         .select((eb) => eb.fn.min('next_run_at').as('at'))
         .where('status', '=', 'scheduled')
+        .where('schedule_enabled', '=', 1)
         .executeTakeFirst()
       return row?.at ?? null
     },
@@ -201,10 +215,16 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .selectAll()
         .where('status', '=', 'scheduled')
         .where('next_run_at', 'is not', null)
+        .where('schedule_enabled', '=', 1)
         .orderBy('next_run_at')
         .orderBy('id')
         .limit(limit)
         .execute()
+      return rows.map(toTask)
+    },
+
+    async listScheduled() {
+      const rows = await db.selectFrom('tasks').selectAll().where('cron_expression', 'is not', null).orderBy('id').execute()
       return rows.map(toTask)
     },
   }

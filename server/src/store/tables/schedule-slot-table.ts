@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely'
+import type { ScheduleSlot } from '../../domain/schedule-slot.ts'
+import type { Database } from '../database.ts'
+import { fromRow, toRow } from '../row-mapping.ts'
+import type { ScheduleSlotTable } from '../store.ts'
+
+const FIELDS: Record<keyof ScheduleSlot, true> = { taskId: true, slotAt: true, outcome: true, reason: true, runId: true, recordedAt: true }
+
+/** Rows per INSERT: 6 columns each, well inside SQLite's limit of bound parameters. */
+const CHUNK = 500
+
+/** The schedule_slots table on `db`, which may be a transaction. */
+export function scheduleSlotTable(db: Kysely<Database>): ScheduleSlotTable {
+  return {
+    async record(slots) {
+      const recorded: ScheduleSlot[] = []
+      for (let i = 0; i < slots.length; i += CHUNK) {
+        const rows = await db
+          .insertInto('schedule_slots')
+          .values(slots.slice(i, i + CHUNK).map((s) => toRow(s, FIELDS)))
+          // The key (task_id, slot_at) holds: a time recorded before, by this process before a
+          // crash or by another scheduler, stays as it was and is not returned.
+          .onConflict((oc) => oc.columns(['task_id', 'slot_at']).doNothing())
+          .returningAll()
+          .execute()
+        recorded.push(...rows.map((r) => fromRow<ScheduleSlot>(r)))
+      }
+      return recorded
+    },
+
+    async setRun(taskId, slotAt, runId) {
+      await db.updateTable('schedule_slots').set({ run_id: runId }).where('task_id', '=', taskId).where('slot_at', '=', slotAt).execute()
+    },
+
+    async listForTask(taskId, limit) {
+      const rows = await db.selectFrom('schedule_slots').selectAll().where('task_id', '=', taskId).orderBy('slot_at', 'desc').limit(limit).execute()
+      return rows.map((r) => fromRow<ScheduleSlot>(r))
+    },
+  }
+}

@@ -29,9 +29,19 @@ export interface Run {
   error: string | null
   /** True when output past the run's log size cap was dropped (behind a marker line). */
   outputTruncated: boolean
+  /** spec 003: the reason given with the last pause / resume / stop, and the username who gave it. */
+  pauseReason: string | null
+  pausedBy: string | null
+  resumeReason: string | null
+  resumedBy: string | null
+  stopReason: string | null
+  stoppedBy: string | null
+  /** 1 for a first run; a retry is the next attempt of the chain that starts at firstRunId. */
+  attempt: number
+  firstRunId: number | null
 }
 
-export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'>
+export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> & Partial<Pick<Run, 'attempt' | 'firstRunId'>>
 export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
 
 export function isActive(status: RunStatus): boolean {
@@ -50,3 +60,6 @@ export interface DurationStats {
   minMs: number | null
   maxMs: number | null
 }
+
+/** The longest pause / resume / stop reason kept; longer is refused, not cut. */
+export const MAX_REASON_LENGTH = 1000

@@ -28,8 +28,10 @@ export interface TasksTable extends Omit<RowOf<Task>, 'id'> {
   id: Generated<number>
 }
 
-export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated'> {
+export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 'attempt'> {
   id: Generated<number>
+  /** Defaults to 1 (a first run). */
+  attempt: ColumnType<number, number | undefined, number>
   /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
   output_truncated: ColumnType<boolean | number, boolean | undefined, boolean>
 }

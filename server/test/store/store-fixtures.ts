@@ -67,5 +67,13 @@ export function runFrom(run: NewRun, id: number): Run {
     avgRssBytes: null,
     error: null,
     outputTruncated: false,
+    pauseReason: null,
+    pausedBy: null,
+    resumeReason: null,
+    resumedBy: null,
+    stopReason: null,
+    stoppedBy: null,
+    attempt: run.attempt ?? 1,
+    firstRunId: run.firstRunId ?? null,
   }
 }

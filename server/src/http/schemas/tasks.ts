@@ -97,6 +97,22 @@ export const logs = {
 
 export const taskAction = { tags: ['tasks'], params: taskIdParams, response: { 404: errorBody } } as const
 
+/** pause / resume / stop: taskAction with spec 003's optional reason (a JSON body, or none). */
+export const taskControl = {
+  ...taskAction,
+  body: {
+    type: ['object', 'null'],
+    properties: {
+      reason: {
+        type: ['string', 'null'],
+        maxLength: 1000,
+        description: 'Why (optional); kept on the run with who gave it and shown in GET /api/executions/<id>',
+      },
+    },
+    additionalProperties: false,
+  },
+} as const
+
 export const updateTask = {
   tags: ['tasks'],
   summary: 'Update a task (spec 000 PUT)',

@@ -7,6 +7,7 @@ import { stoppedCronTasks } from './004-stopped-cron-tasks.ts'
 import { environmentBuilds } from './005-environment-builds.ts'
 import { runSummaries } from './006-run-summaries.ts'
 import { servers } from './007-servers.ts'
+import { runDetails } from './009-run-details.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -18,6 +19,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '005-environment-builds': environmentBuilds(dialect),
     '006-run-summaries': runSummaries(dialect),
     '007-servers': servers(dialect),
+    '009-run-details': runDetails(dialect),
   }
 }
 

@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { taskNotFound } from '../../domain/errors.ts'
+import { getRun, runNotFound } from '../../services/get-run.ts'
+import { listTaskRuns } from '../../services/list-task-runs.ts'
+import { runStatus } from '../../services/run-status.ts'
+import type { HttpDeps } from '../app.ts'
+import { actorOf } from '../auth-context.ts'
+import { canonicalId } from '../canonical-id.ts'
+import { presentActiveRun, presentRunDetail } from '../present/run.ts'
+import * as schemas from '../schemas/executions.ts'
+
+/** An id spelled any other way than canonicalId's names a run that cannot exist: the 404. */
+function runIdOf(request: FastifyRequest): number {
+  const raw = (request.params as { execution_id: string }).execution_id
+  const id = canonicalId(raw)
+  if (id === null) throw runNotFound(raw)
+  return id
+}
+
+function taskIdOf(request: FastifyRequest): number {
+  const raw = (request.params as { task_id: string }).task_id
+  const id = canonicalId(raw)
+  if (id === null) throw taskNotFound(raw)
+  return id
+}
+
+/** Reads of runs (issue 8): one run in detail, a task's runs page by page, the brief status. */
+export function executionRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { services } = deps
+
+  app.get('/api/executions/:execution_id', { schema: schemas.getExecution }, async (request) => {
+    const { run, task, queuePosition } = await getRun(services, actorOf(request), runIdOf(request))
+    return { success: true, execution: presentRunDetail(run, task.name, queuePosition) }
+  })
+
+  app.get('/api/tasks/:task_id/executions', { schema: schemas.listTaskExecutions }, async (request) => {
+    const { page, page_size } = request.query as { page: number; page_size: number }
+    const taskId = taskIdOf(request)
+    const result = await listTaskRuns(services, actorOf(request), taskId, page, page_size)
+    return {
+      success: true,
+      task_id: taskId,
+      executions: result.runs.map((r) => presentRunDetail(r, result.taskName, r.status === 'queued' ? (result.queuePositions.get(r.id) ?? null) : null)),
+      total: result.total,
+      page: result.page,
+      page_size: result.pageSize,
+    }
+  })
+
+  app.get('/api/tasks/status', { schema: schemas.taskStatus }, async (request) => {
+    const summary = await runStatus(services, actorOf(request))
+    const active = summary.active.map((a) => presentActiveRun(a.run, a.taskName))
+    return { success: true, has_active_task: active.length > 0, active_task: active[0] ?? null, active_tasks: active, queued_count: summary.queued }
+  })
+}

@@ -1,0 +1,150 @@
+/** Route schemas of runs (issue 8, spec 003): request validation, response shapes, OpenAPI. */
+import { DEFAULT_RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE } from '../../services/list-task-runs.ts'
+
+const executionIdParams = {
+  type: 'object',
+  properties: { execution_id: { type: 'string', description: 'The execution (run) id' } },
+  required: ['execution_id'],
+} as const
+
+const taskIdParams = {
+  type: 'object',
+  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
+  required: ['task_id'],
+} as const
+
+const errorBody = {
+  type: 'object',
+  required: ['success', 'message'],
+  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' } },
+  additionalProperties: false,
+} as const
+
+const authErrors = { 401: errorBody, 403: errorBody } as const
+
+const nullableString = { type: ['string', 'null'] } as const
+const nullableNumber = { type: ['number', 'null'] } as const
+
+const RUN_FIELDS = {
+  execution_id: { type: 'string' },
+  task_id: { type: 'integer' },
+  task_name: { type: 'string' },
+  status: { type: 'string', enum: ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal'] },
+  trigger: { type: 'string', enum: ['create', 'manual', 'schedule', 'resume'], description: 'What queued the run' },
+  priority: { type: 'string', enum: ['high', 'normal', 'low'] },
+  priority_value: { type: 'integer', minimum: 0, maximum: 11 },
+  attempt: { type: 'integer', minimum: 1, description: '1 for a first run; a retry counts on' },
+  first_execution_id: { ...nullableString, description: 'The first run of the chain a retry belongs to; null for a first run' },
+  queued_at: { type: 'string' },
+  start_time: nullableString,
+  end_time: nullableString,
+  duration: { ...nullableNumber, description: 'Seconds, once the run has started and ended' },
+  exit_code: { type: ['integer', 'null'] },
+  signal: nullableString,
+  error: { ...nullableString, description: 'Why the run failed or ended abnormally' },
+  output_truncated: { type: 'boolean' },
+  peak_memory: { ...nullableNumber, description: 'MB' },
+  avg_memory: { ...nullableNumber, description: 'MB' },
+  pause_reason: { ...nullableString, description: 'The reason given with the last pause' },
+  paused_by: { ...nullableString, description: 'The username who paused the run last' },
+  resume_reason: nullableString,
+  resumed_by: nullableString,
+  stop_reason: nullableString,
+  stopped_by: nullableString,
+  queue_position: { type: ['integer', 'null'], description: '1: the next queued run to start; null unless queued' },
+  logs_url: { type: 'string' },
+} as const
+
+const runDetail = {
+  type: 'object',
+  required: Object.keys(RUN_FIELDS),
+  properties: RUN_FIELDS,
+  additionalProperties: false,
+} as const
+
+export const getExecution = {
+  tags: ['executions'],
+  summary: 'One run in detail (spec 003 detailed status): task, status, times, exit code, error, pause/stop reasons and who gave them, attempt, queue position',
+  params: executionIdParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['success', 'execution'],
+      properties: { success: { type: 'boolean' }, execution: runDetail },
+      additionalProperties: false,
+    },
+    404: errorBody,
+    ...authErrors,
+  },
+} as const
+
+export const listTaskExecutions = {
+  tags: ['executions'],
+  summary: "A task's runs, newest first, a page at a time",
+  params: taskIdParams,
+  querystring: {
+    type: 'object',
+    properties: {
+      page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1 (the newest runs)' },
+      page_size: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_RUNS_PAGE_SIZE,
+        default: DEFAULT_RUNS_PAGE_SIZE,
+        description: `Runs per page, 1 to ${MAX_RUNS_PAGE_SIZE} (default ${DEFAULT_RUNS_PAGE_SIZE})`,
+      },
+    },
+    additionalProperties: false,
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['success', 'task_id', 'executions', 'total', 'page', 'page_size'],
+      properties: {
+        success: { type: 'boolean' },
+        task_id: { type: 'integer' },
+        executions: { type: 'array', items: runDetail },
+        total: { type: 'integer', description: "All the task's runs" },
+        page: { type: 'integer' },
+        page_size: { type: 'integer' },
+      },
+      additionalProperties: false,
+    },
+    400: errorBody,
+    404: errorBody,
+    ...authErrors,
+  },
+} as const
+
+const activeRun = {
+  type: 'object',
+  required: ['task_id', 'task_name', 'execution_id', 'status', 'start_time'],
+  properties: {
+    task_id: { type: 'integer' },
+    task_name: { type: 'string' },
+    execution_id: { type: 'string' },
+    status: { type: 'string', enum: ['running', 'paused'] },
+    start_time: nullableString,
+  },
+  additionalProperties: false,
+} as const
+
+export const taskStatus = {
+  tags: ['executions'],
+  summary: 'spec 003 brief status: is any run active (running or paused), which, and how many are queued',
+  response: {
+    200: {
+      type: 'object',
+      required: ['success', 'has_active_task', 'active_task', 'active_tasks', 'queued_count'],
+      properties: {
+        success: { type: 'boolean' },
+        has_active_task: { type: 'boolean' },
+        active_task: { anyOf: [activeRun, { type: 'null' }], description: 'The active run that started first; null when none' },
+        active_tasks: { type: 'array', items: activeRun, description: 'Every active run, earliest start first' },
+        queued_count: { type: 'integer' },
+      },
+      additionalProperties: false,
+    },
+    ...authErrors,
+  },
+} as const

@@ -28,6 +28,7 @@ import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
 import { createFileLogStore } from './logs/file-log-store.ts'
+import { createFileArtifactStore } from './artifacts/file-artifact-store.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
 import { createDispatcher, type Dispatcher } from './worker/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
@@ -350,6 +351,7 @@ async function startLocked(
     environments,
     files,
     logs,
+    artifacts: createFileArtifactStore({ runDir: (r) => paths.runOutputDir(r.taskId, r.runId), taskDir: (id) => paths.taskOutputsDir(id) }),
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,

@@ -16,6 +16,8 @@ export interface RunDetail {
   task: Task
   /** 1: the next queued run to start; null unless the run is queued. */
   queuePosition: number | null
+  /** Result files in the run's $TASKYARD_OUTPUT_DIR. */
+  artifactCount: number
 }
 
 /** The run, or the 404; the caller must be allowed to read its task (every role may today). */
@@ -32,5 +34,6 @@ export async function findRunForReading(deps: ServiceDeps, actor: Actor, runId: 
 export async function getRun(deps: ServiceDeps, actor: Actor, runId: number): Promise<RunDetail> {
   const { run, task } = await findRunForReading(deps, actor, runId)
   const queuePosition = run.status === 'queued' ? await deps.store.runs.queuePosition(run.id) : null
-  return { run, task, queuePosition }
+  const artifactCount = await deps.artifacts.count({ taskId: run.taskId, runId: run.id })
+  return { run, task, queuePosition, artifactCount }
 }

@@ -12,6 +12,8 @@ export interface RunPage {
   runs: Run[]
   /** The queue position of each queued run of the page. */
   queuePositions: Map<number, number>
+  /** How many result files each run of the page has. */
+  artifactCounts: Map<number, number>
   /** All the task's runs, on every page. */
   total: number
   page: number
@@ -30,5 +32,7 @@ export async function listTaskRuns(deps: ServiceDeps, actor: Actor, taskId: numb
     const position = await deps.store.runs.queuePosition(run.id)
     if (position != null) queuePositions.set(run.id, position)
   }
-  return { taskName: task.name, runs, queuePositions, total, page, pageSize }
+  const artifactCounts = new Map<number, number>()
+  for (const run of runs) artifactCounts.set(run.id, await deps.artifacts.count({ taskId, runId: run.id }))
+  return { taskName: task.name, runs, queuePositions, artifactCounts, total, page, pageSize }
 }

@@ -14,7 +14,7 @@ async function createTask(app: TestApp, name: string, command: string, fields: R
 }
 
 /** The detail the API must show for `run` as the store holds it now. */
-function expectedDetail(run: Run, taskName: string, queuePosition: number | null = null): Record<string, unknown> {
+export function expectedDetail(run: Run, taskName: string, queuePosition: number | null = null): Record<string, unknown> {
   const duration = run.startedAt != null && run.endedAt != null ? Math.round((run.endedAt - run.startedAt) / 10) / 100 : null
   const mb = (b: number | null) => (b == null ? null : Math.round((b / 1048576) * 10) / 10)
   return {
@@ -44,6 +44,8 @@ function expectedDetail(run: Run, taskName: string, queuePosition: number | null
     stop_reason: run.stopReason,
     stopped_by: run.stoppedBy,
     queue_position: queuePosition,
+    artifact_count: 0,
+    artifacts_url: `/api/executions/${run.id}/artifacts`,
     logs_url: `/api/tasks/${run.taskId}/executions/${run.id}/logs`,
   }
 }

@@ -27,6 +27,8 @@ describe('GET /api/openapi.json', () => {
       'GET /api/conda/environments',
       'GET /api/conda/stats',
       'GET /api/executions/{execution_id}',
+      'GET /api/executions/{execution_id}/artifacts',
+      'GET /api/executions/{execution_id}/artifacts/{name}',
       'GET /api/servers',
       'GET /api/servers/{id}',
       'GET /api/system',

@@ -9,7 +9,7 @@ import { megabytes, seconds } from './units.ts'
  * and each item of GET /api/tasks/<id>/executions. Every field is always present (null when
  * unknown), so a client never guesses whether one was left out.
  */
-export function presentRunDetail(run: Run, taskName: string, queuePosition: number | null): Record<string, unknown> {
+export function presentRunDetail(run: Run, taskName: string, queuePosition: number | null, artifactCount: number): Record<string, unknown> {
   return {
     execution_id: String(run.id),
     task_id: run.taskId,
@@ -37,6 +37,8 @@ export function presentRunDetail(run: Run, taskName: string, queuePosition: numb
     stop_reason: run.stopReason,
     stopped_by: run.stoppedBy,
     queue_position: queuePosition,
+    artifact_count: artifactCount,
+    artifacts_url: `/api/executions/${run.id}/artifacts`,
     logs_url: `/api/tasks/${run.taskId}/executions/${run.id}/logs`,
   }
 }

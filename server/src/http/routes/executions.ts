@@ -3,6 +3,10 @@ import { taskNotFound } from '../../domain/errors.ts'
 import { getRun, runNotFound } from '../../services/get-run.ts'
 import { listTaskRuns } from '../../services/list-task-runs.ts'
 import { runStatus } from '../../services/run-status.ts'
+import { listRunArtifacts, openRunArtifact } from '../../services/run-artifacts.ts'
+import { formatDateTime } from '../../lib/format-time.ts'
+import { attachmentDisposition } from '../content-disposition.ts'
+import { sendDownload } from '../send-download.ts'
 import type { HttpDeps } from '../app.ts'
 import { actorOf } from '../auth-context.ts'
 import { canonicalId } from '../canonical-id.ts'
@@ -29,8 +33,8 @@ export function executionRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { services } = deps
 
   app.get('/api/executions/:execution_id', { schema: schemas.getExecution }, async (request) => {
-    const { run, task, queuePosition } = await getRun(services, actorOf(request), runIdOf(request))
-    return { success: true, execution: presentRunDetail(run, task.name, queuePosition) }
+    const { run, task, queuePosition, artifactCount } = await getRun(services, actorOf(request), runIdOf(request))
+    return { success: true, execution: presentRunDetail(run, task.name, queuePosition, artifactCount) }
   })
 
   app.get('/api/tasks/:task_id/executions', { schema: schemas.listTaskExecutions }, async (request) => {
@@ -40,11 +44,37 @@ export function executionRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return {
       success: true,
       task_id: taskId,
-      executions: result.runs.map((r) => presentRunDetail(r, result.taskName, r.status === 'queued' ? (result.queuePositions.get(r.id) ?? null) : null)),
+      executions: result.runs.map((r) => presentRunDetail(r, result.taskName, result.queuePositions.get(r.id) ?? null, result.artifactCounts.get(r.id) ?? 0)),
       total: result.total,
       page: result.page,
       page_size: result.pageSize,
     }
+  })
+
+  app.get('/api/executions/:execution_id/artifacts', { schema: schemas.listArtifacts }, async (request) => {
+    const { run, artifacts } = await listRunArtifacts(services, actorOf(request), runIdOf(request))
+    return {
+      success: true,
+      execution_id: String(run.id),
+      artifacts: artifacts.map((a) => ({
+        name: a.name,
+        size: a.sizeBytes,
+        modified_at: formatDateTime(a.modifiedAt),
+        download_url: `/api/executions/${run.id}/artifacts/${encodeURIComponent(a.name)}`,
+      })),
+      total: artifacts.length,
+    }
+  })
+
+  app.get('/api/executions/:execution_id/artifacts/:name', { schema: schemas.downloadArtifact }, async (request, reply) => {
+    const { name } = request.params as { name: string }
+    const file = await openRunArtifact(services, actorOf(request), runIdOf(request), name)
+    return sendDownload(request, reply, file, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(file.size),
+      'content-disposition': attachmentDisposition(file.name),
+      'x-content-type-options': 'nosniff',
+    })
   })
 
   app.get('/api/tasks/status', { schema: schemas.taskStatus }, async (request) => {

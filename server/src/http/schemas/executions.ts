@@ -52,6 +52,8 @@ const RUN_FIELDS = {
   stop_reason: nullableString,
   stopped_by: nullableString,
   queue_position: { type: ['integer', 'null'], description: '1: the next queued run to start; null unless queued' },
+  artifact_count: { type: 'integer', description: 'Result files the run left in its $TASKYARD_OUTPUT_DIR' },
+  artifacts_url: { type: 'string' },
   logs_url: { type: 'string' },
 } as const
 
@@ -145,6 +147,55 @@ export const taskStatus = {
       },
       additionalProperties: false,
     },
+    ...authErrors,
+  },
+} as const
+
+export const listArtifacts = {
+  tags: ['executions'],
+  summary: "A run's result files (spec 003): what it left in $TASKYARD_OUTPUT_DIR, by name",
+  params: executionIdParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['success', 'execution_id', 'artifacts', 'total'],
+      properties: {
+        success: { type: 'boolean' },
+        execution_id: { type: 'string' },
+        artifacts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'size', 'modified_at', 'download_url'],
+            properties: {
+              name: { type: 'string', description: 'Path inside the run folder, `/`-separated' },
+              size: { type: 'integer', description: 'Bytes' },
+              modified_at: { type: 'string' },
+              download_url: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+        },
+        total: { type: 'integer' },
+      },
+      additionalProperties: false,
+    },
+    404: errorBody,
+    ...authErrors,
+  },
+} as const
+
+export const downloadArtifact = {
+  tags: ['executions'],
+  summary: 'One result file of a run, as an attachment (a name with folders is written with %2F for each /)',
+  params: {
+    type: 'object',
+    properties: { execution_id: { type: 'string' }, name: { type: 'string', description: 'The artifact name, URL-encoded' } },
+    required: ['execution_id', 'name'],
+  },
+  response: {
+    200: { description: 'The file, application/octet-stream', type: 'string', format: 'binary' },
+    404: errorBody,
     ...authErrors,
   },
 } as const

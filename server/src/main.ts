@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
+import type { DeadlineTimers } from './lib/pausable-deadline.ts'
 import { createEnvironments } from './environments/create-environments.ts'
 import { recoverEnvironmentBuilds } from './services/environments/recover-builds.ts'
 import { storeBuildRecorder } from './services/environments/record-builds.ts'
@@ -63,6 +64,8 @@ export interface RunningTaskyard {
 
 export interface StartOptions {
   clock?: Clock
+  /** The timers of task timeouts (tests: fake ones that the test's clock drives). */
+  runTimers?: DeadlineTimers
   /** false silences request logs (tests). */
   logger?: boolean
   /** Where start-up messages go (the generated admin password among them); default the console. */
@@ -304,6 +307,7 @@ async function startLocked(
       isolate: isolate.on,
     },
     onError: logError,
+    ...(options.runTimers ? { timers: options.runTimers } : {}),
   })
   const scheduler = createScheduler({
     store,

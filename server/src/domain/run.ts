@@ -1,13 +1,13 @@
 /** A run is one execution of a task. */
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal'] as const
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal', 'timeout'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 
 /** Runs in these states hold the task's lock: the same task never runs twice at once (spec 004). */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused']
-export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'abnormal']
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'abnormal', 'timeout']
 
 /** Why a run was queued. */
-export type RunTrigger = 'create' | 'manual' | 'schedule' | 'resume'
+export type RunTrigger = 'create' | 'manual' | 'schedule' | 'resume' | 'retry'
 
 export interface Run {
   id: number
@@ -63,3 +63,6 @@ export interface DurationStats {
 
 /** The longest pause / resume / stop reason kept; longer is refused, not cut. */
 export const MAX_REASON_LENGTH = 1000
+
+/** Issue 8: only a run that went wrong may be retried; a completed or cancelled one is refused. */
+export const RETRYABLE_RUN_STATUSES: readonly RunStatus[] = ['failed', 'timeout', 'abnormal']

@@ -36,12 +36,14 @@ export interface Task {
   memoryLimitMb: number | null
   /** Log size cap of each run, MiB (at most the server's TASKYARD_MAX_LOG_BYTES); null = the server's. */
   maxLogMb: number | null
+  /** Each run is ended as 'timeout' after this many seconds of running (paused time not counted); null = no limit. */
+  timeoutSeconds: number | null
 }
 
 /** The run policy fields (issue 6) may be left out: they default to null. */
-export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb'> &
-  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
+export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds'> &
+  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds'>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
-export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
+export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds'>>

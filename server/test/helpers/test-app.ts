@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
 import { loadConfig } from '../../src/config/config.ts'
-import { startTaskyard, type RunningTaskyard } from '../../src/main.ts'
+import { startTaskyard, type RunningTaskyard, type StartOptions } from '../../src/main.ts'
 import type { TestDialect } from './test-dialects.ts'
 
 /** How a test request authenticates: a bearer credential, a session cookie (with its Origin), or none. */
@@ -37,7 +37,10 @@ export interface TestApp extends RunningTaskyard {
 }
 
 /** Starts a real Taskyard (real HTTP, real processes) on a random port with its own data directory and database. */
-export async function createTestApp(t: TestContext, options: { dialect?: TestDialect; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function createTestApp(
+  t: TestContext,
+  options: { dialect?: TestDialect; env?: Record<string, string>; start?: Pick<StartOptions, 'clock' | 'runTimers'> } = {},
+): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-test-'))
   let dbCleanup: (() => Promise<void>) | null = null
   let databaseUrl: string | undefined
@@ -51,7 +54,7 @@ export async function createTestApp(t: TestContext, options: { dialect?: TestDia
     { host: '127.0.0.1', port: '0', dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
     { ...process.env, TASKYARD_KILL_GRACE_MS: '2000', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
   )
-  const server = await startTaskyard(config, { logger: false, log: () => undefined })
+  const server = await startTaskyard(config, { logger: false, log: () => undefined, ...options.start })
   t.after(async () => {
     await server.close()
     if (dbCleanup) await dbCleanup()
@@ -126,7 +129,7 @@ export async function createTestApp(t: TestContext, options: { dialect?: TestDia
     async runFinished(runId) {
       const waiting = server.bus.waitFor('run:finished', (e) => e.runId === runId)
       const run = await server.store.runs.findById(runId)
-      if (run && ['completed', 'failed', 'cancelled', 'abnormal'].includes(run.status)) return
+      if (run && ['completed', 'failed', 'cancelled', 'abnormal', 'timeout'].includes(run.status)) return
       await waiting
     },
     async runningRun(taskId) {

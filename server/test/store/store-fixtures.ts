@@ -44,6 +44,7 @@ export function taskFrom(task: NewTask, id: number): Task {
     runAs: task.runAs ?? null,
     memoryLimitMb: task.memoryLimitMb ?? null,
     maxLogMb: task.maxLogMb ?? null,
+    timeoutSeconds: task.timeoutSeconds ?? null,
   }
 }
 

@@ -3,6 +3,7 @@ import { taskNotFound } from '../../domain/errors.ts'
 import { getRun, runNotFound } from '../../services/get-run.ts'
 import { listTaskRuns } from '../../services/list-task-runs.ts'
 import { runStatus } from '../../services/run-status.ts'
+import { retryRun, retryRuns, retryTask, type RetryResult } from '../../services/retry-run.ts'
 import { listRunArtifacts, openRunArtifact } from '../../services/run-artifacts.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import { attachmentDisposition } from '../content-disposition.ts'
@@ -26,6 +27,17 @@ function taskIdOf(request: FastifyRequest): number {
   const id = canonicalId(raw)
   if (id === null) throw taskNotFound(raw)
   return id
+}
+
+function retriedBody(r: RetryResult): Record<string, unknown> {
+  return {
+    success: true,
+    message: 'Execution retried successfully',
+    execution_id: String(r.retried.id),
+    new_execution_id: String(r.run.id),
+    task_id: r.run.taskId,
+    attempt: r.run.attempt,
+  }
 }
 
 /** Reads of runs (issue 8): one run in detail, a task's runs page by page, the brief status. */
@@ -75,6 +87,34 @@ export function executionRoutes(app: FastifyInstance, deps: HttpDeps): void {
       'content-disposition': attachmentDisposition(file.name),
       'x-content-type-options': 'nosniff',
     })
+  })
+
+  app.post('/api/executions/:execution_id/retry', { schema: schemas.retryExecution }, async (request) =>
+    retriedBody(await retryRun(services, actorOf(request), runIdOf(request))),
+  )
+
+  app.post('/api/tasks/:task_id/retry', { schema: schemas.retryTask }, async (request) =>
+    retriedBody(await retryTask(services, actorOf(request), taskIdOf(request))),
+  )
+
+  app.post('/api/executions/retry', { schema: schemas.retryExecutions }, async (request) => {
+    const raw = (request.body as { execution_ids: (string | number)[] }).execution_ids.map(String)
+    const ids = raw.map((id) => canonicalId(id))
+    const items = await retryRuns(
+      services,
+      actorOf(request),
+      ids.filter((id) => id !== null),
+    )
+    let next = 0
+    const results = raw.map((rawId, i) => {
+      // An id spelled another way names no run: reported as not found, like any unknown id.
+      const item = ids[i] === null ? { ok: false as const, error: runNotFound(rawId) } : items[next++]!
+      return item.ok
+        ? { execution_id: rawId, success: true, new_execution_id: String(item.result.run.id), attempt: item.result.run.attempt }
+        : { execution_id: rawId, success: false, message: item.error.message, error: String(item.error.details.error ?? item.error.message) }
+    })
+    const retried = results.filter((r) => r.success).length
+    return { success: true, retried, failed: results.length - retried, total: results.length, results }
   })
 
   app.get('/api/tasks/status', { schema: schemas.taskStatus }, async (request) => {

@@ -29,8 +29,8 @@ const RUN_FIELDS = {
   execution_id: { type: 'string' },
   task_id: { type: 'integer' },
   task_name: { type: 'string' },
-  status: { type: 'string', enum: ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal'] },
-  trigger: { type: 'string', enum: ['create', 'manual', 'schedule', 'resume'], description: 'What queued the run' },
+  status: { type: 'string', enum: ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal', 'timeout'] },
+  trigger: { type: 'string', enum: ['create', 'manual', 'schedule', 'resume', 'retry'], description: 'What queued the run' },
   priority: { type: 'string', enum: ['high', 'normal', 'low'] },
   priority_value: { type: 'integer', minimum: 0, maximum: 11 },
   attempt: { type: 'integer', minimum: 1, description: '1 for a first run; a retry counts on' },
@@ -196,6 +196,85 @@ export const downloadArtifact = {
   response: {
     200: { description: 'The file, application/octet-stream', type: 'string', format: 'binary' },
     404: errorBody,
+    ...authErrors,
+  },
+} as const
+
+const retried = {
+  type: 'object',
+  required: ['success', 'message', 'execution_id', 'new_execution_id', 'task_id', 'attempt'],
+  properties: {
+    success: { type: 'boolean' },
+    message: { type: 'string' },
+    execution_id: { type: 'string', description: 'The run retried' },
+    new_execution_id: { type: 'string', description: 'The new run: the next attempt' },
+    task_id: { type: 'integer' },
+    attempt: { type: 'integer' },
+  },
+  additionalProperties: false,
+} as const
+
+const refusal = {
+  type: 'object',
+  required: ['success', 'message'],
+  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' }, current_status: { type: 'string' } },
+  additionalProperties: false,
+} as const
+
+export const retryExecution = {
+  tags: ['executions'],
+  summary: 'Retry a failed, timed-out or abnormal run: a new run of the task, the next attempt of the chain',
+  params: executionIdParams,
+  response: { 200: retried, 400: refusal, 404: errorBody, ...authErrors },
+} as const
+
+export const retryTask = {
+  tags: ['executions'],
+  summary: "Retry a task's latest run (only when it failed, timed out or ended abnormally)",
+  params: taskIdParams,
+  response: { 200: retried, 400: refusal, 404: errorBody, ...authErrors },
+} as const
+
+export const retryExecutions = {
+  tags: ['executions'],
+  summary: 'Retry several runs, each on its own; the answer reports each',
+  body: {
+    type: 'object',
+    required: ['execution_ids'],
+    properties: {
+      execution_ids: { type: 'array', minItems: 1, maxItems: 100, items: { type: ['string', 'integer'] }, description: 'Up to 100 execution ids' },
+    },
+    additionalProperties: false,
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['success', 'retried', 'failed', 'total', 'results'],
+      properties: {
+        success: { type: 'boolean' },
+        retried: { type: 'integer' },
+        failed: { type: 'integer' },
+        total: { type: 'integer' },
+        results: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['execution_id', 'success'],
+            properties: {
+              execution_id: { type: 'string' },
+              success: { type: 'boolean' },
+              new_execution_id: { type: 'string' },
+              attempt: { type: 'integer' },
+              message: { type: 'string' },
+              error: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+        },
+      },
+      additionalProperties: false,
+    },
+    400: errorBody,
     ...authErrors,
   },
 } as const

@@ -33,6 +33,7 @@ export const CREATE_TASK_FIELDS = {
   run_as: 'field',
   memory_limit_mb: 'field',
   max_log_mb: 'field',
+  timeout_seconds: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -50,7 +51,8 @@ export const createTask = {
   description:
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
-    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
+    'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count).',
 } as const
 
 export const listTasks = {
@@ -131,6 +133,10 @@ export const updateTask = {
       run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
       memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
       max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
+      timeout_seconds: {
+        type: ['number', 'string', 'null'],
+        description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',
+      },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

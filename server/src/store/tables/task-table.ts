@@ -27,6 +27,7 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   runAs: true,
   memoryLimitMb: true,
   maxLogMb: true,
+  timeoutSeconds: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -49,6 +50,7 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   runAs: true,
   memoryLimitMb: true,
   maxLogMb: true,
+  timeoutSeconds: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */

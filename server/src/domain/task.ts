@@ -38,12 +38,17 @@ export interface Task {
   maxLogMb: number | null
   /** Each run is ended as 'timeout' after this many seconds of running (paused time not counted); null = no limit. */
   timeoutSeconds: number | null
+  /** Issue 8: its runs get a pipe on stdin (POST /api/executions/<id>/input); otherwise stdin is at end-of-file. */
+  interactive: boolean
 }
 
 /** The run policy fields (issue 6) may be left out: they default to null. */
-export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds'> &
-  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds'>>
+export type NewTask = Omit<
+  Task,
+  'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive'
+> &
+  Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive'>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
-export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds'>>
+export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive'>>

@@ -24,8 +24,10 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id'> {
+export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'interactive'> {
   id: Generated<number>
+  /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
+  interactive: ColumnType<boolean | number, boolean | undefined, boolean>
 }
 
 export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 'attempt'> {

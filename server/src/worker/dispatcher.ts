@@ -87,6 +87,8 @@ interface Supervised {
   stopAsked: boolean
   /** The deadline passed and ended the run: its 'stopped' ending is a 'timeout'. */
   timedOut: boolean
+  /** closeInput() was done: further input is refused. */
+  inputClosed: boolean
 }
 
 /** The worker as main.ts holds it: services' run control, and the shutdown only the composition root calls. */
@@ -185,6 +187,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       paused: false,
       stopAsked: false,
       timedOut: false,
+      inputClosed: false,
     }
     supervised.set(run.id, entry)
     try {
@@ -362,9 +365,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await entry.exited
     },
     input(runId, text) {
-      const h = supervised.get(runId)?.handle
-      if (!h) return false
-      h.writeInput(text)
+      const entry = supervised.get(runId)
+      if (!entry?.handle || entry.inputClosed) return false
+      entry.handle.writeInput(text)
+      return true
+    },
+    closeInput(runId) {
+      const entry = supervised.get(runId)
+      if (!entry?.handle || entry.inputClosed) return false
+      entry.inputClosed = true
+      entry.handle.closeInput()
       return true
     },
     isSupervising: (runId) => supervised.has(runId),

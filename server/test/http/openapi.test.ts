@@ -51,6 +51,7 @@ describe('GET /api/openapi.json', () => {
       'POST /api/conda/environment',
       'POST /api/conda/environment/{env_name}/packages',
       'POST /api/executions/retry',
+      'POST /api/executions/{execution_id}/input',
       'POST /api/executions/{execution_id}/retry',
       'POST /api/servers',
       'POST /api/servers/{id}/host-key',

@@ -45,6 +45,7 @@ export function taskFrom(task: NewTask, id: number): Task {
     memoryLimitMb: task.memoryLimitMb ?? null,
     maxLogMb: task.maxLogMb ?? null,
     timeoutSeconds: task.timeoutSeconds ?? null,
+    interactive: task.interactive ?? false,
   }
 }
 

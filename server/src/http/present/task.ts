@@ -37,6 +37,7 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   if (task.memoryLimitMb != null) body.memory_limit_mb = task.memoryLimitMb
   if (task.maxLogMb != null) body.max_log_mb = task.maxLogMb
   if (task.timeoutSeconds != null) body.timeout_seconds = task.timeoutSeconds
+  if (task.interactive) body.interactive = true
   return body
 }
 

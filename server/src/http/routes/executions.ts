@@ -3,6 +3,7 @@ import { taskNotFound } from '../../domain/errors.ts'
 import { getRun, runNotFound } from '../../services/get-run.ts'
 import { listTaskRuns } from '../../services/list-task-runs.ts'
 import { runStatus } from '../../services/run-status.ts'
+import { sendRunInput } from '../../services/send-run-input.ts'
 import { retryRun, retryRuns, retryTask, type RetryResult } from '../../services/retry-run.ts'
 import { listRunArtifacts, openRunArtifact } from '../../services/run-artifacts.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
@@ -115,6 +116,13 @@ export function executionRoutes(app: FastifyInstance, deps: HttpDeps): void {
     })
     const retried = results.filter((r) => r.success).length
     return { success: true, retried, failed: results.length - retried, total: results.length, results }
+  })
+
+  app.post('/api/executions/:execution_id/input', { schema: schemas.sendInput }, async (request) => {
+    const { text, close = false } = request.body as { text: string; close?: boolean }
+    const runId = runIdOf(request)
+    const { bytes } = await sendRunInput(services, actorOf(request), runId, text, close)
+    return { success: true, message: close ? 'Input sent and closed' : 'Input sent', execution_id: String(runId), bytes, closed: close }
   })
 
   app.get('/api/tasks/status', { schema: schemas.taskStatus }, async (request) => {

@@ -278,3 +278,35 @@ export const retryExecutions = {
     ...authErrors,
   },
 } as const
+
+export const sendInput = {
+  tags: ['executions'],
+  summary: "Write text to an interactive run's stdin (spec 003 add-new-task); close: true ends it (end-of-file)",
+  params: executionIdParams,
+  body: {
+    type: 'object',
+    required: ['text'],
+    properties: {
+      text: { type: 'string', maxLength: 1048576, description: 'Written as is (add the line break a line-reading program waits for)' },
+      close: { type: 'boolean', description: 'End stdin after the text (default false)' },
+    },
+    additionalProperties: false,
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['success', 'message', 'execution_id', 'bytes', 'closed'],
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string' },
+        execution_id: { type: 'string' },
+        bytes: { type: 'integer' },
+        closed: { type: 'boolean' },
+      },
+      additionalProperties: false,
+    },
+    400: refusal,
+    404: errorBody,
+    ...authErrors,
+  },
+} as const

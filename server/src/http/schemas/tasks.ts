@@ -34,6 +34,7 @@ export const CREATE_TASK_FIELDS = {
   memory_limit_mb: 'field',
   max_log_mb: 'field',
   timeout_seconds: 'field',
+  interactive: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -52,7 +53,8 @@ export const createTask = {
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
     'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
-    'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count).',
+    'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count); ' +
+    'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file.',
 } as const
 
 export const listTasks = {
@@ -133,6 +135,7 @@ export const updateTask = {
       run_as: { type: ['string', 'null'], description: 'Admins only: the OS account the runs get (user name or uid:gid); null or empty: the server default' },
       memory_limit_mb: { type: ['number', 'string', 'null'], description: 'Memory limit of each run in MiB (1–1048576); null: none' },
       max_log_mb: { type: ['number', 'string', 'null'], description: 'Log size cap of each run in MiB, at most TASKYARD_MAX_LOG_BYTES; null: the server cap' },
+      interactive: { type: ['boolean', 'string'], description: 'Runs get a stdin pipe (POST /api/executions/<id>/input); false: stdin at end-of-file' },
       timeout_seconds: {
         type: ['number', 'string', 'null'],
         description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',

@@ -22,9 +22,14 @@ export function runDetails(_dialect: DialectName): Migration {
       // only with their task, and a chain never spans two tasks.
       await db.schema.alterTable('runs').addColumn('first_run_id', 'bigint').execute()
       await db.schema.alterTable('tasks').addColumn('timeout_seconds', 'integer').execute()
+      await db.schema
+        .alterTable('tasks')
+        .addColumn('interactive', 'boolean', (col) => col.notNull().defaultTo(false))
+        .execute()
     },
 
     async down(db: Kysely<any>) {
+      await db.schema.alterTable('tasks').dropColumn('interactive').execute()
       await db.schema.alterTable('tasks').dropColumn('timeout_seconds').execute()
       // One column per statement: SQLite's ALTER TABLE drops one at a time.
       for (const column of ['first_run_id', 'attempt', ...REASON_COLUMNS].reverse()) {

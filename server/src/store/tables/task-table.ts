@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
-import type { Database, TaskRow } from '../database.ts'
+import type { Database, RowOf, TaskRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import { forgetTaskRuns } from './run-summaries.ts'
 import type { DialectName, TaskTable } from '../store.ts'
@@ -28,6 +28,7 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   memoryLimitMb: true,
   maxLogMb: true,
   timeoutSeconds: true,
+  interactive: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -51,6 +52,7 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   memoryLimitMb: true,
   maxLogMb: true,
   timeoutSeconds: true,
+  interactive: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */
@@ -60,7 +62,11 @@ export function nameTaken(name: string): TaskyardError {
   })
 }
 
-const toTask = (row: TaskRow): Task => fromRow<Task>(row)
+/** SQLite has no booleans: interactive reads back as 0 or 1 there. */
+const toTask = (row: TaskRow): Task => {
+  const task = fromRow<Task>(row as unknown as RowOf<Task>)
+  return { ...task, interactive: (task.interactive as unknown) === true || (task.interactive as unknown) === 1 }
+}
 
 /** The tasks table on `db`, which may be a transaction. */
 export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite'): TaskTable {

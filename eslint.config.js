@@ -4,7 +4,23 @@ import importX from 'eslint-plugin-import-x'
 import { readdirSync } from 'node:fs'
 
 const src = './server/src'
-const folders = ['auth', 'config', 'domain', 'environments', 'events', 'executor', 'files', 'http', 'lib', 'logs', 'scheduler', 'services', 'store', 'worker']
+const folders = [
+  'artifacts',
+  'auth',
+  'config',
+  'domain',
+  'environments',
+  'events',
+  'executor',
+  'files',
+  'http',
+  'lib',
+  'logs',
+  'scheduler',
+  'services',
+  'store',
+  'worker',
+]
 // What each folder of server/src may import besides itself (main.ts and cli.ts, the composition root, import anything).
 const allowed = {
   lib: [],
@@ -13,11 +29,12 @@ const allowed = {
   events: ['domain', 'lib'],
   files: ['domain', 'lib'],
   logs: ['domain', 'lib'],
+  artifacts: ['domain', 'lib'],
   store: ['domain', 'lib'],
   executor: ['domain', 'lib'],
   environments: ['domain', 'lib'],
   auth: ['domain', 'lib', 'store'],
-  services: ['domain', 'lib', 'events', 'auth', 'store', 'executor', 'environments', 'logs'],
+  services: ['domain', 'lib', 'events', 'auth', 'store', 'executor', 'environments', 'logs', 'artifacts'],
   scheduler: ['domain', 'lib', 'events', 'store', 'services'],
   worker: ['domain', 'lib', 'events', 'store', 'executor', 'environments', 'logs', 'services'],
   http: ['domain', 'lib', 'events', 'auth', 'services', 'config'],
@@ -46,6 +63,7 @@ const adapterZones = [
   ['executor', 'executor.ts'],
   ['environments', 'environments.ts'],
   ['logs', 'log-store.ts'],
+  ['artifacts', 'artifact-store.ts'],
 ].map(([adapter, contract]) => ({
   target: `${src}/!(${adapter}|main.ts)/**`,
   from: `${src}/${adapter}`,

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
+import type { DeadlineTimers } from './lib/pausable-deadline.ts'
 import { createEnvironments } from './environments/create-environments.ts'
 import { recoverEnvironmentBuilds } from './services/environments/recover-builds.ts'
 import { storeBuildRecorder } from './services/environments/record-builds.ts'
@@ -28,6 +29,7 @@ import { probeLockFile, tryLockFile, type HeldLock } from './lib/exclusive-file-
 import { loadOrCreateIdFile } from './lib/stable-id-file.ts'
 import { dataPaths, type DataPaths } from './lib/paths.ts'
 import { createFileLogStore } from './logs/file-log-store.ts'
+import { createFileArtifactStore } from './artifacts/file-artifact-store.ts'
 import { cpuSampler, systemMemory } from './lib/system-memory.ts'
 import { createDispatcher, type Dispatcher } from './worker/dispatcher.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
@@ -62,6 +64,8 @@ export interface RunningTaskyard {
 
 export interface StartOptions {
   clock?: Clock
+  /** The timers of task timeouts (tests: fake ones that the test's clock drives). */
+  runTimers?: DeadlineTimers
   /** false silences request logs (tests). */
   logger?: boolean
   /** Where start-up messages go (the generated admin password among them); default the console. */
@@ -310,6 +314,7 @@ async function startLocked(
       isolate: isolate.on,
     },
     onError: logError,
+    ...(options.runTimers ? { timers: options.runTimers } : {}),
   })
   const scheduler = createScheduler({
     store,
@@ -358,6 +363,7 @@ async function startLocked(
     files,
     logs,
     buildLogs,
+    artifacts: createFileArtifactStore({ runDir: (r) => paths.runOutputDir(r.taskId, r.runId), taskDir: (id) => paths.taskOutputsDir(id) }),
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,

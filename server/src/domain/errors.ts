@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'invalid_input'
   | 'task_not_found'
   | 'execution_not_found'
+  | 'artifact_not_found'
   | 'invalid_transition'
   | 'name_taken'
   | 'both_cron_and_delay'

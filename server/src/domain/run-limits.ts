@@ -31,3 +31,15 @@ export function parseMaxLogMb(value: unknown, serverMaxLogBytes: number): number
 export function effectiveMaxLogBytes(taskMaxLogMb: number | null, serverMaxLogBytes: number): number {
   return taskMaxLogMb == null ? serverMaxLogBytes : Math.min(taskMaxLogMb * MIB, serverMaxLogBytes)
 }
+
+/** The longest timeout_seconds accepted: one year. */
+export const MAX_TIMEOUT_SECONDS = 365 * 24 * 60 * 60
+
+/** A positive whole number of seconds up to a year. */
+export function parseTimeoutSeconds(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN
+  if (Number.isInteger(n) && n >= 1 && n <= MAX_TIMEOUT_SECONDS) return n
+  throw new TaskyardError('invalid_input', 'Invalid request', {
+    error: `timeout_seconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${JSON.stringify(value)}`,
+  })
+}

@@ -13,7 +13,7 @@ export interface ProcessOutcome {
 export function runOutcome(o: ProcessOutcome): { status: RunStatus; error: string | null } {
   if (o.spawnError) return { status: 'failed', error: `Could not start the command: ${o.spawnError}` }
   if (o.reason === 'stopped') return { status: 'cancelled', error: null }
-  if (o.reason === 'timeout') return { status: 'failed', error: 'Run exceeded its time limit and was ended' }
+  if (o.reason === 'timeout') return { status: 'timeout', error: 'Run exceeded its time limit and was ended' }
   if (o.reason === 'memory_limit') return { status: 'failed', error: 'Run exceeded its memory limit and was ended' }
   if (o.exitCode === 0) return { status: 'completed', error: null }
   if (o.signal) return { status: 'failed', error: `Process ended by signal ${o.signal}` }

@@ -1,13 +1,13 @@
 /** A run is one execution of a task. */
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal'] as const
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal', 'timeout'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
 
 /** Runs in these states hold the task's lock: the same task never runs twice at once (spec 004). */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused']
-export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'abnormal']
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'abnormal', 'timeout']
 
 /** Why a run was queued. */
-export type RunTrigger = 'create' | 'manual' | 'schedule' | 'resume'
+export type RunTrigger = 'create' | 'manual' | 'schedule' | 'resume' | 'retry'
 
 export interface Run {
   id: number
@@ -29,9 +29,19 @@ export interface Run {
   error: string | null
   /** True when output past the run's log size cap was dropped (behind a marker line). */
   outputTruncated: boolean
+  /** spec 003: the reason given with the last pause / resume / stop, and the username who gave it. */
+  pauseReason: string | null
+  pausedBy: string | null
+  resumeReason: string | null
+  resumedBy: string | null
+  stopReason: string | null
+  stoppedBy: string | null
+  /** 1 for a first run; a retry is the next attempt of the chain that starts at firstRunId. */
+  attempt: number
+  firstRunId: number | null
 }
 
-export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'>
+export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> & Partial<Pick<Run, 'attempt' | 'firstRunId'>>
 export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
 
 export function isActive(status: RunStatus): boolean {
@@ -50,3 +60,9 @@ export interface DurationStats {
   minMs: number | null
   maxMs: number | null
 }
+
+/** The longest pause / resume / stop reason kept; longer is refused, not cut. */
+export const MAX_REASON_LENGTH = 1000
+
+/** Issue 8: only a run that went wrong may be retried; a completed or cancelled one is refused. */
+export const RETRYABLE_RUN_STATUSES: readonly RunStatus[] = ['failed', 'timeout', 'abnormal']

@@ -52,6 +52,10 @@ export interface Task {
   scheduleRuns: number
   /** The scheduled time of the schedule's last run (spec 003 `last_execution_at`). */
   lastScheduledAt: number | null
+  /** Each run is ended as 'timeout' after this many seconds of running (paused time not counted); null = no limit. */
+  timeoutSeconds: number | null
+  /** Issue 8: its runs get a pipe on stdin (POST /api/executions/<id>/input); otherwise stdin is at end-of-file. */
+  interactive: boolean
 }
 
 /**
@@ -65,13 +69,13 @@ export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number]
 
 /** The run policy fields (issue 6) may be left out: they default to null. */
 /** Fields a new task may leave out: they take their defaults (the schedule fields of issue 8 too). */
-type DefaultedTaskField = 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'taskType' | 'labels' | ScheduleField
+type DefaultedTaskField = 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'taskType' | 'labels' | ScheduleField
 type ScheduleField = 'timeZone' | 'misfire' | 'scheduleEnabled' | 'scheduleDescription' | 'scheduleRuns' | 'lastScheduledAt'
 export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | DefaultedTaskField> & Partial<Pick<Task, DefaultedTaskField>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
-export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb'>>
+export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive'>>
 
 /** A task's schedule settings as a create or PUT gives them: a field left out stays as it is. */
 export type TaskSchedulePolicy = Partial<Pick<Task, 'timeZone' | 'misfire'>>

@@ -42,6 +42,11 @@ export interface RunSpec {
    * its own, under the same cap (spec 001's `output` and `error`). The local executor ignores it.
    */
   streamPaths?: { stdout: string; stderr: string } | null
+  /**
+   * Issue 8: true gives the run a pipe on stdin that writeInput feeds and closeInput ends. Absent
+   * or false: stdin is at end-of-file from the start, so a read (`input()`) never waits for ever.
+   */
+  interactive?: boolean
 }
 
 export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'
@@ -84,8 +89,10 @@ export interface RunHandle {
    * 'stopped' and the signal that actually ended the run (SIGKILL when the grace ran out on any of them).
    */
   stop(): Promise<void>
-  /** Writes to the process's stdin. */
+  /** Writes to the process's stdin (interactive runs; ignored otherwise and once stdin is closed). */
   writeInput(text: string): void
+  /** Ends the process's stdin: its reads see end-of-file once what was written is read. */
+  closeInput(): void
 }
 
 export interface Executor {

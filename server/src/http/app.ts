@@ -10,6 +10,7 @@ import { authenticateRequest } from './auth-context.ts'
 import { accountRoutes } from './routes/account.ts'
 import { assertKnownFields } from './known-fields.ts'
 import { authRoutes } from './routes/auth.ts'
+import { executionRoutes } from './routes/executions.ts'
 import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
 import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
@@ -126,6 +127,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   authRoutes(app, deps)
   taskRoutes(app, deps)
+  executionRoutes(app, deps)
   taskFileRoutes(app, deps)
   accountRoutes(app, deps)
   systemRoutes(app, deps)

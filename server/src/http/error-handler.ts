@@ -6,6 +6,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_input: 400,
   task_not_found: 404,
   execution_not_found: 404,
+  artifact_not_found: 404,
   invalid_transition: 400,
   name_taken: 400,
   both_cron_and_delay: 400,

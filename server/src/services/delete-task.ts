@@ -5,7 +5,7 @@ import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
 /**
- * spec 000 delete: removes the task, its runs, their logs and its files for good. A running task
+ * spec 000 delete: removes the task, its runs, their logs and result files and its files for good. A running task
  * is refused; a paused one's suspended process is ended first so nothing of it survives. The
  * rows go with the audit entry in one transaction; the files only after it committed.
  */
@@ -26,6 +26,7 @@ export async function deleteTask(deps: ServiceDeps, actor: Actor, taskId: number
   // After commit: files of a task that still exists are never removed.
   await deps.files.remove(taskId)
   await Promise.all(runIds.map((id) => deps.logs.remove(id)))
+  await deps.artifacts.removeTask(taskId)
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
 }

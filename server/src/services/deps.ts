@@ -6,6 +6,7 @@ import type { SshHosts } from '../executor/executor.ts'
 import type { SecretBox } from '../lib/secret-box.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import type { LogStore } from '../logs/log-store.ts'
+import type { ArtifactStore } from '../artifacts/artifact-store.ts'
 import type { LoginThrottle } from '../auth/login-throttle.ts'
 import type { Store } from '../store/store.ts'
 import type { RunControl } from './run-control.ts'
@@ -58,6 +59,8 @@ export interface ServiceDeps {
   logs: LogStore
   /** Environment build logs, keyed by build id (the same contract; builds write them through paths.envBuildLog). */
   buildLogs: LogStore
+  /** Result files runs leave in $TASKYARD_OUTPUT_DIR: listed, downloaded, removed with their task. */
+  artifacts: ArtifactStore
   paths: DataPaths
   system: SystemInfo
   accounts: RunAccounts

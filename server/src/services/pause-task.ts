@@ -8,17 +8,26 @@ import type { TaskTransition } from './trigger-task.ts'
  * task leaves the schedule but keeps its schedule settings and next time for resume. The audit
  * entry is written first in the transaction: a refused entry leaves the process running.
  */
-export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
-  const result = await inTaskAction(deps, actor, 'pause', taskId, 'find', async (tx, task) => {
-    const active = await tx.runs.findActiveForTask(taskId)
-    if (active) {
-      // Suspend before committing: if the signal cannot be sent the task is left as it was.
-      if (active.status === 'running') deps.runControl.pause(active.id)
-      await tx.runs.update(active.id, { status: 'paused' })
-    }
-    const updated = await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })
-    return { task: updated!, previousStatus: task.status }
-  })
+export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number, reason: string | null = null): Promise<TaskTransition> {
+  const result = await inTaskAction(
+    deps,
+    actor,
+    'pause',
+    taskId,
+    'find',
+    async (tx, task) => {
+      const active = await tx.runs.findActiveForTask(taskId)
+      if (active) {
+        // Suspend before committing: if the signal cannot be sent the task is left as it was.
+        if (active.status === 'running') deps.runControl.pause(active.id)
+        // spec 003: the reason and who gave it stay on the run (a pause without one clears the last).
+        await tx.runs.update(active.id, { status: 'paused', pauseReason: reason, pausedBy: actor.user?.username ?? null })
+      }
+      const updated = await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })
+      return { task: updated!, previousStatus: task.status }
+    },
+    reason === null ? null : { reason },
+  )
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
   return result

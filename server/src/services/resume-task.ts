@@ -13,22 +13,33 @@ import type { TaskTransition } from './trigger-task.ts'
  * The task row is locked first, so parallel resumes take turns: one run, the rest refused. The
  * audit entry is written first in the transaction: a refused entry leaves the process suspended.
  */
-export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
-  const result = await inTaskAction(deps, actor, 'resume', taskId, 'lock', async (tx, task) => {
-    const now = deps.clock.now()
-    const active = await tx.runs.findActiveForTask(taskId)
-    let patch: TaskPatch
-    if (active) {
-      const live = deps.runControl.resume(active.id)
-      await tx.runs.update(active.id, { status: live ? 'running' : 'queued' })
-      patch = { status: 'running' }
-    } else {
-      await tx.runs.insert({ taskId, priority: task.priority, trigger: 'resume', queuedAt: now })
-      patch = { status: 'running', nextRunAt: task.cronExpression ? initialNextRunAt(task, now, task.timeZone ?? deps.settings.timeZone) : null }
-    }
-    const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
-    return { task: updated!, previousStatus: task.status }
-  })
+export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number, reason: string | null = null): Promise<TaskTransition> {
+  const result = await inTaskAction(
+    deps,
+    actor,
+    'resume',
+    taskId,
+    'lock',
+    async (tx, task) => {
+      const now = deps.clock.now()
+      const given = { resumeReason: reason, resumedBy: actor.user?.username ?? null }
+      const active = await tx.runs.findActiveForTask(taskId)
+      let patch: TaskPatch
+      if (active) {
+        const live = deps.runControl.resume(active.id)
+        await tx.runs.update(active.id, { status: live ? 'running' : 'queued', ...given })
+        patch = { status: 'running' }
+      } else {
+        // The run this resume queues carries its reason.
+        const run = await tx.runs.insert({ taskId, priority: task.priority, trigger: 'resume', queuedAt: now })
+        await tx.runs.update(run.id, given)
+        patch = { status: 'running', nextRunAt: task.cronExpression ? initialNextRunAt(task, now, task.timeZone ?? deps.settings.timeZone) : null }
+      }
+      const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
+      return { task: updated!, previousStatus: task.status }
+    },
+    reason === null ? null : { reason },
+  )
   deps.runControl.wake()
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })

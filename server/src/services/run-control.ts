@@ -12,8 +12,13 @@ export interface RunControl {
   resume(runId: number): boolean
   /** Ends the run's processes; resolves once its end is persisted. A no-op when this node does not supervise it. */
   stop(runId: number): Promise<void>
-  /** Writes text to the run's stdin; false when this node has no live process for the run. */
+  /**
+   * Writes text to the run's stdin; false when this node has no live process for the run or its
+   * stdin was closed (nothing is written then).
+   */
   input(runId: number, text: string): boolean
+  /** Ends the run's stdin (end-of-file after what was written); false as for input. */
+  closeInput(runId: number): boolean
   /** True while this node supervises the run (claimed it and has not yet written its end). */
   isSupervising(runId: number): boolean
 }

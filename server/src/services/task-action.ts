@@ -19,12 +19,14 @@ export async function inTaskAction<T>(
   taskId: number,
   read: 'find' | 'lock',
   change: (tx: StoreTables, task: Task) => Promise<T>,
+  /** Recorded with the audit entry, e.g. the reason given. */
+  auditDetails: Record<string, unknown> | null = null,
 ): Promise<T> {
   await assertTaskPermission(deps, actor.user, action, taskId)
   return deps.store.transaction(async (tx) => {
     const task = read === 'lock' ? await lockTaskOrThrow(tx, taskId) : await findTaskOrThrow(tx, taskId)
     assertCanApply(action, task.status)
-    await recordAudit(tx, deps.clock, actor, `task.${action}`, { type: 'task', id: taskId })
+    await recordAudit(tx, deps.clock, actor, `task.${action}`, { type: 'task', id: taskId }, auditDetails)
     return change(tx, task)
   })
 }

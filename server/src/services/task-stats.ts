@@ -43,7 +43,7 @@ export async function taskStats(deps: ServiceDeps): Promise<TaskStats> {
     deps.store.systemSamples.averageMemoryInRanges(hourRanges),
     deps.store.runs.countInRanges('startedAt', hourRanges),
     deps.store.runs.countInRanges('endedAt', dayRanges, ['completed']),
-    deps.store.runs.countInRanges('endedAt', dayRanges, ['failed', 'abnormal']),
+    deps.store.runs.countInRanges('endedAt', dayRanges, ['failed', 'abnormal', 'timeout']),
     deps.store.tasks.listUpcoming(10),
     deps.store.runs.listHistory(0, 5),
   ])

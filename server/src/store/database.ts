@@ -25,7 +25,7 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type' | 'misfire' | 'schedule_enabled' | 'schedule_runs'> {
+export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type' | 'misfire' | 'schedule_enabled' | 'schedule_runs' | 'interactive'> {
   id: Generated<number>
   /** Migration 008; null = none. */
   task_type: ColumnType<string | null, string | null | undefined, string | null>
@@ -35,13 +35,17 @@ export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_ty
   /** 1 or 0 on both dialects (migration 010). */
   schedule_enabled: ColumnType<number, number | undefined, number>
   schedule_runs: ColumnType<number, number | undefined, number>
+  /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
+  interactive: ColumnType<boolean | number, boolean | undefined, boolean>
 }
 
 /** Migration 010: one row per (task, scheduled time) the scheduler decided about. */
 export type ScheduleSlotsTable = RowOf<ScheduleSlot>
 
-export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated'> {
+export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 'attempt'> {
   id: Generated<number>
+  /** Defaults to 1 (a first run). */
+  attempt: ColumnType<number, number | undefined, number>
   /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
   output_truncated: ColumnType<boolean | number, boolean | undefined, boolean>
 }

@@ -68,8 +68,13 @@ export interface RunTable {
   cancelIfQueued(id: number, endedAt: number, error: string | null): Promise<Run | undefined>
   /** Sets the priority of the task's queued runs; how many there were. */
   setQueuedPriority(taskId: number, priority: number): Promise<number>
-  /** A task's runs, newest (highest id) first. */
-  listForTask(taskId: number, limit: number): Promise<Run[]>
+  /** A task's runs, newest (highest id) first; `offset` skips that many of the newest. */
+  listForTask(taskId: number, limit: number, offset?: number): Promise<Run[]>
+  /**
+   * Where a queued run stands in the order claimNext takes them (1: next); null when the run is
+   * not queued (or does not exist).
+   */
+  queuePosition(id: number): Promise<number | null>
   countForTask(taskId: number): Promise<number>
   /** The task's run in queued/running/paused, if any (there is at most one). */
   findActiveForTask(taskId: number): Promise<Run | undefined>

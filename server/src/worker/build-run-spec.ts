@@ -11,7 +11,7 @@ import type { RunSpec } from '../executor/executor.ts'
 
 export interface RunSpecInput {
   run: Pick<Run, 'id'>
-  task: Pick<Task, 'id' | 'command' | 'memoryLimitMb' | 'maxLogMb'>
+  task: Pick<Task, 'id' | 'command' | 'memoryLimitMb' | 'maxLogMb'> & Partial<Pick<Task, 'interactive'>>
   environment: RunEnvironment
   /** The OS account of the run; null = the server's own. */
   account: { name: string; uid: number; gid: number } | null
@@ -76,6 +76,8 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     sampleIntervalMs: settings.sampleIntervalMs,
     runAs: account ? { uid: account.uid, gid: account.gid } : null,
     memoryLimitBytes: task.memoryLimitMb == null ? null : task.memoryLimitMb * MIB,
+    // Issue 8: only an interactive task's runs get a stdin pipe; the rest read end-of-file.
+    interactive: task.interactive === true,
     maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxLogBytes),
     // The log is opened by the executor before the process exists, so hiding logs/ costs the run nothing.
     isolation: settings.isolate ? { hidden: [dirs.dataDir], writable: [dirs.taskDir, dirs.outputDir], readOnly: [dirs.envsDir] } : null,

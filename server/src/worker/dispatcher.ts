@@ -13,6 +13,7 @@ import type { EventBus } from '../events/events.ts'
 import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
 import type { RunAccount, RunAccounts } from '../domain/run-account.ts'
 import type { DataPaths } from '../lib/paths.ts'
+import { startPausableDeadline, type DeadlineTimers, type PausableDeadline } from '../lib/pausable-deadline.ts'
 import type { LogStore } from '../logs/log-store.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
@@ -60,6 +61,13 @@ export interface DispatcherDeps {
     isolate?: boolean
   }
   onError(error: unknown, context: string): void
+  /** The timers of task timeouts; tests inject fake ones. Default: the real ones. */
+  timers?: DeadlineTimers
+}
+
+const realTimers: DeadlineTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 }
 
 interface Supervised {
@@ -76,6 +84,18 @@ interface Supervised {
   chain: Promise<void>
   exited: Promise<void>
   markExited: () => void
+  /** The task's timeout_seconds, ms; null = none. */
+  timeoutMs: number | null
+  /** Counts the run's running time against timeoutMs from its start; paused time is not counted. */
+  deadline: PausableDeadline | null
+  /** Paused by pause() and not resumed since (the deadline, armed at start, begins paused then). */
+  paused: boolean
+  /** stop() was asked: a deadline that passes during the kill grace does not rename the ending. */
+  stopAsked: boolean
+  /** The deadline passed and ended the run: its 'stopped' ending is a 'timeout'. */
+  timedOut: boolean
+  /** closeInput() was done: further input is refused. */
+  inputClosed: boolean
 }
 
 /** The worker as main.ts holds it: services' run control, and the shutdown only the composition root calls. */
@@ -172,11 +192,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       chain: Promise.resolve(),
       exited,
       markExited,
+      timeoutMs: null,
+      deadline: null,
+      paused: false,
+      stopAsked: false,
+      timedOut: false,
+      inputClosed: false,
     }
     supervised.set(run.id, entry)
     try {
       const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
       if (!task) throw new Error(`task ${run.taskId} no longer exists`)
+      entry.timeoutMs = task.timeoutSeconds == null ? null : task.timeoutSeconds * 1000
       const account = await runAccountOf(task.runAs)
       const environment = await deps.environments.runEnvironment(task.condaEnv)
       const taskDir = deps.paths.taskDir(task.id)
@@ -226,6 +253,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function onEvent(entry: Supervised, event: RunEvent, at: number): Promise<void> {
     const runId = entry.run.id
     if (event.type === 'started') {
+      startDeadline(entry)
       await durably(`run ${runId} start`, () => deps.store.runs.update(runId, { pid: event.pid, startedAt: at }))
       deps.bus.emit('run:started', { runId, taskId: entry.run.taskId, pid: event.pid, at })
     } else if (event.type === 'sample') {
@@ -247,9 +275,27 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
+  /** Issue 8: the task's timeout counts from the process's start, and only while it is not paused. */
+  function startDeadline(entry: Supervised): void {
+    if (entry.timeoutMs == null || entry.deadline || entry.stopAsked) return
+    entry.deadline = startPausableDeadline({
+      limitMs: entry.timeoutMs,
+      now: () => deps.clock.now(),
+      timers: deps.timers ?? realTimers,
+      onExpire() {
+        if (entry.stopAsked || !entry.handle) return
+        entry.timedOut = true
+        entry.handle.stop().catch((e) => deps.onError(e, `run ${entry.run.id} timeout`))
+      },
+    })
+    if (entry.paused) entry.deadline.pause()
+  }
+
   /** `endedAt` is the instant the process ended (by deps.clock), however late the write succeeds. */
   async function finish(entry: Supervised, outcome: ProcessOutcome, endedAt: number): Promise<void> {
     const runId = entry.run.id
+    entry.deadline?.cancel()
+    if (entry.timedOut && !entry.stopAsked && outcome.reason === 'stopped') outcome = { ...outcome, reason: 'timeout' }
     let { status, error } = runOutcome(outcome)
     if (shutdownReason != null && outcome.reason === 'stopped') {
       status = 'abnormal'
@@ -311,6 +357,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (!entry) return false
       if (entry.handle) entry.handle.pause()
       else entry.pending.paused = true
+      entry.paused = true
+      entry.deadline?.pause()
       return true
     },
     resume(runId) {
@@ -318,19 +366,30 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (!entry) return false
       if (entry.handle) entry.handle.resume()
       else entry.pending.paused = false
+      entry.paused = false
+      entry.deadline?.resume()
       return true
     },
     async stop(runId) {
       const entry = supervised.get(runId)
       if (!entry) return
+      if (!entry.timedOut) entry.stopAsked = true
+      entry.deadline?.cancel()
       if (entry.handle) await entry.handle.stop()
       else entry.pending.stop = true
       await entry.exited
     },
     input(runId, text) {
-      const h = supervised.get(runId)?.handle
-      if (!h) return false
-      h.writeInput(text)
+      const entry = supervised.get(runId)
+      if (!entry?.handle || entry.inputClosed) return false
+      entry.handle.writeInput(text)
+      return true
+    },
+    closeInput(runId) {
+      const entry = supervised.get(runId)
+      if (!entry?.handle || entry.inputClosed) return false
+      entry.inputClosed = true
+      entry.handle.closeInput()
       return true
     },
     isSupervising: (runId) => supervised.has(runId),

@@ -183,6 +183,23 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
         run.handle.writeInput('after the end is ignored\n')
       })
 
+      it('gives a run that is not interactive stdin at end-of-file from the start; input to it is ignored', async (t) => {
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', 'if read line; then echo "got $line"; else echo eof; fi'], interactive: false })
+        run.handle.writeInput('never read\n')
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+        assert.equal(run.output(), 'eof\n')
+      })
+
+      it('closeInput ends stdin after what was written', async (t) => {
+        const run = startTestRun(t, executor, { argv: ['sh', '-c', 'cat; echo done'] })
+        run.handle.writeInput('a\n')
+        run.handle.writeInput('b\n')
+        run.handle.closeInput()
+        assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+        assert.equal(run.output(), 'a\nb\ndone\n')
+        run.handle.closeInput()
+      })
+
       it('ignores input for a process that closed its stdin (EPIPE)', async (t) => {
         const run = startTestRun(t, executor, { argv: ['sh', '-c', 'exec 0<&-; echo closed; exec sleep 1000'] })
         await run.outputMatching((text) => text === 'closed\n')

@@ -43,6 +43,8 @@ export function startTestRun(t: TestContext, executor: Executor, spec: Partial<R
     timeoutMs: null,
     killGraceMs: 2_000,
     sampleIntervalMs: 1_000,
+    // The contract's input tests feed stdin; the suite's non-interactive test sets false itself.
+    interactive: true,
     ...spec,
   }
   const events: RunEvent[] = []

@@ -39,7 +39,12 @@ export interface TestApp extends RunningTaskyard {
 /** Starts a real Taskyard (real HTTP, real processes) on a random port with its own data directory and database. */
 export async function createTestApp(
   t: TestContext,
-  options: { dialect?: TestDialect; env?: Record<string, string>; instrument?: StartOptions['instrument'] } = {},
+  options: {
+    dialect?: TestDialect
+    env?: Record<string, string>
+    instrument?: StartOptions['instrument']
+    start?: Pick<StartOptions, 'clock' | 'runTimers'>
+  } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-test-'))
   let dbCleanup: (() => Promise<void>) | null = null
@@ -63,7 +68,12 @@ export async function createTestApp(
       ...options.env,
     },
   )
-  const server = await startTaskyard(config, { logger: false, log: () => undefined, ...(options.instrument ? { instrument: options.instrument } : {}) })
+  const server = await startTaskyard(config, {
+    logger: false,
+    log: () => undefined,
+    ...(options.instrument ? { instrument: options.instrument } : {}),
+    ...options.start,
+  })
   t.after(async () => {
     await server.close()
     if (dbCleanup) await dbCleanup()
@@ -138,7 +148,7 @@ export async function createTestApp(
     async runFinished(runId) {
       const waiting = server.bus.waitFor('run:finished', (e) => e.runId === runId)
       const run = await server.store.runs.findById(runId)
-      if (run && ['completed', 'failed', 'cancelled', 'abnormal'].includes(run.status)) return
+      if (run && ['completed', 'failed', 'cancelled', 'abnormal', 'timeout'].includes(run.status)) return
       await waiting
     },
     async runningRun(taskId) {

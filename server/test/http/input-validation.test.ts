@@ -34,6 +34,8 @@ const CREATE_FIELDS = [
   'labels',
   'time_zone',
   'misfire',
+  'timeout_seconds',
+  'interactive',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -51,6 +53,8 @@ const PUT_FIELDS = [
   'labels',
   'time_zone',
   'misfire',
+  'interactive',
+  'timeout_seconds',
 ]
 
 for (const dialect of testDialects()) {

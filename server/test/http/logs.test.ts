@@ -74,7 +74,7 @@ describe('GET /api/tasks/:id/executions/:eid/logs (spec 000)', { timeout: 300_00
       'w("中".encode()[:1]); sys.stdout.flush(); time.sleep(0.05)',
       'w("中".encode()[1:] + b" done\\n\\xff tail\\n"); sys.stdout.flush()',
     ].join('\n')
-    const res = await app.createTask({ conda_env: 'base', task_name: 's' }, { name: 's.py', content: script })
+    const res = await app.createTask({ conda_env: 'base', task_name: 's', interactive: 'true' }, { name: 's.py', content: script })
     const taskId = res.body.task.task_id
     const { runId } = await app.runningRun(taskId)
     const stream = await app.fetch(`/api/tasks/${taskId}/executions/${runId}/logs?stream=true`)

@@ -196,6 +196,50 @@ for (const dialect of testDialects()) {
       await expect(200, 'GET', '/api/system')
       await expect(401, 'GET', '/api/system', undefined, anonymous)
 
+      // Runs in detail (issue 8): reads, result files, retries, input.
+      await expect(200, 'GET', `/api/executions/${runId}`)
+      await expect(404, 'GET', '/api/executions/999')
+      await expect(200, 'GET', `/api/tasks/${ranId}/executions?page=1&page_size=5`)
+      await expect(400, 'GET', `/api/tasks/${ranId}/executions?page=0`)
+      await expect(200, 'GET', '/api/tasks/status')
+      await expect(401, 'GET', '/api/tasks/status', undefined, anonymous)
+      const withFiles = await app.createTask(
+        { conda_env: 'base', task_name: 'leaves-a-file', cron_expression: '0 0 1 1 *', interactive: 'true', timeout_seconds: '600' },
+        {
+          name: 'job.py',
+          content:
+            'import os, sys\nopen(os.path.join(os.environ["TASKYARD_OUTPUT_DIR"], "out.txt"), "w").write("result")\nsys.exit(0 if sys.stdin.read() == "go\\n" else 3)\n',
+        },
+      )
+      assert.equal(withFiles.status, 201, JSON.stringify(withFiles.body))
+      const filesId = withFiles.body.task.task_id as number
+      await expect(200, 'POST', `/api/tasks/${filesId}/trigger`)
+      const filesRun = await app.runningRun(filesId)
+      await expect(200, 'POST', `/api/executions/${filesRun.runId}/input`, { text: 'go\n', close: true })
+      await expect(400, 'POST', `/api/executions/${runId}/input`, { text: 'late' })
+      await app.runFinished(filesRun.runId)
+      await expect(200, 'GET', `/api/executions/${filesRun.runId}/artifacts`)
+      await expect(404, 'GET', '/api/executions/999/artifacts')
+      const artifact = await app.fetch(`/api/executions/${filesRun.runId}/artifacts/out.txt`)
+      assert.equal(artifact.status, 200, 'artifact download')
+      assert.equal(await artifact.text(), 'result')
+      await expect(404, 'GET', `/api/executions/${filesRun.runId}/artifacts/nothing.txt`)
+      const failing = await app.createTask(
+        { conda_env: 'base', task_name: 'fails', cron_expression: '0 0 1 1 *' },
+        { name: 'job.py', content: 'raise SystemExit(2)\n' },
+      )
+      const failingId = failing.body.task.task_id as number
+      await expect(200, 'POST', `/api/tasks/${failingId}/trigger`)
+      const failedRun = await app.runningRun(failingId)
+      await app.runFinished(failedRun.runId)
+      const retried = await expect(200, 'POST', `/api/executions/${failedRun.runId}/retry`)
+      await expect(400, 'POST', `/api/executions/${runId}/retry`)
+      await app.runFinished(Number(retried.new_execution_id))
+      await expect(200, 'POST', `/api/tasks/${failingId}/retry`)
+      await expect(404, 'POST', '/api/tasks/999/retry')
+      await expect(200, 'POST', '/api/executions/retry', { execution_ids: [runId] })
+      await expect(400, 'POST', '/api/executions/retry', { execution_ids: [] })
+
       // The queue (issue 8): settings, priority, cancel.
       await expect(200, 'GET', '/api/settings')
       await expect(401, 'GET', '/api/settings', undefined, anonymous)

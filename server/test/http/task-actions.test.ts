@@ -39,8 +39,13 @@ async function waitForState(pid: number, wanted: (s: string | null) => boolean, 
   }
 }
 
-async function createRunning(app: TestApp, name: string, command: string): Promise<{ taskId: number; runId: number; pid: number }> {
-  const res = await app.createTask({ conda_env: 'base', task_name: name, command })
+async function createRunning(
+  app: TestApp,
+  name: string,
+  command: string,
+  fields: Record<string, string> = {},
+): Promise<{ taskId: number; runId: number; pid: number }> {
+  const res = await app.createTask({ conda_env: 'base', task_name: name, command, ...fields })
   assert.equal(res.status, 201, JSON.stringify(res.body))
   const taskId = res.body.task.task_id as number
   const { runId, pid } = await app.runningRun(taskId)
@@ -142,7 +147,7 @@ for (const dialect of testDialects()) {
 
     it('pauses a running task (its cgroup frozen, or SIGSTOP without cgroups) and resumes it', async (t) => {
       const app = await createTestApp(t, { dialect })
-      const { taskId, runId, pid } = await createRunning(app, 'pausable', 'read line; echo "got $line"')
+      const { taskId, runId, pid } = await createRunning(app, 'pausable', 'read line; echo "got $line"', { interactive: 'true' })
       const paused = await app.json(`/api/tasks/${taskId}/pause`, { method: 'POST' })
       assert.deepEqual(paused.body, {
         success: true,

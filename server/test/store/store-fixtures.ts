@@ -52,6 +52,8 @@ export function taskFrom(task: NewTask, id: number): Task {
     scheduleDescription: task.scheduleDescription ?? null,
     scheduleRuns: task.scheduleRuns ?? 0,
     lastScheduledAt: task.lastScheduledAt ?? null,
+    timeoutSeconds: task.timeoutSeconds ?? null,
+    interactive: task.interactive ?? false,
   }
 }
 
@@ -75,5 +77,13 @@ export function runFrom(run: NewRun, id: number): Run {
     avgRssBytes: null,
     error: null,
     outputTruncated: false,
+    pauseReason: null,
+    pausedBy: null,
+    resumeReason: null,
+    resumedBy: null,
+    stopReason: null,
+    stoppedBy: null,
+    attempt: run.attempt ?? 1,
+    firstRunId: run.firstRunId ?? null,
   }
 }

@@ -47,6 +47,7 @@ describe('buildRunSpec', () => {
       memoryLimitBytes: null,
       maxOutputBytes: 1024 ** 3,
       isolation: null,
+      interactive: false,
     })
   })
 

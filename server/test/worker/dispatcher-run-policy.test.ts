@@ -34,7 +34,7 @@ function scriptedExecutor(exit: Omit<Exit, 'type' | 'at'>): Executor & { specs: 
         onEvent({ type: 'sample', rssBytes: 3 * 1024 * 1024, at: 1_100 })
         onEvent({ type: 'exited', at: 1_200, ...exit })
       })
-      return { pid: 4242, pause() {}, resume() {}, async stop() {}, writeInput() {} }
+      return { pid: 4242, pause() {}, resume() {}, async stop() {}, writeInput() {}, closeInput() {} }
     },
     containment: 'none (scripted)',
     isolation: 'scripted',

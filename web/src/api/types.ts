@@ -4,7 +4,7 @@
  * schemas and delete these, so every body comes from the generated types.
  */
 export type TaskStatus = 'scheduled' | 'running' | 'paused' | 'stopped' | 'completed' | 'failed'
-export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'abnormal'
+export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'abnormal' | 'timeout'
 export type PriorityWord = 'high' | 'normal' | 'low'
 
 export interface TaskListItem {

@@ -11,6 +11,7 @@ const COLORS: Record<string, string> = {
   queued: 'cyan',
   cancelled: 'default',
   abnormal: 'magenta',
+  timeout: 'volcano',
 }
 
 export function StatusTag({ status }: { status: string }) {

@@ -54,6 +54,7 @@ export const en = {
     queued: 'Queued',
     cancelled: 'Cancelled',
     abnormal: 'Abnormal',
+    timeout: 'Timed out',
   },
   priority: { high: 'High', normal: 'Normal', low: 'Low' },
   actions: {

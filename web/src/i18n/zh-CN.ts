@@ -50,6 +50,7 @@ export const zhCN: Shape<Messages> = {
     queued: '排队中',
     cancelled: '已取消',
     abnormal: '异常',
+    timeout: '超时',
   },
   priority: { high: '高', normal: '中', low: '低' },
   actions: {

@@ -145,7 +145,8 @@ export class LocalRun implements RunHandle {
           cwd: spec.cwd,
           env: { ...spec.env, ...context.markers(spec.runId) },
           detached: true,
-          stdio: ['pipe', output, output],
+          // Not interactive: /dev/null, end-of-file at the first read (issue 8).
+          stdio: [spec.interactive ? 'pipe' : 'ignore', output, output],
           ...ids,
         })
       } finally {
@@ -220,6 +221,12 @@ export class LocalRun implements RunHandle {
     const stdin = this.#child?.stdin
     if (!stdin || stdin.destroyed || !stdin.writable || !this.#isSignallable()) return
     stdin.write(text)
+  }
+
+  closeInput(): void {
+    const stdin = this.#child?.stdin
+    if (!stdin || stdin.destroyed || !stdin.writable) return
+    stdin.end()
   }
 
   /** While the leader lives its pid is the run's pgid; afterwards the number may name someone else's group. */

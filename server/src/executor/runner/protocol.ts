@@ -13,6 +13,7 @@ export type ToRunner =
   | { type: 'resume'; id: number }
   | { type: 'stop'; id: number }
   | { type: 'input'; id: number; text: string }
+  | { type: 'close-input'; id: number }
 
 /**
  * Runner → server. 'ready' once the runner listens (messages sent earlier could be lost while its

@@ -298,6 +298,10 @@ class RemoteRun implements RunHandle {
     this.#send({ type: 'input', id: this.id, text })
   }
 
+  closeInput(): void {
+    this.#send({ type: 'close-input', id: this.id })
+  }
+
   #send(message: ToRunner): void {
     if (!this.#done) this.#runner?.send(message)
   }

@@ -56,6 +56,9 @@ function onMessage(message: ToRunner): void {
     case 'input':
       handle.writeInput(message.text)
       break
+    case 'close-input':
+      handle.closeInput()
+      break
   }
 }
 

@@ -35,6 +35,8 @@ export class SshRun implements RunHandle {
   #channel: ClientChannel | null = null
   /** Input given before the channel was open, sent once it is. */
   #pendingInput: string[] = []
+  /** closeInput() was asked (or the run is not interactive): no more input, end-of-file sent. */
+  #inputClosed = false
   #logs: { all: CappedLog; stdout: CappedLog | null; stderr: CappedLog | null } | null = null
   #head = Buffer.alloc(0)
   #leader: { code: number | null; signal: NodeJS.Signals | null } | null = null
@@ -72,7 +74,7 @@ export class SshRun implements RunHandle {
   }
 
   writeInput(text: string): void {
-    if (this.#finished) return
+    if (this.#finished || this.#inputClosed || !this.#spec.interactive) return
     if (this.#channel === null) {
       this.#pendingInput.push(text)
       return
@@ -81,6 +83,21 @@ export class SshRun implements RunHandle {
       this.#channel.write(text)
     } catch {
       // The run closed its stdin, or the channel is going: input is dropped, as locally on EPIPE.
+    }
+  }
+
+  closeInput(): void {
+    if (this.#inputClosed) return
+    this.#inputClosed = true
+    // Before the channel exists: ended as soon as it does (#begin), after the pending input.
+    if (this.#channel !== null && !this.#finished) this.#endChannelInput()
+  }
+
+  #endChannelInput(): void {
+    try {
+      this.#channel?.end()
+    } catch {
+      // The channel is going: its end is what the run sees anyway.
     }
   }
 
@@ -118,7 +135,16 @@ export class SshRun implements RunHandle {
       if (this.pid !== 0) this.#afterLeader = this.#leaderExited()
     })
     channel.once('close', () => void this.#closed())
-    for (const text of this.#pendingInput.splice(0)) this.writeInput(text)
+    for (const text of this.#pendingInput.splice(0)) {
+      try {
+        channel.write(text)
+      } catch {
+        // As in writeInput: input the run can no longer read is dropped.
+      }
+    }
+    // Not interactive: the remote stdin is at end-of-file from the start (issue 8).
+    if (!this.#spec.interactive) this.#inputClosed = true
+    if (this.#inputClosed) this.#endChannelInput()
   }
 
   /** The first line is the wrapper's; everything after it is the run's. */

@@ -17,7 +17,13 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
   if (!upload) throw new TaskyardError('no_script_file', 'No script file provided', { error: 'script_file is required' })
   // Blank fields are absent here (a browser sends every field of its form); PUT clears with them.
   const runPolicy = parseRunPolicyFields(
-    { run_as: present(f.run_as), memory_limit_mb: present(f.memory_limit_mb), max_log_mb: present(f.max_log_mb) },
+    {
+      run_as: present(f.run_as),
+      memory_limit_mb: present(f.memory_limit_mb),
+      max_log_mb: present(f.max_log_mb),
+      timeout_seconds: present(f.timeout_seconds),
+      interactive: present(f.interactive),
+    },
     serverMaxLogBytes,
   )
   const condaEnv = present(f.conda_env)?.trim()

@@ -1,12 +1,15 @@
-/** run_as, memory_limit_mb and max_log_mb of create and PUT (issue 6), as typed values. */
+/** run_as, memory_limit_mb, max_log_mb (issue 6) and timeout_seconds (issue 8) of create and PUT, as typed values. */
 import { TaskyardError } from '../../domain/errors.ts'
-import { parseMaxLogMb, parseMemoryLimitMb } from '../../domain/run-limits.ts'
+import { parseMaxLogMb, parseMemoryLimitMb, parseTimeoutSeconds } from '../../domain/run-limits.ts'
 import type { TaskRunPolicy } from '../../domain/task.ts'
+import { parseBoolean } from './form-fields.ts'
 
 export interface RunPolicyFields {
   run_as?: unknown
   memory_limit_mb?: unknown
   max_log_mb?: unknown
+  timeout_seconds?: unknown
+  interactive?: unknown
 }
 
 /** Absent (undefined) leaves a field as it is; null or '' clears it (PUT); anything else is parsed. */
@@ -22,5 +25,11 @@ export function parseRunPolicyFields(input: RunPolicyFields, serverMaxLogBytes: 
   }
   if (input.memory_limit_mb !== undefined) out.memoryLimitMb = clears(input.memory_limit_mb) ? null : parseMemoryLimitMb(input.memory_limit_mb)
   if (input.max_log_mb !== undefined) out.maxLogMb = clears(input.max_log_mb) ? null : parseMaxLogMb(input.max_log_mb, serverMaxLogBytes)
+  if (input.timeout_seconds !== undefined) out.timeoutSeconds = clears(input.timeout_seconds) ? null : parseTimeoutSeconds(input.timeout_seconds)
+  if (input.interactive !== undefined) {
+    if (typeof input.interactive === 'boolean') out.interactive = input.interactive
+    else if (typeof input.interactive === 'string') out.interactive = parseBoolean('interactive', input.interactive)
+    else throw new TaskyardError('invalid_input', 'Invalid request', { error: 'interactive must be true or false' })
+  }
   return out
 }

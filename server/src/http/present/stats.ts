@@ -52,7 +52,8 @@ export function presentStats(s: TaskStats): Record<string, unknown> {
       : null,
     task_success_rate: {
       success: s.runCounts.completed ?? 0,
-      failed: s.runCounts.failed ?? 0,
+      // A run that timed out failed (issue 8 added the status; spec 000's shape stays).
+      failed: (s.runCounts.failed ?? 0) + (s.runCounts.timeout ?? 0),
       cancelled: s.runCounts.cancelled ?? 0,
       abnormal: s.runCounts.abnormal ?? 0,
     },

@@ -43,6 +43,8 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   // Issue 8, optional in the same way: a zone of its own, a misfire policy other than the default.
   if (task.timeZone != null) body.time_zone = task.timeZone
   if (task.misfire !== 'run_once') body.misfire = task.misfire
+  if (task.timeoutSeconds != null) body.timeout_seconds = task.timeoutSeconds
+  if (task.interactive) body.interactive = true
   return body
 }
 

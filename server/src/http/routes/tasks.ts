@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { taskNotFound, TaskyardError } from '../../domain/errors.ts'
+import { parseReason } from '../../domain/run-reason.ts'
 import { createTask } from '../../services/create-task.ts'
 import { deleteTask } from '../../services/delete-task.ts'
 import { DEFAULT_HISTORY_LIMIT, getTask, MAX_HISTORY_LIMIT } from '../../services/get-task.ts'
@@ -201,15 +202,22 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
   }
 
-  const actions = [
-    ['trigger', 'Task triggered successfully', triggerTask],
+  app.post('/api/tasks/:task_id/trigger', { schema: schemas.taskAction }, async (request) => {
+    const t = await triggerTask(services, actorOf(request), taskIdOf(request))
+    return transitionBody('Task triggered successfully', t)
+  })
+
+  // spec 003's TaskControlRequest: an optional reason, kept on the run with who gave it.
+  const controls = [
     ['stop', 'Task stopped successfully', stopTask],
     ['pause', 'Task paused successfully', pauseTask],
     ['resume', 'Task resumed successfully', resumeTask],
   ] as const
-  for (const [action, message, service] of actions) {
-    app.post(`/api/tasks/:task_id/${action}`, { schema: schemas.taskAction }, async (request) => {
-      const t = await service(services, actorOf(request), taskIdOf(request))
+  for (const [action, message, service] of controls) {
+    app.post(`/api/tasks/:task_id/${action}`, { schema: schemas.taskControl }, async (request) => {
+      const taskId = taskIdOf(request)
+      const reason = parseReason((request.body as { reason?: unknown } | undefined)?.reason)
+      const t = await service(services, actorOf(request), taskId, reason)
       return transitionBody(message, t)
     })
   }

@@ -57,6 +57,8 @@ const taskOptional = {
   max_log_mb: { type: 'number', description: 'Only when the task sets it' },
   ...taskKind,
   ...taskSchedule,
+  timeout_seconds: { type: 'number', description: 'Only when the task sets it' },
+  interactive: { type: 'boolean', const: true, description: 'Only on an interactive task' },
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -146,6 +148,8 @@ export const CREATE_TASK_FIELDS = {
   labels: 'field',
   time_zone: 'field',
   misfire: 'field',
+  timeout_seconds: 'field',
+  interactive: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -165,7 +169,9 @@ export const createTask = {
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
     'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES; ' +
     'task_type: what kind of work it is (for cancel-by-type and ?task_type=); labels: comma-separated (for ?label=); ' +
-    "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does.",
+    "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does. " +
+    'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count); ' +
+    'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file.',
   response: { 201: closed({ success: bool, message: str, task, environment_message: str }), ...errorResponses },
 } as const
 
@@ -340,6 +346,22 @@ export const deleteTask = {
   response: { 200: closed({ success: bool, message: str, task_id: int }), 404: notFound, ...errorResponses },
 } as const
 
+/** pause / resume / stop: taskAction with spec 003's optional reason (a JSON body, or none). */
+export const taskControl = {
+  ...taskAction,
+  body: {
+    type: ['object', 'null'],
+    properties: {
+      reason: {
+        type: ['string', 'null'],
+        maxLength: 1000,
+        description: 'Why (optional); kept on the run with who gave it and shown in GET /api/executions/<id>',
+      },
+    },
+    additionalProperties: false,
+  },
+} as const
+
 export const updateTask = {
   tags: ['tasks'],
   summary: 'Update a task (spec 000 PUT)',
@@ -362,6 +384,11 @@ export const updateTask = {
       labels: { type: ['array', 'string', 'null'], items: { type: 'string' }, description: 'A list, or one comma-separated string; null or empty: none' },
       time_zone: { type: ['string', 'null'], description: "IANA time zone the cron expression is read in; null: the server's" },
       misfire: { type: 'string', description: 'What a cron time seen over a minute late does: run once now, or skip' },
+      interactive: { type: ['boolean', 'string'], description: 'Runs get a stdin pipe (POST /api/executions/<id>/input); false: stdin at end-of-file' },
+      timeout_seconds: {
+        type: ['number', 'string', 'null'],
+        description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',
+      },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

@@ -8,6 +8,7 @@ import { environmentBuilds } from './005-environment-builds.ts'
 import { runSummaries } from './006-run-summaries.ts'
 import { servers } from './007-servers.ts'
 import { queue } from './008-queue.ts'
+import { runDetails } from './009-run-details.ts'
 import { schedules } from './010-schedules.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
@@ -21,6 +22,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '006-run-summaries': runSummaries(dialect),
     '007-servers': servers(dialect),
     '008-queue': queue(),
+    '009-run-details': runDetails(dialect),
     '010-schedules': schedules(dialect),
   }
 }

@@ -10,6 +10,8 @@ const NEW_RUN_FIELDS: Record<keyof NewRun, true> = {
   priority: true,
   trigger: true,
   queuedAt: true,
+  attempt: true,
+  firstRunId: true,
 }
 
 const PATCH_FIELDS: Record<keyof RunPatch, true> = {
@@ -27,6 +29,14 @@ const PATCH_FIELDS: Record<keyof RunPatch, true> = {
   avgRssBytes: true,
   error: true,
   outputTruncated: true,
+  pauseReason: true,
+  pausedBy: true,
+  resumeReason: true,
+  resumedBy: true,
+  stopReason: true,
+  stoppedBy: true,
+  attempt: true,
+  firstRunId: true,
 }
 
 const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as const
@@ -149,9 +159,37 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       return Number(result.numUpdatedRows)
     },
 
-    async listForTask(taskId, limit) {
-      const rows = await db.selectFrom('runs').selectAll().where('task_id', '=', taskId).orderBy('id', 'desc').limit(limit).execute()
+    async listForTask(taskId, limit, offset = 0) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('task_id', '=', taskId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .$if(offset > 0, (qb) => qb.offset(offset))
+        .execute()
       return rows.map(toRun)
+    },
+
+    async queuePosition(id) {
+      const run = await findById(id)
+      if (!run || run.status !== 'queued') return null
+      // claimNext's order, (priority, queued_at, id): the runs at or before this one.
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'queued')
+        .where((eb) =>
+          eb.or([
+            eb('priority', '<', run.priority),
+            eb.and([
+              eb('priority', '=', run.priority),
+              eb.or([eb('queued_at', '<', run.queuedAt), eb.and([eb('queued_at', '=', run.queuedAt), eb('id', '<=', run.id)])]),
+            ]),
+          ]),
+        )
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
     },
 
     async countForTask(taskId) {

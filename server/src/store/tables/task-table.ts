@@ -35,6 +35,8 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   scheduleDescription: true,
   scheduleRuns: true,
   lastScheduledAt: true,
+  timeoutSeconds: true,
+  interactive: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -65,6 +67,8 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   scheduleDescription: true,
   scheduleRuns: true,
   lastScheduledAt: true,
+  timeoutSeconds: true,
+  interactive: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */
@@ -74,9 +78,15 @@ export function nameTaken(name: string): TaskyardError {
   })
 }
 
-/** labels are JSON text in the row, a list in the domain; schedule_enabled is 1/0 on both dialects (migration 010). */
+/** labels are JSON text in the row, a list in the domain; schedule_enabled is 1/0 on both dialects (migration 010), interactive too on SQLite. */
 const toTask = (row: TaskRow): Task =>
-  fromRow<Task>({ ...row, labels: JSON.parse(row.labels) as string[], schedule_enabled: row.schedule_enabled === 1 } as unknown as RowOf<Task>)
+  fromRow<Task>({
+    ...row,
+    labels: JSON.parse(row.labels) as string[],
+    schedule_enabled: row.schedule_enabled === 1,
+    // SQLite has no booleans: interactive reads back as 0 or 1 there.
+    interactive: (row.interactive as unknown) === true || (row.interactive as unknown) === 1,
+  } as unknown as RowOf<Task>)
 
 /** A domain value's row: labels as JSON text, scheduleEnabled as 1/0. */
 function taskRow<T extends Partial<Task>>(value: T, allowed: Readonly<Record<keyof T, true>>) {

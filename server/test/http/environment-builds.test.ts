@@ -152,6 +152,41 @@ for (const dialect of testDialects()) {
       assert.equal(done.body.location, path.join(app.dataDir, 'envs', 'slow'))
     })
 
+    it('a build-log stream ends when the login that opened it logs out; other readers follow to the end', async (t) => {
+      const { app, gate } = await appWithPackages(t, dialect)
+      const viewer = await app.addUser('watcher', 'viewer')
+      const creating = send(app, 'POST', '/api/conda/environment', { name: 'slow', requirements: 'tyb-slow\n' })
+      await buildWaiting(gate)
+      // Every stream is cut when the test ends, whatever happened.
+      const cut = new AbortController()
+      t.after(() => cut.abort())
+      const url = '/api/conda/environment/slow/build-log?stream=true'
+      const open = async (res: Promise<Response>) => {
+        const frames = readSse(await res)
+        assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
+        return frames
+      }
+      const byCookie = await open(app.fetchAs({ cookie: viewer.cookie }, url, { signal: cut.signal }))
+      const byJwt = await open(app.fetchAs({ bearer: viewer.bearer }, url, { signal: cut.signal }))
+      const byAdmin = await open(app.fetch(url, { signal: cut.signal }))
+
+      assert.equal((await app.jsonAs({ cookie: viewer.cookie }, '/api/auth/logout', { method: 'POST' })).status, 200)
+      // Both ended by the server while the build still waits: nothing more was written.
+      for (const frames of [byCookie, byJwt]) {
+        for (;;) {
+          const next = await frames.next()
+          if (next.done) break
+          assert.equal(JSON.parse(next.value.data).is_complete, false, 'the logged-out stream never sees the end of the build')
+        }
+      }
+      assert.equal((await app.json('/api/conda/environment/slow')).body.status, 'building')
+      await gate.open()
+      let complete = false
+      for await (const frame of byAdmin) if ((complete = JSON.parse(frame.data).is_complete)) break
+      assert.equal(complete, true, 'another login follows the build to its end')
+      assert.equal((await creating).status, 201)
+    })
+
     it('two concurrent creates of one name: one environment, the other refused', async (t) => {
       const { app } = await appWithPackages(t, dialect)
       const both = await Promise.all([

@@ -315,6 +315,8 @@ async function startLocked(
 
   // A cron task returns to 'scheduled' when its run ends: its next time needs a timer.
   bus.on('run:finished', () => scheduler.wake())
+  // Runs of a task whose environment was building waited queued: the build's end lets them go.
+  bus.on('environment:build-finished', () => worker.wake())
 
   const limits = { maxEntries: config.maxZipEntries, maxExtractedBytes: config.maxExtractedBytes }
   const files: TaskFiles = {

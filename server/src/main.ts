@@ -2,6 +2,7 @@
  * The composition root: config → store → executor, environments, files → services → roles
  * (HTTP, scheduler, worker). The only place that builds implementations.
  */
+import { isNodeTask, npmInstall } from './environments/npm-install.ts'
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -327,6 +328,8 @@ async function startLocked(
 
   // A cron task returns to 'scheduled' when its run ends: its next time needs a timer.
   bus.on('run:finished', () => scheduler.wake())
+  // Runs of a task whose environment was building waited queued: the build's end lets them go.
+  bus.on('environment:build-finished', () => worker.wake())
 
   const limits = { maxEntries: config.maxZipEntries, maxExtractedBytes: config.maxExtractedBytes }
   const files: TaskFiles = {
@@ -340,6 +343,10 @@ async function startLocked(
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),
     defaultCommand,
     detectMainScript,
+    async installNodeDependencies(stagingDir, command, taskFiles) {
+      if (!isNodeTask(command, taskFiles)) return null
+      return npmInstall(stagingDir, { env: config.npmEnv, timeoutMs: config.pipTimeoutMs })
+    },
     async writeScript(taskId, fileName, content) {
       const dir = paths.taskDir(taskId)
       const target = path.join(dir, fileName)

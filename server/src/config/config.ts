@@ -35,6 +35,8 @@ export interface Config {
   readonly allowUnsafeRequirements: boolean
   /** A pip (or conda) run of an environment build past this is killed and the build fails; null = none. */
   readonly pipTimeoutMs: number | null
+  /** What npm runs with for Node.js tasks' dependencies: childEnv plus the TASKYARD_NPM_* settings as npm_config_*. */
+  readonly npmEnv: Readonly<Record<string, string>>
   readonly logLevel: string
   /**
    * 'local': the server spawns runs itself (lowest trigger latency); 'runner': a small helper
@@ -160,6 +162,23 @@ function toolEnvFrom(env: NodeJS.ProcessEnv): Record<string, string> {
   return out
 }
 
+/**
+ * npm for Node.js tasks: the tool environment, and the administrator's registry (a mirror),
+ * cache directory and offline switch. npm's own npm_* variables of the server are never passed on.
+ */
+function npmEnvFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = { ...toolEnvFrom(env), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' }
+  const registry = env.TASKYARD_NPM_REGISTRY?.trim()
+  if (registry) {
+    if (!/^https?:\/\/\S+$/.test(registry)) throw new Error(`TASKYARD_NPM_REGISTRY must be an http(s) URL, got '${registry}'`)
+    out.npm_config_registry = registry
+  }
+  const cache = env.TASKYARD_NPM_CACHE?.trim()
+  if (cache) out.npm_config_cache = cache
+  if (env.TASKYARD_NPM_OFFLINE === '1' || env.TASKYARD_NPM_OFFLINE === 'true') out.npm_config_offline = 'true'
+  return out
+}
+
 function runEnvFrom(env: NodeJS.ProcessEnv, timeZone: string | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) {
@@ -232,6 +251,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     sessionTtlMs: intFrom('TASKYARD_SESSION_TTL_SECONDS', env.TASKYARD_SESSION_TTL_SECONDS, 7 * 24 * 3600, 60) * 1000,
     accessTokenTtlMs: intFrom('TASKYARD_ACCESS_TOKEN_TTL_SECONDS', env.TASKYARD_ACCESS_TOKEN_TTL_SECONDS, 15 * 60, 10) * 1000,
     childEnv: Object.freeze(toolEnvFrom(env)),
+    npmEnv: Object.freeze(npmEnvFrom(env)),
     runEnv: Object.freeze(runEnvFrom(env, timeZone)),
     runAs: runAsFrom(env.TASKYARD_RUN_AS),
     isolation: isolationFrom(env.TASKYARD_ISOLATION),

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'reuse_missing_env'
   | 'requirements_failed_existing'
   | 'requirements_failed_new'
+  | 'node_dependencies_failed'
   | 'invalid_requirements'
   | 'unauthenticated'
   | 'forbidden'

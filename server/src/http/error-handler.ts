@@ -19,6 +19,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   reuse_missing_env: 400,
   requirements_failed_existing: 400,
   requirements_failed_new: 400,
+  node_dependencies_failed: 400,
   invalid_requirements: 400,
   unauthenticated: 401,
   forbidden: 403,

@@ -78,6 +78,7 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       assertCommandFileExists(taskCommand, prepared.files)
       const ensured = await deps.environments.ensure(condaEnv, input.requirements)
       if (ensured.install && !ensured.install.success) throw requirementsFailed(ensured.install, envExists)
+      await installNodeDependencies(deps, prepared.dir, taskCommand, prepared.files)
 
       const now = deps.clock.now()
       const { cronExpression, delaySeconds } = input
@@ -123,6 +124,17 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
   } finally {
     await deps.files.discard(upload.path)
   }
+}
+
+/** A Node.js task's npm install, in its staged files (before anything is stored); refused with spec 000's body when it fails. */
+export async function installNodeDependencies(deps: ServiceDeps, stagingDir: string, command: string, files: readonly string[]): Promise<void> {
+  const result = (await deps.files.installNodeDependencies?.(stagingDir, command, files)) ?? null
+  if (result === null || result.success) return
+  throw new TaskyardError('node_dependencies_failed', 'Failed to install Node.js dependencies', {
+    error: result.error ?? `Could not install: ${result.failedPackages.join(', ')}`,
+    failed_packages: result.failedPackages,
+    error_details: result.errorDetails,
+  })
 }
 
 export function nameTaken(name: string): TaskyardError {

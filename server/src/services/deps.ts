@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.ts'
 import type { RunAccounts } from '../domain/run-account.ts'
-import type { Environments } from '../environments/environments.ts'
+import type { Environments, InstallResult } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { SshHosts } from '../executor/executor.ts'
 import type { SecretBox } from '../lib/secret-box.ts'
@@ -36,6 +36,11 @@ export interface TaskFiles {
   /** Null when the file's extension names no interpreter: the user must give a command. */
   defaultCommand(source: 'file' | 'zip', scriptFile: string): string | null
   detectMainScript(files: string[]): string | null
+  /**
+   * A Node.js task's dependencies (package.json at the top of its files, a node/npm/npx command)
+   * installed into its staged directory; null when the task is not a Node.js one. Absent: never.
+   */
+  installNodeDependencies?(stagingDir: string, command: string, files: readonly string[]): Promise<InstallResult | null>
   /** Overwrites one file of the task directory (the online editor's save). */
   writeScript(taskId: number, fileName: string, content: string): Promise<void>
 }

@@ -3,7 +3,7 @@ import type { Task, TaskPatch } from '../domain/task.ts'
 import { assertCommandFileExists } from '../domain/task-command.ts'
 import { recordAudit, type Actor } from './auth/record-audit.ts'
 import { assertTaskPermission } from './auth/task-permission.ts'
-import { commandRequired } from './create-task.ts'
+import { commandRequired, installNodeDependencies } from './create-task.ts'
 import type { PreparedFiles, ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
@@ -40,6 +40,7 @@ export async function updateTaskScript(deps: ServiceDeps, actor: Actor, taskId: 
       // Checked before anything changes: a refused upload must not stop the run.
       const nextCommand = commandAfterUpdate(deps, current, prepared, command)
       assertCommandFileExists(nextCommand, prepared.files)
+      await installNodeDependencies(deps, prepared.dir, nextCommand, prepared.files)
       const needsStop = !canApply('updateScript', current.status)
       if (needsStop) {
         const activeRunId = await deps.store.transaction(async (tx) => {

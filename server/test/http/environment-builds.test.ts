@@ -152,6 +152,74 @@ for (const dialect of testDialects()) {
       assert.equal(done.body.location, path.join(app.dataDir, 'envs', 'slow'))
     })
 
+    it('a build-log stream ends when the login that opened it logs out; other readers follow to the end', async (t) => {
+      const { app, gate } = await appWithPackages(t, dialect)
+      const viewer = await app.addUser('watcher', 'viewer')
+      const creating = send(app, 'POST', '/api/conda/environment', { name: 'slow', requirements: 'tyb-slow\n' })
+      await buildWaiting(gate)
+      // Every stream is cut when the test ends, whatever happened.
+      const cut = new AbortController()
+      t.after(() => cut.abort())
+      const url = '/api/conda/environment/slow/build-log?stream=true'
+      const open = async (res: Promise<Response>) => {
+        const frames = readSse(await res)
+        assert.equal(JSON.parse((await frames.next()).value!.data).is_complete, false)
+        return frames
+      }
+      const byCookie = await open(app.fetchAs({ cookie: viewer.cookie }, url, { signal: cut.signal }))
+      const byJwt = await open(app.fetchAs({ bearer: viewer.bearer }, url, { signal: cut.signal }))
+      const byAdmin = await open(app.fetch(url, { signal: cut.signal }))
+
+      assert.equal((await app.jsonAs({ cookie: viewer.cookie }, '/api/auth/logout', { method: 'POST' })).status, 200)
+      // Both ended by the server while the build still waits: nothing more was written.
+      for (const frames of [byCookie, byJwt]) {
+        for (;;) {
+          const next = await frames.next()
+          if (next.done) break
+          assert.equal(JSON.parse(next.value.data).is_complete, false, 'the logged-out stream never sees the end of the build')
+        }
+      }
+      assert.equal((await app.json('/api/conda/environment/slow')).body.status, 'building')
+      await gate.open()
+      let complete = false
+      for await (const frame of byAdmin) if ((complete = JSON.parse(frame.data).is_complete)) break
+      assert.equal(complete, true, 'another login follows the build to its end')
+      assert.equal((await creating).status, 201)
+    })
+
+    it('a run of a task waits queued while its environment builds, and runs when the build ends', { timeout: 180_000 }, async (t) => {
+      const { app, gate } = await appWithPackages(t, dialect)
+      assert.equal((await send(app, 'POST', '/api/conda/environment', { name: 'work', requirements: 'tyb-alpha\n' })).status, 201)
+      const task = await app.createTask(
+        { conda_env: 'work', reuse_env: 'true', task_name: 'in-work', delay_seconds: '3600' },
+        { name: 'job.py', content: 'import tyb_alpha, tyb_slow\nprint("both here")\n' },
+      )
+      assert.equal(task.status, 201, JSON.stringify(task.body))
+      const id = task.body.task.task_id
+      const installing = send(app, 'POST', '/api/conda/environment/work/packages', { packages: ['tyb-slow'] })
+      await buildWaiting(gate)
+      const trigger = await app.json(`/api/tasks/${id}/trigger`, { method: 'POST' })
+      assert.equal(trigger.status, 200, JSON.stringify(trigger.body))
+      // A task in another environment (it runs at once) is claimed and runs to its end meanwhile: the worker has
+      // passed over the waiting run, not merely not got to it yet.
+      const other = await app.createTask({ conda_env: 'base', task_name: 'in-base', command: 'echo other' })
+      assert.equal(other.status, 201, JSON.stringify(other.body))
+      const otherId = other.body.task.task_id
+      await app.runFinished((await app.runningRun(otherId)).runId)
+      const waiting = (await app.store.runs.listForTask(id, 1))[0]!
+      assert.equal(waiting.status, 'queued')
+
+      await gate.open()
+      const installed = await installing
+      assert.equal(installed.status, 200, JSON.stringify(installed.body))
+      const { runId } = await app.runningRun(id)
+      assert.equal(runId, waiting.id)
+      await app.runFinished(runId)
+      const log = await app.json(`/api/tasks/${id}/executions/${runId}/logs`)
+      assert.equal(log.body.logs, 'both here\n', 'the run saw the package the build installed')
+      assert.equal((await app.store.runs.findById(runId))!.status, 'completed')
+    })
+
     it('two concurrent creates of one name: one environment, the other refused', async (t) => {
       const { app } = await appWithPackages(t, dialect)
       const both = await Promise.all([

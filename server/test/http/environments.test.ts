@@ -302,6 +302,18 @@ for (const dialect of testDialects()) {
         env: { PATH: process.env.PATH ?? '' },
       })
       assert.match(pipScript, /envs\/new\//)
+      // And its next cron run (the scheduler's, not a trigger) works there too. Its time is moved
+      // to now rather than waited for; creating another task wakes the scheduler, which plans it.
+      await app.store.tasks.update(id, { nextRunAt: Date.now() - 1000 })
+      const started = app.bus.waitFor('run:started', (e) => e.taskId === id) // subscribed before the wake
+      assert.equal((await app.createTask({ conda_env: 'base', task_name: 'waker', delay_seconds: '3600', command: 'true' })).status, 201)
+      const scheduled = await started
+      await app.runFinished(scheduled.runId)
+      const cronRun = (await app.store.runs.findById(scheduled.runId))!
+      assert.deepEqual([cronRun.trigger, cronRun.status], ['schedule', 'completed'])
+      const cronLog = await app.json(`/api/tasks/${id}/executions/${scheduled.runId}/logs`)
+      assert.equal(cronLog.body.logs, `alpha ${path.join(app.dataDir, 'envs', 'new')}\n`)
+
       const detail = await app.json('/api/conda/environment/new')
       assert.deepEqual(detail.body.usage_stats.total_tasks, 1)
       assert.deepEqual(detail.body.usage_stats.success_rate, 100)

@@ -35,7 +35,10 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
   [
     'runs.claimNext',
     (s) => s.runs.claimNext('w', T0),
-    ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?) | SCALAR SUBQUERY 1 | SEARCH runs USING COVERING INDEX runs_claim (status=?)'],
+    // Each queued candidate's task by its key, and its environment's build in progress by the partial index.
+    [
+      'SEARCH runs USING INTEGER PRIMARY KEY (rowid=?) | SCALAR SUBQUERY 2 | SEARCH runs USING INDEX runs_claim (status=?) | CORRELATED SCALAR SUBQUERY 1 | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | SEARCH environment_builds USING INDEX environment_builds_one_in_progress (env_name=?)',
+    ],
   ],
   ['runs.listForTask', (s) => s.runs.listForTask(1, 20), ['SEARCH runs USING INDEX runs_task_id_id (task_id=?)']],
   // The task's finished runs from its totals; its active run (at most one) live.

@@ -17,6 +17,7 @@ import { actorOf, userOf } from '../auth-context.ts'
 import { presentBuild, presentEnvironmentDetail, presentEnvironmentListItem, presentEnvironmentStats } from '../present/environment.ts'
 import * as schemas from '../schemas/environments.ts'
 import { sendSse } from '../sse.ts'
+import { streamRevocation } from '../stream-revocation.ts'
 
 const envNameOf = (request: FastifyRequest): string => (request.params as { env_name: string }).env_name
 
@@ -59,12 +60,19 @@ export function environmentRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const build = await findBuild(services, name, buildId)
       const lastEventId = request.headers['last-event-id']
       const from = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0
-      return sendSse(
-        request,
-        reply,
-        (signal) => streamBuildLog(services, build, from, signal),
-        (chunk) => ({ id: String(chunk.offset), data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }) }),
-      )
+      // Ends when its login does, as a run log's stream does.
+      const revoked = await streamRevocation(services, request)
+      try {
+        return await sendSse(
+          request,
+          reply,
+          (signal) => streamBuildLog(services, build, from, signal),
+          (chunk) => ({ id: String(chunk.offset), data: JSON.stringify({ logs: chunk.text, is_complete: chunk.complete }) }),
+          revoked.signal,
+        )
+      } finally {
+        revoked.off()
+      }
     }
     const log = await readBuildLog(services, name, buildId, query.offset === undefined ? undefined : Number(query.offset))
     return {

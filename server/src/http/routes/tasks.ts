@@ -15,7 +15,8 @@ import { updateTaskScript } from '../../services/update-task-script.ts'
 import { updateTask } from '../../services/update-task.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { HttpDeps } from '../app.ts'
-import { actorOf, sessionIdOf, stillAuthenticated } from '../auth-context.ts'
+import { actorOf } from '../auth-context.ts'
+import { streamRevocation } from '../stream-revocation.ts'
 import { canonicalId } from '../canonical-id.ts'
 import { parseMultipartAs } from '../multipart.ts'
 import { parseCreateTaskForm } from '../parse/create-task-form.ts'
@@ -168,24 +169,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const run = await findRunOfTask(services, taskId, runId)
     const lastEventId = request.headers['last-event-id']
     const from = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0
-    // Disabling the reader or changing their password ends this stream at once (issue 3), and so
-    // does logging out of the login (cookie or JWT) that opened it.
-    const revoked = new AbortController()
-    const userId = actorOf(request).user.id
-    const sessionId = sessionIdOf(request)
-    const offUser = services.bus.on('user:revoked', (e) => {
-      if (e.userId === userId) revoked.abort()
-    })
-    const offSession = services.bus.on('session:revoked', (e) => {
-      if (sessionId !== null && e.sessionId === sessionId) revoked.abort()
-    })
-    const off = (): void => {
-      offUser()
-      offSession()
-    }
-    // Subscribed first, then checked: a logout or disable since this request was authenticated
-    // (while the run was looked up) is not missed.
-    if (!(await stillAuthenticated(services, request))) revoked.abort()
+    const revoked = await streamRevocation(services, request)
     try {
       return await sendSse(
         request,
@@ -198,7 +182,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
         revoked.signal,
       )
     } finally {
-      off()
+      revoked.off()
     }
   }
 

@@ -92,6 +92,19 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
             .selectFrom('runs')
             .select('id')
             .where('status', '=', 'queued')
+            // A run whose environment is being built waits queued (issue 9): its task's
+            // environment has a build without an end. The build's end wakes the worker.
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('tasks')
+                    .innerJoin('environment_builds', 'environment_builds.env_name', 'tasks.conda_env')
+                    .select('environment_builds.id')
+                    .whereRef('tasks.id', '=', 'runs.task_id')
+                    .where('environment_builds.ended_at', 'is', null),
+                ),
+              ),
+            )
             .orderBy('priority')
             .orderBy('queued_at')
             .orderBy('id')

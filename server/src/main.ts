@@ -38,6 +38,7 @@ import { LoginThrottle } from './auth/login-throttle.ts'
 import { loadOrCreateSecret, SEALING_KEY } from './auth/secret.ts'
 import { createSecretBox } from './lib/secret-box.ts'
 import { createSshHosts } from './executor/ssh/ssh-hosts.ts'
+import { executorForServer } from './services/servers/server-executor.ts'
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
@@ -283,6 +284,12 @@ async function startLocked(
   })
 
   const logs = createFileLogStore({ dir: paths.logsDir })
+  // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
+  const sshHosts = createSshHosts({ installation: paths.root })
+  const remoteExecutorFor = async (taskId: number): Promise<Executor | null> => {
+    const serverId = await store.servers.findTaskServer(taskId)
+    return serverId === null ? null : executorForServer({ store, secretBox, ssh: sshHosts, clock }, serverId)
+  }
   const worker = createDispatcher({
     store,
     executor,
@@ -294,6 +301,7 @@ async function startLocked(
     workerId,
     accounts,
     prepareRunDirs,
+    remoteExecutorFor,
     releaseRunDirs: (dirs) => (serverUid === 0 ? releaseRunDirs(dirs, { uid: 0, gid: 0 }) : Promise.resolve()),
     settings: {
       maxConcurrentRuns: config.maxConcurrentRuns,
@@ -342,8 +350,6 @@ async function startLocked(
     },
   }
 
-  // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
-  const sshHosts = createSshHosts({ installation: paths.root })
   const services: ServiceDeps = {
     store,
     clock,

@@ -42,6 +42,11 @@ export interface RunSpec {
    * its own, under the same cap (spec 001's `output` and `error`). The local executor ignores it.
    */
   streamPaths?: { stdout: string; stderr: string } | null
+  /**
+   * Variables of the remote login's own environment the run keeps (SSH only: HOME, USER, where
+   * the server cannot know their values). `env` wins over them. Names only, `[A-Za-z_][A-Za-z0-9_]*`.
+   */
+  inheritEnv?: readonly string[]
 }
 
 export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'

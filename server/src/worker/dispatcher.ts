@@ -10,7 +10,7 @@ import type { Run } from '../domain/run.ts'
 import { runOutcome, type ProcessOutcome } from '../domain/run-outcome.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
-import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
+import type { Executor, RunEvent, RunHandle, RunSpec } from '../executor/executor.ts'
 import type { RunAccount, RunAccounts } from '../domain/run-account.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import type { LogStore } from '../logs/log-store.ts'
@@ -18,6 +18,7 @@ import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
 import { closeRun } from '../services/close-run.ts'
 import type { RunControl } from '../services/run-control.ts'
+import { buildRemoteRunSpec } from './build-remote-run-spec.ts'
 import { buildRunSpec } from './build-run-spec.ts'
 
 export interface DispatcherDeps {
@@ -36,6 +37,11 @@ export interface DispatcherDeps {
    * absent = only creates the folder.
    */
   prepareRunDirs?(dirs: { taskDir: string; taskOutputsDir: string; outputDir: string; account: RunAccount | null }): Promise<void>
+  /**
+   * The executor of a task that runs on a registered server (issue 12), or null: this machine's.
+   * Absent = every run is local.
+   */
+  remoteExecutorFor?(taskId: number): Promise<Executor | null>
   /** After the run: the task's folders go back to the server, out of reach of other tasks' runs. */
   releaseRunDirs?(dirs: { taskDir: string; taskOutputsDir: string }): Promise<void>
   settings: {
@@ -167,6 +173,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     try {
       const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
       if (!task) throw new Error(`task ${run.taskId} no longer exists`)
+      const remote = deps.remoteExecutorFor ? await durably(`run ${run.id} server`, () => deps.remoteExecutorFor!(task.id)) : null
+      if (remote) {
+        startOn(
+          entry,
+          remote,
+          buildRemoteRunSpec({
+            run,
+            task,
+            logPath: deps.logs.appendTarget(run.id).path,
+            streamPaths: deps.logs.streamTargets(run.id),
+            settings: remoteSettings(),
+          }),
+        )
+        return
+      }
       const account = await runAccountOf(task.runAs)
       const environment = await deps.environments.runEnvironment(task.condaEnv)
       const taskDir = deps.paths.taskDir(task.id)
@@ -189,19 +210,31 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           isolate: deps.settings.isolate ?? false,
         },
       })
-      entry.handle = deps.executor.start(spec, (event) => {
-        // Stamped on arrival with the one clock of the run's times: its start and its end (and so
-        // its duration) never mix the executor's clock (another process, for 'runner') with ours.
-        const at = deps.clock.now()
-        entry.chain = entry.chain.then(() => onEvent(entry, event, at)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
-      })
-      if (entry.pending.stop) void entry.handle.stop()
-      else if (entry.pending.paused) entry.handle.pause()
+      startOn(entry, deps.executor, spec)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       await finish(entry, { exitCode: null, signal: null, reason: 'exit', spawnError: message }, deps.clock.now())
     }
   }
+
+  function startOn(entry: Supervised, executor: Executor, spec: RunSpec): void {
+    const runId = entry.run.id
+    entry.handle = executor.start(spec, (event) => {
+      // Stamped on arrival with the one clock of the run's times: its start and its end (and so
+      // its duration) never mix the executor's clock (another process, for 'runner') with ours.
+      const at = deps.clock.now()
+      entry.chain = entry.chain.then(() => onEvent(entry, event, at)).catch((e) => deps.onError(e, `run ${runId} ${event.type}`))
+    })
+    if (entry.pending.stop) void entry.handle.stop()
+    else if (entry.pending.paused) entry.handle.pause()
+  }
+
+  const remoteSettings = () => ({
+    runTimeoutMs: deps.settings.runTimeoutMs,
+    killGraceMs: deps.settings.killGraceMs,
+    sampleIntervalMs: deps.settings.sampleIntervalMs,
+    maxLogBytes: deps.settings.maxLogBytes ?? Number.MAX_SAFE_INTEGER,
+  })
 
   /** A task's own run_as wins over the server's default; a user removed since fails the run with the reason. */
   async function runAccountOf(runAs: string | null): Promise<RunAccount | null> {
@@ -231,6 +264,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           signal: event.signal,
           reason: event.reason,
           ...(event.spawnError ? { spawnError: event.spawnError } : {}),
+          ...(event.lostReason ? { lostReason: event.lostReason } : {}),
         },
         at,
       )

@@ -1,0 +1,52 @@
+/**
+ * What a run on a registered server is given (issue 12). Pure. Nothing of this machine's
+ * environment, accounts or directories travels: the run starts in the remote account's login
+ * directory with that login's HOME, USER and LOGNAME, a fixed PATH and Taskyard's own variables.
+ */
+import { effectiveMaxLogBytes } from '../domain/run-limits.ts'
+import type { Run } from '../domain/run.ts'
+import type { Task } from '../domain/task.ts'
+import type { RunSpec } from '../executor/executor.ts'
+
+/** spec 001: "每个任务有默认超时时间（如300秒）" — a shell task on a server without a timeout of its own gets this one. */
+export const DEFAULT_REMOTE_TIMEOUT_MS = 300_000
+
+/** The remote login's PATH is not read (a login shell's profile is not run): runs get this one. */
+export const REMOTE_PATH = '/usr/local/bin:/usr/bin:/bin'
+
+export interface RemoteRunSpecInput {
+  run: Pick<Run, 'id'>
+  task: Pick<Task, 'id' | 'command' | 'maxLogMb'>
+  /** The combined log and the two stream files (spec 001's output / error), on this machine. */
+  logPath: string
+  streamPaths: { stdout: string; stderr: string }
+  /** The run's directory on the server; absent = the remote login directory. */
+  remoteDir?: string
+  settings: {
+    /** TASKYARD_RUN_TIMEOUT_MS; null = DEFAULT_REMOTE_TIMEOUT_MS for runs on a server. */
+    runTimeoutMs: number | null
+    killGraceMs: number
+    sampleIntervalMs: number
+    maxLogBytes: number
+  }
+}
+
+export function buildRemoteRunSpec(input: RemoteRunSpecInput): RunSpec {
+  const { settings, task } = input
+  return {
+    runId: input.run.id,
+    argv: ['/bin/sh', '-c', task.command],
+    cwd: input.remoteDir ?? '.',
+    env: { PATH: REMOTE_PATH, TASKYARD_TASK_ID: String(task.id) },
+    inheritEnv: ['HOME', 'USER', 'LOGNAME', 'LANG'],
+    outputPath: input.logPath,
+    streamPaths: input.streamPaths,
+    timeoutMs: settings.runTimeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS,
+    killGraceMs: settings.killGraceMs,
+    sampleIntervalMs: settings.sampleIntervalMs,
+    runAs: null,
+    memoryLimitBytes: null,
+    maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxLogBytes),
+    isolation: null,
+  }
+}

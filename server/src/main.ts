@@ -312,6 +312,7 @@ async function startLocked(
       runAccount: runAccount.account,
       maxLogBytes: config.maxLogBytes,
       isolate: isolate.on,
+      shell: { timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.shellMaxOutputBytes },
     },
     onError: logError,
   })
@@ -362,7 +363,7 @@ async function startLocked(
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
-    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes },
+    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes, commandDenyList: config.commandDenyList },
     ssh: sshHosts,
     secretBox,
     auth: {

@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.ts'
+import type { DenyRule } from '../domain/command-deny-list.ts'
 import type { RunAccounts } from '../domain/run-account.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
@@ -63,6 +64,11 @@ export interface ServiceDeps {
     timeZone: string | undefined
     /** TASKYARD_MAX_LOG_BYTES: a task's max_log_mb may lower it, not raise it. */
     maxLogBytes: number
+    /**
+     * Issue 12: the command deny-list's rules an admin changed (spec 001). Commands sent to a
+     * server are always checked; local shell commands when `local`.
+     */
+    commandDenyList: { local: boolean; disabledRules: readonly DenyRule[]; extraPrograms: readonly string[] }
   }
   /** Registered servers (issue 12): SSH itself, and the box that seals their secrets at rest. */
   ssh: SshHosts

@@ -8,9 +8,6 @@ import type { Run } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
 import type { RunSpec } from '../executor/executor.ts'
 
-/** spec 001: "每个任务有默认超时时间（如300秒）" — a shell task on a server without a timeout of its own gets this one. */
-export const DEFAULT_REMOTE_TIMEOUT_MS = 300_000
-
 /** The remote login's PATH is not read (a login shell's profile is not run): runs get this one. */
 export const REMOTE_PATH = '/usr/local/bin:/usr/bin:/bin'
 
@@ -23,11 +20,12 @@ export interface RemoteRunSpecInput {
   /** The run's directory on the server; absent = the remote login directory. */
   remoteDir?: string
   settings: {
-    /** TASKYARD_RUN_TIMEOUT_MS; null = DEFAULT_REMOTE_TIMEOUT_MS for runs on a server. */
-    runTimeoutMs: number | null
+    /** spec 001's default timeout (TASKYARD_SHELL_TIMEOUT_SECONDS, 300 s); null = none. */
+    timeoutMs: number | null
     killGraceMs: number
     sampleIntervalMs: number
-    maxLogBytes: number
+    /** spec 001's output cap (TASKYARD_SHELL_MAX_OUTPUT_BYTES, 10 MiB); a task's max_log_mb may lower it. */
+    maxOutputBytes: number
   }
 }
 
@@ -41,12 +39,12 @@ export function buildRemoteRunSpec(input: RemoteRunSpecInput): RunSpec {
     inheritEnv: ['HOME', 'USER', 'LOGNAME', 'LANG'],
     outputPath: input.logPath,
     streamPaths: input.streamPaths,
-    timeoutMs: settings.runTimeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS,
+    timeoutMs: settings.timeoutMs,
     killGraceMs: settings.killGraceMs,
     sampleIntervalMs: settings.sampleIntervalMs,
     runAs: null,
     memoryLimitBytes: null,
-    maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxLogBytes),
+    maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxOutputBytes),
     isolation: null,
   }
 }

@@ -57,6 +57,8 @@ export interface DispatcherDeps {
     maxLogBytes?: number
     /** Give runs a mount namespace hiding the data directory. */
     isolate?: boolean
+    /** Runs on a registered server (spec 001): their timeout (default 300 s; null = none) and output cap (default 10 MiB). */
+    shell?: { timeoutMs: number | null; maxOutputBytes: number }
   }
   onError(error: unknown, context: string): void
 }
@@ -86,6 +88,10 @@ export interface Dispatcher extends RunControl {
 /** Backoff of a write that must become durable, and of a pump that found the database busy. */
 const FIRST_RETRY_MS = 50
 const MAX_RETRY_MS = 2_000
+
+/** spec 001: "每个任务有默认超时时间（如300秒）", and an output cap; config.ts's defaults too. */
+const DEFAULT_SHELL_TIMEOUT_MS = 300_000
+const DEFAULT_SHELL_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
 const isTransient = (error: unknown): boolean => error instanceof TaskyardError && error.code === 'database_busy'
 
@@ -230,10 +236,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   const remoteSettings = () => ({
-    runTimeoutMs: deps.settings.runTimeoutMs,
+    timeoutMs: deps.settings.shell ? deps.settings.shell.timeoutMs : DEFAULT_SHELL_TIMEOUT_MS,
     killGraceMs: deps.settings.killGraceMs,
     sampleIntervalMs: deps.settings.sampleIntervalMs,
-    maxLogBytes: deps.settings.maxLogBytes ?? Number.MAX_SAFE_INTEGER,
+    maxOutputBytes: deps.settings.shell?.maxOutputBytes ?? DEFAULT_SHELL_MAX_OUTPUT_BYTES,
   })
 
   /** A task's own run_as wins over the server's default; a user removed since fails the run with the reason. */

@@ -27,6 +27,7 @@ import * as schemas from '../schemas/tasks.ts'
 import { sendSse } from '../sse.ts'
 import { sendDownload } from '../send-download.ts'
 import { attachmentDisposition } from '../content-disposition.ts'
+import { createShellTaskRoute, isJsonBody } from './shell-tasks.ts'
 
 /** Digits only (no sign, exponent, hex or blank); anything else becomes NaN, which the service refuses by name. */
 const byteCount = (raw: string): number => (/^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN)
@@ -66,6 +67,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const maxLogBytes = services.settings.maxLogBytes
 
   app.post('/api/tasks', { schema: schemas.createTask }, async (request, reply) => {
+    // spec 001: a JSON body is a shell command on a registered server (routes/shell-tasks.ts).
+    if (isJsonBody(request)) return createShellTaskRoute(services, request, reply)
     // Each service asks the permission before it reads the form: a refused upload is never stored.
     const { task, environmentMessage } = await createTask(services, actorOf(request), () =>
       parseMultipartAs(request, multipartOptions(schemas.CREATE_TASK_FIELDS), (form) => parseCreateTaskForm(form, maxLogBytes)),

@@ -19,6 +19,8 @@ const errorBody = {
  * (http/known-fields.ts). Adding a field is one line here plus its use in the route.
  * `file` parts stream to disk, `text` parts may be a small file read as text or a plain field.
  */
+import { shellTaskBody } from './shell-tasks.ts'
+
 export const CREATE_TASK_FIELDS = {
   script_file: 'file',
   conda_env: 'field',
@@ -45,12 +47,14 @@ export type MultipartFieldKind = 'file' | 'text' | 'field'
 
 export const createTask = {
   tags: ['tasks'],
-  summary: 'Create a task from an uploaded script or ZIP (spec 000)',
-  consumes: ['multipart/form-data'],
+  summary: 'Create a task from an uploaded script or ZIP (spec 000), or a shell command on a registered server (spec 001, JSON)',
+  consumes: ['multipart/form-data', 'application/json'],
+  body: shellTaskBody,
   description:
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
-    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES.',
+    'memory_limit_mb: memory limit of each run (1–1048576 MiB); max_log_mb: log size cap of each run, at most TASKYARD_MAX_LOG_BYTES. ' +
+    'A JSON body (spec 001) is {name, command, server_id, cron_expr}: 200 {success, message, task: {id, name, command, server_id, status, last_run, next_run, created_at}}.',
 } as const
 
 export const listTasks = {

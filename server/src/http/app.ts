@@ -14,6 +14,7 @@ import { systemRoutes } from './routes/system.ts'
 import { environmentRoutes } from './routes/environments.ts'
 import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { serverRoutes } from './routes/servers.ts'
+import { shellTaskRoutes } from './routes/shell-tasks.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { taskFileRoutes } from './routes/task-files.ts'
 import { staticUiRoutes } from './static-ui.ts'
@@ -99,6 +100,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   authRoutes(app, deps)
   taskRoutes(app, deps)
+  shellTaskRoutes(app, deps.services)
   taskFileRoutes(app, deps)
   accountRoutes(app, deps)
   systemRoutes(app, deps)

@@ -30,6 +30,7 @@ describe('GET /api/openapi.json', () => {
       'GET /api/servers/{id}',
       'GET /api/system',
       'GET /api/system/processes',
+      'GET /api/task/{id}/log',
       'GET /api/tasks',
       'GET /api/tasks/history',
       'GET /api/tasks/stats',

@@ -27,7 +27,8 @@ import * as schemas from '../schemas/tasks.ts'
 import { sendSse } from '../sse.ts'
 import { sendDownload } from '../send-download.ts'
 import { attachmentDisposition } from '../content-disposition.ts'
-import { createShellTaskRoute, isJsonBody } from './shell-tasks.ts'
+import { wantsTaskPage, type RawTaskPageQuery } from '../parse/task-page-query.ts'
+import { createShellTaskRoute, isJsonBody, listTaskPageRoute } from './shell-tasks.ts'
 
 /** Digits only (no sign, exponent, hex or blank); anything else becomes NaN, which the service refuses by name. */
 const byteCount = (raw: string): number => (/^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN)
@@ -84,6 +85,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get('/api/tasks', { schema: schemas.listTasks }, async (request) => {
     const { type = 'defined' } = request.query as { type?: string }
+    // spec 001: paging asked for answers {list, total, page, page_size}; without it spec 000's array stays.
+    if (type === 'defined' && wantsTaskPage(request.query as RawTaskPageQuery)) return listTaskPageRoute(services, request)
     if (type === 'history') return (await listRunHistory(services)).map(presentHistoryItem)
     return (await listTasks(services)).map(presentTaskListItem)
   })

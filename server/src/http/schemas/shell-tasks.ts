@@ -36,3 +36,46 @@ export const shellTaskItem = {
     created_at: { type: 'string', format: 'date-time' },
   },
 } as const
+
+const errorBody = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['success', 'message'],
+  properties: { success: { type: 'boolean', enum: [false] }, message: { type: 'string' }, error: { type: 'string' } },
+} as const
+
+/** spec 001's paging and filters of GET /api/tasks; without page or page_size the answer is spec 000's array. */
+export const taskPageQuery = {
+  page: { type: 'integer', minimum: 1, description: 'spec 001: page number (default 1); with page or page_size the answer is {list, total, page, page_size}' },
+  page_size: { type: 'integer', minimum: 1, description: 'spec 001: tasks per page (default 10, at most 100)' },
+  server_id: { type: 'integer', minimum: 1, description: 'only tasks on this registered server' },
+  status: { type: 'integer', enum: [0, 1], description: 'spec 001: 0 disabled (stopped, paused), 1 enabled' },
+  start_time: { type: 'string', description: 'last run at or after this ISO 8601 instant' },
+  end_time: { type: 'string', description: 'last run at or before this ISO 8601 instant' },
+  name: { type: 'string', maxLength: 256, description: 'case-insensitive part of the name' },
+  created_by: { type: 'integer', minimum: 1, description: 'the id of the user who created the task' },
+} as const
+
+export const executionLog = {
+  tags: ['tasks'],
+  summary: "spec 001: an execution record's output and error apart, with its status (0 running, 1 success, 2 failed), times and duration",
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'The execution (run) id' } } },
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['output', 'error', 'status', 'start_time', 'end_time', 'duration'],
+      properties: {
+        output: { type: 'string', description: 'stdout (a local run: its whole log, stdout and stderr in order)' },
+        error: { type: 'string', description: 'stderr (empty for a local run)' },
+        status: { type: 'integer', enum: [0, 1, 2], description: '0 queued or running, 1 succeeded, 2 failed (a timeout too)' },
+        start_time: { type: ['string', 'null'], format: 'date-time' },
+        end_time: { type: ['string', 'null'], format: 'date-time' },
+        duration: { type: ['integer', 'null'], description: 'whole seconds from start to end' },
+      },
+    },
+    401: errorBody,
+    403: errorBody,
+    404: errorBody,
+  },
+} as const

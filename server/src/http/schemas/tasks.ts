@@ -19,7 +19,7 @@ const errorBody = {
  * (http/known-fields.ts). Adding a field is one line here plus its use in the route.
  * `file` parts stream to disk, `text` parts may be a small file read as text or a plain field.
  */
-import { shellTaskBody } from './shell-tasks.ts'
+import { shellTaskBody, taskPageQuery } from './shell-tasks.ts'
 
 export const CREATE_TASK_FIELDS = {
   script_file: 'file',
@@ -62,7 +62,7 @@ export const listTasks = {
   summary: 'List defined tasks, or run history with type=history',
   querystring: {
     type: 'object',
-    properties: { type: { type: 'string', enum: ['defined', 'history'] } },
+    properties: { type: { type: 'string', enum: ['defined', 'history'] }, ...taskPageQuery },
   },
 } as const
 

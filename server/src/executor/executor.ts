@@ -47,6 +47,12 @@ export interface RunSpec {
    * the server cannot know their values). `env` wins over them. Names only, `[A-Za-z_][A-Za-z0-9_]*`.
    */
   inheritEnv?: readonly string[]
+  /**
+   * SSH only: a local directory whose files are copied (SFTP) into a fresh directory of this run
+   * on the server, which becomes the run's working directory (`cwd` is then ignored) and is
+   * removed when the run ends. Absent/null = nothing is copied.
+   */
+  uploadDir?: string | null
 }
 
 export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'

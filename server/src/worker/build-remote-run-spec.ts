@@ -1,7 +1,8 @@
 /**
  * What a run on a registered server is given (issue 12). Pure. Nothing of this machine's
- * environment, accounts or directories travels: the run starts in the remote account's login
- * directory with that login's HOME, USER and LOGNAME, a fixed PATH and Taskyard's own variables.
+ * environment or accounts travels: the run starts in the remote account's login directory (or, for
+ * a task with files, a copy of them made for the run) with that login's HOME, USER and LOGNAME, a
+ * fixed PATH and Taskyard's own variables.
  */
 import { effectiveMaxLogBytes } from '../domain/run-limits.ts'
 import type { Run } from '../domain/run.ts'
@@ -13,12 +14,12 @@ export const REMOTE_PATH = '/usr/local/bin:/usr/bin:/bin'
 
 export interface RemoteRunSpecInput {
   run: Pick<Run, 'id'>
-  task: Pick<Task, 'id' | 'command' | 'maxLogMb'>
+  task: Pick<Task, 'id' | 'command' | 'maxLogMb' | 'source' | 'scriptFile'>
   /** The combined log and the two stream files (spec 001's output / error), on this machine. */
   logPath: string
   streamPaths: { stdout: string; stderr: string }
-  /** The run's directory on the server; absent = the remote login directory. */
-  remoteDir?: string
+  /** The task's files (its local directory), copied to a directory of the run on the server; null = a bare command, run in the login directory. */
+  uploadDir: string | null
   settings: {
     /** spec 001's default timeout (TASKYARD_SHELL_TIMEOUT_SECONDS, 300 s); null = none. */
     timeoutMs: number | null
@@ -29,12 +30,16 @@ export interface RemoteRunSpecInput {
   }
 }
 
+/** A task made by spec 001's JSON create has no files: only its command travels. */
+export const hasFiles = (task: Pick<Task, 'source' | 'scriptFile'>): boolean => task.source === 'zip' || task.scriptFile !== ''
+
 export function buildRemoteRunSpec(input: RemoteRunSpecInput): RunSpec {
   const { settings, task } = input
   return {
     runId: input.run.id,
     argv: ['/bin/sh', '-c', task.command],
-    cwd: input.remoteDir ?? '.',
+    cwd: '.',
+    uploadDir: input.uploadDir,
     env: { PATH: REMOTE_PATH, TASKYARD_TASK_ID: String(task.id) },
     inheritEnv: ['HOME', 'USER', 'LOGNAME', 'LANG'],
     outputPath: input.logPath,

@@ -18,7 +18,7 @@ import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
 import { closeRun } from '../services/close-run.ts'
 import type { RunControl } from '../services/run-control.ts'
-import { buildRemoteRunSpec } from './build-remote-run-spec.ts'
+import { buildRemoteRunSpec, hasFiles } from './build-remote-run-spec.ts'
 import { buildRunSpec } from './build-run-spec.ts'
 
 export interface DispatcherDeps {
@@ -189,6 +189,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             task,
             logPath: deps.logs.appendTarget(run.id).path,
             streamPaths: deps.logs.streamTargets(run.id),
+            // A task with files (spec 000's upload) has them copied over SFTP for each run.
+            uploadDir: hasFiles(task) ? deps.paths.taskDir(task.id) : null,
             settings: remoteSettings(),
           }),
         )

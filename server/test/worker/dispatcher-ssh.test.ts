@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { installationKey } from '../../src/executor/local/local-executor.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
@@ -30,7 +32,7 @@ async function remoteRun(app: TestApp, sshd: TestSshServer, command: string) {
   })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const serverId = created.body.server.id as number
-  const task = await app.store.tasks.insert(newTask({ status: 'running', command }))
+  const task = await app.store.tasks.insert(newTask({ status: 'running', command, scriptFile: '' }))
   await app.store.servers.setTaskServer(task.id, serverId)
   const run = await app.store.runs.insert({ taskId: task.id, priority: 5, trigger: 'manual', queuedAt: Date.now() })
   const finished = app.runFinished(run.id)
@@ -116,6 +118,31 @@ for (const dialect of testDialects()) {
       assert.equal((await app.store.runs.findById(run.id))?.status, 'cancelled')
       assert.deepEqual(pgrep(marker), [])
       assert.deepEqual(runProcesses(app, run.id), [])
+    })
+
+    it("copies a task's files over SFTP to a directory of the run, runs there, and removes it after", async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const created = await app.json('/api/servers', {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ name: 'files', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey }),
+      })
+      const task = await app.store.tasks.insert(newTask({ status: 'running', command: 'sh job.sh', scriptFile: 'job.sh' }))
+      const dir = app.paths.taskDir(task.id)
+      mkdirSync(path.join(dir, 'sub'), { recursive: true })
+      writeFileSync(path.join(dir, 'job.sh'), 'echo "in $(basename "$PWD")"; cat sub/data.txt; ls -a | wc -l\n')
+      writeFileSync(path.join(dir, 'sub', 'data.txt'), 'payload\n')
+      await app.store.servers.setTaskServer(task.id, created.body.server.id)
+      const run = await app.store.runs.insert({ taskId: task.id, priority: 5, trigger: 'manual', queuedAt: Date.now() })
+      const finished = app.runFinished(run.id)
+      app.worker.wake()
+      await finished
+      const key = installationKey(app.paths.root)
+      assert.equal((await app.store.runs.findById(run.id))?.status, 'completed')
+      // '.', '..', job.sh, sub: the run's directory holds the task's files and nothing else.
+      assert.equal(readFileSync(app.services.logs.appendTarget(run.id).path, 'utf8'), `in ${key}-${run.id}\npayload\n4\n`)
+      const remoteDir = path.join(os.userInfo().homedir, '.taskyard-runs', `${key}-${run.id}`)
+      assert.equal(existsSync(remoteDir), false, `${remoteDir} is left on the server`)
     })
 
     it('a task with no server still runs on this machine', async (t) => {

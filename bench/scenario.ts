@@ -15,6 +15,7 @@ import { bigOutput } from './scenarios/big-output.ts'
 import { idle } from './scenarios/idle.ts'
 import { latency } from './scenarios/latency.ts'
 import { reads } from './scenarios/reads.ts'
+import { sshRuns } from './scenarios/ssh.ts'
 import { throughput } from './scenarios/throughput.ts'
 
 export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure>> = {
@@ -23,6 +24,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure>> =
   output: bigOutput,
   reads,
   idle,
+  ssh: sshRuns,
 }
 
 /** Set by SIGINT/SIGTERM: the scenario is being torn down, errors from that are expected. */

@@ -1,23 +1,30 @@
 /**
- * spec 001's JSON body of POST /api/tasks (issue 12). No `type` and no `required`: the same route
- * takes spec 000's multipart form, whose body this schema must let through; the JSON body's
- * required fields are refused by name in http/parse/create-shell-task-body.ts.
+ * spec 001's JSON body of POST /api/tasks (issue 12), by content type: the same route takes spec
+ * 000's multipart form, which Fastify then leaves to http/parse/. No `required`: the JSON body's
+ * missing fields are refused by name in http/parse/create-shell-task-body.ts.
  */
 export const shellTaskBody = {
-  description: 'application/json (spec 001): a shell command on a registered server. Required: name, command, server_id, cron_expr.',
-  properties: {
-    name: { type: 'string', description: 'The task name (unique)' },
-    command: { type: 'string', description: 'The shell command, checked against the deny-list before anything is stored' },
-    server_id: { type: 'integer', description: 'A registered server the user may run commands on' },
-    cron_expr: { type: 'string', description: "A cron expression, or '@once' for one run now" },
-    priority: {
-      oneOf: [
-        { type: 'string', enum: ['low', 'normal', 'high'] },
-        { type: 'integer', minimum: 0, maximum: 11 },
-      ],
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        description: 'spec 001: a shell command on a registered server. Required: name, command, server_id, cron_expr.',
+        properties: {
+          name: { type: 'string', description: 'The task name (unique)' },
+          command: { type: 'string', description: 'The shell command, checked against the deny-list before anything is stored' },
+          server_id: { type: 'integer', description: 'A registered server the user may run commands on' },
+          cron_expr: { type: 'string', description: "A cron expression, or '@once' for one run now" },
+          priority: {
+            oneOf: [
+              { type: 'string', enum: ['low', 'normal', 'high'] },
+              { type: 'integer', minimum: 0, maximum: 11 },
+            ],
+          },
+        },
+        additionalProperties: false,
+      },
     },
   },
-  additionalProperties: false,
 } as const
 
 /** spec 001's task (in the create answer and the paged list). */

@@ -1,7 +1,7 @@
 /**
  * spec 001's side of /api/tasks (issue 12): a JSON POST creates a shell task on a registered
- * server. Mounted from routes/tasks.ts, which hands JSON bodies here and keeps spec 000's
- * multipart create for itself.
+ * server, and GET with page/page_size answers the paged list (routes/tasks.ts hands both here and
+ * keeps spec 000's multipart create and array for itself); GET /api/task/:id/log is its own route.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { TaskyardError } from '../../domain/errors.ts'

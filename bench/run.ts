@@ -3,7 +3,7 @@
  * machine, with PASS/FAIL against its target. Each scenario runs in a process of its own
  * (bench/scenario.ts) with a fresh server, data directory and database. See docs/benchmarks.md.
  *
- *   node bench/run.ts [--database-url postgres://user@host/db] [--only throughput,latency,output,reads,idle,scheduler]
+ *   node bench/run.ts [--database-url postgres://user@host/db] [--only throughput,latency,output,reads,idle,scheduler,ssh]
  *                     [--cpu-profile <dir>]
  *
  * Exit code 0 whether targets pass or fail; 1 only when the bench itself fails.
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { printFigure, printSummary, progress, type Figure } from './lib/report.ts'
 
-const NAMES = ['throughput', 'latency', 'output', 'reads', 'idle', 'scheduler']
+const NAMES = ['throughput', 'latency', 'output', 'reads', 'idle', 'scheduler', 'ssh']
 const SCENARIO_SCRIPT = fileURLToPath(new URL('./scenario.ts', import.meta.url))
 
 const USAGE = `usage: node bench/run.ts [--database-url postgres://user@host/db] [--only ${NAMES.join(',')}] [--cpu-profile <dir>]

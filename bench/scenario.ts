@@ -16,6 +16,7 @@ import { idle } from './scenarios/idle.ts'
 import { latency } from './scenarios/latency.ts'
 import { reads } from './scenarios/reads.ts'
 import { scheduler } from './scenarios/scheduler.ts'
+import { sshRuns } from './scenarios/ssh.ts'
 import { throughput } from './scenarios/throughput.ts'
 
 export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure>> = {
@@ -25,6 +26,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure>> =
   reads,
   idle,
   scheduler,
+  ssh: sshRuns,
 }
 
 /** Set by SIGINT/SIGTERM: the scenario is being torn down, errors from that are expected. */

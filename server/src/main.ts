@@ -41,6 +41,7 @@ import { LoginThrottle } from './auth/login-throttle.ts'
 import { loadOrCreateSecret, SEALING_KEY } from './auth/secret.ts'
 import { createSecretBox } from './lib/secret-box.ts'
 import { createSshHosts } from './executor/ssh/ssh-hosts.ts'
+import { executorForServer } from './services/servers/server-executor.ts'
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
@@ -291,6 +292,12 @@ async function startLocked(
 
   const logs = createFileLogStore({ dir: paths.logsDir })
   const buildLogs = createFileLogStore({ dir: paths.envBuildLogsDir })
+  // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
+  const sshHosts = createSshHosts({ installation: paths.root })
+  const remoteExecutorFor = async (taskId: number): Promise<Executor | null> => {
+    const serverId = await store.servers.findTaskServer(taskId)
+    return serverId === null ? null : executorForServer({ store, secretBox, ssh: sshHosts, clock }, serverId)
+  }
   const worker = createDispatcher({
     store,
     executor,
@@ -302,6 +309,7 @@ async function startLocked(
     workerId,
     accounts,
     prepareRunDirs,
+    remoteExecutorFor,
     releaseRunDirs: (dirs) => (serverUid === 0 ? releaseRunDirs(dirs, { uid: 0, gid: 0 }) : Promise.resolve()),
     settings: {
       maxWorkers: config.maxWorkers,
@@ -313,6 +321,7 @@ async function startLocked(
       runAccount: runAccount.account,
       maxLogBytes: config.maxLogBytes,
       isolate: isolate.on,
+      shell: { timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.shellMaxOutputBytes },
     },
     onError: logError,
     ...(options.runTimers ? { timers: options.runTimers } : {}),
@@ -358,8 +367,6 @@ async function startLocked(
     },
   }
 
-  // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
-  const sshHosts = createSshHosts({ installation: paths.root })
   const services: ServiceDeps = {
     store,
     clock,
@@ -374,7 +381,7 @@ async function startLocked(
     paths,
     system: { totalMemoryBytes: () => systemMemory().totalBytes },
     accounts,
-    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes, maxWorkers: config.maxWorkers },
+    settings: { timeZone: config.timeZone, maxLogBytes: config.maxLogBytes, maxWorkers: config.maxWorkers, commandDenyList: config.commandDenyList },
     ssh: sshHosts,
     secretBox,
     auth: {

@@ -3,6 +3,7 @@
  * Nothing else reads process.env.
  */
 import os from 'node:os'
+import { DENY_RULES, type DenyRule } from '../domain/command-deny-list.ts'
 import path from 'node:path'
 import type { RunAsSetting } from '../domain/run-account.ts'
 import { canonicalTimeZone } from '../lib/time-zone.ts'
@@ -71,6 +72,17 @@ export interface Config {
   readonly isolation: 'auto' | 'on' | 'off'
   /** Output a run may write to its log before the rest is dropped; a task's max_log_mb may lower it. */
   readonly maxLogBytes: number
+  /** Issue 12: what the command deny-list refuses (spec 001), on servers always; on this machine unless `local` is off. */
+  readonly commandDenyList: {
+    /** TASKYARD_DENY_LIST_LOCAL: local shell commands are checked too (the admin may switch it off). */
+    readonly local: boolean
+    readonly disabledRules: readonly DenyRule[]
+    readonly extraPrograms: readonly string[]
+  }
+  /** spec 001: a run on a registered server longer than this is ended (default 300 s); null = none. */
+  readonly shellTimeoutMs: number | null
+  /** spec 001: output of a run on a registered server kept at most (default 10 MiB), behind a marker past it. */
+  readonly shellMaxOutputBytes: number
 }
 
 export interface ConfigFlags {
@@ -207,6 +219,24 @@ function isolationFrom(raw: string | undefined): 'auto' | 'on' | 'off' {
   throw new Error(`TASKYARD_ISOLATION must be 'auto', 'on' or 'off', got '${raw}'`)
 }
 
+function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false
+  throw new Error(`${name} must be on or off (1/0, true/false), got '${raw}'`)
+}
+
+function words(raw: string | undefined): string[] {
+  return (raw ?? '').split(/[\s,]+/).filter(Boolean)
+}
+
+function denyRulesFrom(raw: string | undefined): DenyRule[] {
+  const rules = words(raw)
+  const unknown = rules.filter((rule) => !(DENY_RULES as readonly string[]).includes(rule))
+  if (unknown.length > 0) throw new Error(`TASKYARD_DENY_LIST_DISABLED_RULES names unknown rules: ${unknown.join(', ')} (known: ${DENY_RULES.join(', ')})`)
+  return rules as DenyRule[]
+}
+
 function executorKind(raw: string | undefined): 'local' | 'runner' {
   if (raw === undefined || raw === '' || raw === 'local') return 'local'
   if (raw === 'runner') return 'runner'
@@ -226,6 +256,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const maxWorkers = maxWorkersFrom(env)
   const timeZone = env.TASKYARD_TIME_ZONE ? serverTimeZone(env.TASKYARD_TIME_ZONE) : undefined
   const pipTimeout = intFrom('TASKYARD_PIP_TIMEOUT_SECONDS', env.TASKYARD_PIP_TIMEOUT_SECONDS, DEFAULT_PIP_TIMEOUT_SECONDS)
+  const shellTimeout = intFrom('TASKYARD_SHELL_TIMEOUT_SECONDS', env.TASKYARD_SHELL_TIMEOUT_SECONDS, 300)
   return Object.freeze({
     host: flags.host ?? env.TASKYARD_HOST ?? DEFAULTS.host,
     port,
@@ -256,6 +287,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     runAs: runAsFrom(env.TASKYARD_RUN_AS),
     isolation: isolationFrom(env.TASKYARD_ISOLATION),
     maxLogBytes: intFrom('TASKYARD_MAX_LOG_BYTES', env.TASKYARD_MAX_LOG_BYTES, DEFAULTS.maxLogBytes, 1),
+    commandDenyList: Object.freeze({
+      local: onOff('TASKYARD_DENY_LIST_LOCAL', env.TASKYARD_DENY_LIST_LOCAL, true),
+      disabledRules: Object.freeze(denyRulesFrom(env.TASKYARD_DENY_LIST_DISABLED_RULES)),
+      extraPrograms: Object.freeze(words(env.TASKYARD_DENY_LIST_EXTRA_PROGRAMS)),
+    }),
+    shellTimeoutMs: shellTimeout === 0 ? null : shellTimeout * 1000,
+    shellMaxOutputBytes: intFrom('TASKYARD_SHELL_MAX_OUTPUT_BYTES', env.TASKYARD_SHELL_MAX_OUTPUT_BYTES, 10 * 1024 * 1024, 1),
   })
 }
 

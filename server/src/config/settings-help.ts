@@ -69,6 +69,32 @@ export const SETTINGS: readonly SettingHelp[] = [
     description: 'auto/on/off: runs get a mount namespace hiding the data directory (on: refuse to start without one)',
   },
   {
+    variable: 'TASKYARD_DENY_LIST_LOCAL',
+    default: 'on',
+    description:
+      'the command deny-list (sudo, su, rm -rf /, mkfs, dd to devices, shutdown, fork bombs) checks local shell commands too; off: only commands on servers',
+  },
+  {
+    variable: 'TASKYARD_DENY_LIST_DISABLED_RULES',
+    default: '(none)',
+    description: 'deny-list rules switched off, comma-separated: ' + 'sudo, su, rm-root, dd-device, device-write, mkfs, shutdown, fork-bomb',
+  },
+  {
+    variable: 'TASKYARD_DENY_LIST_EXTRA_PROGRAMS',
+    default: '(none)',
+    description: 'more program names the deny-list refuses, comma-separated (e.g. iptables)',
+  },
+  {
+    variable: 'TASKYARD_SHELL_TIMEOUT_SECONDS',
+    default: '300',
+    description: 'a run on a registered server longer than this is ended and failed (0: no limit)',
+  },
+  {
+    variable: 'TASKYARD_SHELL_MAX_OUTPUT_BYTES',
+    default: '10485760 (10 MiB)',
+    description: 'output a run on a registered server keeps; past it output is dropped behind a marker and the run is flagged',
+  },
+  {
     variable: 'TASKYARD_MAX_LOG_BYTES',
     default: '1073741824 (1 GiB)',
     description: "a run's log cap; past it output is dropped behind a marker and the run is flagged",

@@ -7,10 +7,13 @@ export interface ProcessOutcome {
   signal: string | null
   reason: 'exit' | 'timeout' | 'stopped' | 'memory_limit'
   spawnError?: string
+  /** The executor lost the run without seeing it end (an SSH connection dropped). */
+  lostReason?: string
 }
 
 /** The run's final status and the reason recorded with it. */
 export function runOutcome(o: ProcessOutcome): { status: RunStatus; error: string | null } {
+  if (o.lostReason) return { status: 'abnormal', error: o.lostReason }
   if (o.spawnError) return { status: 'failed', error: `Could not start the command: ${o.spawnError}` }
   if (o.reason === 'stopped') return { status: 'cancelled', error: null }
   if (o.reason === 'timeout') return { status: 'timeout', error: 'Run exceeded its time limit and was ended' }

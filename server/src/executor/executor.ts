@@ -47,6 +47,17 @@ export interface RunSpec {
    * or false: stdin is at end-of-file from the start, so a read (`input()`) never waits for ever.
    */
   interactive?: boolean
+  /**
+   * Variables of the remote login's own environment the run keeps (SSH only: HOME, USER, where
+   * the server cannot know their values). `env` wins over them. Names only, `[A-Za-z_][A-Za-z0-9_]*`.
+   */
+  inheritEnv?: readonly string[]
+  /**
+   * SSH only: a local directory whose files are copied (SFTP) into a fresh directory of this run
+   * on the server, which becomes the run's working directory (`cwd` is then ignored) and is
+   * removed when the run ends. Absent/null = nothing is copied.
+   */
+  uploadDir?: string | null
 }
 
 export type ExitReason = 'exit' | 'timeout' | 'stopped' | 'memory_limit'

@@ -17,6 +17,7 @@ import { legacyAccountRoutes } from './routes/legacy-accounts.ts'
 import { scheduleRoutes } from './routes/schedules.ts'
 import { serverRoutes } from './routes/servers.ts'
 import { queueRoutes } from './routes/queue.ts'
+import { shellTaskRoutes } from './routes/shell-tasks.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { taskFileRoutes } from './routes/task-files.ts'
 import { staticUiRoutes } from './static-ui.ts'
@@ -121,13 +122,16 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request) => {
     const body = request.body
     if (request.isMultipart() || body === null || typeof body !== 'object' || Array.isArray(body)) return
-    const schema = request.routeOptions.schema?.body as { properties?: object } | undefined
+    const declared = request.routeOptions.schema?.body as { properties?: object; content?: Record<string, { schema?: { properties?: object } }> } | undefined
+    // A body schema by content type (POST /api/tasks: spec 001's JSON beside spec 000's form) names the JSON one's fields.
+    const schema = declared?.content ? declared.content['application/json']?.schema : declared
     assertKnownFields(Object.keys(body), schema?.properties ? Object.keys(schema.properties) : [])
   })
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   authRoutes(app, deps)
   taskRoutes(app, deps)
   executionRoutes(app, deps)
+  shellTaskRoutes(app, deps.services)
   taskFileRoutes(app, deps)
   accountRoutes(app, deps)
   systemRoutes(app, deps)

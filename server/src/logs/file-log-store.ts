@@ -19,6 +19,7 @@ export interface FileLogStoreOptions {
 
 export function createFileLogStore(options: FileLogStoreOptions): LogStore {
   const fileOf = (runId: number): string => runLogFile(options.dir, runId)
+  const streamsOf = (runId: number) => ({ stdout: `${fileOf(runId)}.stdout`, stderr: `${fileOf(runId)}.stderr` })
   return {
     appendTarget: (runId) => ({ kind: 'file', path: fileOf(runId) }),
     read: (runId, fromOffset, readOptions) => readLog(fileOf(runId), fromOffset, readOptions),
@@ -35,7 +36,12 @@ export function createFileLogStore(options: FileLogStoreOptions): LogStore {
         throw error
       }
     },
-    remove: (runId) => rm(fileOf(runId), { force: true }),
+    async remove(runId) {
+      const streams = streamsOf(runId)
+      await Promise.all([fileOf(runId), streams.stdout, streams.stderr].map((file) => rm(file, { force: true })))
+    },
+    streamTargets: (runId) => streamsOf(runId),
+    readStreamTail: (runId, stream, maxBytes) => readLogTail(streamsOf(runId)[stream], maxBytes, { complete: true }),
   }
 }
 

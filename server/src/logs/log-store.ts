@@ -109,6 +109,13 @@ export interface LogStore {
   openDownload(runId: number): Promise<LogDownload>
   /** Bytes written so far; 0 when nothing was. */
   size(runId: number): Promise<number>
-  /** Removes the log for good; removing one that does not exist (any more) is not an error. */
+  /** Removes the log for good (its stream files too); removing one that does not exist (any more) is not an error. */
   remove(runId: number): Promise<void>
+  /**
+   * Where an executor that receives stdout and stderr apart (SSH) keeps each as well as the
+   * combined log (spec 001's `output` / `error`). Creates nothing.
+   */
+  streamTargets(runId: number): { stdout: string; stderr: string }
+  /** The last `maxBytes` of one stream file; empty when the run kept none. */
+  readStreamTail(runId: number, stream: 'stdout' | 'stderr', maxBytes: number): Promise<LogTail>
 }

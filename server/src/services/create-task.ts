@@ -8,6 +8,7 @@ import { recordAudit, type Actor } from './auth/record-audit.ts'
 import { assertTaskPermission } from './auth/task-permission.ts'
 import { checkRunPolicy } from './check-run-policy.ts'
 import type { ServiceDeps } from './deps.ts'
+import { assertTaskCommandAllowed } from './servers/check-command.ts'
 
 /** A new task as the request gave it, each field parsed and checked on its own (http/parse/create-task-form.ts). */
 export interface CreateTaskInput {
@@ -76,6 +77,8 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       const taskCommand = command ?? deps.files.defaultCommand(prepared.source, prepared.scriptFile)
       if (taskCommand === null) throw commandRequired(prepared.scriptFile)
       assertCommandFileExists(taskCommand, prepared.files)
+      // Issue 12: a local shell command passes the deny-list too, unless an admin switched that off.
+      await assertTaskCommandAllowed(deps, null, taskCommand)
       const ensured = await deps.environments.ensure(condaEnv, input.requirements)
       if (ensured.install && !ensured.install.success) throw requirementsFailed(ensured.install, envExists)
       await installNodeDependencies(deps, prepared.dir, taskCommand, prepared.files)

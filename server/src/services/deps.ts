@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.ts'
+import type { DenyRule } from '../domain/command-deny-list.ts'
 import type { RunAccounts } from '../domain/run-account.ts'
 import type { Environments, InstallResult } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
@@ -75,6 +76,11 @@ export interface ServiceDeps {
     maxLogBytes: number
     /** TASKYARD_MAX_WORKERS: the limit while no admin has set one; null = no limit. */
     maxWorkers: number | null
+    /**
+     * Issue 12: the command deny-list's rules an admin changed (spec 001). Commands sent to a
+     * server are always checked; local shell commands when `local`.
+     */
+    commandDenyList: { local: boolean; disabledRules: readonly DenyRule[]; extraPrograms: readonly string[] }
   }
   /** Registered servers (issue 12): SSH itself, and the box that seals their secrets at rest. */
   ssh: SshHosts

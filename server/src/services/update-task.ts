@@ -8,6 +8,7 @@ import { assertTaskPermission } from './auth/task-permission.ts'
 import { checkRunPolicy } from './check-run-policy.ts'
 import { nameTaken, requirementsFailed } from './create-task.ts'
 import type { ServiceDeps } from './deps.ts'
+import { assertTaskCommandAllowed } from './servers/check-command.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
 /** A PUT's changes, each parsed and checked on its own (http/parse/update-task-body.ts); undefined leaves a field. */
@@ -50,6 +51,8 @@ export async function updateTask(deps: ServiceDeps, actor: Actor, taskId: number
   const current = await findTaskOrThrow(deps.store, taskId)
   assertCanApply('update', current.status)
   const input = readInput()
+  // Issue 12: the deny-list before anything changes (a task on a server always; a local one unless switched off).
+  if (input.command !== undefined) await assertTaskCommandAllowed(deps, taskId, input.command)
   const policy = await checkRunPolicy(deps, user.role, input.runPolicy).catch(rethrowInUpdateWords)
   const { name, script, condaEnv, requirements, command, priority, cronExpression: cron, delaySeconds } = input
   if (name !== undefined && name !== current.name) {

@@ -198,6 +198,29 @@ export interface ServerTable {
   findTaskServer(taskId: number): Promise<number | null>
   /** Ids of the tasks that run on the server, ascending. */
   listTaskIds(serverId: number): Promise<number[]>
+  /** spec 001's paged task list: newest first, with the server each task runs on (null: this machine). */
+  listTaskPage(filter: TaskPageFilter): Promise<TaskPage>
+}
+
+/** spec 001's list filters; each absent one matches every task. */
+export interface TaskPageFilter {
+  serverId?: number
+  /** spec 001 `status`: true = enabled (1), false = disabled (0: stopped or paused). */
+  enabled?: boolean
+  /** Epoch ms, inclusive: the task's last run started in this range (a task never run matches neither). */
+  lastRunFrom?: number
+  lastRunTo?: number
+  /** Case-insensitive substring of the name. */
+  nameContains?: string
+  ownerId?: number
+  offset: number
+  limit: number
+}
+
+export interface TaskPage {
+  items: { task: Task; serverId: number | null }[]
+  /** All tasks matching the filter, on every page. */
+  total: number
 }
 
 /** The queue's settings (migration 008): one row. */

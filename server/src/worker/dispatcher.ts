@@ -10,7 +10,7 @@ import type { Run } from '../domain/run.ts'
 import { runOutcome, type ProcessOutcome } from '../domain/run-outcome.ts'
 import type { Environments } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
-import type { Executor, RunEvent, RunHandle } from '../executor/executor.ts'
+import type { Executor, RunEvent, RunHandle, RunSpec } from '../executor/executor.ts'
 import type { RunAccount, RunAccounts } from '../domain/run-account.ts'
 import type { DataPaths } from '../lib/paths.ts'
 import { startPausableDeadline, type DeadlineTimers, type PausableDeadline } from '../lib/pausable-deadline.ts'
@@ -20,6 +20,7 @@ import type { Store } from '../store/store.ts'
 import { claimNextRun } from '../services/claim-next-run.ts'
 import { closeRun } from '../services/close-run.ts'
 import type { RunControl } from '../services/run-control.ts'
+import { buildRemoteRunSpec, hasFiles } from './build-remote-run-spec.ts'
 import { buildRunSpec } from './build-run-spec.ts'
 
 export interface DispatcherDeps {
@@ -38,6 +39,11 @@ export interface DispatcherDeps {
    * absent = only creates the folder.
    */
   prepareRunDirs?(dirs: { taskDir: string; taskOutputsDir: string; outputDir: string; account: RunAccount | null }): Promise<void>
+  /**
+   * The executor of a task that runs on a registered server (issue 12), or null: this machine's.
+   * Absent = every run is local.
+   */
+  remoteExecutorFor?(taskId: number): Promise<Executor | null>
   /** After the run: the task's folders go back to the server, out of reach of other tasks' runs. */
   releaseRunDirs?(dirs: { taskDir: string; taskOutputsDir: string }): Promise<void>
   settings: {
@@ -59,6 +65,8 @@ export interface DispatcherDeps {
     maxLogBytes?: number
     /** Give runs a mount namespace hiding the data directory. */
     isolate?: boolean
+    /** Runs on a registered server (spec 001): their timeout (default 300 s; null = none) and output cap (default 10 MiB). */
+    shell?: { timeoutMs: number | null; maxOutputBytes: number }
   }
   onError(error: unknown, context: string): void
   /** The timers of task timeouts; tests inject fake ones. Default: the real ones. */
@@ -111,6 +119,10 @@ export interface Dispatcher extends RunControl {
 /** Backoff of a write that must become durable, and of a pump that found the database busy. */
 const FIRST_RETRY_MS = 50
 const MAX_RETRY_MS = 2_000
+
+/** spec 001: "每个任务有默认超时时间（如300秒）", and an output cap; config.ts's defaults too. */
+const DEFAULT_SHELL_TIMEOUT_MS = 300_000
+const DEFAULT_SHELL_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
 const isTransient = (error: unknown): boolean => error instanceof TaskyardError && error.code === 'database_busy'
 
@@ -204,6 +216,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
       if (!task) throw new Error(`task ${run.taskId} no longer exists`)
       entry.timeoutMs = task.timeoutSeconds == null ? null : task.timeoutSeconds * 1000
+      const remote = deps.remoteExecutorFor ? await durably(`run ${run.id} server`, () => deps.remoteExecutorFor!(task.id)) : null
+      if (remote) {
+        startOn(
+          entry,
+          remote,
+          buildRemoteRunSpec({
+            run,
+            task,
+            logPath: deps.logs.appendTarget(run.id).path,
+            streamPaths: deps.logs.streamTargets(run.id),
+            // A task with files (spec 000's upload) has them copied over SFTP for each run.
+            uploadDir: hasFiles(task) ? deps.paths.taskDir(task.id) : null,
+            settings: remoteSettings(),
+          }),
+        )
+        return
+      }
       const account = await runAccountOf(task.runAs)
       const environment = await deps.environments.runEnvironment(task.condaEnv)
       const taskDir = deps.paths.taskDir(task.id)
@@ -226,19 +255,31 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           isolate: deps.settings.isolate ?? false,
         },
       })
-      entry.handle = deps.executor.start(spec, (event) => {
-        // Stamped on arrival with the one clock of the run's times: its start and its end (and so
-        // its duration) never mix the executor's clock (another process, for 'runner') with ours.
-        const at = deps.clock.now()
-        entry.chain = entry.chain.then(() => onEvent(entry, event, at)).catch((e) => deps.onError(e, `run ${run.id} ${event.type}`))
-      })
-      if (entry.pending.stop) void entry.handle.stop()
-      else if (entry.pending.paused) entry.handle.pause()
+      startOn(entry, deps.executor, spec)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       await finish(entry, { exitCode: null, signal: null, reason: 'exit', spawnError: message }, deps.clock.now())
     }
   }
+
+  function startOn(entry: Supervised, executor: Executor, spec: RunSpec): void {
+    const runId = entry.run.id
+    entry.handle = executor.start(spec, (event) => {
+      // Stamped on arrival with the one clock of the run's times: its start and its end (and so
+      // its duration) never mix the executor's clock (another process, for 'runner') with ours.
+      const at = deps.clock.now()
+      entry.chain = entry.chain.then(() => onEvent(entry, event, at)).catch((e) => deps.onError(e, `run ${runId} ${event.type}`))
+    })
+    if (entry.pending.stop) void entry.handle.stop()
+    else if (entry.pending.paused) entry.handle.pause()
+  }
+
+  const remoteSettings = () => ({
+    timeoutMs: deps.settings.shell ? deps.settings.shell.timeoutMs : DEFAULT_SHELL_TIMEOUT_MS,
+    killGraceMs: deps.settings.killGraceMs,
+    sampleIntervalMs: deps.settings.sampleIntervalMs,
+    maxOutputBytes: deps.settings.shell?.maxOutputBytes ?? DEFAULT_SHELL_MAX_OUTPUT_BYTES,
+  })
 
   /** A task's own run_as wins over the server's default; a user removed since fails the run with the reason. */
   async function runAccountOf(runAs: string | null): Promise<RunAccount | null> {
@@ -269,6 +310,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           signal: event.signal,
           reason: event.reason,
           ...(event.spawnError ? { spawnError: event.spawnError } : {}),
+          ...(event.lostReason ? { lostReason: event.lostReason } : {}),
         },
         at,
       )

@@ -38,6 +38,7 @@ describe('GET /api/openapi.json', () => {
       'GET /api/settings',
       'GET /api/system',
       'GET /api/system/processes',
+      'GET /api/task/{id}/log',
       'GET /api/tasks',
       'GET /api/tasks/history',
       'GET /api/tasks/stats',
@@ -104,7 +105,10 @@ describe('GET /api/openapi.json', () => {
       body: { success: false, message: 'Invalid request', error: "Body is not valid JSON but content-type is set to 'application/json'" },
     })
     assert.deepEqual(await app.store.tasks.findById(created.body.task.task_id), before)
-    const notMultipart = await app.json('/api/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    // A JSON body is spec 001's shell task (issue 12): an empty one is told the first field it lacks.
+    const emptyJson = await app.json('/api/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    assert.deepEqual(emptyJson, { status: 400, body: { success: false, message: 'Missing required field', error: 'name is required (a string)' } })
+    const notMultipart = await app.json('/api/tasks', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })
     assert.deepEqual(notMultipart, { status: 400, body: { success: false, message: 'Invalid request', error: 'Content-Type must be multipart/form-data' } })
   })
 })

@@ -288,6 +288,16 @@ for (const dialect of testDialects()) {
       await expect(404, 'PUT', '/api/servers/999', { description: 'none' })
       await expect(200, 'POST', `/api/servers/${id}/test`)
       await expect(404, 'POST', '/api/servers/999/test')
+      // Shell tasks on the server (spec 001): the JSON create, the paged list, the execution record.
+      const shell = await expect(200, 'POST', '/api/tasks', { name: 'remote-echo', command: 'echo hi', server_id: id, cron_expr: '@once' })
+      await expect(400, 'POST', '/api/tasks', { name: 'remote-sudo', command: 'sudo true', server_id: id, cron_expr: '@once' })
+      const shellRun = (await app.store.runs.listForTask(shell.task.id as number, 1))[0]!
+      await app.runFinished(shellRun.id)
+      await expect(200, 'GET', `/api/task/${shellRun.id}/log`)
+      await expect(404, 'GET', '/api/task/999/log')
+      await expect(200, 'GET', '/api/tasks?page=1&page_size=5')
+      await expect(400, 'GET', '/api/tasks?page=0')
+      await expect(200, 'DELETE', `/api/tasks/${shell.task.id}`)
       await sshd.replaceHostKey()
       await expect(409, 'POST', `/api/servers/${id}/test`)
       await expect(400, 'POST', `/api/servers/${id}/host-key`, { fingerprint: 'SHA256:not-the-offered-one' })

@@ -26,11 +26,14 @@ export const ERROR_LINE = 'taskyard:error '
  * order is lost on the way. Unless the caller asks for them apart (`streamPaths`), stderr is sent
  * into stdout on the server, and the log keeps the order they were written in exactly.
  */
-export function runWrapper(spec: Pick<RunSpec, 'argv' | 'cwd' | 'env' | 'streamPaths'>, markers: RunMarkers): string {
+export function runWrapper(spec: Pick<RunSpec, 'argv' | 'cwd' | 'env' | 'streamPaths' | 'inheritEnv'>, markers: RunMarkers): string {
   const { argv, cwd, env } = spec
-  const assignments = Object.entries({ ...env, TASKYARD_RUN_ID: String(markers.runId), TASKYARD_INSTANCE: markers.instance }).map(([k, v]) =>
-    shellQuote(`${k}=${v}`),
-  )
+  // Expanded by the remote /bin/sh from the login's environment; a name is never a value from the run.
+  const inherited = (spec.inheritEnv ?? []).filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !(name in env)).map((name) => `"${name}=$${name}"`)
+  const assignments = [
+    ...inherited,
+    ...Object.entries({ ...env, TASKYARD_RUN_ID: String(markers.runId), TASKYARD_INSTANCE: markers.instance }).map(([k, v]) => shellQuote(`${k}=${v}`)),
+  ]
   const path = env.PATH === undefined ? '' : `PATH=${shellQuote(env.PATH)}; export PATH; `
   const program = shellQuote(argv[0] ?? '')
   const script =

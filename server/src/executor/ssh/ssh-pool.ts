@@ -3,7 +3,7 @@
  * connection with room (OpenSSH allows 10 sessions a connection by default), else on a new one.
  * A connection that drops is forgotten; the next exec opens another.
  */
-import type { ClientChannel } from 'ssh2'
+import type { ClientChannel, SFTPWrapper } from 'ssh2'
 import type { SshConnection } from './connect-ssh.ts'
 
 interface Pooled {
@@ -49,6 +49,21 @@ export class SshPool {
         pooled.channels = this.#maxChannels
         return this.exec(command)
       }
+      throw error
+    }
+  }
+
+  /** An SFTP session on a pooled connection; it holds a channel until `end()`. */
+  async sftp(): Promise<SFTPWrapper> {
+    if (this.#closed) throw new Error('the executor is closed')
+    const pooled = await this.#withRoom()
+    pooled.channels += 1
+    try {
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => pooled.connection.client.sftp((error, s) => (error ? reject(error) : resolve(s))))
+      sftp.once('close', () => (pooled.channels -= 1))
+      return sftp
+    } catch (error) {
+      pooled.channels -= 1
       throw error
     }
   }

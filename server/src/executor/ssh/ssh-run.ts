@@ -9,6 +9,7 @@ import type { ExitReason, RunEvent, RunHandle, RunSpec } from '../executor.ts'
 import { CappedLog } from './capped-log.ts'
 import { countAlive, ERROR_LINE, PID_LINE, runWrapper, sampleRss, signalRun, type RunMarkers } from './remote-scripts.ts'
 import type { SshPool } from './ssh-pool.ts'
+import { removeRunDir, remoteRunDir, uploadRunDir } from './upload-run-dir.ts'
 
 export interface SshRunContext {
   pool: SshPool
@@ -49,6 +50,8 @@ export class SshRun implements RunHandle {
   #control: Promise<unknown> = Promise.resolve()
   #timers: NodeJS.Timeout[] = []
   #finished = false
+  /** The run's directory on the server while its files are there (RunSpec.uploadDir). */
+  #remoteDir: string | null = null
   readonly #started: Promise<void>
   #resolveStarted!: () => void
   readonly #ended: Promise<void>
@@ -120,9 +123,26 @@ export class SshRun implements RunHandle {
     } catch (error) {
       return this.#finish({ exitCode: null, signal: null, reason: 'exit', spawnError: (error as Error).message })
     }
+    let spec = this.#spec
+    if (spec.uploadDir) {
+      const remoteDir = remoteRunDir(this.#markers)
+      try {
+        this.#remoteDir = remoteDir
+        await uploadRunDir(this.#ctx.pool, spec.uploadDir, remoteDir)
+      } catch (error) {
+        return this.#finish({
+          exitCode: null,
+          signal: null,
+          reason: 'exit',
+          spawnError: `cannot copy the task's files to the server: ${(error as Error).message}`,
+        })
+      }
+      if (this.#stopReason !== null) return this.#finish({ exitCode: null, signal: null, reason: this.#stopReason })
+      spec = { ...spec, cwd: remoteDir }
+    }
     let channel: ClientChannel
     try {
-      channel = await this.#ctx.pool.exec(runWrapper(this.#spec, this.#markers))
+      channel = await this.#ctx.pool.exec(runWrapper(spec, this.#markers))
     } catch (error) {
       return this.#finish({ exitCode: null, signal: null, reason: 'exit', spawnError: `cannot run on the server: ${(error as Error).message}` })
     }
@@ -264,7 +284,9 @@ export class SshRun implements RunHandle {
     const at = Date.now()
     const logs = this.#logs
     const capped = this.#spec.maxOutputBytes != null
-    void Promise.all([logs?.all.close(), logs?.stdout?.close(), logs?.stderr?.close()]).then(() => {
+    // The run's copied files go before 'exited': whoever waits for the end finds the server clean.
+    const removed = this.#remoteDir === null ? Promise.resolve() : removeRunDir(this.#ctx.pool, this.#remoteDir)
+    void Promise.all([logs?.all.close(), logs?.stdout?.close(), logs?.stderr?.close(), removed]).then(() => {
       this.#emit({ type: 'exited', ...end, ...(capped && logs ? { outputTruncated: logs.all.truncated } : {}), at })
       this.#resolveStarted()
       this.#resolveEnded()

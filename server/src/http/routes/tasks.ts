@@ -29,6 +29,8 @@ import * as schemas from '../schemas/tasks.ts'
 import { sendSse } from '../sse.ts'
 import { sendDownload } from '../send-download.ts'
 import { attachmentDisposition } from '../content-disposition.ts'
+import { wantsTaskPage, type RawTaskPageQuery } from '../parse/task-page-query.ts'
+import { createShellTaskRoute, isJsonBody, listTaskPageRoute } from './shell-tasks.ts'
 
 /** Digits only (no sign, exponent, hex or blank); anything else becomes NaN, which the service refuses by name. */
 const byteCount = (raw: string): number => (/^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN)
@@ -68,6 +70,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const maxLogBytes = services.settings.maxLogBytes
 
   app.post('/api/tasks', { schema: schemas.createTask }, async (request, reply) => {
+    // spec 001: a JSON body is a shell command on a registered server (routes/shell-tasks.ts).
+    if (isJsonBody(request)) return createShellTaskRoute(services, request, reply)
     // Each service asks the permission before it reads the form: a refused upload is never stored.
     const { task, environmentMessage } = await createTask(services, actorOf(request), () =>
       parseMultipartAs(request, multipartOptions(schemas.CREATE_TASK_FIELDS), (form) => parseCreateTaskForm(form, maxLogBytes)),
@@ -83,6 +87,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get('/api/tasks', { schema: schemas.listTasks }, async (request) => {
     const { type = 'defined', task_type: taskType, label } = request.query as { type?: string; task_type?: string; label?: string }
+    // spec 001: paging asked for answers {list, total, page, page_size}; without it spec 000's array stays.
+    if (type === 'defined' && wantsTaskPage(request.query as RawTaskPageQuery)) return listTaskPageRoute(services, request)
     if (type === 'history') return (await listRunHistory(services)).map(presentHistoryItem)
     return (await listTasks(services, { ...(taskType === undefined ? {} : { taskType }), ...(label === undefined ? {} : { label }) })).map(presentTaskListItem)
   })

@@ -130,6 +130,8 @@ import { closed, errorRef, errorResponses } from './shared.ts'
  * (http/known-fields.ts). Adding a field is one line here plus its use in the route.
  * `file` parts stream to disk, `text` parts may be a small file read as text or a plain field.
  */
+import { shellTaskBody, shellTaskItem, shellTaskPage, taskPageQuery } from './shell-tasks.ts'
+
 export const CREATE_TASK_FIELDS = {
   script_file: 'file',
   conda_env: 'field',
@@ -162,8 +164,9 @@ export type MultipartFieldKind = 'file' | 'text' | 'field'
 
 export const createTask = {
   tags: ['tasks'],
-  summary: 'Create a task from an uploaded script or ZIP (spec 000)',
-  consumes: ['multipart/form-data'],
+  summary: 'Create a task from an uploaded script or ZIP (spec 000), or a shell command on a registered server (spec 001, JSON)',
+  consumes: ['multipart/form-data', 'application/json'],
+  body: shellTaskBody,
   description:
     `multipart/form-data fields: ${Object.keys(CREATE_TASK_FIELDS).join(', ')}. Any other field is refused (400 unknown_fields). ` +
     'run_as (admins only): the OS account the runs get (user name or uid:gid) when the server is root; ' +
@@ -171,8 +174,13 @@ export const createTask = {
     'task_type: what kind of work it is (for cancel-by-type and ?task_type=); labels: comma-separated (for ?label=); ' +
     "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does. " +
     'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count); ' +
-    'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file.',
-  response: { 201: closed({ success: bool, message: str, task, environment_message: str }), ...errorResponses },
+    'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file. ' +
+    'A JSON body (spec 001) is {name, command, server_id, cron_expr}: 200 {success, message, task: {id, name, command, server_id, status, last_run, next_run, created_at}}.',
+  response: {
+    201: closed({ success: bool, message: str, task, environment_message: str }),
+    200: { ...closed({ success: bool, message: str, task: shellTaskItem }), description: 'spec 001: the JSON body’s shell task' },
+    ...errorResponses,
+  },
 } as const
 
 export const listTasks = {
@@ -184,10 +192,14 @@ export const listTasks = {
       type: { type: 'string', enum: ['defined', 'history'] },
       task_type: { type: 'string', description: 'Defined tasks of this task_type only' },
       label: { type: 'string', description: 'Defined tasks carrying this label only' },
+      ...taskPageQuery,
     },
   },
   response: {
-    200: { type: 'array', description: 'Task items, or history items with type=history', items: { anyOf: [listItem, historyItem] } },
+    200: {
+      description: 'Task items, or history items with type=history; spec 001’s page with page or page_size',
+      anyOf: [{ type: 'array', items: { anyOf: [listItem, historyItem] } }, shellTaskPage],
+    },
     ...errorResponses,
   },
 } as const

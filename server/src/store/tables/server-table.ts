@@ -3,6 +3,7 @@ import { TaskyardError } from '../../domain/errors.ts'
 import type { NewServer, Server, ServerPatch } from '../../domain/server.ts'
 import type { Database, ServersTable } from '../database.ts'
 import type { ServerTable } from '../store.ts'
+import { listTaskPage } from './task-page.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 
 const NAME_INDEX: UniqueIndex = { name: 'servers_name_unique', table: 'servers', columns: ['name'] }
@@ -142,6 +143,8 @@ export function serverTable(db: Kysely<Database>): ServerTable {
       const row = await db.selectFrom('task_servers').select('server_id').where('task_id', '=', taskId).executeTakeFirst()
       return row ? Number(row.server_id) : null
     },
+
+    listTaskPage: (filter) => listTaskPage(db, filter),
 
     async listTaskIds(serverId) {
       const rows = await db.selectFrom('task_servers').select('task_id').where('server_id', '=', serverId).orderBy('task_id').execute()

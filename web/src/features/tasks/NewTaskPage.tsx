@@ -60,7 +60,8 @@ export function NewTaskPage() {
       if (v.when === 'delay' && v.delay_seconds != null) body.set('delay_seconds', String(v.delay_seconds))
       if (v.when === 'cron' && v.cron_expression) body.set('cron_expression', v.cron_expression.trim())
       body.set('priority', v.priority)
-      return (await api.post('/api/tasks', body)) as { message: string; task: Task }
+      // A multipart create answers 201 with spec 000's task (the 200 shape is spec 001's JSON create).
+      return (await api.post('/api/tasks', body)) as unknown as { message: string; task: Task }
     },
     onSuccess: (body) => {
       void message.success(body.message || t('create.created'))

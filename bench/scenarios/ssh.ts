@@ -1,0 +1,140 @@
+/**
+ * Figure — runs over SSH (issue 12). 200 shell tasks `echo hi` created through POST /api/tasks
+ * (spec 001's JSON, `@once`: each runs at once on the loopback OpenSSH server), 8 requests in
+ * flight, timed from the first request to the last 'run:finished'. The bound: a loop of
+ * `ssh -o ControlMaster=auto … echo hi` against the same server, reusing one master connection,
+ * with the same 8 in flight (and, shown too, one at a time). Target: ratio ≥ 1.0, thanks to the
+ * pooled connections.
+ */
+import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import type { BenchContext } from '../lib/context.ts'
+import { progress, type Figure } from '../lib/report.ts'
+import { awaitRunsFinished, startBenchServer } from '../lib/server.ts'
+import { ms, summarize } from '../lib/stats.ts'
+import { startTestSshServer } from '../../server/test/helpers/ssh-server.ts'
+
+const RUNS = 200
+const CONCURRENCY = 8
+const WARMUP = 10
+const TARGET = 1.0
+const run = promisify(execFile)
+
+async function inFlight(count: number, concurrency: number, one: (i: number) => Promise<void>): Promise<number[]> {
+  const latencies: number[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++
+        const s = performance.now()
+        await one(i)
+        latencies.push(performance.now() - s)
+      }
+    }),
+  )
+  return latencies
+}
+
+export async function sshRuns(ctx: BenchContext): Promise<Figure> {
+  const sshd = await startTestSshServer()
+  ctx.defer(() => sshd.stop())
+  const keyFile = path.join(ctx.root, 'ssh-key')
+  writeFileSync(keyFile, sshd.key.privateKey, { mode: 0o600 })
+  const control = path.join(ctx.root, 'cm-%C')
+  const sshArgs = [
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${control}`,
+    '-o',
+    'ControlPersist=120',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    keyFile,
+    '-p',
+    String(sshd.port),
+    `${sshd.username}@${sshd.host}`,
+    'echo',
+    'hi',
+  ]
+  const ssh = async (): Promise<void> => {
+    const { stdout } = await run('ssh', sshArgs)
+    if (stdout !== 'hi\n') throw new Error(`ssh answered ${JSON.stringify(stdout)}`)
+  }
+  ctx.defer(() =>
+    run('ssh', ['-o', `ControlPath=${control}`, '-O', 'exit', `${sshd.username}@${sshd.host}`]).then(
+      () => undefined,
+      () => undefined,
+    ),
+  )
+
+  progress(`ssh: baseline, ${RUNS} × ssh -o ControlMaster=auto … echo hi`)
+  await inFlight(WARMUP, 1, ssh) // the master connection is made here
+  let t = performance.now()
+  await inFlight(RUNS, 1, ssh)
+  const sequentialMs = performance.now() - t
+  t = performance.now()
+  await inFlight(RUNS, CONCURRENCY, ssh)
+  const parallelMs = performance.now() - t
+
+  const bench = await startBenchServer({ root: ctx.root, name: 'server', databaseUrl: ctx.databaseUrl })
+  const release = ctx.defer(() => bench.close())
+  let taskyardMs: number
+  let statuses: Map<string, number>
+  let posts: number[]
+  try {
+    const { server, client } = bench
+    const json = (body: unknown) => client.request('POST', '/api/tasks', Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' })
+    const registered = await client.request(
+      'POST',
+      '/api/servers',
+      Buffer.from(JSON.stringify({ name: 'loopback', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey })),
+      { 'content-type': 'application/json' },
+    )
+    if (registered.status !== 201) throw new Error(`registering the server: ${registered.status} ${registered.text}`)
+    const serverId = (JSON.parse(registered.text) as { server: { id: number } }).server.id
+    const create = (prefix: string) => async (i: number) => {
+      const res = await json({ name: `${prefix}-${i}`, command: 'echo hi', server_id: serverId, cron_expr: '@once' })
+      if (res.status !== 200) throw new Error(`POST /api/tasks: ${res.status} ${res.text}`)
+    }
+    progress(`ssh: warm-up (${WARMUP} runs)`)
+    const warm = awaitRunsFinished(server, WARMUP, 60_000)
+    await inFlight(WARMUP, CONCURRENCY, create('warmup'))
+    await warm.done
+    progress(`ssh: ${RUNS} × POST /api/tasks (echo hi on the server), ${CONCURRENCY} in flight`)
+    const finished = awaitRunsFinished(server, RUNS, 300_000)
+    const t0 = performance.now()
+    posts = await inFlight(RUNS, CONCURRENCY, create('task'))
+    const end = await finished.done
+    taskyardMs = end.at - t0
+    statuses = end.statuses
+  } finally {
+    await release()
+  }
+  const ratio = parallelMs / taskyardMs
+  const completed = statuses.get('completed') ?? 0
+  const post = summarize(posts)
+  const perSecond = (x: number): string => `${(RUNS / (x / 1000)).toFixed(0)}/s`
+  return {
+    name: `runs over SSH (${RUNS} × echo hi)`,
+    value: `ratio ${ratio.toFixed(3)} (taskyard ${ms(taskyardMs, 0)}, ${perSecond(taskyardMs)})`,
+    bound: `ssh ControlMaster loop, ${CONCURRENCY} in flight: ${ms(parallelMs, 0)}, ${perSecond(parallelMs)}`,
+    target: `ratio ≥ ${TARGET}`,
+    pass: ratio >= TARGET && completed === RUNS,
+    details: [
+      `the same ssh loop one at a time: ${ms(sequentialMs, 0)} (ratio against it ${(sequentialMs / taskyardMs).toFixed(3)})`,
+      `POST /api/tasks latency, ${CONCURRENCY} in flight: p50 ${ms(post.p50, 1)}, p99 ${ms(post.p99, 1)}`,
+      `run statuses: ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}`,
+    ],
+  }
+}

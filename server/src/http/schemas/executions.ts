@@ -1,4 +1,5 @@
 /** Route schemas of runs (issue 8, spec 003): request validation, response shapes, OpenAPI. */
+import { errorRef } from './shared.ts'
 import { DEFAULT_RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE } from '../../services/list-task-runs.ts'
 
 const executionIdParams = {
@@ -13,12 +14,8 @@ const taskIdParams = {
   required: ['task_id'],
 } as const
 
-const errorBody = {
-  type: 'object',
-  required: ['success', 'message'],
-  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' } },
-  additionalProperties: false,
-} as const
+/** The shared error body: it lists every field an error may carry, so none is dropped. */
+const errorBody = errorRef
 
 const authErrors = { 401: errorBody, 403: errorBody } as const
 
@@ -217,12 +214,8 @@ const retried = {
   additionalProperties: false,
 } as const
 
-const refusal = {
-  type: 'object',
-  required: ['success', 'message'],
-  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' }, current_status: { type: 'string' } },
-  additionalProperties: false,
-} as const
+/** The shared error body: it lists every field an error may carry, so none is dropped. */
+const refusal = errorRef
 
 export const retryExecution = {
   tags: ['executions'],

@@ -1,16 +1,7 @@
 /** Route schemas of the queue (issue 8, spec 002): settings, the queue itself, priorities. */
-const errorBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['success', 'message'],
-  properties: {
-    success: { type: 'boolean' },
-    message: { type: 'string' },
-    error: { type: 'string' },
-    unknown_fields: { type: 'array', items: { type: 'string' } },
-    accepted_fields: { type: 'array', items: { type: 'string' } },
-  },
-} as const
+import { errorRef } from './shared.ts'
+/** The shared error body: it lists every field an error may carry, so none is dropped. */
+const errorBody = errorRef
 
 const nullableInt = { type: ['integer', 'null'] } as const
 
@@ -173,7 +164,7 @@ export const cancelExecutionSchema = {
         status: runStatus,
       },
     },
-    400: { ...errorBody, properties: { ...errorBody.properties, current_status: { type: ['string', 'null'] } } },
+    400: errorBody,
     401: errorBody,
     403: errorBody,
     404: errorBody,

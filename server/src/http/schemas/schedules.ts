@@ -1,22 +1,13 @@
 /** Route schemas of schedules (issue 8, spec 003's ScheduleResponse): request validation, response shapes, OpenAPI. */
+import { errorRef } from './shared.ts'
 const taskIdParams = {
   type: 'object',
   properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
   required: ['task_id'],
 } as const
 
-const errorBody = {
-  type: 'object',
-  required: ['success', 'message'],
-  additionalProperties: false,
-  properties: {
-    success: { type: 'boolean' },
-    message: { type: 'string' },
-    error: { type: 'string' },
-    unknown_fields: { type: 'array', items: { type: 'string' } },
-    accepted_fields: { type: 'array', items: { type: 'string' } },
-  },
-} as const
+/** The shared error body: it lists every field an error may carry, so none is dropped. */
+const errorBody = errorRef
 
 const time = { type: ['string', 'null'], description: '`YYYY-MM-DD HH:MM:SS` in the server time zone' } as const
 

@@ -3,6 +3,7 @@
  * 000's multipart form, which Fastify then leaves to http/parse/. No `required`: the JSON body's
  * missing fields are refused by name in http/parse/create-shell-task-body.ts.
  */
+import { errorRef } from './shared.ts'
 export const shellTaskBody = {
   content: {
     'application/json': {
@@ -44,12 +45,8 @@ export const shellTaskItem = {
   },
 } as const
 
-const errorBody = {
-  type: 'object',
-  additionalProperties: true,
-  required: ['success', 'message'],
-  properties: { success: { type: 'boolean', enum: [false] }, message: { type: 'string' }, error: { type: 'string' } },
-} as const
+/** The shared error body: it lists every field an error may carry, so none is dropped. */
+const errorBody = errorRef
 
 /** spec 001's paging and filters of GET /api/tasks; without page or page_size the answer is spec 000's array. */
 /** spec 001's page of GET /api/tasks (with page or page_size). */

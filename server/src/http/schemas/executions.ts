@@ -1,18 +1,6 @@
 /** Route schemas of runs (issue 8, spec 003): request validation, response shapes, OpenAPI. */
-import { errorRef } from './shared.ts'
+import { errorRef, executionIdParams, taskIdParams } from './shared.ts'
 import { DEFAULT_RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE } from '../../services/list-task-runs.ts'
-
-const executionIdParams = {
-  type: 'object',
-  properties: { execution_id: { type: 'string', description: 'The execution (run) id' } },
-  required: ['execution_id'],
-} as const
-
-const taskIdParams = {
-  type: 'object',
-  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
-  required: ['task_id'],
-} as const
 
 /** The shared error body: it lists every field an error may carry, so none is dropped. */
 const errorBody = errorRef

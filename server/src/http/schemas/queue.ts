@@ -1,5 +1,5 @@
 /** Route schemas of the queue (issue 8, spec 002): settings, the queue itself, priorities. */
-import { errorRef } from './shared.ts'
+import { errorRef, taskIdParams, executionIdParams } from './shared.ts'
 /** The shared error body: it lists every field an error may carry, so none is dropped. */
 const errorBody = errorRef
 
@@ -48,12 +48,6 @@ export const updateSettingsSchema = {
     properties: { max_workers: { type: ['integer', 'null'], minimum: 1, maximum: 1024 }, when_busy: { type: 'string', enum: ['queue', 'refuse'] } },
   },
   response: { 200: settingsAnswer, 400: errorBody, 401: errorBody, 403: errorBody },
-} as const
-
-const taskIdParams = {
-  type: 'object',
-  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
-  required: ['task_id'],
 } as const
 
 export const setPriorityBody = {
@@ -136,12 +130,6 @@ export const listQueueSchema = {
     400: errorBody,
     401: errorBody,
   },
-} as const
-
-const executionIdParams = {
-  type: 'object',
-  properties: { execution_id: { type: 'string', description: 'The execution (run) id' } },
-  required: ['execution_id'],
 } as const
 
 const runStatus = { type: 'string', enum: ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'abnormal', 'timeout'] } as const

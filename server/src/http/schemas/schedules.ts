@@ -1,10 +1,5 @@
 /** Route schemas of schedules (issue 8, spec 003's ScheduleResponse): request validation, response shapes, OpenAPI. */
-import { errorRef } from './shared.ts'
-const taskIdParams = {
-  type: 'object',
-  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
-  required: ['task_id'],
-} as const
+import { errorRef, taskIdParams } from './shared.ts'
 
 /** The shared error body: it lists every field an error may carry, so none is dropped. */
 const errorBody = errorRef

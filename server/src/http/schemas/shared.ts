@@ -74,3 +74,17 @@ export const okMessage = {
 export function closed<const P extends Record<string, unknown>>(properties: P) {
   return { type: 'object', additionalProperties: false, required: Object.keys(properties) as (keyof P & string)[], properties } as const
 }
+
+/** The `:task_id` path parameter every task route shares. */
+export const taskIdParams = {
+  type: 'object',
+  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
+  required: ['task_id'],
+} as const
+
+/** The `:execution_id` path parameter every run route shares. */
+export const executionIdParams = {
+  type: 'object',
+  properties: { execution_id: { type: 'string', description: 'The execution (run) id' } },
+  required: ['execution_id'],
+} as const

@@ -1,12 +1,6 @@
 /** Schemas of the script editor's routes: a task's files listed and read (issue 11). */
-import { errorRef, errorResponses } from './shared.ts'
+import { errorRef, errorResponses, taskIdParams } from './shared.ts'
 import { MAX_TASK_FILE_ENTRIES, MAX_TASK_FILE_READ_BYTES } from '../../services/read-task-files.ts'
-
-const taskIdParams = {
-  type: 'object',
-  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
-  required: ['task_id'],
-} as const
 
 export const listTaskFiles = {
   tags: ['tasks'],

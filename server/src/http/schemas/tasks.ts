@@ -3,11 +3,6 @@
  * source of the OpenAPI document at /api/openapi.json. Multipart bodies are described, not
  * validated here: http/parse/ checks each field and answers in spec 000's words.
  */
-const taskIdParams = {
-  type: 'object',
-  properties: { task_id: { type: 'string', description: 'The task id (integer)' } },
-  required: ['task_id'],
-} as const
 
 const str = { type: 'string' } as const
 const int = { type: 'integer' } as const
@@ -123,7 +118,7 @@ const notFound = { ...errorRef, description: 'No such task' } as const
 import type { PriorityWord } from '../../domain/priority.ts'
 import { RUN_STATUSES } from '../../domain/run.ts'
 import { TASK_STATUSES } from '../../domain/task.ts'
-import { closed, errorRef, errorResponses } from './shared.ts'
+import { closed, errorRef, errorResponses, taskIdParams } from './shared.ts'
 
 /**
  * The fields of each multipart route, in one place: a field not listed here is refused by name

@@ -396,7 +396,7 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
 
       it('stop() ends what a SIGTERM handler starts in a new session', async (t) => {
         const run = startTestRun(t, executor, {
-          argv: ['sh', '-c', `trap 'setsid sh -c "echo \\$\\$ > spawned; exec sleep 1000" & wait; exit 0' TERM; echo ready; sleep 1000 & wait`],
+          argv: ['sh', '-c', `trap 'setsid sh -c "echo \\$\\$ > spawned; exec sleep 1000" & wait; exit 0' TERM; sleep 1000 & echo ready; wait`],
         })
         await run.outputMatching((text) => text === 'ready\n')
         await run.handle.stop()
@@ -482,7 +482,9 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
 
       it('a capped run still stops, pauses and reports its own output order', async (t) => {
         const run = startTestRun(t, executor, {
-          argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; echo ready; sleep 1000 & wait"],
+          // The sleep is forked before 'ready' is written, so the stop's SIGTERM finds it: forked
+          // after the SIGTERM it would outlive the trap's exit and be SIGKILLed at the deadline.
+          argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; sleep 1000 & echo ready; wait"],
           maxOutputBytes: 1_000,
         })
         await run.outputMatching((text) => text.endsWith('ready\n'))

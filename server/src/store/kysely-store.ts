@@ -5,7 +5,7 @@ import type { Database } from './database.ts'
 import { asDatabaseBusy } from './database-busy.ts'
 import { migrateToLatest } from './migrations/migrate-to-latest.ts'
 import { openPostgres } from './postgres.ts'
-import { openSqlite, sqliteFileFromUrl } from './sqlite.ts'
+import { openSqlite, SQLITE_MEMORY, sqliteFileFromUrl } from './sqlite.ts'
 import type { DialectName, Store, StoreOptions, StoreTables } from './store.ts'
 import { apiTokenTable } from './tables/api-token-table.ts'
 import { auditLogTable } from './tables/audit-log-table.ts'
@@ -26,21 +26,41 @@ export function dialectOfUrl(url: string): DialectName {
   throw new Error(`Unsupported database URL '${url}': use 'sqlite:<path>' or 'postgres://…'`)
 }
 
+/**
+ * How long bringing a SQLite schema up to date may wait for another process's write lock. Every
+ * open runs the migrator in one BEGIN IMMEDIATE transaction, also when nothing is left to apply,
+ * so servers and CLI commands starting together take turns; on a loaded machine a turn can
+ * outlast a request's busy budget (3 s), and start-up, which serves nothing yet, can wait longer.
+ */
+export const SQLITE_MIGRATION_BUSY_BUDGET_MS = 30_000
+
 /** Opens the database behind `options.databaseUrl` and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect = dialectOfUrl(options.databaseUrl)
+  if (dialect === 'sqlite') await migrateSqliteFile(sqliteFileFromUrl(options.databaseUrl))
   const db =
     dialect === 'postgres'
       ? openPostgres(options.databaseUrl, options.busyBudgetMs === undefined ? {} : { lockTimeoutMs: options.busyBudgetMs })
       : openSqlite(sqliteFileFromUrl(options.databaseUrl), options.busyBudgetMs === undefined ? {} : { busyBudgetMs: options.busyBudgetMs })
   try {
-    await migrateToLatest(db, dialect)
+    if (dialect === 'postgres' || sqliteFileFromUrl(options.databaseUrl) === SQLITE_MEMORY) await migrateToLatest(db, dialect)
   } catch (error) {
     await db.destroy()
     // Raw, not database_busy: at start-up the operator needs the cause itself.
     throw error
   }
   return kyselyStore(db, dialect)
+}
+
+/** Migrates a SQLite file through a connection of its own, with the longer lock budget. */
+async function migrateSqliteFile(file: string): Promise<void> {
+  if (file === SQLITE_MEMORY) return // its own connection would be another database
+  const db = openSqlite(file, { busyBudgetMs: SQLITE_MIGRATION_BUSY_BUDGET_MS })
+  try {
+    await migrateToLatest(db, 'sqlite')
+  } finally {
+    await db.destroy()
+  }
 }
 
 function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {

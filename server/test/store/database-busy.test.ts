@@ -6,10 +6,10 @@ import pg from 'pg'
 import { TaskyardError } from '../../src/domain/errors.ts'
 import { openStore } from '../../src/store/kysely-store.ts'
 import { holdSqliteWriteLock } from '../helpers/sqlite-lock-holder.ts'
-import { testDialects } from '../helpers/test-dialects.ts'
+import { PG_SKIPPED_NOTICE, testDialects, type TestDialect } from '../helpers/test-dialects.ts'
 import { newTask, openTestStore } from './store-fixtures.ts'
 
-const [sqlite, postgres] = testDialects() as [ReturnType<typeof testDialects>[0], ReturnType<typeof testDialects>[0]]
+const [sqlite, postgres] = testDialects() as [TestDialect, TestDialect | undefined]
 
 const busy = (error: string) => (e: unknown) => {
   assert.ok(e instanceof TaskyardError, `a TaskyardError, got ${String(e)}`)
@@ -60,6 +60,21 @@ describe('sqlite: another process holds the write lock', () => {
     assert.equal(later.name, 'later')
   })
 
+  it('opening waits for the lock past the busy budget (the migrator takes it on every open), then writes keep the budget', async (t) => {
+    const opened = await openTestStore(t, sqlite)
+    const holder = await holdSqliteWriteLock(t, opened.databaseUrl)
+    const opening = openStore({ databaseUrl: opened.databaseUrl, busyBudgetMs: 200 })
+    opening.then((store) => t.after(() => store.close())).catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    assert.equal(await settled(opening), false, 'the open is still waiting for the lock, three budgets later')
+    await holder.release()
+    const store = await opening
+    assert.equal((await store.tasks.insert(newTask({ name: 'after-open' }))).name, 'after-open')
+    const again = await holdSqliteWriteLock(t, opened.databaseUrl)
+    await assert.rejects(store.tasks.insert(newTask({ name: 'refused' })), busy('Another process has held the SQLite write lock for over 200 ms'))
+    await again.release()
+  })
+
   it('a write waiting for the lock completes as soon as it is released, within the budget', async (t) => {
     const opened = await openTestStore(t, sqlite)
     const holder = await holdSqliteWriteLock(t, opened.databaseUrl)
@@ -70,9 +85,9 @@ describe('sqlite: another process holds the write lock', () => {
   })
 })
 
-describe('postgres: a lock held elsewhere, a lost connection', { skip: postgres.skip }, () => {
+describe('postgres: a lock held elsewhere, a lost connection', { skip: postgres?.skip ?? PG_SKIPPED_NOTICE }, () => {
   it('a row lock held by another session fails the write with database_busy after lock_timeout, and changes nothing', async (t) => {
-    const opened = await openTestStore(t, postgres)
+    const opened = await openTestStore(t, postgres!)
     const store = await openStore({ databaseUrl: opened.databaseUrl, busyBudgetMs: 300 })
     t.after(() => store.close())
     const task = await store.tasks.insert(newTask())
@@ -91,7 +106,7 @@ describe('postgres: a lock held elsewhere, a lost connection', { skip: postgres.
   })
 
   it('PostgreSQL out of reach fails with database_busy, and the store recovers when it is back', async (t) => {
-    const opened = await openTestStore(t, postgres)
+    const opened = await openTestStore(t, postgres!)
     const target = new URL(opened.databaseUrl)
     // A real TCP hop in front of PostgreSQL, so the test can cut the line.
     const sockets = new Set<Socket>()

@@ -42,6 +42,7 @@ import { loadOrCreateSecret, SEALING_KEY } from './auth/secret.ts'
 import { createSecretBox } from './lib/secret-box.ts'
 import { createSshHosts } from './executor/ssh/ssh-hosts.ts'
 import { executorForServer } from './services/servers/server-executor.ts'
+import { scheduleHistoryTrimmer } from './services/schedules/trim-schedule-history.ts'
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
@@ -403,12 +404,14 @@ async function startLocked(
   })
 
   const cpu = cpuSampler()
+  const trimScheduleHistory = scheduleHistoryTrimmer(store)
   const sampleSystem = async (): Promise<void> => {
     const m = systemMemory()
     const now = clock.now()
     await store.systemSamples.insert({ at: now, memoryUsedBytes: m.usedBytes, memoryTotalBytes: m.totalBytes, cpuPercent: cpu() })
     await store.systemSamples.prune(now - SYSTEM_SAMPLE_KEEP_MS)
     await store.sessions.deleteExpired(now)
+    await trimScheduleHistory()
   }
   // Bookkeeping, not a reason to refuse to start (the database may be busy for a moment).
   await sampleSystem().catch((e) => logError(e, 'system sample'))

@@ -176,6 +176,13 @@ export interface ScheduleSlotTable {
   setRun(taskId: number, slotAt: number, runId: number): Promise<void>
   /** A task's slots, latest scheduled time first. */
   listForTask(taskId: number, limit: number): Promise<ScheduleSlot[]>
+  /**
+   * Retention: for each of the first `taskCount` tasks with an id above `afterTaskId`, deletes
+   * its slots older than its newest `keepPerTask`. Returns the last task id visited, or null when
+   * no task was left (the next pass starts again from 0). Whole-table scans are avoided: each
+   * task is one seek of the (task_id, slot_at) key.
+   */
+  trim(afterTaskId: number, taskCount: number, keepPerTask: number): Promise<{ lastTaskId: number | null; deleted: number }>
 }
 
 /** Registered servers (issue 12). The secret is stored sealed (AES-GCM); this table never opens it. */

@@ -51,6 +51,33 @@ for (const dialect of testDialects()) {
       assert.equal((await store.scheduleSlots.listForTask(task.id, 10)).length, 1)
     })
 
+    it('trim keeps each visited task its newest slots, visits tasks in id order from the cursor, and says where it stopped', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const busy = await store.tasks.insert(newTask({ name: 'busy', cronExpression: '* * * * * *', nextRunAt: T0 }))
+      const quiet = await store.tasks.insert(newTask({ name: 'quiet', cronExpression: '* * * * *', nextRunAt: T0 }))
+      const later = await store.tasks.insert(newTask({ name: 'later', cronExpression: '* * * * * *', nextRunAt: T0 }))
+      await store.scheduleSlots.record(Array.from({ length: 25 }, (_, i) => slot(busy.id, T0 + i * 1000)))
+      await store.scheduleSlots.record(Array.from({ length: 3 }, (_, i) => slot(quiet.id, T0 + i * 60_000)))
+      await store.scheduleSlots.record(Array.from({ length: 12 }, (_, i) => slot(later.id, T0 + i * 1000)))
+
+      assert.deepEqual(await store.scheduleSlots.trim(0, 2, 10), { lastTaskId: quiet.id, deleted: 15 })
+      assert.deepEqual(
+        (await store.scheduleSlots.listForTask(busy.id, 100)).map((s) => (s.slotAt - T0) / 1000),
+        [24, 23, 22, 21, 20, 19, 18, 17, 16, 15],
+      )
+      assert.equal((await store.scheduleSlots.listForTask(quiet.id, 100)).length, 3)
+      // Not visited yet: beyond the pass's two tasks.
+      assert.equal((await store.scheduleSlots.listForTask(later.id, 100)).length, 12)
+      assert.deepEqual(await store.scheduleSlots.trim(quiet.id, 2, 10), { lastTaskId: later.id, deleted: 2 })
+      assert.deepEqual(
+        (await store.scheduleSlots.listForTask(later.id, 100)).map((s) => (s.slotAt - T0) / 1000),
+        [11, 10, 9, 8, 7, 6, 5, 4, 3, 2],
+      )
+      assert.deepEqual(await store.scheduleSlots.trim(later.id, 2, 10), { lastTaskId: null, deleted: 0 })
+      // The newest time is kept, so its key still refuses a second record of it.
+      assert.deepEqual(await store.scheduleSlots.record([slot(busy.id, T0 + 24_000)]), [])
+    })
+
     it('goes with its task', async (t) => {
       const { store } = await openTestStore(t, dialect)
       const task = await store.tasks.insert(newTask({ cronExpression: '* * * * *', nextRunAt: T0 }))

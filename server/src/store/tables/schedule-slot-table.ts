@@ -36,5 +36,23 @@ export function scheduleSlotTable(db: Kysely<Database>): ScheduleSlotTable {
       const rows = await db.selectFrom('schedule_slots').selectAll().where('task_id', '=', taskId).orderBy('slot_at', 'desc').limit(limit).execute()
       return rows.map((r) => fromRow<ScheduleSlot>(r))
     },
+
+    async trim(afterTaskId, taskCount, keepPerTask) {
+      const tasks = await db.selectFrom('tasks').select('id').where('id', '>', afterTaskId).orderBy('id').limit(taskCount).execute()
+      let deleted = 0
+      for (const { id } of tasks) {
+        // The newest slot beyond the kept ones; none (NULL) when the task has no more than that.
+        const oldestKept = db
+          .selectFrom('schedule_slots')
+          .select('slot_at')
+          .where('task_id', '=', id)
+          .orderBy('slot_at', 'desc')
+          .limit(1)
+          .offset(keepPerTask - 1)
+        const result = await db.deleteFrom('schedule_slots').where('task_id', '=', id).where('slot_at', '<', oldestKept).executeTakeFirst()
+        deleted += Number(result.numDeletedRows)
+      }
+      return { lastTaskId: tasks.at(-1)?.id ?? null, deleted }
+    },
   }
 }

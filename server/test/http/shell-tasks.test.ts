@@ -186,6 +186,41 @@ for (const dialect of testDialects()) {
       assert.equal(stopped.status, 200, JSON.stringify(stopped.body))
     })
 
+    it("update-script on a server's task is for admins and the operators allowed there: 403 otherwise, nothing changed", async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const ops = await app.addUser('ops', 'operator')
+      const serverId = await registerServer(app, sshd, [ops.id])
+      const created = await post(app, { bearer: ops.bearer }, '/api/tasks', { name: 'mine', command: 'echo hi', server_id: serverId, cron_expr: '0 3 * * *' })
+      assert.equal(created.status, 200, JSON.stringify(created.body))
+      const id = created.body.task.id
+      const update = (bearer: string) => {
+        const form = new FormData()
+        form.set('script_file', new Blob(['echo replaced\n']), 'job.sh')
+        form.set('command', 'sh job.sh')
+        form.set('force', 'true')
+        return app.jsonAs({ bearer }, `/api/tasks/${id}/update-script`, { method: 'POST', body: form })
+      }
+      // The admin takes the operator off the server: their own task's files are no longer theirs to change.
+      const put = await app.json(`/api/servers/${serverId}`, { method: 'PUT', headers: JSON_HEADERS, body: JSON.stringify({ operator_ids: [] }) })
+      assert.equal(put.status, 200, JSON.stringify(put.body))
+      const before = await app.store.tasks.findById(id)
+      assert.deepEqual(await update(ops.bearer), {
+        status: 403,
+        body: { success: false, message: 'Unauthorized - Insufficient privileges', error: "You do not have permission to run commands on server 'loopback'" },
+      })
+      assert.deepEqual(await app.store.tasks.findById(id), before)
+      // Allowed again, the same request goes through.
+      const allowedAgain = await app.json(`/api/servers/${serverId}`, {
+        method: 'PUT',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ operator_ids: [ops.id] }),
+      })
+      assert.equal(allowedAgain.status, 200, JSON.stringify(allowedAgain.body))
+      const updated = await update(ops.bearer)
+      assert.equal(updated.status, 200, JSON.stringify(updated.body))
+      assert.equal((await app.store.tasks.findById(id))?.command, 'sh job.sh')
+    })
+
     it('a shell task changed by PUT still passes the deny-list', async (t) => {
       const app = await createTestApp(t, { dialect })
       const serverId = await registerServer(app, sshd)

@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import type { SshTarget } from '../../src/executor/executor.ts'
+import { connectSsh } from '../../src/executor/ssh/connect-ssh.ts'
 import { createSshExecutor, type SshExecutor, type SshExecutorOptions } from '../../src/executor/ssh/ssh-executor.ts'
+import { SshPool } from '../../src/executor/ssh/ssh-pool.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
 import { describeExecutorContract } from './executor-contract.ts'
 import { eventTypes, startTestRun, waitUntil } from './start-test-run.ts'
@@ -78,6 +80,40 @@ describe('ssh executor: what only SSH has', { skip, timeout: 300_000 }, () => {
     // Every run's parent is the sshd process of one connection.
     assert.equal(parents.size, 1, [...parents].join(','))
     assert.equal(executor.connectionCount, 1)
+  })
+
+  it('runs control commands on one long-lived shell: in order, each with its own output and exit code; a lost shell is replaced', async (t) => {
+    const pool = new SshPool(
+      () => connectSsh(targetOf(sshd)),
+      () => undefined,
+    )
+    t.after(() => pool.close())
+    const answers = await Promise.all([
+      pool.control('echo one'),
+      pool.control('printf two'),
+      pool.control('echo $$; exit 3'),
+      pool.control('cat; echo stdin is empty'),
+      pool.control('echo $$'),
+    ])
+    assert.deepEqual(answers.slice(0, 2), [
+      { stdout: 'one\n', code: 0 },
+      { stdout: 'two', code: 0 },
+    ])
+    const shellPid = Number(answers[2]?.stdout)
+    assert.ok(shellPid > 1)
+    assert.equal(answers[2]?.code, 3)
+    assert.deepEqual(answers[3], { stdout: 'stdin is empty\n', code: 0 })
+    assert.deepEqual(answers[4], { stdout: `${shellPid}\n`, code: 0 }, 'every command ran in the same shell')
+    process.kill(shellPid, 'SIGKILL')
+    let replaced: string | null = null
+    for (let i = 0; i < 100 && replaced === null; i++) {
+      replaced = await pool.control('echo $$').then(
+        (answer) => (Number(answer.stdout) === shellPid ? null : answer.stdout),
+        () => null,
+      )
+      if (replaced === null) await new Promise((r) => setTimeout(r, 20))
+    }
+    assert.match(replaced ?? '', /^\d+\n$/, 'no new control shell after the first one was killed')
   })
 
   it('stop and timeout leave no process on the host, background ones included', async (t) => {

@@ -5,6 +5,7 @@
  */
 import type { ClientChannel, SFTPWrapper } from 'ssh2'
 import type { SshConnection } from './connect-ssh.ts'
+import { ControlShell } from './control-shell.ts'
 
 interface Pooled {
   connection: SshConnection
@@ -24,6 +25,7 @@ export class SshPool {
   #pooled: Pooled[] = []
   #connecting: Promise<Pooled> | null = null
   #closed = false
+  #shell: ControlShell | null = null
 
   constructor(connect: () => Promise<SshConnection>, onConnected: () => void, maxChannels = 8) {
     this.#connect = connect
@@ -81,6 +83,16 @@ export class SshPool {
     })
   }
 
+  /**
+   * Runs a short control command on the pool's long-lived shell (control-shell.ts): the same answer
+   * as `run`, without opening a session for it. Commands that may wait long go through `run`.
+   */
+  async control(command: string): Promise<ExecResult> {
+    if (this.#closed) throw new Error('the executor is closed')
+    if (this.#shell === null || !this.#shell.open) this.#shell = new ControlShell(this.exec('exec /bin/sh'))
+    return this.#shell.run(command)
+  }
+
   get connectionCount(): number {
     return this.#pooled.filter((p) => p.open).length
   }
@@ -88,6 +100,7 @@ export class SshPool {
   /** Ends every connection; channels on them close. */
   close(): void {
     this.#closed = true
+    this.#shell?.close()
     for (const pooled of this.#pooled) pooled.connection.client.end()
     this.#pooled = []
   }

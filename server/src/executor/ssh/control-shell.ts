@@ -38,6 +38,11 @@ export class ControlShell {
     )
   }
 
+  /** Commands given and not answered yet. */
+  get pending(): number {
+    return this.#queue.length + (this.#current ? 1 : 0)
+  }
+
   /** False once the channel closed or failed: a new shell is needed. */
   get open(): boolean {
     return this.#open

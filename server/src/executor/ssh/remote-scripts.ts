@@ -82,9 +82,14 @@ export function signalRun(signal: string, pgid: number | null, markers: RunMarke
       ? ''
       : `if [ -r /proc/${pgid}/environ ] && ! grep -qzxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/${pgid}/environ 2>/dev/null; then :; else kill -s ${signal} -- -${pgid} 2>/dev/null; fi; `
   const wait = waitMs > 0 ? `i=0; while [ "$(alive)" != 0 ] && [ $i -lt ${Math.ceil(waitMs / 20)} ]; do sleep 0.02; i=$((i + 1)); done; ` : ''
+  // The usual answer after a run that left nothing, with no process started but one grep: no
+  // member of the group at all (a builtin), and no process anywhere with the run's marker.
+  const groupExists = pgid === null || pgid <= 1 ? 'false' : `kill -0 -- -${pgid} 2>/dev/null`
+  const nothing = `! ${groupExists} && ! grep -qszxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/[0-9]*/environ`
   return (
+    `if ${nothing}; then echo "0 0"; else ` +
     `${markedPids(markers)}; ${aliveCount(pgid ?? -1)}; before=$(alive); ` +
-    `if [ "$before" = 0 ]; then echo "0 0"; else ${group}for p in $(marked); do kill -s ${signal} "$p" 2>/dev/null; done; ${wait}echo "$before $(alive)"; fi`
+    `if [ "$before" = 0 ]; then echo "0 0"; else ${group}for p in $(marked); do kill -s ${signal} "$p" 2>/dev/null; done; ${wait}echo "$before $(alive)"; fi; fi`
   )
 }
 

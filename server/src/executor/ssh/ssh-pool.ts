@@ -13,6 +13,9 @@ interface Pooled {
   open: boolean
 }
 
+/** Long-lived control shells per pool, at most (each holds one session). */
+const CONTROL_SHELLS = 3
+
 export interface ExecResult {
   stdout: string
   code: number | null
@@ -25,7 +28,7 @@ export class SshPool {
   #pooled: Pooled[] = []
   #connecting: Promise<Pooled> | null = null
   #closed = false
-  #shell: ControlShell | null = null
+  #shells: ControlShell[] = []
 
   constructor(connect: () => Promise<SshConnection>, onConnected: () => void, maxChannels = 8) {
     this.#connect = connect
@@ -89,8 +92,16 @@ export class SshPool {
    */
   async control(command: string): Promise<ExecResult> {
     if (this.#closed) throw new Error('the executor is closed')
-    if (this.#shell === null || !this.#shell.open) this.#shell = new ControlShell(this.exec('exec /bin/sh'))
-    return this.#shell.run(command)
+    this.#shells = this.#shells.filter((shell) => shell.open)
+    // An idle shell, else a new one (up to CONTROL_SHELLS), else the least busy: runs ending together
+    // are checked side by side, not one behind the other.
+    let shell = this.#shells.find((each) => each.pending === 0)
+    if (!shell && this.#shells.length < CONTROL_SHELLS) {
+      shell = new ControlShell(this.exec('exec /bin/sh'))
+      this.#shells.push(shell)
+    }
+    shell ??= this.#shells.reduce((a, b) => (b.pending < a.pending ? b : a))
+    return shell.run(command)
   }
 
   get connectionCount(): number {
@@ -100,7 +111,7 @@ export class SshPool {
   /** Ends every connection; channels on them close. */
   close(): void {
     this.#closed = true
-    this.#shell?.close()
+    for (const shell of this.#shells.splice(0)) shell.close()
     for (const pooled of this.#pooled) pooled.connection.client.end()
     this.#pooled = []
   }

@@ -25,7 +25,7 @@ const LEFTOVER_WAIT_MS = 2_000
 const POLL_MS = 50
 const MIN_SAMPLE_INTERVAL_MS = 10
 /** The first memory sample waits this long (at most the interval): runs that end sooner take none. */
-const FIRST_SAMPLE_DELAY_MS = 100
+const FIRST_SAMPLE_DELAY_MS = 500
 
 type Exited = Extract<RunEvent, { type: 'exited' }>
 

@@ -3,11 +3,12 @@
  * (spec 001's JSON, `@once`: each runs at once on the loopback OpenSSH server), 8 requests in
  * flight, timed from the first request to the last 'run:finished'. The bound: a loop of
  * `ssh -o ControlMaster=auto … echo hi` against the same server, reusing one master connection,
- * with the same 8 in flight (and, shown too, one at a time). Target: ratio ≥ 1.0, thanks to the
- * pooled connections.
+ * with the same 8 in flight (and, shown too, one at a time). Taskyard runs with TASKYARD_MAX_WORKERS=8,
+ * the same 8 at once. Target: ratio ≥ 1.0, thanks to the pooled connections and the control shell.
  */
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { BenchContext } from '../lib/context.ts'
@@ -87,7 +88,10 @@ export async function sshRuns(ctx: BenchContext): Promise<Figure> {
   await inFlight(RUNS, CONCURRENCY, ssh)
   const parallelMs = performance.now() - t
 
-  const bench = await startBenchServer({ root: ctx.root, name: 'server', databaseUrl: ctx.databaseUrl })
+  // As many runs at once as the bound has in flight: the default limit is this machine's CPU
+  // count (TASKYARD_MAX_WORKERS), which says nothing of a remote server and would cap Taskyard at
+  // 2 of the bound's 8.
+  const bench = await startBenchServer({ root: ctx.root, name: 'server', databaseUrl: ctx.databaseUrl, env: { TASKYARD_MAX_WORKERS: String(CONCURRENCY) } })
   const release = ctx.defer(() => bench.close())
   let taskyardMs: number
   let statuses: Map<string, number>
@@ -135,6 +139,9 @@ export async function sshRuns(ctx: BenchContext): Promise<Figure> {
       `the same ssh loop one at a time: ${ms(sequentialMs, 0)} (ratio against it ${(sequentialMs / taskyardMs).toFixed(3)})`,
       `POST /api/tasks latency, ${CONCURRENCY} in flight: p50 ${ms(post.p50, 1)}, p99 ${ms(post.p99, 1)}`,
       `run statuses: ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}`,
+      `TASKYARD_MAX_WORKERS=${CONCURRENCY}; load average at the end ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
     ],
   }
 }

@@ -282,23 +282,25 @@ async function startLocked(
   // Stable across restarts, so recovery knows which runs were this node's (issue 6 item 2).
   const workerId = await loadOrCreateIdFile(path.join(paths.root, 'node-id'), 'node-')
 
-  await recoverRuns({
-    store,
-    clock,
-    workerId,
-    endOrphanedRun(pgid, runId) {
-      void executor.killOrphanedRun(runId, pgid)
-    },
-  })
-
-  const logs = createFileLogStore({ dir: paths.logsDir })
-  const buildLogs = createFileLogStore({ dir: paths.envBuildLogsDir })
   // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
   const sshHosts = createSshHosts({ installation: paths.root })
   const remoteExecutorFor = async (taskId: number): Promise<Executor | null> => {
     const serverId = await store.servers.findTaskServer(taskId)
     return serverId === null ? null : executorForServer({ store, secretBox, ssh: sshHosts, clock }, serverId)
   }
+  await recoverRuns({
+    store,
+    clock,
+    workerId,
+    // A run on a registered server is ended there, over SSH (issue 12), not on this machine.
+    async endOrphanedRun(pgid, runId, taskId) {
+      const remote = await remoteExecutorFor(taskId).catch(() => null)
+      void (remote ?? executor).killOrphanedRun(runId, pgid)
+    },
+  })
+
+  const logs = createFileLogStore({ dir: paths.logsDir })
+  const buildLogs = createFileLogStore({ dir: paths.envBuildLogsDir })
   const worker = createDispatcher({
     store,
     executor,

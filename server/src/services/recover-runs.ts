@@ -24,15 +24,21 @@ export async function recoverRuns(deps: {
   clock: Clock
   /** This node's stable worker id: the one its runs were claimed under before the restart. */
   workerId: string
-  /** Ends what is left of the run's process group, if it is still that run's (pids are reused). */
-  endOrphanedRun(pgid: number, runId: number): void
+  /**
+   * Ends what is left of the run's process group, if it is still that run's (pids are reused), on
+   * the machine it ran on: a run of a task on a registered server is ended there, over SSH, and
+   * waits for the next connection if the server cannot be reached now. Awaited only for as long as
+   * it takes to pick the executor, never for the kill. `pgid` is null for a run that died before its
+   * pid was stored: its processes are then found by their markers alone.
+   */
+  endOrphanedRun(pgid: number | null, runId: number, taskId: number): void | Promise<void>
 }): Promise<number[]> {
   const ours = (workerId: string | null): boolean => workerId === null || workerId === deps.workerId || LEGACY_WORKER_ID.test(workerId)
   const closed: number[] = []
   for (const run of await deps.store.runs.listActive()) {
     const hadProcess = run.status === 'running' || run.pid != null
     if (!hadProcess || !ours(run.workerId)) continue
-    if (run.pid != null) deps.endOrphanedRun(run.pid, run.id)
+    await deps.endOrphanedRun(run.pid ?? null, run.id, run.taskId)
     await closeRun(deps.store, run, { status: 'abnormal', endedAt: deps.clock.now(), error: ABNORMAL_RESTART })
     closed.push(run.id)
   }

@@ -9,6 +9,7 @@ import { checkRunPolicy } from './check-run-policy.ts'
 import { nameTaken, requirementsFailed } from './create-task.ts'
 import type { ServiceDeps } from './deps.ts'
 import { assertTaskCommandAllowed } from './servers/check-command.ts'
+import { assertRunPolicyFitsServer } from './servers/check-remote-policy.ts'
 import { findTaskOrThrow } from './find-task.ts'
 
 /** A PUT's changes, each parsed and checked on its own (http/parse/update-task-body.ts); undefined leaves a field. */
@@ -54,6 +55,8 @@ export async function updateTask(deps: ServiceDeps, actor: Actor, taskId: number
   // Issue 12: the deny-list before anything changes (a task on a server always; a local one unless switched off).
   if (input.command !== undefined) await assertTaskCommandAllowed(deps, taskId, input.command)
   const policy = await checkRunPolicy(deps, user.role, input.runPolicy).catch(rethrowInUpdateWords)
+  // Issue 12: a limit a run on a server cannot honour is refused here, not ignored at run time.
+  await assertRunPolicyFitsServer(deps, taskId, policy).catch(rethrowInUpdateWords)
   const { name, script, condaEnv, requirements, command, priority, cronExpression: cron, delaySeconds } = input
   if (name !== undefined && name !== current.name) {
     const other = await deps.store.tasks.findByName(name)

@@ -14,7 +14,7 @@ export const REMOTE_PATH = '/usr/local/bin:/usr/bin:/bin'
 
 export interface RemoteRunSpecInput {
   run: Pick<Run, 'id'>
-  task: Pick<Task, 'id' | 'command' | 'maxLogMb' | 'source' | 'scriptFile'> & Partial<Pick<Task, 'interactive'>>
+  task: Pick<Task, 'id' | 'command' | 'maxLogMb' | 'source' | 'scriptFile'> & Partial<Pick<Task, 'interactive' | 'memoryLimitMb'>>
   /** The combined log and the two stream files (spec 001's output / error), on this machine. */
   logPath: string
   streamPaths: { stdout: string; stderr: string }
@@ -48,7 +48,9 @@ export function buildRemoteRunSpec(input: RemoteRunSpecInput): RunSpec {
     killGraceMs: settings.killGraceMs,
     sampleIntervalMs: settings.sampleIntervalMs,
     runAs: null,
-    memoryLimitBytes: null,
+    // Refused when set (services/servers/check-remote-policy.ts); one stored anyway reaches the SSH
+    // executor, which fails the run saying why instead of ignoring it.
+    memoryLimitBytes: task.memoryLimitMb == null ? null : task.memoryLimitMb * 1024 * 1024,
     maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxOutputBytes),
     // Issue 8: stdin is a pipe for an interactive task only; the rest read end-of-file.
     interactive: task.interactive === true,

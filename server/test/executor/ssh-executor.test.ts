@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import type { SshTarget } from '../../src/executor/executor.ts'
+import { connectSsh } from '../../src/executor/ssh/connect-ssh.ts'
 import { createSshExecutor, type SshExecutor, type SshExecutorOptions } from '../../src/executor/ssh/ssh-executor.ts'
+import { SshPool } from '../../src/executor/ssh/ssh-pool.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
 import { describeExecutorContract } from './executor-contract.ts'
 import { eventTypes, startTestRun, waitUntil } from './start-test-run.ts'
@@ -78,6 +80,34 @@ describe('ssh executor: what only SSH has', { skip, timeout: 300_000 }, () => {
     // Every run's parent is the sshd process of one connection.
     assert.equal(parents.size, 1, [...parents].join(','))
     assert.equal(executor.connectionCount, 1)
+  })
+
+  it('runs control commands on long-lived shells: each with its own output and exit code, an idle shell reused, at most 3, a lost one replaced', async (t) => {
+    const pool = new SshPool(
+      () => connectSsh(targetOf(sshd)),
+      () => undefined,
+    )
+    t.after(() => pool.close())
+    const shellPid = Number((await pool.control('echo $$')).stdout)
+    assert.ok(shellPid > 1)
+    assert.deepEqual(await pool.control('echo one'), { stdout: 'one\n', code: 0 })
+    assert.deepEqual(await pool.control('printf two'), { stdout: 'two', code: 0 })
+    assert.deepEqual(await pool.control('echo three; exit 3'), { stdout: 'three\n', code: 3 })
+    assert.deepEqual(await pool.control('cat; echo stdin is empty'), { stdout: 'stdin is empty\n', code: 0 })
+    assert.deepEqual(await pool.control('echo $$'), { stdout: `${shellPid}\n`, code: 0 }, 'an idle shell is reused')
+    const side = await Promise.all(Array.from({ length: 6 }, () => pool.control('echo $$; sleep 0.2')))
+    const shells = new Set(side.map((answer) => answer.stdout))
+    assert.ok(shells.size > 1 && shells.size <= 3, [...shells].join(','))
+    for (const pid of shells) process.kill(Number(pid), 'SIGKILL')
+    let replaced: string | null = null
+    for (let i = 0; i < 100 && replaced === null; i++) {
+      replaced = await pool.control('echo $$').then(
+        (answer) => (shells.has(answer.stdout) ? null : answer.stdout),
+        () => null,
+      )
+      if (replaced === null) await new Promise((r) => setTimeout(r, 20))
+    }
+    assert.match(replaced ?? '', /^\d+\n$/, 'no new control shell after the others were killed')
   })
 
   it('stop and timeout leave no process on the host, background ones included', async (t) => {

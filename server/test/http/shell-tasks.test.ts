@@ -186,6 +186,66 @@ for (const dialect of testDialects()) {
       assert.equal(stopped.status, 200, JSON.stringify(stopped.body))
     })
 
+    it("update-script on a server's task is for admins and the operators allowed there: 403 otherwise, nothing changed", async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const ops = await app.addUser('ops', 'operator')
+      const serverId = await registerServer(app, sshd, [ops.id])
+      const created = await post(app, { bearer: ops.bearer }, '/api/tasks', { name: 'mine', command: 'echo hi', server_id: serverId, cron_expr: '0 3 * * *' })
+      assert.equal(created.status, 200, JSON.stringify(created.body))
+      const id = created.body.task.id
+      const update = (bearer: string) => {
+        const form = new FormData()
+        form.set('script_file', new Blob(['echo replaced\n']), 'job.sh')
+        form.set('command', 'sh job.sh')
+        form.set('force', 'true')
+        return app.jsonAs({ bearer }, `/api/tasks/${id}/update-script`, { method: 'POST', body: form })
+      }
+      // The admin takes the operator off the server: their own task's files are no longer theirs to change.
+      const put = await app.json(`/api/servers/${serverId}`, { method: 'PUT', headers: JSON_HEADERS, body: JSON.stringify({ operator_ids: [] }) })
+      assert.equal(put.status, 200, JSON.stringify(put.body))
+      const before = await app.store.tasks.findById(id)
+      assert.deepEqual(await update(ops.bearer), {
+        status: 403,
+        body: { success: false, message: 'Unauthorized - Insufficient privileges', error: "You do not have permission to run commands on server 'loopback'" },
+      })
+      assert.deepEqual(await app.store.tasks.findById(id), before)
+      // Allowed again, the same request goes through.
+      const allowedAgain = await app.json(`/api/servers/${serverId}`, {
+        method: 'PUT',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ operator_ids: [ops.id] }),
+      })
+      assert.equal(allowedAgain.status, 200, JSON.stringify(allowedAgain.body))
+      const updated = await update(ops.bearer)
+      assert.equal(updated.status, 200, JSON.stringify(updated.body))
+      assert.equal((await app.store.tasks.findById(id))?.command, 'sh job.sh')
+    })
+
+    it('refuses a memory limit or run_as on a server task with a 400 saying why (never ignored at run time); clearing is fine', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const serverId = await registerServer(app, sshd)
+      const created = await post(app, { bearer: app.adminToken }, '/api/tasks', { name: 'n', command: 'echo ok', server_id: serverId, cron_expr: '0 3 * * *' })
+      const id = created.body.task.id
+      const put = (body: unknown) => app.json(`/api/tasks/${id}`, { method: 'PUT', headers: JSON_HEADERS, body: JSON.stringify(body) })
+      const before = await app.store.tasks.findById(id)
+      assert.deepEqual(await put({ memory_limit_mb: 256 }), {
+        status: 400,
+        body: {
+          success: false,
+          message: 'Invalid update parameters',
+          error:
+            "memory_limit_mb cannot be enforced on server 'loopback': runs over SSH get no cgroup there, so the limit would be ignored; remove memory_limit_mb or run the task on this machine",
+        },
+      })
+      const asAccount = await put({ run_as: 'nobody', task_name: 'renamed' })
+      assert.equal(asAccount.status, 400, JSON.stringify(asAccount.body))
+      assert.match(asAccount.body.error, /^run_as cannot apply on server 'loopback': a run there gets the account Taskyard logs in as/)
+      assert.deepEqual(await app.store.tasks.findById(id), before)
+      const cleared = await put({ memory_limit_mb: null })
+      assert.equal(cleared.status, 200, JSON.stringify(cleared.body))
+      assert.equal((await app.store.tasks.findById(id))?.memoryLimitMb, null)
+    })
+
     it('a shell task changed by PUT still passes the deny-list', async (t) => {
       const app = await createTestApp(t, { dialect })
       const serverId = await registerServer(app, sshd)

@@ -18,25 +18,36 @@ for (const dialect of testDialects()) {
         return { task, run }
       }
       const mine = await started('mine', OURS, 101)
+      // Claimed and running, but the crash came before its pid was stored: its processes are found by their markers.
+      const noPidTask = await store.tasks.insert(newTask({ name: 'no-pid', status: 'running' }))
+      const noPid = (await store.runs.update((await store.runs.insert(newRun(noPidTask.id))).id, { status: 'running', workerId: OURS, startedAt: T0 + 10 }))!
       const legacy = await started('legacy', 'old-host:4242:a1b2c3', 102)
       const other = await started('other', THEIRS, 103)
       const queuedTask = await store.tasks.insert(newTask({ name: 'queued', status: 'running' }))
       const queued = await store.runs.insert(newRun(queuedTask.id))
       const otherBefore = { task: await store.tasks.findById(other.task.id), run: await store.runs.findById(other.run.id) }
 
-      const ended: [number, number][] = []
+      const ended: [number | null, number, number][] = []
       const closed = await recoverRuns({
         store,
         clock: { now: () => T0 + 1000 },
         workerId: OURS,
-        endOrphanedRun: (pgid, runId) => void ended.push([pgid, runId]),
+        endOrphanedRun: (pgid, runId, taskId) => void ended.push([pgid, runId, taskId]),
       })
 
-      assert.deepEqual(closed, [mine.run.id, legacy.run.id])
-      assert.deepEqual(ended, [
-        [101, mine.run.id],
-        [102, legacy.run.id],
-      ])
+      assert.deepEqual(
+        closed,
+        [mine.run.id, noPid.id, legacy.run.id].sort((a, b) => a - b),
+      )
+      assert.deepEqual(
+        ended.sort((a, b) => a[1] - b[1]),
+        [
+          [101, mine.run.id, mine.task.id],
+          [null, noPid.id, noPidTask.id],
+          [102, legacy.run.id, legacy.task.id],
+        ].sort((a, b) => (a[1] as number) - (b[1] as number)),
+      )
+      assert.equal((await store.runs.findById(noPid.id))?.status, 'abnormal')
       for (const { run, task } of [mine, legacy]) {
         assert.deepEqual(await store.runs.findById(run.id), { ...run, status: 'abnormal', endedAt: T0 + 1000, error: ABNORMAL_RESTART })
         const after = await store.tasks.findById(task.id)

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -18,7 +18,7 @@ import { newTask } from '../store/store-fixtures.ts'
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
 /** Registers the test sshd through the API and queues one run of a task on it with this command. */
-async function remoteRun(app: TestApp, sshd: TestSshServer, command: string) {
+async function remoteRun(app: TestApp, sshd: TestSshServer, command: string, fields: Parameters<typeof newTask>[0] = {}) {
   const created = await app.json('/api/servers', {
     method: 'POST',
     headers: JSON_HEADERS,
@@ -32,7 +32,7 @@ async function remoteRun(app: TestApp, sshd: TestSshServer, command: string) {
   })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const serverId = created.body.server.id as number
-  const task = await app.store.tasks.insert(newTask({ status: 'running', command, scriptFile: '' }))
+  const task = await app.store.tasks.insert(newTask({ status: 'running', command, scriptFile: '', ...fields }))
   await app.store.servers.setTaskServer(task.id, serverId)
   const run = await app.store.runs.insert({ taskId: task.id, priority: 5, trigger: 'manual', queuedAt: Date.now() })
   const finished = app.runFinished(run.id)
@@ -143,6 +143,19 @@ for (const dialect of testDialects()) {
       assert.equal(readFileSync(app.services.logs.appendTarget(run.id).path, 'utf8'), `in ${key}-${run.id}\npayload\n4\n`)
       const remoteDir = path.join(os.userInfo().homedir, '.taskyard-runs', `${key}-${run.id}`)
       assert.equal(existsSync(remoteDir), false, `${remoteDir} is left on the server`)
+    })
+
+    it('a memory limit stored on a server task fails the run saying why; nothing is sent', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const witness = path.join(os.tmpdir(), `taskyard-memlimit-${randomBytes(4).toString('hex')}`)
+      t.after(() => rmSync(witness, { force: true }))
+      // The API refuses such a task (services/servers/check-remote-policy.ts); this one was stored behind its back.
+      const { run, finished } = await remoteRun(app, sshd, `touch ${witness}`, { memoryLimitMb: 64 })
+      await finished
+      const ended = await app.store.runs.findById(run.id)
+      assert.equal(ended?.status, 'failed')
+      assert.match(ended?.error ?? '', /a memory limit cannot be enforced here: runs over SSH have no cgroup on the server/)
+      assert.equal(existsSync(witness), false, 'the command ran although its limit could not be enforced')
     })
 
     it('a task with no server still runs on this machine', async (t) => {

@@ -57,11 +57,15 @@ function markedPids(markers: RunMarkers): string {
   )
 }
 
-/** Live (not zombie) members of the group, plus live marked processes: a count. */
+/**
+ * Live (not zombie) processes that are members of the group or marked: a count, each once. One
+ * `cat` and one `awk` over /proc (plus `marked`'s grep): the common check, after a run that left
+ * nothing, costs those and nothing more.
+ */
 function aliveCount(pgid: number): string {
   return (
-    `alive() { n=$(cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^.*) //' | awk -v g=${pgid} '$1 != "Z" && $3 == g { n++ } END { print n + 0 }'); ` +
-    `for p in $(marked); do s=$(sed 's/^.*) //' /proc/$p/stat 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ] && n=$((n + 1)); done; echo $n; }`
+    `alive() { m=$(marked); cat /proc/[0-9]*/stat 2>/dev/null | awk -v g=${pgid} -v m="$m" ` +
+    `'BEGIN { k = split(m, a, "\\n"); for (i = 1; i <= k; i++) want[a[i]] = 1 } { p = $1; sub(/^.*\\) /, ""); if ($1 != "Z" && ($3 == g || (p in want))) n++ } END { print n + 0 }'; }`
   )
 }
 
@@ -69,6 +73,7 @@ function aliveCount(pgid: number): string {
  * Prints how many of the run's processes are alive, sends `signal` to its group and marked
  * processes, and prints how many are alive after: `<before> <after>`.
  * With `waitMs`, waits (polling every 20 ms) up to that long for that count to reach 0 first.
+ * When none is alive to begin with, nothing is sent and `0 0` printed after that one check.
  * A pgid whose leader does not carry the markers (a reused number) is left alone.
  */
 export function signalRun(signal: string, pgid: number | null, markers: RunMarkers, waitMs = 0): string {
@@ -77,7 +82,15 @@ export function signalRun(signal: string, pgid: number | null, markers: RunMarke
       ? ''
       : `if [ -r /proc/${pgid}/environ ] && ! grep -qzxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/${pgid}/environ 2>/dev/null; then :; else kill -s ${signal} -- -${pgid} 2>/dev/null; fi; `
   const wait = waitMs > 0 ? `i=0; while [ "$(alive)" != 0 ] && [ $i -lt ${Math.ceil(waitMs / 20)} ]; do sleep 0.02; i=$((i + 1)); done; ` : ''
-  return `${markedPids(markers)}; ${aliveCount(pgid ?? -1)}; before=$(alive); ${group}for p in $(marked); do kill -s ${signal} "$p" 2>/dev/null; done; ${wait}echo "$before $(alive)"`
+  // The usual answer after a run that left nothing, with no process started but one grep: no
+  // member of the group at all (a builtin), and no process anywhere with the run's marker.
+  const groupExists = pgid === null || pgid <= 1 ? 'false' : `kill -0 -- -${pgid} 2>/dev/null`
+  const nothing = `! ${groupExists} && ! grep -qszxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/[0-9]*/environ`
+  return (
+    `if ${nothing}; then echo "0 0"; else ` +
+    `${markedPids(markers)}; ${aliveCount(pgid ?? -1)}; before=$(alive); ` +
+    `if [ "$before" = 0 ]; then echo "0 0"; else ${group}for p in $(marked); do kill -s ${signal} "$p" 2>/dev/null; done; ${wait}echo "$before $(alive)"; fi; fi`
+  )
 }
 
 /** Prints how many of the run's processes are alive. */
@@ -87,5 +100,5 @@ export function countAlive(pgid: number, markers: RunMarkers): string {
 
 /** Prints the resident bytes of every process in the run's session (sshd made the group a session). */
 export function sampleRss(sid: number): string {
-  return `cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^.*) //' | awk -v s=${sid} -v page=$(getconf PAGESIZE) '$4 == s { r += $22 } END { printf "%d\\n", r * page }'`
+  return `cat /proc/[0-9]*/stat 2>/dev/null | awk -v s=${sid} -v page=$(getconf PAGESIZE) '{ sub(/^.*\\) /, "") } $4 == s { r += $22 } END { printf "%d\\n", r * page }'`
 }

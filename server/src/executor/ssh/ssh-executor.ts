@@ -8,6 +8,7 @@ import { connectSsh } from './connect-ssh.ts'
 import { signalRun, type RunMarkers } from './remote-scripts.ts'
 import { SshPool } from './ssh-pool.ts'
 import { SshRun } from './ssh-run.ts'
+import { removeRunDir, remoteRunDir } from './upload-run-dir.ts'
 
 export interface SshExecutorOptions {
   /** Read at each new connection, so a pin or credential changed meanwhile is used. */
@@ -31,7 +32,7 @@ export interface SshExecutor extends Executor {
 export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
   const key = installationKey(options.installation)
   const markers = (runId: number): RunMarkers => ({ runId, instance: key })
-  const lostRuns = new Map<number, number>()
+  const lostRuns = new Map<number, number | null>()
   const runs = new Set<SshRun>()
   const groups = new Set<number>()
   const connect = async () => {
@@ -51,11 +52,14 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
     },
     options.maxChannelsPerConnection,
   )
+  // A run no one supervises (its connection dropped, or Taskyard restarted under it): its group and
+  // marked processes are killed and its copied files removed; unreachable now, at the next connection.
   const killOrphanedRun = async (runId: number, pgid: number | null): Promise<void> => {
     try {
       await pool.run(signalRun('KILL', pgid, markers(runId), 2_000))
+      await removeRunDir(pool, remoteRunDir(markers(runId)))
     } catch {
-      if (pgid !== null) lostRuns.set(runId, pgid)
+      lostRuns.set(runId, pgid)
     }
   }
   return {

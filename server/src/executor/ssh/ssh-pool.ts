@@ -5,12 +5,16 @@
  */
 import type { ClientChannel, SFTPWrapper } from 'ssh2'
 import type { SshConnection } from './connect-ssh.ts'
+import { ControlShell } from './control-shell.ts'
 
 interface Pooled {
   connection: SshConnection
   channels: number
   open: boolean
 }
+
+/** Long-lived control shells per pool, at most (each holds one session). */
+const CONTROL_SHELLS = 3
 
 export interface ExecResult {
   stdout: string
@@ -24,6 +28,7 @@ export class SshPool {
   #pooled: Pooled[] = []
   #connecting: Promise<Pooled> | null = null
   #closed = false
+  #shells: ControlShell[] = []
 
   constructor(connect: () => Promise<SshConnection>, onConnected: () => void, maxChannels = 8) {
     this.#connect = connect
@@ -81,6 +86,24 @@ export class SshPool {
     })
   }
 
+  /**
+   * Runs a short control command on the pool's long-lived shell (control-shell.ts): the same answer
+   * as `run`, without opening a session for it. Commands that may wait long go through `run`.
+   */
+  async control(command: string): Promise<ExecResult> {
+    if (this.#closed) throw new Error('the executor is closed')
+    this.#shells = this.#shells.filter((shell) => shell.open)
+    // An idle shell, else a new one (up to CONTROL_SHELLS), else the least busy: runs ending together
+    // are checked side by side, not one behind the other.
+    let shell = this.#shells.find((each) => each.pending === 0)
+    if (!shell && this.#shells.length < CONTROL_SHELLS) {
+      shell = new ControlShell(this.exec('exec /bin/sh'))
+      this.#shells.push(shell)
+    }
+    shell ??= this.#shells.reduce((a, b) => (b.pending < a.pending ? b : a))
+    return shell.run(command)
+  }
+
   get connectionCount(): number {
     return this.#pooled.filter((p) => p.open).length
   }
@@ -88,6 +111,7 @@ export class SshPool {
   /** Ends every connection; channels on them close. */
   close(): void {
     this.#closed = true
+    for (const shell of this.#shells.splice(0)) shell.close()
     for (const pooled of this.#pooled) pooled.connection.client.end()
     this.#pooled = []
   }

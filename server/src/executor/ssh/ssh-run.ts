@@ -24,6 +24,8 @@ export interface SshRunContext {
 const LEFTOVER_WAIT_MS = 2_000
 const POLL_MS = 50
 const MIN_SAMPLE_INTERVAL_MS = 10
+/** The first memory sample waits this long (at most the interval): runs that end sooner take none. */
+const FIRST_SAMPLE_DELAY_MS = 500
 
 type Exited = Extract<RunEvent, { type: 'exited' }>
 
@@ -201,7 +203,9 @@ export class SshRun implements RunHandle {
   #signal(signal: string, waitMs = 0): Promise<{ before: number; after: number }> {
     const next = this.#control.then(async () => {
       if (this.pid === 0 || this.#finished) return { before: 0, after: 0 }
-      const { stdout } = await this.#ctx.pool.run(signalRun(signal, this.pid, this.#markers, waitMs))
+      // A wait blocks its channel: not the shared control shell's.
+      const command = signalRun(signal, this.pid, this.#markers, waitMs)
+      const { stdout } = await (waitMs > 0 ? this.#ctx.pool.run(command) : this.#ctx.pool.control(command))
       const [before = 0, after = 0] = stdout.trim().split(/\s+/).map(Number)
       return { before, after }
     })
@@ -231,9 +235,12 @@ export class SshRun implements RunHandle {
 
   async #sampleLoop(): Promise<void> {
     const interval = Math.max(this.#spec.sampleIntervalMs, MIN_SAMPLE_INTERVAL_MS)
+    // Each sample is a round trip and a scan of the remote /proc: a run that is over this soon
+    // (most commands) has none to pay for; a longer one still gets its first sample early.
+    await new Promise((resolve) => this.#timers.push(setTimeout(resolve, Math.min(interval, FIRST_SAMPLE_DELAY_MS))))
     while (!this.#finished) {
       try {
-        const { stdout } = await this.#ctx.pool.run(sampleRss(this.pid))
+        const { stdout } = await this.#ctx.pool.control(sampleRss(this.pid))
         const rssBytes = Number(stdout.trim())
         if (!this.#finished && rssBytes > 0) this.#emit({ type: 'sample', rssBytes, at: Date.now() })
       } catch {
@@ -249,12 +256,14 @@ export class SshRun implements RunHandle {
    */
   async #leaderExited(): Promise<boolean> {
     if (this.#stopReason === null) {
-      await this.#signal('KILL', LEFTOVER_WAIT_MS)
+      // One check on the control shell, which finds nothing left after most runs; only leftovers cost a wait.
+      const { before } = await this.#signal('KILL')
+      if (before > 0) await this.#signal('KILL', LEFTOVER_WAIT_MS)
       return false
     }
     await this.#control
     while (!this.#killedAtGrace && Date.now() < this.#graceDeadline) {
-      const { stdout } = await this.#ctx.pool.run(countAlive(this.pid, this.#markers)).catch(() => ({ stdout: '0' }))
+      const { stdout } = await this.#ctx.pool.control(countAlive(this.pid, this.#markers)).catch(() => ({ stdout: '0' }))
       if (Number(stdout.trim()) === 0) return false
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }

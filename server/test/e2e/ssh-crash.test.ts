@@ -1,0 +1,149 @@
+/**
+ * Issue 12: kill -9 of a real `taskyard serve` while a shell task runs on a registered server
+ * (a real OpenSSH on 127.0.0.1), then a restart: the run is closed as `abnormal` and its remote
+ * processes are ended over SSH, checked with `pgrep` on the host. Both dialects.
+ *
+ * Taskyard runs as `nobody` and the server logs in as root, so only the SSH path can end the
+ * remote processes: this machine's own orphan sweep gets EPERM on them (and would, on a real
+ * remote host, not even see them).
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { once } from 'node:events'
+import { chown, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { ABNORMAL_RESTART } from '../../src/services/recover-runs.ts'
+import { startCliServer, type CliServer } from '../helpers/cli-server.ts'
+import { REACHABLE_PYTHON } from '../helpers/reachable-python.ts'
+import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
+import { testDialects } from '../helpers/test-dialects.ts'
+
+const NOBODY = 65534
+const PASSWORD = 'e2e-admin-password'
+const isRoot = process.getuid?.() === 0
+
+/** Processes on this host whose command line matches `pattern` (pgrep -f). */
+function pgrep(pattern: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
+  } catch {
+    return [] // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | false> | T | null | false, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== null && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+interface Api {
+  server: CliServer
+  call(p: string, init?: RequestInit): Promise<{ status: number; body: any }>
+}
+
+async function start(undo: (() => unknown)[], dataDir: string, databaseUrl: string | null): Promise<Api> {
+  const server = await startCliServer({
+    dataDir,
+    env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: PASSWORD, ...REACHABLE_PYTHON },
+    args: databaseUrl ? ['--database-url', databaseUrl] : [],
+    wrapper: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'],
+  })
+  undo.push(() => server.stop())
+  server.child.stdout!.resume()
+  const login = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  })
+  const { token } = (await login.json()) as { token: string }
+  return {
+    server,
+    async call(p, init = {}) {
+      const headers = { 'content-type': 'application/json', ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` }
+      const res = await fetch(server.url + p, { ...init, headers })
+      const text = await res.text()
+      return { status: res.status, body: text === '' ? null : JSON.parse(text) }
+    },
+  }
+}
+
+const skip = !isRoot ? 'needs root: Taskyard runs as nobody, the SSH login is root' : sshdSkipReason()
+
+for (const dialect of testDialects()) {
+  describe(`${dialect.name}: kill -9 of Taskyard during a run on a registered server (real server and sshd)`, { skip, timeout: 180_000 }, () => {
+    let sshd: TestSshServer
+    before(async () => {
+      sshd = await startTestSshServer()
+    })
+    after(() => sshd?.stop())
+
+    it('after the restart the run is abnormal and nothing of it is left on the server', async (t) => {
+      // Undone last first: the servers stop before their database and data directory go.
+      const undo: (() => unknown)[] = []
+      t.after(async () => {
+        for (const step of undo.reverse()) await step()
+      })
+      let databaseUrl: string | null = null
+      if (dialect.name === 'postgres') {
+        const opened = await dialect.open()
+        await opened.store.close()
+        databaseUrl = opened.databaseUrl
+        undo.push(() => opened.cleanup())
+      }
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-ssh-crash-'))
+      undo.push(() => rm(dataDir, { recursive: true, force: true }))
+      await chown(dataDir, NOBODY, NOBODY)
+      const tag = 4_000_000 + Math.floor(Math.random() * 900_000)
+      const pattern = `^sleep ${tag}[01]$`
+      undo.push(() => {
+        for (const pid of pgrep(pattern)) process.kill(pid, 'SIGKILL')
+      })
+
+      const first = await start(undo, dataDir, databaseUrl)
+      const server = await first.call('/api/servers', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'loopback', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey }),
+      })
+      assert.equal(server.status, 201, JSON.stringify(server.body))
+      // A background process and a foreground one: both must go.
+      const created = await first.call('/api/tasks', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'long', command: `sleep ${tag}0 & sleep ${tag}1`, server_id: server.body.server.id, cron_expr: '@once' }),
+      })
+      assert.equal(created.status, 200, JSON.stringify(created.body))
+      const taskId = created.body.task.id
+      const running = await until('the run to be running', async () => {
+        const latest = (await first.call(`/api/tasks/${taskId}`)).body.latest_execution
+        return latest?.status === 'running' && pgrep(pattern).length === 2 ? latest : null
+      })
+
+      first.server.child.kill('SIGKILL')
+      await once(first.server.child, 'exit')
+      // The connection went with Taskyard; the remote processes did not.
+      await new Promise((r) => setTimeout(r, 300))
+      assert.equal(pgrep(pattern).length, 2, 'a killed Taskyard leaves its remote run running (what the sweep is for)')
+
+      const second = await start(undo, dataDir, databaseUrl)
+      const latest = (await second.call(`/api/tasks/${taskId}`)).body.latest_execution
+      assert.equal(latest.execution_id, running.execution_id)
+      assert.equal(latest.status, 'abnormal')
+      assert.equal(latest.error, ABNORMAL_RESTART)
+      await until('the remote processes to end', () => pgrep(pattern).length === 0).catch(async (error: Error) => {
+        const left = pgrep(pattern).join(',')
+        const ps = left ? execFileSync('ps', ['-o', 'pid,ppid,pgid,user,stat,etime,args', '-p', left], { encoding: 'utf8' }) : ''
+        const runs = (await second.call(`/api/tasks/${taskId}/executions`)).body
+        throw new Error(`${error.message}\n${ps}\n${JSON.stringify(runs)}`)
+      })
+      // Still so a moment later: nothing restarted them.
+      await new Promise((r) => setTimeout(r, 300))
+      assert.deepEqual(pgrep(pattern), [])
+    })
+  })
+}

@@ -388,9 +388,12 @@ async function startLocked(
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),
     defaultCommand,
     detectMainScript,
-    async installNodeDependencies(stagingDir, command, taskFiles) {
+    async installNodeDependencies(stagingDir, command, taskFiles, nodeVersion) {
       if (!isNodeTask(command, taskFiles)) return null
-      return npmInstall(stagingDir, { env: config.npmEnv, timeoutMs: config.pipTimeoutMs })
+      // The task's own Node (issue 9) comes first on PATH: its npm, and the node that npm runs.
+      const node = nodeVersion === null ? undefined : (await environments.nodes()).get(nodeVersion)
+      const env = node ? { ...config.npmEnv, PATH: [path.dirname(node.path), config.npmEnv.PATH ?? ''].join(':') } : config.npmEnv
+      return npmInstall(stagingDir, { env, timeoutMs: config.pipTimeoutMs })
     },
     async writeScript(taskId, fileName, content) {
       const dir = paths.taskDir(taskId)

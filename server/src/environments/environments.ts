@@ -125,6 +125,11 @@ export interface Environments {
    * lists it and the store says which way `settleRename` goes.
    */
   rename(oldName: string, newName: string, commit: (renameId: string) => Promise<void>): Promise<void>
+  /**
+   * The Node.js versions a task's `node_version` may name (issue 9): major version → installation,
+   * by real path (environments/find-nodes.ts).
+   */
+  nodes(): Promise<Map<string, { version: string; path: string }>>
   /** Renames a crash interrupted (start-up, before any run starts). */
   pendingRenames(): Promise<Array<{ id: string; oldName: string; newName: string; at: number }>>
   /** Gives the directory the new name (`committed`: the tasks' transaction did) or the old one back, and forgets the record. */

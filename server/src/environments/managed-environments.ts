@@ -23,6 +23,7 @@ import {
   type RunEnvironment,
   type UninstallResult,
 } from './environments.ts'
+import { findNodes } from './find-nodes.ts'
 import { inspectEnvironment } from './inspect-environment.ts'
 import { pipFailureSummary } from './parse-pip-output.ts'
 import { pipInstall, type ProcessRunner } from './pip-install.ts'
@@ -463,6 +464,8 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
         await journal.endRename(id)
       })
     },
+
+    nodes: () => findNodes(options.pipEnv),
 
     async pendingRenames() {
       await ready()

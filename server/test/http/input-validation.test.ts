@@ -55,8 +55,8 @@ const PUT_FIELDS = [
   'time_zone',
   'misfire',
   'interactive',
-  'timeout_seconds',
   'node_version',
+  'timeout_seconds',
 ]
 
 for (const dialect of testDialects()) {

@@ -3,6 +3,7 @@
  * (HTTP, scheduler, worker). The only place that builds implementations.
  */
 import { isNodeTask, npmInstall } from './environments/npm-install.ts'
+import { existsSync } from 'node:fs'
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -14,6 +15,9 @@ import type { Config } from './config/config.ts'
 import type { Clock } from './domain/clock.ts'
 import type { DeadlineTimers } from './lib/pausable-deadline.ts'
 import { createEnvironments } from './environments/create-environments.ts'
+import { createAccountSandbox, NO_SANDBOX, type BuildSandbox } from './environments/build-sandbox.ts'
+import { detectIsolation } from './executor/local/isolation.ts'
+import { recoverEnvironmentRenames } from './services/environments/recover-renames.ts'
 import { recoverEnvironmentBuilds } from './services/environments/recover-builds.ts'
 import { storeBuildRecorder } from './services/environments/record-builds.ts'
 import { resolveInterpreter } from './environments/venv.ts'
@@ -46,10 +50,19 @@ import { scheduleHistoryTrimmer } from './services/schedules/trim-schedule-histo
 import { LockHeldError, lockDatabase, type DatabaseLock } from './store/database-lock.ts'
 import { openStore } from './store/kysely-store.ts'
 import { SQLITE_MEMORY, sqliteFileFromUrl } from './store/sqlite.ts'
-import { createPrivateFile, DATA_DIR_MODES, prepareRunDirs, releaseRunDirs, secureDataDir, securePrivateFiles, sqliteFiles } from './files/secure-data-dir.ts'
+import {
+  chownTree,
+  createPrivateFile,
+  DATA_DIR_MODES,
+  prepareRunDirs,
+  releaseRunDirs,
+  secureDataDir,
+  securePrivateFiles,
+  sqliteFiles,
+} from './files/secure-data-dir.ts'
 import { lookupAccount } from './lib/os-accounts.ts'
 import { resolveRunAccount } from './worker/resolve-run-account.ts'
-import type { RunAccounts } from './domain/run-account.ts'
+import type { RunAccount, RunAccounts } from './domain/run-account.ts'
 import type { Store } from './store/store.ts'
 
 export interface RunningTaskyard {
@@ -95,6 +108,24 @@ function decideIsolation(setting: 'auto' | 'on' | 'off', executorIsolation: stri
     on: false,
     message: 'Run isolation: unavailable (this machine cannot give runs their own file-system view); runs see the whole file system their account can read.',
   }
+}
+
+/**
+ * Who environment builds run as (issue 9): the run account when the server is root, with the
+ * data directory hidden where runs get isolation; as the server itself otherwise.
+ */
+function buildSandboxFor(o: { account: RunAccount | null; serverUid: number; isolate: boolean; dataDir: string }): BuildSandbox {
+  if (o.account === null || o.serverUid !== 0) return NO_SANDBOX
+  const isolation = o.isolate ? detectIsolation() : null
+  return createAccountSandbox({
+    account: o.account,
+    server: { uid: 0, gid: 0 },
+    hidden: isolation ? [o.dataDir] : null,
+    wrap: isolation ? (argv, paths, runAs) => isolation.wrap(argv, paths, runAs) : null,
+    dataDir: o.dataDir,
+    setpriv: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv',
+    chownTree,
+  })
 }
 
 /** The first directory above `dir` that other users cannot traverse (their runs could not reach it). */
@@ -257,7 +288,11 @@ async function startLocked(
   }
   log(isolate.message)
   const pythonPath = config.pythonPath ?? (runAccount.account ? await reachablePython(config.childEnv, runAccount.account.name, log) : null)
+  // pip runs packages' build code: as the run account, the data directory hidden (issue 9).
+  const sandbox = buildSandboxFor({ account: runAccount.account, serverUid, isolate: isolate.on, dataDir: paths.root })
+  log(`Environment builds: ${sandbox.description}.`)
   const environments = await createEnvironments({
+    sandbox,
     envsDir: paths.envsDir,
     pythonPath,
     childEnv: config.childEnv,
@@ -267,6 +302,7 @@ async function startLocked(
   })
   // Interrupted builds were undone by the environments' own start-up; an interrupted creation is
   // made again here, before the dispatcher starts: no run ever starts in a half-built environment.
+  await recoverEnvironmentRenames({ store, environments }, log)
   await recoverEnvironmentBuilds({ store, clock, environments }, log)
   if (runAccount.account) {
     // The `base` venv links to the interpreter it was made from: under /root (pyenv), runs as
@@ -355,9 +391,12 @@ async function startLocked(
     discard: (p) => rm(p, { recursive: true, force: true }).catch(() => undefined),
     defaultCommand,
     detectMainScript,
-    async installNodeDependencies(stagingDir, command, taskFiles) {
+    async installNodeDependencies(stagingDir, command, taskFiles, nodeVersion) {
       if (!isNodeTask(command, taskFiles)) return null
-      return npmInstall(stagingDir, { env: config.npmEnv, timeoutMs: config.pipTimeoutMs })
+      // The task's own Node (issue 9) comes first on PATH: its npm, and the node that npm runs.
+      const node = nodeVersion === null ? undefined : (await environments.nodes()).get(nodeVersion)
+      const env = node ? { ...config.npmEnv, PATH: [path.dirname(node.path), config.npmEnv.PATH ?? ''].join(':') } : config.npmEnv
+      return npmInstall(stagingDir, { env, timeoutMs: config.pipTimeoutMs })
     },
     async writeScript(taskId, fileName, content) {
       const dir = paths.taskDir(taskId)

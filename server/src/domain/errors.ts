@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'environment_in_use'
   | 'packages_failed'
   | 'python_unavailable'
+  | 'node_unavailable'
   | 'environment_busy'
   | 'build_not_found'
   | 'server_not_found'

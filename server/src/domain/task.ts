@@ -56,6 +56,8 @@ export interface Task {
   timeoutSeconds: number | null
   /** Issue 8: its runs get a pipe on stdin (POST /api/executions/<id>/input); otherwise stdin is at end-of-file. */
   interactive: boolean
+  /** Issue 9: the Node.js major version (`20`) its runs' node, npm and npx are; null = whatever PATH gives. */
+  nodeVersion: string | null
 }
 
 /**
@@ -69,13 +71,13 @@ export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number]
 
 /** The run policy fields (issue 6) may be left out: they default to null. */
 /** Fields a new task may leave out: they take their defaults (the schedule fields of issue 8 too). */
-type DefaultedTaskField = 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'taskType' | 'labels' | ScheduleField
+type DefaultedTaskField = 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | 'taskType' | 'labels' | ScheduleField
 type ScheduleField = 'timeZone' | 'misfire' | 'scheduleEnabled' | 'scheduleDescription' | 'scheduleRuns' | 'lastScheduledAt'
 export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | DefaultedTaskField> & Partial<Pick<Task, DefaultedTaskField>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
-export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive'>>
+export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion'>>
 
 /** A task's schedule settings as a create or PUT gives them: a field left out stays as it is. */
 export type TaskSchedulePolicy = Partial<Pick<Task, 'timeZone' | 'misfire'>>

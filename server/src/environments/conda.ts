@@ -8,6 +8,7 @@ import path from 'node:path'
 import { isEnvironmentName } from '../domain/names.ts'
 import type { BuildRecorder, Environments } from './environments.ts'
 import type { BuildLog } from './build-log.ts'
+import type { BuildSandbox } from './build-sandbox.ts'
 import { createManagedEnvironments, type EnvironmentBackend } from './managed-environments.ts'
 import { runProcess, type ProcessResult } from './run-process.ts'
 import { toolEnv } from './tool-env.ts'
@@ -21,6 +22,8 @@ export interface CondaEnvironmentsOptions {
   allowUnsafeRequirements: boolean
   builds?: BuildRecorder
   pipTimeoutMs?: number | null
+  /** Where pip and the environments' interpreters run (build-sandbox.ts); default as the server. */
+  sandbox?: BuildSandbox
 }
 
 interface CondaInfo {
@@ -133,5 +136,6 @@ export function createCondaEnvironments(options: CondaEnvironmentsOptions): Envi
     allowUnsafeRequirements: options.allowUnsafeRequirements,
     ...(options.builds ? { builds: options.builds } : {}),
     pipTimeoutMs: options.pipTimeoutMs ?? null,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   })
 }

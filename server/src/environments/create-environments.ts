@@ -1,4 +1,5 @@
 import path from 'node:path'
+import type { BuildSandbox } from './build-sandbox.ts'
 import { createCondaEnvironments } from './conda.ts'
 import { detectConda } from './detect-conda.ts'
 import type { BuildRecorder, Environments } from './environments.ts'
@@ -13,6 +14,8 @@ export interface CreateEnvironmentsOptions {
   allowUnsafeRequirements: boolean
   builds?: BuildRecorder
   pipTimeoutMs?: number | null
+  /** Where pip and the environments' interpreters run (build-sandbox.ts); default as the server. */
+  sandbox?: BuildSandbox
 }
 
 /**
@@ -30,6 +33,7 @@ export async function createEnvironments(options: CreateEnvironmentsOptions): Pr
         allowUnsafeRequirements: options.allowUnsafeRequirements,
         ...(options.builds ? { builds: options.builds } : {}),
         pipTimeoutMs: options.pipTimeoutMs ?? null,
+        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       })
     : createVenvEnvironments(options)
   await environments.list()

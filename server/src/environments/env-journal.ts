@@ -5,6 +5,9 @@
  *   snapshots/<name>/meta.json   where the environment lives and what the copy leaves out
  *   snapshots/<name>/env/        the copy, complete (it is renamed here only once whole)
  *   creating/<name>              an environment being made: half-made ones are removed
+ *   renaming/<id>.json           a rename begun and not settled: whether its tasks' transaction
+ *                                committed decides, at start-up, which name the directory keeps
+ *   pause-at-<point>             (tests) the server waits at <point> while this file exists
  *   tmp/                         scratch; whatever is here at start-up is garbage
  *
  * A snapshot is restored by copying, never by renaming, so restoring can be interrupted and
@@ -30,6 +33,24 @@ export interface EnvJournal {
   drop(name: string): Promise<void>
   /** A new empty directory for scratch files; the caller removes it. */
   scratchDir(): Promise<string>
+  /** Records a rename about to happen; answers its id (the tasks' transaction records it too). */
+  beginRename(oldName: string, newName: string): Promise<string>
+  endRename(id: string): Promise<void>
+  /** Renames begun and never ended: a crash came between the directory and the tasks. */
+  pendingRenames(): Promise<RenameRecord[]>
+  /**
+   * An injected pause point for crash tests: while `pause-at-<point>` exists in the state
+   * directory (which only the server's account can write), writes `paused-at-<point>` and waits.
+   */
+  pausePoint(point: string): Promise<void>
+}
+
+export interface RenameRecord {
+  id: string
+  oldName: string
+  newName: string
+  /** Wall-clock ms when it began. */
+  at: number
 }
 
 interface SnapshotMeta {
@@ -43,7 +64,8 @@ export function createEnvJournal(stateDir: string): EnvJournal {
   const snapshots = path.join(stateDir, 'snapshots')
   const creating = path.join(stateDir, 'creating')
   const tmp = path.join(stateDir, 'tmp')
-  const ensureDirs = () => Promise.all([snapshots, creating, tmp].map((d) => mkdir(d, { recursive: true })))
+  const renaming = path.join(stateDir, 'renaming')
+  const ensureDirs = () => Promise.all([snapshots, creating, tmp, renaming].map((d) => mkdir(d, { recursive: true })))
 
   /** Renaming first makes removal atomic: a half-deleted snapshot is never mistaken for a whole one. */
   async function discard(dir: string): Promise<void> {
@@ -131,6 +153,44 @@ export function createEnvJournal(stateDir: string): EnvJournal {
       await mkdir(dir)
       return dir
     },
+
+    async beginRename(oldName, newName) {
+      await ensureDirs()
+      const record: RenameRecord = { id: randomUUID(), oldName, newName, at: Date.now() }
+      const file = path.join(renaming, `${record.id}.json`)
+      // Written aside and renamed: a record is whole or absent, never half.
+      await writeFile(`${file}.tmp`, JSON.stringify(record))
+      await rename(`${file}.tmp`, file)
+      return record.id
+    },
+
+    async endRename(id) {
+      await rm(path.join(renaming, `${id}.json`), { force: true })
+    },
+
+    async pendingRenames() {
+      const records: RenameRecord[] = []
+      for (const entry of await readdir(renaming).catch(() => [] as string[])) {
+        if (entry.endsWith('.json')) records.push(JSON.parse(await readFile(path.join(renaming, entry), 'utf8')) as RenameRecord)
+      }
+      return records.sort((a, b) => a.at - b.at)
+    },
+
+    async pausePoint(point) {
+      const gate = path.join(stateDir, `pause-at-${point}`)
+      if (!(await exists(gate))) return
+      await writeFile(path.join(stateDir, `paused-at-${point}`), String(process.pid))
+      while (await exists(gate)) await new Promise((r) => setTimeout(r, 20))
+    },
   }
   return journal
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await readFile(file)
+    return true
+  } catch {
+    return false
+  }
 }

@@ -120,9 +120,20 @@ export interface Environments {
   /**
    * Renames the environment, then runs `commit` (the store's change); when commit throws the
    * environment gets its old name back. Throws environment_exists, environment_not_found,
-   * environment_protected (`base`).
+   * environment_protected (`base`). The rename is journalled first: `commit` gets its id and must
+   * record it in the same transaction, so that after a crash between the two `pendingRenames`
+   * lists it and the store says which way `settleRename` goes.
    */
-  rename(oldName: string, newName: string, commit: () => Promise<void>): Promise<void>
+  rename(oldName: string, newName: string, commit: (renameId: string) => Promise<void>): Promise<void>
+  /**
+   * The Node.js versions a task's `node_version` may name (issue 9): major version → installation,
+   * by real path (environments/find-nodes.ts).
+   */
+  nodes(): Promise<Map<string, { version: string; path: string }>>
+  /** Renames a crash interrupted (start-up, before any run starts). */
+  pendingRenames(): Promise<Array<{ id: string; oldName: string; newName: string; at: number }>>
+  /** Gives the directory the new name (`committed`: the tasks' transaction did) or the old one back, and forgets the record. */
+  settleRename(id: string, committed: boolean): Promise<void>
   /** `pip freeze` of the environment: a pinned requirements file that rebuilds it. */
   freeze(name: string): Promise<string>
   /** Removes the environment and everything in it. Throws environment_not_found, environment_protected. */

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { InstalledPackage } from './environments.ts'
+import type { ProcessRunner } from './pip-install.ts'
 import { runProcess } from './run-process.ts'
 
 export interface Inspection {
@@ -33,10 +34,10 @@ for d in m.distributions():
 print(json.dumps({'python_version': '%d.%d.%d' % sys.version_info[:3], 'packages': list(seen.values())}))
 `
 
-export async function inspectEnvironment(prefix: string, env: Readonly<Record<string, string>>): Promise<Inspection> {
+export async function inspectEnvironment(prefix: string, env: Readonly<Record<string, string>>, run: ProcessRunner = runProcess): Promise<Inspection> {
   const python = path.join(prefix, 'bin', 'python')
   try {
-    const result = await runProcess(python, ['-I', '-c', SCRIPT], { env })
+    const result = await run(python, ['-I', '-c', SCRIPT], { env })
     if (result.code !== 0) return { pythonVersion: null, packages: [] }
     const parsed = JSON.parse(result.stdout) as { python_version: string; packages: Array<[string, string, boolean]> }
     const packages = parsed.packages

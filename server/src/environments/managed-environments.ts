@@ -23,11 +23,12 @@ import {
   type RunEnvironment,
   type UninstallResult,
 } from './environments.ts'
+import { findNodes } from './find-nodes.ts'
 import { inspectEnvironment } from './inspect-environment.ts'
 import { pipFailureSummary } from './parse-pip-output.ts'
-import { pipInstall } from './pip-install.ts'
+import { pipInstall, type ProcessRunner } from './pip-install.ts'
+import { NO_SANDBOX, type BuildSandbox } from './build-sandbox.ts'
 import { normalizeName, parseRequirements, type ParsedRequirements } from './requirements.ts'
-import { runProcess } from './run-process.ts'
 
 export interface EnvironmentBackend {
   readonly kind: 'venv' | 'conda'
@@ -61,6 +62,11 @@ export interface EnvironmentBackend {
    * caller holds both names' locks and has checked both).
    */
   rename(oldName: string, newName: string): Promise<void>
+  /**
+   * Finishes a rename whose move happened but whose follow-up a crash may have cut short (a
+   * venv's scripts still naming the old directory); doing it again changes nothing.
+   */
+  finishRename?(oldName: string, newName: string): Promise<void>
 }
 
 /** A project name as pip uninstall takes it: never an option, never a path. */
@@ -76,12 +82,25 @@ export interface ManagedEnvironmentsOptions {
   builds?: BuildRecorder
   /** TASKYARD_PIP_TIMEOUT_SECONDS in ms; null = none. */
   pipTimeoutMs?: number | null
+  /** Where pip and the environments' interpreters run (build-sandbox.ts); default as the server. */
+  sandbox?: BuildSandbox
 }
 
 export function createManagedEnvironments(backend: EnvironmentBackend, options: ManagedEnvironmentsOptions): Environments {
   const journal = createEnvJournal(options.stateDir)
   const builds = options.builds ?? NO_BUILD_RECORDS
   const pipTimeoutMs = options.pipTimeoutMs ?? null
+  const sandbox = options.sandbox ?? NO_SANDBOX
+  /** Runs an environment's interpreter that only reads it (its .pth files run too: never as root). */
+  const reading =
+    (prefix: string): ProcessRunner =>
+    (file, args, runOptions) =>
+      sandbox.run(file, args, runOptions, { writable: [], readOnly: [prefix] })
+  /** pip changing an environment, as the build account, the environment and `workDir` lent to it. */
+  const changing =
+    (prefix: string, workDir: string): ProcessRunner =>
+    (file, args, runOptions) =>
+      sandbox.run(file, args, runOptions, { writable: [prefix, workDir], readOnly: [] })
   const locks = new Map<string, Promise<unknown>>()
   let starting: Promise<void> | null = null
 
@@ -149,7 +168,16 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
   async function pipInto(prefix: string, parsed: ParsedRequirements, log: BuildLog): Promise<InstallResult> {
     const workDir = await journal.scratchDir()
     try {
-      return await pipInstall(parsed, { python: path.join(prefix, 'bin', 'python'), env: options.pipEnv, workDir, log, timeoutMs: pipTimeoutMs })
+      return await sandbox.lend([prefix, workDir], () =>
+        pipInstall(parsed, {
+          python: path.join(prefix, 'bin', 'python'),
+          env: options.pipEnv,
+          workDir,
+          log,
+          timeoutMs: pipTimeoutMs,
+          run: changing(prefix, workDir),
+        }),
+      )
     } finally {
       await rm(workDir, { recursive: true, force: true })
     }
@@ -179,14 +207,14 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
   }
 
   async function detailsOf(name: string, prefix: string): Promise<EnvironmentDetails> {
-    const [inspection, st] = await Promise.all([inspectEnvironment(prefix, options.pipEnv), stat(prefix)])
+    const [inspection, st] = await Promise.all([inspectEnvironment(prefix, options.pipEnv, reading(prefix)), stat(prefix)])
     // birthtime where the file system keeps one; a rename keeps it either way.
     const createdAt = Math.round(st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs)
     return { name, kind: backend.kindOf(name), location: prefix, createdAt, ...inspection }
   }
 
   async function uninstallFrom(name: string, prefix: string, packages: readonly string[]): Promise<UninstallResult> {
-    const installed = new Map((await inspectEnvironment(prefix, options.pipEnv)).packages.map((p) => [normalizeName(p.name), p]))
+    const installed = new Map((await inspectEnvironment(prefix, options.pipEnv, reading(prefix))).packages.map((p) => [normalizeName(p.name), p]))
     const failedPackages: string[] = []
     const errorDetails: string[] = []
     for (const wanted of packages) {
@@ -205,7 +233,17 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       guarded(name, prefix, async () => {
         const args = ['-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', '--no-input', ...packages]
         log.command('python', args)
-        const result = await runProcess(path.join(prefix, 'bin', 'python'), args, { env: options.pipEnv, onOutput: log.write, timeoutMs: pipTimeoutMs })
+        const workDir = await journal.scratchDir()
+        const result = await sandbox
+          .lend([prefix, workDir], () =>
+            changing(prefix, workDir)(path.join(prefix, 'bin', 'python'), args, {
+              env: options.pipEnv,
+              cwd: workDir,
+              onOutput: log.write,
+              timeoutMs: pipTimeoutMs,
+            }),
+          )
+          .finally(() => rm(workDir, { recursive: true, force: true }))
         if (result.code === 0) return { success: true, failedPackages: [], errorDetails: [], error: null }
         const summary = result.timedOut ? 'pip uninstall did not finish in time (TASKYARD_PIP_TIMEOUT_SECONDS)' : pipFailureSummary(result.output)
         return { success: false, failedPackages: [...packages], errorDetails: packages.map(() => summary), error: summary }
@@ -230,6 +268,17 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       error: `Python '${version.slice(0, 20)}' is not installed on this server (${listed})`,
       available_versions: available ?? [],
     })
+  }
+
+  /**
+   * Puts the directory under the name the store settled on (the new one when committed, else the
+   * old), finishing a move the crash cut short, and forgets the rename.
+   */
+  async function settle(id: string, oldName: string, newName: string, committed: boolean): Promise<void> {
+    const [from, to] = committed ? [oldName, newName] : [newName, oldName]
+    if ((await backend.prefixOf(to)) !== null) await backend.finishRename?.(from, to)
+    else if ((await backend.prefixOf(from)) !== null) await backend.rename(from, to)
+    await journal.endRename(id)
   }
 
   /** Two names' locks, always taken in the same order: two opposite renames cannot wait on each other. */
@@ -395,19 +444,39 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       await ready()
       return withLocks(oldName, newName, async () => {
         if ((await existingPrefix(oldName)) === null) throw environmentNotFound()
-        if (oldName === newName) return commit()
+        // Nothing moves: no journal record, so no id a crash would need.
+        if (oldName === newName) return commit('none')
         if ((await backend.prefixOf(newName)) !== null || (await journal.isCreating(newName)))
           throw environmentExists('Cannot rename environment to an existing name')
         // A snapshot is kept under the name: finish its restore before the name changes.
         if (await journal.hasSnapshot(oldName)) await journal.restore(oldName)
-        await backend.rename(oldName, newName)
+        // Journalled first: a crash from here on is settled at start-up by what the store committed.
+        const id = await journal.beginRename(oldName, newName)
         try {
-          await commit()
+          await backend.rename(oldName, newName)
+          await journal.pausePoint('rename-moved')
+          await commit(id)
         } catch (error) {
-          await backend.rename(newName, oldName)
+          await settle(id, oldName, newName, false)
           throw error
         }
+        await journal.pausePoint('rename-committed')
+        await journal.endRename(id)
       })
+    },
+
+    nodes: () => findNodes(options.pipEnv),
+
+    async pendingRenames() {
+      await ready()
+      return journal.pendingRenames()
+    },
+
+    async settleRename(id, committed) {
+      await ready()
+      const record = (await journal.pendingRenames()).find((r) => r.id === id)
+      if (record === undefined) return
+      await withLocks(record.oldName, record.newName, () => settle(id, record.oldName, record.newName, committed))
     },
 
     async freeze(name) {
@@ -415,7 +484,7 @@ export function createManagedEnvironments(backend: EnvironmentBackend, options: 
       await ready()
       const prefix = await existingPrefix(name)
       if (prefix === null) throw environmentNotFound()
-      const result = await runProcess(path.join(prefix, 'bin', 'python'), ['-m', 'pip', 'freeze', '--disable-pip-version-check'], { env: options.pipEnv })
+      const result = await reading(prefix)(path.join(prefix, 'bin', 'python'), ['-m', 'pip', 'freeze', '--disable-pip-version-check'], { env: options.pipEnv })
       if (result.code !== 0) throw new Error(`pip freeze failed in environment '${name}': ${pipFailureSummary(result.output)}`)
       return result.stdout
     },

@@ -4,7 +4,7 @@ import type { BuildLog } from './build-log.ts'
 import type { InstallResult } from './environments.ts'
 import { blameRequirements, installedPackages, pipFailureSummary } from './parse-pip-output.ts'
 import { requirementsSubset, type ParsedRequirements, type Requirement } from './requirements.ts'
-import { runProcess, type ProcessResult } from './run-process.ts'
+import { runProcess, type ProcessResult, type RunProcessOptions } from './run-process.ts'
 
 export interface PipInstallOptions {
   /** The environment's own interpreter: pip installs into the environment it runs in. */
@@ -17,7 +17,11 @@ export interface PipInstallOptions {
   log: BuildLog
   /** A pip run past this is killed and the install fails saying so; null = no limit. */
   timeoutMs: number | null
+  /** How pip is started (a build sandbox: another account, a mount namespace); default runProcess. */
+  run?: ProcessRunner
 }
+
+export type ProcessRunner = (file: string, args: readonly string[], options: RunProcessOptions) => Promise<ProcessResult>
 
 const PIP_ARGS = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input']
 
@@ -106,5 +110,5 @@ function timedOut(parsed: ParsedRequirements, timeoutMs: number): InstallResult 
 function pip(options: PipInstallOptions, args: readonly string[]): Promise<ProcessResult> {
   const all = [...PIP_ARGS, ...args]
   options.log.command('python', all)
-  return runProcess(options.python, all, { env: options.env, cwd: options.workDir, onOutput: options.log.write, timeoutMs: options.timeoutMs })
+  return (options.run ?? runProcess)(options.python, all, { env: options.env, cwd: options.workDir, onOutput: options.log.write, timeoutMs: options.timeoutMs })
 }

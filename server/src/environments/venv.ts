@@ -8,6 +8,7 @@ import { access, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from '
 import path from 'node:path'
 import { isEnvironmentName } from '../domain/names.ts'
 import type { BuildLog } from './build-log.ts'
+import type { BuildSandbox } from './build-sandbox.ts'
 import type { BuildRecorder, Environments } from './environments.ts'
 import { findExecutable, isExecutableFile } from './find-executable.ts'
 import { findPythons } from './find-pythons.ts'
@@ -25,6 +26,8 @@ export interface VenvEnvironmentsOptions {
   allowUnsafeRequirements: boolean
   builds?: BuildRecorder
   pipTimeoutMs?: number | null
+  /** Where pip and the environments' interpreters run (build-sandbox.ts); default as the server. */
+  sandbox?: BuildSandbox
 }
 
 /** The journal's directory inside envsDir (also with conda): no environment can have this name. */
@@ -118,6 +121,10 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
       await moveVenv(dirOf(oldName), dirOf(newName), `rename environment '${oldName}'`)
     },
 
+    async finishRename(oldName, newName) {
+      await repointScripts(path.join(dirOf(newName), 'bin'), dirOf(oldName), dirOf(newName))
+    },
+
     runEnvironment(_name, prefix) {
       return { pathPrefix: [path.join(prefix, 'bin')], env: { VIRTUAL_ENV: prefix } }
     },
@@ -129,6 +136,7 @@ export function createVenvEnvironments(options: VenvEnvironmentsOptions): Enviro
     allowUnsafeRequirements: options.allowUnsafeRequirements,
     ...(options.builds ? { builds: options.builds } : {}),
     pipTimeoutMs: options.pipTimeoutMs ?? null,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   })
 }
 

@@ -38,6 +38,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   environment_in_use: 400,
   packages_failed: 400,
   python_unavailable: 400,
+  node_unavailable: 400,
   environment_busy: 409,
   build_not_found: 404,
   server_not_found: 404,

@@ -81,7 +81,7 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       await assertTaskCommandAllowed(deps, null, taskCommand)
       const ensured = await deps.environments.ensure(condaEnv, input.requirements)
       if (ensured.install && !ensured.install.success) throw requirementsFailed(ensured.install, envExists)
-      await installNodeDependencies(deps, prepared.dir, taskCommand, prepared.files)
+      await installNodeDependencies(deps, prepared.dir, taskCommand, prepared.files, policy.nodeVersion ?? null)
 
       const now = deps.clock.now()
       const { cronExpression, delaySeconds } = input
@@ -130,8 +130,14 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
 }
 
 /** A Node.js task's npm install, in its staged files (before anything is stored); refused with spec 000's body when it fails. */
-export async function installNodeDependencies(deps: ServiceDeps, stagingDir: string, command: string, files: readonly string[]): Promise<void> {
-  const result = (await deps.files.installNodeDependencies?.(stagingDir, command, files)) ?? null
+export async function installNodeDependencies(
+  deps: ServiceDeps,
+  stagingDir: string,
+  command: string,
+  files: readonly string[],
+  nodeVersion: string | null,
+): Promise<void> {
+  const result = (await deps.files.installNodeDependencies?.(stagingDir, command, files, nodeVersion)) ?? null
   if (result === null || result.success) return
   throw new TaskyardError('node_dependencies_failed', 'Failed to install Node.js dependencies', {
     error: result.error ?? `Could not install: ${result.failedPackages.join(', ')}`,

@@ -39,9 +39,10 @@ export interface TaskFiles {
   detectMainScript(files: string[]): string | null
   /**
    * A Node.js task's dependencies (package.json at the top of its files, a node/npm/npx command)
-   * installed into its staged directory; null when the task is not a Node.js one. Absent: never.
+   * installed into its staged directory, with the npm of its node_version when it has one; null
+   * when the task is not a Node.js one. Absent: never.
    */
-  installNodeDependencies?(stagingDir: string, command: string, files: readonly string[]): Promise<InstallResult | null>
+  installNodeDependencies?(stagingDir: string, command: string, files: readonly string[], nodeVersion: string | null): Promise<InstallResult | null>
   /** Overwrites one file of the task directory (the online editor's save). */
   writeScript(taskId: number, fileName: string, content: string): Promise<void>
 }

@@ -40,7 +40,7 @@ export async function updateTaskScript(deps: ServiceDeps, actor: Actor, taskId: 
       // Checked before anything changes: a refused upload must not stop the run.
       const nextCommand = commandAfterUpdate(deps, current, prepared, command)
       assertCommandFileExists(nextCommand, prepared.files)
-      await installNodeDependencies(deps, prepared.dir, nextCommand, prepared.files)
+      await installNodeDependencies(deps, prepared.dir, nextCommand, prepared.files, current.nodeVersion)
       const needsStop = !canApply('updateScript', current.status)
       if (needsStop) {
         const activeRunId = await deps.store.transaction(async (tx) => {

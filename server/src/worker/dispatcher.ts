@@ -5,10 +5,11 @@
  * decisions of those actions stay with the services.
  */
 import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
 import type { Clock } from '../domain/clock.ts'
 import type { Run } from '../domain/run.ts'
 import { runOutcome, type ProcessOutcome } from '../domain/run-outcome.ts'
-import type { Environments } from '../environments/environments.ts'
+import type { Environments, RunEnvironment } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
 import type { Executor, RunEvent, RunHandle, RunSpec } from '../executor/executor.ts'
 import type { RunAccount, RunAccounts } from '../domain/run-account.ts'
@@ -234,7 +235,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         return
       }
       const account = await runAccountOf(task.runAs)
-      const environment = await deps.environments.runEnvironment(task.condaEnv)
+      const environment = await withNode(await deps.environments.runEnvironment(task.condaEnv), task.nodeVersion)
       const taskDir = deps.paths.taskDir(task.id)
       const outputDir = deps.paths.runOutputDir(task.id, run.id)
       const taskOutputsDir = deps.paths.taskOutputsDir(task.id)
@@ -282,6 +283,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   })
 
   /** A task's own run_as wins over the server's default; a user removed since fails the run with the reason. */
+  /** Issue 9: the task's Node.js (node_version) on the run's PATH, right after the environment's own directories. */
+  async function withNode(environment: RunEnvironment, nodeVersion: string | null | undefined): Promise<RunEnvironment> {
+    if (nodeVersion == null) return environment
+    const nodes = await deps.environments.nodes()
+    const node = nodes.get(nodeVersion)
+    if (!node) throw new Error(`the task's node_version ${nodeVersion} is not installed any more (available: ${[...nodes.keys()].join(', ') || 'none'})`)
+    return { ...environment, pathPrefix: [...environment.pathPrefix, path.dirname(node.path)] }
+  }
+
   async function runAccountOf(runAs: string | null): Promise<RunAccount | null> {
     if (runAs == null) return deps.settings.runAccount ?? null
     if (!deps.accounts?.canSwitch) throw new Error(`the task's run_as '${runAs}' needs the server to run as root`)

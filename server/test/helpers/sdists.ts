@@ -4,7 +4,7 @@
  * as the test wants, no timing involved) and one whose build fails.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -22,6 +22,9 @@ export async function closedGate(parent: string): Promise<Gate> {
   const blockFile = path.join(dir, 'block')
   const startedDir = path.join(dir, 'started')
   await mkdir(startedDir)
+  // Builds of a root server run as the run account (issue 9): it reads the gate and writes here.
+  await chmod(dir, 0o755)
+  await chmod(startedDir, 0o1777)
   await writeFile(blockFile, '')
   return { blockFile, startedDir, open: () => rm(blockFile, { force: true }) }
 }
@@ -33,6 +36,19 @@ NAME = %NAME%
 VERSION = '1.0'
 GATE = %GATE%
 FAIL = %FAIL%
+PROBE = %PROBE%
+
+def probe():
+    # What the build itself could reach: its uid, then each file it tried to read.
+    seen = {'uid': os.getuid()}
+    for p in PROBE:
+        try:
+            with open(p, 'rb') as f:
+                f.read(1)
+            seen[p] = 'read'
+        except OSError as e:
+            seen[p] = type(e).__name__
+    return seen
 
 def get_requires_for_build_wheel(config_settings=None):
     return []
@@ -54,7 +70,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     dist = NAME.replace('-', '_')
     info = dist + '-' + VERSION + '.dist-info'
     files = {
-        dist + '/__init__.py': "VERSION = '" + VERSION + "'\n",
+        dist + '/__init__.py': "VERSION = '" + VERSION + "'\n" + ('PROBE = ' + repr(probe()) + '\n' if PROBE else ''),
         info + '/METADATA': 'Metadata-Version: 2.1\nName: ' + NAME + '\nVersion: ' + VERSION + '\n',
         info + '/WHEEL': 'Wheel-Version: 1.0\nGenerator: taskyard-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
     }
@@ -71,8 +87,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return wheel
 `
 
-/** Writes `<name>-1.0.tar.gz` into `dir`: waiting at `gate` while it builds (null: no wait), or failing. */
-export async function writeSdist(dir: string, name: string, options: { gate?: Gate | null; fail?: boolean } = {}): Promise<void> {
+/**
+ * Writes `<name>-1.0.tar.gz` into `dir`: waiting at `gate` while it builds (null: no wait), or
+ * failing; with `probe`, its build tries to read each file and the package's PROBE says how that
+ * went (`{'uid': …, '<file>': 'read' | 'PermissionError' | 'FileNotFoundError' …}`).
+ */
+export async function writeSdist(dir: string, name: string, options: { gate?: Gate | null; fail?: boolean; probe?: readonly string[] } = {}): Promise<void> {
   const dist = name.replace(/-/g, '_')
   const work = await mkdtemp(path.join(tmpdir(), 'taskyard-sdist-'))
   try {
@@ -82,6 +102,7 @@ export async function writeSdist(dir: string, name: string, options: { gate?: Ga
     const backend = BACKEND.replace('%NAME%', JSON.stringify(name))
       .replace('%GATE%', gateDir === null ? 'None' : JSON.stringify(gateDir))
       .replace('%FAIL%', options.fail ? 'True' : 'False')
+      .replace('%PROBE%', JSON.stringify(options.probe ?? []))
     await writeFile(path.join(root, 'tyb_backend.py'), backend)
     await writeFile(
       path.join(root, 'pyproject.toml'),

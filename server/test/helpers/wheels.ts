@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { zipFiles } from './zip.ts'
@@ -57,6 +57,8 @@ export async function buildWheel(dir: string, spec: WheelSpec): Promise<string> 
 /** A temporary directory of wheels, removed after the test. */
 export async function wheelhouse(t: CleansUp, specs: readonly WheelSpec[]): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'taskyard-wheels-'))
+  // A root server's builds run as the run account (issue 9): it must read the wheels.
+  await chmod(dir, 0o755)
   t.after(() => rm(dir, { recursive: true, force: true }))
   for (const spec of specs) await buildWheel(dir, spec)
   return dir

@@ -36,6 +36,7 @@ const CREATE_FIELDS = [
   'misfire',
   'timeout_seconds',
   'interactive',
+  'node_version',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -54,6 +55,7 @@ const PUT_FIELDS = [
   'time_zone',
   'misfire',
   'interactive',
+  'node_version',
   'timeout_seconds',
 ]
 

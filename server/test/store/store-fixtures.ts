@@ -54,6 +54,7 @@ export function taskFrom(task: NewTask, id: number): Task {
     lastScheduledAt: task.lastScheduledAt ?? null,
     timeoutSeconds: task.timeoutSeconds ?? null,
     interactive: task.interactive ?? false,
+    nodeVersion: task.nodeVersion ?? null,
   }
 }
 

@@ -10,6 +10,7 @@ export interface RunPolicyFields {
   max_log_mb?: unknown
   timeout_seconds?: unknown
   interactive?: unknown
+  node_version?: unknown
 }
 
 /** Absent (undefined) leaves a field as it is; null or '' clears it (PUT); anything else is parsed. */
@@ -30,6 +31,16 @@ export function parseRunPolicyFields(input: RunPolicyFields, serverMaxLogBytes: 
     if (typeof input.interactive === 'boolean') out.interactive = input.interactive
     else if (typeof input.interactive === 'string') out.interactive = parseBoolean('interactive', input.interactive)
     else throw new TaskyardError('invalid_input', 'Invalid request', { error: 'interactive must be true or false' })
+  }
+  if (input.node_version !== undefined) {
+    if (clears(input.node_version)) out.nodeVersion = null
+    else if (typeof input.node_version === 'string' && /^v?\d{1,3}$/.test(input.node_version.trim()))
+      out.nodeVersion = input.node_version.trim().replace(/^v/, '')
+    else {
+      throw new TaskyardError('invalid_input', 'Invalid request', {
+        error: `node_version must be a Node.js major version such as 20, got ${JSON.stringify(input.node_version).slice(0, 40)}`,
+      })
+    }
   }
   return out
 }

@@ -54,6 +54,7 @@ const taskOptional = {
   ...taskSchedule,
   timeout_seconds: { type: 'number', description: 'Only when the task sets it' },
   interactive: { type: 'boolean', const: true, description: 'Only on an interactive task' },
+  node_version: { type: 'string', description: 'Only when the task sets it: the Node.js major version of its runs' },
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -147,6 +148,7 @@ export const CREATE_TASK_FIELDS = {
   misfire: 'field',
   timeout_seconds: 'field',
   interactive: 'field',
+  node_version: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -170,6 +172,7 @@ export const createTask = {
     "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does. " +
     'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count); ' +
     'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file. ' +
+    "node_version: the Node.js major version (e.g. 20) the runs' node, npm and npx are; one not installed is a 400 node_unavailable listing those that are. " +
     'A JSON body (spec 001) is {name, command, server_id, cron_expr}: 200 {success, message, task: {id, name, command, server_id, status, last_run, next_run, created_at}}.',
   response: {
     201: closed({ success: bool, message: str, task, environment_message: str }),
@@ -392,6 +395,10 @@ export const updateTask = {
       time_zone: { type: ['string', 'null'], description: "IANA time zone the cron expression is read in; null: the server's" },
       misfire: { type: 'string', description: 'What a cron time seen over a minute late does: run once now, or skip' },
       interactive: { type: ['boolean', 'string'], description: 'Runs get a stdin pipe (POST /api/executions/<id>/input); false: stdin at end-of-file' },
+      node_version: {
+        type: ['string', 'null'],
+        description: "Node.js major version (e.g. 20) of the runs' node, npm and npx; null or empty: whatever PATH gives",
+      },
       timeout_seconds: {
         type: ['number', 'string', 'null'],
         description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',

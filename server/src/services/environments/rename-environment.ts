@@ -6,7 +6,8 @@ import { assertEnvironmentExists, assertNotBase, assertEnvironmentPermission, en
 /**
  * 000a rename: the tasks that used the old name use the new one. The directory is renamed under
  * the environment's lock, then the tasks are changed in one transaction; a failed transaction
- * gives the directory its old name back. A task with a live run (its process is inside the
+ * gives the directory its old name back; a crash between the two is settled at start-up by
+ * recover-renames.ts. A task with a live run (its process is inside the
  * directory) is refused, like package changes.
  */
 export async function renameEnvironment(
@@ -24,7 +25,7 @@ export async function renameEnvironment(
   const busy = await referencingTasks(deps, oldName, true)
   if (busy.length > 0) throw environmentInUse('Cannot rename environment that is referenced by running tasks', busy)
   let updated: number[] = []
-  await deps.environments.rename(oldName, newName, async () => {
+  await deps.environments.rename(oldName, newName, async (renameId) => {
     updated = await deps.store.transaction(async (tx) => {
       const ids: number[] = []
       for (const task of await tx.tasks.list()) {
@@ -34,8 +35,16 @@ export async function renameEnvironment(
       }
       // The build history (and so the status) follows the environment.
       await tx.environmentBuilds.rename(oldName, newName)
-      // In the tasks' transaction: a refused entry renames the directory back.
-      await recordAudit(tx, deps.clock, actor, 'environment.rename', { type: 'environment', id: newName }, { old_name: oldName, updated_tasks: ids.length })
+      // In the tasks' transaction: a refused entry renames the directory back, and its rename_id
+      // is the commit record a crash is settled by (recover-renames.ts).
+      await recordAudit(
+        tx,
+        deps.clock,
+        actor,
+        'environment.rename',
+        { type: 'environment', id: newName },
+        { old_name: oldName, updated_tasks: ids.length, rename_id: renameId },
+      )
       return ids
     })
   })

@@ -37,6 +37,7 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   lastScheduledAt: true,
   timeoutSeconds: true,
   interactive: true,
+  nodeVersion: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -69,6 +70,7 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   lastScheduledAt: true,
   timeoutSeconds: true,
   interactive: true,
+  nodeVersion: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */

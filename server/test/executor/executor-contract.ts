@@ -482,12 +482,15 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
 
       it('a capped run still stops, pauses and reports its own output order', async (t) => {
         const run = startTestRun(t, executor, {
-          // The sleep is forked before 'ready' is written, so the stop's SIGTERM finds it: forked
-          // after the SIGTERM it would outlive the trap's exit and be SIGKILLed at the deadline.
-          argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; sleep 1000 & echo ready; wait"],
+          // The stop waits until the background child is sleep itself: a SIGTERM before it forks,
+          // or while the forked shell still has the trap's handler (it resets it, then execs),
+          // would be lost on it, and it would outlive the trap's exit until the SIGKILL deadline.
+          argv: ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; sleep 1000 & echo $! > sleeper; echo ready; wait"],
           maxOutputBytes: 1_000,
         })
         await run.outputMatching((text) => text.endsWith('ready\n'))
+        const sleeper = Number(fs.readFileSync(path.join(run.spec.cwd, 'sleeper'), 'utf8'))
+        await waitUntil(() => readProcEntrySync(sleeper)?.name === 'sleep', `process ${sleeper} never became sleep`)
         await run.handle.stop()
         const exited = await run.exited
         assert.deepEqual(withoutAt(exited), { type: 'exited', exitCode: 0, signal: null, reason: 'stopped', outputTruncated: false })

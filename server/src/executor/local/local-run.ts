@@ -119,7 +119,9 @@ export class LocalRun implements RunHandle {
         throw new Error(`a memory limit cannot be enforced here: ${context.cgroups?.memoryMissing ?? 'no cgroup is available'}`)
       }
       if (spec.isolation && !context.isolation) throw new Error('file-system isolation is not available on this machine')
-      const argv = spec.isolation && context.isolation ? context.isolation.wrap(spec.argv, spec.isolation, spec.runAs) : [command, ...args]
+      const runEnv = { ...spec.env, ...context.markers(spec.runId) }
+      const { argv, env } =
+        spec.isolation && context.isolation ? context.isolation.wrap(spec.argv, spec.isolation, spec.runAs, runEnv) : { argv: [command, ...args], env: runEnv }
       // With isolation the namespace is built as root and setpriv drops to runAs afterwards.
       const ids = spec.runAs && !spec.isolation ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}
       // O_APPEND: stdout and stderr share one file description, so their writes land in the order
@@ -143,7 +145,7 @@ export class LocalRun implements RunHandle {
         const output = copier?.stdin ?? fd
         child = spawn(argv[0] as string, argv.slice(1), {
           cwd: spec.cwd,
-          env: { ...spec.env, ...context.markers(spec.runId) },
+          env,
           detached: true,
           // Not interactive: /dev/null, end-of-file at the first read (issue 8).
           stdio: [spec.interactive ? 'pipe' : 'ignore', output, output],

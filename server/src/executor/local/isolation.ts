@@ -41,8 +41,8 @@ export interface Isolation {
  * As root, the same namespace in one exec (issue 10): a Perl helper makes the system calls itself
  * (unshare, mount, mount_setattr, umount2, setgroups, setresgid, setresuid), then execs the
  * command. The shell chain above costs about forty milliseconds of CPU per run in mount(8),
- * mkdir(1), mktemp(1) and setpriv(1) processes (bench/ figure 1); this costs one Perl start-up,
- * about two. Same steps, same order: a private staging tmpfs for the kept paths, the hidden
+ * mkdir(1), mktemp(1) and setpriv(1) processes; this costs about five (one Perl start-up and the
+ * system calls; measured 2026-12-02 at load 17, docs/benchmarks.md). Same steps, same order: a private staging tmpfs for the kept paths, the hidden
  * directories covered by an empty tmpfs (mode 0755), the kept paths bound into place (read-only
  * ones made read-only, at the staging copy and in place), the staging detached and removed, then
  * supplementary groups cleared, gid and uid set (real, effective, saved). The run's own PERL*

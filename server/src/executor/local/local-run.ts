@@ -61,8 +61,8 @@ exit 3`
 
 /**
  * The same copier as one Perl process (issue 10): the shell above costs sh, stdbuf, head and, at
- * the end, a subshell with dd and wc — about 7 ms of CPU per run — where this is one start-up
- * (~2 ms). Same behaviour: the signals ignored, exactly the cap copied with each read written at
+ * the end, a subshell with dd and wc — 7.3 ms of CPU per run as measured — where this is one
+ * process, 5.7 ms (most of it Perl's start-up; docs/benchmarks.md). Same behaviour: the signals ignored, exactly the cap copied with each read written at
  * once, one more byte decides, then the marker and the rest drained. Started with an environment
  * of PATH alone, so nothing of the run's reaches it.
  */

@@ -11,6 +11,7 @@ import path from 'node:path'
 import { createTask } from '../lib/http.ts'
 import type { BenchContext } from '../lib/context.ts'
 import { inFreshProcess, spawnLoop } from '../lib/baseline.ts'
+import { cpuSince, treeCpu, type CpuTimes } from '../lib/cpu.ts'
 import { collectGarbage, rssMiB } from '../lib/gc.ts'
 import { profiled } from '../lib/profiler.ts'
 import { progress, type Figure } from '../lib/report.ts'
@@ -24,11 +25,13 @@ const COMMAND = 'sh -c true'
 /** What the executor spawns for that command. */
 const ARGV = ['/bin/sh', '-c', COMMAND]
 const TARGET = 0.7
+/** Issue 10, target 2: CPU of the server and its helpers per trivial run. */
+const CPU_TARGET_MS = 2
 
 export async function throughput(ctx: BenchContext): Promise<Figure> {
   const bareRequest = { mode: 'loop', dir: path.join(ctx.root, 'bare-loop'), argv: ARGV, count: RUNS, concurrency: CONCURRENCY, warmup: WARMUP } as const
   progress(`throughput: bare spawn loop in a fresh process (${RUNS} × ${ARGV.join(' ')}, ${CONCURRENCY} in flight)`)
-  const bareBefore = await inFreshProcess<{ ms: number; rssBytes: number }>(bareRequest)
+  const bareBefore = await inFreshProcess<{ ms: number; rssBytes: number; cpu: CpuTimes }>(bareRequest)
   progress('throughput: the same loop in this process')
   collectGarbage()
   await spawnLoop(path.join(ctx.root, 'loop-warmup'), ARGV, WARMUP, CONCURRENCY)
@@ -43,6 +46,7 @@ export async function throughput(ctx: BenchContext): Promise<Figure> {
   let statuses: Map<string, number>
   let elu: number
   let rssTaskyard: string
+  let cpu: CpuTimes
   try {
     const { server, client } = bench
     const createMany = async (count: number, prefix: string): Promise<number[]> => {
@@ -71,12 +75,14 @@ export async function throughput(ctx: BenchContext): Promise<Figure> {
     rssTaskyard = rssMiB()
     const finished = awaitRunsFinished(server, RUNS, 300_000)
     const elu0 = performance.eventLoopUtilization()
+    const cpu0 = treeCpu()
     const t0 = performance.now()
     const end = await profiled('throughput', async () => {
       postLatencies = await createMany(RUNS, 'task')
       postsMs = performance.now() - t0
       return finished.done
     })
+    cpu = cpuSince(cpu0)
     elu = performance.eventLoopUtilization(elu0).utilization
     taskyardMs = end.at - t0
     statuses = end.statuses
@@ -85,11 +91,17 @@ export async function throughput(ctx: BenchContext): Promise<Figure> {
   }
 
   progress('throughput: bare spawn loop in a fresh process again')
-  const bareAfter = await inFreshProcess<{ ms: number; rssBytes: number }>(bareRequest)
+  const bareAfter = await inFreshProcess<{ ms: number; rssBytes: number; cpu: CpuTimes }>(bareRequest)
   const bare = Math.min(bareBefore.ms, bareAfter.ms)
   const ratio = bare / taskyardMs
   const completed = statuses.get('completed') ?? 0
   const post = summarize(postLatencies)
+  // The commands' own CPU is what the bare loop's children used; what Taskyard's children used
+  // beyond it is its helpers' (find/chown, unshare, setpriv, the output copier, the runner).
+  const bareCpu = bareBefore.ms <= bareAfter.ms ? bareBefore.cpu : bareAfter.cpu
+  const perRun = (x: number): number => x / RUNS
+  const commandsMs = perRun(bareCpu.childrenMs)
+  const serverCpuMs = perRun(cpu.selfMs) + Math.max(0, perRun(cpu.childrenMs) - commandsMs)
   const perSecond = (t: number): string => `${(RUNS / (t / 1000)).toFixed(0)}/s`
   return {
     name: 'throughput (500 runs)',
@@ -103,6 +115,7 @@ export async function throughput(ctx: BenchContext): Promise<Figure> {
       `all ${RUNS} POSTs answered after ${ms(postsMs, 0)}; the last run finished ${ms(taskyardMs - postsMs, 0)} later`,
       `POST /api/tasks latency, ${CONCURRENCY} in flight: p50 ${ms(post.p50, 1)}, p99 ${ms(post.p99, 1)}`,
       `event loop busy ${(elu * 100).toFixed(0)}% of the taskyard phase (RSS ${rssTaskyard} at its start, after GC)`,
+      `CPU per run: server + helpers ${ms(serverCpuMs, 2)} (target ≤ ${CPU_TARGET_MS} ms -> ${serverCpuMs <= CPU_TARGET_MS ? 'PASS' : 'FAIL'}; the scenario process ${ms(perRun(cpu.selfMs), 2)}, bench client included, its children ${ms(perRun(cpu.childrenMs), 2)} minus the commands' own ${ms(commandsMs, 2)}); bare loop ${ms(perRun(bareCpu.selfMs), 2)} per spawn in the spawning process, ${ms(commandsMs, 2)} in its children`,
       `run statuses: ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}`,
     ],
   }

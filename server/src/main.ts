@@ -320,8 +320,8 @@ async function startLocked(
 
   // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
   const sshHosts = createSshHosts({ installation: paths.root })
-  const remoteExecutorFor = async (taskId: number): Promise<Executor | null> => {
-    const serverId = await store.servers.findTaskServer(taskId)
+  // The dispatcher reads the task's server with the task (store.tasks.findForRun): no query of its own per run.
+  const remoteExecutorFor = async (_taskId: number, serverId: number | null): Promise<Executor | null> => {
     return serverId === null ? null : executorForServer({ store, secretBox, ssh: sshHosts, clock }, serverId)
   }
   await recoverRuns({

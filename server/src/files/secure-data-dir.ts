@@ -11,7 +11,7 @@
  *   └── logs/ staging/ uploads/  0700
  */
 import { execFile } from 'node:child_process'
-import { chmod, lchown, mkdir, open, readdir } from 'node:fs/promises'
+import { chmod, lchown, lstat, mkdir, open, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { DataPaths } from '../lib/paths.ts'
@@ -110,12 +110,61 @@ export async function createPrivateFile(file: string): Promise<void> {
 /**
  * Gives what is under `dir` (and `dir` itself, last) to uid:gid: every entry owned by someone else,
  * symlinks themselves and never their targets, and never a file with other links (a hard link
- * planted by an earlier run must not hand over a server file). find(1) walks without following
- * symlinks and -execdir changes each name from inside its own directory, so a process of the
- * account that swaps a directory for a symlink meanwhile (a survivor of an earlier run) cannot
- * steer the walk out of the tree.
+ * planted by an earlier run must not hand over a server file).
+ *
+ * Done in-process (issue 10: a `find … -execdir chown` child process per run was a fork of the
+ * whole server) when a read-only walk shows that no one but the server can change the tree meanwhile:
+ * every directory in it is the server's and writable by no one else. Then nothing can be renamed or
+ * swapped for a symlink under the walk, and the entries are handed over children first, so a
+ * directory becomes the account's only once nothing below it is left to do. The walk finds
+ * nothing to hand over when the tree already belongs to the account (a task's later runs: its
+ * contents stay the account's between runs, only `dir` goes back to the server).
+ *
+ * Otherwise — some directory already belongs to the account (a file the server added to a folder
+ * a run made) — find(1) does it: it walks without following symlinks and -execdir changes each
+ * name from inside its own directory, so a process of the account that swaps a directory for a
+ * symlink meanwhile (a survivor of an earlier run) cannot steer the walk out of the tree.
  */
 export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  const plan = await planChownTree(dir, uid, gid)
+  if (plan.inProcess) for (const entry of plan.entries) await lchown(entry, uid, gid)
+  else if (plan.entries.length > 0) await chownTreeWithFind(dir, uid, gid)
+  await lchown(dir, uid, gid)
+}
+
+export interface ChownPlan {
+  /** What is under the directory and must be handed over, children before their directory. */
+  entries: string[]
+  /** Every directory of the tree is the server's and writable by it alone: lchown by path is safe. */
+  inProcess: boolean
+}
+
+/** The read-only walk of chownTree: lstat of every entry, symlinks never followed. */
+export async function planChownTree(dir: string, uid: number, gid: number): Promise<ChownPlan> {
+  const server = process.getuid?.() ?? -1
+  const entries: string[] = []
+  let inProcess = true
+  const ownedByServerAlone = (s: { uid: number; mode: number }): boolean => s.uid === server && (s.mode & 0o022) === 0
+  const needs = (s: { uid: number; gid: number }): boolean => s.uid !== uid || s.gid !== gid
+  const walk = async (directory: string): Promise<void> => {
+    const names = await readdir(directory)
+    const stats = await Promise.all(names.map(async (name) => ({ file: path.join(directory, name), stat: await lstat(path.join(directory, name)) })))
+    for (const { file, stat } of stats) {
+      if (stat.isDirectory()) {
+        if (!ownedByServerAlone(stat)) inProcess = false
+        await walk(file)
+        if (needs(stat)) entries.push(file)
+      } else if ((stat.isSymbolicLink() || stat.nlink === 1) && needs(stat)) {
+        entries.push(file)
+      }
+    }
+  }
+  if (!ownedByServerAlone(await lstat(dir))) inProcess = false
+  await walk(dir)
+  return { entries, inProcess }
+}
+
+async function chownTreeWithFind(dir: string, uid: number, gid: number): Promise<void> {
   const owner = `${uid}:${gid}`
   await exec(
     'find',
@@ -156,7 +205,6 @@ export async function chownTree(dir: string, uid: number, gid: number): Promise<
       env: { PATH: '/usr/bin:/bin' },
     },
   )
-  await lchown(dir, uid, gid)
 }
 
 export interface RunDirs {

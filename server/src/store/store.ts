@@ -21,6 +21,8 @@ export interface TaskTable {
   /** Throws TaskyardError('name_taken') when the name is in use (checked by the unique index too). */
   insert(task: NewTask): Promise<Task>
   findById(id: number): Promise<Task | undefined>
+  /** findById with the registered server the task runs on (null: this host), in one read: what a run's start needs. */
+  findForRun(id: number): Promise<{ task: Task; serverId: number | null } | undefined>
   /**
    * findById that, inside a transaction, holds the task's row until the transaction ends (FOR
    * UPDATE on PostgreSQL; SQLite transactions are serial). Whoever queues a run for a task reads

@@ -44,7 +44,8 @@ export interface DispatcherDeps {
    * The executor of a task that runs on a registered server (issue 12), or null: this machine's.
    * Absent = every run is local.
    */
-  remoteExecutorFor?(taskId: number): Promise<Executor | null>
+  /** serverId: the task's server as read with the task (null: none); the executor need not read it again. */
+  remoteExecutorFor?(taskId: number, serverId: number | null): Promise<Executor | null>
   /** After the run: the task's folders go back to the server, out of reach of other tasks' runs. */
   releaseRunDirs?(dirs: { taskDir: string; taskOutputsDir: string }): Promise<void>
   settings: {
@@ -214,10 +215,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     supervised.set(run.id, entry)
     try {
-      const task = await durably(`run ${run.id} task`, () => deps.store.tasks.findById(run.taskId))
-      if (!task) throw new Error(`task ${run.taskId} no longer exists`)
+      const found = await durably(`run ${run.id} task`, () => deps.store.tasks.findForRun(run.taskId))
+      if (!found) throw new Error(`task ${run.taskId} no longer exists`)
+      const { task, serverId } = found
       entry.timeoutMs = task.timeoutSeconds == null ? null : task.timeoutSeconds * 1000
-      const remote = deps.remoteExecutorFor ? await durably(`run ${run.id} server`, () => deps.remoteExecutorFor!(task.id)) : null
+      const remote = deps.remoteExecutorFor ? await durably(`run ${run.id} server`, () => deps.remoteExecutorFor!(task.id, serverId)) : null
       if (remote) {
         startOn(
           entry,

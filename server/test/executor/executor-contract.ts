@@ -604,6 +604,24 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
         },
       )
 
+      it(
+        `an isolated run gets its whole environment, PERL* variables included, and they never reach the helper${noIsolation ? ` (${noIsolation})` : ''}`,
+        { skip: noIsolation },
+        async (t) => {
+          const data = secretDir(t)
+          const run = startTestRun(t, executor, {
+            // A PERL5OPT that loads a module which does not exist would make a Perl helper die.
+            env: { PATH: TEST_PATH, PERL5OPT: '-MTaskyardNoSuchModule', PERL5LIB: '/nonexistent', PERL_BADLANG: 'mine', TASKYARD_X: 'a=b c' },
+            argv: ['sh', '-c', 'echo "$PERL5OPT|$PERL5LIB|$PERL_BADLANG|$TASKYARD_X"'],
+            isolation: { hidden: [data], writable: [], readOnly: [] },
+            runAs: { uid: 65534, gid: 65534 },
+          })
+          fs.chmodSync(run.spec.cwd, 0o755)
+          assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit' })
+          assert.equal(run.output(), '-MTaskyardNoSuchModule|/nonexistent|mine|a=b c\n')
+        },
+      )
+
       it(`an isolated run keeps its pid, its signal and its containment${noIsolation ? ` (${noIsolation})` : ''}`, { skip: noIsolation }, async (t) => {
         const data = secretDir(t)
         const run = startTestRun(t, executor, {

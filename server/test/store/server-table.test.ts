@@ -86,5 +86,18 @@ for (const dialect of testDialects()) {
       assert.equal(await store.servers.findTaskServer(a.id), null)
       assert.equal(await store.servers.delete(server.id), false)
     })
+
+    it('tasks.findForRun reads a task with its server in one go, the same task as findById', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const server = await store.servers.insert(newServer(), 's')
+      const local = await store.tasks.insert(newTask({ name: 'local' }))
+      const remote = await store.tasks.insert(newTask({ name: 'remote' }))
+      await store.servers.setTaskServer(remote.id, server.id)
+      assert.deepEqual(await store.tasks.findForRun(local.id), { task: await store.tasks.findById(local.id), serverId: null })
+      assert.deepEqual(await store.tasks.findForRun(remote.id), { task: await store.tasks.findById(remote.id), serverId: server.id })
+      assert.equal(await store.tasks.findForRun(999), undefined)
+      await store.servers.setTaskServer(remote.id, null)
+      assert.deepEqual(await store.tasks.findForRun(remote.id), { task: remote, serverId: null })
+    })
   })
 }

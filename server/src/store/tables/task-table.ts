@@ -159,6 +159,19 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     findById,
     findByName,
 
+    async findForRun(id) {
+      const row = await db
+        .selectFrom('tasks')
+        .leftJoin('task_servers', 'task_servers.task_id', 'tasks.id')
+        .selectAll('tasks')
+        .select('task_servers.server_id as run_server_id')
+        .where('tasks.id', '=', id)
+        .executeTakeFirst()
+      if (!row) return undefined
+      const { run_server_id: serverId, ...task } = row
+      return { task: toTask(task as TaskRow), serverId: serverId == null ? null : Number(serverId) }
+    },
+
     async lockById(id) {
       // SQLite has one writer and no FOR UPDATE: its transactions are serial already.
       const row = await db

@@ -121,7 +121,7 @@ function buildSandboxFor(o: { account: RunAccount | null; serverUid: number; iso
     account: o.account,
     server: { uid: 0, gid: 0 },
     hidden: isolation ? [o.dataDir] : null,
-    wrap: isolation ? (argv, paths, runAs) => isolation.wrap(argv, paths, runAs) : null,
+    wrap: isolation ? (argv, paths, runAs, env) => isolation.wrap(argv, paths, runAs, env) : null,
     dataDir: o.dataDir,
     setpriv: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv',
     chownTree,
@@ -330,7 +330,10 @@ async function startLocked(
     workerId,
     // A run on a registered server is ended there, over SSH (issue 12), not on this machine.
     async endOrphanedRun(pgid, runId, taskId) {
-      const remote = await remoteExecutorFor(taskId).catch(() => null)
+      const remote = await store.servers
+        .findTaskServer(taskId)
+        .then((serverId) => remoteExecutorFor(taskId, serverId))
+        .catch(() => null)
       void (remote ?? executor).killOrphanedRun(runId, pgid)
     },
   })

@@ -48,7 +48,13 @@ export interface AccountSandboxOptions {
   dataDir: string
   /** The mount-namespace wrapper (executor/local/isolation.ts), when `hidden` is given. */
   wrap:
-    ((argv: readonly string[], isolation: { hidden: string[]; writable: string[]; readOnly: string[] }, runAs: { uid: number; gid: number }) => string[]) | null
+    | ((
+        argv: readonly string[],
+        isolation: { hidden: string[]; writable: string[]; readOnly: string[] },
+        runAs: { uid: number; gid: number },
+        env: Record<string, string>,
+      ) => { argv: string[]; env: Record<string, string> })
+    | null
   /** The setpriv that drops to the account when there is no mount namespace. */
   setpriv: string
   /** Gives a tree to uid:gid without following symlinks (files/secure-data-dir.ts chownTree). */
@@ -97,8 +103,10 @@ export function createAccountSandbox(options: AccountSandboxOptions): BuildSandb
           readOnly.push(installation)
         }
       }
-      const argv = options.wrap!([file, ...args], { hidden: outermost(hidden), writable: [...reach.writable], readOnly }, runAs)
-      return runProcess(argv[0]!, argv.slice(1), { ...runOptions, env })
+      // The wrapper may keep some variables from its own root process (the Perl helper's PERL*)
+      // and hand them back to the command.
+      const wrapped = options.wrap!([file, ...args], { hidden: outermost(hidden), writable: [...reach.writable], readOnly }, runAs, env)
+      return runProcess(wrapped.argv[0]!, wrapped.argv.slice(1), { ...runOptions, env: wrapped.env })
     },
   }
 }

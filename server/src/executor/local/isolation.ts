@@ -176,8 +176,12 @@ function scriptArguments(isolation: NonNullable<RunSpec['isolation']>): string[]
   return ['taskyard-isolate', String(keeps.length), ...keeps.flat(), String(isolation.hidden.length), ...isolation.hidden, '--']
 }
 
-/** Null when this process cannot build mount namespaces (tools missing, or the kernel or a sandbox forbids them). */
-export function detectIsolation(): Isolation | null {
+/**
+ * Null when this process cannot build mount namespaces (tools missing, or the kernel or a sandbox
+ * forbids them). As root the Perl helper is preferred; `method: 'shell'` asks for the shell chain
+ * that machines without Perl get, so tests keep both honest.
+ */
+export function detectIsolation(options: { method?: 'helper' | 'shell' } = {}): Isolation | null {
   const unshare = findTool('unshare')
   const setpriv = findTool('setpriv')
   const sh = findTool('sh')
@@ -186,7 +190,7 @@ export function detectIsolation(): Isolation | null {
   const gid = process.getgid?.()
   if (uid === undefined || gid === undefined) return null
   if (uid !== 0) return detectUnprivileged(unshare, sh, uid, gid)
-  return detectWithHelper() ?? detectAsRoot(unshare, setpriv, sh)
+  return (options.method === 'shell' ? null : detectWithHelper()) ?? detectAsRoot(unshare, setpriv, sh)
 }
 
 function detectUnprivileged(unshare: string, sh: string, uid: number, gid: number): Isolation | null {

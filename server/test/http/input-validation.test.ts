@@ -36,6 +36,9 @@ const CREATE_FIELDS = [
   'misfire',
   'timeout_seconds',
   'interactive',
+  'max_retries',
+  'retry_backoff_seconds',
+  'retry_max_backoff_seconds',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -55,6 +58,9 @@ const PUT_FIELDS = [
   'misfire',
   'interactive',
   'timeout_seconds',
+  'max_retries',
+  'retry_backoff_seconds',
+  'retry_max_backoff_seconds',
 ]
 
 for (const dialect of testDialects()) {

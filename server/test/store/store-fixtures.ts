@@ -54,6 +54,9 @@ export function taskFrom(task: NewTask, id: number): Task {
     lastScheduledAt: task.lastScheduledAt ?? null,
     timeoutSeconds: task.timeoutSeconds ?? null,
     interactive: task.interactive ?? false,
+    maxRetries: task.maxRetries ?? 0,
+    retryBackoffSeconds: task.retryBackoffSeconds ?? 10,
+    retryMaxBackoffSeconds: task.retryMaxBackoffSeconds ?? 3600,
   }
 }
 
@@ -85,5 +88,8 @@ export function runFrom(run: NewRun, id: number): Run {
     stoppedBy: null,
     attempt: run.attempt ?? 1,
     firstRunId: run.firstRunId ?? null,
+    notBefore: run.notBefore ?? null,
+    retryOf: run.retryOf ?? null,
+    requestedAction: null,
   }
 }

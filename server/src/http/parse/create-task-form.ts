@@ -23,6 +23,9 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
       max_log_mb: present(f.max_log_mb),
       timeout_seconds: present(f.timeout_seconds),
       interactive: present(f.interactive),
+      max_retries: present(f.max_retries),
+      retry_backoff_seconds: present(f.retry_backoff_seconds),
+      retry_max_backoff_seconds: present(f.retry_max_backoff_seconds),
     },
     serverMaxLogBytes,
   )

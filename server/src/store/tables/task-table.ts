@@ -37,6 +37,9 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   lastScheduledAt: true,
   timeoutSeconds: true,
   interactive: true,
+  maxRetries: true,
+  retryBackoffSeconds: true,
+  retryMaxBackoffSeconds: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -69,6 +72,9 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   lastScheduledAt: true,
   timeoutSeconds: true,
   interactive: true,
+  maxRetries: true,
+  retryBackoffSeconds: true,
+  retryMaxBackoffSeconds: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */

@@ -150,6 +150,11 @@ export const cancelExecutionSchema = {
         task_id: { type: 'integer' },
         previous_status: runStatus,
         status: runStatus,
+        requested: {
+          type: 'boolean',
+          const: true,
+          description: 'Only when another server supervises the run: the stop was recorded for it and applies within about a second (status still running)',
+        },
       },
     },
     400: errorBody,

@@ -352,7 +352,19 @@ export const taskAction = {
   tags: ['tasks'],
   params: taskIdParams,
   response: {
-    200: closed({ success: bool, message: str, task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }) }),
+    200: {
+      ...closed({ success: bool, message: str, task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }) }),
+      properties: {
+        success: bool,
+        message: str,
+        task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }),
+        requested: {
+          type: 'boolean',
+          const: true,
+          description: 'Only when another server of the database supervises the run: the action was recorded for it and applies within about a second',
+        },
+      },
+    },
     400: { ...errorRef, description: 'invalid_transition: the task’s status does not allow it (current_status says which)' },
     404: notFound,
     ...errorResponses,

@@ -39,7 +39,9 @@ export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId'
   const task = locked ?? (await tx.tasks.findById(run.taskId))
   if (!task) return null
   let retry: Run | null = null
-  if (current && isActive(current.status) && shouldRetry(task, current, end.status)) {
+  // A task that already has its next run waiting (a queue policy, a trigger that raced) is not
+  // given a second one: that run is the next attempt at the work, and one live run per task holds.
+  if (current && isActive(current.status) && shouldRetry(task, current, end.status) && !(await tx.runs.findActiveForTask(task.id))) {
     retry = await tx.runs.insert({
       taskId: task.id,
       priority: task.priority,

@@ -61,6 +61,11 @@ for (const dialect of testDialects()) {
         [detail.status, detail.attempt, detail.first_execution_id, detail.retry_of_execution_id, detail.not_before, detail.queue_position],
         ['queued', 2, String(first!.id), String(first!.id), formatDateTime(second!.notBefore), 1],
       )
+      const queue = (await app.json('/api/queue')).body.queue
+      assert.deepEqual(
+        queue.map((e: Record<string, unknown>) => [e.execution_id, e.trigger, e.not_before]),
+        [[second!.id, 'retry', formatDateTime(second!.notBefore)]],
+      )
 
       // Its time comes: it runs, fails, and the next waits twice the base, capped at 15 s.
       const armedAgain = timers.nextArm()

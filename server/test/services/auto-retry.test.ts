@@ -62,6 +62,22 @@ for (const dialect of testDialects()) {
       assert.equal((await store.tasks.findById(task.id))!.status, 'running')
     })
 
+    it('queues no retry when the task already has another live run: that one comes next', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const task = await store.tasks.insert(newTask({ status: 'running', maxRetries: 3 }))
+      const first = await store.runs.insert(newRun(task.id))
+      const run = (await store.runs.update(first.id, { status: 'running', workerId: 'node-a', startedAt: T0 }))!
+      const waiting = await store.runs.insert(newRun(task.id, { queuedAt: T0 + 1 }))
+      assert.equal(await closeRun(store, run, { status: 'failed', endedAt: T0 + 100, exitCode: 1 }), null)
+      assert.deepEqual(
+        (await store.runs.listForTask(task.id, 10)).map((r) => [r.id, r.status]),
+        [
+          [waiting.id, 'queued'],
+          [run.id, 'failed'],
+        ],
+      )
+    })
+
     it('the database refuses a second automatic retry of the same run (unique retry_of)', async (t) => {
       const { store } = await openTestStore(t, dialect)
       const task = await store.tasks.insert(newTask({ status: 'running' }))

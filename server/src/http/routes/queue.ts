@@ -84,6 +84,7 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
         priority_word: priorityWord(run.priority),
         trigger: run.trigger,
         queued_at: formatDateTime(run.queuedAt),
+        ...(run.notBefore != null ? { not_before: formatDateTime(run.notBefore) } : {}),
       })),
       total: q.total,
       page,

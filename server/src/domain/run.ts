@@ -39,9 +39,19 @@ export interface Run {
   /** 1 for a first run; a retry is the next attempt of the chain that starts at firstRunId. */
   attempt: number
   firstRunId: number | null
+  /** Issue 8: a queued run is not claimed before this instant (a retry's backoff); null = at once. */
+  notBefore: number | null
+  /** The failed run this one automatically retries (max_retries); null for every other run. */
+  retryOf: number | null
+  /** What a server that does not supervise the run asked of the one that does; null = nothing pending. */
+  requestedAction: RunRequest | null
 }
 
-export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> & Partial<Pick<Run, 'attempt' | 'firstRunId'>>
+/** Actions a server may ask of the server supervising a run (issue 8: control from any server). */
+export const RUN_REQUESTS = ['stop', 'pause', 'resume'] as const
+export type RunRequest = (typeof RUN_REQUESTS)[number]
+
+export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> & Partial<Pick<Run, 'attempt' | 'firstRunId' | 'notBefore' | 'retryOf'>>
 export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
 
 export function isActive(status: RunStatus): boolean {

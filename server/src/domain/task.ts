@@ -58,6 +58,12 @@ export interface Task {
   interactive: boolean
   /** Issue 9: the Node.js major version (`20`) its runs' node, npm and npx are; null = whatever PATH gives. */
   nodeVersion: string | null
+  /** Issue 8: a run that ends failed, timeout or abnormal is retried automatically up to this many times (0 = never). */
+  maxRetries: number
+  /** The first retry waits this long after the failure; each next one twice the last (domain/retry-policy.ts). */
+  retryBackoffSeconds: number
+  /** No retry waits longer than this. */
+  retryMaxBackoffSeconds: number
 }
 
 /**
@@ -71,13 +77,15 @@ export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number]
 
 /** The run policy fields (issue 6) may be left out: they default to null. */
 /** Fields a new task may leave out: they take their defaults (the schedule fields of issue 8 too). */
-type DefaultedTaskField = 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | 'taskType' | 'labels' | ScheduleField
+type DefaultedTaskField =
+  'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | 'taskType' | 'labels' | ScheduleField | RetryField
+type RetryField = 'maxRetries' | 'retryBackoffSeconds' | 'retryMaxBackoffSeconds'
 type ScheduleField = 'timeZone' | 'misfire' | 'scheduleEnabled' | 'scheduleDescription' | 'scheduleRuns' | 'lastScheduledAt'
 export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | DefaultedTaskField> & Partial<Pick<Task, DefaultedTaskField>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
-export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion'>>
+export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | RetryField>>
 
 /** A task's schedule settings as a create or PUT gives them: a field left out stays as it is. */
 export type TaskSchedulePolicy = Partial<Pick<Task, 'timeZone' | 'misfire'>>

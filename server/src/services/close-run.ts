@@ -1,4 +1,5 @@
-import type { Run, RunPatch, RunStatus } from '../domain/run.ts'
+import { retryDelayMs, shouldRetry } from '../domain/retry-policy.ts'
+import { isActive, RETRYABLE_RUN_STATUSES, type Run, type RunPatch, type RunStatus } from '../domain/run.ts'
 import { taskStatusAfterRun } from '../domain/run-outcome.ts'
 import type { Store, StoreTables } from '../store/store.ts'
 
@@ -15,22 +16,49 @@ export interface RunEnd extends Omit<RunPatch, 'status' | 'endedAt'> {
  * The task's next fire time is left as it is: the scheduler plans it (scheduler/plan-due-runs.ts).
  * The duration is measured from the run's start as the database has it (the worker may have
  * written it since `run` was read), else `run.startedAt`, else it is zero.
+ * Issue 8: a run that went wrong, of a task with retries left, gets its automatic retry in the
+ * same transaction (domain/retry-policy.ts): queued, claimable from its backoff's end. Returns it,
+ * or null. The caller wakes the worker after commit.
  */
-export async function closeRun(store: Store, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<void> {
-  await store.transaction((tx) => closeRunIn(tx, run, end))
+export async function closeRun(store: Store, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<Run | null> {
+  return store.transaction((tx) => closeRunIn(tx, run, end))
 }
 
 /** closeRun inside the caller's transaction (a cancel that must decide and close in one step). */
-export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<void> {
+export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<Run | null> {
+  // Only an ending that may be retried locks the task row, first (lock order: task, then runs):
+  // two servers closing the same run (a supervisor and a crash recovery) take turns, and only the
+  // first sees it still active. The unique runs.retry_of holds that rule in the database too.
+  const locked = RETRYABLE_RUN_STATUSES.includes(end.status) ? await tx.tasks.lockById(run.taskId) : undefined
   const current = await tx.runs.findById(run.id)
+  // Closed already, by whoever held the lock first: this second close changes nothing (its
+  // task's status after the first close, a pending retry among it, stays as it is).
+  if (locked && current && !isActive(current.status)) return null
   const startedAt = current?.startedAt ?? run.startedAt ?? end.endedAt
-  await tx.runs.update(run.id, end)
-  const task = await tx.tasks.findById(run.taskId)
-  if (!task) return
+  await tx.runs.update(run.id, { ...end, requestedAction: null })
+  const task = locked ?? (await tx.tasks.findById(run.taskId))
+  if (!task) return null
+  let retry: Run | null = null
+  // A task that already has its next run waiting (a queue policy, a trigger that raced) is not
+  // given a second one: that run is the next attempt at the work, and one live run per task holds.
+  if (current && isActive(current.status) && shouldRetry(task, current, end.status) && !(await tx.runs.findActiveForTask(task.id))) {
+    retry = await tx.runs.insert({
+      taskId: task.id,
+      priority: task.priority,
+      trigger: 'retry',
+      queuedAt: end.endedAt,
+      attempt: current.attempt + 1,
+      firstRunId: current.firstRunId ?? current.id,
+      notBefore: end.endedAt + retryDelayMs(task, current.attempt),
+      retryOf: current.id,
+    })
+  }
   await tx.tasks.update(task.id, {
-    status: taskStatusAfterRun(task, end.status),
+    // A pending retry keeps the task 'running', as a manual retry does (services/retry-run.ts).
+    status: retry ? 'running' : taskStatusAfterRun(task, end.status),
     lastRunAt: startedAt,
     lastRunDurationMs: end.endedAt - startedAt,
     lastRunId: run.id,
   })
+  return retry
 }

@@ -17,14 +17,18 @@ export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number,
     'find',
     async (tx, task) => {
       const active = await tx.runs.findActiveForTask(taskId)
+      let requested = false
       if (active) {
         // Suspend before committing: if the signal cannot be sent the task is left as it was.
-        if (active.status === 'running') deps.runControl.pause(active.id)
+        // Issue 8: a run another server supervises is asked to pause (that server applies it).
+        if (active.status === 'running' && !deps.runControl.pause(active.id) && active.workerId != null) {
+          requested = (await tx.runs.requestAction(active.id, 'pause', ['running'])) != null
+        }
         // spec 003: the reason and who gave it stay on the run (a pause without one clears the last).
         await tx.runs.update(active.id, { status: 'paused', pauseReason: reason, pausedBy: actor.user?.username ?? null })
       }
       const updated = await tx.tasks.update(taskId, { status: 'paused', updatedAt: deps.clock.now() })
-      return { task: updated!, previousStatus: task.status }
+      return { task: updated!, previousStatus: task.status, ...(requested ? { requested: true as const } : {}) }
     },
     reason === null ? null : { reason },
   )

@@ -25,9 +25,15 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
       const given = { resumeReason: reason, resumedBy: actor.user?.username ?? null }
       const active = await tx.runs.findActiveForTask(taskId)
       let patch: TaskPatch
+      let requested = false
       if (active) {
         const live = deps.runControl.resume(active.id)
-        await tx.runs.update(active.id, { status: live ? 'running' : 'queued', ...given })
+        // Issue 8: a run paused on another server (it was claimed: it has a worker) is resumed by
+        // that server; one paused while it waited is queued again.
+        if (!live && active.status === 'paused' && active.workerId != null) {
+          requested = (await tx.runs.requestAction(active.id, 'resume', ['paused'])) != null
+        }
+        await tx.runs.update(active.id, { status: live || requested ? 'running' : 'queued', ...given })
         patch = { status: 'running' }
       } else {
         // The run this resume queues carries its reason.
@@ -36,7 +42,7 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
         patch = { status: 'running', nextRunAt: task.cronExpression ? initialNextRunAt(task, now, task.timeZone ?? deps.settings.timeZone) : null }
       }
       const updated = await tx.tasks.update(taskId, { ...patch, updatedAt: now })
-      return { task: updated!, previousStatus: task.status }
+      return { task: updated!, previousStatus: task.status, ...(requested ? { requested: true as const } : {}) }
     },
     reason === null ? null : { reason },
   )

@@ -1,3 +1,4 @@
+import { isActive } from '../domain/run.ts'
 import type { Actor } from './auth/record-audit.ts'
 import type { ServiceDeps } from './deps.ts'
 import { inTaskAction } from './task-action.ts'
@@ -5,31 +6,47 @@ import type { TaskTransition } from './trigger-task.ts'
 
 /**
  * spec 000 stop: takes the task off the schedule and ends its run's whole process group.
- * Resolves once the process is gone, so a following delete or trigger sees a quiet task. The
- * audit entry is stored with the task's new status, before the process is signalled.
+ * Resolves once the process is gone when this node supervises it, so a following delete or
+ * trigger sees a quiet task. A run another server supervises is asked to stop (issue 8: the
+ * request is recorded on the run, that server applies it); the answer says so (`requested`).
+ * The audit entry is stored with the task's new status, before the process is signalled.
  */
 export async function stopTask(deps: ServiceDeps, actor: Actor, taskId: number, reason: string | null = null): Promise<TaskTransition> {
-  const { result, activeRunId } = await inTaskAction(
+  const { result, localRunId } = await inTaskAction(
     deps,
     actor,
     'stop',
     taskId,
     'find',
     async (tx, task) => {
-      const updated = await tx.tasks.update(taskId, { status: 'stopped', nextRunAt: null, updatedAt: deps.clock.now() })
+      const now = deps.clock.now()
+      const updated = await tx.tasks.update(taskId, { status: 'stopped', nextRunAt: null, updatedAt: now })
       const active = await tx.runs.findActiveForTask(taskId)
       const given = { stopReason: reason, stoppedBy: actor.user?.username ?? null }
-      // A run that never got a process ends here; one with a process ends when the process does.
-      if (active && !deps.runControl.isSupervising(active.id)) {
-        await tx.runs.update(active.id, { status: 'cancelled', endedAt: deps.clock.now(), ...given })
-      } else if (active) {
-        await tx.runs.update(active.id, given)
+      let localRunId: number | null = null
+      let requested = false
+      // A run never claimed (queued, or paused while queued) ends here, by compare-and-set on the
+      // status read: a claim that got there first wins, and the run is then stopped as a running one.
+      const endedHere =
+        active != null &&
+        active.workerId == null &&
+        !deps.runControl.isSupervising(active.id) &&
+        (await tx.runs.updateIfStatus(active.id, active.status, { status: 'cancelled', endedAt: now, ...given })) != null
+      if (active && !endedHere) {
+        const fresh = await tx.runs.findById(active.id)
+        if (fresh && isActive(fresh.status)) {
+          await tx.runs.update(fresh.id, given)
+          // This node's run ends when its process does; another server's is asked to end it.
+          if (deps.runControl.isSupervising(fresh.id) || fresh.workerId == null) localRunId = fresh.id
+          else requested = (await tx.runs.requestAction(fresh.id, 'stop', ['running', 'paused'])) != null
+        }
       }
-      return { result: { task: updated!, previousStatus: task.status }, activeRunId: active?.id ?? null }
+      return { result: { task: updated!, previousStatus: task.status, ...(requested ? { requested: true as const } : {}) }, localRunId }
     },
     reason === null ? null : { reason },
   )
-  if (activeRunId != null) await deps.runControl.stop(activeRunId)
+  if (localRunId != null) await deps.runControl.stop(localRunId)
+  if (result.requested) deps.runControl.wake()
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
   return { ...result, task: (await deps.store.tasks.findById(taskId)) ?? result.task }

@@ -9,6 +9,8 @@ import { assertAdmits } from './queue/admit-run.ts'
 export interface TaskTransition {
   task: Task
   previousStatus: TaskStatus
+  /** Issue 8: the run is supervised by another server; the action was recorded for it to apply. */
+  requested?: true
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { ColumnType, Generated, Selectable } from 'kysely'
 import type { EnvironmentBuild } from '../domain/environment-build.ts'
-import type { Run } from '../domain/run.ts'
+import type { Run, RunRequest } from '../domain/run.ts'
 import type { ScheduleSlot } from '../domain/schedule-slot.ts'
 import type { Server } from '../domain/server.ts'
 import type { Task } from '../domain/task.ts'
@@ -25,7 +25,19 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type' | 'misfire' | 'schedule_enabled' | 'schedule_runs' | 'interactive'> {
+export interface TasksTable extends Omit<
+  RowOf<Task>,
+  | 'id'
+  | 'labels'
+  | 'task_type'
+  | 'misfire'
+  | 'schedule_enabled'
+  | 'schedule_runs'
+  | 'interactive'
+  | 'max_retries'
+  | 'retry_backoff_seconds'
+  | 'retry_max_backoff_seconds'
+> {
   id: Generated<number>
   /** Migration 008; null = none. */
   task_type: ColumnType<string | null, string | null | undefined, string | null>
@@ -37,17 +49,23 @@ export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_ty
   schedule_runs: ColumnType<number, number | undefined, number>
   /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
   interactive: ColumnType<boolean | number, boolean | undefined, boolean>
+  /** Migration 012; default 0, 10, 3600. */
+  max_retries: ColumnType<number, number | undefined, number>
+  retry_backoff_seconds: ColumnType<number, number | undefined, number>
+  retry_max_backoff_seconds: ColumnType<number, number | undefined, number>
 }
 
 /** Migration 010: one row per (task, scheduled time) the scheduler decided about. */
 export type ScheduleSlotsTable = RowOf<ScheduleSlot>
 
-export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 'attempt'> {
+export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 'attempt' | 'requested_action'> {
   id: Generated<number>
   /** Defaults to 1 (a first run). */
   attempt: ColumnType<number, number | undefined, number>
   /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
   output_truncated: ColumnType<boolean | number, boolean | undefined, boolean>
+  /** Migration 012: 'stop' | 'pause' | 'resume' another server asked for; null = none. */
+  requested_action: ColumnType<RunRequest | null, RunRequest | null | undefined, RunRequest | null>
 }
 
 export interface SystemSamplesTable extends RowOf<SystemSample> {

@@ -5,7 +5,7 @@
 import type { ApiToken, NewApiToken } from '../domain/api-token.ts'
 import type { AuditEntry, NewAuditEntry } from '../domain/audit-entry.ts'
 import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
-import type { DurationStats, NewRun, Run, RunPatch, RunStatus, RunWithTaskName } from '../domain/run.ts'
+import type { DurationStats, NewRun, Run, RunPatch, RunRequest, RunStatus, RunWithTaskName } from '../domain/run.ts'
 import type { QueueSettings } from '../domain/queue-settings.ts'
 import type { ScheduleSlot } from '../domain/schedule-slot.ts'
 import type { Session } from '../domain/session.ts'
@@ -89,6 +89,20 @@ export interface RunTable {
   countInRanges(field: 'startedAt' | 'endedAt', ranges: TimeRange[], statuses?: readonly RunStatus[]): Promise<number[]>
   /** Runs that started at or after `since`, newest start first, with their task names. */
   listHistory(since: number, limit: number): Promise<RunWithTaskName[]>
+  // Issue 8, retries and control from any server (migration 012).
+  /** The earliest not_before after `now` of a queued run: when the next backed-off retry becomes claimable; null = none. */
+  nextNotBefore(now: number): Promise<number | null>
+  /** Applies the patch only while the run is still `expected` (compare-and-set); undefined when it was not. */
+  updateIfStatus(id: number, expected: RunStatus, patch: RunPatch): Promise<Run | undefined>
+  /**
+   * Records `action` for the run's supervisor while the run is in one of `statuses`; a pending
+   * 'stop' is never replaced by a pause or resume. The run after, or undefined when refused.
+   */
+  requestAction(id: number, action: RunRequest, statuses: readonly RunStatus[]): Promise<Run | undefined>
+  /** Runs `workerId` supervises with an action pending, oldest first. */
+  listRequested(workerId: string): Promise<Run[]>
+  /** Clears the pending action if it is still `action` (a newer request stays); true when cleared. */
+  clearRequest(id: number, action: RunRequest): Promise<boolean>
 }
 
 export interface SystemSampleTable {

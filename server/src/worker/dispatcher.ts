@@ -173,10 +173,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       try {
         do {
           pumpAgain = false
+          if (supervised.size > 0 && shutdownReason == null) await applyRequests()
           while (shutdownReason == null) {
             // The limit is the database's (every server's runs count): claimNextRun checks it with the claim.
             const run = await claimNextRun(deps.store, deps.workerId, deps.clock.now(), deps.settings.maxWorkers)
-            if (!run) break
+            if (!run) {
+              await armNotBefore()
+              break
+            }
             if (shutdownReason != null) {
               // Shutdown began during the claim: give the run back untouched for the next start.
               await durably(`run ${run.id} release`, () => deps.store.runs.update(run.id, { status: 'queued', workerId: null, startedAt: null }))
@@ -384,6 +388,46 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
+  /**
+   * Issue 8: a backed-off retry is queued with a not-before time the claim honours; one timer,
+   * armed for the earliest such time after each pump that found nothing to claim, wakes the
+   * worker then (the poll would too, a second late; other servers' retries arm theirs).
+   */
+  const timers = deps.timers ?? realTimers
+  let notBeforeTimer: { handle: unknown; at: number } | null = null
+  async function armNotBefore(): Promise<void> {
+    const at = shutdownReason == null ? await deps.store.runs.nextNotBefore(deps.clock.now()) : null
+    if (notBeforeTimer?.at === at) return
+    if (notBeforeTimer) timers.clearTimeout(notBeforeTimer.handle)
+    notBeforeTimer = null
+    if (at == null) return
+    // setTimeout's longest delay is 2^31-1 ms; a later time re-arms when this one fires.
+    const handle = timers.setTimeout(
+      () => {
+        notBeforeTimer = null
+        wake()
+      },
+      Math.min(Math.max(at - deps.clock.now(), 0), 2 ** 31 - 1),
+    )
+    ;(handle as { unref?: () => void }).unref?.()
+    notBeforeTimer = { handle, at }
+  }
+
+  /**
+   * Issue 8: what other servers asked of runs this node supervises (runs.requested_action),
+   * applied here, where the processes are; then cleared, unless a newer request came meanwhile.
+   */
+  async function applyRequests(): Promise<void> {
+    for (const run of await deps.store.runs.listRequested(deps.workerId)) {
+      const action = run.requestedAction
+      if (!action || !supervised.has(run.id)) continue
+      if (action === 'stop') control.stop(run.id).catch((e) => deps.onError(e, `run ${run.id} requested stop`))
+      else if (action === 'pause') control.pause(run.id)
+      else control.resume(run.id)
+      await deps.store.runs.clearRequest(run.id, action)
+    }
+  }
+
   let retryTimer: NodeJS.Timeout | null = null
   let pollTimer: NodeJS.Timeout | null = null
   function wake(): void {
@@ -404,7 +448,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     })
   }
 
-  return {
+  const control: Dispatcher = {
     wake,
     pause(runId) {
       const entry = supervised.get(runId)
@@ -451,6 +495,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       shutdownReason = reason
       if (retryTimer) clearTimeout(retryTimer)
       if (pollTimer) clearInterval(pollTimer)
+      if (notBeforeTimer) timers.clearTimeout(notBeforeTimer.handle)
       if (pumping) await pumping.catch(() => undefined)
       if (graceMs > 0 && supervised.size > 0) {
         let timer: NodeJS.Timeout | undefined
@@ -461,4 +506,5 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await Promise.all([...supervised.keys()].map((id) => this.stop(id)))
     },
   }
+  return control
 }

@@ -37,6 +37,9 @@ const CREATE_FIELDS = [
   'timeout_seconds',
   'interactive',
   'node_version',
+  'max_retries',
+  'retry_backoff_seconds',
+  'retry_max_backoff_seconds',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -57,6 +60,9 @@ const PUT_FIELDS = [
   'interactive',
   'node_version',
   'timeout_seconds',
+  'max_retries',
+  'retry_backoff_seconds',
+  'retry_max_backoff_seconds',
 ]
 
 for (const dialect of testDialects()) {

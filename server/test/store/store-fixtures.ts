@@ -55,6 +55,9 @@ export function taskFrom(task: NewTask, id: number): Task {
     timeoutSeconds: task.timeoutSeconds ?? null,
     interactive: task.interactive ?? false,
     nodeVersion: task.nodeVersion ?? null,
+    maxRetries: task.maxRetries ?? 0,
+    retryBackoffSeconds: task.retryBackoffSeconds ?? 10,
+    retryMaxBackoffSeconds: task.retryMaxBackoffSeconds ?? 3600,
   }
 }
 
@@ -86,5 +89,8 @@ export function runFrom(run: NewRun, id: number): Run {
     stoppedBy: null,
     attempt: run.attempt ?? 1,
     firstRunId: run.firstRunId ?? null,
+    notBefore: run.notBefore ?? null,
+    retryOf: run.retryOf ?? null,
+    requestedAction: null,
   }
 }

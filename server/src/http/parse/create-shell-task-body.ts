@@ -6,8 +6,18 @@ import { assertValidCron } from '../../domain/schedule.ts'
 import { assertCommand } from '../../domain/task-command.ts'
 import type { CreateShellTaskInput } from '../../services/servers/create-shell-task.ts'
 import { assertKnownFields } from '../known-fields.ts'
+import { parseRunPolicyFields } from './run-policy-fields.ts'
 
-export const SHELL_TASK_FIELDS = ['name', 'command', 'server_id', 'cron_expr', 'priority'] as const
+export const SHELL_TASK_FIELDS = [
+  'name',
+  'command',
+  'server_id',
+  'cron_expr',
+  'priority',
+  'max_retries',
+  'retry_backoff_seconds',
+  'retry_max_backoff_seconds',
+] as const
 
 /** spec 001: "即使为一次性任务也需提供" — a one-off task still names its schedule, as `@once`. */
 export const ONCE = '@once'
@@ -39,5 +49,13 @@ export function parseCreateShellTaskBody(body: unknown): CreateShellTaskInput {
   const cron = b.cron_expr.trim()
   if (cron !== ONCE) assertValidCron(cron)
   const priority = b.priority === undefined ? DEFAULT_PRIORITY : parsePriority(b.priority)
-  return { name, command, serverId: b.server_id, cronExpression: cron === ONCE ? null : cron, priority }
+  // Issue 8's retry policy, checked as multipart create and PUT check it (numbers only in JSON).
+  for (const field of ['max_retries', 'retry_backoff_seconds', 'retry_max_backoff_seconds'] as const) {
+    if (b[field] !== undefined && typeof b[field] !== 'number') throw invalid(`${field} must be a whole number, got ${JSON.stringify(b[field])}`)
+  }
+  const retries = parseRunPolicyFields(
+    { max_retries: b.max_retries, retry_backoff_seconds: b.retry_backoff_seconds, retry_max_backoff_seconds: b.retry_max_backoff_seconds },
+    Number.MAX_SAFE_INTEGER,
+  )
+  return { name, command, serverId: b.server_id, cronExpression: cron === ONCE ? null : cron, priority, retries }
 }

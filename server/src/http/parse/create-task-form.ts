@@ -24,6 +24,9 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
       timeout_seconds: present(f.timeout_seconds),
       interactive: present(f.interactive),
       node_version: present(f.node_version),
+      max_retries: present(f.max_retries),
+      retry_backoff_seconds: present(f.retry_backoff_seconds),
+      retry_max_backoff_seconds: present(f.retry_max_backoff_seconds),
     },
     serverMaxLogBytes,
   )

@@ -1,6 +1,13 @@
-/** run_as, memory_limit_mb, max_log_mb (issue 6) and timeout_seconds (issue 8) of create and PUT, as typed values. */
+/** run_as, memory_limit_mb, max_log_mb (issue 6), timeout_seconds and the retry policy (issue 8) of create and PUT, as typed values. */
 import { TaskyardError } from '../../domain/errors.ts'
 import { parseMaxLogMb, parseMemoryLimitMb, parseTimeoutSeconds } from '../../domain/run-limits.ts'
+import {
+  DEFAULT_RETRY_BACKOFF_SECONDS,
+  DEFAULT_RETRY_MAX_BACKOFF_SECONDS,
+  parseMaxRetries,
+  parseRetryBackoffSeconds,
+  parseRetryMaxBackoffSeconds,
+} from '../../domain/retry-policy.ts'
 import type { TaskRunPolicy } from '../../domain/task.ts'
 import { parseBoolean } from './form-fields.ts'
 
@@ -11,6 +18,9 @@ export interface RunPolicyFields {
   timeout_seconds?: unknown
   interactive?: unknown
   node_version?: unknown
+  max_retries?: unknown
+  retry_backoff_seconds?: unknown
+  retry_max_backoff_seconds?: unknown
 }
 
 /** Absent (undefined) leaves a field as it is; null or '' clears it (PUT); anything else is parsed. */
@@ -41,6 +51,16 @@ export function parseRunPolicyFields(input: RunPolicyFields, serverMaxLogBytes: 
         error: `node_version must be a Node.js major version such as 20, got ${JSON.stringify(input.node_version).slice(0, 40)}`,
       })
     }
+  }
+  // Issue 8's retry policy: null or '' puts a field back to its default (0 retries, 10 s, 3600 s).
+  if (input.max_retries !== undefined) out.maxRetries = clears(input.max_retries) ? 0 : parseMaxRetries(input.max_retries)
+  if (input.retry_backoff_seconds !== undefined) {
+    out.retryBackoffSeconds = clears(input.retry_backoff_seconds) ? DEFAULT_RETRY_BACKOFF_SECONDS : parseRetryBackoffSeconds(input.retry_backoff_seconds)
+  }
+  if (input.retry_max_backoff_seconds !== undefined) {
+    out.retryMaxBackoffSeconds = clears(input.retry_max_backoff_seconds)
+      ? DEFAULT_RETRY_MAX_BACKOFF_SECONDS
+      : parseRetryMaxBackoffSeconds(input.retry_max_backoff_seconds)
   }
   return out
 }

@@ -46,6 +46,11 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   if (task.timeoutSeconds != null) body.timeout_seconds = task.timeoutSeconds
   if (task.interactive) body.interactive = true
   if (task.nodeVersion != null) body.node_version = task.nodeVersion
+  if (task.maxRetries > 0) {
+    body.max_retries = task.maxRetries
+    body.retry_backoff_seconds = task.retryBackoffSeconds
+    body.retry_max_backoff_seconds = task.retryMaxBackoffSeconds
+  }
   return body
 }
 

@@ -84,6 +84,7 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
         priority_word: priorityWord(run.priority),
         trigger: run.trigger,
         queued_at: formatDateTime(run.queuedAt),
+        ...(run.notBefore != null ? { not_before: formatDateTime(run.notBefore) } : {}),
       })),
       total: q.total,
       page,
@@ -95,7 +96,7 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/executions/:execution_id/cancel', { schema: schemas.cancelExecutionSchema }, async (request) => {
     const runId = executionIdOf(request)
-    const { run, previousStatus } = await cancelExecution(services, actorOf(request), runId)
+    const { run, previousStatus, requested } = await cancelExecution(services, actorOf(request), runId)
     return {
       success: true,
       message: `Execution cancelled: ${runId}`,
@@ -103,6 +104,7 @@ export function queueRoutes(app: FastifyInstance, deps: HttpDeps): void {
       task_id: run.taskId,
       previous_status: previousStatus,
       status: run.status,
+      ...(requested ? { requested: true } : {}),
     }
   })
 

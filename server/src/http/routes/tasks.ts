@@ -53,6 +53,8 @@ function transitionBody(message: string, t: TaskTransition): Record<string, unkn
     success: true,
     message,
     task: { task_id: t.task.id, task_name: t.task.name, status: t.task.status, previous_status: t.previousStatus },
+    // Issue 8: the run is another server's; the action was recorded for that server to apply.
+    ...(t.requested ? { requested: true } : {}),
   }
 }
 

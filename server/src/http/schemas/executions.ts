@@ -20,6 +20,13 @@ const RUN_FIELDS = {
   priority_value: { type: 'integer', minimum: 0, maximum: 11 },
   attempt: { type: 'integer', minimum: 1, description: '1 for a first run; a retry counts on' },
   first_execution_id: { ...nullableString, description: 'The first run of the chain a retry belongs to; null for a first run' },
+  retry_of_execution_id: { ...nullableString, description: 'The failed run this one retries automatically (max_retries); null otherwise' },
+  not_before: { ...nullableString, description: 'A queued retry does not start before this time (its backoff); null: at once' },
+  requested_action: {
+    type: ['string', 'null'],
+    enum: ['stop', 'pause', 'resume', null],
+    description: 'An action another server asked of the server supervising the run, not yet applied',
+  },
   queued_at: { type: 'string' },
   start_time: nullableString,
   end_time: nullableString,

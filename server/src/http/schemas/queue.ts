@@ -99,8 +99,9 @@ const queueEntry = {
     task_name: { type: 'string' },
     priority: { type: 'integer', minimum: 0, maximum: 11 },
     priority_word: { type: 'string', enum: ['high', 'normal', 'low'] },
-    trigger: { type: 'string', enum: ['create', 'manual', 'schedule', 'resume'] },
+    trigger: { type: 'string', enum: ['create', 'manual', 'schedule', 'resume', 'retry'] },
     queued_at: { type: 'string', description: 'When the run became due (YYYY-MM-DD HH:MM:SS)' },
+    not_before: { type: 'string', description: 'Only on a retry waiting out its backoff: it does not start before this time, whatever its position' },
   },
 } as const
 
@@ -150,6 +151,11 @@ export const cancelExecutionSchema = {
         task_id: { type: 'integer' },
         previous_status: runStatus,
         status: runStatus,
+        requested: {
+          type: 'boolean',
+          const: true,
+          description: 'Only when another server supervises the run: the stop was recorded for it and applies within about a second (status still running)',
+        },
       },
     },
     400: errorBody,

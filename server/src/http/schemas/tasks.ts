@@ -27,6 +27,13 @@ const taskSchedule = {
   misfire: { type: 'string', enum: ['skip'], description: 'Only when it is not the default (run_once)' },
 } as const
 
+/** Issue 8's retry policy: present only on a task that retries (max_retries above 0). */
+const taskRetries = {
+  max_retries: { type: 'integer', description: 'Only when the task retries failed runs' },
+  retry_backoff_seconds: { type: 'integer', description: 'Only with max_retries' },
+  retry_max_backoff_seconds: { type: 'integer', description: 'Only with max_retries' },
+} as const
+
 /** spec 000's `task` object (http/present/task.ts presentTask); run_as and the limits only when set. */
 const taskFields = {
   task_id: int,
@@ -55,6 +62,7 @@ const taskOptional = {
   timeout_seconds: { type: 'number', description: 'Only when the task sets it' },
   interactive: { type: 'boolean', const: true, description: 'Only on an interactive task' },
   node_version: { type: 'string', description: 'Only when the task sets it: the Node.js major version of its runs' },
+  ...taskRetries,
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -149,6 +157,9 @@ export const CREATE_TASK_FIELDS = {
   timeout_seconds: 'field',
   interactive: 'field',
   node_version: 'field',
+  max_retries: 'field',
+  retry_backoff_seconds: 'field',
+  retry_max_backoff_seconds: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -173,6 +184,8 @@ export const createTask = {
     'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count); ' +
     'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file. ' +
     "node_version: the Node.js major version (e.g. 20) the runs' node, npm and npx are; one not installed is a 400 node_unavailable listing those that are. " +
+    'max_retries (0–10, default 0): a run that ends failed, timeout or abnormal is retried automatically, each attempt its own run; ' +
+    'retry_backoff_seconds (1–86400, default 10): the first retry waits this long, each next one twice as long; retry_max_backoff_seconds (1–86400, default 3600): the longest wait. ' +
     'A JSON body (spec 001) is {name, command, server_id, cron_expr}: 200 {success, message, task: {id, name, command, server_id, status, last_run, next_run, created_at}}.',
   response: {
     201: closed({ success: bool, message: str, task, environment_message: str }),
@@ -342,7 +355,19 @@ export const taskAction = {
   tags: ['tasks'],
   params: taskIdParams,
   response: {
-    200: closed({ success: bool, message: str, task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }) }),
+    200: {
+      ...closed({ success: bool, message: str, task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }) }),
+      properties: {
+        success: bool,
+        message: str,
+        task: closed({ task_id: int, task_name: str, status: taskStatus, previous_status: taskStatus }),
+        requested: {
+          type: 'boolean',
+          const: true,
+          description: 'Only when another server of the database supervises the run: the action was recorded for it and applies within about a second',
+        },
+      },
+    },
     400: { ...errorRef, description: 'invalid_transition: the task’s status does not allow it (current_status says which)' },
     404: notFound,
     ...errorResponses,
@@ -403,6 +428,12 @@ export const updateTask = {
         type: ['number', 'string', 'null'],
         description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',
       },
+      max_retries: { type: ['integer', 'string', 'null'], description: 'Automatic retries of a failed, timed-out or abnormal run (0–10); null: 0' },
+      retry_backoff_seconds: {
+        type: ['integer', 'string', 'null'],
+        description: 'Wait before the first retry, doubled for each next one (1–86400); null: 10',
+      },
+      retry_max_backoff_seconds: { type: ['integer', 'string', 'null'], description: 'The longest wait between retries (1–86400); null: 3600' },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

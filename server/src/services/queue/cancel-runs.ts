@@ -18,8 +18,8 @@ type Outcome =
   | 'ended'
   /** Running, and the caller asked for queued runs only (a claim may have got there first). */
   | 'running'
-  /** Running on another server: only that one can stop it. */
-  | 'elsewhere'
+  /** Running or paused on another server: the stop was recorded for that server to apply (issue 8). */
+  | 'requested'
 
 export const CANCELLED_BEFORE_START = 'Cancelled before it started'
 
@@ -47,7 +47,13 @@ async function cancelOne(deps: Deps, actor: Actor, runId: number, cancelRunning:
     const now = await tx.runs.findById(runId)
     if (!now || !isActive(now.status)) return { outcome: 'ended' as const, before: now?.status ?? null }
     if (!cancelRunning) return { outcome: 'running' as const, before: now.status }
-    if (!deps.runControl.isSupervising(runId)) return { outcome: 'elsewhere' as const, before: now.status }
+    if (!deps.runControl.isSupervising(runId)) {
+      // Compare-and-set on the run's status: a run that ended meanwhile is reported as ended.
+      const asked = await tx.runs.requestAction(runId, 'stop', ['running', 'paused'])
+      if (!asked) return { outcome: 'ended' as const, before: now.status }
+      await recordAudit(tx, deps.clock, actor, 'execution.cancel', { type: 'execution', id: runId }, { task_id: now.taskId, was: now.status, requested: true })
+      return { outcome: 'requested' as const, before: now.status }
+    }
     await recordAudit(tx, deps.clock, actor, 'execution.cancel', { type: 'execution', id: runId }, { task_id: now.taskId, was: now.status })
     return { outcome: 'stopped' as const, before: now.status }
   })
@@ -58,6 +64,8 @@ async function cancelOne(deps: Deps, actor: Actor, runId: number, cancelRunning:
 export interface CancelledExecution {
   run: Run
   previousStatus: RunStatus
+  /** Issue 8: another server supervises the run; the stop was recorded for it to apply. */
+  requested?: true
 }
 
 /** POST /api/executions/<id>/cancel: a queued run never starts; a running or paused one is stopped. */
@@ -72,14 +80,9 @@ export async function cancelExecution(deps: Deps, actor: Actor, runId: number): 
       ...(before !== null ? { current_status: before } : {}),
     })
   }
-  if (outcome === 'elsewhere') {
-    throw new TaskyardError('run_on_other_server', 'Execution runs on another server', {
-      error: `Execution ${runId} is ${String(before)} on another server of this database; only that server can stop it`,
-    })
-  }
   deps.bus.emit('task:changed', { taskId: run.taskId })
   deps.runControl.wake()
-  return { run: (await deps.store.runs.findById(runId)) ?? run, previousStatus: before! }
+  return { run: (await deps.store.runs.findById(runId)) ?? run, previousStatus: before!, ...(outcome === 'requested' ? { requested: true as const } : {}) }
 }
 
 export interface BulkCancel {
@@ -92,7 +95,8 @@ export interface BulkCancel {
  * spec 002 cancel-all / cancel-by-type: every queued run (and with cancelRunning every running or
  * paused one) of the tasks the caller may stop — all of them for admins, their own for operators —
  * of `taskType` only when given. `total` is how many were asked, `failed` those that
- * could not be (ended or started meanwhile, or running on another server).
+ * could not be (ended or started meanwhile). A run on another server counts as cancelled: its stop
+ * is recorded for that server (issue 8).
  */
 export async function cancelRuns(deps: Deps, actor: Actor, options: { cancelRunning: boolean; taskType?: string }): Promise<BulkCancel> {
   const user = actor.user
@@ -106,7 +110,8 @@ export async function cancelRuns(deps: Deps, actor: Actor, options: { cancelRunn
     return options.cancelRunning || run.status === 'queued'
   })
   const outcomes = await Promise.all(targets.map((run) => cancelOne(deps, actor, run.id, options.cancelRunning)))
-  const cancelled = outcomes.filter((o) => o.outcome === 'cancelled' || o.outcome === 'stopped').length
+  // A stop recorded for the server that supervises the run counts as done: that server applies it.
+  const cancelled = outcomes.filter((o) => o.outcome === 'cancelled' || o.outcome === 'stopped' || o.outcome === 'requested').length
   for (const taskId of new Set(targets.map((r) => r.taskId))) deps.bus.emit('task:changed', { taskId })
   deps.runControl.wake()
   return { cancelled, failed: targets.length - cancelled, total: targets.length }

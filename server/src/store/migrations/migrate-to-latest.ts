@@ -11,6 +11,7 @@ import { queue } from './008-queue.ts'
 import { runDetails } from './009-run-details.ts'
 import { schedules } from './010-schedules.ts'
 import { nodeVersion } from './013-node-version.ts'
+import { retries } from './012-retries.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -26,6 +27,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '009-run-details': runDetails(dialect),
     '010-schedules': schedules(dialect),
     '013-node-version': nodeVersion(),
+    '012-retries': retries(dialect),
   }
 }
 

@@ -12,6 +12,8 @@ const NEW_RUN_FIELDS: Record<keyof NewRun, true> = {
   queuedAt: true,
   attempt: true,
   firstRunId: true,
+  notBefore: true,
+  retryOf: true,
 }
 
 const PATCH_FIELDS: Record<keyof RunPatch, true> = {
@@ -37,6 +39,9 @@ const PATCH_FIELDS: Record<keyof RunPatch, true> = {
   stoppedBy: true,
   attempt: true,
   firstRunId: true,
+  notBefore: true,
+  retryOf: true,
+  requestedAction: true,
 }
 
 const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as const
@@ -92,6 +97,8 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
             .selectFrom('runs')
             .select('id')
             .where('status', '=', 'queued')
+            // Issue 8: a retry waits out its backoff (the worker arms a timer for nextNotBefore).
+            .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
             // A run whose environment is being built waits queued (issue 9): its task's
             // environment has a build without an end. The build's end wakes the worker.
             .where(({ not, exists, selectFrom }) =>
@@ -331,6 +338,57 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
         .executeTakeFirstOrThrow()
       const cells = row as Record<string, number | null | undefined>
       return ranges.map((_, i) => Number(cells[`r${i}`] ?? 0) + Number(cells[`a${i}`] ?? 0))
+    },
+
+    async nextNotBefore(now) {
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.min<number | null>('not_before').as('at'))
+        .where('status', '=', 'queued')
+        .where('not_before', '>', now)
+        .executeTakeFirst()
+      return row?.at == null ? null : Number(row.at)
+    },
+
+    async updateIfStatus(id, expected, patch) {
+      const values = toRow(patch, PATCH_FIELDS)
+      const row = await db
+        .updateTable('runs')
+        .set(Object.keys(values).length === 0 ? { status: expected } : values)
+        .where('id', '=', id)
+        .where('status', '=', expected)
+        .returningAll()
+        .executeTakeFirst()
+      return row && toRun(row)
+    },
+
+    async requestAction(id, action, statuses) {
+      const row = await db
+        .updateTable('runs')
+        .set({ requested_action: action })
+        .where('id', '=', id)
+        .where('status', 'in', statuses)
+        .where((eb) => eb.or([eb('requested_action', 'is', null), eb('requested_action', '<>', 'stop')]))
+        .returningAll()
+        .executeTakeFirst()
+      return row && toRun(row)
+    },
+
+    async listRequested(workerId) {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('status', 'in', ACTIVE_LITERALS)
+        .where('worker_id', '=', workerId)
+        .where('requested_action', 'is not', null)
+        .orderBy('id')
+        .execute()
+      return rows.map(toRun)
+    },
+
+    async clearRequest(id, action) {
+      const result = await db.updateTable('runs').set({ requested_action: null }).where('id', '=', id).where('requested_action', '=', action).executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
 
     async listHistory(since, limit) {

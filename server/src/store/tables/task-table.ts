@@ -38,6 +38,9 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   timeoutSeconds: true,
   interactive: true,
   nodeVersion: true,
+  maxRetries: true,
+  retryBackoffSeconds: true,
+  retryMaxBackoffSeconds: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -71,6 +74,9 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   timeoutSeconds: true,
   interactive: true,
   nodeVersion: true,
+  maxRetries: true,
+  retryBackoffSeconds: true,
+  retryMaxBackoffSeconds: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */

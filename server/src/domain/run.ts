@@ -41,7 +41,14 @@ export interface Run {
   firstRunId: number | null
 }
 
-export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> & Partial<Pick<Run, 'attempt' | 'firstRunId'>>
+export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> &
+  Partial<Pick<Run, 'attempt' | 'firstRunId'>> & {
+    /**
+     * Issue 8: the run takes its task's lock (the store's unique index: one lock-holding live run
+     * per task). Left out: the task's concurrency policy decides, in the insert itself.
+     */
+    holdsLock?: boolean
+  }
 export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
 
 export function isActive(status: RunStatus): boolean {

@@ -27,8 +27,10 @@ export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId'
   await tx.runs.update(run.id, end)
   const task = await tx.tasks.findById(run.taskId)
   if (!task) return
+  // Issue 8: under queue / allow / replace another run of the task may still be live: it keeps the task running.
+  const othersLive = task.status === 'running' && (await tx.runs.findActiveForTask(task.id)) !== undefined
   await tx.tasks.update(task.id, {
-    status: taskStatusAfterRun(task, end.status),
+    status: othersLive ? 'running' : taskStatusAfterRun(task, end.status),
     lastRunAt: startedAt,
     lastRunDurationMs: end.endedAt - startedAt,
     lastRunId: run.id,

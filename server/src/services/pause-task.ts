@@ -16,8 +16,8 @@ export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number,
     taskId,
     'find',
     async (tx, task) => {
-      const active = await tx.runs.findActiveForTask(taskId)
-      if (active) {
+      // Every live run: a queue / allow task may have several (issue 8).
+      for (const active of await tx.runs.listActiveForTask(taskId)) {
         // Suspend before committing: if the signal cannot be sent the task is left as it was.
         if (active.status === 'running') deps.runControl.pause(active.id)
         // spec 003: the reason and who gave it stay on the run (a pause without one clears the last).

@@ -23,11 +23,15 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
     async (tx, task) => {
       const now = deps.clock.now()
       const given = { resumeReason: reason, resumedBy: actor.user?.username ?? null }
-      const active = await tx.runs.findActiveForTask(taskId)
+      // Every live run: a queue / allow task may have several (issue 8); queued ones wait on.
+      const actives = await tx.runs.listActiveForTask(taskId)
       let patch: TaskPatch
-      if (active) {
-        const live = deps.runControl.resume(active.id)
-        await tx.runs.update(active.id, { status: live ? 'running' : 'queued', ...given })
+      if (actives.length > 0) {
+        for (const active of actives) {
+          if (active.status !== 'paused') continue
+          const live = deps.runControl.resume(active.id)
+          await tx.runs.update(active.id, { status: live ? 'running' : 'queued', ...given })
+        }
         patch = { status: 'running' }
       } else {
         // The run this resume queues carries its reason.

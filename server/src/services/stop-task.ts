@@ -9,7 +9,7 @@ import type { TaskTransition } from './trigger-task.ts'
  * audit entry is stored with the task's new status, before the process is signalled.
  */
 export async function stopTask(deps: ServiceDeps, actor: Actor, taskId: number, reason: string | null = null): Promise<TaskTransition> {
-  const { result, activeRunId } = await inTaskAction(
+  const { result, activeRunIds } = await inTaskAction(
     deps,
     actor,
     'stop',
@@ -17,19 +17,23 @@ export async function stopTask(deps: ServiceDeps, actor: Actor, taskId: number, 
     'find',
     async (tx, task) => {
       const updated = await tx.tasks.update(taskId, { status: 'stopped', nextRunAt: null, updatedAt: deps.clock.now() })
-      const active = await tx.runs.findActiveForTask(taskId)
       const given = { stopReason: reason, stoppedBy: actor.user?.username ?? null }
-      // A run that never got a process ends here; one with a process ends when the process does.
-      if (active && !deps.runControl.isSupervising(active.id)) {
-        await tx.runs.update(active.id, { status: 'cancelled', endedAt: deps.clock.now(), ...given })
-      } else if (active) {
-        await tx.runs.update(active.id, given)
+      const supervised: number[] = []
+      // Every live run: a queue / allow task may have several (issue 8).
+      for (const active of await tx.runs.listActiveForTask(taskId)) {
+        // A run that never got a process ends here; one with a process ends when the process does.
+        if (!deps.runControl.isSupervising(active.id)) {
+          await tx.runs.update(active.id, { status: 'cancelled', endedAt: deps.clock.now(), ...given })
+        } else {
+          await tx.runs.update(active.id, given)
+          supervised.push(active.id)
+        }
       }
-      return { result: { task: updated!, previousStatus: task.status }, activeRunId: active?.id ?? null }
+      return { result: { task: updated!, previousStatus: task.status }, activeRunIds: supervised }
     },
     reason === null ? null : { reason },
   )
-  if (activeRunId != null) await deps.runControl.stop(activeRunId)
+  await Promise.all(activeRunIds.map((id) => deps.runControl.stop(id)))
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
   return { ...result, task: (await deps.store.tasks.findById(taskId)) ?? result.task }

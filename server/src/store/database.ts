@@ -25,7 +25,10 @@ export type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The row shape of a domain object: the same fields under their snake_case column names. */
 export type RowOf<T> = { [K in keyof T & string as SnakeCase<K>]: T[K] }
 
-export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_type' | 'misfire' | 'schedule_enabled' | 'schedule_runs' | 'interactive'> {
+export interface TasksTable extends Omit<
+  RowOf<Task>,
+  'id' | 'labels' | 'task_type' | 'misfire' | 'schedule_enabled' | 'schedule_runs' | 'interactive' | 'concurrency'
+> {
   id: Generated<number>
   /** Migration 008; null = none. */
   task_type: ColumnType<string | null, string | null | undefined, string | null>
@@ -37,6 +40,8 @@ export interface TasksTable extends Omit<RowOf<Task>, 'id' | 'labels' | 'task_ty
   schedule_runs: ColumnType<number, number | undefined, number>
   /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
   interactive: ColumnType<boolean | number, boolean | undefined, boolean>
+  /** Migration 011; defaults to 'forbid'. */
+  concurrency: ColumnType<Task['concurrency'], Task['concurrency'] | undefined, Task['concurrency']>
 }
 
 /** Migration 010: one row per (task, scheduled time) the scheduler decided about. */
@@ -48,6 +53,8 @@ export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 
   attempt: ColumnType<number, number | undefined, number>
   /** boolean on PostgreSQL; SQLite answers 0 or 1. Defaults to false. */
   output_truncated: ColumnType<boolean | number, boolean | undefined, boolean>
+  /** Migration 011: 1 when the run takes its task's lock (the unique index runs_task_lock). Store-internal. */
+  holds_lock: ColumnType<number, number | undefined, number>
 }
 
 export interface SystemSamplesTable extends RowOf<SystemSample> {

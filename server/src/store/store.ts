@@ -37,9 +37,9 @@ export interface TaskTable {
   /** Deletes the task and all its runs, taking them out of the run summaries. The only way runs leave. */
   delete(id: number): Promise<boolean>
   countByStatus(): Promise<Partial<Record<TaskStatus, number>>>
-  /** Tasks with status 'scheduled', an enabled schedule and nextRunAt ≤ now, earliest first. */
+  /** Tasks with status 'scheduled' or 'running' (issue 8), an enabled schedule and nextRunAt ≤ now, earliest first. */
   listDue(now: number): Promise<Task[]>
-  /** The earliest nextRunAt of a 'scheduled' task whose schedule is enabled, or null. */
+  /** The earliest nextRunAt of a 'scheduled' or 'running' task whose schedule is enabled, or null. */
   nextDueAt(): Promise<number | null>
   /** 'scheduled' tasks with an enabled schedule and a nextRunAt, earliest first. */
   listUpcoming(limit: number): Promise<Task[]>
@@ -76,8 +76,14 @@ export interface RunTable {
    */
   queuePosition(id: number): Promise<number | null>
   countForTask(taskId: number): Promise<number>
-  /** The task's run in queued/running/paused, if any (there is at most one). */
+  /** The task's newest run in queued/running/paused, if any (several only under `queue` / `allow`, issue 8). */
   findActiveForTask(taskId: number): Promise<Run | undefined>
+  /** Issue 8: every live run of the task, oldest first. */
+  listActiveForTask(taskId: number): Promise<Run[]>
+  /** Issue 8: the run no longer takes its task's lock (a replaced run while it stops). */
+  releaseLock(id: number): Promise<void>
+  /** Issue 8: per task with live runs, how many are queued and how many running or paused. */
+  countLiveByTask(): Promise<Map<number, { queued: number; busy: number }>>
   /** Every run in queued/running/paused, oldest first (recovery after a restart). */
   listActive(): Promise<Run[]>
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>

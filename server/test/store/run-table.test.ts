@@ -63,7 +63,8 @@ for (const dialect of testDialects()) {
 
     it('claims queued runs by priority number, then queue time, then id, each once', async (t) => {
       const { store } = await openTestStore(t, dialect)
-      const task = await store.tasks.insert(newTask())
+      // 'allow' (issue 8): the claim starts a second run of a task beside the first only under it.
+      const task = await store.tasks.insert(newTask({ concurrency: 'allow' }))
       const insert = (priority: number, queuedAt: number) => store.runs.insert(newRun(task.id, { priority, queuedAt }))
       const low = await insert(8, T0)
       const normalLate = await insert(5, T0 + 20)
@@ -97,7 +98,7 @@ for (const dialect of testDialects()) {
       const { openStore } = await import('../../src/store/kysely-store.ts')
       const second = await openStore({ databaseUrl })
       t.after(() => second.close())
-      const task = await store.tasks.insert(newTask())
+      const task = await store.tasks.insert(newTask({ concurrency: 'allow' }))
       const runIds: number[] = []
       for (let i = 0; i < 10; i++) runIds.push((await store.runs.insert(newRun(task.id, { queuedAt: T0 + i }))).id)
 

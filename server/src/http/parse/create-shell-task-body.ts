@@ -2,12 +2,13 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import { assertTaskName } from '../../domain/names.ts'
 import { DEFAULT_PRIORITY, parsePriority } from '../../domain/priority.ts'
+import { parseConcurrency } from '../../domain/concurrency.ts'
 import { assertValidCron } from '../../domain/schedule.ts'
 import { assertCommand } from '../../domain/task-command.ts'
 import type { CreateShellTaskInput } from '../../services/servers/create-shell-task.ts'
 import { assertKnownFields } from '../known-fields.ts'
 
-export const SHELL_TASK_FIELDS = ['name', 'command', 'server_id', 'cron_expr', 'priority'] as const
+export const SHELL_TASK_FIELDS = ['name', 'command', 'server_id', 'cron_expr', 'priority', 'concurrency'] as const
 
 /** spec 001: "即使为一次性任务也需提供" — a one-off task still names its schedule, as `@once`. */
 export const ONCE = '@once'
@@ -39,5 +40,6 @@ export function parseCreateShellTaskBody(body: unknown): CreateShellTaskInput {
   const cron = b.cron_expr.trim()
   if (cron !== ONCE) assertValidCron(cron)
   const priority = b.priority === undefined ? DEFAULT_PRIORITY : parsePriority(b.priority)
-  return { name, command, serverId: b.server_id, cronExpression: cron === ONCE ? null : cron, priority }
+  const concurrency = b.concurrency === undefined ? 'forbid' : parseConcurrency(b.concurrency)
+  return { name, command, serverId: b.server_id, cronExpression: cron === ONCE ? null : cron, priority, concurrency }
 }

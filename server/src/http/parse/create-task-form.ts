@@ -23,6 +23,7 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
       max_log_mb: present(f.max_log_mb),
       timeout_seconds: present(f.timeout_seconds),
       interactive: present(f.interactive),
+      concurrency: present(f.concurrency),
     },
     serverMaxLogBytes,
   )

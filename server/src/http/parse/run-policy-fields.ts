@@ -1,5 +1,6 @@
 /** run_as, memory_limit_mb, max_log_mb (issue 6) and timeout_seconds (issue 8) of create and PUT, as typed values. */
 import { TaskyardError } from '../../domain/errors.ts'
+import { parseConcurrency } from '../../domain/concurrency.ts'
 import { parseMaxLogMb, parseMemoryLimitMb, parseTimeoutSeconds } from '../../domain/run-limits.ts'
 import type { TaskRunPolicy } from '../../domain/task.ts'
 import { parseBoolean } from './form-fields.ts'
@@ -10,6 +11,8 @@ export interface RunPolicyFields {
   max_log_mb?: unknown
   timeout_seconds?: unknown
   interactive?: unknown
+  /** Issue 8: forbid | queue | allow | replace. */
+  concurrency?: unknown
 }
 
 /** Absent (undefined) leaves a field as it is; null or '' clears it (PUT); anything else is parsed. */
@@ -31,5 +34,6 @@ export function parseRunPolicyFields(input: RunPolicyFields, serverMaxLogBytes: 
     else if (typeof input.interactive === 'string') out.interactive = parseBoolean('interactive', input.interactive)
     else throw new TaskyardError('invalid_input', 'Invalid request', { error: 'interactive must be true or false' })
   }
+  if (input.concurrency !== undefined) out.concurrency = parseConcurrency(input.concurrency)
   return out
 }

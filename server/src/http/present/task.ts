@@ -45,6 +45,7 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
   if (task.misfire !== 'run_once') body.misfire = task.misfire
   if (task.timeoutSeconds != null) body.timeout_seconds = task.timeoutSeconds
   if (task.interactive) body.interactive = true
+  if (task.concurrency !== 'forbid') body.concurrency = task.concurrency
   return body
 }
 

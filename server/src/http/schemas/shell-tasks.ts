@@ -21,6 +21,10 @@ export const shellTaskBody = {
               { type: 'integer', minimum: 0, maximum: 11 },
             ],
           },
+          concurrency: {
+            type: 'string',
+            description: 'Issue 8: forbid (default), queue, allow or replace: what a run due while the previous one is live does',
+          },
         },
         additionalProperties: false,
       },

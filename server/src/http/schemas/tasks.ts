@@ -16,6 +16,11 @@ const priorityWord = { type: 'string', enum: ['high', 'normal', 'low'] satisfies
 const seconds = { ...nullableNum, description: 'Seconds, two decimals' } as const
 const megabytes = { ...nullableNum, description: 'MB, one decimal' } as const
 
+/** Issue 8: what `concurrency` means, for the create and PUT descriptions. */
+const CONCURRENCY_HELP =
+  'concurrency: what a run due while the previous one is live does — forbid (default: a trigger is refused, a cron time skipped and recorded), ' +
+  'queue (it runs after the previous one ends), allow (it runs beside it), replace (the previous one is stopped, naming the new run, and the new one starts).'
+
 /** Issue 8's task type and labels: present only when the task has them. */
 const taskKind = {
   task_type: { type: 'string', description: 'Only when the task sets it' },
@@ -54,6 +59,11 @@ const taskOptional = {
   ...taskSchedule,
   timeout_seconds: { type: 'number', description: 'Only when the task sets it' },
   interactive: { type: 'boolean', const: true, description: 'Only on an interactive task' },
+  concurrency: { type: 'string', enum: ['queue', 'allow', 'replace'], description: 'Issue 8: only when it is not the default (forbid)' },
+  queue_position: {
+    type: 'integer',
+    description: 'Issue 8, GET of one task: where its first queued run stands in the queue (1: next), while it has one',
+  },
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -147,6 +157,7 @@ export const CREATE_TASK_FIELDS = {
   misfire: 'field',
   timeout_seconds: 'field',
   interactive: 'field',
+  concurrency: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -170,6 +181,8 @@ export const createTask = {
     "time_zone: the IANA zone the cron expression is read in (default: the server's TASKYARD_TIME_ZONE); misfire: run_once (default) or skip, what a cron time seen over a minute late (the server was down) does. " +
     'timeout_seconds: each run ends as timeout after this many seconds of running (1–31536000; paused time does not count); ' +
     'interactive (true/false): runs get a stdin pipe fed by POST /api/executions/<id>/input; otherwise stdin is at end-of-file. ' +
+    CONCURRENCY_HELP +
+    ' ' +
     'A JSON body (spec 001) is {name, command, server_id, cron_expr}: 200 {success, message, task: {id, name, command, server_id, status, last_run, next_run, created_at}}.',
   response: {
     201: closed({ success: bool, message: str, task, environment_message: str }),
@@ -392,6 +405,7 @@ export const updateTask = {
       time_zone: { type: ['string', 'null'], description: "IANA time zone the cron expression is read in; null: the server's" },
       misfire: { type: 'string', description: 'What a cron time seen over a minute late does: run once now, or skip' },
       interactive: { type: ['boolean', 'string'], description: 'Runs get a stdin pipe (POST /api/executions/<id>/input); false: stdin at end-of-file' },
+      concurrency: { type: 'string', description: CONCURRENCY_HELP },
       timeout_seconds: {
         type: ['number', 'string', 'null'],
         description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',

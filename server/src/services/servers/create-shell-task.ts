@@ -1,5 +1,5 @@
 import { initialNextRunAt } from '../../domain/schedule.ts'
-import type { Task } from '../../domain/task.ts'
+import type { ConcurrencyPolicy, Task } from '../../domain/task.ts'
 import { recordAudit, type Actor } from '../auth/record-audit.ts'
 import { assertTaskPermission } from '../auth/task-permission.ts'
 import { nameTaken } from '../create-task.ts'
@@ -16,6 +16,8 @@ export interface CreateShellTaskInput {
   /** null: spec 001's `@once` — one run, now. */
   cronExpression: string | null
   priority: number
+  /** Issue 8: the task's concurrency policy. */
+  concurrency: ConcurrencyPolicy
 }
 
 /**
@@ -51,6 +53,7 @@ export async function createShellTask(deps: ServiceDeps, actor: Actor, readInput
       updatedAt: now,
       nextRunAt: initialNextRunAt({ cronExpression, delaySeconds: null }, now, deps.settings.timeZone),
       ownerId: user.id,
+      concurrency: input.concurrency,
     })
     await tx.servers.setTaskServer(created.id, server.id)
     await recordAudit(tx, deps.clock, actor, 'task.create', { type: 'task', id: created.id }, { task_name: created.name, server_id: server.id })

@@ -10,6 +10,7 @@ import { servers } from './007-servers.ts'
 import { queue } from './008-queue.ts'
 import { runDetails } from './009-run-details.ts'
 import { schedules } from './010-schedules.ts'
+import { concurrency } from './011-concurrency.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -24,6 +25,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '008-queue': queue(),
     '009-run-details': runDetails(dialect),
     '010-schedules': schedules(dialect),
+    '011-concurrency': concurrency(dialect),
   }
 }
 

@@ -22,10 +22,12 @@ export async function closeRun(store: Store, run: Pick<Run, 'id' | 'taskId' | 's
 
 /** closeRun inside the caller's transaction (a cancel that must decide and close in one step). */
 export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<void> {
+  // The task's row first (issue 8): the lock order is task row, then runs, as in a trigger that
+  // replaces this run under the task's lock; run first then task deadlocked on PostgreSQL.
+  const task = await tx.tasks.lockById(run.taskId)
   const current = await tx.runs.findById(run.id)
   const startedAt = current?.startedAt ?? run.startedAt ?? end.endedAt
   await tx.runs.update(run.id, end)
-  const task = await tx.tasks.findById(run.taskId)
   if (!task) return
   // Issue 8: under queue / allow / replace another run of the task may still be live: it keeps the task running.
   const othersLive = task.status === 'running' && (await tx.runs.findActiveForTask(task.id)) !== undefined

@@ -36,6 +36,7 @@ const CREATE_FIELDS = [
   'misfire',
   'timeout_seconds',
   'interactive',
+  'concurrency',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -55,6 +56,7 @@ const PUT_FIELDS = [
   'misfire',
   'interactive',
   'timeout_seconds',
+  'concurrency',
 ]
 
 for (const dialect of testDialects()) {

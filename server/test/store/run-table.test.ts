@@ -117,6 +117,34 @@ for (const dialect of testDialects()) {
       assert.equal(await store.runs.claimNext('late', T0 + 2_000), undefined)
     })
 
+    it('holds one lock-taking live run per task under 20 simultaneous inserts from two stores, with no row lock taken (issue 8, runs_task_lock)', async (t) => {
+      const { store, databaseUrl } = await openTestStore(t, dialect)
+      const { openStore } = await import('../../src/store/kysely-store.ts')
+      const second = await openStore({ databaseUrl })
+      t.after(() => second.close())
+      const forbid = await store.tasks.insert(newTask({ name: 'forbid' }))
+      const replace = await store.tasks.insert(newTask({ name: 'replace', concurrency: 'replace' }))
+      const queue = await store.tasks.insert(newTask({ name: 'queue', concurrency: 'queue' }))
+      for (const task of [forbid, replace, queue]) {
+        // holdsLock left out: the task's policy decides inside the insert.
+        const { holdsLock: _, ...fields } = newRun(task.id)
+        const tries = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : second).runs.insert(fields)))
+        const won = tries.filter((r) => r.status === 'fulfilled')
+        assert.equal(won.length, task.concurrency === 'queue' ? 20 : 1, task.name)
+        for (const r of tries) if (r.status === 'rejected') assert.match(String(r.reason), /Task cannot be triggered/)
+      }
+      // A finished run frees the lock: the next one may be queued.
+      const [live] = await store.runs.listActiveForTask(forbid.id)
+      await store.runs.update(live!.id, { status: 'completed', endedAt: T0 + 1 })
+      const { holdsLock: _, ...fields } = newRun(forbid.id)
+      assert.ok(await store.runs.insert(fields))
+      // A released run (a replace's old run while it stops) no longer counts.
+      const [old] = await store.runs.listActiveForTask(replace.id)
+      await store.runs.releaseLock(old!.id)
+      assert.ok(await store.runs.insert({ ...newRun(replace.id), holdsLock: true }))
+      assert.equal((await store.runs.listActiveForTask(replace.id)).length, 2)
+    })
+
     it("lists a task's runs newest first, up to the limit, and counts them", async (t) => {
       const { store } = await openTestStore(t, dialect)
       const task = await store.tasks.insert(newTask({ name: 'a' }))

@@ -405,11 +405,11 @@ export const updateTask = {
       time_zone: { type: ['string', 'null'], description: "IANA time zone the cron expression is read in; null: the server's" },
       misfire: { type: 'string', description: 'What a cron time seen over a minute late does: run once now, or skip' },
       interactive: { type: ['boolean', 'string'], description: 'Runs get a stdin pipe (POST /api/executions/<id>/input); false: stdin at end-of-file' },
-      concurrency: { type: 'string', description: CONCURRENCY_HELP },
       timeout_seconds: {
         type: ['number', 'string', 'null'],
         description: 'Seconds of running (paused time not counted) after which a run ends as timeout (1–31536000); null: none',
       },
+      concurrency: { type: 'string', description: CONCURRENCY_HELP },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

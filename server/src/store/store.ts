@@ -84,6 +84,8 @@ export interface RunTable {
   releaseLock(id: number): Promise<void>
   /** Issue 8: per task with live runs, how many are queued and how many running or paused. */
   countLiveByTask(): Promise<Map<number, { queued: number; busy: number }>>
+  /** Issue 8: tasks stored 'running' whose live runs are all queued (shown 'scheduled'). */
+  countQueuedOnlyRunningTasks(): Promise<number>
   /** Every run in queued/running/paused, oldest first (recovery after a restart). */
   listActive(): Promise<Run[]>
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>

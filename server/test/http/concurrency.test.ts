@@ -217,6 +217,8 @@ for (const dialect of testDialects()) {
       assert.equal(execution.queue_position, 1)
       assert.equal((await app.json(`/api/tasks/${busy}`)).body.task.status, 'running')
       assert.equal((await app.json(`/api/tasks/${busy}`)).body.task.queue_position, undefined)
+      const stats = (await app.json('/api/tasks/stats')).body
+      assert.deepEqual([stats.running, stats.scheduled], [1, 1], 'the stats count the waiting task as scheduled, as the list does')
 
       await stopTask(app, busy)
       await app.runFinished(run!.id)

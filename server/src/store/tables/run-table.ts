@@ -105,6 +105,34 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       return rows.map(toRun)
     },
 
+    async countQueuedOnlyRunningTasks() {
+      const row = await db
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('tasks.status', '=', 'running')
+        .where(({ exists, not, selectFrom }) =>
+          exists(
+            selectFrom('runs')
+              .select('runs.id')
+              .whereRef('runs.task_id', '=', 'tasks.id')
+              .where('runs.status', 'in', ACTIVE_LITERALS)
+              .where('runs.status', '=', sql.lit('queued')),
+          ).and(
+            not(
+              exists(
+                selectFrom('runs')
+                  .select('runs.id')
+                  .whereRef('runs.task_id', '=', 'tasks.id')
+                  .where('runs.status', 'in', ACTIVE_LITERALS)
+                  .where('runs.status', '<>', sql.lit('queued')),
+              ),
+            ),
+          ),
+        )
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
     async countLiveByTask() {
       const rows = await db
         .selectFrom('runs')

@@ -48,12 +48,18 @@ export interface TaskTable {
 }
 
 export interface RunTable {
+  /**
+   * Queues a run. Issue 8: a run that takes its task's lock (`holdsLock`; left out, the task's
+   * policy decides in the insert) while another live one holds it is refused by the unique index
+   * runs_task_lock, as spec 000's trigger refusal.
+   */
   insert(run: NewRun): Promise<Run>
   findById(id: number): Promise<Run | undefined>
   update(id: number, patch: RunPatch): Promise<Run | undefined>
   /**
    * Moves the most urgent queued run (lowest priority number, then oldest, then lowest id) to
-   * 'running' with workerId and startedAt = now, atomically; each run is claimed once.
+   * 'running' with workerId and startedAt = now, atomically; each run is claimed once. Issue 8:
+   * passes over a run whose task is not `allow` while another run of that task is running or paused.
    */
   claimNext(workerId: string, now: number): Promise<Run | undefined>
   /** Runs holding a worker slot: 'running' or 'paused', on every server. */

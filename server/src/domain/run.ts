@@ -51,7 +51,14 @@ export interface Run {
 export const RUN_REQUESTS = ['stop', 'pause', 'resume'] as const
 export type RunRequest = (typeof RUN_REQUESTS)[number]
 
-export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> & Partial<Pick<Run, 'attempt' | 'firstRunId' | 'notBefore' | 'retryOf'>>
+export type NewRun = Pick<Run, 'taskId' | 'priority' | 'trigger' | 'queuedAt'> &
+  Partial<Pick<Run, 'attempt' | 'firstRunId' | 'notBefore' | 'retryOf'>> & {
+    /**
+     * Issue 8: the run takes its task's lock (the store's unique index: one lock-holding live run
+     * per task). Left out: the task's concurrency policy decides, in the insert itself.
+     */
+    holdsLock?: boolean
+  }
 export type RunPatch = Partial<Omit<Run, 'id' | 'taskId'>>
 
 export function isActive(status: RunStatus): boolean {

@@ -64,7 +64,17 @@ export interface Task {
   retryBackoffSeconds: number
   /** No retry waits longer than this. */
   retryMaxBackoffSeconds: number
+  /** Issue 8: what a run due while the previous one is live does (domain/concurrency.ts); default 'forbid'. */
+  concurrency: ConcurrencyPolicy
 }
+
+/**
+ * Per-task concurrency policy (issue 8). `forbid` (spec 004's lock, the default): a run due while
+ * one is live is refused or skipped; `queue`: it waits until the previous one ends; `allow`: it
+ * runs beside it; `replace`: the live one is stopped and the new one starts once it is gone.
+ */
+export const CONCURRENCY_POLICIES = ['forbid', 'queue', 'allow', 'replace'] as const
+export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number]
 
 /**
  * Misfire policy (issue 8). A scheduled time is missed when the scheduler first sees it more than
@@ -78,14 +88,16 @@ export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number]
 /** The run policy fields (issue 6) may be left out: they default to null. */
 /** Fields a new task may leave out: they take their defaults (the schedule fields of issue 8 too). */
 type DefaultedTaskField =
-  'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | 'taskType' | 'labels' | ScheduleField | RetryField
+  'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | 'concurrency' | 'taskType' | 'labels' | ScheduleField | RetryField
 type RetryField = 'maxRetries' | 'retryBackoffSeconds' | 'retryMaxBackoffSeconds'
 type ScheduleField = 'timeZone' | 'misfire' | 'scheduleEnabled' | 'scheduleDescription' | 'scheduleRuns' | 'lastScheduledAt'
 export type NewTask = Omit<Task, 'id' | 'lastRunAt' | 'lastRunDurationMs' | 'lastRunId' | DefaultedTaskField> & Partial<Pick<Task, DefaultedTaskField>>
 export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt'>>
 
 /** A task's run policy as a create or PUT gives it: a field left out stays as it is, null clears it. */
-export type TaskRunPolicy = Partial<Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | RetryField>>
+export type TaskRunPolicy = Partial<
+  Pick<Task, 'runAs' | 'memoryLimitMb' | 'maxLogMb' | 'timeoutSeconds' | 'interactive' | 'nodeVersion' | 'concurrency' | RetryField>
+>
 
 /** A task's schedule settings as a create or PUT gives them: a field left out stays as it is. */
 export type TaskSchedulePolicy = Partial<Pick<Task, 'timeZone' | 'misfire'>>

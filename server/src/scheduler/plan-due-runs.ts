@@ -25,7 +25,7 @@ export type SchedulableTask = Pick<Task, 'id' | 'status' | 'cronExpression' | 'n
 /**
  * Which of `tasks` fire at `now`, and what each one's row becomes. Pure: the loop in scheduler.ts
  * owns the timer, the transaction and the clock reading.
- * - Only a 'scheduled' task with an enabled schedule whose next time is not after `now` fires;
+ * - Only a 'scheduled' (or 'running', issue 8) task with an enabled schedule whose next time is not after `now` fires;
  *   anything else gets no plan. So a clock that was set back fires nothing early and no slot
  *   twice: the task waits for the time it was given.
  * - The due times are the task's next time and every later cron time up to `now` (in the task's
@@ -41,7 +41,9 @@ export type SchedulableTask = Pick<Task, 'id' | 'status' | 'cronExpression' | 'n
 export function planDueRuns(tasks: readonly SchedulableTask[], activeTaskIds: ReadonlySet<number>, now: number, defaultZone?: string): DuePlan[] {
   const plans: DuePlan[] = []
   for (const task of tasks) {
-    if (task.status !== 'scheduled' || task.scheduleEnabled === false || task.nextRunAt == null || task.nextRunAt > now) continue
+    // 'running' too (issue 8): a time that comes while a run is live is decided then — skipped
+    // (`run_active`) for forbid, queued beside it for the other policies — not after that run ends.
+    if ((task.status !== 'scheduled' && task.status !== 'running') || task.scheduleEnabled === false || task.nextRunAt == null || task.nextRunAt > now) continue
     const zone = task.timeZone ?? defaultZone
     const due = task.cronExpression ? dueTimes(task.cronExpression, task.nextRunAt, now, zone) : { times: [task.nextRunAt], cut: false }
     const nextRunAt = task.cronExpression ? nextCronTime(task.cronExpression, now, zone) : null

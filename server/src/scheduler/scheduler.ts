@@ -4,6 +4,8 @@
  * Invariant: while not stopped, a timer is always armed, whatever a tick threw.
  */
 import type { Clock } from '../domain/clock.ts'
+import { admitsSecondRun } from '../domain/concurrency.ts'
+import { queueRunByPolicy, stopReplaced } from '../services/queue-run-by-policy.ts'
 import type { RunControl } from '../services/run-control.ts'
 import type { Store, StoreTables } from '../store/store.ts'
 import { planDueRuns } from './plan-due-runs.ts'
@@ -34,8 +36,8 @@ export const realTimers: Timers = {
 export interface SchedulerDeps {
   store: Store
   clock: Clock
-  /** The worker, woken after a commit that queued runs. */
-  runControl: Pick<RunControl, 'wake'>
+  /** The worker, woken after a commit that queued runs; `stop` and `isSupervising` end the runs a `replace` task's fire replaces (issue 8). */
+  runControl: Pick<RunControl, 'wake'> & Partial<Pick<RunControl, 'stop' | 'isSupervising'>>
   timeZone: string | undefined
   onTaskChanged(taskId: number): void
   onError(error: unknown, context: string): void
@@ -91,10 +93,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
    * Fires one due task inside `tx`, on its row as it is now (locked): a pause, stop or trigger
    * committed since listDue wins. True when a run was queued.
    */
-  async function fireOne(tx: StoreTables, taskId: number, now: number): Promise<boolean> {
+  async function fireOne(tx: StoreTables, taskId: number, now: number, toStop: number[]): Promise<boolean> {
     const task = await tx.tasks.lockById(taskId)
     if (!task) return false
-    const active = new Set((await tx.runs.findActiveForTask(task.id)) ? [task.id] : [])
+    // Issue 8: only `forbid` skips a time while a run is live; the other policies queue beside it.
+    const live = await tx.runs.findActiveForTask(task.id)
+    const active = new Set(live && !admitsSecondRun(task.concurrency) ? [task.id] : [])
     const [plan] = planDueRuns([task], active, now, deps.timeZone)
     if (!plan) return false
     const skipped = plan.skipped.map((s) => ({
@@ -115,11 +119,26 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       await tx.tasks.update(task.id, { nextRunAt: plan.patch.nextRunAt })
       return false
     }
-    const run = await tx.runs.insert({ taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now })
+    const isSupervising = deps.runControl.isSupervising?.bind(deps.runControl)
+    const admitted = await queueRunByPolicy(
+      tx,
+      task,
+      { taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now },
+      { now, by: null, ...(isSupervising ? { isSupervising } : {}) },
+    )
+    // The plan left out a forbid task with a live run, under the same row lock: never undefined here.
+    if (!admitted) throw new Error(`Task ${task.id}: its run was refused by its concurrency policy`)
+    const run = admitted.run
+    toStop.push(...admitted.toStop)
     await tx.scheduleSlots.setRun(task.id, fire.slotAt, run.id)
     // The row is locked: the count cannot be raced.
     await tx.tasks.update(task.id, { ...plan.patch, scheduleRuns: task.scheduleRuns + 1, lastScheduledAt: fire.slotAt })
     return true
+  }
+
+  /** A `replace` task's fire ends the runs it replaced once the new run is committed (issue 8); not awaited. */
+  function stopAfterCommit(runIds: readonly number[]): void {
+    if (runIds.length > 0) stopReplaced(deps.runControl, runIds).catch((error) => deps.onError(error, 'scheduler'))
   }
 
   async function fireDue(): Promise<void> {
@@ -136,18 +155,23 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         .sort((a, b) => a - b)
       let queued = false
       try {
+        const toStop: number[] = []
         const started = await deps.store.transaction(async (tx) => {
+          toStop.length = 0
           const out: boolean[] = []
-          for (const id of ids) out.push(await fireOne(tx, id, now))
+          for (const id of ids) out.push(await fireOne(tx, id, now, toStop))
           return out
         })
         queued = started.includes(true)
+        stopAfterCommit(toStop)
         for (const id of ids) deps.onTaskChanged(id)
       } catch (error) {
         if (ids.length === 1) throw error
         try {
           for (const id of ids) {
-            queued = (await deps.store.transaction((tx) => fireOne(tx, id, now))) || queued
+            const toStop: number[] = []
+            queued = (await deps.store.transaction((tx) => ((toStop.length = 0), fireOne(tx, id, now, toStop)))) || queued
+            stopAfterCommit(toStop)
             deps.onTaskChanged(id)
           }
         } finally {

@@ -26,22 +26,23 @@ export async function closeRun(store: Store, run: Pick<Run, 'id' | 'taskId' | 's
 
 /** closeRun inside the caller's transaction (a cancel that must decide and close in one step). */
 export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId' | 'startedAt'>, end: RunEnd): Promise<Run | null> {
-  // Only an ending that may be retried locks the task row, first (lock order: task, then runs):
-  // two servers closing the same run (a supervisor and a crash recovery) take turns, and only the
-  // first sees it still active. The unique runs.retry_of holds that rule in the database too.
-  const locked = RETRYABLE_RUN_STATUSES.includes(end.status) ? await tx.tasks.lockById(run.taskId) : undefined
+  // The task's row first (issue 8): the lock order is task row, then runs, as in a trigger that
+  // replaces this run under the task's lock; run first then task deadlocked on PostgreSQL. Two
+  // servers closing the same run (a supervisor and a crash recovery) take turns on it, and only
+  // the first sees it still active. The unique runs.retry_of holds the one-retry rule too.
+  const task = await tx.tasks.lockById(run.taskId)
   const current = await tx.runs.findById(run.id)
   // Closed already, by whoever held the lock first: this second close changes nothing (its
   // task's status after the first close, a pending retry among it, stays as it is).
-  if (locked && current && !isActive(current.status)) return null
+  if (RETRYABLE_RUN_STATUSES.includes(end.status) && current && !isActive(current.status)) return null
   const startedAt = current?.startedAt ?? run.startedAt ?? end.endedAt
   await tx.runs.update(run.id, { ...end, requestedAction: null })
-  const task = locked ?? (await tx.tasks.findById(run.taskId))
   if (!task) return null
+  // Issue 8: under queue / allow / replace another run of the task may still be live: it keeps
+  // the task running, and it is the next attempt at the work, so no retry is added beside it.
+  const othersLive = (await tx.runs.findActiveForTask(task.id)) !== undefined
   let retry: Run | null = null
-  // A task that already has its next run waiting (a queue policy, a trigger that raced) is not
-  // given a second one: that run is the next attempt at the work, and one live run per task holds.
-  if (current && isActive(current.status) && shouldRetry(task, current, end.status) && !(await tx.runs.findActiveForTask(task.id))) {
+  if (current && isActive(current.status) && shouldRetry(task, current, end.status) && !othersLive) {
     retry = await tx.runs.insert({
       taskId: task.id,
       priority: task.priority,
@@ -55,7 +56,7 @@ export async function closeRunIn(tx: StoreTables, run: Pick<Run, 'id' | 'taskId'
   }
   await tx.tasks.update(task.id, {
     // A pending retry keeps the task 'running', as a manual retry does (services/retry-run.ts).
-    status: retry ? 'running' : taskStatusAfterRun(task, end.status),
+    status: retry || (othersLive && task.status === 'running') ? 'running' : taskStatusAfterRun(task, end.status),
     lastRunAt: startedAt,
     lastRunDurationMs: end.endedAt - startedAt,
     lastRunId: run.id,

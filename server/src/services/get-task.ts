@@ -1,5 +1,6 @@
 import type { Run } from '../domain/run.ts'
 import { isActive } from '../domain/run.ts'
+import { visibleTaskStatus } from '../domain/concurrency.ts'
 import type { Task } from '../domain/task.ts'
 import type { ServiceDeps } from './deps.ts'
 import { findTaskOrThrow } from './find-task.ts'
@@ -15,15 +16,23 @@ export interface TaskDetail {
   /** Newest first. */
   runs: Run[]
   latest: { run: Run; log: string; omittedBytes: number } | null
+  /** Issue 8: where the task's first queued run stands in the queue (1: next); null when none is queued. */
+  queuePosition: number | null
 }
 
 export async function getTask(deps: ServiceDeps, taskId: number, historyLimit = DEFAULT_HISTORY_LIMIT): Promise<TaskDetail> {
-  const task = await findTaskOrThrow(deps.store, taskId)
+  const stored = await findTaskOrThrow(deps.store, taskId)
+  // Issue 8: a task whose live runs are all queued is shown 'scheduled' (domain/concurrency.ts).
+  const live = await deps.store.runs.listActiveForTask(taskId)
+  const firstQueued = live.find((r) => r.status === 'queued')
+  const counts = { queued: live.filter((r) => r.status === 'queued').length, busy: live.filter((r) => r.status !== 'queued').length }
+  const task = { ...stored, status: visibleTaskStatus(stored.status, counts) }
+  const queuePosition = firstQueued ? await deps.store.runs.queuePosition(firstQueued.id) : null
   const runs = await deps.store.runs.listForTask(taskId, historyLimit)
   const latestRun = runs[0]
-  if (!latestRun) return { task, runs, latest: null }
+  if (!latestRun) return { task, runs, latest: null, queuePosition }
   const log = await readLatestLog(deps, latestRun)
-  return { task, runs, latest: { run: latestRun, ...log } }
+  return { task, runs, latest: { run: latestRun, ...log }, queuePosition }
 }
 
 async function readLatestLog(deps: ServiceDeps, run: Run): Promise<{ log: string; omittedBytes: number }> {

@@ -1,3 +1,4 @@
+import { visibleTaskStatus } from '../domain/concurrency.ts'
 import type { Task } from '../domain/task.ts'
 import type { RunWithTaskName } from '../domain/run.ts'
 import type { ServiceDeps } from './deps.ts'
@@ -5,9 +6,11 @@ import type { ServiceDeps } from './deps.ts'
 /** spec 000 GET /api/tasks?type=defined: every task, by id; issue 8's filters narrow it. */
 export async function listTasks(deps: ServiceDeps, filter: { taskType?: string; label?: string } = {}): Promise<Task[]> {
   const tasks = await deps.store.tasks.list()
-  return tasks.filter(
-    (t) => (filter.taskType === undefined || t.taskType === filter.taskType) && (filter.label === undefined || t.labels.includes(filter.label)),
-  )
+  // Issue 8: a task whose live runs are all queued is shown 'scheduled' (domain/concurrency.ts).
+  const live = await deps.store.runs.countLiveByTask()
+  return tasks
+    .filter((t) => (filter.taskType === undefined || t.taskType === filter.taskType) && (filter.label === undefined || t.labels.includes(filter.label)))
+    .map((t) => ({ ...t, status: visibleTaskStatus(t.status, live.get(t.id)) }))
 }
 
 export const HISTORY_WINDOW_MS = 30 * 24 * 60 * 60 * 1000

@@ -16,13 +16,13 @@ export async function pauseTask(deps: ServiceDeps, actor: Actor, taskId: number,
     taskId,
     'find',
     async (tx, task) => {
-      const active = await tx.runs.findActiveForTask(taskId)
       let requested = false
-      if (active) {
+      // Every live run: a queue / allow task may have several (issue 8).
+      for (const active of await tx.runs.listActiveForTask(taskId)) {
         // Suspend before committing: if the signal cannot be sent the task is left as it was.
         // Issue 8: a run another server supervises is asked to pause (that server applies it).
         if (active.status === 'running' && !deps.runControl.pause(active.id) && active.workerId != null) {
-          requested = (await tx.runs.requestAction(active.id, 'pause', ['running'])) != null
+          if ((await tx.runs.requestAction(active.id, 'pause', ['running'])) != null) requested = true
         }
         // spec 003: the reason and who gave it stay on the run (a pause without one clears the last).
         await tx.runs.update(active.id, { status: 'paused', pauseReason: reason, pausedBy: actor.user?.username ?? null })

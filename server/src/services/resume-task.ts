@@ -23,17 +23,20 @@ export async function resumeTask(deps: ServiceDeps, actor: Actor, taskId: number
     async (tx, task) => {
       const now = deps.clock.now()
       const given = { resumeReason: reason, resumedBy: actor.user?.username ?? null }
-      const active = await tx.runs.findActiveForTask(taskId)
+      // Every live run: a queue / allow task may have several (issue 8); queued ones wait on.
+      const actives = await tx.runs.listActiveForTask(taskId)
       let patch: TaskPatch
       let requested = false
-      if (active) {
-        const live = deps.runControl.resume(active.id)
-        // Issue 8: a run paused on another server (it was claimed: it has a worker) is resumed by
-        // that server; one paused while it waited is queued again.
-        if (!live && active.status === 'paused' && active.workerId != null) {
-          requested = (await tx.runs.requestAction(active.id, 'resume', ['paused'])) != null
+      if (actives.length > 0) {
+        for (const active of actives) {
+          if (active.status !== 'paused') continue
+          const live = deps.runControl.resume(active.id)
+          // Issue 8: a run paused on another server (it was claimed: it has a worker) is resumed by
+          // that server; one paused while it waited is queued again.
+          const asked = !live && active.workerId != null && (await tx.runs.requestAction(active.id, 'resume', ['paused'])) != null
+          if (asked) requested = true
+          await tx.runs.update(active.id, { status: live || asked ? 'running' : 'queued', ...given })
         }
-        await tx.runs.update(active.id, { status: live || requested ? 'running' : 'queued', ...given })
         patch = { status: 'running' }
       } else {
         // The run this resume queues carries its reason.

@@ -1,3 +1,4 @@
+import { admitsSecondRun } from '../domain/concurrency.ts'
 import { assertCanApply } from '../domain/task-actions.ts'
 import type { Task } from '../domain/task.ts'
 import type { StoreTables } from '../store/store.ts'
@@ -25,7 +26,8 @@ export async function inTaskAction<T>(
   await assertTaskPermission(deps, actor.user, action, taskId)
   return deps.store.transaction(async (tx) => {
     const task = read === 'lock' ? await lockTaskOrThrow(tx, taskId) : await findTaskOrThrow(tx, taskId)
-    assertCanApply(action, task.status)
+    // Issue 8: a running task may be triggered again when its concurrency policy admits a second run.
+    if (!(action === 'trigger' && task.status === 'running' && admitsSecondRun(task.concurrency))) assertCanApply(action, task.status)
     await recordAudit(tx, deps.clock, actor, `task.${action}`, { type: 'task', id: taskId }, auditDetails)
     return change(tx, task)
   })

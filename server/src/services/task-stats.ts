@@ -36,8 +36,9 @@ export async function taskStats(deps: ServiceDeps): Promise<TaskStats> {
     from: localMidnight(now, i - 6),
     to: localMidnight(now, i - 5),
   }))
-  const [taskCounts, runCounts, durations, memory, started, succeeded, failed, upcoming, recent] = await Promise.all([
+  const [stored, queuedOnly, runCounts, durations, memory, started, succeeded, failed, upcoming, recent] = await Promise.all([
     deps.store.tasks.countByStatus(),
+    deps.store.runs.countQueuedOnlyRunningTasks(),
     deps.store.runs.countByStatus(),
     deps.store.runs.durationStats(),
     deps.store.systemSamples.averageMemoryInRanges(hourRanges),
@@ -47,6 +48,12 @@ export async function taskStats(deps: ServiceDeps): Promise<TaskStats> {
     deps.store.tasks.listUpcoming(10),
     deps.store.runs.listHistory(0, 5),
   ])
+  // Issue 8: a task whose live runs are all queued is shown 'scheduled', here as in the task list.
+  const taskCounts = { ...stored }
+  if (queuedOnly > 0) {
+    taskCounts.running = Number(stored.running ?? 0) - queuedOnly
+    taskCounts.scheduled = Number(stored.scheduled ?? 0) + queuedOnly
+  }
   return {
     taskCounts,
     runCounts,

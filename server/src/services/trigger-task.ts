@@ -4,6 +4,7 @@ import type { Actor } from './auth/record-audit.ts'
 import type { ServiceDeps } from './deps.ts'
 import { inTaskAction } from './task-action.ts'
 import { assertAdmits } from './queue/admit-run.ts'
+import { queueRunByPolicy, stopReplaced } from './queue-run-by-policy.ts'
 
 /** A task after an action, with the status it had before. */
 export interface TaskTransition {
@@ -15,19 +16,26 @@ export interface TaskTransition {
 
 /**
  * Queues an immediate run. spec 000: a cron task keeps its schedule; the task shows 'running'.
- * The same task never runs twice at once (spec 004): a task with a live run is refused. The
+ * The same task never runs twice at once (spec 004) under the default policy `forbid`: a task with
+ * a live run is refused; `queue`, `allow` and `replace` queue a second run (issue 8). The
  * task row is locked first, so parallel triggers (PostgreSQL) take turns and all but one see
  * the live run. The run and the audit entry are one transaction.
  */
 export async function triggerTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
-  const result = await inTaskAction(deps, actor, 'trigger', taskId, 'lock', async (tx, task) => {
-    if (await tx.runs.findActiveForTask(taskId)) throw refusal('trigger', task.status)
+  const { toStop, ...result } = await inTaskAction(deps, actor, 'trigger', taskId, 'lock', async (tx, task) => {
+    // forbid (spec 004's lock) refuses while a run is live; queue / allow / replace queue one (issue 8).
+    const live = await tx.runs.findActiveForTask(taskId)
+    if (live && task.concurrency === 'forbid') throw refusal('trigger', task.status)
     await assertAdmits(tx, deps.settings.maxWorkers)
     const now = deps.clock.now()
-    await tx.runs.insert({ taskId, priority: task.priority, trigger: 'manual', queuedAt: now })
+    const ctx = { now, by: actor.user?.username ?? null, isSupervising: (id: number) => deps.runControl.isSupervising(id) }
+    const admitted = await queueRunByPolicy(tx, task, { taskId, priority: task.priority, trigger: 'manual', queuedAt: now }, ctx)
+    if (!admitted) throw refusal('trigger', task.status)
     const updated = await tx.tasks.update(taskId, { status: 'running' })
-    return { task: updated!, previousStatus: task.status }
+    return { task: updated!, previousStatus: task.status, toStop: admitted.toStop }
   })
+  // replace: the old run's process ends before the answer, as a stop's does; the new run starts after it.
+  await stopReplaced(deps.runControl, toStop)
   deps.runControl.wake()
   deps.bus.emit('task:changed', { taskId })
   return result

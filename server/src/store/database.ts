@@ -37,6 +37,7 @@ export interface TasksTable extends Omit<
   | 'max_retries'
   | 'retry_backoff_seconds'
   | 'retry_max_backoff_seconds'
+  | 'concurrency'
 > {
   id: Generated<number>
   /** Migration 008; null = none. */
@@ -53,6 +54,8 @@ export interface TasksTable extends Omit<
   max_retries: ColumnType<number, number | undefined, number>
   retry_backoff_seconds: ColumnType<number, number | undefined, number>
   retry_max_backoff_seconds: ColumnType<number, number | undefined, number>
+  /** Migration 011; defaults to 'forbid'. */
+  concurrency: ColumnType<Task['concurrency'], Task['concurrency'] | undefined, Task['concurrency']>
 }
 
 /** Migration 010: one row per (task, scheduled time) the scheduler decided about. */
@@ -66,6 +69,8 @@ export interface RunsTable extends Omit<RowOf<Run>, 'id' | 'output_truncated' | 
   output_truncated: ColumnType<boolean | number, boolean | undefined, boolean>
   /** Migration 012: 'stop' | 'pause' | 'resume' another server asked for; null = none. */
   requested_action: ColumnType<RunRequest | null, RunRequest | null | undefined, RunRequest | null>
+  /** Migration 011: 1 when the run takes its task's lock (the unique index runs_task_lock). Store-internal. */
+  holds_lock: ColumnType<number, number | undefined, number>
 }
 
 export interface SystemSamplesTable extends RowOf<SystemSample> {

@@ -39,9 +39,9 @@ export interface TaskTable {
   /** Deletes the task and all its runs, taking them out of the run summaries. The only way runs leave. */
   delete(id: number): Promise<boolean>
   countByStatus(): Promise<Partial<Record<TaskStatus, number>>>
-  /** Tasks with status 'scheduled', an enabled schedule and nextRunAt ≤ now, earliest first. */
+  /** Tasks with status 'scheduled' or 'running' (issue 8), an enabled schedule and nextRunAt ≤ now, earliest first. */
   listDue(now: number): Promise<Task[]>
-  /** The earliest nextRunAt of a 'scheduled' task whose schedule is enabled, or null. */
+  /** The earliest nextRunAt of a 'scheduled' or 'running' task whose schedule is enabled, or null. */
   nextDueAt(): Promise<number | null>
   /** 'scheduled' tasks with an enabled schedule and a nextRunAt, earliest first. */
   listUpcoming(limit: number): Promise<Task[]>
@@ -50,12 +50,18 @@ export interface TaskTable {
 }
 
 export interface RunTable {
+  /**
+   * Queues a run. Issue 8: a run that takes its task's lock (`holdsLock`; left out, the task's
+   * policy decides in the insert) while another live one holds it is refused by the unique index
+   * runs_task_lock, as spec 000's trigger refusal.
+   */
   insert(run: NewRun): Promise<Run>
   findById(id: number): Promise<Run | undefined>
   update(id: number, patch: RunPatch): Promise<Run | undefined>
   /**
    * Moves the most urgent queued run (lowest priority number, then oldest, then lowest id) to
-   * 'running' with workerId and startedAt = now, atomically; each run is claimed once.
+   * 'running' with workerId and startedAt = now, atomically; each run is claimed once. Issue 8:
+   * passes over a run whose task is not `allow` while another run of that task is running or paused.
    */
   claimNext(workerId: string, now: number): Promise<Run | undefined>
   /** Runs holding a worker slot: 'running' or 'paused', on every server. */
@@ -78,8 +84,16 @@ export interface RunTable {
    */
   queuePosition(id: number): Promise<number | null>
   countForTask(taskId: number): Promise<number>
-  /** The task's run in queued/running/paused, if any (there is at most one). */
+  /** The task's newest run in queued/running/paused, if any (several only under `queue` / `allow`, issue 8). */
   findActiveForTask(taskId: number): Promise<Run | undefined>
+  /** Issue 8: every live run of the task, oldest first. */
+  listActiveForTask(taskId: number): Promise<Run[]>
+  /** Issue 8: the run no longer takes its task's lock (a replaced run while it stops). */
+  releaseLock(id: number): Promise<void>
+  /** Issue 8: per task with live runs, how many are queued and how many running or paused. */
+  countLiveByTask(): Promise<Map<number, { queued: number; busy: number }>>
+  /** Issue 8: tasks stored 'running' whose live runs are all queued (shown 'scheduled'). */
+  countQueuedOnlyRunningTasks(): Promise<number>
   /** Every run in queued/running/paused, oldest first (recovery after a restart). */
   listActive(): Promise<Run[]>
   countByStatus(): Promise<Partial<Record<RunStatus, number>>>

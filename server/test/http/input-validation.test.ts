@@ -40,6 +40,7 @@ const CREATE_FIELDS = [
   'max_retries',
   'retry_backoff_seconds',
   'retry_max_backoff_seconds',
+  'concurrency',
 ]
 const PUT_FIELDS = [
   'task_name',
@@ -63,6 +64,7 @@ const PUT_FIELDS = [
   'max_retries',
   'retry_backoff_seconds',
   'retry_max_backoff_seconds',
+  'concurrency',
 ]
 
 for (const dialect of testDialects()) {

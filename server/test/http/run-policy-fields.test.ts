@@ -105,11 +105,14 @@ for (const dialect of testDialects()) {
     it('an execution whose output hit its cap says output_truncated; others leave the field out', async (t) => {
       const app = await createTestApp(t, { dialect })
       const id = (await app.createTask({ ...later, task_name: 'job' })).body.task.task_id
-      const cut = await app.store.runs.insert({ taskId: id, priority: 5, trigger: 'manual', queuedAt: 1 })
-      const whole = await app.store.runs.insert({ taskId: id, priority: 5, trigger: 'manual', queuedAt: 2 })
-      for (const run of [cut, whole]) {
-        await app.store.runs.update(run.id, { status: 'completed', startedAt: 10, endedAt: 20, exitCode: 0, outputTruncated: run === cut })
+      // One after the other: a forbid task has one live run at a time, even inserted directly (issue 8).
+      const ended = async (queuedAt: number, outputTruncated: boolean) => {
+        const run = await app.store.runs.insert({ taskId: id, priority: 5, trigger: 'manual', queuedAt })
+        await app.store.runs.update(run.id, { status: 'completed', startedAt: 10, endedAt: 20, exitCode: 0, outputTruncated })
+        return run
       }
+      const cut = await ended(1, true)
+      const whole = await ended(2, false)
       assert.equal((await app.store.runs.findById(cut.id))?.outputTruncated, true)
       assert.equal((await app.store.runs.findById(whole.id))?.outputTruncated, false)
       const got = await app.json(`/api/tasks/${id}`)

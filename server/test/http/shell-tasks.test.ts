@@ -107,6 +107,22 @@ for (const dialect of testDialects()) {
       assert.match(res.body.task.next_run, ISO)
       assert.equal((await app.store.runs.listForTask(res.body.task.id, 10)).length, 0)
       assert.equal((await app.store.tasks.findById(res.body.task.id))?.status, 'scheduled')
+      assert.equal((await app.store.tasks.findById(res.body.task.id))?.concurrency, 'forbid')
+    })
+
+    it('takes concurrency in the JSON create (issue 8), shown by spec 000’s GET', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const serverId = await registerServer(app, sshd)
+      const res = await post(app, { bearer: app.adminToken }, '/api/tasks', {
+        name: 'q',
+        command: 'date',
+        server_id: serverId,
+        cron_expr: '0 3 * * *',
+        concurrency: 'queue',
+      })
+      assert.equal(res.status, 200, JSON.stringify(res.body))
+      assert.equal((await app.store.tasks.findById(res.body.task.id))?.concurrency, 'queue')
+      assert.equal((await app.json(`/api/tasks/${res.body.task.id}`)).body.task.concurrency, 'queue')
     })
 
     it('refuses a denied command with a 400 naming the rule, and stores and sends nothing', async (t) => {
@@ -143,6 +159,11 @@ for (const dialect of testDialects()) {
         [{ name: 'x', command: 'true', server_id: serverId, cron_expr: 'every day' }, 400, 'Invalid cron expression'],
         [{ name: 'x', command: 'true', server_id: serverId, cron_expr: '@once', delay: 3 }, 400, "Unknown field 'delay'"],
         [{ name: 'x', command: 'true', server_id: 99, cron_expr: '@once' }, 404, ''],
+        [
+          { name: 'x', command: 'true', server_id: serverId, cron_expr: '@once', concurrency: 'both' },
+          400,
+          "concurrency must be one of 'forbid', 'queue', 'allow', 'replace', got \"both\"",
+        ],
       ]
       for (const [body, status, error] of cases) {
         const res = await post(app, admin, '/api/tasks', body)

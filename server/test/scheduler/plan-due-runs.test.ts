@@ -123,16 +123,27 @@ describe('planDueRuns', () => {
     assert.deepEqual(plan?.fire, { slotAt: at('2024-01-15T12:00:00Z'), reason: null })
   })
 
-  it('plans nothing for a task that is not scheduled, or has no next time', () => {
+  it('plans nothing for a task that is not scheduled or running, or has no next time', () => {
     const now = at('2024-01-15T12:00:00Z')
     const due = '2024-01-15T11:00:00Z'
     const tasks: SchedulableTask[] = [
       cronTask(1, '* * * * *', due, 'paused'),
-      cronTask(2, '* * * * *', due, 'running'),
       cronTask(3, '* * * * *', due, 'stopped'),
       { id: 4, status: 'scheduled', cronExpression: '* * * * *', nextRunAt: null },
     ]
     assert.deepEqual(planDueRuns(tasks, none, now, 'UTC'), [])
+  })
+
+  it("decides a running task's due time when it comes (issue 8): skipped while its run holds the lock, else fired", () => {
+    const now = at('2024-01-15T12:00:30Z')
+    const running = cronTask(2, '* * * * *', '2024-01-15T12:00:00Z', 'running')
+    const [skipped] = planDueRuns([running], new Set([2]), now, 'UTC')
+    assert.equal(skipped!.startRun, false)
+    assert.deepEqual(skipped!.skipped, [{ slotAt: at('2024-01-15T12:00:00Z'), reason: 'run_active' }])
+    assert.equal(skipped!.patch.nextRunAt, at('2024-01-15T12:01:00Z'))
+    const [fired] = planDueRuns([running], none, now, 'UTC')
+    assert.equal(fired!.startRun, true)
+    assert.deepEqual(fired!.fire, { slotAt: at('2024-01-15T12:00:00Z'), reason: null })
   })
 
   it('plans a batch in the order given, each task on its own', () => {

@@ -63,7 +63,8 @@ for (const dialect of testDialects()) {
 
     it('claims queued runs by priority number, then queue time, then id, each once', async (t) => {
       const { store } = await openTestStore(t, dialect)
-      const task = await store.tasks.insert(newTask())
+      // 'allow' (issue 8): the claim starts a second run of a task beside the first only under it.
+      const task = await store.tasks.insert(newTask({ concurrency: 'allow' }))
       const insert = (priority: number, queuedAt: number) => store.runs.insert(newRun(task.id, { priority, queuedAt }))
       const low = await insert(8, T0)
       const normalLate = await insert(5, T0 + 20)
@@ -97,7 +98,7 @@ for (const dialect of testDialects()) {
       const { openStore } = await import('../../src/store/kysely-store.ts')
       const second = await openStore({ databaseUrl })
       t.after(() => second.close())
-      const task = await store.tasks.insert(newTask())
+      const task = await store.tasks.insert(newTask({ concurrency: 'allow' }))
       const runIds: number[] = []
       for (let i = 0; i < 10; i++) runIds.push((await store.runs.insert(newRun(task.id, { queuedAt: T0 + i }))).id)
 
@@ -114,6 +115,34 @@ for (const dialect of testDialects()) {
         assert.equal(stored?.status, 'running')
       }
       assert.equal(await store.runs.claimNext('late', T0 + 2_000), undefined)
+    })
+
+    it('holds one lock-taking live run per task under 20 simultaneous inserts from two stores, with no row lock taken (issue 8, runs_task_lock)', async (t) => {
+      const { store, databaseUrl } = await openTestStore(t, dialect)
+      const { openStore } = await import('../../src/store/kysely-store.ts')
+      const second = await openStore({ databaseUrl })
+      t.after(() => second.close())
+      const forbid = await store.tasks.insert(newTask({ name: 'forbid' }))
+      const replace = await store.tasks.insert(newTask({ name: 'replace', concurrency: 'replace' }))
+      const queue = await store.tasks.insert(newTask({ name: 'queue', concurrency: 'queue' }))
+      for (const task of [forbid, replace, queue]) {
+        // holdsLock left out: the task's policy decides inside the insert.
+        const { holdsLock: _, ...fields } = newRun(task.id)
+        const tries = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : second).runs.insert(fields)))
+        const won = tries.filter((r) => r.status === 'fulfilled')
+        assert.equal(won.length, task.concurrency === 'queue' ? 20 : 1, task.name)
+        for (const r of tries) if (r.status === 'rejected') assert.match(String(r.reason), /Task cannot be triggered/)
+      }
+      // A finished run frees the lock: the next one may be queued.
+      const [live] = await store.runs.listActiveForTask(forbid.id)
+      await store.runs.update(live!.id, { status: 'completed', endedAt: T0 + 1 })
+      const { holdsLock: _, ...fields } = newRun(forbid.id)
+      assert.ok(await store.runs.insert(fields))
+      // A released run (a replace's old run while it stops) no longer counts.
+      const [old] = await store.runs.listActiveForTask(replace.id)
+      await store.runs.releaseLock(old!.id)
+      assert.ok(await store.runs.insert({ ...newRun(replace.id), holdsLock: true }))
+      assert.equal((await store.runs.listActiveForTask(replace.id)).length, 2)
     })
 
     it("lists a task's runs newest first, up to the limit, and counts them", async (t) => {

@@ -53,7 +53,7 @@ describe('sqlite: several processes on one file', () => {
     const databaseUrl = await newDatabaseUrl(t)
     const store = await openStore({ databaseUrl })
     t.after(() => store.close())
-    const task = await store.tasks.insert(newTask())
+    const task = await store.tasks.insert(newTask({ concurrency: 'allow' }))
     const runIds: number[] = []
     for (let i = 0; i < 60; i++) runIds.push((await store.runs.insert(newRun(task.id, { queuedAt: T0 + i }))).id)
 

@@ -28,7 +28,12 @@ const wholeHours = hours.map((h) => ({ from: h.from - T0 + H0, to: h.to - T0 + H
 const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
   ['tasks.findById', (s) => s.tasks.findById(1), ['SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)']],
   ['tasks.findByName', (s) => s.tasks.findByName('x'), ['SEARCH tasks USING INDEX tasks_name_unique (name=?)']],
-  ['tasks.listDue', (s) => s.tasks.listDue(T0), ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at<?)']],
+  // 'scheduled' and 'running' (issue 8): the due tasks, few, are sorted.
+  [
+    'tasks.listDue',
+    (s) => s.tasks.listDue(T0),
+    ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at<?) | USE TEMP B-TREE FOR ORDER BY'],
+  ],
   ['tasks.nextDueAt', (s) => s.tasks.nextDueAt(), ['SEARCH tasks USING COVERING INDEX tasks_due (status=? AND schedule_enabled=?)']],
   ['tasks.listUpcoming', (s) => s.tasks.listUpcoming(5), ['SEARCH tasks USING INDEX tasks_due (status=? AND schedule_enabled=? AND next_run_at>?)']],
   ['runs.findById', (s) => s.runs.findById(1), ['SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)']],
@@ -37,7 +42,8 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
     (s) => s.runs.claimNext('w', T0),
     // Each queued candidate's task by its key, and its environment's build in progress by the partial index.
     [
-      'SEARCH runs USING INTEGER PRIMARY KEY (rowid=?) | SCALAR SUBQUERY 2 | SEARCH runs USING INDEX runs_claim (status=?) | CORRELATED SCALAR SUBQUERY 1 | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | SEARCH environment_builds USING INDEX environment_builds_one_in_progress (env_name=?)',
+      // Issue 8: the task's busy runs through the partial index runs_active, never its finished ones.
+      'SEARCH runs USING INTEGER PRIMARY KEY (rowid=?) | SCALAR SUBQUERY 3 | SEARCH runs USING INDEX runs_claim (status=?) | CORRELATED SCALAR SUBQUERY 1 | SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?) | SEARCH environment_builds USING INDEX environment_builds_one_in_progress (env_name=?) | CORRELATED SCALAR SUBQUERY 2 | SEARCH own USING INTEGER PRIMARY KEY (rowid=?) | SEARCH busy USING INDEX runs_active (task_id=?)',
     ],
   ],
   ['runs.listForTask', (s) => s.runs.listForTask(1, 20), ['SEARCH runs USING INDEX runs_task_id_id (task_id=?)']],

@@ -58,15 +58,20 @@ export function taskFrom(task: NewTask, id: number): Task {
     maxRetries: task.maxRetries ?? 0,
     retryBackoffSeconds: task.retryBackoffSeconds ?? 10,
     retryMaxBackoffSeconds: task.retryMaxBackoffSeconds ?? 3600,
+    concurrency: task.concurrency ?? 'forbid',
   }
 }
 
+/**
+ * A run that does not take its task's lock (migration 011's unique index) unless told: the store
+ * tests queue several live runs of one task. http and service tests go through the policies.
+ */
 export function newRun(taskId: number, overrides: Partial<NewRun> = {}): NewRun {
-  return { taskId, priority: 5, trigger: 'manual', queuedAt: T0, ...overrides }
+  return { taskId, priority: 5, trigger: 'manual', queuedAt: T0, holdsLock: false, ...overrides }
 }
 
 /** The Run that inserting `run` must return. */
-export function runFrom(run: NewRun, id: number): Run {
+export function runFrom({ holdsLock: _holdsLock, ...run }: NewRun, id: number): Run {
   return {
     id,
     ...run,

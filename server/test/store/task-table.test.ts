@@ -192,12 +192,13 @@ for (const dialect of testDialects()) {
       const dueTie = await store.tasks.insert(newTask({ name: 'due-tie', nextRunAt: T0 - 1_000 }))
       const exactlyNow = await store.tasks.insert(newTask({ name: 'now', nextRunAt: T0 }))
       await store.tasks.insert(newTask({ name: 'paused', status: 'paused', nextRunAt: T0 - 9_000 }))
-      await store.tasks.insert(newTask({ name: 'running', status: 'running', nextRunAt: T0 - 9_000 }))
+      // Issue 8: a running task's time is due too (forbid skips it, the other policies queue a run).
+      const running = await store.tasks.insert(newTask({ name: 'running', status: 'running', nextRunAt: T0 - 9_000 }))
       await store.tasks.insert(newTask({ name: 'unplanned', nextRunAt: null }))
 
-      assert.deepEqual(await store.tasks.listDue(T0), [dueA, dueB, dueTie, exactlyNow])
-      assert.deepEqual(await store.tasks.listDue(T0 - 5_001), [])
-      assert.equal(await store.tasks.nextDueAt(), T0 - 5_000)
+      assert.deepEqual(await store.tasks.listDue(T0), [running, dueA, dueB, dueTie, exactlyNow])
+      assert.deepEqual(await store.tasks.listDue(T0 - 9_001), [])
+      assert.equal(await store.tasks.nextDueAt(), T0 - 9_000)
       assert.deepEqual(await store.tasks.listUpcoming(10), [dueA, dueB, dueTie, exactlyNow, later])
       assert.deepEqual(await store.tasks.listUpcoming(2), [dueA, dueB])
     })

@@ -2,6 +2,7 @@
 import { TaskyardError } from '../../domain/errors.ts'
 import { assertTaskName } from '../../domain/names.ts'
 import { DEFAULT_PRIORITY, parsePriority } from '../../domain/priority.ts'
+import { parseConcurrency } from '../../domain/concurrency.ts'
 import { assertValidCron } from '../../domain/schedule.ts'
 import { assertCommand } from '../../domain/task-command.ts'
 import type { CreateShellTaskInput } from '../../services/servers/create-shell-task.ts'
@@ -14,6 +15,7 @@ export const SHELL_TASK_FIELDS = [
   'server_id',
   'cron_expr',
   'priority',
+  'concurrency',
   'max_retries',
   'retry_backoff_seconds',
   'retry_max_backoff_seconds',
@@ -57,5 +59,6 @@ export function parseCreateShellTaskBody(body: unknown): CreateShellTaskInput {
     { max_retries: b.max_retries, retry_backoff_seconds: b.retry_backoff_seconds, retry_max_backoff_seconds: b.retry_max_backoff_seconds },
     Number.MAX_SAFE_INTEGER,
   )
-  return { name, command, serverId: b.server_id, cronExpression: cron === ONCE ? null : cron, priority, retries }
+  const concurrency = b.concurrency === undefined ? 'forbid' : parseConcurrency(b.concurrency)
+  return { name, command, serverId: b.server_id, cronExpression: cron === ONCE ? null : cron, priority, retries, concurrency }
 }

@@ -27,6 +27,7 @@ export function parseCreateTaskForm(form: ParsedForm, serverMaxLogBytes: number)
       max_retries: present(f.max_retries),
       retry_backoff_seconds: present(f.retry_backoff_seconds),
       retry_max_backoff_seconds: present(f.retry_max_backoff_seconds),
+      concurrency: present(f.concurrency),
     },
     serverMaxLogBytes,
   )

@@ -1,5 +1,6 @@
 /** run_as, memory_limit_mb, max_log_mb (issue 6), timeout_seconds and the retry policy (issue 8) of create and PUT, as typed values. */
 import { TaskyardError } from '../../domain/errors.ts'
+import { parseConcurrency } from '../../domain/concurrency.ts'
 import { parseMaxLogMb, parseMemoryLimitMb, parseTimeoutSeconds } from '../../domain/run-limits.ts'
 import {
   DEFAULT_RETRY_BACKOFF_SECONDS,
@@ -21,6 +22,8 @@ export interface RunPolicyFields {
   max_retries?: unknown
   retry_backoff_seconds?: unknown
   retry_max_backoff_seconds?: unknown
+  /** Issue 8: forbid | queue | allow | replace. */
+  concurrency?: unknown
 }
 
 /** Absent (undefined) leaves a field as it is; null or '' clears it (PUT); anything else is parsed. */
@@ -62,5 +65,6 @@ export function parseRunPolicyFields(input: RunPolicyFields, serverMaxLogBytes: 
       ? DEFAULT_RETRY_MAX_BACKOFF_SECONDS
       : parseRetryMaxBackoffSeconds(input.retry_max_backoff_seconds)
   }
+  if (input.concurrency !== undefined) out.concurrency = parseConcurrency(input.concurrency)
   return out
 }

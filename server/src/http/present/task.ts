@@ -51,6 +51,7 @@ export function presentTask(paths: DataPaths, task: Task): Record<string, unknow
     body.retry_backoff_seconds = task.retryBackoffSeconds
     body.retry_max_backoff_seconds = task.retryMaxBackoffSeconds
   }
+  if (task.concurrency !== 'forbid') body.concurrency = task.concurrency
   return body
 }
 

@@ -111,6 +111,7 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
       success: true,
       task: {
         ...presentTask(deps.paths, detail.task),
+        ...(detail.queuePosition === null ? {} : { queue_position: detail.queuePosition }),
         last_execution_id: detail.runs[0] ? String(detail.runs[0].id) : null,
         executions: detail.runs.map((r) => String(r.id)),
       },

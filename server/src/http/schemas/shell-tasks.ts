@@ -21,6 +21,10 @@ export const shellTaskBody = {
               { type: 'integer', minimum: 0, maximum: 11 },
             ],
           },
+          concurrency: {
+            type: 'string',
+            description: 'Issue 8: forbid (default), queue, allow or replace: what a run due while the previous one is live does',
+          },
           max_retries: { type: 'integer', description: 'Issue 8: automatic retries of a failed, timed-out or abnormal run (0–10, default 0)' },
           retry_backoff_seconds: { type: 'integer', description: 'Wait before the first retry, doubled for each next one (1–86400, default 10)' },
           retry_max_backoff_seconds: { type: 'integer', description: 'The longest wait between retries (1–86400, default 3600)' },

@@ -16,6 +16,11 @@ const priorityWord = { type: 'string', enum: ['high', 'normal', 'low'] satisfies
 const seconds = { ...nullableNum, description: 'Seconds, two decimals' } as const
 const megabytes = { ...nullableNum, description: 'MB, one decimal' } as const
 
+/** Issue 8: what `concurrency` means, for the create and PUT descriptions. */
+const CONCURRENCY_HELP =
+  'concurrency: what a run due while the previous one is live does — forbid (default: a trigger is refused, a cron time skipped and recorded), ' +
+  'queue (it runs after the previous one ends), allow (it runs beside it), replace (the previous one is stopped, naming the new run, and the new one starts).'
+
 /** Issue 8's task type and labels: present only when the task has them. */
 const taskKind = {
   task_type: { type: 'string', description: 'Only when the task sets it' },
@@ -63,6 +68,11 @@ const taskOptional = {
   interactive: { type: 'boolean', const: true, description: 'Only on an interactive task' },
   node_version: { type: 'string', description: 'Only when the task sets it: the Node.js major version of its runs' },
   ...taskRetries,
+  concurrency: { type: 'string', enum: ['queue', 'allow', 'replace'], description: 'Issue 8: only when it is not the default (forbid)' },
+  queue_position: {
+    type: 'integer',
+    description: 'Issue 8, GET of one task: where its first queued run stands in the queue (1: next), while it has one',
+  },
 } as const
 const taskInline = { ...closed(taskFields), properties: { ...taskFields, ...taskOptional } } as const
 /** components.schemas.Task */
@@ -160,6 +170,7 @@ export const CREATE_TASK_FIELDS = {
   max_retries: 'field',
   retry_backoff_seconds: 'field',
   retry_max_backoff_seconds: 'field',
+  concurrency: 'field',
 } as const satisfies Record<string, MultipartFieldKind>
 
 export const UPDATE_SCRIPT_FIELDS = {
@@ -186,6 +197,8 @@ export const createTask = {
     "node_version: the Node.js major version (e.g. 20) the runs' node, npm and npx are; one not installed is a 400 node_unavailable listing those that are. " +
     'max_retries (0–10, default 0): a run that ends failed, timeout or abnormal is retried automatically, each attempt its own run; ' +
     'retry_backoff_seconds (1–86400, default 10): the first retry waits this long, each next one twice as long; retry_max_backoff_seconds (1–86400, default 3600): the longest wait. ' +
+    CONCURRENCY_HELP +
+    ' ' +
     'A JSON body (spec 001) is {name, command, server_id, cron_expr}: 200 {success, message, task: {id, name, command, server_id, status, last_run, next_run, created_at}}.',
   response: {
     201: closed({ success: bool, message: str, task, environment_message: str }),
@@ -434,6 +447,7 @@ export const updateTask = {
         description: 'Wait before the first retry, doubled for each next one (1–86400); null: 10',
       },
       retry_max_backoff_seconds: { type: ['integer', 'string', 'null'], description: 'The longest wait between retries (1–86400); null: 3600' },
+      concurrency: { type: 'string', description: CONCURRENCY_HELP },
     },
     // Unknown fields are refused by name (app.ts), not dropped: a typo must not pass silently.
     additionalProperties: false,

@@ -37,6 +37,8 @@ async function cancelOne(deps: Deps, actor: Actor, runId: number, cancelRunning:
     if (!current || !isActive(current.status)) return { outcome: 'ended' as const, before: current?.status ?? null }
     if (current.status === 'queued') {
       const now = deps.clock.now()
+      // The task's row before the run's (issue 8's lock order: task, then runs; see close-run.ts).
+      await tx.tasks.lockById(current.taskId)
       const cancelled = await tx.runs.cancelIfQueued(runId, now, CANCELLED_BEFORE_START)
       if (cancelled) {
         await closeRunIn(tx, cancelled, { status: 'cancelled', endedAt: now, error: CANCELLED_BEFORE_START })

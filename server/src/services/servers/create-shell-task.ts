@@ -1,5 +1,5 @@
 import { initialNextRunAt } from '../../domain/schedule.ts'
-import type { Task, TaskRunPolicy } from '../../domain/task.ts'
+import type { ConcurrencyPolicy, Task, TaskRunPolicy } from '../../domain/task.ts'
 import { recordAudit, type Actor } from '../auth/record-audit.ts'
 import { assertTaskPermission } from '../auth/task-permission.ts'
 import { nameTaken } from '../create-task.ts'
@@ -18,6 +18,8 @@ export interface CreateShellTaskInput {
   priority: number
   /** Issue 8's retry policy; absent fields take their defaults. */
   retries?: Pick<TaskRunPolicy, 'maxRetries' | 'retryBackoffSeconds' | 'retryMaxBackoffSeconds'>
+  /** Issue 8: the task's concurrency policy. */
+  concurrency: ConcurrencyPolicy
 }
 
 /**
@@ -54,6 +56,7 @@ export async function createShellTask(deps: ServiceDeps, actor: Actor, readInput
       nextRunAt: initialNextRunAt({ cronExpression, delaySeconds: null }, now, deps.settings.timeZone),
       ownerId: user.id,
       ...input.retries,
+      concurrency: input.concurrency,
     })
     await tx.servers.setTaskServer(created.id, server.id)
     await recordAudit(tx, deps.clock, actor, 'task.create', { type: 'task', id: created.id }, { task_name: created.name, server_id: server.id })

@@ -10,8 +10,9 @@ import { servers } from './007-servers.ts'
 import { queue } from './008-queue.ts'
 import { runDetails } from './009-run-details.ts'
 import { schedules } from './010-schedules.ts'
-import { nodeVersion } from './013-node-version.ts'
+import { concurrency } from './011-concurrency.ts'
 import { retries } from './012-retries.ts'
+import { nodeVersion } from './013-node-version.ts'
 
 /** Every migration, in order. Names sort as they apply; a new one gets the next number. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -26,8 +27,9 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '008-queue': queue(),
     '009-run-details': runDetails(dialect),
     '010-schedules': schedules(dialect),
-    '013-node-version': nodeVersion(),
+    '011-concurrency': concurrency(dialect),
     '012-retries': retries(dialect),
+    '013-node-version': nodeVersion(),
   }
 }
 

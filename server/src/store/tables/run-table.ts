@@ -4,8 +4,13 @@ import type { Database, RowOf, RunRow } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
 import type { DialectName, RunTable } from '../store.ts'
+import { refusal } from '../../domain/task-actions.ts'
+import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 
-const NEW_RUN_FIELDS: Record<keyof NewRun, true> = {
+/** Migration 011: one live lock-holding run per task (spec 004's lock, held by the database). */
+const TASK_LOCK_INDEX: UniqueIndex = { name: 'runs_task_lock', table: 'runs', columns: ['task_id'] }
+
+const NEW_RUN_FIELDS: Record<Exclude<keyof NewRun, 'holdsLock'>, true> = {
   taskId: true,
   priority: true,
   trigger: true,
@@ -47,8 +52,10 @@ const PATCH_FIELDS: Record<keyof RunPatch, true> = {
 const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as const
 
 /** SQLite has no booleans: output_truncated reads back as 0 or 1 there. */
-function withBoolean<T extends Run>(row: Omit<RowOf<T>, 'output_truncated'> & { output_truncated: boolean | number }): T {
-  const run = fromRow<T>({ ...row, output_truncated: row.output_truncated === true || row.output_truncated === 1 } as unknown as RowOf<T>)
+function withBoolean<T extends Run>(row: Omit<RowOf<T>, 'output_truncated'> & { output_truncated: boolean | number; holds_lock?: number }): T {
+  // holds_lock (migration 011) is the store's own: it stays out of the domain's Run.
+  const { holds_lock: _holdsLock, ...rest } = row
+  const run = fromRow<T>({ ...rest, output_truncated: row.output_truncated === true || row.output_truncated === 1 } as unknown as RowOf<T>)
   return run
 }
 
@@ -71,12 +78,78 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
 
   return {
     async insert(run) {
+      const { holdsLock, ...fields } = run
+      // Issue 8: left out, the task's policy decides in this very statement (forbid and replace
+      // take the lock), so no caller can queue a second live run of a forbid task by forgetting it.
+      const holds =
+        holdsLock === undefined
+          ? sql<number>`(SELECT CASE WHEN concurrency IN ('forbid', 'replace') THEN 1 ELSE 0 END FROM tasks WHERE id = ${run.taskId})`
+          : holdsLock
+            ? 1
+            : 0
+      try {
+        const row = await db
+          .insertInto('runs')
+          .values({ ...toRow(fields, NEW_RUN_FIELDS), status: 'queued', holds_lock: holds })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+        return toRun(row)
+      } catch (error) {
+        // The services check under the task's row lock first; this is the database's backstop.
+        if (isUniqueViolation(error, TASK_LOCK_INDEX)) throw refusal('trigger', 'running')
+        throw error
+      }
+    },
+
+    async releaseLock(id) {
+      await db.updateTable('runs').set({ holds_lock: 0 }).where('id', '=', id).execute()
+    },
+
+    async listActiveForTask(taskId) {
+      const rows = await db.selectFrom('runs').selectAll().where('task_id', '=', taskId).where('status', 'in', ACTIVE_LITERALS).orderBy('id').execute()
+      return rows.map(toRun)
+    },
+
+    async countQueuedOnlyRunningTasks() {
       const row = await db
-        .insertInto('runs')
-        .values({ ...toRow(run, NEW_RUN_FIELDS), status: 'queued' })
-        .returningAll()
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('tasks.status', '=', 'running')
+        .where(({ exists, not, selectFrom }) =>
+          exists(
+            selectFrom('runs')
+              .select('runs.id')
+              .whereRef('runs.task_id', '=', 'tasks.id')
+              .where('runs.status', 'in', ACTIVE_LITERALS)
+              .where('runs.status', '=', sql.lit('queued')),
+          ).and(
+            not(
+              exists(
+                selectFrom('runs')
+                  .select('runs.id')
+                  .whereRef('runs.task_id', '=', 'tasks.id')
+                  .where('runs.status', 'in', ACTIVE_LITERALS)
+                  .where('runs.status', '<>', sql.lit('queued')),
+              ),
+            ),
+          ),
+        )
         .executeTakeFirstOrThrow()
-      return toRun(row)
+      return Number(row.n)
+    },
+
+    async countLiveByTask() {
+      const rows = await db
+        .selectFrom('runs')
+        .select((eb) => [
+          'task_id',
+          eb.fn.countAll<number>().filterWhere('status', '=', 'queued').as('queued'),
+          eb.fn.countAll<number>().filterWhere('status', '<>', 'queued').as('busy'),
+        ])
+        .where('status', 'in', ACTIVE_LITERALS)
+        .groupBy('task_id')
+        .execute()
+      return new Map(rows.map((r) => [Number(r.task_id), { queued: Number(r.queued), busy: Number(r.busy) }]))
     },
 
     findById,
@@ -109,6 +182,24 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
                     .select('environment_builds.id')
                     .whereRef('tasks.id', '=', 'runs.task_id')
                     .where('environment_builds.ended_at', 'is', null),
+                ),
+              ),
+            )
+            // Issue 8: a run of a task whose policy is not 'allow' waits while another run of the
+            // same task is running or paused (a queue task's next run, a replace's new run while
+            // the old one stops). Claims are serialised by the queue_settings row lock, so no two
+            // claimers can both see the task idle.
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('runs as busy')
+                    .innerJoin('tasks as own', 'own.id', 'busy.task_id')
+                    .select('busy.id')
+                    .whereRef('busy.task_id', '=', 'runs.task_id')
+                    // The active predicate verbatim (the partial index runs_active), then leave the queued ones out.
+                    .where('busy.status', 'in', ACTIVE_LITERALS)
+                    .where('busy.status', '<>', sql.lit('queued'))
+                    .where('own.concurrency', '<>', 'allow'),
                 ),
               ),
             )

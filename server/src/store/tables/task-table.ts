@@ -41,6 +41,7 @@ const NEW_TASK_FIELDS: Record<keyof NewTask, true> = {
   maxRetries: true,
   retryBackoffSeconds: true,
   retryMaxBackoffSeconds: true,
+  concurrency: true,
 }
 
 const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
@@ -77,6 +78,7 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   maxRetries: true,
   retryBackoffSeconds: true,
   retryMaxBackoffSeconds: true,
+  concurrency: true,
 }
 
 /** spec 000's refusal of a duplicate task name. */
@@ -221,7 +223,8 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
       const rows = await db
         .selectFrom('tasks')
         .selectAll()
-        .where('status', '=', 'scheduled')
+        // 'running' too (issue 8): a time due while a run is live is decided when it comes.
+        .where('status', 'in', ['scheduled', 'running'])
         .where('next_run_at', '<=', now)
         .where('schedule_enabled', '=', 1)
         .orderBy('next_run_at')
@@ -234,7 +237,7 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
       const row = await db
         .selectFrom('tasks')
         .select((eb) => eb.fn.min('next_run_at').as('at'))
-        .where('status', '=', 'scheduled')
+        .where('status', 'in', ['scheduled', 'running'])
         .where('schedule_enabled', '=', 1)
         .executeTakeFirst()
       return row?.at ?? null

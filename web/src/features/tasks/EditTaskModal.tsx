@@ -17,6 +17,7 @@ interface Values {
   delay_seconds?: number
   cron_expression?: string
   priority: string
+  concurrency: string
 }
 
 /** spec 000 PUT /api/tasks/<id>: the configuration; refusals are shown at their field. */
@@ -36,6 +37,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         command: v.command,
         requirements: v.requirements ?? '',
         priority: v.priority,
+        concurrency: v.concurrency,
       }
       if (v.when === 'cron') body.cron_expression = v.cron_expression ?? ''
       if (v.when === 'delay') body.delay_seconds = v.delay_seconds ?? 0
@@ -85,6 +87,8 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
           cron_expression: task.cron_expression ?? '',
           delay_seconds: task.delay_seconds ?? undefined,
           priority: String(task.priority_value),
+          // Shown by the server only when it is not the default (issue 8).
+          concurrency: (task as Task & { concurrency?: string }).concurrency ?? 'forbid',
         }}
         onFinish={(v) => {
           setFormError(null)
@@ -130,6 +134,17 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         )}
         <Form.Item name="priority" label={t('create.priority')}>
           <Select options={Array.from({ length: 12 }, (_, i) => ({ value: String(i), label: String(i) }))} style={{ width: 200 }} />
+        </Form.Item>
+        <Form.Item name="concurrency" label={t('create.concurrency')}>
+          <Select
+            style={{ maxWidth: 320 }}
+            options={[
+              { value: 'forbid', label: t('create.concurrencyForbid') },
+              { value: 'queue', label: t('create.concurrencyQueue') },
+              { value: 'allow', label: t('create.concurrencyAllow') },
+              { value: 'replace', label: t('create.concurrencyReplace') },
+            ]}
+          />
         </Form.Item>
       </Form>
     </Modal>

@@ -23,6 +23,7 @@ interface Values {
   cron_expression?: string
   priority: string
   file_name: string
+  concurrency: string
 }
 
 const DEFAULT_SCRIPT = 'print("hello from Taskyard")\n'
@@ -60,6 +61,7 @@ export function NewTaskPage() {
       if (v.when === 'delay' && v.delay_seconds != null) body.set('delay_seconds', String(v.delay_seconds))
       if (v.when === 'cron' && v.cron_expression) body.set('cron_expression', v.cron_expression.trim())
       body.set('priority', v.priority)
+      if (v.concurrency && v.concurrency !== 'forbid') body.set('concurrency', v.concurrency)
       // A multipart create answers 201 with spec 000's task (the 200 shape is spec 001's JSON create).
       return (await api.post('/api/tasks', body)) as unknown as { message: string; task: Task }
     },
@@ -88,7 +90,7 @@ export function NewTaskPage() {
       <Form<Values>
         form={form}
         layout="vertical"
-        initialValues={{ conda_env: 'base', when: 'now', priority: 'normal', file_name: 'main.py', cron_expression: '*/5 * * * *' }}
+        initialValues={{ conda_env: 'base', when: 'now', priority: 'normal', concurrency: 'forbid', file_name: 'main.py', cron_expression: '*/5 * * * *' }}
         onFinish={(v) => {
           setFormError(null)
           create.mutate(v)
@@ -180,6 +182,17 @@ export function NewTaskPage() {
               { value: 'normal', label: `${t('priority.normal')} (5)` },
               { value: 'low', label: `${t('priority.low')} (8)` },
               ...Array.from({ length: 12 }, (_, i) => ({ value: String(i), label: String(i) })),
+            ]}
+          />
+        </Form.Item>
+        <Form.Item name="concurrency" label={t('create.concurrency')}>
+          <Select
+            style={{ maxWidth: 320 }}
+            options={[
+              { value: 'forbid', label: t('create.concurrencyForbid') },
+              { value: 'queue', label: t('create.concurrencyQueue') },
+              { value: 'allow', label: t('create.concurrencyAllow') },
+              { value: 'replace', label: t('create.concurrencyReplace') },
             ]}
           />
         </Form.Item>

@@ -1,0 +1,60 @@
+import { admitsSecondRun, takesLock } from '../domain/concurrency.ts'
+import type { NewRun, Run } from '../domain/run.ts'
+import type { Task } from '../domain/task.ts'
+import type { StoreTables } from '../store/store.ts'
+import type { RunControl } from './run-control.ts'
+
+/** What queueRunByPolicy did: the new run, and the replaced runs whose processes must be stopped after the commit. */
+export interface PolicyAdmission {
+  run: Run
+  toStop: number[]
+}
+
+export interface PolicyContext {
+  now: number
+  /** Who caused it (a username), recorded as the replaced runs' `stopped_by`; null for the scheduler. */
+  by: string | null
+  /** Whether this node supervises a run's process (absent: every running run is treated as supervised). */
+  isSupervising?: (runId: number) => boolean
+}
+
+/**
+ * Issue 8: queues a new run of `task` under its concurrency policy, inside the caller's
+ * transaction, which holds the task's row lock (`tasks.lockById`). With no live run, it is queued.
+ * With one: `forbid` refuses (undefined; the caller answers spec 000's 400 or records the skip);
+ * `queue` and `allow` queue it beside (the claim starts a `queue` run only once the task is idle);
+ * `replace` releases the live runs' lock, queues the new run holding it, and ends the old ones —
+ * at once when no process is supervised for them, else by the caller after the commit (`toStop`),
+ * with a stop reason naming the new run. The unique index runs_task_lock holds the rule even
+ * when a caller forgot the row lock.
+ */
+export async function queueRunByPolicy(
+  tx: StoreTables,
+  task: Task,
+  newRun: Omit<NewRun, 'holdsLock'>,
+  ctx: PolicyContext,
+): Promise<PolicyAdmission | undefined> {
+  const live = await tx.runs.listActiveForTask(task.id)
+  if (live.length > 0 && !admitsSecondRun(task.concurrency)) return undefined
+  const replaced = task.concurrency === 'replace' ? live : []
+  for (const old of replaced) await tx.runs.releaseLock(old.id)
+  const run = await tx.runs.insert({ ...newRun, holdsLock: takesLock(task.concurrency) })
+  const toStop: number[] = []
+  for (const old of replaced) {
+    const given = { stopReason: `Replaced by run ${run.id}`, stoppedBy: ctx.by }
+    const supervised = old.status !== 'queued' && (ctx.isSupervising?.(old.id) ?? true)
+    if (supervised) {
+      await tx.runs.update(old.id, given)
+      toStop.push(old.id)
+    } else {
+      // A run that never got a process (or that no one here supervises) ends here, as stop does.
+      await tx.runs.update(old.id, { status: 'cancelled', endedAt: ctx.now, ...given })
+    }
+  }
+  return { run, toStop }
+}
+
+/** Stops the replaced runs' processes after the commit; resolves once each is gone (stop-task's wait). */
+export async function stopReplaced(runControl: Partial<Pick<RunControl, 'stop'>>, runIds: readonly number[]): Promise<void> {
+  await Promise.all(runIds.map((id) => runControl.stop?.(id)))
+}

@@ -5,10 +5,11 @@ import { useTranslation } from 'react-i18next'
 import { api, ApiError, type BodyOf } from '../../api/client'
 import type { Task } from '../../api/types'
 import { fieldOfError } from '../../lib/field-errors'
-import { CronPreview } from './CronPreview'
+import { CronPreview } from '../../components/CronPreview'
+import { taskOptionBody, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
 
 type When = 'once' | 'delay' | 'cron'
-interface Values {
+interface Values extends TaskOptionValues {
   task_name: string
   conda_env: string
   command: string
@@ -36,6 +37,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         command: v.command,
         requirements: v.requirements ?? '',
         priority: v.priority,
+        ...taskOptionBody(v),
       }
       if (v.when === 'cron') body.cron_expression = v.cron_expression ?? ''
       if (v.when === 'delay') body.delay_seconds = v.delay_seconds ?? 0
@@ -85,6 +87,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
           cron_expression: task.cron_expression ?? '',
           delay_seconds: task.delay_seconds ?? undefined,
           priority: String(task.priority_value),
+          ...taskOptionInitialValues(task),
         }}
         onFinish={(v) => {
           setFormError(null)
@@ -131,6 +134,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         <Form.Item name="priority" label={t('create.priority')}>
           <Select options={Array.from({ length: 12 }, (_, i) => ({ value: String(i), label: String(i) }))} style={{ width: 200 }} />
         </Form.Item>
+        <TaskOptionsFields cron={when === 'cron'} />
       </Form>
     </Modal>
   )

@@ -9,11 +9,12 @@ import { api, ApiError } from '../../api/client'
 import type { Task } from '../../api/types'
 import { CodeEditor } from '../../components/CodeEditor'
 import { fieldOfError, type TaskField } from '../../lib/field-errors'
-import { CronPreview } from './CronPreview'
+import { CronPreview } from '../../components/CronPreview'
 import { useTasks } from './queries'
+import { setTaskOptionFields, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
 
 type When = 'now' | 'delay' | 'cron'
-interface Values {
+interface Values extends TaskOptionValues {
   task_name: string
   conda_env: string
   requirements?: string
@@ -60,6 +61,7 @@ export function NewTaskPage() {
       if (v.when === 'delay' && v.delay_seconds != null) body.set('delay_seconds', String(v.delay_seconds))
       if (v.when === 'cron' && v.cron_expression) body.set('cron_expression', v.cron_expression.trim())
       body.set('priority', v.priority)
+      setTaskOptionFields(body, v, v.when === 'cron')
       // A multipart create answers 201 with spec 000's task (the 200 shape is spec 001's JSON create).
       return (await api.post('/api/tasks', body)) as unknown as { message: string; task: Task }
     },
@@ -88,7 +90,14 @@ export function NewTaskPage() {
       <Form<Values>
         form={form}
         layout="vertical"
-        initialValues={{ conda_env: 'base', when: 'now', priority: 'normal', file_name: 'main.py', cron_expression: '*/5 * * * *' }}
+        initialValues={{
+          conda_env: 'base',
+          when: 'now',
+          priority: 'normal',
+          file_name: 'main.py',
+          cron_expression: '*/5 * * * *',
+          ...taskOptionInitialValues(),
+        }}
         onFinish={(v) => {
           setFormError(null)
           create.mutate(v)
@@ -183,6 +192,7 @@ export function NewTaskPage() {
             ]}
           />
         </Form.Item>
+        <TaskOptionsFields cron={when === 'cron'} />
         <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="create-submit">
           {t('create.submit')}
         </Button>

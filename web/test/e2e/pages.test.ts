@@ -191,8 +191,23 @@ describe(
     })
 
     it('sends input to an interactive run, then end-of-file; its result file downloads', async () => {
-      echo = await createTask('echo-input', ECHO, { interactive: 'true' })
-      await page.goto(`${url}/tasks/${echo}`)
+      // Created in the form, with the run policy fields that had no input before.
+      await page.goto(url + '/tasks/new')
+      await page.getByLabel('Task name').fill('echo-input')
+      await page.getByRole('tab', { name: 'Write a script' }).click()
+      await page.locator('.cm-content').click()
+      await page.keyboard.press('Control+A')
+      await page.keyboard.insertText(ECHO)
+      await page.getByLabel('Timeout (seconds)').fill('600')
+      await page.getByLabel('Task type').fill('echo_job')
+      await page.getByLabel('Labels').fill('eu')
+      await page.keyboard.press('Enter')
+      await page.getByTestId('interactive-switch').click()
+      await page.getByTestId('create-submit').click()
+      await page.waitForURL(/\/tasks\/\d+$/)
+      echo = Number(/\/tasks\/(\d+)$/.exec(page.url())![1])
+      const created = (await apiJson(`/api/tasks/${echo}`)).body.task
+      assert.deepEqual([created.interactive, created.timeout_seconds, created.task_type, created.labels], [true, 600, 'echo_job', ['eu']])
       await page.getByTestId('log-view').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 })
       await until('the send button enabled', async () => (await page.getByTestId('run-send').getAttribute('data-why')) === 'Unavailable: type some text first.')
       await page.getByTestId('run-input-text').fill('hello <b>there</b>')

@@ -60,6 +60,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
 
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return
+  await page.mouse.move(0, 0) // no tooltip in the picture
   await page.waitForLoadState('networkidle').catch(() => undefined)
   await page.waitForTimeout(800)
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) })
@@ -213,6 +214,7 @@ describe(
       await page.getByTestId('run-input-text').fill('hello <b>there</b>')
       await page.getByTestId('run-input-text').press('Enter')
       await page.getByTestId('log-view').filter({ hasText: 'got hello <b>there</b>' }).waitFor()
+      await page.getByTestId('run-input').scrollIntoViewIfNeeded()
       await shot('en-run-input')
       await page.getByTestId('run-eof').getByRole('button').click()
       await page.getByTestId('log-view').filter({ hasText: 'eof seen' }).waitFor()
@@ -311,6 +313,7 @@ describe(
       await shot('zh-CN-settings')
       await page.goto(`${url}/tasks/${echo}`)
       await page.getByText('结果文件（1）').waitFor()
+      await page.getByTestId('run-panel').scrollIntoViewIfNeeded()
       await shot('zh-CN-run')
     })
   },

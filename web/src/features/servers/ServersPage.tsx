@@ -381,6 +381,7 @@ export function ServersPage() {
               <Space wrap size={4}>
                 <ActionButton
                   testId="server-test"
+                  iconOnly
                   icon={<ApiOutlined />}
                   label={t('servers.test')}
                   what={t('servers.testWhat')}
@@ -390,6 +391,7 @@ export function ServersPage() {
                 />
                 <ActionButton
                   testId="server-accept-key"
+                  iconOnly
                   icon={<SafetyCertificateOutlined />}
                   label={t('servers.acceptKey')}
                   what={t('servers.acceptKeyWhat')}
@@ -406,6 +408,7 @@ export function ServersPage() {
                 />
                 <ActionButton
                   testId="server-shell"
+                  iconOnly
                   icon={<CodeOutlined />}
                   label={t('servers.shellTask')}
                   what={t('servers.shellTaskWhat')}
@@ -414,6 +417,7 @@ export function ServersPage() {
                 />
                 <ActionButton
                   testId="server-edit"
+                  iconOnly
                   icon={<EditOutlined />}
                   label={t('actions.edit')}
                   what={t('servers.editWhat')}
@@ -422,6 +426,7 @@ export function ServersPage() {
                 />
                 <ActionButton
                   testId="server-delete"
+                  iconOnly
                   icon={<DeleteOutlined />}
                   danger
                   label={t('actions.delete')}

@@ -60,7 +60,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
 
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return
-  await page.mouse.move(0, 0) // no tooltip in the picture
+  // No tooltip in the picture: nothing hovered, nothing focused.
+  await page.mouse.move(0, 0)
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
   await page.waitForLoadState('networkidle').catch(() => undefined)
   await page.waitForTimeout(800)
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) })

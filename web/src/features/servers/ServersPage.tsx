@@ -362,7 +362,13 @@ export function ServersPage() {
             render: (_, s) => (
               <Space orientation="vertical" size={0}>
                 {s.host_key_fingerprint ? (
-                  <Typography.Text code>{s.host_key_fingerprint}</Typography.Text>
+                  <Typography.Text
+                    code
+                    ellipsis={{ tooltip: s.host_key_fingerprint }}
+                    style={{ maxWidth: 220, display: 'inline-block', verticalAlign: 'bottom' }}
+                  >
+                    {s.host_key_fingerprint}
+                  </Typography.Text>
                 ) : (
                   <Typography.Text type="secondary">{t('servers.notPinned')}</Typography.Text>
                 )}

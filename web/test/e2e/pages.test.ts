@@ -4,6 +4,7 @@
  * real OpenSSH server. TASKYARD_SCREENSHOTS=1 also rewrites their docs/screenshots/.
  */
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { startCliServer, type CliServer } from '../../../server/test/helpers/cli-server.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../../../server/test/helpers/ssh-server.ts'
+import { testPgUrl, withPgClient } from '../../../server/test/helpers/test-dialects.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const CHROMIUM = '/usr/bin/chromium'
@@ -26,6 +28,9 @@ let profileDir = ''
 let context: BrowserContext
 let page: Page
 let bearer = ''
+/** With TASKYARD_TEST_PG_URL the server runs on a PostgreSQL database of its own, dropped after. */
+const PG_ADMIN_URL = testPgUrl()
+const PG_DATABASE = `taskyard_e2e_${randomBytes(6).toString('hex')}`
 
 async function apiJson(p: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(url + p, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${bearer}` } })
@@ -92,10 +97,14 @@ describe(
       dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-pages-'))
       profileDir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-chromium-'))
       if (SHOTS) await mkdir(SHOTS, { recursive: true })
-      server = await startCliServer({
-        dataDir,
-        env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: PASSWORD, TASKYARD_MAX_WORKERS: '4' },
-      })
+      const env: NodeJS.ProcessEnv = { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: PASSWORD, TASKYARD_MAX_WORKERS: '4' }
+      if (PG_ADMIN_URL) {
+        await withPgClient(PG_ADMIN_URL, (c) => c.query(`CREATE DATABASE "${PG_DATABASE}"`))
+        const db = new URL(PG_ADMIN_URL)
+        db.pathname = `/${PG_DATABASE}`
+        env.TASKYARD_DATABASE_URL = db.toString()
+      }
+      server = await startCliServer({ dataDir, env })
       url = server.url
       const login = await postJson('/api/auth/login', { username: 'admin', password: PASSWORD })
       bearer = login.body.token as string
@@ -127,6 +136,7 @@ describe(
       await context?.close()
       await server?.stop()
       await ssh?.stop()
+      if (PG_ADMIN_URL) await withPgClient(PG_ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS "${PG_DATABASE}" WITH (FORCE)`))
       await rm(dataDir, { recursive: true, force: true })
       await rm(profileDir, { recursive: true, force: true })
     })

@@ -40,6 +40,13 @@ export interface Task {
   priority_value: number
   last_execution_id?: string | null
   executions?: string[]
+  /** Present only when the task sets them (the server leaves defaults out). */
+  timeout_seconds?: number
+  time_zone?: string
+  misfire?: 'run_once' | 'skip'
+  task_type?: string
+  labels?: string[]
+  interactive?: true
 }
 
 export interface Execution {

@@ -2,6 +2,10 @@ import {
   AppstoreOutlined,
   ApiOutlined,
   AuditOutlined,
+  CloudServerOutlined,
+  FieldTimeOutlined,
+  OrderedListOutlined,
+  SettingOutlined,
   DashboardOutlined,
   DesktopOutlined,
   DownOutlined,
@@ -50,11 +54,15 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
     { key: '/tasks', icon: <UnorderedListOutlined />, label: t('nav.tasks') },
     { key: '/tasks/new', icon: <PlusOutlined />, label: t('nav.newTask') },
     { key: '/environments', icon: <AppstoreOutlined />, label: t('nav.environments') },
+    { key: '/queue', icon: <OrderedListOutlined />, label: t('nav.queue') },
+    { key: '/schedules', icon: <FieldTimeOutlined />, label: t('nav.schedules') },
+    { key: '/servers', icon: <CloudServerOutlined />, label: t('nav.servers') },
     { key: '/system', icon: <DesktopOutlined />, label: t('nav.system') },
     ...(user.role === 'admin'
       ? [
           { key: '/admin/users', icon: <TeamOutlined />, label: t('nav.users') },
           { key: '/admin/audit', icon: <AuditOutlined />, label: t('nav.audit') },
+          { key: '/admin/settings', icon: <SettingOutlined />, label: t('nav.settings') },
         ]
       : []),
   ]

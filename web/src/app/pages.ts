@@ -16,6 +16,10 @@ export const pages = {
   environments: lazyPage(() => import('../features/environments/EnvironmentsPage').then((m) => m.EnvironmentsPage)),
   environmentDetail: lazyPage(() => import('../features/environments/EnvironmentDetailPage').then((m) => m.EnvironmentDetailPage)),
   system: lazyPage(() => import('../features/system/SystemPage').then((m) => m.SystemPage)),
+  queue: lazyPage(() => import('../features/queue/QueuePage').then((m) => m.QueuePage)),
+  schedules: lazyPage(() => import('../features/schedules/SchedulesPage').then((m) => m.SchedulesPage)),
+  servers: lazyPage(() => import('../features/servers/ServersPage').then((m) => m.ServersPage)),
+  settings: lazyPage(() => import('../features/settings/SettingsPage').then((m) => m.SettingsPage)),
   users: lazyPage(() => import('../features/admin/UsersPage').then((m) => m.UsersPage)),
   audit: lazyPage(() => import('../features/admin/AuditPage').then((m) => m.AuditPage)),
 } satisfies Record<string, LazyPage>
@@ -30,6 +34,10 @@ export const routes: { path: string; page: LazyPage; prefetch?(qc: QueryClient):
   { path: '/environments', page: pages.environments },
   { path: '/environments/:envName', page: pages.environmentDetail },
   { path: '/system', page: pages.system },
+  { path: '/queue', page: pages.queue },
+  { path: '/schedules', page: pages.schedules },
+  { path: '/servers', page: pages.servers },
+  { path: '/admin/settings', page: pages.settings },
   { path: '/admin/users', page: pages.users },
   { path: '/admin/audit', page: pages.audit },
 ]

@@ -14,13 +14,13 @@ export interface CronPreview {
 const CRONSTRUE_LOCALE: Record<string, string> = { 'zh-CN': 'zh_CN', en: 'en' }
 
 /** Reads a 5-field cron expression aloud and lists its next times, as the server's croner will fire them. */
-export function previewCron(expression: string, language: string, count = 5, from: Date = new Date()): CronPreview {
+export function previewCron(expression: string, language: string, count = 5, from: Date = new Date(), timezone?: string): CronPreview {
   const expr = expression.trim()
   if (expr === '') return { ok: false, reading: '', next: [], error: 'empty' }
   if (expr.split(/\s+/).length !== 5) return { ok: false, reading: '', next: [], error: 'fields' }
   let next: Date[]
   try {
-    next = new Cron(expr, { paused: true }).nextRuns(count, from)
+    next = new Cron(expr, { paused: true, ...(timezone ? { timezone } : {}) }).nextRuns(count, from)
   } catch (e) {
     return { ok: false, reading: '', next: [], error: e instanceof Error ? e.message : String(e) }
   }

@@ -1,7 +1,21 @@
 import { ApiError } from '../api/client'
 
 /** The create-task form fields a server refusal can concern. */
-export type TaskField = 'task_name' | 'conda_env' | 'script' | 'requirements' | 'command' | 'cron_expression' | 'delay_seconds' | 'priority'
+export type TaskField =
+  | 'task_name'
+  | 'conda_env'
+  | 'script'
+  | 'requirements'
+  | 'command'
+  | 'cron_expression'
+  | 'delay_seconds'
+  | 'priority'
+  | 'timeout_seconds'
+  | 'time_zone'
+  | 'misfire'
+  | 'task_type'
+  | 'labels'
+  | 'interactive'
 
 /**
  * Which field a server refusal concerns, from spec 000's messages (the bodies carry no field
@@ -10,6 +24,12 @@ export type TaskField = 'task_name' | 'conda_env' | 'script' | 'requirements' | 
 export function fieldOfError(error: unknown): TaskField | null {
   if (!(error instanceof ApiError)) return null
   const m = `${error.body.message ?? ''} ${error.body.error ?? ''}`.toLowerCase()
+  if (m.includes('time zone') || m.includes('time_zone')) return 'time_zone'
+  if (m.includes('timeout')) return 'timeout_seconds'
+  if (m.includes('misfire')) return 'misfire'
+  if (m.includes('task type') || m.includes('task_type')) return 'task_type'
+  if (m.includes('label')) return 'labels'
+  if (m.includes('interactive')) return 'interactive'
   if (m.includes('task name') || m.includes('task with name') || m.includes('task_name')) return 'task_name'
   if (m.includes('cron')) return 'cron_expression'
   if (m.includes('delay')) return 'delay_seconds'

@@ -403,7 +403,7 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
   it('deletes the task from its page; nothing injected on the way', async () => {
     await page.goto(`${url}/tasks/${taskId}`)
     await page.getByTestId('action-delete').getByRole('button').click()
-    await page.getByRole('button', { name: '是' }).click()
+    await page.getByRole('button', { name: '是', exact: true }).click()
     await page.waitForURL(url + '/tasks')
     await page.getByText('Task deleted successfully').waitFor()
     await page.getByTestId('task-link').first().waitFor()

@@ -5,10 +5,11 @@ import { useTranslation } from 'react-i18next'
 import { api, ApiError, type BodyOf } from '../../api/client'
 import type { Task } from '../../api/types'
 import { fieldOfError } from '../../lib/field-errors'
-import { CronPreview } from './CronPreview'
+import { CronPreview } from '../../components/CronPreview'
+import { taskOptionBody, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
 
 type When = 'once' | 'delay' | 'cron'
-interface Values {
+interface Values extends TaskOptionValues {
   task_name: string
   conda_env: string
   command: string
@@ -38,6 +39,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         requirements: v.requirements ?? '',
         priority: v.priority,
         concurrency: v.concurrency,
+        ...taskOptionBody(v),
       }
       if (v.when === 'cron') body.cron_expression = v.cron_expression ?? ''
       if (v.when === 'delay') body.delay_seconds = v.delay_seconds ?? 0
@@ -89,6 +91,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
           priority: String(task.priority_value),
           // Shown by the server only when it is not the default (issue 8).
           concurrency: (task as Task & { concurrency?: string }).concurrency ?? 'forbid',
+          ...taskOptionInitialValues(task),
         }}
         onFinish={(v) => {
           setFormError(null)
@@ -146,6 +149,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
             ]}
           />
         </Form.Item>
+        <TaskOptionsFields cron={when === 'cron'} />
       </Form>
     </Modal>
   )

@@ -9,11 +9,12 @@ import { api, ApiError } from '../../api/client'
 import type { Task } from '../../api/types'
 import { CodeEditor } from '../../components/CodeEditor'
 import { fieldOfError, type TaskField } from '../../lib/field-errors'
-import { CronPreview } from './CronPreview'
+import { CronPreview } from '../../components/CronPreview'
 import { useTasks } from './queries'
+import { setTaskOptionFields, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
 
 type When = 'now' | 'delay' | 'cron'
-interface Values {
+interface Values extends TaskOptionValues {
   task_name: string
   conda_env: string
   requirements?: string
@@ -62,6 +63,7 @@ export function NewTaskPage() {
       if (v.when === 'cron' && v.cron_expression) body.set('cron_expression', v.cron_expression.trim())
       body.set('priority', v.priority)
       if (v.concurrency && v.concurrency !== 'forbid') body.set('concurrency', v.concurrency)
+      setTaskOptionFields(body, v, v.when === 'cron')
       // A multipart create answers 201 with spec 000's task (the 200 shape is spec 001's JSON create).
       return (await api.post('/api/tasks', body)) as unknown as { message: string; task: Task }
     },
@@ -90,7 +92,15 @@ export function NewTaskPage() {
       <Form<Values>
         form={form}
         layout="vertical"
-        initialValues={{ conda_env: 'base', when: 'now', priority: 'normal', concurrency: 'forbid', file_name: 'main.py', cron_expression: '*/5 * * * *' }}
+        initialValues={{
+          conda_env: 'base',
+          when: 'now',
+          priority: 'normal',
+          concurrency: 'forbid',
+          file_name: 'main.py',
+          cron_expression: '*/5 * * * *',
+          ...taskOptionInitialValues(),
+        }}
         onFinish={(v) => {
           setFormError(null)
           create.mutate(v)
@@ -196,6 +206,7 @@ export function NewTaskPage() {
             ]}
           />
         </Form.Item>
+        <TaskOptionsFields cron={when === 'cron'} />
         <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="create-submit">
           {t('create.submit')}
         </Button>

@@ -11,6 +11,7 @@ import { Chart } from '../../components/Chart'
 import { StatusTag } from '../../components/StatusTag'
 import { EditTaskModal } from './EditTaskModal'
 import { LogViewer } from './LogViewer'
+import { RunPanel } from './RunPanel'
 import { useTask } from './queries'
 import { TaskActions } from './TaskActions'
 
@@ -64,6 +65,8 @@ export function TaskDetailPage() {
   const narrow = !Grid.useBreakpoint().md
   const [params, setParams] = useSearchParams()
   const [editing, setEditing] = useState(params.get('edit') === '1')
+  // The run shown in the log card: one picked in the history, else the latest.
+  const [picked, setPicked] = useState<string | null>(null)
   const closeEdit = () => {
     setEditing(false)
     if (params.has('edit')) setParams({}, { replace: true })
@@ -81,6 +84,7 @@ export function TaskDetailPage() {
   }
   if (!detail.data) return <Card loading />
   const { task, execution_history: history, performance_metrics: metrics, latest_execution: latest } = detail.data
+  const shownRun = picked ?? latest?.execution_id ?? null
   const columns: ColumnsType<Execution> = [
     { title: t('detail.runId'), dataIndex: 'execution_id', width: 80 },
     { title: t('tasks.status'), dataIndex: 'status', width: 110, render: (s: string) => <StatusTag status={s} /> },
@@ -91,6 +95,15 @@ export function TaskDetailPage() {
     { title: t('detail.avgMemory'), dataIndex: 'avg_memory', responsive: ['lg'], render: (v: number | null) => v ?? '—' },
     { title: t('detail.exitCode'), dataIndex: 'exit_code', render: (v: number | null, r) => v ?? r.signal ?? '—' },
     { title: t('detail.errorCol'), dataIndex: 'error', responsive: ['lg'], render: (v: string | null) => v ?? '' },
+    {
+      title: t('run.show'),
+      key: 'show',
+      render: (_, r) => (
+        <Button size="small" type={r.execution_id === shownRun ? 'primary' : 'default'} data-testid="show-run" onClick={() => setPicked(r.execution_id)}>
+          {t('run.show')}
+        </Button>
+      ),
+    },
   ]
   const actions = (
     <Space wrap size={4}>
@@ -136,6 +149,12 @@ export function TaskDetailPage() {
           <Descriptions.Item label={t('tasks.lastRun')}>{task.last_run_time ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('tasks.createdAt')}>{task.created_at ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('detail.updatedAt')}>{task.updated_at ?? '—'}</Descriptions.Item>
+          {task.task_type && <Descriptions.Item label={t('form.taskType')}>{task.task_type}</Descriptions.Item>}
+          {task.labels && <Descriptions.Item label={t('form.labels')}>{task.labels.join(', ')}</Descriptions.Item>}
+          {task.time_zone && <Descriptions.Item label={t('form.timeZone')}>{task.time_zone}</Descriptions.Item>}
+          {task.misfire && <Descriptions.Item label={t('form.misfire')}>{t(`form.misfires.${task.misfire}` as 'form.misfires.skip')}</Descriptions.Item>}
+          {task.timeout_seconds != null && <Descriptions.Item label={t('form.timeout')}>{task.timeout_seconds}</Descriptions.Item>}
+          <Descriptions.Item label={t('form.interactive')}>{task.interactive ? t('common.yes') : t('common.no')}</Descriptions.Item>
           {task.requirements && (
             <Descriptions.Item label={t('detail.requirements')}>
               <pre style={{ margin: 0 }}>{task.requirements}</pre>
@@ -143,8 +162,15 @@ export function TaskDetailPage() {
           )}
         </Descriptions>
       </Card>
-      <Card title={t('detail.log')} size="small">
-        {latest ? <LogViewer key={latest.execution_id} taskId={task.task_id} runId={latest.execution_id} /> : <Alert type="info" title={t('detail.noRuns')} />}
+      <Card title={shownRun && shownRun !== latest?.execution_id ? t('run.logOf', { id: shownRun }) : t('detail.log')} size="small">
+        {shownRun ? (
+          <Space orientation="vertical" size={16} style={{ width: '100%' }}>
+            <LogViewer key={shownRun} taskId={task.task_id} runId={shownRun} />
+            <RunPanel key={`run-${shownRun}`} executionId={shownRun} interactive={task.interactive === true} role={me.data?.role} />
+          </Space>
+        ) : (
+          <Alert type="info" title={t('detail.noRuns')} />
+        )}
       </Card>
       <Card title={t('detail.performance')} size="small">
         <PerformanceCharts metrics={metrics} />

@@ -1,7 +1,7 @@
 import { Alert, List, Typography } from 'antd'
 import { useTranslation } from 'react-i18next'
-import { previewCron } from '../../lib/cron'
-import { formatLocal } from '../../lib/format'
+import { previewCron } from '../lib/cron'
+import { formatLocal } from '../lib/format'
 
 /** The plain-language reading and the next five times of a cron expression, as it is typed. */
 export function CronPreview({ expression }: { expression: string }) {

@@ -55,7 +55,11 @@ for (const dialect of testDialects()) {
       )
       assert.equal(await armed, second!.notBefore, 'the worker wakes at the not-before time')
       assert.equal((await app.store.runs.findById(second!.id))!.status, 'queued', 'not claimed before its time')
-      assert.equal((await app.json(`/api/tasks/${taskId}`)).body.task.status, 'running', 'a pending retry keeps the task running')
+      // A pending retry keeps the task running as stored (its actions: stop it, not trigger it);
+      // while only queued runs are live it is shown scheduled, with where its run stands (issue 8).
+      assert.equal((await app.store.tasks.findById(taskId))!.status, 'running', 'a pending retry keeps the task running')
+      const shown = (await app.json(`/api/tasks/${taskId}`)).body.task
+      assert.deepEqual([shown.status, shown.queue_position], ['scheduled', 1])
       const detail = (await app.json(`/api/executions/${second!.id}`)).body.execution
       assert.deepEqual(
         [detail.status, detail.attempt, detail.first_execution_id, detail.retry_of_execution_id, detail.not_before, detail.queue_position],

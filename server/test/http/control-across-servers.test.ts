@@ -169,9 +169,9 @@ describe('postgres: stop races a claim by another server', { skip: postgres.skip
             ...tx,
             runs: {
               ...tx.runs,
-              async findActiveForTask(id) {
-                const read = await tx.runs.findActiveForTask(id)
-                if (!claimed && read?.status === 'queued') {
+              async listActiveForTask(id) {
+                const read = await tx.runs.listActiveForTask(id)
+                if (!claimed && read.some((run) => run.status === 'queued')) {
                   claimed = (await other.runs.claimNext('node-elsewhere', far)) !== undefined
                 }
                 return read

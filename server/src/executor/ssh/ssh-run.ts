@@ -188,6 +188,9 @@ export class SshRun implements RunHandle {
     this.#ctx.groups.add(this.pid)
     this.#emit({ type: 'started', pid: this.pid, at: Date.now() })
     this.#resolveStarted()
+    // Should the exit status be emitted before the stdout sent ahead of it, the run would otherwise
+    // look lost at the channel's close: what the leader left is checked from here instead.
+    if (this.#leader !== null && this.#afterLeader === null) this.#afterLeader = this.#leaderExited()
     if (this.#spec.timeoutMs !== null) this.#timers.push(setTimeout(() => this.#terminate('timeout'), this.#spec.timeoutMs))
     void this.#sampleLoop()
     if (rest.length > 0) this.#output(rest, 'stdout')

@@ -42,14 +42,17 @@ export async function queueRunByPolicy(
   const toStop: number[] = []
   for (const old of replaced) {
     const given = { stopReason: `Replaced by run ${run.id}`, stoppedBy: ctx.by }
-    const supervised = old.status !== 'queued' && (ctx.isSupervising?.(old.id) ?? true)
-    if (supervised) {
-      await tx.runs.update(old.id, given)
-      toStop.push(old.id)
-    } else {
-      // A run that never got a process (or that no one here supervises) ends here, as stop does.
-      await tx.runs.update(old.id, { status: 'cancelled', endedAt: ctx.now, ...given })
-    }
+    const here = ctx.isSupervising?.(old.id) ?? true
+    // A run never claimed ends here, as stop ends it: by compare-and-set on the status read, so
+    // a claim that got there first wins and the run is then stopped as a running one.
+    const neverClaimed = old.workerId == null && !(here && old.status !== 'queued')
+    if (neverClaimed && (await tx.runs.updateIfStatus(old.id, old.status, { status: 'cancelled', endedAt: ctx.now, ...given }))) continue
+    await tx.runs.update(old.id, given)
+    const fresh = await tx.runs.findById(old.id)
+    // This node's run ends when its process does; another server's is asked to end it there
+    // (issue 8: control from any server), and the new run waits behind it until it has.
+    if (here || fresh?.workerId == null) toStop.push(old.id)
+    else await tx.runs.requestAction(old.id, 'stop', ['running', 'paused'])
   }
   return { run, toStop }
 }

@@ -6,6 +6,7 @@ import { pauseTask } from '../../src/services/pause-task.ts'
 import { cancelExecution, cancelRuns } from '../../src/services/queue/cancel-runs.ts'
 import { resumeTask } from '../../src/services/resume-task.ts'
 import { stopTask } from '../../src/services/stop-task.ts'
+import { triggerTask } from '../../src/services/trigger-task.ts'
 import { EventBus } from '../../src/events/events.ts'
 import { createLocalExecutor } from '../../src/executor/local/local-executor.ts'
 import { createFileLogStore } from '../../src/logs/file-log-store.ts'
@@ -86,6 +87,24 @@ for (const dialect of testDialects()) {
       const run = (await a.store.runs.findById(runId))!
       assert.deepEqual([run.status, run.stopReason, run.stoppedBy, run.requestedAction], ['cancelled', 'done here', 'admin', null])
       assert.equal((await a.store.runs.listForTask(taskId, 10)).length, 1)
+    })
+
+    it('a replace trigger on the other server asks for the old run to stop where it runs; the new run starts once it has', async (t) => {
+      const a = await createTestApp(t, { dialect })
+      const b = secondServer(t, a)
+      const admin: Actor = { user: (await a.store.users.findByUsername('admin'))!, ip: null }
+      const res = await a.createTask({ conda_env: 'base', task_name: 'replaced-elsewhere', command: 'sleep 60', concurrency: 'replace' })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      const taskId = res.body.task.task_id as number
+      const { runId } = await a.runningRun(taskId)
+      const finished = a.runFinished(runId)
+      await triggerTask(b, admin, taskId)
+      const asked = (await a.store.runs.findById(runId))!
+      // Never marked ended while its process goes on: A is asked, and A ends it.
+      assert.deepEqual([asked.status, asked.requestedAction, asked.stopReason], ['running', 'stop', `Replaced by run ${runId + 1}`])
+      await finished
+      assert.equal((await a.store.runs.findById(runId))!.status, 'cancelled')
+      await until('the new run to start', async () => (await a.store.runs.findById(runId + 1))?.startedAt != null)
     })
 
     it('cancel of one run and cancel-all on the other server stop the runs where they run', async (t) => {

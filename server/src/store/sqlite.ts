@@ -45,6 +45,25 @@ export interface SqliteOptions {
 
 export const DEFAULT_BUSY_BUDGET_MS = 3_000
 
+/** How long opening may wait, synchronously, for another process to finish its own opening. */
+const OPEN_BUSY_BUDGET_MS = 10_000
+
+function retryWhileBusy(step: () => void, budgetMs: number): void {
+  const deadline = Date.now() + budgetMs
+  for (;;) {
+    try {
+      step()
+      return
+    } catch (error) {
+      const code = (error as { errcode?: number }).errcode
+      // SQLITE_BUSY (5) and SQLITE_LOCKED (6), possibly extended (low byte).
+      const busy = code !== undefined && ((code & 0xff) === 5 || (code & 0xff) === 6)
+      if (!busy || Date.now() >= deadline) throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+    }
+  }
+}
+
 /** Opens (creating it and its directory if needed) the SQLite database at `file`. */
 export function openSqlite(file: string, options: SqliteOptions = {}): Kysely<Database> {
   if (file !== SQLITE_MEMORY) mkdirSync(path.dirname(file), { recursive: true })
@@ -53,7 +72,9 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Kysely<Da
     // Opening happens before the server serves anything, so here a short blocking wait is
     // acceptable: switching to WAL itself may wait for another process's lock.
     db.exec('PRAGMA busy_timeout = 5000')
-    db.exec('PRAGMA journal_mode = WAL')
+    // Switching a new file to WAL needs it alone, and SQLite answers SQLITE_BUSY at once, without
+    // its busy handler, while another process opening the same new file does the same: retry.
+    retryWhileBusy(() => db.exec('PRAGMA journal_mode = WAL'), OPEN_BUSY_BUDGET_MS)
     db.exec('PRAGMA synchronous = NORMAL')
     db.exec('PRAGMA foreign_keys = ON')
     // node:sqlite is synchronous: an automatic checkpoint inside a commit stalls the whole event

@@ -94,13 +94,27 @@ for (const dialect of testDialects()) {
     it("retries a task's latest run; parallel retries of one run start exactly one", async (t) => {
       const app = await createTestApp(t, { dialect })
       const { taskId, runId } = await endedRun(app, 'racy', 'exit 3')
+      // The retry stays live through the race: one that ended in between would leave a failed
+      // latest run, which a task retry may rightly retry again.
+      assert.equal(
+        (
+          await app.json(`/api/tasks/${taskId}`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ command: 'sleep 60' }),
+          })
+        ).status,
+        200,
+      )
       const answers = await Promise.all(
         Array.from({ length: 6 }, (_, i) => app.json(i % 2 ? `/api/tasks/${taskId}/retry` : `/api/executions/${runId}/retry`, post())),
       )
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, 400, 400, 400, 400, 400])
       const runs = await app.store.runs.listForTask(taskId, 10)
       assert.equal(runs.length, 2)
-      await app.runFinished(runs[0]!.id)
+      const finished = app.runFinished(runs[0]!.id)
+      assert.equal((await app.json(`/api/tasks/${taskId}/stop`, post())).status, 200)
+      await finished
     })
 
     it('lets only those who may trigger the task retry it', async (t) => {

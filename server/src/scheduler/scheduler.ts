@@ -53,8 +53,8 @@ export interface Scheduler {
 }
 
 export const MAX_SLEEP_MS = 60_000
-/** Due tasks fired per transaction. */
-const FIRE_BATCH = 100
+/** Due tasks fired per transaction: six statements each (bench "scheduler": 1,000 due on PostgreSQL, max 1,373 ms with 100, 854 ms with 250). */
+const FIRE_BATCH = 250
 /** After a failed tick (e.g. the database busy), retry soon, backing off up to MAX_SLEEP_MS. */
 const FIRST_RETRY_MS = 1_000
 

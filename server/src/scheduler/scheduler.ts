@@ -4,7 +4,9 @@
  * Invariant: while not stopped, a timer is always armed, whatever a tick threw.
  */
 import type { Clock } from '../domain/clock.ts'
-import { admitsSecondRun } from '../domain/concurrency.ts'
+import { admitsSecondRun, takesLock } from '../domain/concurrency.ts'
+import type { ScheduleSlot } from '../domain/schedule-slot.ts'
+import type { Task } from '../domain/task.ts'
 import { queueRunByPolicy, stopReplaced } from '../services/queue-run-by-policy.ts'
 import type { RunControl } from '../services/run-control.ts'
 import type { Store, StoreTables } from '../store/store.ts'
@@ -51,8 +53,8 @@ export interface Scheduler {
 }
 
 export const MAX_SLEEP_MS = 60_000
-/** Due tasks fired per transaction. */
-const FIRE_BATCH = 100
+/** Due tasks fired per transaction: six statements each (bench "scheduler": 1,000 due on PostgreSQL, max 1,373 ms with 100, 854 ms with 250). */
+const FIRE_BATCH = 250
 /** After a failed tick (e.g. the database busy), retry soon, backing off up to MAX_SLEEP_MS. */
 const FIRST_RETRY_MS = 1_000
 
@@ -90,50 +92,65 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /**
-   * Fires one due task inside `tx`, on its row as it is now (locked): a pause, stop or trigger
-   * committed since listDue wins. True when a run was queued.
+   * Fires a batch of due tasks (ids ascending) inside `tx`, on their rows as they are now (locked,
+   * in id order): a pause, stop or trigger committed since listDue wins. A few statements per
+   * batch, not per task (bench "scheduler" on PostgreSQL): lock the rows, read their live runs,
+   * record every slot, queue the runs, link the slots to them, update the tasks. True when a run
+   * was queued.
    */
-  async function fireOne(tx: StoreTables, taskId: number, now: number, toStop: number[]): Promise<boolean> {
-    const task = await tx.tasks.lockById(taskId)
-    if (!task) return false
+  async function fireBatch(tx: StoreTables, ids: readonly number[], now: number, toStop: number[]): Promise<boolean> {
+    const tasks = await tx.tasks.lockByIds(ids)
+    if (tasks.length === 0) return false
     // Issue 8: only `forbid` skips a time while a run is live; the other policies queue beside it.
-    const live = await tx.runs.findActiveForTask(task.id)
-    const active = new Set(live && !admitsSecondRun(task.concurrency) ? [task.id] : [])
-    const [plan] = planDueRuns([task], active, now, deps.timeZone)
-    if (!plan) return false
-    const skipped = plan.skipped.map((s) => ({
-      taskId: task.id,
-      slotAt: s.slotAt,
-      outcome: 'skipped' as const,
-      reason: s.reason,
-      runId: null,
-      recordedAt: now,
-    }))
-    await tx.scheduleSlots.record(skipped)
-    // The slot's record comes first: a run follows only a fresh one, so a time recorded
-    // before (this process before a crash, another scheduler) never gets a second run.
-    const fire = plan.fire
-    const claimed =
-      fire && (await tx.scheduleSlots.record([{ taskId: task.id, slotAt: fire.slotAt, outcome: 'fired', reason: fire.reason, runId: null, recordedAt: now }]))
-    if (!fire || !claimed || claimed.length === 0) {
-      await tx.tasks.update(task.id, { nextRunAt: plan.patch.nextRunAt })
-      return false
-    }
-    const isSupervising = deps.runControl.isSupervising?.bind(deps.runControl)
-    const admitted = await queueRunByPolicy(
-      tx,
-      task,
-      { taskId: task.id, priority: task.priority, trigger: 'schedule', queuedAt: now },
-      { now, by: null, ...(isSupervising ? { isSupervising } : {}) },
+    const live = await tx.runs.listActiveForTasks(tasks.map((t) => t.id))
+    const hasLive = (taskId: number): boolean => (live.get(taskId)?.length ?? 0) > 0
+    const active = new Set(tasks.filter((t) => hasLive(t.id) && !admitsSecondRun(t.concurrency)).map((t) => t.id))
+    const plans = planDueRuns(tasks, active, now, deps.timeZone)
+    if (plans.length === 0) return false
+    const taskOf = new Map(tasks.map((t) => [t.id, t]))
+    // Every slot's record comes before any run: a run follows only a fresh one, so a time
+    // recorded before (this process before a crash, another scheduler) never gets a second run.
+    const slots: ScheduleSlot[] = plans.flatMap((plan) => [
+      ...plan.skipped.map((s) => ({ taskId: plan.taskId, slotAt: s.slotAt, outcome: 'skipped' as const, reason: s.reason, runId: null, recordedAt: now })),
+      ...(plan.fire
+        ? [{ taskId: plan.taskId, slotAt: plan.fire.slotAt, outcome: 'fired' as const, reason: plan.fire.reason, runId: null, recordedAt: now }]
+        : []),
+    ])
+    const recorded = slots.length > 0 ? await tx.scheduleSlots.record(slots) : []
+    const claimed = new Set(recorded.filter((s) => s.outcome === 'fired').map((s) => s.taskId))
+    const firing = plans.filter((plan) => plan.fire && claimed.has(plan.taskId))
+    const newRun = (task: Task) => ({ taskId: task.id, priority: task.priority, trigger: 'schedule' as const, queuedAt: now })
+    // A `replace` task with a live run goes through the policy (release, queue, end the old runs);
+    // every other fired task is queued in one insert, taking its task's lock as its policy says.
+    const replacing = firing.filter((plan) => taskOf.get(plan.taskId)!.concurrency === 'replace' && hasLive(plan.taskId))
+    const plain = firing.filter((plan) => !replacing.includes(plan))
+    const runIdOf = new Map<number, number>()
+    const runs = await tx.runs.insertMany(
+      plain.map((plan) => {
+        const task = taskOf.get(plan.taskId)!
+        return { ...newRun(task), holdsLock: takesLock(task.concurrency) }
+      }),
     )
-    // The plan left out a forbid task with a live run, under the same row lock: never undefined here.
-    if (!admitted) throw new Error(`Task ${task.id}: its run was refused by its concurrency policy`)
-    const run = admitted.run
-    toStop.push(...admitted.toStop)
-    await tx.scheduleSlots.setRun(task.id, fire.slotAt, run.id)
-    // The row is locked: the count cannot be raced.
-    await tx.tasks.update(task.id, { ...plan.patch, scheduleRuns: task.scheduleRuns + 1, lastScheduledAt: fire.slotAt })
-    return true
+    runs.forEach((run) => runIdOf.set(run.taskId, run.id))
+    const isSupervising = deps.runControl.isSupervising?.bind(deps.runControl)
+    for (const plan of replacing) {
+      const task = taskOf.get(plan.taskId)!
+      const admitted = await queueRunByPolicy(tx, task, newRun(task), { now, by: null, ...(isSupervising ? { isSupervising } : {}) })
+      // `replace` admits a second run: never undefined here.
+      if (!admitted) throw new Error(`Task ${task.id}: its run was refused by its concurrency policy`)
+      toStop.push(...admitted.toStop)
+      runIdOf.set(task.id, admitted.run.id)
+    }
+    await tx.scheduleSlots.setRuns(firing.map((plan) => ({ taskId: plan.taskId, slotAt: plan.fire!.slotAt, runId: runIdOf.get(plan.taskId)! })))
+    // The rows are locked: the counts cannot be raced.
+    await tx.tasks.recordSchedules(
+      plans.map((plan) => ({
+        id: plan.taskId,
+        nextRunAt: plan.patch.nextRunAt ?? null,
+        fired: claimed.has(plan.taskId) && plan.fire ? plan.fire.slotAt : null,
+      })),
+    )
+    return firing.length > 0
   }
 
   /** A `replace` task's fire ends the runs it replaced once the new run is committed (issue 8); not awaited. */
@@ -156,13 +173,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       let queued = false
       try {
         const toStop: number[] = []
-        const started = await deps.store.transaction(async (tx) => {
+        queued = await deps.store.transaction(async (tx) => {
           toStop.length = 0
-          const out: boolean[] = []
-          for (const id of ids) out.push(await fireOne(tx, id, now, toStop))
-          return out
+          return fireBatch(tx, ids, now, toStop)
         })
-        queued = started.includes(true)
         stopAfterCommit(toStop)
         for (const id of ids) deps.onTaskChanged(id)
       } catch (error) {
@@ -170,7 +184,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         try {
           for (const id of ids) {
             const toStop: number[] = []
-            queued = (await deps.store.transaction((tx) => ((toStop.length = 0), fireOne(tx, id, now, toStop)))) || queued
+            queued = (await deps.store.transaction((tx) => ((toStop.length = 0), fireBatch(tx, [id], now, toStop)))) || queued
             stopAfterCommit(toStop)
             deps.onTaskChanged(id)
           }

@@ -30,6 +30,18 @@ export interface TaskTable {
    */
   lockById(id: number): Promise<Task | undefined>
   findByName(name: string): Promise<Task | undefined>
+  /**
+   * lockById for many tasks in one statement (the scheduler's batch of due tasks): the ones that
+   * exist, by id ascending, locked in that order (FOR UPDATE on PostgreSQL), so two lockers of
+   * overlapping sets never deadlock.
+   */
+  lockByIds(ids: readonly number[]): Promise<Task[]>
+  /**
+   * The scheduler's write of a batch of fired tasks, one statement: each task's nextRunAt is set;
+   * a task in `fired` also becomes 'running', its scheduleRuns goes up by one and its
+   * lastScheduledAt is that time. Call with the rows locked (lockByIds): the counts cannot race.
+   */
+  recordSchedules(updates: readonly ScheduleUpdate[]): Promise<void>
   /** All tasks, by id ascending. */
   list(): Promise<Task[]>
   /** Applies the patch and returns the updated task; undefined when it does not exist. */
@@ -56,6 +68,11 @@ export interface RunTable {
    * runs_task_lock, as spec 000's trigger refusal.
    */
   insert(run: NewRun): Promise<Run>
+  /**
+   * insert for many runs in one statement (the scheduler's batch), each with its `holdsLock`
+   * given; the runs in the order given. All or none: a run refused by runs_task_lock refuses them all.
+   */
+  insertMany(runs: readonly (NewRun & { holdsLock: boolean })[]): Promise<Run[]>
   findById(id: number): Promise<Run | undefined>
   update(id: number, patch: RunPatch): Promise<Run | undefined>
   /**
@@ -88,6 +105,8 @@ export interface RunTable {
   findActiveForTask(taskId: number): Promise<Run | undefined>
   /** Issue 8: every live run of the task, oldest first. */
   listActiveForTask(taskId: number): Promise<Run[]>
+  /** listActiveForTask for many tasks in one query: each task with live runs, its runs oldest first. */
+  listActiveForTasks(taskIds: readonly number[]): Promise<Map<number, Run[]>>
   /** Issue 8: the run no longer takes its task's lock (a replaced run while it stops). */
   releaseLock(id: number): Promise<void>
   /** Issue 8: per task with live runs, how many are queued and how many running or paused. */
@@ -204,6 +223,8 @@ export interface ScheduleSlotTable {
   record(slots: readonly ScheduleSlot[]): Promise<ScheduleSlot[]>
   /** Links a fired slot to the run queued for it. */
   setRun(taskId: number, slotAt: number, runId: number): Promise<void>
+  /** setRun for many slots in one statement. */
+  setRuns(links: readonly { taskId: number; slotAt: number; runId: number }[]): Promise<void>
   /** A task's slots, latest scheduled time first. */
   listForTask(taskId: number, limit: number): Promise<ScheduleSlot[]>
   /**
@@ -270,6 +291,14 @@ export interface QueueSettingsTable {
    */
   lock(): Promise<QueueSettings>
   update(settings: QueueSettings): Promise<QueueSettings>
+}
+
+/** One task's row after the scheduler decided about it (TaskTable.recordSchedules). */
+export interface ScheduleUpdate {
+  id: number
+  nextRunAt: number | null
+  /** The scheduled time a run was queued for, or null when none was. */
+  fired: number | null
 }
 
 /** The tables, inside or outside a transaction. */

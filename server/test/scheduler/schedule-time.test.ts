@@ -225,6 +225,10 @@ for (const dialect of testDialects()) {
                   if (run.taskId === failing && failures++ < 2) throw new Error('disk full')
                   return tx.runs.insert(run)
                 },
+                insertMany: async (runs) => {
+                  if (runs.some((run) => run.taskId === failing) && failures++ < 2) throw new Error('disk full')
+                  return tx.runs.insertMany(runs)
+                },
               },
             }),
           ),
@@ -243,6 +247,71 @@ for (const dialect of testDialects()) {
       assert.deepEqual(after.slice(0, 120), Array(120).fill([slotAt]), 'no task fired twice')
       assert.deepEqual(after.slice(121).flat().length, 129)
       assert.equal(after[120]!.length, 1, 'the failing task fired on the retry')
+    })
+
+    it('one batch holds every policy: forbid with a live run records run_active, queue and allow queue beside it, replace takes the lock from the old run; each fired time linked to its run', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const slotAt = at('2024-01-15T12:00:00Z')
+      const policies = ['forbid', 'queue', 'allow', 'replace'] as const
+      const busy = []
+      for (const concurrency of policies) {
+        const task = await store.tasks.insert(
+          newTask({ name: `busy-${concurrency}`, cronExpression: '0 12 * * *', nextRunAt: slotAt, concurrency, status: 'running' }),
+        )
+        const old = await store.runs.insert({
+          taskId: task.id,
+          priority: 5,
+          trigger: 'manual',
+          queuedAt: slotAt - MINUTE,
+          holdsLock: concurrency === 'forbid' || concurrency === 'replace',
+        })
+        await store.runs.update(old.id, { status: 'running', startedAt: slotAt - MINUTE })
+        busy.push({ task, old })
+      }
+      const idle = await store.tasks.insert(newTask({ name: 'idle', cronExpression: '0 12 * * *', nextRunAt: slotAt }))
+      const s = schedulerOn(t, store, fakeClock(slotAt))
+      await s.start()
+      assert.deepEqual(s.errors, [])
+      const next = slotAt + 24 * 60 * MINUTE
+      for (const { task, old } of busy) {
+        const live = await store.runs.listActiveForTask(task.id)
+        const after = await store.tasks.findById(task.id)
+        const slots = await store.scheduleSlots.listForTask(task.id, 10)
+        assert.equal(after?.nextRunAt, next, task.name)
+        if (task.concurrency === 'forbid') {
+          assert.deepEqual(
+            live.map((r) => r.id),
+            [old.id],
+          )
+          assert.deepEqual(
+            slots.map((x) => [x.slotAt, x.outcome, x.reason, x.runId]),
+            [[slotAt, 'skipped', 'run_active', null]],
+          )
+          assert.equal(after?.scheduleRuns, 0)
+          continue
+        }
+        assert.equal(live.length, 2, task.name)
+        const fresh = live[1]!
+        assert.deepEqual([fresh.trigger, fresh.status, fresh.queuedAt], ['schedule', 'queued', slotAt])
+        assert.deepEqual(
+          slots.map((x) => [x.slotAt, x.outcome, x.runId]),
+          [[slotAt, 'fired', fresh.id]],
+        )
+        assert.deepEqual([after?.status, after?.scheduleRuns, after?.lastScheduledAt], ['running', 1, slotAt])
+        if (task.concurrency === 'replace') assert.equal((await store.runs.findById(old.id))?.stopReason, `Replaced by run ${fresh.id}`)
+        else assert.equal((await store.runs.findById(old.id))?.stopReason, null)
+      }
+      const [run] = await store.runs.listForTask(idle.id, 10)
+      assert.deepEqual(
+        (await store.scheduleSlots.listForTask(idle.id, 10)).map((x) => x.runId),
+        [run!.id],
+      )
+      // replace's new run holds the task's lock: a second lock-taking run is refused by the database.
+      const replace = busy[3]!.task
+      await assert.rejects(
+        store.runs.insert({ taskId: replace.id, priority: 5, trigger: 'manual', queuedAt: slotAt, holdsLock: true }),
+        /Task cannot be triggered/,
+      )
     })
 
     it('two schedulers on one database, firing at the same instants: each scheduled time gives exactly one run', async (t) => {

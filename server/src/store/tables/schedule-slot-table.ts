@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { ScheduleSlot } from '../../domain/schedule-slot.ts'
 import type { Database } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
@@ -30,6 +30,16 @@ export function scheduleSlotTable(db: Kysely<Database>): ScheduleSlotTable {
 
     async setRun(taskId, slotAt, runId) {
       await db.updateTable('schedule_slots').set({ run_id: runId }).where('task_id', '=', taskId).where('slot_at', '=', slotAt).execute()
+    },
+
+    async setRuns(links) {
+      // One UPDATE … FROM a VALUES list on both dialects, as tasks.recordSchedules.
+      for (let i = 0; i < links.length; i += CHUNK) {
+        const values = links.slice(i, i + CHUNK).map((l) => sql`(CAST(${l.taskId} AS bigint), CAST(${l.slotAt} AS bigint), CAST(${l.runId} AS bigint))`)
+        await sql`WITH v(task_id, slot_at, run_id) AS (VALUES ${sql.join(values)})
+          UPDATE schedule_slots SET run_id = v.run_id
+          FROM v WHERE schedule_slots.task_id = v.task_id AND schedule_slots.slot_at = v.slot_at`.execute(db)
+      }
     },
 
     async listForTask(taskId, limit) {

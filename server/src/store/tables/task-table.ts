@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { NewTask, Task, TaskPatch, TaskStatus } from '../../domain/task.ts'
 import type { Database, RowOf, TaskRow } from '../database.ts'
@@ -80,6 +80,9 @@ const PATCH_FIELDS: Record<keyof TaskPatch, true> = {
   retryMaxBackoffSeconds: true,
   concurrency: true,
 }
+
+/** Tasks per recordSchedules statement: 3 parameters each, well inside SQLite's limit. */
+const SCHEDULE_CHUNK = 500
 
 /** spec 000's refusal of a duplicate task name. */
 export function nameTaken(name: string): TaskyardError {
@@ -189,6 +192,35 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
         .$if(dialect === 'postgres', (qb) => qb.forUpdate())
         .executeTakeFirst()
       return row && toTask(row)
+    },
+
+    async lockByIds(ids) {
+      if (ids.length === 0) return []
+      const rows = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .orderBy('id')
+        .$if(dialect === 'postgres', (qb) => qb.forUpdate())
+        .execute()
+      return rows.map(toTask)
+    },
+
+    async recordSchedules(updates) {
+      // One UPDATE … FROM a VALUES list on both dialects (SQLite ≥ 3.33); the casts type the
+      // list's columns on PostgreSQL, which would read untyped parameters as text.
+      for (let i = 0; i < updates.length; i += SCHEDULE_CHUNK) {
+        const values = updates
+          .slice(i, i + SCHEDULE_CHUNK)
+          .map((u) => sql`(CAST(${u.id} AS bigint), CAST(${u.nextRunAt} AS bigint), CAST(${u.fired} AS bigint))`)
+        await sql`WITH v(id, next_run_at, fired) AS (VALUES ${sql.join(values)})
+          UPDATE tasks SET
+            next_run_at = v.next_run_at,
+            status = CASE WHEN v.fired IS NULL THEN tasks.status ELSE 'running' END,
+            schedule_runs = tasks.schedule_runs + CASE WHEN v.fired IS NULL THEN 0 ELSE 1 END,
+            last_scheduled_at = COALESCE(v.fired, tasks.last_scheduled_at)
+          FROM v WHERE tasks.id = v.id`.execute(db)
+      }
     },
 
     async list() {

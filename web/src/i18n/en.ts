@@ -512,6 +512,14 @@ export const en = {
     labelsHelp: 'Type a label and press Enter.',
     interactive: 'Interactive (reads input)',
     interactiveHelp: 'Its runs get a stdin pipe you write to from the run log.',
+    maxRetries: 'Automatic retries',
+    maxRetriesHelp: 'A run that fails, times out or ends abnormally is run again up to this many times (0–10). Empty: 0.',
+    retryBackoff: 'First retry after (seconds)',
+    retryBackoffHelp: 'Wait before the first retry; each next one waits twice as long. Empty: 10.',
+    retryMaxBackoff: 'Longest wait (seconds)',
+    retryMaxBackoffHelp: 'The wait between retries never grows past this. Empty: 3600.',
+    nodeVersion: 'Node.js version',
+    nodeVersionHelp: 'Major version (20) of the node, npm and npx the runs get. Empty: whatever the server has on PATH.',
   },
 }
 

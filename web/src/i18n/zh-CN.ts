@@ -516,5 +516,13 @@ export const zhCN: Shape<Messages> = {
     labelsHelp: '输入标签后按回车。',
     interactive: '交互式（读取输入）',
     interactiveHelp: '其运行会得到一个 stdin 管道，可在运行日志处写入。',
+    maxRetries: '自动重试次数',
+    maxRetriesHelp: '运行失败、超时或异常结束时自动重新运行，最多这么多次（0–10）。留空：0。',
+    retryBackoff: '首次重试等待（秒）',
+    retryBackoffHelp: '第一次重试前等待的时间；之后每次加倍。留空：10。',
+    retryMaxBackoff: '最长等待（秒）',
+    retryMaxBackoffHelp: '两次重试之间的等待不会超过此值。留空：3600。',
+    nodeVersion: 'Node.js 版本',
+    nodeVersionHelp: '运行所用 node、npm、npx 的主版本号（如 20）。留空：服务器 PATH 中的版本。',
   },
 }

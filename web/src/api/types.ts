@@ -18,6 +18,7 @@ export interface TaskListItem {
   last_run_time_formatted: string | null
   last_run_duration_formatted: number | null
   priority: PriorityWord
+  queue_position?: number
   completed_at?: string | null
 }
 
@@ -47,6 +48,13 @@ export interface Task {
   task_type?: string
   labels?: string[]
   interactive?: true
+  node_version?: string
+  max_retries?: number
+  retry_backoff_seconds?: number
+  retry_max_backoff_seconds?: number
+  concurrency?: 'queue' | 'allow' | 'replace'
+  /** GET of one task, while it has a queued run: where the first one stands (1: next). */
+  queue_position?: number
 }
 
 export interface Execution {

@@ -17,4 +17,22 @@ describe('which field a create-task refusal concerns (spec 000 messages)', () =>
     expect(fieldOfError(refusal('Internal server error', 'An unexpected error occurred'))).toBeNull()
     expect(fieldOfError(new Error('network'))).toBeNull()
   })
+
+  it('maps the retry policy and Node.js version refusals to their fields', () => {
+    expect(fieldOfError(refusal('Invalid request', 'max_retries must be a whole number from 0 to 10, got "11"'))).toBe('max_retries')
+    expect(fieldOfError(refusal('Invalid request', 'retry_backoff_seconds must be a whole number of seconds from 1 to 86400, got "0"'))).toBe(
+      'retry_backoff_seconds',
+    )
+    expect(fieldOfError(refusal('Invalid request', 'retry_max_backoff_seconds must be a whole number of seconds from 1 to 86400, got "x"'))).toBe(
+      'retry_max_backoff_seconds',
+    )
+    expect(fieldOfError(refusal('Invalid request', 'node_version must be a Node.js major version such as 20, got "abc"'))).toBe('node_version')
+    const unavailable = new ApiError(400, {
+      success: false,
+      message: 'Node.js version not available',
+      error: 'Node.js 99 is not installed on this server (available: 24)',
+      available_versions: ['24'],
+    })
+    expect(fieldOfError(unavailable)).toBe('node_version')
+  })
 })

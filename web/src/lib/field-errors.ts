@@ -16,6 +16,10 @@ export type TaskField =
   | 'task_type'
   | 'labels'
   | 'interactive'
+  | 'max_retries'
+  | 'retry_backoff_seconds'
+  | 'retry_max_backoff_seconds'
+  | 'node_version'
 
 /**
  * Which field a server refusal concerns, from spec 000's messages (the bodies carry no field
@@ -24,6 +28,11 @@ export type TaskField =
 export function fieldOfError(error: unknown): TaskField | null {
   if (!(error instanceof ApiError)) return null
   const m = `${error.body.message ?? ''} ${error.body.error ?? ''}`.toLowerCase()
+  // Before 'timeout' and 'delay': these messages name their field first.
+  if (m.includes('retry_max_backoff_seconds')) return 'retry_max_backoff_seconds'
+  if (m.includes('retry_backoff_seconds')) return 'retry_backoff_seconds'
+  if (m.includes('max_retries')) return 'max_retries'
+  if (Array.isArray(error.body.available_versions) || m.includes('node_version') || m.includes('node.js')) return 'node_version'
   if (m.includes('time zone') || m.includes('time_zone')) return 'time_zone'
   if (m.includes('timeout')) return 'timeout_seconds'
   if (m.includes('misfire')) return 'misfire'

@@ -1,6 +1,6 @@
 import type { TaskStatus } from '../api/types'
 
-export type TaskAction = 'trigger' | 'pause' | 'resume' | 'stop' | 'delete' | 'edit'
+export type TaskAction = 'trigger' | 'pause' | 'resume' | 'stop' | 'retry' | 'delete' | 'edit'
 
 /**
  * Which task statuses each action accepts: the server's transition table
@@ -12,6 +12,9 @@ export const ALLOWED_FROM: Record<TaskAction, readonly TaskStatus[]> = {
   pause: ['scheduled', 'running'],
   resume: ['paused'],
   stop: ['scheduled', 'running', 'paused'],
+  // A retry queues the next attempt of the latest run the way a trigger queues a run (the server
+  // also asks that run to have failed, timed out or ended abnormally: RETRYABLE_RUN_STATUSES).
+  retry: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
   delete: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
   edit: ['scheduled', 'paused', 'stopped', 'completed', 'failed'],
 }
@@ -19,7 +22,10 @@ export const ALLOWED_FROM: Record<TaskAction, readonly TaskStatus[]> = {
 /** spec 000 update-script without force; from any other status the save needs force, which pauses the task. */
 export const UPDATE_SCRIPT_FROM: readonly TaskStatus[] = ['paused', 'stopped', 'completed', 'failed']
 
-export const TASK_ACTIONS: readonly TaskAction[] = ['trigger', 'pause', 'resume', 'stop', 'edit', 'delete']
+export const TASK_ACTIONS: readonly TaskAction[] = ['trigger', 'pause', 'resume', 'stop', 'retry', 'edit', 'delete']
+
+/** The run statuses a retry accepts (server/src/domain/run.ts RETRYABLE_RUN_STATUSES). */
+export const RETRYABLE_RUN_STATUSES: readonly string[] = ['failed', 'timeout', 'abnormal']
 
 export type Role = 'admin' | 'operator' | 'viewer'
 

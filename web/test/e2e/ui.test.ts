@@ -202,6 +202,7 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     assert.ok(!PAUSED_STATES.includes(procState(leader.pid) ?? ''))
 
     await page.getByTestId('action-pause').getByRole('button').click()
+    await page.getByRole('button', { name: 'Yes' }).click()
     await page.getByText('Task paused successfully').waitFor()
     await page.locator('.ant-tag', { hasText: 'Paused' }).first().waitFor()
     // SIGSTOP shows T; a frozen cgroup (the executor's first choice) shows D. Either way, no CPU

@@ -1,13 +1,13 @@
-import { CaretRightOutlined, DeleteOutlined, PauseOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
+import { CaretRightOutlined, DeleteOutlined, PauseOutlined, RedoOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { App, List, Modal, Space, Typography } from 'antd'
 import { useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import { ApiError } from '../../api/client'
+import { api, ApiError } from '../../api/client'
 import type { TaskListItem } from '../../api/types'
 import { ActionButton } from '../../components/ActionButton'
 import type { Role } from '../../lib/task-actions'
-import { BULK_ACTIONS, bulkAvailability, runBulk, type BulkResult } from './bulk-actions'
+import { BULK_ACTIONS, bulkAvailability, runBulk, runBulkRetry, type BulkResult } from './bulk-actions'
 import { perform, type RequestAction } from './perform-task-action'
 
 const ICONS: Record<RequestAction, ReactNode> = {
@@ -15,26 +15,38 @@ const ICONS: Record<RequestAction, ReactNode> = {
   pause: <PauseOutlined />,
   resume: <StepForwardOutlined />,
   stop: <StopOutlined />,
+  retry: <RedoOutlined />,
   delete: <DeleteOutlined />,
 }
 
 /** The task list's bulk actions: every button shown, the server's answer listed per task. */
 export function BulkActions({ selected, role, onDone }: { selected: TaskListItem[]; role: Role; onDone(): void }) {
   const { t } = useTranslation()
-  const { modal } = App.useApp()
+  const { modal, message } = App.useApp()
   const queryClient = useQueryClient()
   const [results, setResults] = useState<{ action: RequestAction; items: BulkResult[] } | null>(null)
   const bulk = useMutation({
-    mutationFn: (action: RequestAction) =>
-      runBulk(
-        selected,
-        (id) => perform(action, id),
-        (e) => (e instanceof ApiError ? e.detail : String(e)),
-      ),
+    mutationFn: (action: RequestAction) => {
+      const describe = (e: unknown) => (e instanceof ApiError ? e.detail : String(e))
+      if (action === 'retry') {
+        return runBulkRetry(
+          selected,
+          async (id) => (await api.get('/api/tasks/{task_id}', { params: { task_id: id } })).task.last_execution_id ?? null,
+          (ids) => api.post('/api/executions/retry', { execution_ids: ids }),
+          {
+            noRun: t('actions.why.noRun'),
+            retried: (item) => `${item.message ?? ''} ${t('actions.retried', { id: item.new_execution_id, attempt: item.attempt })}`.trim(),
+          },
+          describe,
+        )
+      }
+      return runBulk(selected, (id) => perform(action, id), describe)
+    },
     onSuccess: (items, action) => {
       setResults({ action, items })
       onDone()
     },
+    onError: (e) => void message.error(e instanceof ApiError ? e.detail : String(e)),
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: ['tasks'] })
       void queryClient.invalidateQueries({ queryKey: ['stats'] })

@@ -9,6 +9,7 @@ import { ActionButton } from '../../components/ActionButton'
 import { StatusTag } from '../../components/StatusTag'
 import { formatBytes } from '../../lib/format'
 import { roleWhy } from '../../lib/roles'
+import { RetryRunButton } from './RetryRunButton'
 
 type Run = ResponseOf<'/api/executions/{execution_id}', 'get'>['execution']
 type Artifact = ResponseOf<'/api/executions/{execution_id}/artifacts', 'get'>['artifacts'][number]
@@ -159,6 +160,21 @@ export function RunPanel({ executionId, interactive, role }: { executionId: stri
             {r.first_execution_id && r.first_execution_id !== r.execution_id ? ` (${t('run.firstRun', { id: r.first_execution_id })})` : ''}
           </span>
         </Descriptions.Item>
+        {r.retry_of_execution_id && (
+          <Descriptions.Item label={t('run.retryOf')}>
+            <span data-testid="run-retry-of">{t('run.retryOfRun', { id: r.retry_of_execution_id })}</span>
+          </Descriptions.Item>
+        )}
+        {r.not_before && (
+          <Descriptions.Item label={t('run.notBefore')}>
+            <span data-testid="run-not-before">{r.not_before}</span>
+          </Descriptions.Item>
+        )}
+        {r.requested_action && (
+          <Descriptions.Item label={t('run.requestedAction')}>
+            <span data-testid="run-requested-action">{t('run.requestedActionOf', { action: t(`actions.${r.requested_action}`) })}</span>
+          </Descriptions.Item>
+        )}
         <Descriptions.Item label={t('queue.queuedAt')}>{r.queued_at}</Descriptions.Item>
         {r.queue_position != null && <Descriptions.Item label={t('queue.position')}>{r.queue_position}</Descriptions.Item>}
         <Descriptions.Item label={t('run.pauseReason')}>
@@ -171,6 +187,9 @@ export function RunPanel({ executionId, interactive, role }: { executionId: stri
         {r.error && <Descriptions.Item label={t('detail.errorCol')}>{r.error}</Descriptions.Item>}
         {r.output_truncated && <Descriptions.Item label={t('run.truncated')}>{t('common.yes')}</Descriptions.Item>}
       </Descriptions>
+      <div>
+        <RetryRunButton run={r} taskId={r.task_id} role={role} />
+      </div>
       <RunInput run={r} interactive={interactive} role={role} />
       <div>
         <Typography.Text strong>{t('run.artifacts', { count: r.artifact_count })}</Typography.Text>

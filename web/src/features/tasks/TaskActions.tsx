@@ -1,22 +1,47 @@
-import { CaretRightOutlined, DeleteOutlined, EditOutlined, PauseOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
+import { CaretRightOutlined, DeleteOutlined, EditOutlined, PauseOutlined, RedoOutlined, StepForwardOutlined, StopOutlined } from '@ant-design/icons'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { App, Space } from 'antd'
+import { App, Input, Space } from 'antd'
 import { memo, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { ApiError } from '../../api/client'
-import type { TaskStatus } from '../../api/types'
+import type { RunStatus, TaskStatus } from '../../api/types'
 import { ActionButton } from '../../components/ActionButton'
-import { actionAvailability, TASK_ACTIONS, type Role, type TaskAction } from '../../lib/task-actions'
-import { perform } from './perform-task-action'
+import { actionAvailability, RETRYABLE_RUN_STATUSES, TASK_ACTIONS, type Role, type TaskAction } from '../../lib/task-actions'
+import { perform, type ActionAnswer, type RequestAction } from './perform-task-action'
 
 const ICONS: Record<TaskAction, ReactNode> = {
   trigger: <CaretRightOutlined />,
   pause: <PauseOutlined />,
   resume: <StepForwardOutlined />,
   stop: <StopOutlined />,
+  retry: <RedoOutlined />,
   edit: <EditOutlined />,
   delete: <DeleteOutlined />,
+}
+
+/** The server's words for an action, with what a retry queued and a note when another server applies it. */
+export function answerText(body: ActionAnswer, t: (key: 'actions.retried' | 'actions.requested', v?: Record<string, unknown>) => string): string {
+  const parts = [body.message]
+  if (body.new_execution_id) parts.push(t('actions.retried', { id: body.new_execution_id, attempt: body.attempt }))
+  if (body.requested) parts.push(t('actions.requested'))
+  return parts.join(' ')
+}
+
+/** The optional reason box of pause and stop (kept on the run, shown in its panel). */
+function ReasonBox({ onChange }: { onChange(v: string): void }) {
+  const { t } = useTranslation()
+  return (
+    <Input.TextArea
+      rows={2}
+      maxLength={1000}
+      placeholder={t('actions.reasonPlaceholder')}
+      aria-label={t('actions.reason')}
+      data-testid="action-reason"
+      onChange={(e) => onChange(e.target.value)}
+      style={{ marginTop: 8 }}
+    />
+  )
 }
 
 /**
@@ -30,8 +55,11 @@ export const TaskActions = memo(function TaskActions({
   onDeleted,
   onEdit,
   compact,
+  latestRunStatus,
 }: {
   task: { task_id: number; task_name: string; status: TaskStatus }
+  /** The status of the task's latest run where known (the detail page): retry applies only to a failed, timed-out or abnormal one; null: no run yet. */
+  latestRunStatus?: RunStatus | null
   role: Role
   onDeleted?(): void
   onEdit?(): void
@@ -43,10 +71,10 @@ export const TaskActions = memo(function TaskActions({
   const navigate = useNavigate()
   const queryClient = useQueryClient()
   const run = useMutation({
-    mutationFn: (action: Exclude<TaskAction, 'edit'>) => perform(action, task.task_id),
-    onSuccess: (body, action) => {
+    mutationFn: ({ action, reason }: { action: RequestAction; reason?: string }) => perform(action, task.task_id, reason),
+    onSuccess: (body, { action }) => {
       // The server's own words (spec 000), e.g. "Task paused successfully".
-      void message.success(body.message)
+      void message.success(answerText(body, t))
       void queryClient.invalidateQueries({ queryKey: ['tasks'] })
       void queryClient.invalidateQueries({ queryKey: ['stats'] })
       if (action === 'delete') {
@@ -68,22 +96,40 @@ export const TaskActions = memo(function TaskActions({
       else navigate(`/tasks/${task.task_id}?edit=1`)
       return
     }
-    if (action === 'delete' || action === 'stop') {
+    if (action === 'delete') {
       modal.confirm({
-        title: t(action === 'delete' ? 'actions.confirmDelete' : 'actions.confirmStop', { name: task.task_name }),
+        title: t('actions.confirmDelete', { name: task.task_name }),
         okText: t('common.yes'),
         cancelText: t('common.no'),
         okButtonProps: { danger: true },
-        onOk: () => run.mutateAsync(action).catch(() => undefined),
+        onOk: () => run.mutateAsync({ action }).catch(() => undefined),
       })
       return
     }
-    run.mutate(action)
+    if (action === 'stop' || action === 'pause') {
+      let reason = ''
+      modal.confirm({
+        title: t(action === 'stop' ? 'actions.confirmStop' : 'actions.confirmPause', { name: task.task_name }),
+        content: <ReasonBox onChange={(v) => (reason = v)} />,
+        okText: t('common.yes'),
+        cancelText: t('common.no'),
+        okButtonProps: { danger: action === 'stop' },
+        onOk: () => run.mutateAsync({ action, reason }).catch(() => undefined),
+      })
+      return
+    }
+    run.mutate({ action })
   }
   return (
     <Space wrap={compact !== 'line'} size={4} style={compact === 'grid' ? { width: 84 } : undefined}>
       {TASK_ACTIONS.map((action) => {
         const why = actionAvailability(action, task.status, role)
+        const runWhy =
+          !why && action === 'retry' && latestRunStatus !== undefined && (latestRunStatus === null || !RETRYABLE_RUN_STATUSES.includes(latestRunStatus))
+            ? latestRunStatus === null
+              ? t('actions.why.noRun')
+              : t('actions.why.runStatus', { status: t(`status.${latestRunStatus}` as 'status.running') })
+            : null
         return (
           <ActionButton
             key={action}
@@ -96,11 +142,11 @@ export const TaskActions = memo(function TaskActions({
                     status: why.values.status ? t(`status.${why.values.status}` as 'status.running') : '',
                     role: why.values.role ? t(`users.roles.${why.values.role}` as 'users.roles.viewer') : '',
                   })
-                : null
+                : runWhy
             }
             icon={ICONS[action]}
             danger={action === 'delete'}
-            loading={run.isPending && run.variables === action}
+            loading={run.isPending && run.variables?.action === action}
             iconOnly={compact !== undefined}
             onClick={() => onAction(action)}
           />

@@ -11,6 +11,7 @@ import { Chart } from '../../components/Chart'
 import { StatusTag } from '../../components/StatusTag'
 import { EditTaskModal } from './EditTaskModal'
 import { LogViewer } from './LogViewer'
+import { RetryRunButton } from './RetryRunButton'
 import { RunPanel } from './RunPanel'
 import { useTask } from './queries'
 import { TaskActions } from './TaskActions'
@@ -104,13 +105,24 @@ export function TaskDetailPage() {
         </Button>
       ),
     },
+    {
+      title: t('actions.retry'),
+      key: 'retry',
+      render: (_, r) => <RetryRunButton run={r} taskId={task.task_id} role={me.data?.role} testId="history-retry" />,
+    },
   ]
   const actions = (
     <Space wrap size={4}>
       <Button size="small" icon={<CodeOutlined />} data-testid="open-files" onClick={() => navigate(`/tasks/${task.task_id}/files`)}>
         {t('files.open')}
       </Button>
-      <TaskActions task={task} role={me.data?.role ?? 'viewer'} onDeleted={() => navigate('/tasks')} onEdit={() => setEditing(true)} />
+      <TaskActions
+        task={task}
+        role={me.data?.role ?? 'viewer'}
+        latestRunStatus={history[0]?.status ?? null}
+        onDeleted={() => navigate('/tasks')}
+        onEdit={() => setEditing(true)}
+      />
     </Space>
   )
   return (
@@ -123,6 +135,11 @@ export function TaskDetailPage() {
             </Link>
             <span data-testid="task-title">{task.task_name}</span>
             <StatusTag status={task.status} />
+            {task.queue_position != null && (
+              <Typography.Text type="secondary" data-testid="task-queue-position">
+                {t('tasks.queuePosition', { position: task.queue_position })}
+              </Typography.Text>
+            )}
           </Space>
         }
         // On a phone the card's header has no room for both: the actions move into the body.
@@ -154,6 +171,14 @@ export function TaskDetailPage() {
           {task.time_zone && <Descriptions.Item label={t('form.timeZone')}>{task.time_zone}</Descriptions.Item>}
           {task.misfire && <Descriptions.Item label={t('form.misfire')}>{t(`form.misfires.${task.misfire}` as 'form.misfires.skip')}</Descriptions.Item>}
           {task.timeout_seconds != null && <Descriptions.Item label={t('form.timeout')}>{task.timeout_seconds}</Descriptions.Item>}
+          {task.max_retries != null && (
+            <Descriptions.Item label={t('form.maxRetries')}>
+              <span data-testid="task-retries">
+                {t('detail.retryPolicy', { count: task.max_retries, backoff: task.retry_backoff_seconds ?? 10, max: task.retry_max_backoff_seconds ?? 3600 })}
+              </span>
+            </Descriptions.Item>
+          )}
+          {task.node_version && <Descriptions.Item label={t('form.nodeVersion')}>{task.node_version}</Descriptions.Item>}
           <Descriptions.Item label={t('form.interactive')}>{task.interactive ? t('common.yes') : t('common.no')}</Descriptions.Item>
           {task.requirements && (
             <Descriptions.Item label={t('detail.requirements')}>

@@ -28,8 +28,35 @@ describe('the task option fields', () => {
       task_type: null,
       labels: null,
       interactive: false,
+      max_retries: null,
+      retry_backoff_seconds: null,
+      retry_max_backoff_seconds: null,
+      node_version: null,
     })
     const initial = taskOptionInitialValues({ timeout_seconds: 5, task_type: 'scan', labels: ['a'], interactive: true, misfire: 'skip' } as never)
-    expect(taskOptionBody(initial)).toEqual({ timeout_seconds: 5, time_zone: null, misfire: 'skip', task_type: 'scan', labels: ['a'], interactive: true })
+    expect(taskOptionBody(initial)).toMatchObject({ timeout_seconds: 5, time_zone: null, misfire: 'skip', task_type: 'scan', labels: ['a'], interactive: true })
+  })
+
+  it('send the retry policy and the Node.js version on a create, blank ones left to the server', () => {
+    const form = new FormData()
+    setTaskOptionFields(
+      form,
+      { ...taskOptionInitialValues(), max_retries: 2, retry_backoff_seconds: 5, retry_max_backoff_seconds: null, node_version: ' 20 ' },
+      false,
+    )
+    expect([...form.entries()]).toEqual([
+      ['max_retries', '2'],
+      ['retry_backoff_seconds', '5'],
+      ['node_version', '20'],
+    ])
+    const blank = new FormData()
+    setTaskOptionFields(blank, { ...taskOptionInitialValues(), node_version: '  ' }, false)
+    expect([...blank.entries()]).toEqual([])
+  })
+
+  it('start the edit from what the task sets and put null back for a blank one', () => {
+    const initial = taskOptionInitialValues({ max_retries: 3, retry_backoff_seconds: 7, retry_max_backoff_seconds: 60, node_version: '22' } as never)
+    expect(taskOptionBody(initial)).toMatchObject({ max_retries: 3, retry_backoff_seconds: 7, retry_max_backoff_seconds: 60, node_version: '22' })
+    expect(taskOptionBody({ ...initial, max_retries: null, node_version: '' })).toMatchObject({ max_retries: null, node_version: null })
   })
 })

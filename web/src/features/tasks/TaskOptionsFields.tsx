@@ -10,6 +10,11 @@ export interface TaskOptionValues {
   task_type?: string
   labels?: string[]
   interactive?: boolean
+  /** Issue 8's automatic retries and issue 9's Node.js version; blank: the server's default. */
+  max_retries?: number | null
+  retry_backoff_seconds?: number | null
+  retry_max_backoff_seconds?: number | null
+  node_version?: string
 }
 
 export function taskOptionInitialValues(task?: Task): TaskOptionValues {
@@ -20,6 +25,10 @@ export function taskOptionInitialValues(task?: Task): TaskOptionValues {
     task_type: task?.task_type ?? '',
     labels: task?.labels ?? [],
     interactive: task?.interactive === true,
+    max_retries: task?.max_retries ?? null,
+    retry_backoff_seconds: task?.retry_backoff_seconds ?? null,
+    retry_max_backoff_seconds: task?.retry_max_backoff_seconds ?? null,
+    node_version: task?.node_version ?? '',
   }
 }
 
@@ -31,6 +40,10 @@ export function setTaskOptionFields(body: FormData, v: TaskOptionValues, cron: b
   if (v.task_type?.trim()) body.set('task_type', v.task_type.trim())
   if (v.labels?.length) body.set('labels', v.labels.join(','))
   if (v.interactive) body.set('interactive', 'true')
+  if (v.max_retries != null) body.set('max_retries', String(v.max_retries))
+  if (v.retry_backoff_seconds != null) body.set('retry_backoff_seconds', String(v.retry_backoff_seconds))
+  if (v.retry_max_backoff_seconds != null) body.set('retry_max_backoff_seconds', String(v.retry_max_backoff_seconds))
+  if (v.node_version?.trim()) body.set('node_version', v.node_version.trim())
 }
 
 /** As PUT /api/tasks/<id> fields: null clears. */
@@ -42,6 +55,10 @@ export function taskOptionBody(v: TaskOptionValues) {
     task_type: v.task_type?.trim() ? v.task_type.trim() : null,
     labels: v.labels?.length ? v.labels : null,
     interactive: v.interactive === true,
+    max_retries: v.max_retries ?? null,
+    retry_backoff_seconds: v.retry_backoff_seconds ?? null,
+    retry_max_backoff_seconds: v.retry_max_backoff_seconds ?? null,
+    node_version: v.node_version?.trim() ? v.node_version.trim() : null,
   }
 }
 
@@ -67,6 +84,26 @@ export function TaskOptionsFields({ cron }: { cron: boolean }) {
       <Col xs={24} md={12}>
         <Form.Item name="interactive" label={t('form.interactive')} extra={t('form.interactiveHelp')} valuePropName="checked">
           <Switch data-testid="interactive-switch" />
+        </Form.Item>
+      </Col>
+      <Col xs={24} md={12}>
+        <Form.Item name="max_retries" label={t('form.maxRetries')} extra={t('form.maxRetriesHelp')}>
+          <InputNumber min={0} max={10} precision={0} style={{ width: 200 }} data-testid="max-retries" />
+        </Form.Item>
+      </Col>
+      <Col xs={24} md={12}>
+        <Form.Item name="node_version" label={t('form.nodeVersion')} extra={t('form.nodeVersionHelp')}>
+          <Input placeholder="20" maxLength={4} style={{ width: 200 }} data-testid="node-version" />
+        </Form.Item>
+      </Col>
+      <Col xs={24} md={12}>
+        <Form.Item name="retry_backoff_seconds" label={t('form.retryBackoff')} extra={t('form.retryBackoffHelp')}>
+          <InputNumber min={1} max={86400} precision={0} style={{ width: 200 }} />
+        </Form.Item>
+      </Col>
+      <Col xs={24} md={12}>
+        <Form.Item name="retry_max_backoff_seconds" label={t('form.retryMaxBackoff')} extra={t('form.retryMaxBackoffHelp')}>
+          <InputNumber min={1} max={86400} precision={0} style={{ width: 200 }} />
         </Form.Item>
       </Col>
       {cron && (

@@ -66,7 +66,18 @@ export function TasksPage() {
         dataIndex: 'status',
         width: 110,
         sorter: (a, b) => byText(a.status, b.status),
-        render: (s: string) => <StatusTag status={s} />,
+        render: (s: string, r) => (
+          <>
+            <StatusTag status={s} />
+            {r.queue_position != null && (
+              <div>
+                <Typography.Text type="secondary" data-testid="list-queue-position">
+                  {t('tasks.queuePosition', { position: r.queue_position })}
+                </Typography.Text>
+              </div>
+            )}
+          </>
+        ),
       },
       { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
       {

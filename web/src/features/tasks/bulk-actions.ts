@@ -2,7 +2,7 @@ import type { TaskStatus } from '../../api/types'
 import { ALLOWED_FROM, type Role } from '../../lib/task-actions'
 import type { RequestAction } from './perform-task-action'
 
-export const BULK_ACTIONS: readonly RequestAction[] = ['trigger', 'pause', 'resume', 'stop', 'delete']
+export const BULK_ACTIONS: readonly RequestAction[] = ['trigger', 'pause', 'resume', 'stop', 'retry', 'delete']
 
 export type BulkUnavailable = { key: 'bulk.why.none' } | { key: 'actions.why.role'; role: Role } | { key: 'bulk.why.status' }
 
@@ -38,6 +38,53 @@ export async function runBulk(
     } catch (error) {
       results.push({ taskId: task.task_id, taskName: task.task_name, ok: false, message: describe(error) })
     }
+  }
+  return results
+}
+
+/** One item of POST /api/executions/retry's answer. */
+export interface RetryItem {
+  execution_id: string
+  success: boolean
+  new_execution_id?: string
+  attempt?: number
+  message?: string
+  error?: string
+}
+
+/**
+ * Bulk retry: the latest run of each selected task, all in one POST /api/executions/retry, the
+ * server's answer for each run listed under its task. A task with no run is reported as such.
+ */
+export async function runBulkRetry(
+  tasks: readonly { task_id: number; task_name: string }[],
+  latestRunOf: (taskId: number) => Promise<string | null>,
+  retryMany: (executionIds: string[]) => Promise<{ results: RetryItem[] }>,
+  words: { noRun: string; retried(item: RetryItem): string },
+  describe: (error: unknown) => string,
+): Promise<BulkResult[]> {
+  const byRun = new Map<string, { task_id: number; task_name: string }>()
+  const results: BulkResult[] = []
+  for (const task of tasks) {
+    try {
+      const run = await latestRunOf(task.task_id)
+      if (run) byRun.set(run, task)
+      else results.push({ taskId: task.task_id, taskName: task.task_name, ok: false, message: words.noRun })
+    } catch (error) {
+      results.push({ taskId: task.task_id, taskName: task.task_name, ok: false, message: describe(error) })
+    }
+  }
+  if (byRun.size === 0) return results
+  const answer = await retryMany([...byRun.keys()])
+  for (const item of answer.results) {
+    const task = byRun.get(item.execution_id)
+    if (!task) continue
+    results.push({
+      taskId: task.task_id,
+      taskName: task.task_name,
+      ok: item.success,
+      message: item.success ? words.retried(item) : [item.message, item.error].filter(Boolean).join(': '),
+    })
   }
   return results
 }

@@ -4,18 +4,33 @@ import type { TaskAction } from '../../lib/task-actions'
 
 export type RequestAction = Exclude<TaskAction, 'edit'>
 
-/** One task action as its spec 000 route; resolves with the server's message. */
-export async function perform(action: RequestAction, taskId: number): Promise<{ message: string }> {
+/**
+ * The server's answer to an action: its message; `requested` when another server of the fleet
+ * supervises the run and applies the action within about a second.
+ */
+export interface ActionAnswer {
+  message: string
+  requested?: true
+  /** A retry: the new run and its attempt number. */
+  new_execution_id?: string
+  attempt?: number
+}
+
+/** One task action as its spec 000 route; pause and stop carry the optional reason. */
+export async function perform(action: RequestAction, taskId: number, reason?: string): Promise<ActionAnswer> {
   const params = { task_id: taskId }
+  const why = reason?.trim() ? { reason: reason.trim() } : undefined
   switch (action) {
     case 'trigger':
       return (await api.post('/api/tasks/{task_id}/trigger', undefined, { params })) as TaskTransitionBody
     case 'pause':
-      return (await api.post('/api/tasks/{task_id}/pause', undefined, { params })) as TaskTransitionBody
+      return await api.post('/api/tasks/{task_id}/pause', why, { params })
     case 'resume':
-      return (await api.post('/api/tasks/{task_id}/resume', undefined, { params })) as TaskTransitionBody
+      return await api.post('/api/tasks/{task_id}/resume', why, { params })
     case 'stop':
-      return (await api.post('/api/tasks/{task_id}/stop', undefined, { params })) as TaskTransitionBody
+      return await api.post('/api/tasks/{task_id}/stop', why, { params })
+    case 'retry':
+      return await api.post('/api/tasks/{task_id}/retry', undefined, { params })
     case 'delete':
       return (await api.delete('/api/tasks/{task_id}', { params })) as { message: string }
   }

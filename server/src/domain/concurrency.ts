@@ -18,6 +18,27 @@ export function takesLock(policy: ConcurrencyPolicy): boolean {
   return policy === 'forbid' || policy === 'replace'
 }
 
+/**
+ * The most live runs (queued, running or paused) one `queue` or `allow` task may have. Without a
+ * bound, a frequent cron over a long run queues without end (a per-second schedule: 86,400 runs
+ * a day): past it, a trigger is refused (409 `queue_full`) and a scheduled time is skipped
+ * (`queue_full`), as `forbid` skips one while its run is live. `replace` never piles up.
+ */
+export const MAX_LIVE_RUNS_PER_TASK = 100
+
+/** Whether a task with `liveRuns` live runs has no room for one more under its policy. */
+export function isQueueFull(policy: ConcurrencyPolicy, liveRuns: number): boolean {
+  return (policy === 'queue' || policy === 'allow') && liveRuns >= MAX_LIVE_RUNS_PER_TASK
+}
+
+/** The refusal of a run a task has no room for (isQueueFull). */
+export function queueFull(taskId: number, policy: ConcurrencyPolicy, liveRuns: number): TaskyardError {
+  return new TaskyardError('queue_full', 'Task has too many live runs', {
+    error: `Task ${taskId} already has ${liveRuns} live runs (concurrency '${policy}' allows at most ${MAX_LIVE_RUNS_PER_TASK}): wait for some to end or cancel them`,
+    max_live_runs: MAX_LIVE_RUNS_PER_TASK,
+  })
+}
+
 /** A run due while another run of the task is live is refused (trigger) or skipped (schedule) only under `forbid`. */
 export function admitsSecondRun(policy: ConcurrencyPolicy): boolean {
   return policy !== 'forbid'

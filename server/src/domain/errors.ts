@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'command_denied'
   | 'run_on_other_server'
   | 'worker_busy'
+  | 'queue_full'
   | 'invalid_time_zone'
   | 'invalid_misfire'
   | 'schedule_not_found'
@@ -74,6 +75,7 @@ export interface ErrorDetails {
   rule?: string
   /** The global limit of concurrent runs that refused a submit (when_busy: refuse). */
   max_workers?: number
+  max_live_runs?: number
 }
 
 /** An expected failure the caller can act on. Anything else thrown is a bug (500). */

@@ -13,8 +13,12 @@ export type SlotOutcome = 'fired' | 'skipped'
  * - `coalesced_many`: as coalesced, standing for every time after this one up to the one that
  *   counted (more than MAX_LISTED_SLOTS were missed; they are not listed one by one).
  * - `run_active`: the task's previous run was still queued or running (spec 004's lock).
+ * - `queue_full`: a `queue` or `allow` task already had MAX_LIVE_RUNS_PER_TASK live runs.
  */
-export type SlotReason = 'misfire_run_once' | 'misfire_skip' | 'coalesced' | 'coalesced_many' | 'run_active'
+export type SlotReason = 'misfire_run_once' | 'misfire_skip' | 'coalesced' | 'coalesced_many' | 'run_active' | 'queue_full'
+
+/** Why a task's due times get no run now: a live run under `forbid`, or no room under `queue` / `allow`. */
+export type BlockedReason = Extract<SlotReason, 'run_active' | 'queue_full'>
 
 export interface ScheduleSlot {
   taskId: number

@@ -50,6 +50,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   command_denied: 400,
   run_on_other_server: 409,
   worker_busy: 409,
+  queue_full: 409,
   invalid_time_zone: 400,
   invalid_misfire: 400,
   schedule_not_found: 404,

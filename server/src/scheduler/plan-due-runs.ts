@@ -1,4 +1,4 @@
-import { MAX_LISTED_SLOTS, MISFIRE_GRACE_MS, type SlotReason } from '../domain/schedule-slot.ts'
+import { MAX_LISTED_SLOTS, MISFIRE_GRACE_MS, type BlockedReason, type SlotReason } from '../domain/schedule-slot.ts'
 import type { Task, TaskPatch } from '../domain/task.ts'
 import { nextCronTime } from '../lib/cron.ts'
 
@@ -33,12 +33,20 @@ export type SchedulableTask = Pick<Task, 'id' | 'status' | 'cronExpression' | 'n
  *   `coalesced`. A server that was down, or a tick that came late, never fires a burst.
  * - The latest one runs when it is at most MISFIRE_GRACE_MS late; later than that it is a misfire:
  *   policy `run_once` (the default) runs it now, `skip` skips it too.
- * - A task in `activeTaskIds` (a run queued, running or paused) gets no second run: every due time
- *   is skipped as `run_active` and its schedule moves on; its status is left to that run's end.
+ * - A task in `blocked` gets no run: every due time is skipped with its reason and its schedule
+ *   moves on; its status is left to its live runs. A set names tasks with a live run (a run queued,
+ *   running or paused: `run_active`); a map gives each task's reason (`queue_full` too).
  * - The next time is the first cron time after `now`. A one-off (delayed) task has none after it
  *   fired; it runs however late it is seen (misfire is a cron policy).
  */
-export function planDueRuns(tasks: readonly SchedulableTask[], activeTaskIds: ReadonlySet<number>, now: number, defaultZone?: string): DuePlan[] {
+export function planDueRuns(
+  tasks: readonly SchedulableTask[],
+  blocked: ReadonlySet<number> | ReadonlyMap<number, BlockedReason>,
+  now: number,
+  defaultZone?: string,
+): DuePlan[] {
+  const blockedReason = (taskId: number): BlockedReason | undefined =>
+    blocked instanceof Map ? blocked.get(taskId) : blocked.has(taskId) ? 'run_active' : undefined
   const plans: DuePlan[] = []
   for (const task of tasks) {
     // 'running' too (issue 8): a time that comes while a run is live is decided then — skipped
@@ -50,8 +58,9 @@ export function planDueRuns(tasks: readonly SchedulableTask[], activeTaskIds: Re
     const latest = due.times[due.times.length - 1]!
     const earlier = due.times.slice(0, -1)
     const coalesced = earlier.map((slotAt, i): SkippedSlot => ({ slotAt, reason: due.cut && i === earlier.length - 1 ? 'coalesced_many' : 'coalesced' }))
-    if (activeTaskIds.has(task.id)) {
-      const skipped = due.times.map((slotAt): SkippedSlot => ({ slotAt, reason: 'run_active' }))
+    const reason = blockedReason(task.id)
+    if (reason) {
+      const skipped = due.times.map((slotAt): SkippedSlot => ({ slotAt, reason }))
       plans.push({ taskId: task.id, startRun: false, fire: null, skipped, patch: { nextRunAt } })
       continue
     }

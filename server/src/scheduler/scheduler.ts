@@ -4,8 +4,8 @@
  * Invariant: while not stopped, a timer is always armed, whatever a tick threw.
  */
 import type { Clock } from '../domain/clock.ts'
-import { admitsSecondRun, takesLock } from '../domain/concurrency.ts'
-import type { ScheduleSlot } from '../domain/schedule-slot.ts'
+import { admitsSecondRun, isQueueFull, takesLock } from '../domain/concurrency.ts'
+import type { BlockedReason, ScheduleSlot } from '../domain/schedule-slot.ts'
 import type { Task } from '../domain/task.ts'
 import { queueRunByPolicy, stopReplaced } from '../services/queue-run-by-policy.ts'
 import type { RunControl } from '../services/run-control.ts'
@@ -101,11 +101,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   async function fireBatch(tx: StoreTables, ids: readonly number[], now: number, toStop: number[]): Promise<boolean> {
     const tasks = await tx.tasks.lockByIds(ids)
     if (tasks.length === 0) return false
-    // Issue 8: only `forbid` skips a time while a run is live; the other policies queue beside it.
+    // Issue 8: only `forbid` skips a time while a run is live; the other policies queue beside it,
+    // up to MAX_LIVE_RUNS_PER_TASK live runs (then `queue_full`).
     const live = await tx.runs.listActiveForTasks(tasks.map((t) => t.id))
-    const hasLive = (taskId: number): boolean => (live.get(taskId)?.length ?? 0) > 0
-    const active = new Set(tasks.filter((t) => hasLive(t.id) && !admitsSecondRun(t.concurrency)).map((t) => t.id))
-    const plans = planDueRuns(tasks, active, now, deps.timeZone)
+    const liveCount = (taskId: number): number => live.get(taskId)?.length ?? 0
+    const hasLive = (taskId: number): boolean => liveCount(taskId) > 0
+    const blocked = new Map<number, BlockedReason>()
+    for (const t of tasks) {
+      if (hasLive(t.id) && !admitsSecondRun(t.concurrency)) blocked.set(t.id, 'run_active')
+      else if (isQueueFull(t.concurrency, liveCount(t.id))) blocked.set(t.id, 'queue_full')
+    }
+    const plans = planDueRuns(tasks, blocked, now, deps.timeZone)
     if (plans.length === 0) return false
     const taskOf = new Map(tasks.map((t) => [t.id, t]))
     // Every slot's record comes before any run: a run follows only a fresh one, so a time

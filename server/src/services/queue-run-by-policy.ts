@@ -1,4 +1,4 @@
-import { admitsSecondRun, takesLock } from '../domain/concurrency.ts'
+import { admitsSecondRun, isQueueFull, queueFull, takesLock } from '../domain/concurrency.ts'
 import type { NewRun, Run } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
 import type { StoreTables } from '../store/store.ts'
@@ -23,6 +23,7 @@ export interface PolicyContext {
  * transaction, which holds the task's row lock (`tasks.lockById`). With no live run, it is queued.
  * With one: `forbid` refuses (undefined; the caller answers spec 000's 400 or records the skip);
  * `queue` and `allow` queue it beside (the claim starts a `queue` run only once the task is idle);
+ * `queue` and `allow` are refused (409 `queue_full`) once the task has MAX_LIVE_RUNS_PER_TASK live runs;
  * `replace` releases the live runs' lock, queues the new run holding it, and ends the old ones —
  * at once when no process is supervised for them, else by the caller after the commit (`toStop`),
  * with a stop reason naming the new run. The unique index runs_task_lock holds the rule even
@@ -36,6 +37,7 @@ export async function queueRunByPolicy(
 ): Promise<PolicyAdmission | undefined> {
   const live = await tx.runs.listActiveForTask(task.id)
   if (live.length > 0 && !admitsSecondRun(task.concurrency)) return undefined
+  if (isQueueFull(task.concurrency, live.length)) throw queueFull(task.id, task.concurrency, live.length)
   const replaced = task.concurrency === 'replace' ? live : []
   for (const old of replaced) await tx.runs.releaseLock(old.id)
   const run = await tx.runs.insert({ ...newRun, holdsLock: takesLock(task.concurrency) })

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { MAX_LIVE_RUNS_PER_TASK } from '../../src/domain/concurrency.ts'
 import type { Run } from '../../src/domain/run.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
@@ -197,6 +198,54 @@ for (const dialect of testDialects()) {
       // forbid never had a second run: every other time was skipped.
       const forbidRuns = await runsOf(app, forbid)
       assert.equal(forbidRuns.length, 1)
+    })
+
+    it('queue and allow stop at MAX_LIVE_RUNS_PER_TASK live runs: a trigger is 409 queue_full and changes nothing; a cron time is skipped as queue_full', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      /** Queues runs of task `id` until it has `upTo` live runs, through the store: the set-up, not the rule under test. */
+      const fillTo = async (id: number, upTo: number) => {
+        const have = live(await runsOf(app, id)).length
+        const now = Date.now()
+        await app.store.runs.insertMany(
+          Array.from({ length: upTo - have }, () => ({ taskId: id, priority: 5, trigger: 'manual' as const, queuedAt: now, holdsLock: false })),
+        )
+        assert.equal(live(await runsOf(app, id)).length, upTo)
+      }
+      for (const concurrency of ['queue', 'allow']) {
+        const id = await createTask(app, `full-${concurrency}`, 'sleep 30', { concurrency })
+        await app.runningRun(id)
+        // One below the bound, a trigger is still taken.
+        await fillTo(id, MAX_LIVE_RUNS_PER_TASK - 1)
+        const last = await app.json(`/api/tasks/${id}/trigger`, { method: 'POST' })
+        assert.equal(last.status, 200, JSON.stringify(last.body))
+        // Ids only: an `allow` task's queued runs start meanwhile, within max_workers.
+        const before = (await runsOf(app, id)).map((r) => r.id)
+        const refused = await app.json(`/api/tasks/${id}/trigger`, { method: 'POST' })
+        assert.equal(refused.status, 409, JSON.stringify(refused.body))
+        assert.deepEqual(refused.body, {
+          success: false,
+          message: 'Task has too many live runs',
+          error: `Task ${id} already has ${MAX_LIVE_RUNS_PER_TASK} live runs (concurrency '${concurrency}' allows at most ${MAX_LIVE_RUNS_PER_TASK}): wait for some to end or cancel them`,
+          max_live_runs: MAX_LIVE_RUNS_PER_TASK,
+        })
+        assert.deepEqual(
+          (await runsOf(app, id)).map((r) => r.id),
+          before,
+          'the refused trigger queued nothing',
+        )
+        await stopTask(app, id)
+      }
+
+      const cron = await createTask(app, 'full-cron', 'sleep 30', { cron_expression: '* * * * * *', concurrency: 'queue' })
+      await app.runningRun(cron)
+      await fillTo(cron, MAX_LIVE_RUNS_PER_TASK)
+      const skipped = await waitFor('a time skipped as queue_full', async () => {
+        const h = await app.json(`/api/schedules/${cron}/history`)
+        return h.body.slots?.find((s: any) => s.outcome === 'skipped' && s.reason === 'queue_full')
+      })
+      assert.equal(skipped.execution_id, null)
+      assert.equal(live(await runsOf(app, cron)).length, MAX_LIVE_RUNS_PER_TASK, 'no time queued a run past the bound')
+      await stopTask(app, cron)
     })
 
     it('a task whose only live run is queued is not running: shown scheduled with its queue position, running once it starts', async (t) => {

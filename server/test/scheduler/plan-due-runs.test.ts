@@ -90,6 +90,39 @@ describe('planDueRuns', () => {
     ])
   })
 
+  it('skips every due time of a blocked task with the reason it is given (queue_full, run_active) and fires the others', () => {
+    const now = at('2024-01-15T12:00:02Z')
+    const tasks = [
+      cronTask(7, '* * * * * *', '2024-01-15T12:00:01Z'),
+      cronTask(8, '* * * * * *', '2024-01-15T12:00:02Z'),
+      cronTask(9, '* * * * * *', '2024-01-15T12:00:02Z'),
+    ]
+    const plans = planDueRuns(
+      tasks,
+      new Map([
+        [7, 'queue_full'],
+        [8, 'run_active'],
+      ] as const),
+      now,
+      'UTC',
+    )
+    const next = { nextRunAt: at('2024-01-15T12:00:03Z') }
+    assert.deepEqual(plans, [
+      {
+        taskId: 7,
+        startRun: false,
+        fire: null,
+        skipped: [
+          { slotAt: at('2024-01-15T12:00:01Z'), reason: 'queue_full' },
+          { slotAt: now, reason: 'queue_full' },
+        ],
+        patch: next,
+      },
+      { taskId: 8, startRun: false, fire: null, skipped: [{ slotAt: now, reason: 'run_active' }], patch: next },
+      { taskId: 9, startRun: true, fire: { slotAt: now, reason: null }, skipped: [], patch: { ...next, status: 'running' } },
+    ])
+  })
+
   it('plans nothing for a task whose schedule is switched off', () => {
     const task: SchedulableTask = { ...cronTask(1, '* * * * *', '2024-01-15T12:00:00Z'), scheduleEnabled: false }
     assert.deepEqual(planDueRuns([task], none, at('2024-01-15T12:00:00Z'), 'UTC'), [])

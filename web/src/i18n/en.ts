@@ -448,6 +448,7 @@ export const en = {
       coalesced: 'A later time was due too',
       coalesced_many: 'Many times missed (stands for all after it)',
       run_active: 'The previous run was still going',
+      queue_full: 'The task already had 100 live runs',
     },
     recordedAt: 'Recorded',
   },

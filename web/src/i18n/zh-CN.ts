@@ -452,6 +452,7 @@ export const zhCN: Shape<Messages> = {
       coalesced: '之后的时间也已到期',
       coalesced_many: '错过多次（代表其后所有时间）',
       run_active: '上一次运行仍在进行',
+      queue_full: '该任务已有 100 个未结束的运行',
     },
     recordedAt: '记录时间',
   },

@@ -50,7 +50,7 @@ const slot = {
     outcome: { type: 'string', enum: ['fired', 'skipped'] },
     reason: {
       type: ['string', 'null'],
-      enum: ['misfire_run_once', 'misfire_skip', 'coalesced', 'coalesced_many', 'run_active', null],
+      enum: ['misfire_run_once', 'misfire_skip', 'coalesced', 'coalesced_many', 'run_active', 'queue_full', null],
       description: 'null: ran on time. See the README (Schedules) for each reason',
     },
     execution_id: { type: ['string', 'null'], description: 'The run queued for a fired time' },

@@ -25,6 +25,7 @@ const errorBodyProperties = {
   available_versions: { type: 'array', items: { type: 'string' } },
   rule: { type: 'string', description: 'The deny-list rule the command broke' },
   max_workers: { type: 'integer', description: 'The limit of concurrent runs that refused the submit' },
+  max_live_runs: { type: 'integer', description: 'The most live runs one queue or allow task may have (queue_full)' },
 } as const satisfies Record<keyof ErrorDetails | 'success' | 'message', unknown>
 
 // The other direction: a field listed here that ErrorDetails does not know fails to compile.

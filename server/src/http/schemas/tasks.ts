@@ -383,6 +383,10 @@ export const taskAction = {
     },
     400: { ...errorRef, description: 'invalid_transition: the task’s status does not allow it (current_status says which)' },
     404: notFound,
+    409: {
+      ...errorRef,
+      description: 'trigger only: queue_full (a queue or allow task already has max_live_runs live runs) or worker_busy (when_busy refuse, every slot taken)',
+    },
     ...errorResponses,
   },
 } as const

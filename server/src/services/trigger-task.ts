@@ -26,7 +26,9 @@ export async function triggerTask(deps: ServiceDeps, actor: Actor, taskId: numbe
     // forbid (spec 004's lock) refuses while a run is live; queue / allow / replace queue one (issue 8).
     const live = await tx.runs.findActiveForTask(taskId)
     if (live && task.concurrency === 'forbid') throw refusal('trigger', task.status)
-    await assertAdmits(tx, deps.settings.maxWorkers)
+    // replace ends the live runs it replaces: their slots are the new run's (when_busy refuse).
+    const freeing = live && task.concurrency === 'replace' ? (await tx.runs.listActiveForTask(taskId)).length : 0
+    await assertAdmits(tx, deps.settings.maxWorkers, freeing)
     const now = deps.clock.now()
     const ctx = { now, by: actor.user?.username ?? null, isSupervising: (id: number) => deps.runControl.isSupervising(id) }
     const admitted = await queueRunByPolicy(tx, task, { taskId, priority: task.priority, trigger: 'manual', queuedAt: now }, ctx)

@@ -152,5 +152,30 @@ for (const dialect of testDialects()) {
         assert.equal((await app.json(`/api/tasks/${laterId}/stop`, { method: 'POST' })).status, 200)
       },
     )
+
+    it("when_busy 'refuse' takes a replace trigger that frees its own slot, and still refuses one that needs another", async (t) => {
+      const app = await createTestApp(t, { dialect, env: { TASKYARD_MAX_WORKERS: '4' } })
+      assert.equal((await app.json('/api/settings', put({ max_workers: 1, when_busy: 'refuse' }))).status, 200)
+      const created = await app.createTask({ conda_env: 'base', task_name: 'replacer', command: 'sleep 30', concurrency: 'replace' })
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      const id = created.body.task.task_id as number
+      const { runId: first } = await app.runningRun(id)
+
+      // The only slot is the replaced run's: the new run takes it over.
+      const replaced = await app.json(`/api/tasks/${id}/trigger`, { method: 'POST' })
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body))
+      assert.equal(await statusOf(app, first), 'cancelled')
+      const { runId: second } = await app.runningRun(id)
+      assert.notEqual(second, first)
+
+      // Another task's trigger still finds the slot taken: refused, nothing queued.
+      const other = await app.createTask({ conda_env: 'base', task_name: 'other', command: 'sleep 30', delay_seconds: '3600' })
+      assert.equal(other.status, 201)
+      const otherId = other.body.task.task_id as number
+      const refused = await app.json(`/api/tasks/${otherId}/trigger`, { method: 'POST' })
+      assert.deepEqual([refused.status, refused.body.message], [409, 'Another task is running'])
+      assert.equal((await app.store.runs.listForTask(otherId, 5)).length, 0)
+      assert.equal((await app.json(`/api/tasks/${id}/stop`, { method: 'POST' })).status, 200)
+    })
   })
 }

@@ -33,7 +33,7 @@ export async function findRunForReading(deps: ServiceDeps, actor: Actor, runId: 
 
 export async function getRun(deps: ServiceDeps, actor: Actor, runId: number): Promise<RunDetail> {
   const { run, task } = await findRunForReading(deps, actor, runId)
-  const queuePosition = run.status === 'queued' ? await deps.store.runs.queuePosition(run.id) : null
+  const queuePosition = run.status === 'queued' ? await deps.store.runs.queuePosition(run.id, deps.clock.now()) : null
   const artifactCount = await deps.artifacts.count({ taskId: run.taskId, runId: run.id })
   return { run, task, queuePosition, artifactCount }
 }

@@ -27,7 +27,7 @@ export async function getTask(deps: ServiceDeps, taskId: number, historyLimit = 
   const firstQueued = live.find((r) => r.status === 'queued')
   const counts = { queued: live.filter((r) => r.status === 'queued').length, busy: live.filter((r) => r.status !== 'queued').length }
   const task = { ...stored, status: visibleTaskStatus(stored.status, counts) }
-  const queuePosition = firstQueued ? await deps.store.runs.queuePosition(firstQueued.id) : null
+  const queuePosition = firstQueued ? await deps.store.runs.queuePosition(firstQueued.id, deps.clock.now()) : null
   const runs = await deps.store.runs.listForTask(taskId, historyLimit)
   const latestRun = runs[0]
   if (!latestRun) return { task, runs, latest: null, queuePosition }

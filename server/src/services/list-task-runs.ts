@@ -29,7 +29,7 @@ export async function listTaskRuns(deps: ServiceDeps, actor: Actor, taskId: numb
   const queuePositions = new Map<number, number>()
   for (const run of runs) {
     if (run.status !== 'queued') continue
-    const position = await deps.store.runs.queuePosition(run.id)
+    const position = await deps.store.runs.queuePosition(run.id, deps.clock.now())
     if (position != null) queuePositions.set(run.id, position)
   }
   const artifactCounts = new Map<number, number>()

@@ -97,9 +97,10 @@ export interface RunTable {
   listForTask(taskId: number, limit: number, offset?: number): Promise<Run[]>
   /**
    * Where a queued run stands in the order claimNext takes them (1: next); null when the run is
-   * not queued (or does not exist).
+   * not queued (or does not exist). Runs whose `not_before` is after `now` (retries waiting out
+   * their backoff) are not counted ahead of it.
    */
-  queuePosition(id: number): Promise<number | null>
+  queuePosition(id: number, now: number): Promise<number | null>
   countForTask(taskId: number): Promise<number>
   /** The task's newest run in queued/running/paused, if any (several only under `queue` / `allow`, issue 8). */
   findActiveForTask(taskId: number): Promise<Run | undefined>

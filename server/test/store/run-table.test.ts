@@ -88,6 +88,22 @@ for (const dialect of testDialects()) {
       for (const run of claimed.slice(0, 6)) assert.deepEqual(await store.runs.findById(run?.id ?? -1), run)
     })
 
+    it('gives a queued run its place in claim order, not counting retries that wait out their backoff, and null once not queued', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const task = await store.tasks.insert(newTask({ concurrency: 'allow' }))
+      const now = T0 + 1_000
+      const waiting = await store.runs.insert(newRun(task.id, { priority: 2, queuedAt: T0, notBefore: now + 10_000 }))
+      const due = await store.runs.insert(newRun(task.id, { priority: 5, queuedAt: T0, notBefore: now }))
+      const plain = await store.runs.insert(newRun(task.id, { priority: 5, queuedAt: T0 + 10 }))
+      const running = await seedRun(store, task.id, { status: 'running', startedAt: T0 })
+      // claimNext would take `due` first, then `plain`: `waiting` is not ahead of them yet.
+      assert.deepEqual(await Promise.all([due, plain, waiting, running].map((r) => store.runs.queuePosition(r.id, now))), [1, 2, 1, null])
+      // Its time come, it is first (priority 2), ahead of both.
+      assert.deepEqual(await Promise.all([waiting, due, plain].map((r) => store.runs.queuePosition(r.id, now + 10_000))), [1, 2, 3])
+      assert.deepEqual(await store.runs.claimNext('w', now), { ...due, status: 'running', workerId: 'w', startedAt: now })
+      assert.equal(await store.runs.queuePosition(999, now), null)
+    })
+
     it('claims nothing from an empty queue', async (t) => {
       const { store } = await openTestStore(t, dialect)
       assert.equal(await store.runs.claimNext('w', T0), undefined)

@@ -324,14 +324,16 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       return rows.map(toRun)
     },
 
-    async queuePosition(id) {
+    async queuePosition(id, now) {
       const run = await findById(id)
       if (!run || run.status !== 'queued') return null
-      // claimNext's order, (priority, queued_at, id): the runs at or before this one.
+      // claimNext's order, (priority, queued_at, id): the runs at or before this one. A retry
+      // waiting out its backoff (not_before after now) is not ahead of anyone yet: claimNext skips it.
       const row = await db
         .selectFrom('runs')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('status', '=', 'queued')
+        .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now), eb('id', '=', run.id)]))
         .where((eb) =>
           eb.or([
             eb('priority', '<', run.priority),

@@ -2,7 +2,7 @@
  * The composition root: config → store → executor, environments, files → services → roles
  * (HTTP, scheduler, worker). The only place that builds implementations.
  */
-import { isNodeTask, npmInstall } from './environments/npm-install.ts'
+import { isNodeTask, npmInstallSandboxed } from './environments/npm-install.ts'
 import { existsSync } from 'node:fs'
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -399,7 +399,8 @@ async function startLocked(
       // The task's own Node (issue 9) comes first on PATH: its npm, and the node that npm runs.
       const node = nodeVersion === null ? undefined : (await environments.nodes()).get(nodeVersion)
       const env = node ? { ...config.npmEnv, PATH: [path.dirname(node.path), config.npmEnv.PATH ?? ''].join(':') } : config.npmEnv
-      return npmInstall(stagingDir, { env, timeoutMs: config.pipTimeoutMs })
+      // The upload's .npmrc configures npm, which may then start a program of the upload's: never as root (issue 9).
+      return npmInstallSandboxed(sandbox, stagingDir, { env, timeoutMs: config.pipTimeoutMs }, paths.stagingRoot)
     },
     async writeScript(taskId, fileName, content) {
       const dir = paths.taskDir(taskId)

@@ -47,7 +47,11 @@ export const SETTINGS: readonly SettingHelp[] = [
   { variable: 'TASKYARD_PIP_EXTRA_INDEX_URL', default: '(none)', description: 'further indexes, space-separated' },
   { variable: 'TASKYARD_PIP_TRUSTED_HOST', default: '(none)', description: 'hosts pip trusts without valid HTTPS, for the mirror' },
   { variable: 'TASKYARD_NPM_REGISTRY', default: "(~/.npmrc / npm's)", description: "the npm registry (mirror) Node.js tasks' dependencies come from" },
-  { variable: 'TASKYARD_NPM_CACHE', default: "(npm's, ~/.npm)", description: "npm's cache directory for Node.js tasks' installs" },
+  {
+    variable: 'TASKYARD_NPM_CACHE',
+    default: "(npm's, ~/.npm)",
+    description: "npm's cache directory for Node.js tasks' installs (a server that is not root; as root each install has its own)",
+  },
   { variable: 'TASKYARD_NPM_OFFLINE', default: 'off', description: '1/true: npm installs only from its cache and local files, never a registry' },
   { variable: 'TASKYARD_LOG_LEVEL', default: 'info', description: 'server log level (trace, debug, info, warn, error)' },
   { variable: 'TASKYARD_ADMIN_PASSWORD', default: 'generated, printed once', description: "first start only: the admin user's password" },

@@ -17,6 +17,8 @@ import { runProcess, type ProcessResult, type RunProcessOptions } from './run-pr
 export interface BuildSandbox {
   /** One line for start-up: who builds run as, and what they see. */
   readonly description: string
+  /** Builds run as another account than the server's (false: as the server itself). */
+  readonly ownAccount: boolean
   /** Gives `dirs` (whole trees) to the build account for `fn`, and back to the server after it, whatever happens. */
   lend<T>(dirs: readonly string[], fn: () => Promise<T>): Promise<T>
   /**
@@ -34,6 +36,7 @@ export interface BuildReach {
 /** Builds run as the server itself (it is not root, or TASKYARD_RUN_AS=server). */
 export const NO_SANDBOX: BuildSandbox = {
   description: "environment builds run as this server's own user",
+  ownAccount: false,
   lend: (_dirs, fn) => fn(),
   run: (file, args, options) => runProcess(file, args, options),
 }
@@ -69,6 +72,7 @@ export function createAccountSandbox(options: AccountSandboxOptions): BuildSandb
     description: isolated
       ? `environment builds and package installs run as ${account.name} (uid ${account.uid}) in a mount namespace that hides the data directory except the environment being built`
       : `environment builds and package installs run as ${account.name} (uid ${account.uid}); no mount namespace here, the data directory's modes keep it out`,
+    ownAccount: true,
 
     async lend(dirs, fn) {
       for (const dir of dirs) {

@@ -4,11 +4,13 @@
  * a lock file is there (exactly what it pins), `npm install` otherwise — with spec 000's failure
  * reporting: exactly the dependencies at fault, each with npm's explaining line.
  */
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { readCommands } from '../domain/shell-words.ts'
+import type { BuildSandbox } from './build-sandbox.ts'
 import type { InstallResult } from './environments.ts'
 import { findExecutable } from './find-executable.ts'
+import type { ProcessRunner } from './pip-install.ts'
 import { runProcess } from './run-process.ts'
 
 const NODE_COMMANDS = new Set(['node', 'npm', 'npx'])
@@ -31,6 +33,8 @@ export interface NpmInstallOptions {
   env: Readonly<Record<string, string>>
   timeoutMs?: number | null
   onOutput?: (chunk: string) => void
+  /** How npm is started (a build sandbox: another account, a mount namespace); default runProcess. */
+  run?: ProcessRunner
 }
 
 /** The dependencies `package.json` asks for, by name (all kinds npm installs by default). */
@@ -84,7 +88,7 @@ export async function npmInstall(dir: string, options: NpmInstallOptions): Promi
     () => false,
   )
   const args = [hasLock ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier']
-  const result = await runProcess(npm, args, {
+  const result = await (options.run ?? runProcess)(npm, args, {
     env: options.env,
     cwd: dir,
     timeoutMs: options.timeoutMs ?? null,
@@ -102,5 +106,25 @@ export async function npmInstall(dir: string, options: NpmInstallOptions): Promi
     failedPackages: blamed,
     errorDetails: blamed.map((name) => lines.filter((l) => mentions(l, name)).join('\n')),
     error: summary,
+  }
+}
+
+/**
+ * npmInstall where untrusted code may run: the upload's own `.npmrc` configures npm (its `git`,
+ * say, is a program npm starts for a git dependency, `--ignore-scripts` or not), so with an
+ * account sandbox npm runs as the run account, seeing of the data directory only the task's
+ * staged files and a fresh HOME made under `scratchRoot`, which also holds npm's cache for this
+ * install alone: a cache shared between installs would let one upload poison another's
+ * dependencies. Without a sandbox (a server that is not root) it is npmInstall as the server.
+ */
+export async function npmInstallSandboxed(sandbox: BuildSandbox, dir: string, options: NpmInstallOptions, scratchRoot: string): Promise<InstallResult> {
+  if (!sandbox.ownAccount) return npmInstall(dir, options)
+  const home = await mkdtemp(path.join(scratchRoot, 'npm-home-'))
+  try {
+    const env = { ...options.env, npm_config_cache: path.join(home, '.npm') }
+    const reach = { writable: [dir, home], readOnly: [] }
+    return await sandbox.lend([dir, home], () => npmInstall(dir, { ...options, env, run: (file, args, o) => sandbox.run(file, args, o, reach) }))
+  } finally {
+    await rm(home, { recursive: true, force: true })
   }
 }

@@ -34,7 +34,8 @@ function refusedWith(code: string, pattern?: RegExp) {
   }
 }
 
-const SUITE_TIMEOUT_MS = 300_000
+// Bounds a hang, not a speed: the suite builds a dozen real venvs with pip, 100–300 s on a loaded 2-core machine.
+const SUITE_TIMEOUT_MS = 900_000
 
 export function describeEnvironmentsContract(impl: EnvironmentsUnderTest): void {
   describe(`${impl.name} environments (contract)`, { timeout: SUITE_TIMEOUT_MS }, () => {

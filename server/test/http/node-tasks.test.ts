@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
@@ -110,5 +110,43 @@ for (const dialect of testDialects()) {
       await app.runFinished(second.runId)
       assert.equal((await app.json(`/api/tasks/${id}/executions/${second.runId}/logs`)).body.logs, 'v2 left\n')
     })
+
+    it(
+      "an upload's .npmrc that makes npm start a program of its choosing gets it run as the run account, never root, with the data directory out of reach",
+      { skip: process.getuid?.() === 0 ? false : 'needs root: only a root server switches npm to the run account' },
+      async (t) => {
+        const app = await createTestApp(t, { dialect, env: { TASKYARD_NPM_OFFLINE: '1', TASKYARD_NPM_REGISTRY: 'http://127.0.0.1:9/' } })
+        const secret = path.join(app.dataDir, 'secret.key')
+        assert.equal(existsSync(secret), true, 'the server has a secret to protect')
+        // The program the upload names: here a script outside the data directory, which any
+        // account may run and write beside (an attacker would ship one in the zip).
+        const hookDir = await mkdtemp(path.join(tmpdir(), 'taskyard-npm-hook-'))
+        t.after(() => rm(hookDir, { recursive: true, force: true }))
+        await chmod(hookDir, 0o777)
+        const hook = path.join(hookDir, 'fake-git')
+        await writeFile(
+          hook,
+          `#!/bin/sh\nid -u > '${hookDir}/uid'\nif cat '${secret}' > /dev/null 2>&1; then echo read; else echo denied; fi > '${hookDir}/secret'\nexit 1\n`,
+        )
+        await chmod(hook, 0o755)
+        const pkg = JSON.stringify({ name: 'job', version: '0.0.0', private: true, dependencies: { evil: 'git+ssh://git@127.0.0.1:9/evil.git' } })
+        const zip = rawZip([
+          { name: 'package.json', content: pkg },
+          { name: '.npmrc', content: `git=${hook}\n` },
+          { name: 'main.js', content: 'console.log(1)\n' },
+        ])
+        const created = await app.createTask(
+          { conda_env: 'base', task_name: 'npmrc-hook', command: 'node main.js', delay_seconds: '3600' },
+          { name: 'job.zip', content: new Uint8Array(zip) },
+        )
+        assert.equal(created.status, 400, JSON.stringify(created.body))
+        assert.equal(created.body.message, 'Failed to install Node.js dependencies')
+        assert.equal(existsSync(path.join(hookDir, 'uid')), true, 'npm ran the program the .npmrc named (the test reaches what it means to)')
+        const runAccountUid = Number(execFileSync('id', ['-u', 'taskyard-run'], { encoding: 'utf8' }).trim())
+        assert.equal(Number((await readFile(path.join(hookDir, 'uid'), 'utf8')).trim()), runAccountUid, 'as the run account, not root')
+        assert.equal((await readFile(path.join(hookDir, 'secret'), 'utf8')).trim(), 'denied', "the server's secret stayed out of reach")
+        assert.equal(await app.store.tasks.findByName('npmrc-hook'), undefined, 'no task was stored')
+      },
+    )
   })
 }

@@ -3,7 +3,7 @@ import { Alert, App, Form, Input, InputNumber, Modal, Radio, Select } from 'antd
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError, type BodyOf } from '../../api/client'
-import type { Task } from '../../api/types'
+import type { Task } from '../../api/models'
 import { fieldOfError } from '../../lib/field-errors'
 import { CronPreview } from '../../components/CronPreview'
 import { taskOptionBody, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
@@ -44,7 +44,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
       if (v.when === 'cron') body.cron_expression = v.cron_expression ?? ''
       if (v.when === 'delay') body.delay_seconds = v.delay_seconds ?? 0
       if (v.when === 'once') body.cron_expression = null
-      return (await api.put('/api/tasks/{task_id}', body, { params: { task_id: task.task_id } })) as { message: string }
+      return await api.put('/api/tasks/{task_id}', body, { params: { task_id: task.task_id } })
     },
     onSuccess: (body) => {
       void message.success(body.message)
@@ -90,7 +90,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
           delay_seconds: task.delay_seconds ?? undefined,
           priority: String(task.priority_value),
           // Shown by the server only when it is not the default (issue 8).
-          concurrency: (task as Task & { concurrency?: string }).concurrency ?? 'forbid',
+          concurrency: task.concurrency ?? 'forbid',
           ...taskOptionInitialValues(task),
         }}
         onFinish={(v) => {

@@ -6,7 +6,6 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { api, ApiError } from '../../api/client'
-import type { Task } from '../../api/types'
 import { CodeEditor } from '../../components/CodeEditor'
 import { fieldOfError, type TaskField } from '../../lib/field-errors'
 import { CronPreview } from '../../components/CronPreview'
@@ -65,7 +64,7 @@ export function NewTaskPage() {
       if (v.concurrency && v.concurrency !== 'forbid') body.set('concurrency', v.concurrency)
       setTaskOptionFields(body, v, v.when === 'cron')
       // A multipart create answers 201 with spec 000's task (the 200 shape is spec 001's JSON create).
-      return (await api.post('/api/tasks', body)) as unknown as { message: string; task: Task }
+      return await api.postForm('/api/tasks', body)
     },
     onSuccess: (body) => {
       void message.success(body.message || t('create.created'))

@@ -4,7 +4,7 @@ import { Alert, App, Checkbox, Descriptions, Input, Space, Table, Typography } f
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError, type ResponseOf } from '../../api/client'
-import type { User } from '../../api/types'
+import type { User } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import { StatusTag } from '../../components/StatusTag'
 import { formatBytes } from '../../lib/format'

@@ -1,6 +1,6 @@
 import { Col, Form, Input, InputNumber, Row, Select, Switch } from 'antd'
 import { useTranslation } from 'react-i18next'
-import type { Task } from '../../api/types'
+import type { Task } from '../../api/models'
 
 /** The task fields of the run policy and the schedule that both the new-task form and the edit dialog set. */
 export interface TaskOptionValues {

@@ -1,4 +1,5 @@
-import type { TaskStatus } from '../../api/types'
+import type { ResponseOf } from '../../api/client'
+import type { TaskStatus } from '../../api/models'
 import { ALLOWED_FROM, type Role } from '../../lib/task-actions'
 import type { RequestAction } from './perform-task-action'
 
@@ -43,14 +44,7 @@ export async function runBulk(
 }
 
 /** One item of POST /api/executions/retry's answer. */
-export interface RetryItem {
-  execution_id: string
-  success: boolean
-  new_execution_id?: string
-  attempt?: number
-  message?: string
-  error?: string
-}
+export type RetryItem = ResponseOf<'/api/executions/retry', 'post'>['results'][number]
 
 /**
  * Bulk retry: the latest run of each selected task, all in one POST /api/executions/retry, the

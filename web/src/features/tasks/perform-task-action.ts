@@ -1,5 +1,4 @@
 import { api } from '../../api/client'
-import type { TaskTransitionBody } from '../../api/types'
 import type { TaskAction } from '../../lib/task-actions'
 
 export type RequestAction = Exclude<TaskAction, 'edit'>
@@ -22,7 +21,7 @@ export async function perform(action: RequestAction, taskId: number, reason?: st
   const why = reason?.trim() ? { reason: reason.trim() } : undefined
   switch (action) {
     case 'trigger':
-      return (await api.post('/api/tasks/{task_id}/trigger', undefined, { params })) as TaskTransitionBody
+      return await api.post('/api/tasks/{task_id}/trigger', undefined, { params })
     case 'pause':
       return await api.post('/api/tasks/{task_id}/pause', why, { params })
     case 'resume':
@@ -32,6 +31,6 @@ export async function perform(action: RequestAction, taskId: number, reason?: st
     case 'retry':
       return await api.post('/api/tasks/{task_id}/retry', undefined, { params })
     case 'delete':
-      return (await api.delete('/api/tasks/{task_id}', { params })) as { message: string }
+      return await api.delete('/api/tasks/{task_id}', { params })
   }
 }

@@ -21,6 +21,8 @@ export interface BulkResult {
   ok: boolean
   /** The server's words: its success message, or its refusal. */
   message: string
+  /** Another server supervises the run: the action was asked of it, not done yet. */
+  requested?: true
 }
 
 /**
@@ -29,13 +31,14 @@ export interface BulkResult {
  */
 export async function runBulk(
   tasks: readonly { task_id: number; task_name: string }[],
-  send: (taskId: number) => Promise<{ message: string }>,
+  send: (taskId: number) => Promise<{ message: string; requested?: true }>,
   describe: (error: unknown) => string,
 ): Promise<BulkResult[]> {
   const results: BulkResult[] = []
   for (const task of tasks) {
     try {
-      results.push({ taskId: task.task_id, taskName: task.task_name, ok: true, message: (await send(task.task_id)).message })
+      const answer = await send(task.task_id)
+      results.push({ taskId: task.task_id, taskName: task.task_name, ok: true, message: answer.message, ...(answer.requested ? { requested: true } : {}) })
     } catch (error) {
       results.push({ taskId: task.task_id, taskName: task.task_name, ok: false, message: describe(error) })
     }

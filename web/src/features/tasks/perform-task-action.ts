@@ -15,6 +15,20 @@ export interface ActionAnswer {
   attempt?: number
 }
 
+type Words = (key: 'actions.retried' | 'actions.requested' | 'actions.requestedOf' | `actions.${RequestAction}`, v?: Record<string, unknown>) => string
+
+/**
+ * What to tell the user of an answer: the server's words, with what a retry queued. An action
+ * another server applies (`requested`) is said to be requested, not done: the server's message
+ * ("Task paused successfully") describes the task as it will be, not as it is yet.
+ */
+export function answerText(action: RequestAction, body: ActionAnswer, t: Words): string {
+  if (body.requested) return `${t('actions.requestedOf', { action: t(`actions.${action}`) })} ${t('actions.requested')}`
+  const parts = [body.message]
+  if (body.new_execution_id) parts.push(t('actions.retried', { id: body.new_execution_id, attempt: body.attempt }))
+  return parts.join(' ')
+}
+
 /** One task action as its spec 000 route; pause and stop carry the optional reason. */
 export async function perform(action: RequestAction, taskId: number, reason?: string): Promise<ActionAnswer> {
   const params = { task_id: taskId }

@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vitest/config'
+import { firstLoadChunks } from './scripts/first-load-chunks'
 
 // `npm run dev`: the API runs on its own port (TASKYARD_PORT, default 8700); Vite proxies /api to it,
 // so the browser sees one origin and the session cookie's same-origin rule holds.
@@ -15,6 +16,12 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 2000,
+    rolldownOptions: {
+      output: {
+        // Shared by two pages or more: one chunk (first-load-chunks.ts says what stays out, and why).
+        codeSplitting: { groups: [{ name: firstLoadChunks(import.meta.dirname), minShareCount: 2 }] },
+      },
+    },
   },
   test: {
     environment: 'jsdom',

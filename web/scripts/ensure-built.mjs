@@ -16,7 +16,9 @@ function newest(p) {
   return m
 }
 
-const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json', '../openapi.json'].map((p) => path.join(web, p))
+const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'scripts/first-load-chunks.ts', 'package.json', '../openapi.json'].map((p) =>
+  path.join(web, p),
+)
 const sourceTime = Math.max(...sources.map(newest))
 const builtTime = existsSync(built) ? statSync(built).mtimeMs : 0
 if (builtTime >= sourceTime) process.exit(0)

@@ -8,10 +8,18 @@ import type { paths } from './schema'
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
 type PathsWith<M extends Method> = { [P in keyof paths]: paths[P] extends Record<M, object> ? P : never }[keyof paths]
 type Op<P extends keyof paths, M extends Method> = paths[P] extends Record<M, infer O> ? O : never
-type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : unknown
-/** The 200/201 JSON body the route's schema declares; unknown where the route has no response schema yet. */
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never
+type Responses<P extends keyof paths, M extends Method> = Op<P, M> extends { responses: infer R } ? R : never
+/**
+ * The JSON body of a route's success (200, else 201) as its schema declares it. Every route has
+ * a response schema (server/test/http/response-schemas.test.ts holds them to real answers); one
+ * without would give `never`, so its use does not compile.
+ */
 export type ResponseOf<P extends keyof paths, M extends Method> =
-  Op<P, M> extends { responses: infer R } ? (R extends { 200: infer S } ? JsonOf<S> : R extends { 201: infer S } ? JsonOf<S> : unknown) : unknown
+  Responses<P, M> extends { 200: infer S } ? JsonOf<S> : Responses<P, M> extends { 201: infer S } ? JsonOf<S> : never
+/** The success body of a multipart upload: a route that creates (201) answers an upload so, else 200. */
+export type FormResponseOf<P extends keyof paths> =
+  Responses<P, 'post'> extends { 201: infer S } ? JsonOf<S> : Responses<P, 'post'> extends { 200: infer S } ? JsonOf<S> : never
 export type BodyOf<P extends keyof paths, M extends Method> = Op<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
 
 /** A refused request: the server's status and its `{ success: false, message, error }` body. */
@@ -68,35 +76,47 @@ async function request<T>(method: string, url: string, body?: unknown): Promise<
   return parsed as T
 }
 
-export interface CallOptions {
+type Query = Record<string, string | number | boolean | undefined>
+type ParamsOf<O> = O extends { parameters: { path: infer T } } ? T : never
+type QueryOf<O> = O extends { parameters: { query?: infer T } } ? ([T] extends [never] ? never : T) : never
+/** Path parameters and query of one operation, by the names its schema gives them. */
+export interface CallOptions<O = unknown> {
+  params?: [ParamsOf<O>] extends [never] ? never : { [K in keyof ParamsOf<O>]: string | number }
+  query?: [QueryOf<O>] extends [never] ? never : { [K in keyof QueryOf<O>]?: QueryOf<O>[K] | undefined }
+}
+interface AnyOptions {
   params?: Params
-  query?: Record<string, string | number | boolean | undefined>
+  query?: Query
 }
 
-function urlOf(path: string, options: CallOptions = {}): string {
+function urlOf(path: string, options: AnyOptions = {}): string {
   const q = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined) as [string, string | number | boolean][]
   const qs = q.length ? '?' + new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString() : ''
   return fillPath(path, options.params) + qs
 }
 
 export const api = {
-  get<P extends PathsWith<'get'>>(path: P, options?: CallOptions): Promise<ResponseOf<P, 'get'>> {
-    return request('get', urlOf(path, options))
+  get<P extends PathsWith<'get'>>(path: P, options?: CallOptions<Op<P, 'get'>>): Promise<ResponseOf<P, 'get'>> {
+    return request('get', urlOf(path, options as AnyOptions))
   },
-  post<P extends PathsWith<'post'>>(path: P, body?: BodyOf<P, 'post'> | FormData, options?: CallOptions): Promise<ResponseOf<P, 'post'>> {
-    return request('post', urlOf(path, options), body)
+  post<P extends PathsWith<'post'>>(path: P, body?: BodyOf<P, 'post'>, options?: CallOptions<Op<P, 'post'>>): Promise<ResponseOf<P, 'post'>> {
+    return request('post', urlOf(path, options as AnyOptions), body)
   },
-  put<P extends PathsWith<'put'>>(path: P, body: BodyOf<P, 'put'>, options?: CallOptions): Promise<ResponseOf<P, 'put'>> {
-    return request('put', urlOf(path, options), body)
+  /** A multipart upload (a script, a ZIP, files); the form's fields are the route's description's. */
+  postForm<P extends PathsWith<'post'>>(path: P, form: FormData, options?: CallOptions<Op<P, 'post'>>): Promise<FormResponseOf<P>> {
+    return request('post', urlOf(path, options as AnyOptions), form)
   },
-  patch<P extends PathsWith<'patch'>>(path: P, body: BodyOf<P, 'patch'>, options?: CallOptions): Promise<ResponseOf<P, 'patch'>> {
-    return request('patch', urlOf(path, options), body)
+  put<P extends PathsWith<'put'>>(path: P, body: BodyOf<P, 'put'>, options?: CallOptions<Op<P, 'put'>>): Promise<ResponseOf<P, 'put'>> {
+    return request('put', urlOf(path, options as AnyOptions), body)
   },
-  delete<P extends PathsWith<'delete'>>(path: P, options?: CallOptions, body?: BodyOf<P, 'delete'>): Promise<ResponseOf<P, 'delete'>> {
-    return request('delete', urlOf(path, options), body)
+  patch<P extends PathsWith<'patch'>>(path: P, body: BodyOf<P, 'patch'>, options?: CallOptions<Op<P, 'patch'>>): Promise<ResponseOf<P, 'patch'>> {
+    return request('patch', urlOf(path, options as AnyOptions), body)
+  },
+  delete<P extends PathsWith<'delete'>>(path: P, options?: CallOptions<Op<P, 'delete'>>, body?: BodyOf<P, 'delete'>): Promise<ResponseOf<P, 'delete'>> {
+    return request('delete', urlOf(path, options as AnyOptions), body)
   },
   /** A path as a URL, for EventSource and download links. */
-  url<P extends keyof paths>(path: P, options?: CallOptions): string {
-    return urlOf(path, options)
+  url<P extends PathsWith<'get'>>(path: P, options?: CallOptions<Op<P, 'get'>>): string {
+    return urlOf(path, options as AnyOptions)
   },
 }

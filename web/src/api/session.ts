@@ -1,6 +1,6 @@
 import { queryOptions, useQuery } from '@tanstack/react-query'
 import { api, ApiError } from './client'
-import type { User } from './types'
+import type { User } from './models'
 
 export const ME_KEY = ['auth', 'me'] as const
 
@@ -9,7 +9,7 @@ export const meQuery = queryOptions({
   queryKey: ME_KEY,
   queryFn: async (): Promise<User | null> => {
     try {
-      const body = (await api.get('/api/auth/me')) as { user: User }
+      const body = await api.get('/api/auth/me')
       return body.user
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return null

@@ -24,7 +24,7 @@ import { useTranslation } from 'react-i18next'
 import { useLocation, useNavigate } from 'react-router'
 import { api } from '../api/client'
 import { ME_KEY } from '../api/session'
-import type { User } from '../api/types'
+import type { User } from '../api/models'
 import { LANGUAGES, setLanguage, type Language } from '../i18n'
 
 // Their table and form parts stay out of the first load: fetched when the user opens one.

@@ -1,6 +1,7 @@
 import { Button, Tooltip } from 'antd'
 import type { ButtonProps } from 'antd'
 import { useState, type ReactNode } from 'react'
+import { lastInputWasKeyboard } from '../lib/input-modality'
 
 /**
  * The UI rule of spec 000a: every action button is always shown; one that does not apply now is
@@ -9,6 +10,9 @@ import { useState, type ReactNode } from 'react'
  * The tooltip is mounted on the first hover or focus, not with the button: a task list shows six
  * of these per row, and an idle Ant Design tooltip per button was most of the list's first render.
  * A disabled button cannot take focus, so its wrapper does (Tab reaches it and shows the reason).
+ * Focus opens the tooltip only when the keyboard moved it there: a click focuses the button too (and
+ * a confirm dialog gives the focus back to it when it closes), and a tooltip opened by that focus
+ * stayed open wherever the pointer went. A click closes the tooltip until the pointer leaves.
  */
 export function ActionButton(props: {
   label: string
@@ -29,7 +33,8 @@ export function ActionButton(props: {
   const name = label === what ? said : `${label}. ${said}`
   const [hover, setHover] = useState(false)
   const [focus, setFocus] = useState(false)
-  const open = hover || focus
+  const [clicked, setClicked] = useState(false)
+  const open = (hover || focus) && !clicked
   // Mounted on first use, then kept (so it can fade out); the button itself is never remounted.
   const [armed, setArmed] = useState(false)
   if (open && !armed) setArmed(true)
@@ -38,12 +43,20 @@ export function ActionButton(props: {
       style={{ display: 'inline-block', position: 'relative', cursor: why ? 'not-allowed' : undefined }}
       data-testid={testId}
       data-why={why ?? ''}
+      data-tooltip={open ? 'open' : 'closed'}
       tabIndex={why ? 0 : undefined}
       aria-label={why ? name : undefined}
       onMouseEnter={() => setHover(true)}
-      onMouseLeave={() => setHover(false)}
-      onFocus={() => setFocus(true)}
-      onBlur={() => setFocus(false)}
+      onMouseLeave={() => {
+        setHover(false)
+        setClicked(false)
+      }}
+      onMouseDown={() => setClicked(true)}
+      onFocus={() => setFocus(lastInputWasKeyboard())}
+      onBlur={() => {
+        setFocus(false)
+        setClicked(false)
+      }}
     >
       {/* A disabled button fires no mouse events; the span carries the hover for the tooltip. */}
       <Button
@@ -52,7 +65,10 @@ export function ActionButton(props: {
         disabled={why !== null}
         loading={loading}
         danger={danger}
-        onClick={onClick}
+        onClick={() => {
+          setClicked(true)
+          onClick()
+        }}
         aria-label={name}
         style={why ? { pointerEvents: 'none' } : undefined}
       >

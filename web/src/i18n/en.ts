@@ -92,6 +92,7 @@ export const en = {
     reasonPlaceholder: 'Why (optional): kept on the run and shown in its panel',
     retried: '(run {{id}}, attempt {{attempt}})',
     requested: 'Another server supervises the run: it applies this within about a second.',
+    requestedOf: '{{action}} requested, not yet done.',
     confirmDelete: 'Delete task \u201c{{name}}\u201d? Its files and runs are removed.',
     confirmStop: 'Stop task \u201c{{name}}\u201d?',
   },

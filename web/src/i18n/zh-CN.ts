@@ -96,6 +96,7 @@ export const zhCN: Shape<Messages> = {
     reasonPlaceholder: '原因（可选）：记录在运行上并显示在运行面板中',
     retried: '（运行 {{id}}，第 {{attempt}} 次尝试）',
     requested: '该运行由另一台服务器监管：它将在约一秒内执行此操作。',
+    requestedOf: '已请求{{action}}，尚未执行。',
     confirmDelete: '删除任务“{{name}}”？其文件和运行记录将被移除。',
     confirmStop: '停止任务“{{name}}”？',
   },

@@ -1,5 +1,5 @@
 import type { TFunction } from 'i18next'
-import type { User } from '../api/types'
+import type { User } from '../api/models'
 
 /** Why a viewer (who only reads) cannot use a button; null for the roles that may act. */
 export function roleWhy(role: User['role'] | undefined, t: TFunction): string | null {

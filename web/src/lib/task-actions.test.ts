@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { TaskStatus } from '../api/types'
+import type { TaskStatus } from '../api/models'
 import { actionAvailability, ALLOWED_FROM, UPDATE_SCRIPT_FROM } from './task-actions'
 
 const STATUSES: TaskStatus[] = ['scheduled', 'running', 'paused', 'stopped', 'completed', 'failed']

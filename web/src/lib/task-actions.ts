@@ -1,4 +1,4 @@
-import type { TaskStatus } from '../api/types'
+import type { TaskStatus, User } from '../api/models'
 
 export type TaskAction = 'trigger' | 'pause' | 'resume' | 'stop' | 'retry' | 'delete' | 'edit'
 
@@ -27,7 +27,7 @@ export const TASK_ACTIONS: readonly TaskAction[] = ['trigger', 'pause', 'resume'
 /** The run statuses a retry accepts (server/src/domain/run.ts RETRYABLE_RUN_STATUSES). */
 export const RETRYABLE_RUN_STATUSES: readonly string[] = ['failed', 'timeout', 'abnormal']
 
-export type Role = 'admin' | 'operator' | 'viewer'
+export type Role = User['role']
 
 /** Why an action is unavailable now (an i18n key and its values), or null when it applies. */
 export interface Unavailable {

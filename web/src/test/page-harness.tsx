@@ -10,7 +10,7 @@ import type { ReactNode } from 'react'
 import { MemoryRouter } from 'react-router'
 import { afterEach } from 'vitest'
 import { ME_KEY } from '../api/session'
-import type { User } from '../api/types'
+import type { User } from '../api/models'
 
 export interface Sent {
   method: string
@@ -26,7 +26,7 @@ afterEach(() => {
 })
 
 export function user(role: User['role'], user_id = 1): User {
-  return { user_id, username: role, role, disabled: false, created_at: null, updated_at: null }
+  return { user_id, username: role, role, disabled: false, created_at: '2026-01-01 00:00:00', updated_at: '2026-01-01 00:00:00' }
 }
 
 export function renderPage(page: ReactNode, options: { role: User['role']; routes: Record<string, Answer>; userId?: number }) {

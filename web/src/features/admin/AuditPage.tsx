@@ -3,7 +3,7 @@ import { Button, Card, Result, Table, Typography } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../api/client'
 import { useMe } from '../../api/session'
-import type { AuditEntry } from '../../api/types'
+import type { AuditEntry } from '../../api/models'
 
 const PAGE = 100
 
@@ -14,7 +14,7 @@ export function AuditPage() {
     queryKey: ['audit'],
     enabled: me.data?.role === 'admin',
     initialPageParam: undefined as number | undefined,
-    queryFn: async ({ pageParam }) => ((await api.get('/api/audit', { query: { limit: PAGE, before: pageParam } })) as { entries: AuditEntry[] }).entries,
+    queryFn: async ({ pageParam }) => (await api.get('/api/audit', { query: { limit: PAGE, before: pageParam } })).entries,
     getNextPageParam: (last) => (last.length < PAGE ? undefined : last[last.length - 1]?.id),
   })
   if (me.data && me.data.role !== 'admin') return <Result status="403" title={t('users.adminOnly')} />

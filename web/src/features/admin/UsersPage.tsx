@@ -5,7 +5,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError } from '../../api/client'
 import { useMe } from '../../api/session'
-import type { User } from '../../api/types'
+import type { User } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 
 const ROLES = ['admin', 'operator', 'viewer'] as const
@@ -19,7 +19,7 @@ export function UsersPage() {
   const [form] = Form.useForm<{ username: string; password: string; role: User['role'] }>()
   const users = useQuery({
     queryKey: ['users'],
-    queryFn: async () => ((await api.get('/api/users')) as { users: User[] }).users,
+    queryFn: async () => (await api.get('/api/users')).users,
     enabled: me.data?.role === 'admin',
   })
   const done = (text: string) => {

@@ -3,7 +3,7 @@ import { Alert, App, Button, Form, Input, InputNumber, Modal, Space, Table, Tag,
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError } from '../../api/client'
-import type { ApiToken } from '../../api/types'
+import type { ApiToken } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 
 const TOKENS_KEY = ['auth', 'tokens'] as const
@@ -17,15 +17,13 @@ export function ApiTokensModal({ open, onClose }: { open: boolean; onClose(): vo
   const [secret, setSecret] = useState<string | null>(null)
   const tokens = useQuery({
     queryKey: TOKENS_KEY,
-    queryFn: async () => ((await api.get('/api/auth/tokens')) as { tokens: ApiToken[] }).tokens,
+    queryFn: async () => (await api.get('/api/auth/tokens')).tokens,
     enabled: open,
   })
   const onError = (e: unknown) => void message.error(e instanceof ApiError ? e.detail : String(e))
   const create = useMutation({
     mutationFn: (v: { name: string; expires_in_days?: number | null }) =>
-      api.post('/api/auth/tokens', { name: v.name.trim(), ...(v.expires_in_days ? { expires_in_days: v.expires_in_days } : {}) }) as Promise<{
-        token: ApiToken & { token: string }
-      }>,
+      api.post('/api/auth/tokens', { name: v.name.trim(), ...(v.expires_in_days ? { expires_in_days: v.expires_in_days } : {}) }),
     onSuccess: (body) => {
       setSecret(body.token.token)
       form.resetFields()
@@ -34,7 +32,7 @@ export function ApiTokensModal({ open, onClose }: { open: boolean; onClose(): vo
     onError,
   })
   const revoke = useMutation({
-    mutationFn: (id: number) => api.delete('/api/auth/tokens/{token_id}', { params: { token_id: id } }) as Promise<{ message: string }>,
+    mutationFn: (id: number) => api.delete('/api/auth/tokens/{token_id}', { params: { token_id: id } }),
     onSuccess: (body) => void message.success(body.message),
     onError,
     onSettled: () => void queryClient.invalidateQueries({ queryKey: TOKENS_KEY }),

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next'
 import { useNavigate, useSearchParams } from 'react-router'
 import { api, ApiError } from '../../api/client'
 import { ME_KEY } from '../../api/session'
-import type { User } from '../../api/types'
+import type { User } from '../../api/models'
 import { LANGUAGES, setLanguage, type Language } from '../../i18n'
 
 /** Only a path of this site: `next` comes from the URL, and must not send the user elsewhere. */
@@ -19,7 +19,7 @@ export function LoginPage() {
   const [params] = useSearchParams()
   const queryClient = useQueryClient()
   const login = useMutation({
-    mutationFn: (v: { username: string; password: string }) => api.post('/api/auth/login', v) as Promise<{ user: User }>,
+    mutationFn: (v: { username: string; password: string }) => api.post('/api/auth/login', v),
     onSuccess: (body) => {
       queryClient.setQueryData(ME_KEY, body.user)
       navigate(safeNext(params.get('next')), { replace: true })

@@ -22,7 +22,7 @@ export function DashboardPage() {
         legend: { top: 0 },
         // Room under the legend for the axis names (MB, runs), which it covered on a phone.
         grid: { left: 56, right: 48, top: 60, bottom: 40 },
-        xAxis: { type: 'category', data: resources.timestamps.map((x) => x.slice(11, 16)) },
+        xAxis: { type: 'category', data: resources.timestamps.map((x) => x?.slice(11, 16) ?? '') },
         yAxis: [
           { type: 'value', name: 'MB', max: resources.total_memory },
           { type: 'value', name: t('dashboard.runs'), minInterval: 1 },

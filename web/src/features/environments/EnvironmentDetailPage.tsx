@@ -10,9 +10,9 @@ import { parsePackageSpecs } from './environment-actions'
 import { EnvironmentButton } from './EnvironmentButton'
 import { RenameEnvironmentModal } from './RenameEnvironmentModal'
 import { useDeleteEnvironment } from './use-delete-environment'
-import { useEnvironment, useEnvironmentMutation } from './queries'
+import { useEnvironment, useEnvironmentMutation, type EnvironmentDetail } from './queries'
 
-type Package = { name?: string; version?: string }
+type Package = EnvironmentDetail['packages'][number]
 
 /** One environment: what it is, its packages, and every change 000a allows. */
 export function EnvironmentDetailPage() {

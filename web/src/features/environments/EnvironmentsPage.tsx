@@ -57,8 +57,8 @@ export function EnvironmentsPage() {
       key: 'actions',
       render: (_, r) => (
         <Space size={4} wrap>
-          <EnvironmentButton action="rename" env={r as { name: string }} role={role} onClick={() => setRenaming(r.name ?? null)} />
-          <EnvironmentButton action="delete" env={r as { name: string }} role={role} loading={del.pending} onClick={() => del.confirm(r.name ?? '')} />
+          <EnvironmentButton action="rename" env={r} role={role} onClick={() => setRenaming(r.name)} />
+          <EnvironmentButton action="delete" env={r} role={role} loading={del.pending} onClick={() => del.confirm(r.name)} />
         </Space>
       ),
     },

@@ -1,5 +1,7 @@
+import type { User } from '../../api/models'
+
 export type EnvironmentAction = 'rename' | 'install' | 'remove' | 'delete' | 'export'
-export type Role = 'admin' | 'operator' | 'viewer'
+export type Role = User['role']
 
 /** Why an environment action is unavailable now (an i18n key), or null when it applies. */
 export type EnvironmentUnavailable = 'env.why.role' | 'env.why.base' | 'env.why.building' | 'env.why.noSelection' | 'env.why.noPackages'

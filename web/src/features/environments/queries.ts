@@ -25,14 +25,13 @@ export function useEnvironment(name: string) {
 }
 
 /** The server's message after an environment change, success or refusal; every environment query is refreshed. */
-export function useEnvironmentMutation<V>(fn: (v: V) => Promise<unknown>, success: (v: V) => string, after?: (v: V) => void) {
+export function useEnvironmentMutation<V>(fn: (v: V) => Promise<{ message?: string }>, success: (v: V) => string, after?: (v: V) => void) {
   const queryClient = useQueryClient()
   const { message } = App.useApp()
   return useMutation({
     mutationFn: fn,
     onSuccess: (body, v) => {
-      const said = (body as { message?: unknown } | null)?.message
-      void message.success(typeof said === 'string' ? said : success(v))
+      void message.success(body.message ?? success(v))
       after?.(v)
     },
     onError: (e) => void message.error(e instanceof ApiError ? e.detail : String(e)),

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { api, ApiError, type BodyOf, type ResponseOf } from '../../api/client'
 import { useMe } from '../../api/session'
-import type { User } from '../../api/types'
+import type { User } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import { adminWhy, roleWhy } from '../../lib/roles'
 import { CronPreview } from '../../components/CronPreview'
@@ -38,7 +38,7 @@ function ServerModal({ server, onClose }: { server: Server | null; onClose(): vo
   const [form] = Form.useForm<ServerValues>()
   const auth = Form.useWatch('auth', form) ?? server?.auth_method ?? 'password'
   const [error, setError] = useState<string | null>(null)
-  const users = useQuery({ queryKey: ['users'], queryFn: async () => ((await api.get('/api/users')) as { users: User[] }).users })
+  const users = useQuery({ queryKey: ['users'], queryFn: async () => (await api.get('/api/users')).users })
   const save = useMutation({
     mutationFn: (v: ServerValues) => {
       const body: BodyOf<'/api/servers', 'post'> = {
@@ -172,13 +172,13 @@ export function ShellTaskModal({ server, onClose }: { server: Server; onClose():
   const [error, setError] = useState<string | null>(null)
   const create = useMutation({
     mutationFn: async (v: ShellValues) =>
-      (await api.post('/api/tasks', {
+      await api.post('/api/tasks', {
         name: v.name.trim(),
         command: v.command,
         server_id: server.id,
         cron_expr: v.when === 'once' ? '@once' : v.cron_expr.trim(),
         priority: v.priority,
-      })) as ResponseOf<'/api/tasks', 'post'> & { message: string; task: { id: number } },
+      }),
     onSuccess: (body) => {
       void message.success(body.message)
       void queryClient.invalidateQueries({ queryKey: ['tasks'] })

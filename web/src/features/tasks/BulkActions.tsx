@@ -4,11 +4,11 @@ import { App, List, Modal, Space, Typography } from 'antd'
 import { useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError } from '../../api/client'
-import type { TaskListItem } from '../../api/types'
+import type { TaskListItem } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import type { Role } from '../../lib/task-actions'
 import { BULK_ACTIONS, bulkAvailability, runBulk, runBulkRetry, type BulkResult } from './bulk-actions'
-import { perform, type RequestAction } from './perform-task-action'
+import { answerText, perform, type RequestAction } from './perform-task-action'
 
 const ICONS: Record<RequestAction, ReactNode> = {
   trigger: <CaretRightOutlined />,
@@ -40,7 +40,14 @@ export function BulkActions({ selected, role, onDone }: { selected: TaskListItem
           describe,
         )
       }
-      return runBulk(selected, (id) => perform(action, id), describe)
+      return runBulk(
+        selected,
+        async (id) => {
+          const answer = await perform(action, id)
+          return { ...answer, message: answerText(action, answer, t) }
+        },
+        describe,
+      )
     },
     onSuccess: (items, action) => {
       setResults({ action, items })
@@ -100,7 +107,9 @@ export function BulkActions({ selected, role, onDone }: { selected: TaskListItem
             <List.Item data-testid="bulk-result">
               <Space orientation="vertical" size={0}>
                 <Typography.Text strong>{r.taskName}</Typography.Text>
-                <Typography.Text type={r.ok ? 'success' : 'danger'}>{r.message}</Typography.Text>
+                <Typography.Text type={!r.ok ? 'danger' : r.requested ? 'warning' : 'success'} data-testid={r.requested ? 'bulk-requested' : undefined}>
+                  {r.message}
+                </Typography.Text>
               </Space>
             </List.Item>
           )}

@@ -3,7 +3,7 @@ import { Alert, App, Form, Input, InputNumber, Modal, Radio, Select } from 'antd
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError, type BodyOf } from '../../api/client'
-import type { Task } from '../../api/types'
+import type { Task } from '../../api/models'
 import { fieldOfError } from '../../lib/field-errors'
 import { CronPreview } from '../../components/CronPreview'
 import { taskOptionBody, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
@@ -18,7 +18,6 @@ interface Values extends TaskOptionValues {
   delay_seconds?: number
   cron_expression?: string
   priority: string
-  concurrency: string
 }
 
 /** spec 000 PUT /api/tasks/<id>: the configuration; refusals are shown at their field. */
@@ -38,13 +37,12 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         command: v.command,
         requirements: v.requirements ?? '',
         priority: v.priority,
-        concurrency: v.concurrency,
         ...taskOptionBody(v),
       }
       if (v.when === 'cron') body.cron_expression = v.cron_expression ?? ''
       if (v.when === 'delay') body.delay_seconds = v.delay_seconds ?? 0
       if (v.when === 'once') body.cron_expression = null
-      return (await api.put('/api/tasks/{task_id}', body, { params: { task_id: task.task_id } })) as { message: string }
+      return await api.put('/api/tasks/{task_id}', body, { params: { task_id: task.task_id } })
     },
     onSuccess: (body) => {
       void message.success(body.message)
@@ -89,8 +87,6 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
           cron_expression: task.cron_expression ?? '',
           delay_seconds: task.delay_seconds ?? undefined,
           priority: String(task.priority_value),
-          // Shown by the server only when it is not the default (issue 8).
-          concurrency: (task as Task & { concurrency?: string }).concurrency ?? 'forbid',
           ...taskOptionInitialValues(task),
         }}
         onFinish={(v) => {
@@ -137,17 +133,6 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         )}
         <Form.Item name="priority" label={t('create.priority')}>
           <Select options={Array.from({ length: 12 }, (_, i) => ({ value: String(i), label: String(i) }))} style={{ width: 200 }} />
-        </Form.Item>
-        <Form.Item name="concurrency" label={t('create.concurrency')}>
-          <Select
-            style={{ maxWidth: 320 }}
-            options={[
-              { value: 'forbid', label: t('create.concurrencyForbid') },
-              { value: 'queue', label: t('create.concurrencyQueue') },
-              { value: 'allow', label: t('create.concurrencyAllow') },
-              { value: 'replace', label: t('create.concurrencyReplace') },
-            ]}
-          />
         </Form.Item>
         <TaskOptionsFields cron={when === 'cron'} />
       </Form>

@@ -6,7 +6,6 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { api, ApiError } from '../../api/client'
-import type { Task } from '../../api/types'
 import { CodeEditor } from '../../components/CodeEditor'
 import { fieldOfError, type TaskField } from '../../lib/field-errors'
 import { CronPreview } from '../../components/CronPreview'
@@ -24,7 +23,6 @@ interface Values extends TaskOptionValues {
   cron_expression?: string
   priority: string
   file_name: string
-  concurrency: string
 }
 
 const DEFAULT_SCRIPT = 'print("hello from Taskyard")\n'
@@ -62,10 +60,9 @@ export function NewTaskPage() {
       if (v.when === 'delay' && v.delay_seconds != null) body.set('delay_seconds', String(v.delay_seconds))
       if (v.when === 'cron' && v.cron_expression) body.set('cron_expression', v.cron_expression.trim())
       body.set('priority', v.priority)
-      if (v.concurrency && v.concurrency !== 'forbid') body.set('concurrency', v.concurrency)
       setTaskOptionFields(body, v, v.when === 'cron')
       // A multipart create answers 201 with spec 000's task (the 200 shape is spec 001's JSON create).
-      return (await api.post('/api/tasks', body)) as unknown as { message: string; task: Task }
+      return await api.postForm('/api/tasks', body)
     },
     onSuccess: (body) => {
       void message.success(body.message || t('create.created'))
@@ -96,7 +93,6 @@ export function NewTaskPage() {
           conda_env: 'base',
           when: 'now',
           priority: 'normal',
-          concurrency: 'forbid',
           file_name: 'main.py',
           cron_expression: '*/5 * * * *',
           ...taskOptionInitialValues(),
@@ -192,17 +188,6 @@ export function NewTaskPage() {
               { value: 'normal', label: `${t('priority.normal')} (5)` },
               { value: 'low', label: `${t('priority.low')} (8)` },
               ...Array.from({ length: 12 }, (_, i) => ({ value: String(i), label: String(i) })),
-            ]}
-          />
-        </Form.Item>
-        <Form.Item name="concurrency" label={t('create.concurrency')}>
-          <Select
-            style={{ maxWidth: 320 }}
-            options={[
-              { value: 'forbid', label: t('create.concurrencyForbid') },
-              { value: 'queue', label: t('create.concurrencyQueue') },
-              { value: 'allow', label: t('create.concurrencyAllow') },
-              { value: 'replace', label: t('create.concurrencyReplace') },
             ]}
           />
         </Form.Item>

@@ -3,11 +3,11 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { App } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError } from '../../api/client'
-import type { User } from '../../api/types'
+import type { User } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import { roleWhy } from '../../lib/roles'
 import { RETRYABLE_RUN_STATUSES } from '../../lib/task-actions'
-import { answerText } from './TaskActions'
+import { answerText } from './perform-task-action'
 
 /**
  * Retries one run (POST /api/executions/<id>/retry): the next attempt of its chain. Always shown;
@@ -29,7 +29,7 @@ export function RetryRunButton({
   const queryClient = useQueryClient()
   const retry = useMutation({
     mutationFn: () => api.post('/api/executions/{execution_id}/retry', undefined, { params: { execution_id: run.execution_id } }),
-    onSuccess: (body) => void message.success(answerText(body, t)),
+    onSuccess: (body) => void message.success(answerText('retry', body, t)),
     onError: (e) => void message.error(e instanceof ApiError ? e.detail : String(e)),
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: ['task', taskId] })

@@ -100,4 +100,74 @@ describe('RunPanel', () => {
     expect(screen.getByText('2.0 KB')).toBeTruthy()
     expect(buttonState(container, 'run-send').why).toBe('Unavailable: the run is Completed.')
   })
+
+  it('shows where a queued retry stands: queue position, attempt chain, the run it retries and its not-before time', async () => {
+    renderPage(<RunPanel executionId="9" interactive={false} role="admin" />, {
+      role: 'admin',
+      routes: {
+        'GET /api/executions/9': {
+          body: run({
+            status: 'queued',
+            start_time: null,
+            attempt: 3,
+            first_execution_id: '4',
+            retry_of_execution_id: '8',
+            not_before: '2026-12-02 17:05:00',
+            queue_position: 2,
+            pause_reason: null,
+            paused_by: null,
+          }),
+        },
+      },
+    })
+    expect((await screen.findByTestId('run-attempt')).textContent).toBe('3 (retry of run 4)')
+    expect(screen.getByTestId('run-retry-of').textContent).toBe('run 8')
+    expect(screen.getByTestId('run-not-before').textContent).toBe('2026-12-02 17:05:00')
+    expect(screen.getByTestId('run-queue-position').textContent).toBe('2')
+    expect(screen.queryByTestId('run-requested-action')).toBeNull()
+  })
+
+  it('shows an action asked of the server supervising the run as requested, not yet applied', async () => {
+    renderPage(<RunPanel executionId="9" interactive={false} role="admin" />, {
+      role: 'admin',
+      routes: { 'GET /api/executions/9': { body: run({ requested_action: 'stop' }) } },
+    })
+    expect((await screen.findByTestId('run-requested-action')).textContent).toBe('Stop: asked of the server supervising the run, not yet applied')
+    expect(screen.queryByTestId('run-queue-position')).toBeNull()
+  })
+
+  it("retries a failed run as the next attempt of its chain, and shows the server's refusal", async () => {
+    let refuse = false
+    const { container, sent } = renderPage(<RunPanel executionId="9" interactive={false} role="operator" />, {
+      role: 'operator',
+      routes: {
+        'GET /api/executions/9': { body: run({ status: 'failed', end_time: '2026-12-02 17:00:09', exit_code: 1 }) },
+        'POST /api/executions/9/retry': () =>
+          refuse
+            ? { status: 400, body: { success: false, message: 'Run cannot be retried', error: 'run 9 is already retried by run 10' } }
+            : { body: { success: true, message: 'Retry queued', execution_id: '9', new_execution_id: '10', attempt: 3 } },
+      },
+    })
+    await screen.findByTestId('run-attempt')
+    expect(buttonState(container, 'run-retry')).toEqual({ disabled: false, why: '' })
+    fireEvent.click(container.querySelector('[data-testid="run-retry"] button')!)
+    expect(await screen.findByText('Retry queued (run 10, attempt 3)')).toBeTruthy()
+    refuse = true
+    await waitFor(() => expect(container.querySelector('[data-testid="run-retry"] button .ant-btn-loading-icon')).toBeNull())
+    fireEvent.click(container.querySelector('[data-testid="run-retry"] button')!)
+    expect(await screen.findByText('Run cannot be retried: run 9 is already retried by run 10')).toBeTruthy()
+    expect(sent.filter((s) => s.method === 'POST').map((s) => s.path)).toEqual(['/api/executions/9/retry', '/api/executions/9/retry'])
+  })
+
+  it('disables retry of a run that did not fail, saying why', async () => {
+    const { container } = renderPage(<RunPanel executionId="9" interactive={false} role="admin" />, {
+      role: 'admin',
+      routes: { 'GET /api/executions/9': { body: run({ status: 'completed' }) } },
+    })
+    await screen.findByTestId('run-attempt')
+    expect(buttonState(container, 'run-retry')).toEqual({
+      disabled: true,
+      why: 'Unavailable: the run is Completed; only a failed, timed-out or abnormal run can be retried.',
+    })
+  })
 })

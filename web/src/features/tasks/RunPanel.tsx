@@ -4,7 +4,7 @@ import { Alert, App, Checkbox, Descriptions, Input, Space, Table, Typography } f
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError, type ResponseOf } from '../../api/client'
-import type { User } from '../../api/types'
+import type { User } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import { StatusTag } from '../../components/StatusTag'
 import { formatBytes } from '../../lib/format'
@@ -176,7 +176,11 @@ export function RunPanel({ executionId, interactive, role }: { executionId: stri
           </Descriptions.Item>
         )}
         <Descriptions.Item label={t('queue.queuedAt')}>{r.queued_at}</Descriptions.Item>
-        {r.queue_position != null && <Descriptions.Item label={t('queue.position')}>{r.queue_position}</Descriptions.Item>}
+        {r.queue_position != null && (
+          <Descriptions.Item label={t('queue.position')}>
+            <span data-testid="run-queue-position">{r.queue_position}</span>
+          </Descriptions.Item>
+        )}
         <Descriptions.Item label={t('run.pauseReason')}>
           <span data-testid="run-pause-reason">{reasonBy(r.pause_reason, r.paused_by)}</span>
         </Descriptions.Item>

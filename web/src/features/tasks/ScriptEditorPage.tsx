@@ -30,7 +30,7 @@ export function ScriptEditorPage() {
   const files = useQuery({ queryKey: ['task-files', taskId], queryFn: () => api.get('/api/tasks/{task_id}/files', { params: { task_id: taskId } }) })
   const [open, setOpen] = useState<string | null>(null)
   const [edited, setEdited] = useState<Map<string, string>>(new Map())
-  const entries = useMemo(() => (files.data?.files ?? []) as TaskFileEntry[], [files.data])
+  const entries = useMemo(() => files.data?.files ?? [], [files.data])
   const tree = useMemo(() => buildFileTree(entries), [entries])
   const content = useQuery({
     queryKey: ['task-file', taskId, open],
@@ -46,10 +46,10 @@ export function ScriptEditorPage() {
       const form = new FormData()
       form.set('script_file', buildScriptUpload(entries, contents, edited))
       if (force) form.set('force', 'true')
-      return api.post('/api/tasks/{task_id}/update-script', form, { params: { task_id: taskId } })
+      return api.postForm('/api/tasks/{task_id}/update-script', form, { params: { task_id: taskId } })
     },
     onSuccess: (body) => {
-      void message.success((body as { message?: string }).message ?? t('files.saved'))
+      void message.success(body.message)
       setEdited(new Map())
       void queryClient.invalidateQueries({ queryKey: ['task-files', taskId] })
       void queryClient.invalidateQueries({ queryKey: ['task-file', taskId] })

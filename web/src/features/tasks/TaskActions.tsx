@@ -5,10 +5,10 @@ import { memo, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { ApiError } from '../../api/client'
-import type { RunStatus, TaskStatus } from '../../api/types'
+import type { RunStatus, TaskStatus } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import { actionAvailability, RETRYABLE_RUN_STATUSES, TASK_ACTIONS, type Role, type TaskAction } from '../../lib/task-actions'
-import { perform, type ActionAnswer, type RequestAction } from './perform-task-action'
+import { answerText, perform, type RequestAction } from './perform-task-action'
 
 const ICONS: Record<TaskAction, ReactNode> = {
   trigger: <CaretRightOutlined />,
@@ -18,14 +18,6 @@ const ICONS: Record<TaskAction, ReactNode> = {
   retry: <RedoOutlined />,
   edit: <EditOutlined />,
   delete: <DeleteOutlined />,
-}
-
-/** The server's words for an action, with what a retry queued and a note when another server applies it. */
-export function answerText(body: ActionAnswer, t: (key: 'actions.retried' | 'actions.requested', v?: Record<string, unknown>) => string): string {
-  const parts = [body.message]
-  if (body.new_execution_id) parts.push(t('actions.retried', { id: body.new_execution_id, attempt: body.attempt }))
-  if (body.requested) parts.push(t('actions.requested'))
-  return parts.join(' ')
 }
 
 /** The optional reason box of pause and stop (kept on the run, shown in its panel). */
@@ -73,8 +65,9 @@ export const TaskActions = memo(function TaskActions({
   const run = useMutation({
     mutationFn: ({ action, reason }: { action: RequestAction; reason?: string }) => perform(action, task.task_id, reason),
     onSuccess: (body, { action }) => {
-      // The server's own words (spec 000), e.g. "Task paused successfully".
-      void message.success(answerText(body, t))
+      // The server's own words (spec 000), e.g. "Task paused successfully"; a request is not a success yet.
+      if (body.requested) void message.info(answerText(action, body, t))
+      else void message.success(answerText(action, body, t))
       void queryClient.invalidateQueries({ queryKey: ['tasks'] })
       void queryClient.invalidateQueries({ queryKey: ['stats'] })
       if (action === 'delete') {

@@ -22,6 +22,7 @@ describe('the task option fields', () => {
 
   it('clear with null in a PUT, and start from what the task sets', () => {
     expect(taskOptionBody(taskOptionInitialValues())).toEqual({
+      concurrency: 'forbid',
       timeout_seconds: null,
       time_zone: null,
       misfire: 'run_once',
@@ -58,5 +59,17 @@ describe('the task option fields', () => {
     const initial = taskOptionInitialValues({ max_retries: 3, retry_backoff_seconds: 7, retry_max_backoff_seconds: 60, node_version: '22' } as never)
     expect(taskOptionBody(initial)).toMatchObject({ max_retries: 3, retry_backoff_seconds: 7, retry_max_backoff_seconds: 60, node_version: '22' })
     expect(taskOptionBody({ ...initial, max_retries: null, node_version: '' })).toMatchObject({ max_retries: null, node_version: null })
+  })
+
+  it('send the concurrency policy: left out of a create when it is forbid (the default), always in a PUT', () => {
+    const create = new FormData()
+    setTaskOptionFields(create, { ...taskOptionInitialValues(), concurrency: 'replace' }, false)
+    expect([...create.entries()]).toEqual([['concurrency', 'replace']])
+    const byDefault = new FormData()
+    setTaskOptionFields(byDefault, taskOptionInitialValues(), false)
+    expect([...byDefault.entries()]).toEqual([])
+    // The server shows it only when it is not forbid: the edit starts from forbid where it is absent.
+    expect(taskOptionInitialValues({ concurrency: 'queue' } as never).concurrency).toBe('queue')
+    expect(taskOptionBody({ ...taskOptionInitialValues(), concurrency: 'allow' })).toMatchObject({ concurrency: 'allow' })
   })
 })

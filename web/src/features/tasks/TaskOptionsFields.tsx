@@ -1,9 +1,13 @@
 import { Col, Form, Input, InputNumber, Row, Select, Switch } from 'antd'
 import { useTranslation } from 'react-i18next'
-import type { Task } from '../../api/types'
+import type { Task } from '../../api/models'
+
+/** Issue 8: what a run due while the previous one is live does; forbid, the default, is never sent back by the server. */
+export type Concurrency = NonNullable<Task['concurrency']> | 'forbid'
 
 /** The task fields of the run policy and the schedule that both the new-task form and the edit dialog set. */
 export interface TaskOptionValues {
+  concurrency?: Concurrency
   timeout_seconds?: number | null
   time_zone?: string
   misfire?: 'run_once' | 'skip'
@@ -19,6 +23,8 @@ export interface TaskOptionValues {
 
 export function taskOptionInitialValues(task?: Task): TaskOptionValues {
   return {
+    // Shown by the server only when it is not the default (issue 8).
+    concurrency: task?.concurrency ?? 'forbid',
     timeout_seconds: task?.timeout_seconds ?? null,
     time_zone: task?.time_zone ?? '',
     misfire: task?.misfire ?? 'run_once',
@@ -34,6 +40,7 @@ export function taskOptionInitialValues(task?: Task): TaskOptionValues {
 
 /** As spec 000's multipart fields of a create: blank ones left out (the server's defaults). */
 export function setTaskOptionFields(body: FormData, v: TaskOptionValues, cron: boolean): void {
+  if (v.concurrency && v.concurrency !== 'forbid') body.set('concurrency', v.concurrency)
   if (v.timeout_seconds != null) body.set('timeout_seconds', String(v.timeout_seconds))
   if (v.time_zone?.trim()) body.set('time_zone', v.time_zone.trim())
   if (cron && v.misfire && v.misfire !== 'run_once') body.set('misfire', v.misfire)
@@ -49,6 +56,7 @@ export function setTaskOptionFields(body: FormData, v: TaskOptionValues, cron: b
 /** As PUT /api/tasks/<id> fields: null clears. */
 export function taskOptionBody(v: TaskOptionValues) {
   return {
+    concurrency: v.concurrency ?? 'forbid',
     timeout_seconds: v.timeout_seconds ?? null,
     time_zone: v.time_zone?.trim() ? v.time_zone.trim() : null,
     misfire: v.misfire ?? 'run_once',
@@ -66,6 +74,20 @@ export function TaskOptionsFields({ cron }: { cron: boolean }) {
   const { t } = useTranslation()
   return (
     <Row gutter={16}>
+      <Col xs={24} md={12}>
+        <Form.Item name="concurrency" label={t('create.concurrency')}>
+          <Select
+            style={{ maxWidth: 320 }}
+            data-testid="concurrency"
+            options={[
+              { value: 'forbid', label: t('create.concurrencyForbid') },
+              { value: 'queue', label: t('create.concurrencyQueue') },
+              { value: 'allow', label: t('create.concurrencyAllow') },
+              { value: 'replace', label: t('create.concurrencyReplace') },
+            ]}
+          />
+        </Form.Item>
+      </Col>
       <Col xs={24} md={12}>
         <Form.Item name="timeout_seconds" label={t('form.timeout')} extra={t('form.timeoutHelp')}>
           <InputNumber min={1} max={31536000} precision={0} style={{ width: 200 }} />

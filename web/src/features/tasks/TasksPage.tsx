@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useNavigate, useSearchParams } from 'react-router'
 import { useMe } from '../../api/session'
-import type { TaskListItem, TaskStatus } from '../../api/types'
+import type { TaskListItem, TaskStatus } from '../../api/models'
 import { StatusTag } from '../../components/StatusTag'
 import { formatSeconds } from '../../lib/format'
 import { BulkActions } from './BulkActions'
@@ -66,18 +66,7 @@ export function TasksPage() {
         dataIndex: 'status',
         width: 110,
         sorter: (a, b) => byText(a.status, b.status),
-        render: (s: string, r) => (
-          <>
-            <StatusTag status={s} />
-            {r.queue_position != null && (
-              <div>
-                <Typography.Text type="secondary" data-testid="list-queue-position">
-                  {t('tasks.queuePosition', { position: r.queue_position })}
-                </Typography.Text>
-              </div>
-            )}
-          </>
-        ),
+        render: (s: string) => <StatusTag status={s} />,
       },
       { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
       {

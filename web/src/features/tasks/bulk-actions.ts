@@ -1,4 +1,5 @@
-import type { TaskStatus } from '../../api/types'
+import type { ResponseOf } from '../../api/client'
+import type { TaskStatus } from '../../api/models'
 import { ALLOWED_FROM, type Role } from '../../lib/task-actions'
 import type { RequestAction } from './perform-task-action'
 
@@ -20,6 +21,8 @@ export interface BulkResult {
   ok: boolean
   /** The server's words: its success message, or its refusal. */
   message: string
+  /** Another server supervises the run: the action was asked of it, not done yet. */
+  requested?: true
 }
 
 /**
@@ -28,13 +31,14 @@ export interface BulkResult {
  */
 export async function runBulk(
   tasks: readonly { task_id: number; task_name: string }[],
-  send: (taskId: number) => Promise<{ message: string }>,
+  send: (taskId: number) => Promise<{ message: string; requested?: true }>,
   describe: (error: unknown) => string,
 ): Promise<BulkResult[]> {
   const results: BulkResult[] = []
   for (const task of tasks) {
     try {
-      results.push({ taskId: task.task_id, taskName: task.task_name, ok: true, message: (await send(task.task_id)).message })
+      const answer = await send(task.task_id)
+      results.push({ taskId: task.task_id, taskName: task.task_name, ok: true, message: answer.message, ...(answer.requested ? { requested: true } : {}) })
     } catch (error) {
       results.push({ taskId: task.task_id, taskName: task.task_name, ok: false, message: describe(error) })
     }
@@ -43,14 +47,7 @@ export async function runBulk(
 }
 
 /** One item of POST /api/executions/retry's answer. */
-export interface RetryItem {
-  execution_id: string
-  success: boolean
-  new_execution_id?: string
-  attempt?: number
-  message?: string
-  error?: string
-}
+export type RetryItem = ResponseOf<'/api/executions/retry', 'post'>['results'][number]
 
 /**
  * Bulk retry: the latest run of each selected task, all in one POST /api/executions/retry, the

@@ -1,12 +1,8 @@
 import { strToU8, zipSync, type Zippable } from 'fflate'
+import type { ResponseOf } from '../../api/client'
 
 /** One entry of GET /api/tasks/{id}/files. */
-export interface TaskFileEntry {
-  path: string
-  type: 'file' | 'directory' | 'symlink' | 'other'
-  size: number
-  executable: boolean
-}
+export type TaskFileEntry = ResponseOf<'/api/tasks/{task_id}/files', 'get'>['files'][number]
 
 export interface FileTreeNode {
   key: string

@@ -11,12 +11,19 @@ type Op<P extends keyof paths, M extends Method> = paths[P] extends Record<M, in
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never
 type Responses<P extends keyof paths, M extends Method> = Op<P, M> extends { responses: infer R } ? R : never
 /**
- * The JSON body of a route's success (200, else 201) as its schema declares it. Every route has
- * a response schema (server/test/http/response-schemas.test.ts holds them to real answers); one
- * without would give `never`, so its use does not compile.
+ * The JSON body of a route's success (200, else 201) as its schema declares it; `null` for a 204
+ * (no body: `request` gives null). Every route has a response schema
+ * (server/test/http/response-schemas.test.ts holds them to real answers); one without would give
+ * `never`, so its use does not compile.
  */
 export type ResponseOf<P extends keyof paths, M extends Method> =
-  Responses<P, M> extends { 200: infer S } ? JsonOf<S> : Responses<P, M> extends { 201: infer S } ? JsonOf<S> : never
+  Responses<P, M> extends { 200: infer S }
+    ? JsonOf<S>
+    : Responses<P, M> extends { 201: infer S }
+      ? JsonOf<S>
+      : Responses<P, M> extends { 204: unknown }
+        ? null
+        : never
 /** The success body of a multipart upload: a route that creates (201) answers an upload so, else 200. */
 export type FormResponseOf<P extends keyof paths> =
   Responses<P, 'post'> extends { 201: infer S } ? JsonOf<S> : Responses<P, 'post'> extends { 200: infer S } ? JsonOf<S> : never

@@ -24,14 +24,17 @@ export function useEnvironment(name: string) {
   })
 }
 
-/** The server's message after an environment change, success or refusal; every environment query is refreshed. */
-export function useEnvironmentMutation<V>(fn: (v: V) => Promise<{ message?: string }>, success: (v: V) => string, after?: (v: V) => void) {
+/**
+ * The server's message after an environment change, success or refusal (a delete answers 204, no
+ * body: the UI's own words then); every environment query is refreshed.
+ */
+export function useEnvironmentMutation<V>(fn: (v: V) => Promise<{ message?: string } | null>, success: (v: V) => string, after?: (v: V) => void) {
   const queryClient = useQueryClient()
   const { message } = App.useApp()
   return useMutation({
     mutationFn: fn,
     onSuccess: (body, v) => {
-      void message.success(body.message ?? success(v))
+      void message.success(body?.message ?? success(v))
       after?.(v)
     },
     onError: (e) => void message.error(e instanceof ApiError ? e.detail : String(e)),

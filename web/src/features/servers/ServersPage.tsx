@@ -9,7 +9,7 @@ import { useMe } from '../../api/session'
 import type { User } from '../../api/models'
 import { ActionButton } from '../../components/ActionButton'
 import { adminWhy, roleWhy } from '../../lib/roles'
-import { CronPreview } from '../../components/CronPreview'
+import { WhenFields } from '../../components/WhenFields'
 
 export type Server = ResponseOf<'/api/servers', 'get'>['servers'][number]
 type TestResult = ResponseOf<'/api/servers/{id}/test', 'post'>
@@ -168,7 +168,6 @@ export function ShellTaskModal({ server, onClose }: { server: Server; onClose():
   const queryClient = useQueryClient()
   const [form] = Form.useForm<ShellValues>()
   const when = Form.useWatch('when', form) ?? 'once'
-  const cron = Form.useWatch('cron_expr', form) ?? ''
   const [error, setError] = useState<string | null>(null)
   const create = useMutation({
     mutationFn: async (v: ShellValues) =>
@@ -216,25 +215,7 @@ export function ShellTaskModal({ server, onClose }: { server: Server; onClose():
         <Form.Item name="command" label={t('servers.shellCommand')} rules={[{ required: true, message: t('auth.required') }]}>
           <Input style={{ fontFamily: 'monospace' }} placeholder="df -h" />
         </Form.Item>
-        <Form.Item name="when" label={t('create.when')}>
-          <Radio.Group
-            optionType="button"
-            options={[
-              { value: 'once', label: t('create.now') },
-              { value: 'cron', label: t('create.cron') },
-            ]}
-          />
-        </Form.Item>
-        {when === 'cron' && (
-          <>
-            <Form.Item name="cron_expr" label={t('create.cronExpression')} rules={[{ required: true, message: t('auth.required') }]}>
-              <Input style={{ fontFamily: 'monospace' }} />
-            </Form.Item>
-            <div style={{ marginBottom: 16 }}>
-              <CronPreview expression={cron} />
-            </div>
-          </>
-        )}
+        <WhenFields once={{ value: 'once', label: t('create.now') }} delay={false} cronName="cron_expr" />
         <Form.Item name="priority" label={t('create.priority')}>
           <Select style={{ width: 200 }} options={(['high', 'normal', 'low'] as const).map((p) => ({ value: p, label: t(`priority.${p}`) }))} />
         </Form.Item>

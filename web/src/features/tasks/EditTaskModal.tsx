@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Alert, App, Form, Input, InputNumber, Modal, Radio, Select } from 'antd'
+import { Alert, App, Form, Input, Modal, Select } from 'antd'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api, ApiError, type BodyOf } from '../../api/client'
 import type { Task } from '../../api/models'
 import { fieldOfError } from '../../lib/field-errors'
-import { CronPreview } from '../../components/CronPreview'
+import { WhenFields } from '../../components/WhenFields'
 import { taskOptionBody, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
 
 type When = 'once' | 'delay' | 'cron'
@@ -28,7 +28,6 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
   const [form] = Form.useForm<Values>()
   const [formError, setFormError] = useState<string | null>(null)
   const when = Form.useWatch('when', form)
-  const cron = Form.useWatch('cron_expression', form) ?? ''
   const save = useMutation({
     mutationFn: async (v: Values) => {
       const body: BodyOf<'/api/tasks/{task_id}', 'put'> = {
@@ -106,31 +105,7 @@ export function EditTaskModal({ task, open, onClose }: { task: Task; open: boole
         <Form.Item name="requirements" label={t('create.requirements')}>
           <Input.TextArea rows={3} style={{ fontFamily: 'monospace' }} />
         </Form.Item>
-        <Form.Item name="when" label={t('create.when')}>
-          <Radio.Group
-            optionType="button"
-            options={[
-              { value: 'once', label: t('tasks.once') },
-              { value: 'delay', label: t('create.delay') },
-              { value: 'cron', label: t('create.cron') },
-            ]}
-          />
-        </Form.Item>
-        {when === 'delay' && (
-          <Form.Item name="delay_seconds" label={t('create.delaySeconds')} rules={[{ required: true, message: t('auth.required') }]}>
-            <InputNumber min={0} style={{ width: 200 }} />
-          </Form.Item>
-        )}
-        {when === 'cron' && (
-          <>
-            <Form.Item name="cron_expression" label={t('create.cronExpression')} rules={[{ required: true, message: t('auth.required') }]}>
-              <Input style={{ fontFamily: 'monospace' }} />
-            </Form.Item>
-            <div style={{ marginBottom: 16 }}>
-              <CronPreview expression={cron} />
-            </div>
-          </>
-        )}
+        <WhenFields once={{ value: 'once', label: t('tasks.once') }} />
         <Form.Item name="priority" label={t('create.priority')}>
           <Select options={Array.from({ length: 12 }, (_, i) => ({ value: String(i), label: String(i) }))} style={{ width: 200 }} />
         </Form.Item>

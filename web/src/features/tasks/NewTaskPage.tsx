@@ -1,6 +1,6 @@
 import { InboxOutlined } from '@ant-design/icons'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Alert, App, Button, Card, Form, Input, InputNumber, Radio, Select, Tabs, Upload } from 'antd'
+import { Alert, App, Button, Card, Form, Input, Select, Tabs, Upload } from 'antd'
 import type { UploadFile } from 'antd'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -8,7 +8,7 @@ import { useNavigate } from 'react-router'
 import { api, ApiError } from '../../api/client'
 import { CodeEditor } from '../../components/CodeEditor'
 import { fieldOfError, type TaskField } from '../../lib/field-errors'
-import { CronPreview } from '../../components/CronPreview'
+import { WhenFields } from '../../components/WhenFields'
 import { useTasks } from './queries'
 import { setTaskOptionFields, taskOptionInitialValues, TaskOptionsFields, type TaskOptionValues } from './TaskOptionsFields'
 
@@ -39,7 +39,6 @@ export function NewTaskPage() {
   const [script, setScript] = useState(DEFAULT_SCRIPT)
   const [formError, setFormError] = useState<string | null>(null)
   const when = Form.useWatch('when', form) ?? 'now'
-  const cron = Form.useWatch('cron_expression', form) ?? ''
   const fileName = Form.useWatch('file_name', form) ?? 'main.py'
   const envs = [...new Set(['base', ...(tasks.data ?? []).map((x) => x.conda_env)])].sort()
 
@@ -155,31 +154,7 @@ export function NewTaskPage() {
         <Form.Item name="command" label={t('create.command')} extra={t('create.commandHelp')}>
           <Input placeholder="python main.py --arg value" style={{ fontFamily: 'monospace' }} />
         </Form.Item>
-        <Form.Item name="when" label={t('create.when')}>
-          <Radio.Group
-            optionType="button"
-            options={[
-              { value: 'now', label: t('create.now') },
-              { value: 'delay', label: t('create.delay') },
-              { value: 'cron', label: t('create.cron') },
-            ]}
-          />
-        </Form.Item>
-        {when === 'delay' && (
-          <Form.Item name="delay_seconds" label={t('create.delaySeconds')} rules={[{ required: true, message: t('auth.required') }]}>
-            <InputNumber min={0} step={1} style={{ width: 200 }} />
-          </Form.Item>
-        )}
-        {when === 'cron' && (
-          <>
-            <Form.Item name="cron_expression" label={t('create.cronExpression')} rules={[{ required: true, message: t('auth.required') }]}>
-              <Input style={{ fontFamily: 'monospace', maxWidth: 320 }} />
-            </Form.Item>
-            <div style={{ marginBottom: 16 }}>
-              <CronPreview expression={cron} />
-            </div>
-          </>
-        )}
+        <WhenFields once={{ value: 'now', label: t('create.now') }} />
         <Form.Item name="priority" label={t('create.priority')}>
           <Select
             style={{ maxWidth: 320 }}

@@ -4,9 +4,9 @@
  */
 import type { Executor, SshTarget } from '../executor.ts'
 import { installationKey } from '../local/local-executor.ts'
-import { connectSsh } from './connect-ssh.ts'
+import { connectSsh, type SshConnection } from './connect-ssh.ts'
 import { PendingSweeps } from './pending-sweeps.ts'
-import { signalRun, type RunMarkers } from './remote-scripts.ts'
+import { isPosixShell, LOGIN_SHELL_QUERY, signalRun, type RunMarkers } from './remote-scripts.ts'
 import { SshPool } from './ssh-pool.ts'
 import { SshRun } from './ssh-run.ts'
 import { removeRunDir, remoteRunDir } from './upload-run-dir.ts'
@@ -51,6 +51,8 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
     const target = await options.target()
     const connection = await connectSsh(target)
     if (target.hostKeyFingerprint === null) await options.onFirstHostKey?.(connection.hostKeyFingerprint)
+    // Once per connection: runs on it then save the exec of a /bin/sh (runWrapper's posixLogin).
+    connection.posixLogin = isPosixShell(await loginShellOf(connection))
     return connection
   }
   // Every pending sweep is tried again at each new connection (a new run, an upload, a retry).
@@ -124,4 +126,17 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
       pool.close()
     },
   }
+}
+
+/** The login shell's path on this connection, or '' when it cannot be told (the wrapper then takes the long way). */
+function loginShellOf(connection: SshConnection): Promise<string> {
+  return new Promise((resolve) => {
+    connection.client.exec(LOGIN_SHELL_QUERY, (error, stream) => {
+      if (error) return resolve('')
+      let out = ''
+      stream.on('data', (chunk: Buffer) => (out += chunk.toString()))
+      stream.stderr.resume()
+      stream.once('close', () => resolve(out.trim()))
+    })
+  })
 }

@@ -12,6 +12,7 @@ import { loadavg } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { BenchContext } from '../lib/context.ts'
+import { profiled } from '../lib/profiler.ts'
 import { progress, type Figure } from '../lib/report.ts'
 import { awaitRunsFinished, startBenchServer } from '../lib/server.ts'
 import { ms, summarize } from '../lib/stats.ts'
@@ -95,7 +96,9 @@ export async function sshRuns(ctx: BenchContext): Promise<Figure> {
   const release = ctx.defer(() => bench.close())
   let taskyardMs: number
   let statuses: Map<string, number>
-  let posts: number[]
+  let posts: number[] = []
+  // This process's CPU over the 200 runs: Taskyard's own share of the runs' cost (it runs in-process).
+  let taskyardCpuMs: number
   try {
     const { server, client } = bench
     const json = (body: unknown) => client.request('POST', '/api/tasks', Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' })
@@ -117,10 +120,15 @@ export async function sshRuns(ctx: BenchContext): Promise<Figure> {
     await warm.done
     progress(`ssh: ${RUNS} × POST /api/tasks (echo hi on the server), ${CONCURRENCY} in flight`)
     const finished = awaitRunsFinished(server, RUNS, 300_000)
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
-    posts = await inFlight(RUNS, CONCURRENCY, create('task'))
-    const end = await finished.done
+    const end = await profiled('ssh', async () => {
+      posts = await inFlight(RUNS, CONCURRENCY, create('task'))
+      return finished.done
+    })
     taskyardMs = end.at - t0
+    const cpu = process.cpuUsage(cpu0)
+    taskyardCpuMs = (cpu.user + cpu.system) / 1000
     statuses = end.statuses
   } finally {
     await release()
@@ -137,6 +145,7 @@ export async function sshRuns(ctx: BenchContext): Promise<Figure> {
     pass: ratio >= TARGET && completed === RUNS,
     details: [
       `the same ssh loop one at a time: ${ms(sequentialMs, 0)} (ratio against it ${(sequentialMs / taskyardMs).toFixed(3)})`,
+      `Taskyard's own CPU (this process) over the ${RUNS} runs: ${ms(taskyardCpuMs, 0)}, ${(taskyardCpuMs / RUNS).toFixed(1)} ms a run`,
       `POST /api/tasks latency, ${CONCURRENCY} in flight: p50 ${ms(post.p50, 1)}, p99 ${ms(post.p99, 1)}`,
       `run statuses: ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}`,
       `TASKYARD_MAX_WORKERS=${CONCURRENCY}; load average at the end ${loadavg()

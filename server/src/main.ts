@@ -319,7 +319,7 @@ async function startLocked(
   const workerId = await loadOrCreateIdFile(path.join(paths.root, 'node-id'), 'node-')
 
   // Runs on registered servers (issue 12): one pooled executor per server, markers of this installation.
-  const sshHosts = createSshHosts({ installation: paths.root })
+  const sshHosts = createSshHosts({ installation: paths.root, sweepsDir: path.join(paths.root, 'ssh-sweeps') })
   // The dispatcher reads the task's server with the task (store.tasks.findForRun): no query of its own per run.
   const remoteExecutorFor = async (_taskId: number, serverId: number | null): Promise<Executor | null> => {
     return serverId === null ? null : executorForServer({ store, secretBox, ssh: sshHosts, clock }, serverId)
@@ -337,6 +337,8 @@ async function startLocked(
       void (remote ?? executor).killOrphanedRun(runId, pgid)
     },
   })
+  // Sweeps of remote runs a previous life could not reach: their servers' executors retry them.
+  for (const serverId of sshHosts.serversWithPendingSweeps()) await remoteExecutorFor(0, serverId).catch(() => null)
 
   const logs = createFileLogStore({ dir: paths.logsDir })
   const buildLogs = createFileLogStore({ dir: paths.envBuildLogsDir })

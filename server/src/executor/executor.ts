@@ -161,6 +161,11 @@ export interface SshHosts {
    * server offered, to pin it.
    */
   executorFor(serverId: number, options: { label: string; target: () => Promise<SshTarget>; onFirstHostKey: (fingerprint: string) => Promise<void> }): Executor
+  /**
+   * Servers where runs a dropped connection or a restart left behind are still to be ended (the
+   * server could not be reached): their executors, once made, retry until it can.
+   */
+  serversWithPendingSweeps(): number[]
   /** Stops the runs of every server executor and ends their connections. */
   close(): Promise<void>
 }

@@ -8,71 +8,17 @@
  * remote host, not even see them).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ABNORMAL_RESTART } from '../../src/services/recover-runs.ts'
-import { startCliServer, type CliServer } from '../helpers/cli-server.ts'
-import { REACHABLE_PYTHON } from '../helpers/reachable-python.ts'
+import { describePids, NOBODY, pgrep, startTaskyardAsNobody as start, until } from '../helpers/ssh-e2e.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
-const NOBODY = 65534
-const PASSWORD = 'e2e-admin-password'
 const isRoot = process.getuid?.() === 0
-
-/** Processes on this host whose command line matches `pattern` (pgrep -f). */
-function pgrep(pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
-  } catch {
-    return [] // pgrep exits 1 when nothing matches
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | false> | T | null | false, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== null && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-interface Api {
-  server: CliServer
-  call(p: string, init?: RequestInit): Promise<{ status: number; body: any }>
-}
-
-async function start(undo: (() => unknown)[], dataDir: string, databaseUrl: string | null): Promise<Api> {
-  const server = await startCliServer({
-    dataDir,
-    env: { PATH: process.env.PATH, HOME: dataDir, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_ADMIN_PASSWORD: PASSWORD, ...REACHABLE_PYTHON },
-    args: databaseUrl ? ['--database-url', databaseUrl] : [],
-    wrapper: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'],
-  })
-  undo.push(() => server.stop())
-  server.child.stdout!.resume()
-  const login = await fetch(`${server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-  })
-  const { token } = (await login.json()) as { token: string }
-  return {
-    server,
-    async call(p, init = {}) {
-      const headers = { 'content-type': 'application/json', ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` }
-      const res = await fetch(server.url + p, { ...init, headers })
-      const text = await res.text()
-      return { status: res.status, body: text === '' ? null : JSON.parse(text) }
-    },
-  }
-}
 
 const skip = !isRoot ? 'needs root: Taskyard runs as nobody, the SSH login is root' : sshdSkipReason()
 
@@ -136,8 +82,7 @@ for (const dialect of testDialects()) {
       assert.equal(latest.status, 'abnormal')
       assert.equal(latest.error, ABNORMAL_RESTART)
       await until('the remote processes to end', () => pgrep(pattern).length === 0).catch(async (error: Error) => {
-        const left = pgrep(pattern).join(',')
-        const ps = left ? execFileSync('ps', ['-o', 'pid,ppid,pgid,user,stat,etime,args', '-p', left], { encoding: 'utf8' }) : ''
+        const ps = describePids(pgrep(pattern))
         const runs = (await second.call(`/api/tasks/${taskId}/executions`)).body
         throw new Error(`${error.message}\n${ps}\n${JSON.stringify(runs)}`)
       })

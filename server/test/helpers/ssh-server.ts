@@ -37,6 +37,14 @@ export interface TestSshServer {
   readonly pid: number
   /** Generates a new host key and restarts sshd on the same port: what a reinstalled host looks like. */
   replaceHostKey(): Promise<void>
+  /**
+   * Stops the listener: new connections are refused. Established sessions go on, as sshd's do;
+   * with `dropConnections` their sshd processes are killed too, so every connection drops while
+   * the commands of its sessions live on (no terminal: nothing hangs them up).
+   */
+  goAway(options?: { dropConnections?: boolean }): Promise<void>
+  /** Listens again on the same port with the same host key (after goAway; else nothing). */
+  comeBack(): Promise<void>
   /** Authorizes another key for `username`. */
   authorize(key: UserKey): void
   stop(): Promise<void>
@@ -129,6 +137,15 @@ export async function startTestSshServer(options: TestSshServerOptions = {}): Pr
       generateHostKey()
       child = await launch(config, port)
     },
+    async goAway({ dropConnections = false } = {}) {
+      const sessions = sshdDescendants(child.pid as number)
+      await stopChild(child)
+      if (dropConnections) for (const pid of sessions) killIfAlive(pid)
+    },
+    async comeBack() {
+      if (child.exitCode === null && child.signalCode === null) return
+      child = await launch(config, port)
+    },
     authorize(extra) {
       fs.appendFileSync(authorizedKeys, `${extra.publicKey}\n`)
     },
@@ -136,6 +153,42 @@ export async function startTestSshServer(options: TestSshServerOptions = {}): Pr
       await stopChild(child)
       fs.rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/** The sshd processes under `root` (one or two per connection), found through /proc. */
+function sshdDescendants(root: number): number[] {
+  const parents = new Map<number, { ppid: number; comm: string }>()
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      parents.set(Number(name), { ppid, comm })
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found = new Set<number>([root])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const [pid, { ppid, comm }] of parents) {
+      if (!found.has(pid) && found.has(ppid) && comm === 'sshd') {
+        found.add(pid)
+        grew = true
+      }
+    }
+  }
+  found.delete(root)
+  return [...found]
+}
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // Already gone.
   }
 }
 

@@ -27,6 +27,8 @@ export class HostKeyChangedError extends Error {
 export interface SshConnection {
   client: ssh2.Client
   hostKeyFingerprint: string
+  /** The login shell reads POSIX sh (remote-scripts.ts isPosixShell), when the executor asked. */
+  posixLogin?: boolean
 }
 
 const CONNECT_TIMEOUT_MS = 10_000

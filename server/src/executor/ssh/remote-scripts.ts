@@ -18,6 +18,15 @@ export interface RunMarkers {
 export const PID_LINE = 'taskyard:pid '
 export const ERROR_LINE = 'taskyard:error '
 
+/** Login shells that read POSIX sh syntax: the wrapper is given to them directly, one exec fewer. */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'yash', 'busybox'])
+
+/** Whether a login shell (its path, as `$SHELL` names it) reads the wrapper as it is. */
+export const isPosixShell = (shellPath: string): boolean => POSIX_SHELLS.has(shellPath.trim().split('/').pop() ?? '')
+
+/** Prints the login shell's path: read once per connection (any shell expands it). */
+export const LOGIN_SHELL_QUERY = 'printf "%s\\n" "$SHELL"'
+
 /**
  * Prints `taskyard:pid <pid>` (or `taskyard:error nocwd|noent`) as its first line, then becomes
  * the run: `exec` keeps the pid, `env -i` gives it exactly the run's environment.
@@ -25,10 +34,13 @@ export const ERROR_LINE = 'taskyard:error '
  * SSH carries stdout and stderr as two streams that sshd reads from two pipes, so their relative
  * order is lost on the way. Unless the caller asks for them apart (`streamPaths`), stderr is sent
  * into stdout on the server, and the log keeps the order they were written in exactly.
+ *
+ * `posixLogin`: the login shell reads POSIX sh (isPosixShell), and runs the script itself. Else
+ * (csh, fish…) it only execs /bin/sh on the script: one process more, before the run's.
  */
-export function runWrapper(spec: Pick<RunSpec, 'argv' | 'cwd' | 'env' | 'streamPaths' | 'inheritEnv'>, markers: RunMarkers): string {
+export function runWrapper(spec: Pick<RunSpec, 'argv' | 'cwd' | 'env' | 'streamPaths' | 'inheritEnv'>, markers: RunMarkers, posixLogin = false): string {
   const { argv, cwd, env } = spec
-  // Expanded by the remote /bin/sh from the login's environment; a name is never a value from the run.
+  // Expanded by the remote shell from the login's environment; a name is never a value from the run.
   const inherited = (spec.inheritEnv ?? []).filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !(name in env)).map((name) => `"${name}=$${name}"`)
   const assignments = [
     ...inherited,
@@ -40,9 +52,10 @@ export function runWrapper(spec: Pick<RunSpec, 'argv' | 'cwd' | 'env' | 'streamP
     `cd -- ${shellQuote(cwd)} 2>/dev/null || { echo '${ERROR_LINE}nocwd'; exit 127; }; ` +
     `${path}command -v -- ${program} >/dev/null 2>&1 || { echo '${ERROR_LINE}noent'; exit 127; }; ` +
     `echo "${PID_LINE}$$"; ${spec.streamPaths ? '' : 'exec 2>&1; '}exec env -i ${assignments.join(' ')} ${argv.map(shellQuote).join(' ')}`
-  // The login shell may be any shell: /bin/sh reads the script, and exec keeps sshd's session
-  // leader. The markers are in /bin/sh's environment from its exec on, so by the time the pid is
-  // printed the leader carries them (signalRun's reused-pid check relies on it).
+  // The login shell is sshd's session leader: its pid is the run's group and session. Run by it,
+  // the script's leader carries the markers from its last exec on (the run's live signals do not
+  // ask for them: signalRun's leaderAlive); run by /bin/sh, from /bin/sh's exec on.
+  if (posixLogin) return script
   const marks = `TASKYARD_RUN_ID=${markers.runId} TASKYARD_INSTANCE=${shellQuote(markers.instance)}`
   return `exec env ${marks} /bin/sh -c ${shellQuote(script)}`
 }
@@ -74,13 +87,19 @@ function aliveCount(pgid: number): string {
  * processes, and prints how many are alive after: `<before> <after>`.
  * With `waitMs`, waits (polling every 20 ms) up to that long for that count to reach 0 first.
  * When none is alive to begin with, nothing is sent and `0 0` printed after that one check.
- * A pgid whose leader does not carry the markers (a reused number) is left alone.
+ * A pgid whose leader does not carry the markers (a reused number) is left alone, unless
+ * `leaderAlive`: the caller knows the leader is the run's, alive (its channel has not reported
+ * an exit, so sshd has not reaped it and its number cannot be another's), and it may not carry
+ * the markers yet (runWrapper's posixLogin, before its last exec).
  */
-export function signalRun(signal: string, pgid: number | null, markers: RunMarkers, waitMs = 0): string {
+export function signalRun(signal: string, pgid: number | null, markers: RunMarkers, waitMs = 0, leaderAlive = false): string {
+  const kill = `kill -s ${signal} -- -${pgid} 2>/dev/null; `
   const group =
     pgid === null || pgid <= 1
       ? ''
-      : `if [ -r /proc/${pgid}/environ ] && ! grep -qzxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/${pgid}/environ 2>/dev/null; then :; else kill -s ${signal} -- -${pgid} 2>/dev/null; fi; `
+      : leaderAlive
+        ? kill
+        : `if [ -r /proc/${pgid}/environ ] && ! grep -qzxF ${shellQuote(`TASKYARD_RUN_ID=${markers.runId}`)} /proc/${pgid}/environ 2>/dev/null; then :; else ${kill}fi; `
   const wait = waitMs > 0 ? `i=0; while [ "$(alive)" != 0 ] && [ $i -lt ${Math.ceil(waitMs / 20)} ]; do sleep 0.02; i=$((i + 1)); done; ` : ''
   // The usual answer after a run that left nothing, with no process started but one grep: no
   // member of the group at all (a builtin), and no process anywhere with the run's marker.

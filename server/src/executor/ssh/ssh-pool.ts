@@ -36,14 +36,15 @@ export class SshPool {
     this.#maxChannels = maxChannels
   }
 
-  /** Opens an exec channel for `command`; `released` is called once when it closes. */
-  async exec(command: string): Promise<ClientChannel> {
+  /** Opens an exec channel for `command` (or the command made for the connection it goes on). */
+  async exec(command: string | ((connection: SshConnection) => string)): Promise<ClientChannel> {
     if (this.#closed) throw new Error('the executor is closed')
     const pooled = await this.#withRoom()
     pooled.channels += 1
     try {
+      const text = typeof command === 'string' ? command : command(pooled.connection)
       const channel = await new Promise<ClientChannel>((resolve, reject) =>
-        pooled.connection.client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))),
+        pooled.connection.client.exec(text, (error, stream) => (error ? reject(error) : resolve(stream))),
       )
       channel.once('close', () => (pooled.channels -= 1))
       return channel

@@ -144,7 +144,7 @@ export class SshRun implements RunHandle {
     }
     let channel: ClientChannel
     try {
-      channel = await this.#ctx.pool.exec(runWrapper(spec, this.#markers))
+      channel = await this.#ctx.pool.exec((connection) => runWrapper(spec, this.#markers, connection.posixLogin === true))
     } catch (error) {
       return this.#finish({ exitCode: null, signal: null, reason: 'exit', spawnError: `cannot run on the server: ${(error as Error).message}` })
     }
@@ -207,7 +207,8 @@ export class SshRun implements RunHandle {
     const next = this.#control.then(async () => {
       if (this.pid === 0 || this.#finished) return { before: 0, after: 0 }
       // A wait blocks its channel: not the shared control shell's.
-      const command = signalRun(signal, this.pid, this.#markers, waitMs)
+      // No exit status yet: the leader is alive, the run's own (signalRun's leaderAlive).
+      const command = signalRun(signal, this.pid, this.#markers, waitMs, this.#leader === null)
       const { stdout } = await (waitMs > 0 ? this.#ctx.pool.run(command) : this.#ctx.pool.control(command))
       const [before = 0, after = 0] = stdout.trim().split(/\s+/).map(Number)
       return { before, after }

@@ -73,6 +73,13 @@ export interface RunTable {
    * given; the runs in the order given. All or none: a run refused by runs_task_lock refuses them all.
    */
   insertMany(runs: readonly (NewRun & { holdsLock: boolean })[]): Promise<Run[]>
+  /**
+   * Issue 10: finished runs (no queued, running or paused one: refused before anything is
+   * written) in bulk, for seeding and imports: multi-row inserts, and the run summaries added
+   * set-wise in the same transaction (not by the per-row trigger). Opens a transaction when not
+   * given one; how many were written. Writers of runs wait for it (tables/import-runs.ts).
+   */
+  importMany(runs: readonly Omit<Run, 'id'>[]): Promise<number>
   findById(id: number): Promise<Run | undefined>
   update(id: number, patch: RunPatch): Promise<Run | undefined>
   /**

@@ -6,6 +6,7 @@ import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
 import type { DialectName, RunTable } from '../store.ts'
 import { refusal } from '../../domain/task-actions.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
+import { importRuns } from './import-runs.ts'
 
 /** Migration 011: one live lock-holding run per task (spec 004's lock, held by the database). */
 const TASK_LOCK_INDEX: UniqueIndex = { name: 'runs_task_lock', table: 'runs', columns: ['task_id'] }
@@ -124,6 +125,8 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       }
       return inserted
     },
+
+    importMany: (runs) => importRuns(db, dialect, runs),
 
     async listActiveForTasks(taskIds) {
       const byTask = new Map<number, Run[]>()

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely'
 import { ACTIVE_RUN_STATUSES, isActive, type NewRun, type Run, type RunPatch, type RunWithTaskName } from '../../domain/run.ts'
 import type { Database, RowOf, RunRow } from '../database.ts'
-import { fromRow, toRow } from '../row-mapping.ts'
+import { toRow } from '../row-mapping.ts'
+import { runFromRow, type RunColumns } from './run-row.ts'
 import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
 import type { DialectName, RunTable } from '../store.ts'
 import { refusal } from '../../domain/task-actions.ts'
@@ -54,10 +55,11 @@ const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as cons
 
 /** SQLite has no booleans: output_truncated reads back as 0 or 1 there. */
 function withBoolean<T extends Run>(row: Omit<RowOf<T>, 'output_truncated'> & { output_truncated: boolean | number; holds_lock?: number }): T {
-  // holds_lock (migration 011) is the store's own: it stays out of the domain's Run.
-  const { holds_lock: _holdsLock, ...rest } = row
-  const run = fromRow<T>({ ...rest, output_truncated: row.output_truncated === true || row.output_truncated === 1 } as unknown as RowOf<T>)
-  return run
+  // holds_lock (migration 011) is the store's own: runFromRow leaves it out of the domain's Run.
+  const run: Run & { taskName?: string } = runFromRow(row as unknown as RunColumns)
+  const taskName = (row as { task_name?: string }).task_name
+  if (taskName !== undefined) run.taskName = taskName
+  return run as T
 }
 
 const toRun = (row: RunRow): Run => withBoolean<Run>(row)

@@ -54,6 +54,7 @@ const FIELDS: Record<keyof ImportedRun, true> = {
 /** 27 columns a row: 1,000 rows stay inside SQLite's 32,766 bound parameters (PostgreSQL: 65,535). */
 const ROWS_PER_STATEMENT = 1_000
 const SUMMARY_ROWS_PER_STATEMENT = 1_000
+const PG_ROWS_PER_STATEMENT = 10_000
 const INSERT_TRIGGER = 'runs_summary_insert'
 
 interface Totals {
@@ -81,9 +82,13 @@ export async function importRuns(db: Kysely<Database>, dialect: DialectName, run
   if (!db.isTransaction) return db.transaction().execute((trx) => importRuns(trx, dialect, runs))
 
   const restore = await suspendInsertTrigger(db, dialect)
-  for (let i = 0; i < runs.length; i += ROWS_PER_STATEMENT) {
-    const values = runs.slice(i, i + ROWS_PER_STATEMENT).map((run) => ({ ...toRow(run, FIELDS), holds_lock: 0 }))
-    await db.insertInto('runs').values(values).execute()
+  if (dialect === 'postgres') {
+    for (let i = 0; i < runs.length; i += PG_ROWS_PER_STATEMENT) await insertUnnest(db, runs.slice(i, i + PG_ROWS_PER_STATEMENT))
+  } else {
+    for (let i = 0; i < runs.length; i += ROWS_PER_STATEMENT) {
+      const values = runs.slice(i, i + ROWS_PER_STATEMENT).map((run) => ({ ...toRow(run, FIELDS), holds_lock: 0 }))
+      await db.insertInto('runs').values(values).execute()
+    }
   }
   const { totals, buckets } = summarise(runs)
   for (let i = 0; i < totals.length; i += SUMMARY_ROWS_PER_STATEMENT) {
@@ -124,6 +129,47 @@ export async function importRuns(db: Kysely<Database>, dialect: DialectName, run
   }
   await restore()
   return runs.length
+}
+
+/** The runs table's column types on PostgreSQL (migrations 001–013), for unnest's typed arrays. */
+const PG_TYPES: Record<keyof ImportedRun, string> = {
+  taskId: 'bigint',
+  status: 'text',
+  priority: 'integer',
+  trigger: 'text',
+  queuedAt: 'bigint',
+  startedAt: 'bigint',
+  endedAt: 'bigint',
+  exitCode: 'integer',
+  signal: 'text',
+  pid: 'integer',
+  workerId: 'text',
+  peakRssBytes: 'bigint',
+  avgRssBytes: 'bigint',
+  error: 'text',
+  outputTruncated: 'boolean',
+  pauseReason: 'text',
+  pausedBy: 'text',
+  resumeReason: 'text',
+  resumedBy: 'text',
+  stopReason: 'text',
+  stoppedBy: 'text',
+  attempt: 'integer',
+  firstRunId: 'bigint',
+  notBefore: 'bigint',
+  retryOf: 'bigint',
+  requestedAction: 'text',
+}
+const PG_KEYS = Object.keys(PG_TYPES) as (keyof ImportedRun)[]
+
+/**
+ * PostgreSQL: one array parameter per column, `INSERT … SELECT * FROM unnest(…)`. 27,000 scalar
+ * parameters a statement cost the client (pg's per-parameter preparation) ~20x more than 27 arrays.
+ */
+async function insertUnnest(db: Kysely<Database>, runs: readonly ImportedRun[]): Promise<void> {
+  const columns = PG_KEYS.map((key) => sql.ref(key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)))
+  const arrays = PG_KEYS.map((key) => sql`${runs.map((run) => run[key])}::${sql.raw(PG_TYPES[key])}[]`)
+  await sql`INSERT INTO runs (${sql.join(columns)}, holds_lock) SELECT *, 0 FROM unnest(${sql.join(arrays)})`.execute(db)
 }
 
 /** What the runs add to run_totals and run_buckets, as the triggers would have added it row by row. */

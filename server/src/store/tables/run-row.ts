@@ -4,7 +4,7 @@
  * then fromRow's Object.entries and name lookups) was 45 % of such a request's CPU. An object
  * literal of the Run type also makes a column added to Run without a mapping here a type error.
  */
-import type { Run } from '../../domain/run.ts'
+import type { Run, RunBrief } from '../../domain/run.ts'
 
 /** The columns of a runs row that a Run is made of (holds_lock, the store's own, is ignored). */
 export interface RunColumns {
@@ -67,5 +67,36 @@ export function runFromRow(row: RunColumns): Run {
     notBefore: row.not_before,
     retryOf: row.retry_of,
     requestedAction: row.requested_action,
+  }
+}
+
+/** The columns of a RunBrief, in the order selected. */
+export const BRIEF_COLUMNS = [
+  'id',
+  'task_id',
+  'status',
+  'started_at',
+  'ended_at',
+  'exit_code',
+  'signal',
+  'error',
+  'output_truncated',
+  'peak_rss_bytes',
+  'avg_rss_bytes',
+] as const satisfies readonly (keyof RunColumns)[]
+
+export function briefFromRow(row: Pick<RunColumns, (typeof BRIEF_COLUMNS)[number]>): RunBrief {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    status: row.status,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    error: row.error,
+    outputTruncated: row.output_truncated === true || row.output_truncated === 1,
+    peakRssBytes: row.peak_rss_bytes,
+    avgRssBytes: row.avg_rss_bytes,
   }
 }

@@ -42,11 +42,11 @@ export async function reads(ctx: BenchContext): Promise<Figure> {
   const release = ctx.defer(() => bench.close())
   let seedMs: number
   let bigRuns: number
-  let before: Map<string, Summary>
-  const after = new Map<string, Summary>()
-  let smallTask: Summary
+  let before: Map<string, Timed>
+  const after = new Map<string, Timed>()
+  let smallTask: Timed
   const bytes = new Map<string, number>()
-  let statsBeforeVacuum: Summary | null = null
+  let statsBeforeVacuum: Timed | null = null
   let paths: [string, string][]
   try {
     const { server, client } = bench
@@ -123,25 +123,36 @@ export async function reads(ctx: BenchContext): Promise<Figure> {
     details: [
       ...(RUNS < TARGET_RUNS ? [`only ${RUNS} runs seeded (TASKYARD_BENCH_READS_RUNS): the target is at ${TARGET_RUNS}, so no PASS`] : []),
       `seeding ${RUNS} runs (${bigRuns} on the big task) through the store: ${ms(seedMs, 0)}`,
-      ...paths.map(([key, url]) => `GET ${url} (${key}): ${fmtSummary(after.get(key)!)}, ${bytes.get(key)} bytes`),
-      `GET /api/tasks/<small, ~${Math.round((RUNS - bigRuns) / (TASKS - 1))} runs>: ${fmtSummary(smallTask)}`,
+      ...paths.map(([key, url]) => `GET ${url} (${key}): ${fmtTimed(after.get(key)!)}, ${bytes.get(key)} bytes`),
+      `GET /api/tasks/<small, ~${Math.round((RUNS - bigRuns) / (TASKS - 1))} runs>: ${fmtTimed(smallTask)}`,
       ...(statsBeforeVacuum ? [`GET /api/tasks/stats right after seeding, before VACUUM: ${fmtSummary(statsBeforeVacuum)}`] : []),
-      ...paths.map(([key]) => `before seeding, ${key}: ${fmtSummary(before.get(key)!)}`),
+      ...paths.map(([key]) => `before seeding, ${key}: ${fmtTimed(before.get(key)!)}`),
     ],
   }
 }
 
-async function timeGets(client: HttpClient, path: string, requests = REQUESTS): Promise<Summary> {
+/** Latencies, and the CPU this process (the server and the bench client) used per request. */
+interface Timed extends Summary {
+  cpuMs: number
+}
+
+async function timeGets(client: HttpClient, path: string, requests = REQUESTS): Promise<Timed> {
   const times: number[] = []
+  let cpu0 = process.cpuUsage()
   for (let i = 0; i < WARMUP + requests; i++) {
+    if (i === WARMUP) cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const res = await client.request('GET', path)
     const elapsed = performance.now() - t0
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.text.slice(0, 300)}`)
     if (i >= WARMUP) times.push(elapsed)
   }
-  return summarize(times)
+  const cpu = process.cpuUsage(cpu0)
+  return { ...summarize(times), cpuMs: (cpu.user + cpu.system) / 1000 / requests }
 }
+
+/** A figure's line: latencies, then CPU per request. */
+const fmtTimed = (t: Timed): string => `${fmtSummary(t)}, CPU ${ms(t.cpuMs, 2)} a request`
 
 /**
  * Finished runs in time order over the last 7 days, through runs.importMany (multi-row inserts,

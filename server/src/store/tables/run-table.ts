@@ -331,8 +331,9 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
         .selectFrom('runs')
         .selectAll()
         .where('task_id', '=', taskId)
-        // (task_id, id): the index runs_task_id_id's own order, which PostgreSQL then walks for
-        // every task (ordered by id alone it walked the primary key backwards, filtering).
+        // (task_id, id): the index runs_task_id_id's own order. PostgreSQL may still walk the
+        // primary key backwards for a task with a large share of the runs (measured at 1,000,000
+        // runs: a task with a fifth of them, 5 rows read per row kept), which is cheap there.
         .orderBy('task_id', 'desc')
         .orderBy('id', 'desc')
         .limit(limit)

@@ -1,22 +1,24 @@
 /**
  * Figure 4 — read latency with 1,000,000 stored runs (issue 10). 100 tasks and 1,000,000
- * finished runs are seeded through the Store contract (store.tasks.insert; store.runs.insert +
- * update in batches of one transaction each), spread over the last 7 days; one task holds
+ * finished runs are seeded through the Store contract (store.tasks.insert; store.runs.importMany,
+ * 20,000 runs a transaction), spread over the last 7 days; one task holds
  * 200,000 of them. Then 200 sequential requests each (after 20 warm-up) of GET /api/tasks/<that
- * task>, its executions page (?history_limit=1000), GET /api/tasks/stats, GET /api/tasks/history
+ * task>, its last 1,000 runs (?history_limit=1000), its executions page (/executions?page=50), GET /api/tasks/stats, GET /api/tasks/history
  * and the task list; p95 against 20 ms each. The bound is the same requests on the same server
  * before seeding (the 100 tasks, no runs): HTTP, routing and serialisation with nothing to read.
  * On PostgreSQL the seeded table is VACUUM ANALYZEd before measuring, as autovacuum would have
  * done by then in a live database (right after 200,000 writes the index-only scans the stats use
  * still visit the heap); the stats latency before that VACUUM is shown too.
  */
+import path from 'node:path'
 import type { BenchContext } from '../lib/context.ts'
+import { explainReads, readCalls } from '../lib/explain-reads.ts'
 import type { HttpClient } from '../lib/http.ts'
 import { progress, type Figure } from '../lib/report.ts'
 import { startBenchServer, withPgClient } from '../lib/server.ts'
 import { fmtSummary, ms, summarize, type Summary } from '../lib/stats.ts'
 import { profiled } from '../lib/profiler.ts'
-import type { RunStatus } from '../../server/src/domain/run.ts'
+import type { Run, RunStatus } from '../../server/src/domain/run.ts'
 import type { Store } from '../../server/src/store/store.ts'
 
 const TASKS = 100
@@ -28,7 +30,8 @@ const TARGET_RUNS = 1_000_000
 const RUNS = Number(process.env.TASKYARD_BENCH_READS_RUNS ?? TARGET_RUNS)
 /** Every fifth run belongs to the big task: 200,000. */
 const BIG_SHARE_EVERY = 5
-const BATCH = 2_000
+/** Runs per importMany transaction. */
+const BATCH = 20_000
 const REQUESTS = 200
 const WARMUP = 20
 const TARGET_P95_MS = 20
@@ -39,11 +42,11 @@ export async function reads(ctx: BenchContext): Promise<Figure> {
   const release = ctx.defer(() => bench.close())
   let seedMs: number
   let bigRuns: number
-  let before: Map<string, Summary>
-  const after = new Map<string, Summary>()
-  let smallTask: Summary
+  let before: Map<string, Timed>
+  const after = new Map<string, Timed>()
+  let smallTask: Timed
   const bytes = new Map<string, number>()
-  let statsBeforeVacuum: Summary | null = null
+  let statsBeforeVacuum: Timed | null = null
   let paths: [string, string][]
   try {
     const { server, client } = bench
@@ -73,6 +76,8 @@ export async function reads(ctx: BenchContext): Promise<Figure> {
     paths = [
       ['task', `/api/tasks/${big}`],
       ['executions', `/api/tasks/${big}?history_limit=1000`],
+      // A task's executions page (spec 001's page/page_size, the default 10 a page), deep in the history.
+      ['executions-page', `/api/tasks/${big}/executions?page=50`],
       ['stats', '/api/tasks/stats'],
       ['history', '/api/tasks/history'],
       ['list', '/api/tasks'],
@@ -93,6 +98,9 @@ export async function reads(ctx: BenchContext): Promise<Figure> {
       progress('reads: VACUUM ANALYZE')
       await withPgClient(bench.databaseUrl, (c) => c.query('VACUUM (ANALYZE) runs, tasks, run_totals, run_buckets'))
     }
+
+    const databaseUrl = bench.databaseUrl ?? `sqlite:${path.join(bench.dataDir, 'taskyard.db')}`
+    for (const line of await explainReads(databaseUrl, readCalls(big, Date.now()))) progress(`plan ${line}`)
 
     progress(`reads: ${REQUESTS} × ${paths.map(([, url]) => url).join(', ')}`)
     for (const [key, url] of paths) {
@@ -115,69 +123,86 @@ export async function reads(ctx: BenchContext): Promise<Figure> {
     details: [
       ...(RUNS < TARGET_RUNS ? [`only ${RUNS} runs seeded (TASKYARD_BENCH_READS_RUNS): the target is at ${TARGET_RUNS}, so no PASS`] : []),
       `seeding ${RUNS} runs (${bigRuns} on the big task) through the store: ${ms(seedMs, 0)}`,
-      ...paths.map(([key, url]) => `GET ${url} (${key}): ${fmtSummary(after.get(key)!)}, ${bytes.get(key)} bytes`),
-      `GET /api/tasks/<small, ~${Math.round((RUNS - bigRuns) / (TASKS - 1))} runs>: ${fmtSummary(smallTask)}`,
+      ...paths.map(([key, url]) => `GET ${url} (${key}): ${fmtTimed(after.get(key)!)}, ${bytes.get(key)} bytes`),
+      `GET /api/tasks/<small, ~${Math.round((RUNS - bigRuns) / (TASKS - 1))} runs>: ${fmtTimed(smallTask)}`,
       ...(statsBeforeVacuum ? [`GET /api/tasks/stats right after seeding, before VACUUM: ${fmtSummary(statsBeforeVacuum)}`] : []),
-      ...paths.map(([key]) => `before seeding, ${key}: ${fmtSummary(before.get(key)!)}`),
+      ...paths.map(([key]) => `before seeding, ${key}: ${fmtTimed(before.get(key)!)}`),
     ],
   }
 }
 
-async function timeGets(client: HttpClient, path: string, requests = REQUESTS): Promise<Summary> {
+/** Latencies, and the CPU this process (the server and the bench client) used per request. */
+interface Timed extends Summary {
+  cpuMs: number
+}
+
+async function timeGets(client: HttpClient, path: string, requests = REQUESTS): Promise<Timed> {
   const times: number[] = []
+  let cpu0 = process.cpuUsage()
   for (let i = 0; i < WARMUP + requests; i++) {
+    if (i === WARMUP) cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const res = await client.request('GET', path)
     const elapsed = performance.now() - t0
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.text.slice(0, 300)}`)
     if (i >= WARMUP) times.push(elapsed)
   }
-  return summarize(times)
+  const cpu = process.cpuUsage(cpu0)
+  return { ...summarize(times), cpuMs: (cpu.user + cpu.system) / 1000 / requests }
 }
 
+/** A figure's line: latencies, then CPU per request. */
+const fmtTimed = (t: Timed): string => `${fmtSummary(t)}, CPU ${ms(t.cpuMs, 2)} a request`
+
 /**
- * Finished runs in time order over the last 7 days; returns how many the first task got. One
- * transaction per batch, one batch at a time.
+ * Finished runs in time order over the last 7 days, through runs.importMany (multi-row inserts,
+ * summaries added set-wise); returns how many the first task got. One transaction per batch.
  */
 async function seed(store: Store, taskIds: readonly number[], now: number): Promise<number> {
   const span = 7 * DAY_MS
   const others = taskIds.slice(1)
   const ownerOf = (k: number): number => (k % BIG_SHARE_EVERY === 0 ? taskIds[0]! : others[k % others.length]!)
-  const batches = Array.from({ length: Math.ceil(RUNS / BATCH) }, (_, i) => i * BATCH)
-  const seedBatch = (from: number): Promise<void> =>
-    store.transaction(async (tx) => {
-      for (let k = from; k < Math.min(RUNS, from + BATCH); k++) {
-        const queuedAt = now - span + Math.floor((k * span) / RUNS)
-        const startedAt = queuedAt + 3 + (k % 7)
-        const durationMs = 50 + ((k * 7919) % 30_000)
-        const roll = k % 100
-        const status: RunStatus = roll < 90 ? 'completed' : roll < 98 ? 'failed' : 'abnormal'
-        const run = await tx.runs.insert({ taskId: ownerOf(k), priority: 5, trigger: k % 3 === 0 ? 'manual' : 'schedule', queuedAt })
-        await tx.runs.update(run.id, {
-          status,
-          startedAt,
-          endedAt: startedAt + durationMs,
-          exitCode: status === 'completed' ? 0 : status === 'failed' ? 1 : null,
-          signal: status === 'abnormal' ? 'SIGKILL' : null,
-          pid: 10_000 + (k % 50_000),
-          workerId: 'bench-seed',
-          peakRssBytes: 20_000_000 + (k % 1000) * 10_000,
-          avgRssBytes: 15_000_000 + (k % 1000) * 5_000,
-          error: status === 'abnormal' ? 'seeded abnormal run' : null,
-        })
-      }
-    })
-  // One batch at a time on both dialects: since issue 10 every batch updates the same summary
-  // rows (a task's totals, the quarter hour's buckets), so parallel batches of 2,000 runs only
-  // wait on each other's row locks (past lock_timeout, they failed as database_busy).
-  const parallel = 1
-  let next = 0
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < batches.length) await seedBatch(batches[next++]!)
-    }),
-  )
   let bigCount = 0
-  for (let k = 0; k < RUNS; k++) if (ownerOf(k) === taskIds[0]) bigCount += 1
+  for (let from = 0; from < RUNS; from += BATCH) {
+    const batch: Omit<Run, 'id'>[] = []
+    for (let k = from; k < Math.min(RUNS, from + BATCH); k++) {
+      const queuedAt = now - span + Math.floor((k * span) / RUNS)
+      const startedAt = queuedAt + 3 + (k % 7)
+      const durationMs = 50 + ((k * 7919) % 30_000)
+      const roll = k % 100
+      const status: RunStatus = roll < 90 ? 'completed' : roll < 98 ? 'failed' : 'abnormal'
+      const taskId = ownerOf(k)
+      if (taskId === taskIds[0]) bigCount += 1
+      batch.push({
+        taskId,
+        status,
+        priority: 5,
+        trigger: k % 3 === 0 ? 'manual' : 'schedule',
+        queuedAt,
+        startedAt,
+        endedAt: startedAt + durationMs,
+        exitCode: status === 'completed' ? 0 : status === 'failed' ? 1 : null,
+        signal: status === 'abnormal' ? 'SIGKILL' : null,
+        pid: 10_000 + (k % 50_000),
+        workerId: 'bench-seed',
+        peakRssBytes: 20_000_000 + (k % 1000) * 10_000,
+        avgRssBytes: 15_000_000 + (k % 1000) * 5_000,
+        error: status === 'abnormal' ? 'seeded abnormal run' : null,
+        outputTruncated: false,
+        pauseReason: null,
+        pausedBy: null,
+        resumeReason: null,
+        resumedBy: null,
+        stopReason: null,
+        stoppedBy: null,
+        attempt: 1,
+        firstRunId: null,
+        notBefore: null,
+        retryOf: null,
+        requestedAction: null,
+      })
+    }
+    await store.transaction((tx) => tx.runs.importMany(batch))
+  }
   return bigCount
 }

@@ -70,6 +70,19 @@ export interface RunWithTaskName extends Run {
   taskName: string
 }
 
+/**
+ * Issue 10: what a list of runs shows (spec 000's execution and history items), read without the
+ * control, retry and reason columns: the pages of 1,000 runs fetch and map a third of the values.
+ */
+export type RunBrief = Pick<
+  Run,
+  'id' | 'taskId' | 'status' | 'startedAt' | 'endedAt' | 'exitCode' | 'signal' | 'error' | 'outputTruncated' | 'peakRssBytes' | 'avgRssBytes'
+>
+
+export interface RunBriefWithTaskName extends RunBrief {
+  taskName: string
+}
+
 export interface DurationStats {
   /** Runs that have both a start and an end. */
   count: number

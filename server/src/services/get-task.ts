@@ -1,4 +1,4 @@
-import type { Run } from '../domain/run.ts'
+import type { RunBrief } from '../domain/run.ts'
 import { isActive } from '../domain/run.ts'
 import { visibleTaskStatus } from '../domain/concurrency.ts'
 import type { Task } from '../domain/task.ts'
@@ -14,8 +14,8 @@ export const LATEST_LOG_MAX_BYTES = 1024 * 1024
 export interface TaskDetail {
   task: Task
   /** Newest first. */
-  runs: Run[]
-  latest: { run: Run; log: string; omittedBytes: number } | null
+  runs: RunBrief[]
+  latest: { run: RunBrief; log: string; omittedBytes: number } | null
   /** Issue 8: where the task's first queued run stands in the queue (1: next); null when none is queued. */
   queuePosition: number | null
 }
@@ -28,14 +28,14 @@ export async function getTask(deps: ServiceDeps, taskId: number, historyLimit = 
   const counts = { queued: live.filter((r) => r.status === 'queued').length, busy: live.filter((r) => r.status !== 'queued').length }
   const task = { ...stored, status: visibleTaskStatus(stored.status, counts) }
   const queuePosition = firstQueued ? await deps.store.runs.queuePosition(firstQueued.id, deps.clock.now()) : null
-  const runs = await deps.store.runs.listForTask(taskId, historyLimit)
+  const runs = await deps.store.runs.listBriefForTask(taskId, historyLimit)
   const latestRun = runs[0]
   if (!latestRun) return { task, runs, latest: null, queuePosition }
   const log = await readLatestLog(deps, latestRun)
   return { task, runs, latest: { run: latestRun, ...log }, queuePosition }
 }
 
-async function readLatestLog(deps: ServiceDeps, run: Run): Promise<{ log: string; omittedBytes: number }> {
+async function readLatestLog(deps: ServiceDeps, run: RunBrief): Promise<{ log: string; omittedBytes: number }> {
   const { text, omittedBytes } = await deps.logs.readTail(run.id, LATEST_LOG_MAX_BYTES, { complete: !isActive(run.status) })
   return { log: text, omittedBytes }
 }

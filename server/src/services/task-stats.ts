@@ -1,4 +1,4 @@
-import type { DurationStats, RunStatus, RunWithTaskName } from '../domain/run.ts'
+import type { DurationStats, RunBriefWithTaskName, RunStatus } from '../domain/run.ts'
 import type { Task, TaskStatus } from '../domain/task.ts'
 import type { TimeRange } from '../domain/time-range.ts'
 import type { ServiceDeps } from './deps.ts'
@@ -15,7 +15,7 @@ export interface TaskStats {
   /** 7 local days ending today. */
   days: { start: number; succeeded: number; failed: number }[]
   upcoming: Task[]
-  recent: RunWithTaskName[]
+  recent: RunBriefWithTaskName[]
 }
 
 /** Local midnight of the day `offset` days from the day of `ms`. */

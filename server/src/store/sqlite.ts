@@ -21,6 +21,7 @@ import {
 } from 'kysely'
 import type { Database } from './database.ts'
 import { databaseBusy, isSqliteBusy } from './database-busy.ts'
+import { rowBuilder, sameNames, type RowBuilder } from './sqlite-rows.ts'
 
 export const SQLITE_MEMORY = ':memory:'
 
@@ -220,6 +221,9 @@ class NodeSqliteDriver implements Driver {
 interface Prepared {
   statement: StatementSync
   returnsRows: boolean
+  /** Issue 10: rows come back as arrays and become objects of one shape (sqlite-rows.ts). */
+  names: string[]
+  toRow: RowBuilder | null
 }
 
 /** Enough for every distinct query the store issues, so the hot ones are prepared once. */
@@ -256,16 +260,31 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   #executeOnce<R>(query: CompiledQuery): QueryResult<R> {
-    const { statement, returnsRows } = this.#prepare(query.sql)
+    const prepared = this.#prepare(query.sql)
+    const { statement, returnsRows } = prepared
     const parameters = toSqliteValues(query.parameters)
-    if (returnsRows) return { rows: statement.all(...parameters) as R[] }
+    if (returnsRows) {
+      const arrays = statement.all(...parameters) as unknown as unknown[][]
+      return { rows: arrays.map(this.#rowBuilderOf(prepared)) as R[] }
+    }
     const { changes, lastInsertRowid } = statement.run(...parameters)
     return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) }
   }
 
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    const { statement } = this.#prepare(query.sql)
-    for (const row of statement.iterate(...toSqliteValues(query.parameters))) yield { rows: [row as R] }
+    const prepared = this.#prepare(query.sql)
+    const toRow = this.#rowBuilderOf(prepared)
+    for (const row of prepared.statement.iterate(...toSqliteValues(query.parameters))) yield { rows: [toRow(row as unknown as unknown[]) as R] }
+  }
+
+  /** The statement's row builder, made again should a schema change have altered its columns. */
+  #rowBuilderOf(prepared: Prepared): RowBuilder {
+    const columns = prepared.statement.columns()
+    if (prepared.toRow === null || !sameNames(columns, prepared.names)) {
+      prepared.names = columns.map((c) => c.name)
+      prepared.toRow = rowBuilder(prepared.names)
+    }
+    return prepared.toRow
   }
 
   #prepare(sql: string): Prepared {
@@ -278,7 +297,9 @@ class NodeSqliteConnection implements DatabaseConnection {
     }
     const statement = this.#db.prepare(sql)
     // A statement that declares result columns (SELECT, … RETURNING, some PRAGMAs) yields rows.
-    const prepared = { statement, returnsRows: statement.columns().length > 0 }
+    const returnsRows = statement.columns().length > 0
+    if (returnsRows) statement.setReturnArrays(true)
+    const prepared: Prepared = { statement, returnsRows, names: [], toRow: null }
     this.#statements.set(sql, prepared)
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next()

@@ -5,7 +5,7 @@
 import type { ApiToken, NewApiToken } from '../domain/api-token.ts'
 import type { AuditEntry, NewAuditEntry } from '../domain/audit-entry.ts'
 import type { EnvironmentBuild, NewEnvironmentBuild } from '../domain/environment-build.ts'
-import type { DurationStats, NewRun, Run, RunPatch, RunRequest, RunStatus, RunWithTaskName } from '../domain/run.ts'
+import type { DurationStats, NewRun, Run, RunBrief, RunBriefWithTaskName, RunPatch, RunRequest, RunStatus, RunWithTaskName } from '../domain/run.ts'
 import type { QueueSettings } from '../domain/queue-settings.ts'
 import type { ScheduleSlot } from '../domain/schedule-slot.ts'
 import type { Session } from '../domain/session.ts'
@@ -73,6 +73,13 @@ export interface RunTable {
    * given; the runs in the order given. All or none: a run refused by runs_task_lock refuses them all.
    */
   insertMany(runs: readonly (NewRun & { holdsLock: boolean })[]): Promise<Run[]>
+  /**
+   * Issue 10: finished runs (no queued, running or paused one: refused before anything is
+   * written) in bulk, for seeding and imports: multi-row inserts, and the run summaries added
+   * set-wise in the same transaction (not by the per-row trigger). Opens a transaction when not
+   * given one; how many were written. Writers of runs wait for it (tables/import-runs.ts).
+   */
+  importMany(runs: readonly Omit<Run, 'id'>[]): Promise<number>
   findById(id: number): Promise<Run | undefined>
   update(id: number, patch: RunPatch): Promise<Run | undefined>
   /**
@@ -95,6 +102,8 @@ export interface RunTable {
   setQueuedPriority(taskId: number, priority: number): Promise<number>
   /** A task's runs, newest (highest id) first; `offset` skips that many of the newest. */
   listForTask(taskId: number, limit: number, offset?: number): Promise<Run[]>
+  /** listForTask's first page, brief (issue 10: GET /api/tasks/<id> lists up to 10,000). */
+  listBriefForTask(taskId: number, limit: number): Promise<RunBrief[]>
   /**
    * Where a queued run stands in the order claimNext takes them (1: next); null when the run is
    * not queued (or does not exist). Runs whose `not_before` is after `now` (retries waiting out
@@ -121,8 +130,8 @@ export interface RunTable {
   durationStats(): Promise<DurationStats>
   /** For each range, how many runs have `field` inside it (and, if given, a status among `statuses`). */
   countInRanges(field: 'startedAt' | 'endedAt', ranges: TimeRange[], statuses?: readonly RunStatus[]): Promise<number[]>
-  /** Runs that started at or after `since`, newest start first, with their task names. */
-  listHistory(since: number, limit: number): Promise<RunWithTaskName[]>
+  /** Runs that started at or after `since`, newest start first (ties: highest id first), with their task names; brief (issue 10). */
+  listHistory(since: number, limit: number): Promise<RunBriefWithTaskName[]>
   // Issue 8, retries and control from any server (migration 012).
   /** The earliest not_before after `now` of a queued run: when the next backed-off retry becomes claimable; null = none. */
   nextNotBefore(now: number): Promise<number | null>

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { sql, type Kysely } from 'kysely'
-import { isActive, type RunStatus } from '../../src/domain/run.ts'
+import { isActive, type Run, type RunStatus } from '../../src/domain/run.ts'
 import { recoverRuns } from '../../src/services/recover-runs.ts'
 import { BUCKET_MS } from '../../src/store/migrations/006-run-summaries.ts'
 import { openPostgres } from '../../src/store/postgres.ts'
@@ -204,6 +204,53 @@ for (const dialect of testDialects()) {
       }
     })
 
+    it('runs.importMany writes finished runs in bulk and adds them to the summaries set-wise: they equal a rebuild from the runs, and the per-row triggers still work after it', async (t) => {
+      const { store, databaseUrl } = await openTestStore(t, dialect)
+      const raw: Kysely<any> = dialect.name === 'sqlite' ? openSqlite(sqliteFileFromUrl(databaseUrl)) : openPostgres(databaseUrl)
+      t.after(() => raw.destroy())
+      const rnd = random(21)
+      const taskIds: number[] = []
+      for (let i = 0; i < 4; i++) taskIds.push((await store.tasks.insert(newTask({ name: `task-${i}` }))).id)
+      // Summary rows exist before the import (it adds to them), and more runs come after it.
+      await workload(store, rnd, taskIds)
+      const imported = importedRuns(rnd, taskIds, 2_500)
+      assert.equal(await store.transaction((tx) => tx.runs.importMany(imported)), imported.length)
+      // Outside a transaction it opens its own.
+      assert.equal(await store.runs.importMany(imported.slice(0, 10)), 10)
+      await workload(store, rnd, taskIds)
+
+      const rows = await sql<ImportedRow>`SELECT * FROM runs WHERE worker_id = 'import' ORDER BY id`.execute(raw)
+      assert.equal(rows.rows.length, imported.length + 10)
+      const first = await store.runs.findById(Number(rows.rows[0]!.id))
+      assert.deepEqual(first, { id: Number(rows.rows[0]!.id), ...imported[0]! })
+      const runs = (await sql<RawRun>`SELECT id, task_id, status, started_at, ended_at FROM runs`.execute(raw)).rows.map(numeric)
+      assert.deepEqual(await summaries(raw), rebuild(runs))
+      assert.equal(await store.runs.countForTask(taskIds[0]!), runs.filter((r) => r.task_id === taskIds[0]).length)
+    })
+
+    it('runs.importMany refuses a live run before writing anything, and a failed import leaves runs, summaries and triggers as they were', async (t) => {
+      const { store, databaseUrl } = await openTestStore(t, dialect)
+      const raw: Kysely<any> = dialect.name === 'sqlite' ? openSqlite(sqliteFileFromUrl(databaseUrl)) : openPostgres(databaseUrl)
+      t.after(() => raw.destroy())
+      const rnd = random(5)
+      const taskIds = [(await store.tasks.insert(newTask({ name: 'task-0' }))).id]
+      await workload(store, rnd, taskIds)
+      const before = { runs: await sql`SELECT COUNT(*) AS n FROM runs`.execute(raw), summaries: await summaries(raw) }
+      const batch = importedRuns(rnd, taskIds, 50)
+      await assert.rejects(
+        store.runs.importMany([...batch, { ...batch[0]!, status: 'running', endedAt: null }]),
+        /finished runs only; got one with status 'running'/,
+      )
+      // A run of a task that does not exist fails inside the transaction, after the trigger was switched off.
+      await assert.rejects(store.runs.importMany([...batch, { ...batch[0]!, taskId: 999_999 }]))
+      assert.deepEqual({ runs: await sql`SELECT COUNT(*) AS n FROM runs`.execute(raw), summaries: await summaries(raw) }, before)
+      // The trigger is back: a run ended through update counts.
+      await workload(store, rnd, taskIds)
+      const runs = (await sql<RawRun>`SELECT id, task_id, status, started_at, ended_at FROM runs`.execute(raw)).rows.map(numeric)
+      assert.ok(runs.length > Number((before.runs.rows[0] as { n: number }).n))
+      assert.deepEqual(await summaries(raw), rebuild(runs))
+    })
+
     it('are backfilled from the runs that exist when the migration runs', async (t) => {
       const { store, databaseUrl } = await openTestStore(t, dialect)
       const raw: Kysely<any> = dialect.name === 'sqlite' ? openSqlite(sqliteFileFromUrl(databaseUrl)) : openPostgres(databaseUrl)
@@ -219,6 +266,46 @@ for (const dialect of testDialects()) {
       assert.ok(runs.filter((r) => !isActive(r.status)).length > 100)
       assert.deepEqual(await summaries(raw), rebuild(runs))
     })
+  })
+}
+
+type ImportedRow = Record<string, unknown> & { id: number }
+
+/** Finished runs of every ending, some without a start (cancelled while queued), some without a duration. */
+function importedRuns(rnd: () => number, taskIds: number[], count: number): Omit<Run, 'id'>[] {
+  const ends: RunStatus[] = ['completed', 'completed', 'failed', 'cancelled', 'abnormal', 'timeout']
+  return Array.from({ length: count }, (_, i) => {
+    const status = ends[Math.floor(rnd() * ends.length)]!
+    const queuedAt = T0 + Math.floor(rnd() * 3 * 24 * HOUR)
+    const startedAt = status === 'cancelled' && rnd() < 0.5 ? null : queuedAt + Math.floor(rnd() * 1000)
+    return {
+      taskId: taskIds[Math.floor(rnd() * taskIds.length)]!,
+      status,
+      priority: 5,
+      trigger: 'schedule',
+      queuedAt,
+      startedAt,
+      endedAt: (startedAt ?? queuedAt) + Math.floor(rnd() * 2 * HOUR),
+      exitCode: status === 'completed' ? 0 : status === 'failed' ? 1 : null,
+      signal: status === 'abnormal' ? 'SIGKILL' : null,
+      pid: 1000 + i,
+      workerId: 'import',
+      peakRssBytes: 20_000_000 + i,
+      avgRssBytes: 10_000_000 + i,
+      error: status === 'abnormal' ? 'imported abnormal run' : null,
+      outputTruncated: i % 7 === 0,
+      pauseReason: null,
+      pausedBy: null,
+      resumeReason: null,
+      resumedBy: null,
+      stopReason: null,
+      stoppedBy: null,
+      attempt: 1,
+      firstRunId: null,
+      notBefore: null,
+      retryOf: null,
+      requestedAction: null,
+    }
   })
 }
 

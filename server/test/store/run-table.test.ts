@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Run, RunPatch } from '../../src/domain/run.ts'
+import type { Run, RunBrief, RunPatch } from '../../src/domain/run.ts'
 import type { Store } from '../../src/store/store.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 import { newRun, newTask, openTestStore, runFrom, T0 } from './store-fixtures.ts'
@@ -14,6 +14,12 @@ async function seedRun(store: Store, taskId: number, patch: RunPatch = {}, queue
 }
 
 /** A finished run that started at `startedAt` and took `durationMs`. */
+/** The fields of a run that the brief reads return (issue 10), from the whole run. */
+function brief(run: Run): RunBrief {
+  const { id, taskId, status, startedAt, endedAt, exitCode, signal, error, outputTruncated, peakRssBytes, avgRssBytes } = run
+  return { id, taskId, status, startedAt, endedAt, exitCode, signal, error, outputTruncated, peakRssBytes, avgRssBytes }
+}
+
 function finished(startedAt: number, durationMs: number, status: Run['status'] = 'completed'): RunPatch {
   return { status, startedAt, endedAt: startedAt + durationMs, exitCode: status === 'completed' ? 0 : 1 }
 }
@@ -172,6 +178,10 @@ for (const dialect of testDialects()) {
       assert.deepEqual(await store.runs.listForTask(task.id, 10), [r3, r2, r1])
       assert.deepEqual(await store.runs.listForTask(task.id, 2), [r3, r2])
       assert.deepEqual(await store.runs.listForTask(999, 10), [])
+      // Issue 10: the same runs, brief.
+      assert.deepEqual(await store.runs.listBriefForTask(task.id, 10), [r3, r2, r1].map(brief))
+      assert.deepEqual(await store.runs.listBriefForTask(task.id, 2), [r3, r2].map(brief))
+      assert.deepEqual(await store.runs.listBriefForTask(999, 10), [])
       assert.equal(await store.runs.countForTask(task.id), 3)
       assert.equal(await store.runs.countForTask(other.id), 1)
     })
@@ -276,10 +286,10 @@ for (const dialect of testDialects()) {
       await seedRun(store, beta.id, {})
       const history = await store.runs.listHistory(T0, 10)
       assert.deepEqual(history, [
-        { ...a2, taskName: 'alpha' },
-        { ...b2, taskName: 'beta' },
-        { ...b1, taskName: 'beta' },
-        { ...a1, taskName: 'alpha' },
+        { ...brief(a2), taskName: 'alpha' },
+        { ...brief(b2), taskName: 'beta' },
+        { ...brief(b1), taskName: 'beta' },
+        { ...brief(a1), taskName: 'alpha' },
       ])
       assert.deepEqual(await store.runs.listHistory(T0, 2), history.slice(0, 2))
       assert.deepEqual(await store.runs.listHistory(T0 + 31, 10), [])

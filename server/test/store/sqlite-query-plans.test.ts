@@ -47,6 +47,7 @@ const EXPECTED: [string, (store: Store) => Promise<unknown>, string[]][] = [
     ],
   ],
   ['runs.listForTask', (s) => s.runs.listForTask(1, 20), ['SEARCH runs USING INDEX runs_task_id_id (task_id=?)']],
+  ['runs.listBriefForTask', (s) => s.runs.listBriefForTask(1, 1000), ['SEARCH runs USING INDEX runs_task_id_id (task_id=?)']],
   // The task's finished runs from its totals; its active run (at most one) live.
   [
     'runs.countForTask',

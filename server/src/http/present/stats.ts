@@ -1,11 +1,11 @@
 import { formatDate, formatDateTime } from '../../lib/format-time.ts'
 import type { TaskStats } from '../../services/task-stats.ts'
-import type { RunWithTaskName } from '../../domain/run.ts'
+import type { RunBriefWithTaskName } from '../../domain/run.ts'
 import { runDurationMs } from './task.ts'
 import { megabytes, seconds } from './units.ts'
 
 /** spec 000 history item (GET /api/tasks/history and ?type=history). */
-export function presentHistoryItem(run: RunWithTaskName): Record<string, unknown> {
+export function presentHistoryItem(run: RunBriefWithTaskName): Record<string, unknown> {
   return {
     task_id: run.taskId,
     task_name: run.taskName,

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { priorityWord } from '../../domain/priority.ts'
-import type { Run } from '../../domain/run.ts'
+import type { Run, RunBrief } from '../../domain/run.ts'
 import type { Task } from '../../domain/task.ts'
 import { formatDateTime } from '../../lib/format-time.ts'
 import type { DataPaths } from '../../lib/paths.ts'
@@ -78,12 +78,12 @@ export function presentTaskListItem(task: Task): Record<string, unknown> {
 }
 
 /** A run's duration in ms, once it has both ends. */
-export function runDurationMs(run: Run): number | null {
+export function runDurationMs(run: Pick<Run, 'startedAt' | 'endedAt'>): number | null {
   return run.startedAt != null && run.endedAt != null ? run.endedAt - run.startedAt : null
 }
 
 /** spec 000 execution object (execution_history and latest_execution). */
-export function presentExecution(run: Run): Record<string, unknown> {
+export function presentExecution(run: RunBrief): Record<string, unknown> {
   const body: Record<string, unknown> = {
     execution_id: String(run.id),
     start_time: formatDateTime(run.startedAt),

@@ -6,8 +6,10 @@
  * behave exactly as with createLocalExecutor: same process groups, log files, signals, samples.
  *
  * - One runner at a time, forked with process.execPath. If it dies, every run it had gets its
- *   'exited' event (exitCode null, reason 'exit', spawnError RUNNER_DIED) and their processes are
- *   killed as after a crash (killOrphanedRun); the next start() forks a new runner.
+ *   'exited' event (exitCode null, reason 'exit'; lostReason RUNNER_LOST_RUN for a run whose
+ *   process had started, so it is recorded abnormal, spawnError RUNNER_DIED for one not yet
+ *   started) and their processes are killed as after a crash (killOrphanedRun); the next start()
+ *   forks a new runner. No run is left 'running' with nobody supervising it.
  * - If the server dies, the runner exits at once and leaves the runs alone (runner-main.ts); the
  *   server's start-up recovery ends them as after any server crash.
  * - The runner keeps the server's event loop alive only while runs are active (the child and its
@@ -21,7 +23,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Executor, RunEvent, RunHandle, RunSpec } from '../executor.ts'
 import { createLocalExecutor, type LocalExecutor, type LocalExecutorOptions } from '../local/local-executor.ts'
-import { RUNNER_DIED, type FromRunner, type RunnerSettings, type ToRunner } from './protocol.ts'
+import { RUNNER_DIED, RUNNER_LOST_RUN, type FromRunner, type RunnerSettings, type ToRunner } from './protocol.ts'
 
 export interface RunnerExecutorOptions extends LocalExecutorOptions {
   /** Node options for the runner. Default none: the server's own (--test, --cpu-prof…) are not passed on. */
@@ -212,7 +214,11 @@ class RunnerConnection {
     for (const run of runs) void this.#local.killOrphanedRun(run.runId, run.pid > 0 ? run.pid : null)
     this.#ref(false)
     try {
-      for (const run of runs) run.deliver({ type: 'exited', exitCode: null, signal: null, reason: 'exit', at: Date.now(), spawnError: RUNNER_DIED })
+      // A run whose process had started was lost, not unstartable: recorded abnormal with the cause.
+      for (const run of runs) {
+        const lost = run.pid > 0 ? { lostReason: RUNNER_LOST_RUN } : { spawnError: RUNNER_DIED }
+        run.deliver({ type: 'exited', exitCode: null, signal: null, reason: 'exit', at: Date.now(), ...lost })
+      }
     } finally {
       this.#gone.resolve()
     }

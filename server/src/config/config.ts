@@ -237,7 +237,7 @@ function denyRulesFrom(raw: string | undefined): DenyRule[] {
   return rules as DenyRule[]
 }
 
-/** Default 'runner' (issue 10): 4× the runs per second and a third less CPU per run than spawning from the server (docs/benchmarks.md). */
+/** Default 'runner' (issue 10): 3–5× the runs per second and about a fifth less CPU per run than spawning from the server (docs/benchmarks.md). */
 function executorKind(raw: string | undefined): 'local' | 'runner' {
   if (raw === undefined || raw === '' || raw === 'runner') return 'runner'
   if (raw === 'local') return 'local'

@@ -37,7 +37,8 @@ export const SETTINGS: readonly SettingHelp[] = [
   {
     variable: 'TASKYARD_EXECUTOR',
     default: 'runner',
-    description: 'runner: a small helper process spawns runs (4× the runs per second of local, a third less CPU per run); local: the server spawns them itself',
+    description:
+      'runner: a small helper process spawns runs (3–5× the runs per second of local in the bench, about a fifth less CPU per run); local: the server spawns them itself',
   },
   { variable: 'TASKYARD_PYTHON', default: 'python3 on PATH', description: 'the interpreter behind the base environment' },
   { variable: 'TASKYARD_TIME_ZONE', default: "the server's", description: 'IANA time zone for cron expressions' },

@@ -22,6 +22,15 @@ export class HttpClient {
     this.#authorization = `Bearer ${token}`
   }
 
+  /** The Authorization header this client sends (for a load client in another process). */
+  get authorization(): string | null {
+    return this.#authorization
+  }
+
+  setAuthorization(value: string): void {
+    this.#authorization = value
+  }
+
   constructor(baseUrl: string, maxSockets = 16) {
     this.#url = new URL(baseUrl)
     this.#maxSockets = maxSockets

@@ -21,7 +21,8 @@ import { runLogFile } from '../../server/src/logs/file-log-store.ts'
 const BYTES = 536_870_912
 const ROUNDS = 2
 const SAMPLE_MS = 50
-const TARGET_RATIO = 0.5
+/** Issue 10, target 6 (was 0.5). */
+const TARGET_RATIO = 0.7
 const TARGET_RSS_BYTES = 64 * 1024 * 1024
 
 export async function bigOutput(ctx: BenchContext): Promise<Figure> {

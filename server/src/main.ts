@@ -273,8 +273,8 @@ async function startLocked(
   const accounts: RunAccounts = { canSwitch: serverUid === 0, resolve: lookupAccount }
   await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log })
   const bus = new EventBus()
-  // 'runner' spawns from a small helper process: forking the big server costs ~2× more and
-  // blocks its event loop, but the hop adds ~1.5 ms to each start (docs/benchmarks.md).
+  // 'runner' (the default) spawns from a small helper process: forking the big server costs more
+  // CPU (page tables, copy-on-write faults) and blocks its event loop (docs/benchmarks.md, issue 10).
   const executor: Executor & { close?(): Promise<void> } =
     config.executor === 'runner' ? await createRunnerExecutor({ installation: paths.root }) : createLocalExecutor({ installation: paths.root })
   log(`Run containment: ${executor.containment}`)

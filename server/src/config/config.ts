@@ -237,9 +237,10 @@ function denyRulesFrom(raw: string | undefined): DenyRule[] {
   return rules as DenyRule[]
 }
 
+/** Default 'runner' (issue 10): 3–5× the runs per second and about a fifth less CPU per run than spawning from the server (docs/benchmarks.md). */
 function executorKind(raw: string | undefined): 'local' | 'runner' {
-  if (raw === undefined || raw === '' || raw === 'local') return 'local'
-  if (raw === 'runner') return 'runner'
+  if (raw === undefined || raw === '' || raw === 'runner') return 'runner'
+  if (raw === 'local') return 'local'
   throw new Error(`TASKYARD_EXECUTOR must be 'local' or 'runner', got '${raw}'`)
 }
 

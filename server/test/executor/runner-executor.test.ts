@@ -6,7 +6,7 @@ import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { RUNNER_DIED } from '../../src/executor/runner/protocol.ts'
+import { RUNNER_LOST_RUN } from '../../src/executor/runner/protocol.ts'
 import { createRunnerExecutor, type RunnerExecutor } from '../../src/executor/runner/runner-executor.ts'
 import { describeExecutorContract } from './executor-contract.ts'
 import { eventTypes, followsContractOrder, isRunning, removeCgroupDirectories, runCgroupDirectories, startTestRun, TEST_PATH } from './start-test-run.ts'
@@ -25,7 +25,7 @@ describe('runner executor: its own process', { timeout: 120_000 }, () => {
     process.kill(firstRunner, 'SIGKILL')
     for (const run of runs) {
       const { at: _at, ...exited } = await run.exited
-      assert.deepEqual(exited, { type: 'exited', exitCode: null, signal: null, reason: 'exit', spawnError: RUNNER_DIED })
+      assert.deepEqual(exited, { type: 'exited', exitCode: null, signal: null, reason: 'exit', lostReason: RUNNER_LOST_RUN })
       assert.ok(followsContractOrder(run.events), eventTypes(run.events).join())
     }
     for (const { pid } of started) await waitUntil(() => !isRunning(pid) && !executor.isGroupAlive(pid), `group ${pid} is still alive`)

@@ -10,7 +10,8 @@
  * Placement: the spawning thread moves itself into the run's cgroup, forks, and moves back
  * (enter()/leave() around child_process.spawn, which forks and execs synchronously). The child
  * is therefore born in the cgroup: there is no moment in which it, or anything it forks, is
- * outside it, and no extra exec is needed. Each move is one write of a few bytes (≈ 25–50 µs).
+ * outside it, and no extra exec is needed. Each move is one write of a few bytes (≈ 25–100 µs; v1
+ * writes "0", see moveTo).
  * v1 moves only the calling thread (its `tasks` file takes thread ids), so the server's other
  * threads never enter a run's freezer; v2 moves the whole process (cgroup.procs). During the
  * window, memory the server allocates is charged to the run (bounded by the spawn's ~2–4 ms);
@@ -293,7 +294,13 @@ function openV1(installationKey: string): Cgroups {
   const freezer = hierarchy('freezer')
   if (!freezer) throw new Error('no cgroup v1 freezer hierarchy is mounted')
   fs.mkdirSync(freezer.base, { recursive: true })
-  const moveTo = (dir: string): void => write(path.join(dir, 'tasks'), String(process.pid))
+  // "0", not our pid: the kernel reads 0 as "the calling thread" (here the JS thread, whose tid is
+  // process.pid, so the same thread moves) and then skips the global cgroup_threadgroup_rwsem
+  // (kernel ≥ 6.1, "cgroup: Optimize single thread migration"). With a pid it takes that lock for
+  // writing, and its first writer after a quiet spell waits for an RCU grace period: 5–15 ms per
+  // run here, blocking the event loop, against 0.1 ms with "0" (issue 10, docs/benchmarks.md).
+  // Older kernels take the lock either way; the move is the same.
+  const moveTo = (dir: string): void => write(path.join(dir, 'tasks'), '0')
   probe(freezer.base, moveTo, () => moveTo(freezer.own))
 
   let memoryMissing: string | null = null

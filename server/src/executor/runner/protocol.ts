@@ -31,3 +31,5 @@ export interface RunnerSettings {
 
 /** What the runner reports as the spawn error of runs it had when it died. */
 export const RUNNER_DIED = 'the runner process died'
+/** The lostReason of runs that had started when the runner died (their processes are killed). */
+export const RUNNER_LOST_RUN = 'The runner process that started this run died; the run was ended and its processes were killed'

@@ -25,7 +25,7 @@ export function readCalls(bigTaskId: number, now: number): [string, (store: Stor
   return [
     ['task: tasks.findById', (s) => s.tasks.findById(bigTaskId)],
     ['task: runs.listActiveForTask', (s) => s.runs.listActiveForTask(bigTaskId)],
-    ['task, executions: runs.listForTask (100 / 1,000)', (s) => s.runs.listForTask(bigTaskId, 1000)],
+    ['task, executions: runs.listBriefForTask (100 / 1,000)', (s) => s.runs.listBriefForTask(bigTaskId, 1000)],
     ['executions page: runs.countForTask', (s) => s.runs.countForTask(bigTaskId)],
     ['executions page: runs.listForTask page 50 of 10', (s) => s.runs.listForTask(bigTaskId, 10, 490)],
     ['stats: tasks.countByStatus', (s) => s.tasks.countByStatus()],

@@ -18,38 +18,12 @@ import type { Database } from '../database.ts'
 import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
 import { toRow } from '../row-mapping.ts'
 import type { DialectName } from '../store.ts'
+import { RUN_PATCH_FIELDS } from './run-row.ts'
 
 /** A finished run to import: everything but its id. */
 export type ImportedRun = Omit<Run, 'id'>
 
-const FIELDS: Record<keyof ImportedRun, true> = {
-  taskId: true,
-  status: true,
-  priority: true,
-  trigger: true,
-  queuedAt: true,
-  startedAt: true,
-  endedAt: true,
-  exitCode: true,
-  signal: true,
-  pid: true,
-  workerId: true,
-  peakRssBytes: true,
-  avgRssBytes: true,
-  error: true,
-  outputTruncated: true,
-  pauseReason: true,
-  pausedBy: true,
-  resumeReason: true,
-  resumedBy: true,
-  stopReason: true,
-  stoppedBy: true,
-  attempt: true,
-  firstRunId: true,
-  notBefore: true,
-  retryOf: true,
-  requestedAction: true,
-}
+const FIELDS: Record<keyof ImportedRun, true> = { taskId: true, ...RUN_PATCH_FIELDS }
 
 /** 27 columns a row: 1,000 rows stay inside SQLite's 32,766 bound parameters (PostgreSQL: 65,535). */
 const ROWS_PER_STATEMENT = 1_000

@@ -4,7 +4,36 @@
  * then fromRow's Object.entries and name lookups) was 45 % of such a request's CPU. An object
  * literal of the Run type also makes a column added to Run without a mapping here a type error.
  */
-import type { Run, RunBrief } from '../../domain/run.ts'
+import type { Run, RunBrief, RunPatch } from '../../domain/run.ts'
+
+/** Every field a run's patch may write (toRow's allow-list): all of a Run but its id and task. */
+export const RUN_PATCH_FIELDS: Record<keyof RunPatch, true> = {
+  status: true,
+  priority: true,
+  trigger: true,
+  queuedAt: true,
+  startedAt: true,
+  endedAt: true,
+  exitCode: true,
+  signal: true,
+  pid: true,
+  workerId: true,
+  peakRssBytes: true,
+  avgRssBytes: true,
+  error: true,
+  outputTruncated: true,
+  pauseReason: true,
+  pausedBy: true,
+  resumeReason: true,
+  resumedBy: true,
+  stopReason: true,
+  stoppedBy: true,
+  attempt: true,
+  firstRunId: true,
+  notBefore: true,
+  retryOf: true,
+  requestedAction: true,
+}
 
 /** The columns of a runs row that a Run is made of (holds_lock, the store's own, is ignored). */
 export interface RunColumns {

@@ -1,17 +1,8 @@
 import { sql, type Kysely } from 'kysely'
-import {
-  ACTIVE_RUN_STATUSES,
-  isActive,
-  type NewRun,
-  type Run,
-  type RunBriefWithTaskName,
-  type RunPatch,
-  type RunStatus,
-  type RunWithTaskName,
-} from '../../domain/run.ts'
+import { ACTIVE_RUN_STATUSES, isActive, type NewRun, type Run, type RunBriefWithTaskName, type RunStatus, type RunWithTaskName } from '../../domain/run.ts'
 import type { Database, RowOf, RunRow } from '../database.ts'
 import { toRow } from '../row-mapping.ts'
-import { BRIEF_COLUMNS, briefFromRow, runFromRow, type RunColumns } from './run-row.ts'
+import { BRIEF_COLUMNS, briefFromRow, RUN_PATCH_FIELDS, runFromRow, type RunColumns } from './run-row.ts'
 import { BUCKET_MS } from '../migrations/006-run-summaries.ts'
 import type { DialectName, RunTable } from '../store.ts'
 import { refusal } from '../../domain/task-actions.ts'
@@ -30,34 +21,6 @@ const NEW_RUN_FIELDS: Record<Exclude<keyof NewRun, 'holdsLock'>, true> = {
   firstRunId: true,
   notBefore: true,
   retryOf: true,
-}
-
-const PATCH_FIELDS: Record<keyof RunPatch, true> = {
-  status: true,
-  priority: true,
-  trigger: true,
-  queuedAt: true,
-  startedAt: true,
-  endedAt: true,
-  exitCode: true,
-  signal: true,
-  pid: true,
-  workerId: true,
-  peakRssBytes: true,
-  avgRssBytes: true,
-  error: true,
-  outputTruncated: true,
-  pauseReason: true,
-  pausedBy: true,
-  resumeReason: true,
-  resumedBy: true,
-  stopReason: true,
-  stoppedBy: true,
-  attempt: true,
-  firstRunId: true,
-  notBefore: true,
-  retryOf: true,
-  requestedAction: true,
 }
 
 const COLUMN_OF_FIELD = { startedAt: 'started_at', endedAt: 'ended_at' } as const
@@ -211,7 +174,7 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     findById,
 
     async update(id, patch) {
-      const values = toRow(patch, PATCH_FIELDS)
+      const values = toRow(patch, RUN_PATCH_FIELDS)
       if (Object.keys(values).length === 0) return findById(id)
       const row = await db.updateTable('runs').set(values).where('id', '=', id).returningAll().executeTakeFirst()
       return row && toRun(row)
@@ -502,7 +465,7 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async updateIfStatus(id, expected, patch) {
-      const values = toRow(patch, PATCH_FIELDS)
+      const values = toRow(patch, RUN_PATCH_FIELDS)
       const row = await db
         .updateTable('runs')
         .set(Object.keys(values).length === 0 ? { status: expected } : values)

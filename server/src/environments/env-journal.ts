@@ -66,6 +66,10 @@ export function createEnvJournal(stateDir: string): EnvJournal {
   const tmp = path.join(stateDir, 'tmp')
   const renaming = path.join(stateDir, 'renaming')
   const ensureDirs = () => Promise.all([snapshots, creating, tmp, renaming].map((d) => mkdir(d, { recursive: true })))
+  // The creating markers as this process knows them: it is the only one writing this data
+  // directory (its lock), so the files are the crash record and this set answers isCreating,
+  // which every run's environment lookup asks (issue 10: a readFile per run).
+  const creatingNow = new Set<string>()
 
   /** Renaming first makes removal atomic: a half-deleted snapshot is never mistaken for a whole one. */
   async function discard(dir: string): Promise<void> {
@@ -86,6 +90,7 @@ export function createEnvJournal(stateDir: string): EnvJournal {
       await mkdir(tmp)
       for (const name of await readdir(snapshots)) await journal.restore(name)
       for (const name of await readdir(creating)) {
+        creatingNow.add(name)
         await removeEnvironment(name)
         await journal.endCreate(name)
       }
@@ -94,19 +99,16 @@ export function createEnvJournal(stateDir: string): EnvJournal {
     async beginCreate(name) {
       await ensureDirs()
       await writeFile(path.join(creating, name), '')
+      creatingNow.add(name)
     },
 
     async endCreate(name) {
       await rm(path.join(creating, name), { force: true })
+      creatingNow.delete(name)
     },
 
-    async isCreating(name) {
-      try {
-        await readFile(path.join(creating, name))
-        return true
-      } catch {
-        return false
-      }
+    isCreating(name) {
+      return Promise.resolve(creatingNow.has(name))
     },
 
     async snapshot(name, prefix, exclude) {

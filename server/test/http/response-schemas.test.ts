@@ -45,7 +45,7 @@ async function readUntilComplete(res: Response): Promise<void> {
 
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: every route answers as its response schema says`, { skip: sshdSkipReason(), timeout: 240_000 }, () => {
-    it('drives every registered route; every answer matches its declared schema', async (t) => {
+    it('drives every registered route; every answer matches its declared schema', { timeout: 240_000 }, async (t) => {
       const sshd = await startTestSshServer()
       t.after(() => sshd.stop())
       const wheels = await wheelhouse(t, [

@@ -24,10 +24,10 @@ export interface TaskTransition {
 export async function triggerTask(deps: ServiceDeps, actor: Actor, taskId: number): Promise<TaskTransition> {
   const { toStop, ...result } = await inTaskAction(deps, actor, 'trigger', taskId, 'lock', async (tx, task) => {
     // forbid (spec 004's lock) refuses while a run is live; queue / allow / replace queue one (issue 8).
-    const live = await tx.runs.findActiveForTask(taskId)
-    if (live && task.concurrency === 'forbid') throw refusal('trigger', task.status)
+    const live = await tx.runs.listActiveForTask(taskId)
+    if (live.length > 0 && task.concurrency === 'forbid') throw refusal('trigger', task.status)
     // replace ends the live runs it replaces: their slots are the new run's (when_busy refuse).
-    const freeing = live && task.concurrency === 'replace' ? (await tx.runs.listActiveForTask(taskId)).length : 0
+    const freeing = task.concurrency === 'replace' ? live.length : 0
     await assertAdmits(tx, deps.settings.maxWorkers, freeing)
     const now = deps.clock.now()
     const ctx = { now, by: actor.user?.username ?? null, isSupervising: (id: number) => deps.runControl.isSupervising(id) }

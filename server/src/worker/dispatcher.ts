@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Clock } from '../domain/clock.ts'
 import type { Run } from '../domain/run.ts'
+import type { Task } from '../domain/task.ts'
 import { runOutcome, type ProcessOutcome } from '../domain/run-outcome.ts'
 import type { Environments, RunEnvironment } from '../environments/environments.ts'
 import type { EventBus } from '../events/events.ts'
@@ -18,7 +19,7 @@ import { startPausableDeadline, type DeadlineTimers, type PausableDeadline } fro
 import type { LogStore } from '../logs/log-store.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
-import { claimNextRun } from '../services/claim-next-run.ts'
+import { claimRunToStart } from '../services/claim-next-run.ts'
 import { closeRun } from '../services/close-run.ts'
 import type { RunControl } from '../services/run-control.ts'
 import { buildRemoteRunSpec, hasFiles } from './build-remote-run-spec.ts'
@@ -175,18 +176,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           pumpAgain = false
           if (supervised.size > 0 && shutdownReason == null) await applyRequests()
           while (shutdownReason == null) {
-            // The limit is the database's (every server's runs count): claimNextRun checks it with the claim.
-            const run = await claimNextRun(deps.store, deps.workerId, deps.clock.now(), deps.settings.maxWorkers)
-            if (!run) {
-              await armNotBefore()
+            // The limit is the database's (every server's runs count): the claim checks it.
+            const { claimed, full } = await claimRunToStart(deps.store, deps.workerId, deps.clock.now(), deps.settings.maxWorkers)
+            if (!claimed) {
+              // Every slot taken: a retry's not-before time can wait until one frees (that wakes
+              // this pump, or its poll does), then the claim that finds nothing arms the timer.
+              if (!full) await armNotBefore()
               break
             }
+            const { run } = claimed
             if (shutdownReason != null) {
               // Shutdown began during the claim: give the run back untouched for the next start.
               await durably(`run ${run.id} release`, () => deps.store.runs.update(run.id, { status: 'queued', workerId: null, startedAt: null }))
               break
             }
-            await startRun(run)
+            await startRun(claimed)
+            // Issue 10: that claim took the last slot, so another would find none; a run that ends
+            // meanwhile wakes the pump again (pumpAgain).
+            if (full) break
           }
         } while (pumpAgain)
       } finally {
@@ -196,7 +203,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return pumping
   }
 
-  async function startRun(run: Run): Promise<void> {
+  async function startRun({ run, task, serverId }: { run: Run; task: Task; serverId: number | null }): Promise<void> {
     let markExited!: () => void
     const exited = new Promise<void>((resolve) => (markExited = resolve))
     const entry: Supervised = {
@@ -219,9 +226,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     supervised.set(run.id, entry)
     try {
-      const found = await durably(`run ${run.id} task`, () => deps.store.tasks.findForRun(run.taskId))
-      if (!found) throw new Error(`task ${run.taskId} no longer exists`)
-      const { task, serverId } = found
       entry.timeoutMs = task.timeoutSeconds == null ? null : task.timeoutSeconds * 1000
       const remote = deps.remoteExecutorFor ? await durably(`run ${run.id} server`, () => deps.remoteExecutorFor!(task.id, serverId)) : null
       if (remote) {

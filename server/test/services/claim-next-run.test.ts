@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { claimNextRun } from '../../src/services/claim-next-run.ts'
+import { claimNextRun, claimRunToStart } from '../../src/services/claim-next-run.ts'
 import { openStore } from '../../src/store/kysely-store.ts'
 import type { Store } from '../../src/store/store.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
@@ -58,6 +58,29 @@ for (const dialect of testDialects()) {
       await store.runs.update(ids[2]!, { status: 'completed', endedAt: T0 + 1 })
       assert.equal((await claimNextRun(store, 'a', T0, 2))?.id, ids[3])
       assert.equal(await store.runs.countBusy(), 1)
+    })
+
+    it('claimRunToStart hands over the run with its task and server, and says when the claim took the last slot (issue 10)', async (t) => {
+      const { store } = await openTestStore(t, dialect)
+      const ids = await queueRuns(
+        store,
+        [0, 1, 2].map((i) => ({ priority: 5, queuedAt: T0 + i })),
+      )
+      const first = await claimRunToStart(store, 'a', T0, 2)
+      assert.equal(first.full, false)
+      assert.equal(first.claimed?.run.id, ids[0])
+      assert.equal(first.claimed?.run.status, 'running')
+      assert.deepEqual(first.claimed?.task, await store.tasks.findById(first.claimed!.run.taskId))
+      assert.equal(first.claimed?.serverId, null)
+      const second = await claimRunToStart(store, 'a', T0, 2)
+      assert.deepEqual([second.claimed?.run.id, second.full], [ids[1], true])
+      assert.deepEqual(await claimRunToStart(store, 'a', T0, 2), { claimed: null, full: true })
+      assert.equal((await store.runs.findById(ids[2]!))?.status, 'queued', 'a full claim changes nothing')
+      // No limit: never full; an empty queue claims nothing and is not full either.
+      await store.runs.update(ids[0]!, { status: 'completed', endedAt: T0 + 1 })
+      await store.runs.update(ids[1]!, { status: 'completed', endedAt: T0 + 1 })
+      assert.deepEqual([(await claimRunToStart(store, 'a', T0, null)).claimed?.run.id], [ids[2]])
+      assert.deepEqual(await claimRunToStart(store, 'a', T0, null), { claimed: null, full: false })
     })
 
     it('two servers claiming in parallel on one database never run more than max_workers together', async (t) => {

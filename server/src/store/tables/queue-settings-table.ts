@@ -2,19 +2,25 @@ import type { Kysely } from 'kysely'
 import type { QueueSettings } from '../../domain/queue-settings.ts'
 import type { Database } from '../database.ts'
 import type { DialectName, QueueSettingsTable } from '../store.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 
 const nullableNumber = (v: number | string | null): number | null => (v == null ? null : Number(v))
 
 /** The one row of queue_settings on `db`, which may be a transaction. */
 export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName): QueueSettingsTable {
   async function read(forUpdate: boolean): Promise<QueueSettings> {
-    const row = await db
-      .selectFrom('queue_settings')
-      .select(['max_workers', 'when_busy', 'updated_at', 'updated_by'])
-      .where('id', '=', 1)
-      // SQLite transactions are serial (BEGIN IMMEDIATE): the row needs no lock of its own there.
-      .$if(forUpdate && dialect === 'postgres', (qb) => qb.forUpdate())
-      .executeTakeFirstOrThrow()
+    const lock = forUpdate && dialect === 'postgres'
+    // Issue 10: read twice per run (the trigger, the claim): compiled once (compiled-queries.ts).
+    const found = await firstCompiled(db, `${dialect} queueSettings.read${lock ? ' for update' : ''}`, [], () =>
+      db
+        .selectFrom('queue_settings')
+        .select(['max_workers', 'when_busy', 'updated_at', 'updated_by'])
+        .where('id', '=', 1)
+        // SQLite transactions are serial (BEGIN IMMEDIATE): the row needs no lock of its own there.
+        .$if(lock, (qb) => qb.forUpdate()),
+    )
+    if (!found) throw new Error('queue_settings has no row 1 (migration 008 inserts it)')
+    const row = found
     return {
       maxWorkers: nullableNumber(row.max_workers),
       whenBusy: row.when_busy === 'refuse' ? 'refuse' : 'queue',

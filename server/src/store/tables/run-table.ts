@@ -8,6 +8,7 @@ import type { DialectName, RunTable } from '../store.ts'
 import { refusal } from '../../domain/task-actions.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 import { importRuns } from './import-runs.ts'
+import { executeCompiled, firstCompiled } from '../compiled-queries.ts'
 
 /** Migration 011: one live lock-holding run per task (spec 004's lock, held by the database). */
 const TASK_LOCK_INDEX: UniqueIndex = { name: 'runs_task_lock', table: 'runs', columns: ['task_id'] }
@@ -49,8 +50,10 @@ const INSERT_CHUNK = 500
 
 /** The runs table on `db`, which may be a transaction. */
 export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
+  // Issue 10: the run path's statements are compiled once (compiled-queries.ts); a key names the
+  // dialect and whatever else shapes the SQL's text.
   async function findById(id: number): Promise<Run | undefined> {
-    const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst()
+    const row = await firstCompiled(db, `${dialect} runs.findById`, [id], (id) => db.selectFrom('runs').selectAll().where('id', '=', id))
     return row && toRun(row)
   }
 
@@ -125,7 +128,9 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async listActiveForTask(taskId) {
-      const rows = await db.selectFrom('runs').selectAll().where('task_id', '=', taskId).where('status', 'in', ACTIVE_LITERALS).orderBy('id').execute()
+      const { rows } = await executeCompiled(db, `${dialect} runs.listActiveForTask`, [taskId], (taskId) =>
+        db.selectFrom('runs').selectAll().where('task_id', '=', taskId).where('status', 'in', ACTIVE_LITERALS).orderBy('id'),
+      )
       return rows.map(toRun)
     },
 
@@ -175,77 +180,86 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
 
     async update(id, patch) {
       const values = toRow(patch, RUN_PATCH_FIELDS)
-      if (Object.keys(values).length === 0) return findById(id)
-      const row = await db.updateTable('runs').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      const columns = Object.keys(values)
+      if (columns.length === 0) return findById(id)
+      const row = await firstCompiled(db, `${dialect} runs.update ${columns.join(',')}`, [id, ...Object.values(values)], (id, ...set) =>
+        db
+          .updateTable('runs')
+          .set(Object.fromEntries(columns.map((column, i) => [column, set[i]])))
+          .where('id', '=', id as number)
+          .returningAll(),
+      )
       return row && toRun(row)
     },
 
     async claimNext(workerId, now) {
-      const row = await db
-        .updateTable('runs')
-        .set({ status: 'running', worker_id: workerId, started_at: now })
-        .where('id', '=', (eb) =>
-          eb
-            .selectFrom('runs')
-            .select('id')
-            .where('status', '=', 'queued')
-            // Issue 8: a retry waits out its backoff (the worker arms a timer for nextNotBefore).
-            .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
-            // A run whose environment is being built waits queued (issue 9): its task's
-            // environment has a build without an end. The build's end wakes the worker.
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom('tasks')
-                    .innerJoin('environment_builds', 'environment_builds.env_name', 'tasks.conda_env')
-                    .select('environment_builds.id')
-                    .whereRef('tasks.id', '=', 'runs.task_id')
-                    .where('environment_builds.ended_at', 'is', null),
+      const row = await firstCompiled(db, `${dialect} runs.claimNext`, [workerId, now], (workerId, now) =>
+        db
+          .updateTable('runs')
+          .set({ status: 'running', worker_id: workerId, started_at: now })
+          .where('id', '=', (eb) =>
+            eb
+              .selectFrom('runs')
+              .select('id')
+              .where('status', '=', 'queued')
+              // Issue 8: a retry waits out its backoff (the worker arms a timer for nextNotBefore).
+              .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
+              // A run whose environment is being built waits queued (issue 9): its task's
+              // environment has a build without an end. The build's end wakes the worker.
+              .where(({ not, exists, selectFrom }) =>
+                not(
+                  exists(
+                    selectFrom('tasks')
+                      .innerJoin('environment_builds', 'environment_builds.env_name', 'tasks.conda_env')
+                      .select('environment_builds.id')
+                      .whereRef('tasks.id', '=', 'runs.task_id')
+                      .where('environment_builds.ended_at', 'is', null),
+                  ),
                 ),
-              ),
-            )
-            // Issue 8: a run of a task whose policy is not 'allow' waits while another run of the
-            // same task is running or paused (a queue task's next run, a replace's new run while
-            // the old one stops). Claims are serialised by the queue_settings row lock, so no two
-            // claimers can both see the task idle.
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom('runs as busy')
-                    .innerJoin('tasks as own', 'own.id', 'busy.task_id')
-                    .select('busy.id')
-                    .whereRef('busy.task_id', '=', 'runs.task_id')
-                    // The active predicate verbatim (the partial index runs_active), then leave the queued ones out.
-                    .where('busy.status', 'in', ACTIVE_LITERALS)
-                    .where('busy.status', '<>', sql.lit('queued'))
-                    .where('own.concurrency', '<>', 'allow'),
+              )
+              // Issue 8: a run of a task whose policy is not 'allow' waits while another run of the
+              // same task is running or paused (a queue task's next run, a replace's new run while
+              // the old one stops). Claims are serialised by the queue_settings row lock, so no two
+              // claimers can both see the task idle.
+              .where(({ not, exists, selectFrom }) =>
+                not(
+                  exists(
+                    selectFrom('runs as busy')
+                      .innerJoin('tasks as own', 'own.id', 'busy.task_id')
+                      .select('busy.id')
+                      .whereRef('busy.task_id', '=', 'runs.task_id')
+                      // The active predicate verbatim (the partial index runs_active), then leave the queued ones out.
+                      .where('busy.status', 'in', ACTIVE_LITERALS)
+                      .where('busy.status', '<>', sql.lit('queued'))
+                      .where('own.concurrency', '<>', 'allow'),
+                  ),
                 ),
-              ),
-            )
-            .orderBy('priority')
-            .orderBy('queued_at')
-            .orderBy('id')
-            .limit(1)
-            // SQLite runs one writer at a time, so the statement is atomic as it stands.
-            // PostgreSQL claimers run side by side: each locks its pick and passes over rows
-            // another claimer holds, instead of queueing behind it for the same row.
-            .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
-        )
-        .where('status', '=', 'queued')
-        .returningAll()
-        .executeTakeFirst()
+              )
+              .orderBy('priority')
+              .orderBy('queued_at')
+              .orderBy('id')
+              .limit(1)
+              // SQLite runs one writer at a time, so the statement is atomic as it stands.
+              // PostgreSQL claimers run side by side: each locks its pick and passes over rows
+              // another claimer holds, instead of queueing behind it for the same row.
+              .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+          )
+          .where('status', '=', 'queued')
+          .returningAll(),
+      )
       return row && toRun(row)
     },
 
     async countBusy() {
-      const row = await db
-        .selectFrom('runs')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        // The active predicate verbatim (the partial index), then leave the queued ones out.
-        .where('status', 'in', ACTIVE_LITERALS)
-        .where('status', '<>', sql.lit('queued'))
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
+      const row = await firstCompiled(db, `${dialect} runs.countBusy`, [], () =>
+        db
+          .selectFrom('runs')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          // The active predicate verbatim (the partial index), then leave the queued ones out.
+          .where('status', 'in', ACTIVE_LITERALS)
+          .where('status', '<>', sql.lit('queued')),
+      )
+      return Number(row!.n)
     },
 
     async listQueued(limit, offset) {
@@ -361,14 +375,9 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async findActiveForTask(taskId) {
-      const row = await db
-        .selectFrom('runs')
-        .selectAll()
-        .where('task_id', '=', taskId)
-        .where('status', 'in', ACTIVE_LITERALS)
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst()
+      const row = await firstCompiled(db, `${dialect} runs.findActiveForTask`, [taskId], (taskId) =>
+        db.selectFrom('runs').selectAll().where('task_id', '=', taskId).where('status', 'in', ACTIVE_LITERALS).orderBy('id', 'desc').limit(1),
+      )
       return row && toRun(row)
     },
 
@@ -455,12 +464,13 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async nextNotBefore(now) {
-      const row = await db
-        .selectFrom('runs')
-        .select((eb) => eb.fn.min<number | null>('not_before').as('at'))
-        .where('status', '=', 'queued')
-        .where('not_before', '>', now)
-        .executeTakeFirst()
+      const row = await firstCompiled(db, `${dialect} runs.nextNotBefore`, [now], (now) =>
+        db
+          .selectFrom('runs')
+          .select((eb) => eb.fn.min<number | null>('not_before').as('at'))
+          .where('status', '=', 'queued')
+          .where('not_before', '>', now),
+      )
       return row?.at == null ? null : Number(row.at)
     },
 
@@ -489,14 +499,15 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
     },
 
     async listRequested(workerId) {
-      const rows = await db
-        .selectFrom('runs')
-        .selectAll()
-        .where('status', 'in', ACTIVE_LITERALS)
-        .where('worker_id', '=', workerId)
-        .where('requested_action', 'is not', null)
-        .orderBy('id')
-        .execute()
+      const { rows } = await executeCompiled(db, `${dialect} runs.listRequested`, [workerId], (workerId) =>
+        db
+          .selectFrom('runs')
+          .selectAll()
+          .where('status', 'in', ACTIVE_LITERALS)
+          .where('worker_id', '=', workerId)
+          .where('requested_action', 'is not', null)
+          .orderBy('id'),
+      )
       return rows.map(toRun)
     },
 

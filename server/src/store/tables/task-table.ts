@@ -6,6 +6,7 @@ import { fromRow, toRow } from '../row-mapping.ts'
 import { forgetTaskRuns } from './run-summaries.ts'
 import type { DialectName, TaskTable } from '../store.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 
 const NAME_INDEX: UniqueIndex = { name: 'tasks_name_unique', table: 'tasks', columns: ['name'] }
 
@@ -134,8 +135,9 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     }
   }
 
+  // Issue 10: the run path's statements are compiled once (compiled-queries.ts).
   async function findById(id: number): Promise<Task | undefined> {
-    const row = await db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst()
+    const row = await firstCompiled(db, `${dialect} tasks.findById`, [id], (id) => db.selectFrom('tasks').selectAll().where('id', '=', id))
     return row && toTask(row)
   }
 
@@ -146,14 +148,20 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
       return task && (expected === undefined || task.status === expected) ? task : undefined
     }
     if (patch.name !== undefined) await assertNameFree(patch.name, id)
+    const columns = Object.keys(values)
+    const key = `${dialect} tasks.update ${columns.join(',')}${expected === undefined ? '' : ' if status'}`
+    const args: unknown[] = expected === undefined ? [id, ...Object.values(values)] : [id, expected, ...Object.values(values)]
     const row = await translateNameTaken(patch.name, () =>
-      db
-        .updateTable('tasks')
-        .set(values as never)
-        .where('id', '=', id)
-        .$if(expected !== undefined, (qb) => qb.where('status', '=', expected as TaskStatus))
-        .returningAll()
-        .executeTakeFirst(),
+      firstCompiled(db, key, args, (...all: unknown[]) => {
+        const [id, ...rest] = all
+        const set = expected === undefined ? rest : rest.slice(1)
+        return db
+          .updateTable('tasks')
+          .set(Object.fromEntries(columns.map((column, i) => [column, set[i]])) as never)
+          .where('id', '=', id as number)
+          .$if(expected !== undefined, (qb) => qb.where('status', '=', rest[0] as TaskStatus))
+          .returningAll()
+      }),
     )
     return row && toTask(row)
   }
@@ -171,13 +179,14 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
     findByName,
 
     async findForRun(id) {
-      const row = await db
-        .selectFrom('tasks')
-        .leftJoin('task_servers', 'task_servers.task_id', 'tasks.id')
-        .selectAll('tasks')
-        .select('task_servers.server_id as run_server_id')
-        .where('tasks.id', '=', id)
-        .executeTakeFirst()
+      const row = await firstCompiled(db, `${dialect} tasks.findForRun`, [id], (id) =>
+        db
+          .selectFrom('tasks')
+          .leftJoin('task_servers', 'task_servers.task_id', 'tasks.id')
+          .selectAll('tasks')
+          .select('task_servers.server_id as run_server_id')
+          .where('tasks.id', '=', id),
+      )
       if (!row) return undefined
       const { run_server_id: serverId, ...task } = row
       return { task: toTask(task as TaskRow), serverId: serverId == null ? null : Number(serverId) }
@@ -185,12 +194,13 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
 
     async lockById(id) {
       // SQLite has one writer and no FOR UPDATE: its transactions are serial already.
-      const row = await db
-        .selectFrom('tasks')
-        .selectAll()
-        .where('id', '=', id)
-        .$if(dialect === 'postgres', (qb) => qb.forUpdate())
-        .executeTakeFirst()
+      const row = await firstCompiled(db, `${dialect} tasks.lockById`, [id], (id) =>
+        db
+          .selectFrom('tasks')
+          .selectAll()
+          .where('id', '=', id)
+          .$if(dialect === 'postgres', (qb) => qb.forUpdate()),
+      )
       return row && toTask(row)
     },
 

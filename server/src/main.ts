@@ -17,6 +17,7 @@ import type { DeadlineTimers } from './lib/pausable-deadline.ts'
 import { createEnvironments } from './environments/create-environments.ts'
 import { createAccountSandbox, NO_SANDBOX, type BuildSandbox } from './environments/build-sandbox.ts'
 import { detectIsolation } from './executor/local/isolation.ts'
+import { setUpDatabaseGuard, type DatabaseGuard } from './executor/local/database-guard.ts'
 import { recoverEnvironmentRenames } from './services/environments/recover-renames.ts'
 import { recoverEnvironmentBuilds } from './services/environments/recover-builds.ts'
 import { storeBuildRecorder } from './services/environments/record-builds.ts'
@@ -114,13 +115,13 @@ function decideIsolation(setting: 'auto' | 'on' | 'off', executorIsolation: stri
  * Who environment builds run as (issue 9): the run account when the server is root, with the
  * data directory hidden where runs get isolation; as the server itself otherwise.
  */
-function buildSandboxFor(o: { account: RunAccount | null; serverUid: number; isolate: boolean; dataDir: string }): BuildSandbox {
+function buildSandboxFor(o: { account: RunAccount | null; serverUid: number; isolate: boolean; dataDir: string; alsoHidden: readonly string[] }): BuildSandbox {
   if (o.account === null || o.serverUid !== 0) return NO_SANDBOX
   const isolation = o.isolate ? detectIsolation() : null
   return createAccountSandbox({
     account: o.account,
     server: { uid: 0, gid: 0 },
-    hidden: isolation ? [o.dataDir] : null,
+    hidden: isolation ? [o.dataDir, ...o.alsoHidden] : null,
     wrap: isolation ? (argv, paths, runAs, env) => isolation.wrap(argv, paths, runAs, env) : null,
     dataDir: o.dataDir,
     setpriv: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv',
@@ -270,7 +271,16 @@ async function startLocked(
         `WARNING: runs as ${runAccount.account.name} cannot reach their task directories: ${blocked} is not searchable by others (chmod o+x ${blocked}, or move the data directory).`,
       )
   }
-  const accounts: RunAccounts = { canSwitch: serverUid === 0, resolve: lookupAccount }
+  // Set once isolation is decided, below; an account a task names (run_as) joins the database guard before its run starts.
+  let databaseGuard: DatabaseGuard | null = null
+  const accounts: RunAccounts = {
+    canSwitch: serverUid === 0,
+    async resolve(spec) {
+      const account = await lookupAccount(spec)
+      if (account) await databaseGuard?.guardAccount(account.uid)
+      return account
+    },
+  }
   await ensureAdmin(store, { dataDir: paths.root, configuredPassword: config.adminPassword, clock, log })
   const bus = new EventBus()
   // 'runner' (the default) spawns from a small helper process: forking the big server costs more
@@ -287,9 +297,18 @@ async function startLocked(
     throw error
   }
   log(isolate.message)
+  databaseGuard = await setUpDatabaseGuard({
+    databaseUrl: config.databaseUrl,
+    enabled: config.guardDatabase,
+    serverUid,
+    runUid: runAccount.account?.uid ?? null,
+    isolate: isolate.on,
+    onError: logError,
+  })
+  log(databaseGuard.message)
   const pythonPath = config.pythonPath ?? (runAccount.account ? await reachablePython(config.childEnv, runAccount.account.name, log) : null)
   // pip runs packages' build code: as the run account, the data directory hidden (issue 9).
-  const sandbox = buildSandboxFor({ account: runAccount.account, serverUid, isolate: isolate.on, dataDir: paths.root })
+  const sandbox = buildSandboxFor({ account: runAccount.account, serverUid, isolate: isolate.on, dataDir: paths.root, alsoHidden: databaseGuard.hiddenDirs })
   log(`Environment builds: ${sandbox.description}.`)
   const environments = await createEnvironments({
     sandbox,
@@ -365,6 +384,7 @@ async function startLocked(
       runAccount: runAccount.account,
       maxLogBytes: config.maxLogBytes,
       isolate: isolate.on,
+      alsoHidden: databaseGuard.hiddenDirs,
       shell: { timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.shellMaxOutputBytes },
     },
     onError: logError,

@@ -70,6 +70,11 @@ export interface Config {
   readonly runAs: RunAsSetting
   /** Whether runs get a mount namespace that hides the data directory; 'auto' = where it works. */
   readonly isolation: 'auto' | 'on' | 'off'
+  /**
+   * TASKYARD_GUARD_DATABASE: a PostgreSQL on this machine is kept from runs (nftables refuses the run
+   * accounts' TCP to its port, its socket directory is hidden); off = runs reach it as any local process.
+   */
+  readonly guardDatabase: boolean
   /** Output a run may write to its log before the rest is dropped; a task's max_log_mb may lower it. */
   readonly maxLogBytes: number
   /** Issue 12: what the command deny-list refuses (spec 001), on servers always; on this machine unless `local` is off. */
@@ -287,6 +292,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     runEnv: Object.freeze(runEnvFrom(env, timeZone)),
     runAs: runAsFrom(env.TASKYARD_RUN_AS),
     isolation: isolationFrom(env.TASKYARD_ISOLATION),
+    guardDatabase: onOff('TASKYARD_GUARD_DATABASE', env.TASKYARD_GUARD_DATABASE, true),
     maxLogBytes: intFrom('TASKYARD_MAX_LOG_BYTES', env.TASKYARD_MAX_LOG_BYTES, DEFAULTS.maxLogBytes, 1),
     commandDenyList: Object.freeze({
       local: onOff('TASKYARD_DENY_LIST_LOCAL', env.TASKYARD_DENY_LIST_LOCAL, true),

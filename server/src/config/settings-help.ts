@@ -74,6 +74,12 @@ export const SETTINGS: readonly SettingHelp[] = [
     description: 'auto/on/off: runs get a mount namespace hiding the data directory (on: refuse to start without one)',
   },
   {
+    variable: 'TASKYARD_GUARD_DATABASE',
+    default: 'on',
+    description:
+      "root server on a PostgreSQL of this machine: nftables refuses the run accounts' TCP to the database port and its socket directory is hidden from runs (0/off: not)",
+  },
+  {
     variable: 'TASKYARD_DENY_LIST_LOCAL',
     default: 'on',
     description:

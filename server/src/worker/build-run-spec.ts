@@ -31,6 +31,8 @@ export interface RunSpecInput {
     maxLogBytes: number
     /** Hide the data directory from the run (a mount namespace), all but its own folders and the environments. */
     isolate: boolean
+    /** More directories hidden under isolation: the server's PostgreSQL socket directory (database-guard.ts). */
+    alsoHidden?: readonly string[]
   }
 }
 
@@ -80,6 +82,8 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     interactive: task.interactive === true,
     maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxLogBytes),
     // The log is opened by the executor before the process exists, so hiding logs/ costs the run nothing.
-    isolation: settings.isolate ? { hidden: [dirs.dataDir], writable: [dirs.taskDir, dirs.outputDir], readOnly: [dirs.envsDir] } : null,
+    isolation: settings.isolate
+      ? { hidden: [dirs.dataDir, ...(settings.alsoHidden ?? [])], writable: [dirs.taskDir, dirs.outputDir], readOnly: [dirs.envsDir] }
+      : null,
   }
 }

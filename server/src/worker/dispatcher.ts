@@ -68,6 +68,8 @@ export interface DispatcherDeps {
     maxLogBytes?: number
     /** Give runs a mount namespace hiding the data directory. */
     isolate?: boolean
+    /** …and these directories too (the database's socket, database-guard.ts). */
+    alsoHidden?: readonly string[]
     /** Runs on a registered server (spec 001): their timeout (default 300 s; null = none) and output cap (default 10 MiB). */
     shell?: { timeoutMs: number | null; maxOutputBytes: number }
   }
@@ -264,6 +266,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           sampleIntervalMs: deps.settings.sampleIntervalMs,
           maxLogBytes: deps.settings.maxLogBytes ?? Number.MAX_SAFE_INTEGER,
           isolate: deps.settings.isolate ?? false,
+          alsoHidden: deps.settings.alsoHidden ?? [],
         },
       })
       startOn(entry, deps.executor, spec)

@@ -3,7 +3,7 @@
  * over loopback (issue 11: first load under 1 s). A measurement, not a test:
  * `node web/test/e2e/load-time.ts` (build the UI first). Prints one line per page.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
@@ -56,6 +56,9 @@ try {
     ['tasks', '/tasks', () => page.getByTestId('task-link').first().waitFor()],
   ] as const) {
     const times: Record<'cold' | 'warm', number[]> = { cold: [], warm: [] }
+    // The renderer's main-thread busy time over the load (CDP's TaskDuration): CPU, so less
+    // sensitive than the wall clock to the other processes sharing the machine.
+    const busy: Record<'cold' | 'warm', number[]> = { cold: [], warm: [] }
     // RUNS=n: n cold and n warm loads, then the median of each.
     for (const cache of Array.from({ length: RUNS }, () => ['cold', 'warm'] as const).flat()) {
       if (cache === 'cold') await context.clearCookies().then(() => page.goto('about:blank'))
@@ -70,15 +73,19 @@ try {
         await page.waitForURL(url + '/')
         await cdp.send('Network.clearBrowserCache')
       }
-      // PROFILE=1: a CPU profile of the warm load, its top functions by self time (build with
-      // `vite build --minify false` to read the names).
-      const profiling = process.env.PROFILE && cache === 'warm'
+      // PROFILE=1 (or warm): a CPU profile of the warm load, its top functions by self time;
+      // PROFILE=cold: of the cold load (build with `vite build --minify false` to read the names).
+      const profiling = process.env.PROFILE && (process.env.PROFILE === 'cold' ? cache === 'cold' : cache === 'warm')
       if (profiling) await cdp.send('Profiler.enable').then(() => cdp.send('Profiler.start'))
+      await cdp.send('Performance.enable')
+      const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0
       const t0 = Date.now()
+      const busy0 = await taskSeconds()
       await page.goto(url + p)
       await ready()
       if (profiling) {
         const { profile } = await cdp.send('Profiler.stop')
+        if (process.env.PROFILE_OUT) await writeFile(`${process.env.PROFILE_OUT}-${name}-${cache}.cpuprofile`, JSON.stringify(profile))
         const self = new Map<string, number>()
         const byId = new Map(profile.nodes.map((n) => [n.id, n]))
         const dt = profile.timeDeltas ?? []
@@ -90,6 +97,8 @@ try {
         for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${v.toFixed(1).padStart(7)} ms  ${k}`)
       }
       const elapsed = Date.now() - t0
+      const cpu = Math.round((await taskSeconds()) * 1000 - busy0 * 1000)
+      busy[cache].push(cpu)
       // Where the time went: when each script and API call started and ended, in ms from navigation.
       const timeline = await page.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
@@ -99,12 +108,14 @@ try {
         return [`html ${Math.round(nav.responseEnd)}`, ...rows, `shown ${Math.round(performance.now())}`].join(', ')
       })
       times[cache].push(elapsed)
-      console.log(`${name} (${cache} cache, ${TASKS} tasks): ${elapsed} ms`)
+      console.log(`${name} (${cache} cache, ${TASKS} tasks): ${elapsed} ms, main thread busy ${cpu} ms`)
       if (process.env.TIMELINE) console.log(`  ${timeline}`)
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     if (RUNS > 1)
-      console.log(`${name}: median of ${RUNS}: cold ${median(times.cold)} ms, warm ${median(times.warm)} ms (load average ${loadavg()[0]!.toFixed(1)})`)
+      console.log(
+        `${name}: median of ${RUNS}: cold ${median(times.cold)} ms, warm ${median(times.warm)} ms; main thread busy cold ${median(busy.cold)} ms, warm ${median(busy.warm)} ms (load average ${loadavg()[0]!.toFixed(1)})`,
+      )
   }
   await context.close()
 } finally {

@@ -66,7 +66,7 @@ export function TasksPage() {
         dataIndex: 'status',
         width: 110,
         sorter: (a, b) => byText(a.status, b.status),
-        render: (s: string) => <StatusTag status={s} />,
+        render: (s: string) => <StatusTag status={s} plain />,
       },
       { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
       {

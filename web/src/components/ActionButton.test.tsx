@@ -118,7 +118,7 @@ describe('ActionButton', () => {
     await act(async () => fireEvent.mouseEnter(wrap))
     await vi.waitFor(() => expect(tooltip()?.textContent).toBe('Stop: Stops the run. Unavailable: not running.'))
     rerender(<ActionButton iconOnly label="Stop" what="Stops the run." why={null} loading onClick={onClick} testId="a" />)
-    const button = screen.getByRole('button')
+    const button = screen.getByRole<HTMLButtonElement>('button')
     expect(button.disabled).toBe(false)
     expect(button.getAttribute('aria-busy')).toBe('true')
     fireEvent.click(button)

@@ -25,6 +25,20 @@ const CODE = {
   border: '1px solid rgba(100, 100, 100, 0.2)',
   borderRadius: 3,
 } as const
+const PAGE_SIZE_KEY = 'taskyard.tasks.pageSize'
+/**
+ * 10 rows at first, as spec 001's list pages (about what a 1280 × 800 window shows above the fold):
+ * each row is a checkbox, a link, a tag and seven buttons, and rendering 20 of them was most of the
+ * list's first load with 1,000 tasks. A size the user picks is remembered.
+ */
+function storedPageSize(): number {
+  const n = Number(localStorage.getItem(PAGE_SIZE_KEY))
+  return [10, 20, 50, 100].includes(n) ? n : 10
+}
+function storePageSize(n: number): number {
+  localStorage.setItem(PAGE_SIZE_KEY, String(n))
+  return n
+}
 const byText = (a: string | null, b: string | null): number => (a ?? '').localeCompare(b ?? '')
 
 /** Filtering is client-side over GET /api/tasks, which returns every task (spec 000). */
@@ -43,7 +57,7 @@ export function TasksPage() {
     else next.delete(k)
     setParams(next, { replace: true })
   }
-  const [pageSize, setPageSize] = useState(20)
+  const [pageSize, setPageSize] = useState(storedPageSize)
   const [selectedIds, setSelectedIds] = useState<number[]>([])
   const all = tasks.data ?? []
   const envs = useMemo(() => [...new Set(all.map((x) => x.conda_env))].sort(), [all])
@@ -185,7 +199,12 @@ export function TasksPage() {
           columns={columns}
           dataSource={rows}
           locale={{ emptyText: t('tasks.empty') }}
-          pagination={{ pageSize, showSizeChanger: true, onShowSizeChange: (_, s) => setPageSize(s), showTotal: (n) => t('tasks.total', { count: n }) }}
+          pagination={{
+            pageSize,
+            showSizeChanger: true,
+            onShowSizeChange: (_, s) => setPageSize(storePageSize(s)),
+            showTotal: (n) => t('tasks.total', { count: n }),
+          }}
         />
       </div>
     </Card>

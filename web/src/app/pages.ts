@@ -46,16 +46,24 @@ export const routes: { path: string; page: LazyPage; prefetch?(qc: QueryClient):
  * Before the first render: ask who is signed in, fetch the page's chunk and its data, all at once.
  * Without this they run one after another (script → /api/auth/me → layout → chunk → data).
  * A signed-out visitor costs one refused data request; the login page then takes over.
+ *
+ * Settles when the page's chunk is here (or failed, or `maxWaitMs` passed): main.tsx renders only
+ * then. Rendered earlier, a page whose chunk came after /api/auth/me suspended, its fallback was
+ * shown, and React held the page back up to 300 ms once it came (its Suspense fallback throttle):
+ * a third of a cold load of the task list, spent idle.
  */
-export function preloadFirstPage(pathname: string, qc: QueryClient): void {
+export function preloadFirstPage(pathname: string, qc: QueryClient, maxWaitMs = 1000): Promise<void> {
   // Signed out: the login page comes next, wherever the visitor was going.
   void qc.fetchQuery(meQuery).then(
     (me) => (me ? undefined : pages.login.preload().catch(() => undefined)),
     () => undefined,
   )
-  if (pathname === '/login') return void pages.login.preload().catch(() => undefined)
-  const route = routes.find((r) => matchPath(r.path, pathname))
-  if (!route) return
-  route.page.preload().catch(() => undefined)
-  route.prefetch?.(qc)
+  const route = pathname === '/login' ? { page: pages.login } : routes.find((r) => matchPath(r.path, pathname))
+  if (!route) return Promise.resolve()
+  if ('prefetch' in route) route.prefetch?.(qc)
+  const chunk = route.page.preload().then(
+    () => undefined,
+    () => undefined,
+  )
+  return Promise.race([chunk, new Promise<void>((resolve) => setTimeout(resolve, maxWaitMs))])
 }

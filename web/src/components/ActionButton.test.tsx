@@ -106,4 +106,25 @@ describe('ActionButton', () => {
     })
     await vi.waitFor(() => expect(shown()).toBe(true))
   })
+
+  it('icon only (a plain button): disabled with its reason reachable by the keyboard, and a loading one is busy and not clicked twice', async () => {
+    const onClick = vi.fn()
+    const { container, rerender } = render(
+      <ActionButton iconOnly label="Stop" what="Stops the run." why="Unavailable: not running." onClick={onClick} testId="a" />,
+    )
+    const wrap = container.querySelector<HTMLElement>('[data-testid="a"]')!
+    expect(wrap.querySelector('button')!.disabled).toBe(true)
+    expect(wrap.tabIndex).toBe(0)
+    await act(async () => fireEvent.mouseEnter(wrap))
+    await vi.waitFor(() => expect(tooltip()?.textContent).toBe('Stop: Stops the run. Unavailable: not running.'))
+    rerender(<ActionButton iconOnly label="Stop" what="Stops the run." why={null} loading onClick={onClick} testId="a" />)
+    const button = screen.getByRole<HTMLButtonElement>('button')
+    expect(button.disabled).toBe(false)
+    expect(button.getAttribute('aria-busy')).toBe('true')
+    fireEvent.click(button)
+    expect(onClick).not.toHaveBeenCalled()
+    rerender(<ActionButton iconOnly label="Stop" what="Stops the run." why={null} onClick={onClick} testId="a" />)
+    fireEvent.click(screen.getByRole('button'))
+    expect(onClick).toHaveBeenCalledOnce()
+  })
 })

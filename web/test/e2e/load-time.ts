@@ -3,11 +3,38 @@
  * over loopback (issue 11: first load under 1 s). A measurement, not a test:
  * `node web/test/e2e/load-time.ts` (build the UI first). Prints one line per page.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
 import { startCliServer } from '../../../server/test/helpers/cli-server.ts'
+
+/**
+ * CPU time (user + system, ms) of every Chromium process of this run's profile: the browser and
+ * its children (renderer, GPU, network). Unlike the wall clock, it does not grow while the
+ * processes wait for a CPU that other sessions hold.
+ */
+function chromiumCpuMs(profileDir: string): number {
+  const stats = new Map<number, { ppid: number; ticks: number; ours: boolean }>()
+  for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ours = readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(profileDir)
+      stats.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), ours })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, i = 0; p > 1 && i < 10; p = stats.get(p)?.ppid ?? 0, i++) if (stats.get(p)?.ours) return true
+    return false
+  }
+  let ticks = 0
+  for (const [pid, s] of stats) if (inTree(pid)) ticks += s.ticks
+  return ticks * 10 // USER_HZ is 100 on Linux
+}
 
 const TASKS = Number(process.env.TASKS ?? 1000)
 const RUNS = Number(process.env.RUNS ?? 1)
@@ -56,6 +83,10 @@ try {
     ['tasks', '/tasks', () => page.getByTestId('task-link').first().waitFor()],
   ] as const) {
     const times: Record<'cold' | 'warm', number[]> = { cold: [], warm: [] }
+    // The renderer's main-thread busy time over the load (CDP's TaskDuration): CPU, so less
+    // sensitive than the wall clock to the other processes sharing the machine.
+    const busy: Record<'cold' | 'warm', number[]> = { cold: [], warm: [] }
+    const cpuTimes: Record<'cold' | 'warm', number[]> = { cold: [], warm: [] }
     // RUNS=n: n cold and n warm loads, then the median of each.
     for (const cache of Array.from({ length: RUNS }, () => ['cold', 'warm'] as const).flat()) {
       if (cache === 'cold') await context.clearCookies().then(() => page.goto('about:blank'))
@@ -70,15 +101,20 @@ try {
         await page.waitForURL(url + '/')
         await cdp.send('Network.clearBrowserCache')
       }
-      // PROFILE=1: a CPU profile of the warm load, its top functions by self time (build with
-      // `vite build --minify false` to read the names).
-      const profiling = process.env.PROFILE && cache === 'warm'
+      // PROFILE=1 (or warm): a CPU profile of the warm load, its top functions by self time;
+      // PROFILE=cold: of the cold load (build with `vite build --minify false` to read the names).
+      const profiling = process.env.PROFILE && (process.env.PROFILE === 'cold' ? cache === 'cold' : cache === 'warm')
       if (profiling) await cdp.send('Profiler.enable').then(() => cdp.send('Profiler.start'))
+      await cdp.send('Performance.enable')
+      const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0
       const t0 = Date.now()
+      const busy0 = await taskSeconds()
+      const cpu0 = chromiumCpuMs(profile)
       await page.goto(url + p)
       await ready()
       if (profiling) {
         const { profile } = await cdp.send('Profiler.stop')
+        if (process.env.PROFILE_OUT) await writeFile(`${process.env.PROFILE_OUT}-${name}-${cache}.cpuprofile`, JSON.stringify(profile))
         const self = new Map<string, number>()
         const byId = new Map(profile.nodes.map((n) => [n.id, n]))
         const dt = profile.timeDeltas ?? []
@@ -90,6 +126,10 @@ try {
         for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${v.toFixed(1).padStart(7)} ms  ${k}`)
       }
       const elapsed = Date.now() - t0
+      const browserCpu = chromiumCpuMs(profile) - cpu0
+      cpuTimes[cache].push(browserCpu)
+      const cpu = Math.round((await taskSeconds()) * 1000 - busy0 * 1000)
+      busy[cache].push(cpu)
       // Where the time went: when each script and API call started and ended, in ms from navigation.
       const timeline = await page.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
@@ -99,12 +139,14 @@ try {
         return [`html ${Math.round(nav.responseEnd)}`, ...rows, `shown ${Math.round(performance.now())}`].join(', ')
       })
       times[cache].push(elapsed)
-      console.log(`${name} (${cache} cache, ${TASKS} tasks): ${elapsed} ms`)
+      console.log(`${name} (${cache} cache, ${TASKS} tasks): ${elapsed} ms, main thread busy ${cpu} ms, Chromium CPU ${browserCpu} ms`)
       if (process.env.TIMELINE) console.log(`  ${timeline}`)
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     if (RUNS > 1)
-      console.log(`${name}: median of ${RUNS}: cold ${median(times.cold)} ms, warm ${median(times.warm)} ms (load average ${loadavg()[0]!.toFixed(1)})`)
+      console.log(
+        `${name}: median of ${RUNS}: cold ${median(times.cold)} ms, warm ${median(times.warm)} ms; main thread busy cold ${median(busy.cold)} ms, warm ${median(busy.warm)} ms; Chromium CPU cold ${median(cpuTimes.cold)} ms, warm ${median(cpuTimes.warm)} ms (load average ${loadavg()[0]!.toFixed(1)})`,
+      )
   }
   await context.close()
 } finally {

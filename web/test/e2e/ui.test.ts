@@ -195,6 +195,32 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await shot('en-task-detail')
   })
 
+  it('keeps the page still while the log streams: nothing around the log moves or resizes', async () => {
+    // Where the title, the actions, the log box and the history are, and how big the page is.
+    const layout = () =>
+      page.evaluate(() => {
+        const box = (id: string) => {
+          const r = document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect()
+          return r ? [r.x, r.y, r.width, r.height].map(Math.round) : null
+        }
+        const doc = document.documentElement
+        return JSON.stringify({
+          title: box('task-title'),
+          pause: box('action-pause'),
+          log: box('log-view'),
+          history: box('history'),
+          page: [doc.scrollWidth, doc.scrollHeight, Math.round(doc.scrollTop)],
+        })
+      })
+    let tick = await waitForTickAbove(await lastTick())
+    const before = await layout()
+    assert.ok(!before.includes('null'), before)
+    for (let i = 0; i < 5; i++) {
+      tick = await waitForTickAbove(tick)
+      assert.equal(await layout(), before, `after tick ${tick}`)
+    }
+  })
+
   it('pauses the run (every process of it stopped or frozen in /proc, no CPU) and resumes it (its output continues)', async () => {
     const procs = (await apiJson('/api/system/processes')).body.processes as { pid: number; pgid: number; task_id: number }[]
     const leader = procs.find((p) => p.task_id === taskId && p.pid === p.pgid)
@@ -309,6 +335,68 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await shot('en-new-task')
   })
 
+  it("is usable by keyboard alone: search, reach a row's disabled action and its reason, open the task", async () => {
+    await page.goto(url + '/tasks')
+    await page.getByTestId('task-link').first().waitFor()
+    await page.getByLabel('Search by name').focus()
+    await page.keyboard.type('nightly')
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="task-link"]').length === 1)
+    /** Presses Tab until the focused element matches, within a bound (the filters and checkboxes come first). */
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 40; i++) {
+        if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return
+        await page.keyboard.press('Tab')
+      }
+      assert.fail(`Tab never reached ${selector}`)
+    }
+    await tabTo('[data-testid="task-link"]')
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'nightly-report')
+    // A scheduled task cannot be resumed: its button is disabled, its wrapper takes the focus and
+    // the tooltip says why.
+    await tabTo('tbody [data-testid="action-resume"]')
+    const resume = page.locator('tbody [data-testid="action-resume"]')
+    assert.equal(await resume.getAttribute('data-tooltip'), 'open')
+    const why = await resume.getAttribute('data-why')
+    assert.ok(why)
+    await page.locator('.ant-tooltip', { hasText: why }).waitFor()
+    // Back to the link; Enter opens the task.
+    await page.getByTestId('task-link').focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/tasks\/\d+$/)
+    assert.equal(await page.getByTestId('task-title').innerText(), 'nightly-report')
+  })
+
+  it('reads at 390 px and at 1280 px: no page scrolls sideways, and the task list keeps its actions in view', async () => {
+    const ready: [string, () => Promise<unknown>][] = [
+      ['/', () => page.locator('[data-testid="chart"] canvas').first().waitFor()],
+      ['/tasks', () => page.getByTestId('task-link').first().waitFor()],
+      [`/tasks/${taskId}`, () => page.getByTestId('history').waitFor()],
+      ['/tasks/new', () => page.getByLabel('Task name').waitFor()],
+      ['/environments', () => page.getByTestId('env-link').first().waitFor()],
+      ['/system', () => page.getByTestId('cpu').waitFor()],
+      ['/queue', () => page.getByTestId('queue-table').waitFor()],
+    ]
+    try {
+      for (const width of [390, 1280]) {
+        await page.setViewportSize({ width, height: 844 })
+        for (const [p, shown] of ready) {
+          await page.goto(url + p)
+          await shown()
+          const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+          assert.equal(sideways, 0, `${p} at ${width} px scrolls sideways by ${sideways} px`)
+        }
+        await page.goto(url + '/tasks')
+        await page.getByTestId('task-link').first().waitFor()
+        // The actions column is sticky: its last button is inside the window without scrolling.
+        const box = await page.locator('tbody [data-testid="action-delete"]').first().boundingBox()
+        assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${JSON.stringify(box)} at ${width} px`)
+        if (width === 390) await shot('en-tasks-390px')
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 })
+    }
+  })
+
   it("runs a bulk action on the selected tasks and lists the server's answer for each", async () => {
     await page.goto(url + '/tasks')
     await page.getByTestId('task-link').first().waitFor()
@@ -378,9 +466,17 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await page.goto(url + '/system')
     await page.getByText('运行中任务的进程').waitFor()
     await shot('zh-CN-system')
+    await page.goto(`${url}/tasks/${taskId}/files`)
+    await page.getByText('脚本编辑器').first().waitFor()
+    await page.getByTestId('file-node').filter({ hasText: 'main.py' }).click()
+    await page.locator('.cm-content').first().waitFor()
+    await shot('zh-CN-script-editor')
     await page.goto(url + '/environments')
     await page.getByText('各环境的任务占比').waitFor()
     await shot('zh-CN-environments')
+    await page.goto(url + '/environments/base')
+    await page.getByTestId('env-title').filter({ hasText: 'base' }).waitFor()
+    await shot('zh-CN-environment-detail')
     await page.goto(url + '/tasks/new')
     await page.getByText('按 Cron 计划').click()
     await page.getByLabel('Cron 表达式（分 时 日 月 周）').fill('30 9 * * 1-5')

@@ -1,5 +1,5 @@
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons'
-import { Button, Card, Grid, Input, Select, Space, Table, Typography } from 'antd'
+import { Button, Card, Grid, Input, Select, Space, Table } from 'antd'
 import type { ColumnsType } from 'antd/es/table'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -15,6 +15,30 @@ import { useTasks } from './queries'
 const STATUSES: TaskStatus[] = ['scheduled', 'running', 'paused', 'stopped', 'completed', 'failed']
 const PRIORITY_ORDER = { high: 0, normal: 1, low: 2 }
 const STICKY_RIGHT = { position: 'sticky', right: 0, zIndex: 2, boxShadow: '-6px 0 6px -6px rgba(0, 0, 0, 0.15)' } as const
+const CODE = {
+  whiteSpace: 'nowrap',
+  fontSize: '85%',
+  fontFamily: 'SFMono-Regular, Consolas, "Liberation Mono", Menlo, Courier, monospace',
+  padding: '0.2em 0.4em',
+  margin: '0 0.2em',
+  background: 'rgba(150, 150, 150, 0.1)',
+  border: '1px solid rgba(100, 100, 100, 0.2)',
+  borderRadius: 3,
+} as const
+const PAGE_SIZE_KEY = 'taskyard.tasks.pageSize'
+/**
+ * 10 rows at first, as spec 001's list pages (about what a 1280 × 800 window shows above the fold):
+ * each row is a checkbox, a link, a tag and seven buttons, and rendering 20 of them was most of the
+ * list's first load with 1,000 tasks. A size the user picks is remembered.
+ */
+function storedPageSize(): number {
+  const n = Number(localStorage.getItem(PAGE_SIZE_KEY))
+  return [10, 20, 50, 100].includes(n) ? n : 10
+}
+function storePageSize(n: number): number {
+  localStorage.setItem(PAGE_SIZE_KEY, String(n))
+  return n
+}
 const byText = (a: string | null, b: string | null): number => (a ?? '').localeCompare(b ?? '')
 
 /** Filtering is client-side over GET /api/tasks, which returns every task (spec 000). */
@@ -33,7 +57,7 @@ export function TasksPage() {
     else next.delete(k)
     setParams(next, { replace: true })
   }
-  const [pageSize, setPageSize] = useState(20)
+  const [pageSize, setPageSize] = useState(storedPageSize)
   const [selectedIds, setSelectedIds] = useState<number[]>([])
   const all = tasks.data ?? []
   const envs = useMemo(() => [...new Set(all.map((x) => x.conda_env))].sort(), [all])
@@ -66,7 +90,7 @@ export function TasksPage() {
         dataIndex: 'status',
         width: 110,
         sorter: (a, b) => byText(a.status, b.status),
-        render: (s: string) => <StatusTag status={s} />,
+        render: (s: string) => <StatusTag status={s} plain />,
       },
       { title: t('tasks.env'), dataIndex: 'conda_env', width: 110, sorter: (a, b) => byText(a.conda_env, b.conda_env), responsive: ['md'] },
       {
@@ -74,14 +98,8 @@ export function TasksPage() {
         dataIndex: 'cron_expression',
         width: 130,
         responsive: ['lg'],
-        render: (c: string | null) =>
-          c ? (
-            <Typography.Text code style={{ whiteSpace: 'nowrap' }}>
-              {c}
-            </Typography.Text>
-          ) : (
-            t('tasks.once')
-          ),
+        // A plain <code> drawn as Typography's code: one Typography per row measured itself for ellipsis.
+        render: (c: string | null) => (c ? <code style={CODE}>{c}</code> : t('tasks.once')),
       },
       {
         title: t('tasks.nextRun'),
@@ -181,7 +199,12 @@ export function TasksPage() {
           columns={columns}
           dataSource={rows}
           locale={{ emptyText: t('tasks.empty') }}
-          pagination={{ pageSize, showSizeChanger: true, onShowSizeChange: (_, s) => setPageSize(s), showTotal: (n) => t('tasks.total', { count: n }) }}
+          pagination={{
+            pageSize,
+            showSizeChanger: true,
+            onShowSizeChange: (_, s) => setPageSize(storePageSize(s)),
+            showTotal: (n) => t('tasks.total', { count: n }),
+          }}
         />
       </div>
     </Card>

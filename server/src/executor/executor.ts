@@ -166,6 +166,12 @@ export interface SshHosts {
    * server could not be reached): their executors, once made, retry until it can.
    */
   serversWithPendingSweeps(): number[]
+  /**
+   * The server is deleted: its live runs are stopped (their remote processes ended while it can
+   * still be reached), its connections closed, and its pending sweeps dropped with their file:
+   * nothing can connect to it any more, and a later server must not inherit them.
+   */
+  forget(serverId: number): Promise<void>
   /** Stops the runs of every server executor and ends their connections. */
   close(): Promise<void>
 }

@@ -9,12 +9,9 @@
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { chown, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ABNORMAL_RESTART } from '../../src/services/recover-runs.ts'
-import { describePids, NOBODY, pgrep, startTaskyardAsNobody as start, until } from '../helpers/ssh-e2e.ts'
+import { describePids, pgrep, startRemoteRun, startTaskyardAsNobody as start, until } from '../helpers/ssh-e2e.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
 import { testDialects } from '../helpers/test-dialects.ts'
 
@@ -31,44 +28,8 @@ for (const dialect of testDialects()) {
     after(() => sshd?.stop())
 
     it('after the restart the run is abnormal and nothing of it is left on the server', async (t) => {
-      // Undone last first: the servers stop before their database and data directory go.
       const undo: (() => unknown)[] = []
-      t.after(async () => {
-        for (const step of undo.reverse()) await step()
-      })
-      let databaseUrl: string | null = null
-      if (dialect.name === 'postgres') {
-        const opened = await dialect.open()
-        await opened.store.close()
-        databaseUrl = opened.databaseUrl
-        undo.push(() => opened.cleanup())
-      }
-      const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-ssh-crash-'))
-      undo.push(() => rm(dataDir, { recursive: true, force: true }))
-      await chown(dataDir, NOBODY, NOBODY)
-      const tag = 4_000_000 + Math.floor(Math.random() * 900_000)
-      const pattern = `^sleep ${tag}[01]$`
-      undo.push(() => {
-        for (const pid of pgrep(pattern)) process.kill(pid, 'SIGKILL')
-      })
-
-      const first = await start(undo, dataDir, databaseUrl)
-      const server = await first.call('/api/servers', {
-        method: 'POST',
-        body: JSON.stringify({ name: 'loopback', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey }),
-      })
-      assert.equal(server.status, 201, JSON.stringify(server.body))
-      // A background process and a foreground one: both must go.
-      const created = await first.call('/api/tasks', {
-        method: 'POST',
-        body: JSON.stringify({ name: 'long', command: `sleep ${tag}0 & sleep ${tag}1`, server_id: server.body.server.id, cron_expr: '@once' }),
-      })
-      assert.equal(created.status, 200, JSON.stringify(created.body))
-      const taskId = created.body.task.id
-      const running = await until('the run to be running', async () => {
-        const latest = (await first.call(`/api/tasks/${taskId}`)).body.latest_execution
-        return latest?.status === 'running' && pgrep(pattern).length === 2 ? latest : null
-      })
+      const { dataDir, databaseUrl, pattern, first, taskId, running } = await startRemoteRun(t, dialect, sshd, undo, 'crash')
 
       first.server.child.kill('SIGKILL')
       await once(first.server.child, 'exit')

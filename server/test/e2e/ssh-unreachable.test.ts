@@ -8,76 +8,23 @@
  * (a) kill -9 of Taskyard while the server is unreachable, then two restarts while it still is:
  *     the sweep the first restart could not do must survive the second.
  * (b) the connection dropped under a running run, Taskyard going on: the run is closed at once.
+ * (c) as (b), then the server deleted (forced): its pending sweep goes with it, file and all.
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { chown, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { after, before, describe, it, type TestContext } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { ABNORMAL_RESTART } from '../../src/services/recover-runs.ts'
-import { describePids, NOBODY, pgrep, startTaskyardAsNobody as start, until, type Api } from '../helpers/ssh-e2e.ts'
+import { describePids, pgrep, startRemoteRun, startTaskyardAsNobody as start, until, type Api } from '../helpers/ssh-e2e.ts'
 import { sshdSkipReason, startTestSshServer, type TestSshServer } from '../helpers/ssh-server.ts'
-import { testDialects, type TestDialect } from '../helpers/test-dialects.ts'
+import { testDialects } from '../helpers/test-dialects.ts'
 
 const isRoot = process.getuid?.() === 0
 const skip = !isRoot ? 'needs root: Taskyard runs as nobody, the SSH login is root' : sshdSkipReason()
 
 /** How long the remote processes are watched while the server is away: they must stay. */
 const AWAY_MS = 1_500
-
-interface Setup {
-  dataDir: string
-  databaseUrl: string | null
-  /** The pgrep pattern of the run's two remote processes. */
-  pattern: string
-  first: Api
-  taskId: number
-  running: { execution_id: number }
-}
-
-/** A data directory, a database, Taskyard, the server registered and a long run on it under way. */
-async function setUp(t: TestContext, dialect: TestDialect, sshd: TestSshServer, undo: (() => unknown)[]): Promise<Setup> {
-  t.after(async () => {
-    for (const step of undo.reverse()) await step()
-  })
-  // A test that failed while the server was away leaves it listening for the next.
-  undo.push(() => sshd.comeBack())
-  let databaseUrl: string | null = null
-  if (dialect.name === 'postgres') {
-    const opened = await dialect.open()
-    await opened.store.close()
-    databaseUrl = opened.databaseUrl
-    undo.push(() => opened.cleanup())
-  }
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-ssh-away-'))
-  undo.push(() => rm(dataDir, { recursive: true, force: true }))
-  await chown(dataDir, NOBODY, NOBODY)
-  const tag = 5_000_000 + Math.floor(Math.random() * 900_000)
-  const pattern = `^sleep ${tag}[01]$`
-  undo.push(() => {
-    for (const pid of pgrep(pattern)) process.kill(pid, 'SIGKILL')
-  })
-  const first = await start(undo, dataDir, databaseUrl)
-  const server = await first.call('/api/servers', {
-    method: 'POST',
-    body: JSON.stringify({ name: 'loopback', host: sshd.host, port: sshd.port, username: sshd.username, private_key: sshd.key.privateKey }),
-  })
-  assert.equal(server.status, 201, JSON.stringify(server.body))
-  // Output first, then a background process and a foreground one: both must go, the output stay.
-  const created = await first.call('/api/tasks', {
-    method: 'POST',
-    body: JSON.stringify({ name: 'long', command: `echo before; sleep ${tag}0 & sleep ${tag}1`, server_id: server.body.server.id, cron_expr: '@once' }),
-  })
-  assert.equal(created.status, 200, JSON.stringify(created.body))
-  const taskId = created.body.task.id
-  const running = await until('the run to be running with its output', async () => {
-    const latest = (await first.call(`/api/tasks/${taskId}`)).body.latest_execution
-    if (latest?.status !== 'running' || pgrep(pattern).length !== 2) return null
-    return (await first.call(`/api/task/${latest.execution_id}/log`)).body.output === 'before\n' ? latest : null
-  })
-  return { dataDir, databaseUrl, pattern, first, taskId, running }
-}
 
 /** The remote processes are alive, and stay so while the server is away. */
 async function assertStillThere(pattern: string, why: string): Promise<void> {
@@ -107,7 +54,7 @@ for (const dialect of testDialects()) {
 
     it('(a) kill -9 of Taskyard, restarts while the server is away: abnormal, and swept once the server is back', async (t) => {
       const undo: (() => unknown)[] = []
-      const { dataDir, databaseUrl, pattern, first, taskId, running } = await setUp(t, dialect, sshd, undo)
+      const { dataDir, databaseUrl, pattern, first, taskId, running } = await startRemoteRun(t, dialect, sshd, undo, 'away')
       // The listener goes; the established connection, and the run on it, go on.
       await sshd.goAway()
       first.server.child.kill('SIGKILL')
@@ -133,7 +80,7 @@ for (const dialect of testDialects()) {
 
     it('(b) the connection drops during a run: abnormal at once, the output kept, swept once the server is back', async (t) => {
       const undo: (() => unknown)[] = []
-      const { pattern, first, taskId, running } = await setUp(t, dialect, sshd, undo)
+      const { pattern, first, taskId, running } = await startRemoteRun(t, dialect, sshd, undo, 'away')
       await sshd.goAway({ dropConnections: true })
       const closed = await until('the run to be closed', async () => {
         const latest = (await first.call(`/api/tasks/${taskId}`)).body.latest_execution
@@ -145,6 +92,21 @@ for (const dialect of testDialects()) {
       assert.equal((await first.call(`/api/task/${running.execution_id}/log`)).body.output, 'before\n', 'the output up to the drop is kept')
       await assertStillThere(pattern, 'the dropped connection left the remote run running (what the sweep is for)')
       await assertSweptOnReturn(sshd, pattern, first, taskId)
+    })
+
+    it('(c) a server deleted (forced) while a sweep is pending takes the sweep and its file with it', async (t) => {
+      const undo: (() => unknown)[] = []
+      const { dataDir, pattern, first, serverId, taskId } = await startRemoteRun(t, dialect, sshd, undo, 'deleted')
+      const sweeps = path.join(dataDir, 'ssh-sweeps', `${serverId}.json`)
+      await sshd.goAway({ dropConnections: true })
+      await until('the run to be closed', async () => (await first.call(`/api/tasks/${taskId}`)).body.latest_execution.status !== 'running')
+      await until('the sweep to be pending on file', () => existsSync(sweeps))
+      const deleted = await first.call(`/api/servers/${serverId}?force=true`, { method: 'DELETE' })
+      assert.deepEqual(deleted, { status: 200, body: { success: true, message: 'Server deleted' } })
+      assert.equal(existsSync(sweeps), false)
+      // Nor written again by a retry that was due: the executor is gone with the server.
+      await assertStillThere(pattern, 'nothing connects to a deleted server')
+      assert.equal(existsSync(sweeps), false)
     })
   })
 }

@@ -17,7 +17,7 @@ export type Sweeps = Map<number, number | null>
 const FILE = /^(\d+)\.json$/
 
 export class PendingSweeps {
-  readonly #file: string | null
+  #file: string | null
   readonly #sweeps: Sweeps
 
   /** Without a file (tests, tools) the sweeps live in memory only. */
@@ -39,6 +39,13 @@ export class PendingSweeps {
     if (this.#sweeps.has(runId) && (pgid === null || this.#sweeps.get(runId) === pgid)) return
     this.#sweeps.set(runId, pgid ?? this.#sweeps.get(runId) ?? null)
     this.#save()
+  }
+
+  /** Drops every sweep and the file, for good: nothing is written here after this (a deleted server). */
+  discard(): void {
+    this.#sweeps.clear()
+    if (this.#file !== null) rmSync(this.#file, { force: true })
+    this.#file = null
   }
 
   delete(runId: number): void {

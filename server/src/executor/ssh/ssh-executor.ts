@@ -34,6 +34,8 @@ export interface SshExecutor extends Executor {
   /** Open connections now (the pool's reuse shows here). */
   readonly connectionCount: number
   close(): Promise<void>
+  /** close(), and the pending sweeps dropped with their file: the server is deleted. */
+  discard(): Promise<void>
 }
 
 export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
@@ -97,6 +99,13 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
   }
   // Sweeps a previous life of Taskyard could not finish go on from here.
   scheduleRetry()
+  const close = async (): Promise<void> => {
+    await Promise.all([...runs].map((run) => run.stop()))
+    // Sweeps still pending stay in their file, for the next start.
+    closed = true
+    if (retryTimer !== null) clearTimeout(retryTimer)
+    pool.close()
+  }
   return {
     start(spec, onEvent) {
       const run = new SshRun(
@@ -118,12 +127,10 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
     get connectionCount() {
       return pool.connectionCount
     },
-    async close() {
-      await Promise.all([...runs].map((run) => run.stop()))
-      // Sweeps still pending stay in their file, for the next start.
-      closed = true
-      if (retryTimer !== null) clearTimeout(retryTimer)
-      pool.close()
+    close,
+    async discard() {
+      await close()
+      pending.discard()
     },
   }
 }

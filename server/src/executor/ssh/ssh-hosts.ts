@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import type { Executor, SshHosts } from '../executor.ts'
 import { privateKeyProblem } from './connect-ssh.ts'
 import { pendingSweepsFile, serversWithPendingSweeps } from './pending-sweeps.ts'
@@ -26,6 +27,13 @@ export function createSshHosts(options: { installation?: string; sweepsDir?: str
         executors.set(serverId, executor)
       }
       return executor
+    },
+    async forget(serverId) {
+      const executor = executors.get(serverId)
+      executors.delete(serverId)
+      if (executor) await executor.discard()
+      // No executor was made for it in this life (never used since the start): the file alone.
+      if (options.sweepsDir !== undefined) rmSync(pendingSweepsFile(options.sweepsDir, serverId), { force: true })
     },
     serversWithPendingSweeps: () => (options.sweepsDir === undefined ? [] : serversWithPendingSweeps(options.sweepsDir)),
     async close() {

@@ -6,6 +6,8 @@ import { findServer, serverNotFound } from './find-server.ts'
 /**
  * Admins only (checked by the caller). A server tasks run on is refused unless forced; forced,
  * those tasks lose their server (the links go with it) and must be given another before they run.
+ * Deleted, its runs still under way here are stopped and the sweeps it had pending dropped with
+ * their file (SshHosts.forget): nothing will connect to it again.
  */
 export async function deleteServer(deps: ServiceDeps, actor: Actor, id: number, force: boolean): Promise<void> {
   const server = await findServer(deps, id)
@@ -21,4 +23,6 @@ export async function deleteServer(deps: ServiceDeps, actor: Actor, id: number, 
     if (!(await tx.servers.delete(id))) throw serverNotFound(id)
     await recordAudit(tx, deps.clock, actor, 'server.delete', { type: 'server', id }, { name: server.name, forced: force })
   })
+  // After commit: a refused delete keeps its executor, its runs and its pending sweeps.
+  await deps.ssh.forget(id)
 }

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import type { Executor, RunEvent } from '../../src/executor/executor.ts'
+import { after, before, describe, it, type TestContext } from 'node:test'
+import type { Executor, RunEvent, RunSpec } from '../../src/executor/executor.ts'
 import { createLocalExecutor, type LocalExecutorOptions } from '../../src/executor/local/local-executor.ts'
 import { readEnviron } from '../../src/lib/orphan-group.ts'
 import { readChildrenSync, readProcEntrySync } from '../../src/lib/proc-table.ts'
@@ -20,6 +20,7 @@ import {
   eventTypes,
   isRunning,
   isSample,
+  processState,
   startTestRun,
   TEST_PATH,
   waitForPaused,
@@ -621,6 +622,127 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
           assert.equal(run.output(), '-MTaskyardNoSuchModule|/nonexistent|mine|a=b c\n')
         },
       )
+
+      describe('capped, isolated and under runAs (where the Perl helper is the copier too)', () => {
+        const NOBODY = { uid: 65534, gid: 65534 }
+        const marker = (cap: number): string => `\n[taskyard] output truncated: the log reached its limit of ${cap} bytes; later output was dropped\n`
+        const helperCopies = (): boolean => /helper/.test(executor.isolation ?? '')
+        /** The copier the helper forked: the leader's child, a process and session of its own, root. */
+        const forkedCopierOf = (pid: number): number => {
+          const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number)
+          const copier = children.find((child) => readProcEntrySync(child)?.name === 'perl')
+          assert.ok(copier !== undefined, `no copier among the children ${children.join()} of ${pid}`)
+          return copier
+        }
+        const startCapped = (t: TestContext, argv: string[], extra: Partial<RunSpec> = {}) => {
+          const data = secretDir(t)
+          // Writable by the account before the run starts (it writes here at once).
+          const cwd = fs.mkdtempSync('/tmp/taskyard-capped-')
+          fs.chmodSync(cwd, 0o777)
+          t.after(() => fs.rmSync(cwd, { recursive: true, force: true }))
+          const outputPath = path.join(cwd, 'run.log')
+          return startTestRun(t, executor, {
+            argv,
+            cwd,
+            outputPath,
+            maxOutputBytes: 1_000,
+            isolation: { hidden: [data], writable: [], readOnly: [] },
+            runAs: NOBODY,
+            ...extra,
+          })
+        }
+
+        it(
+          `keeps exactly the cap and the marker; the run holds neither the log nor the copier's report, and cannot signal the copier${noIsolation ? ` (${noIsolation})` : ''}`,
+          { skip: noIsolation },
+          async (t) => {
+            const run = startCapped(t, [
+              'sh',
+              '-c',
+              // `read` and `kill` are builtins: no fork of the shell's own comes before the check.
+              'read c < /proc/$$/task/$$/children; kill -KILL $c 2>/dev/null && echo killed || echo refused; kill -CONT $c 2>/dev/null && echo continued || echo refused; echo ready; read line; head -c 3000 /dev/zero | tr "\\0" a; echo late >&2; echo done > after',
+            ])
+            await run.outputMatching((text) => text.endsWith('ready\n'))
+            const { pid } = await run.started
+            const fds = fs.readdirSync(`/proc/${pid}/fd`)
+            assert.equal(fds.includes('3'), false, `the command has fd 3: ${fds.join()}`)
+            for (const fd of fds) assert.notEqual(fs.readlinkSync(`/proc/${pid}/fd/${fd}`), run.spec.outputPath, `fd ${fd} is the log`)
+            if (helperCopies()) {
+              const copier = forkedCopierOf(pid)
+              const stat = fs.readFileSync(`/proc/${copier}/stat`, 'latin1')
+              const [, , pgrp, session] = stat
+                .slice(stat.lastIndexOf(')') + 2)
+                .split(' ')
+                .map(Number)
+              assert.deepEqual({ pgrp, session }, { pgrp: copier, session: copier })
+              assert.match(fs.readFileSync(`/proc/${copier}/status`, 'utf8'), /^Uid:\t0\t0\t0\t0$/m)
+              assert.equal(
+                readEnviron(copier)?.some((entry) => entry.startsWith('TASKYARD_RUN_ID=')),
+                false,
+              )
+              if (kind !== 'none') assert.equal(cgroupDirectory(copier, kind), cgroupDirectory(pid, kind))
+            }
+            run.handle.writeInput('go\n')
+            assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit', outputTruncated: true })
+            const head = 'refused\nrefused\nready\n'
+            assert.equal(run.output(), head + 'a'.repeat(1_000 - head.length) + marker(1_000))
+            assert.equal(fs.readFileSync(path.join(run.spec.cwd, 'after'), 'utf8'), 'done\n')
+          },
+        )
+
+        it(
+          `stop() lets the copier write what the run writes while it handles SIGTERM, then it is gone${noIsolation ? ` (${noIsolation})` : ''}`,
+          { skip: noIsolation },
+          async (t) => {
+            const run = startCapped(t, ['sh', '-c', "trap 'echo bye; exit 0' TERM; echo a; echo b >&2; sleep 1000 & echo $! > sleeper; echo ready; wait"])
+            await run.outputMatching((text) => text.endsWith('ready\n'))
+            const { pid } = await run.started
+            const copier = helperCopies() ? forkedCopierOf(pid) : null
+            const sleeper = Number(fs.readFileSync(path.join(run.spec.cwd, 'sleeper'), 'utf8'))
+            await waitUntil(() => readProcEntrySync(sleeper)?.name === 'sleep', `process ${sleeper} never became sleep`)
+            await run.handle.stop()
+            assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'stopped', outputTruncated: false })
+            assert.equal(run.output(), 'a\nb\nready\nbye\n')
+            // Its end-of-file on fd 3 comes as it exits, after its last write: gone a moment later.
+            if (copier !== null) await waitUntil(() => !isRunning(copier), `the copier ${copier} outlived its run`)
+          },
+        )
+
+        it(
+          `the SIGKILL after the grace spares the copier: what the run wrote meanwhile is kept${noIsolation ? ` (${noIsolation})` : ''}`,
+          { skip: noIsolation },
+          async (t) => {
+            const run = startCapped(t, ['sh', '-c', "exec 2>/dev/null; trap 'echo term' TERM; echo ready; while :; do sleep 0.05; done"], { killGraceMs: 300 })
+            await run.outputMatching((text) => text === 'ready\n')
+            await run.handle.stop()
+            assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: null, signal: 'SIGKILL', reason: 'stopped', outputTruncated: false })
+            assert.equal(run.output(), 'ready\nterm\n')
+          },
+        )
+
+        it(
+          `pause() and resume() act on the run; the output goes on after resume${noIsolation ? ` (${noIsolation})` : ''}`,
+          { skip: noIsolation },
+          async (t) => {
+            const run = startCapped(t, ['sh', '-c', 'sleep 1000 & echo $!; read line; echo "got $line"; kill $!'])
+            const child = Number(await run.outputMatching((text) => text.endsWith('\n')))
+            const { pid } = await run.started
+            const copier = helperCopies() ? forkedCopierOf(pid) : null
+            await settled(pid, child)
+            run.handle.pause()
+            await waitForPaused(pid, kind)
+            await waitForPaused(child, kind)
+            // Without cgroups the copier is not the run's to stop (with them it is frozen with the cgroup, as it always was).
+            if (copier !== null && kind === 'none') assert.notEqual(processState(copier), 'T')
+            run.handle.resume()
+            await waitForResumed(pid, kind)
+            await waitForResumed(child, kind)
+            run.handle.writeInput('more\n')
+            assert.deepEqual(withoutAt(await run.exited), { type: 'exited', exitCode: 0, signal: null, reason: 'exit', outputTruncated: false })
+            assert.equal(run.output(), `${child}\ngot more\n`)
+          },
+        )
+      })
 
       it(`an isolated run keeps its pid, its signal and its containment${noIsolation ? ` (${noIsolation})` : ''}`, { skip: noIsolation }, async (t) => {
         const data = secretDir(t)

@@ -41,6 +41,50 @@ describe('runner executor: its own process', { timeout: 120_000 }, () => {
     )
   })
 
+  for (const containment of ['auto', 'none'] as const) {
+    const skip = process.getuid?.() === 0 ? false : 'skipped: runAs and isolation need root'
+    it(
+      `${containment}: a capped, isolated run under runAs whose runner dies keeps its output; its processes and its copier end${skip ? ` (${skip})` : ''}`,
+      { skip },
+      async (t) => {
+        const executor = await createRunnerExecutor({ containment })
+        t.after(() => executor.close())
+        if (executor.isolation === null) return t.skip('skipped: no mount namespaces on this machine')
+        const hidden = fs.mkdtempSync('/tmp/taskyard-secret-')
+        const cwd = fs.mkdtempSync('/tmp/taskyard-capped-')
+        fs.chmodSync(cwd, 0o777)
+        t.after(() => {
+          fs.rmSync(hidden, { recursive: true, force: true })
+          fs.rmSync(cwd, { recursive: true, force: true })
+        })
+        const run = startTestRun(t, executor, {
+          argv: ['sh', '-c', 'echo before; sleep 1000'],
+          cwd,
+          outputPath: path.join(cwd, 'run.log'),
+          maxOutputBytes: 1_000,
+          isolation: { hidden: [hidden], writable: [], readOnly: [] },
+          runAs: { uid: 65534, gid: 65534 },
+        })
+        await run.outputMatching((text) => text === 'before\n')
+        const { pid } = await run.started
+        // With the Perl helper the copier is the leader's child; otherwise the runner's, which dies.
+        const copiers = fs
+          .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+          .trim()
+          .split(' ')
+          .filter(Boolean)
+          .map(Number)
+          .filter((child) => fs.readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'perl')
+        if (/helper/.test(executor.isolation)) assert.equal(copiers.length, 1)
+        process.kill(executor.runnerPid as number, 'SIGKILL')
+        const { at: _at, ...exited } = await run.exited
+        assert.deepEqual(exited, { type: 'exited', exitCode: null, signal: null, reason: 'exit', lostReason: RUNNER_LOST_RUN })
+        for (const each of [pid, ...copiers]) await waitUntil(() => !isRunning(each), `process ${each} outlived its runner`)
+        assert.equal(run.output(), 'before\n')
+      },
+    )
+  }
+
   it('runs 50 concurrent starts, each with one started and exactly one exited, last', async (t) => {
     const executor = await open(t)
     const runs = Array.from({ length: 50 }, (_, i) => startTestRun(t, executor, { runId: i + 1, argv: ['sh', '-c', 'true'] }))

@@ -23,6 +23,25 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import type { RunSpec } from '../executor.ts'
 
+export interface WrapOptions {
+  /**
+   * The run's output cap, for a helper that can be the copier too (the Perl one). When `wrap`
+   * answers `forksCopier: true`, the argv must be spawned with the log descriptor as stdout and
+   * stderr and a pipe as fd 3, on which the copier reports its pid and which it holds until it
+   * exits; otherwise the caller starts a copier of its own.
+   */
+  outputCap?: { maxBytes: number; marker: string } | null
+  /** Names in `env` that the helper process itself must not carry (they are put back for the command). */
+  keepOffHelper?: readonly string[]
+}
+
+export interface Wrapped {
+  argv: string[]
+  env: Record<string, string>
+  /** The helper forks the output copier itself (see WrapOptions.outputCap). */
+  forksCopier: boolean
+}
+
 export interface Isolation {
   readonly description: string
   /**
@@ -34,7 +53,8 @@ export interface Isolation {
     isolation: NonNullable<RunSpec['isolation']>,
     runAs: RunSpec['runAs'],
     env: Record<string, string>,
-  ): { argv: string[]; env: Record<string, string> }
+    options?: WrapOptions,
+  ): Wrapped
 }
 
 /**
@@ -47,18 +67,80 @@ export interface Isolation {
  * ones made read-only, at the staging copy and in place), the staging detached and removed, then
  * supplementary groups cleared, gid and uid set (real, effective, saved). The run's own PERL*
  * variables never reach this root process (they could load code into it): they are passed as
- * arguments and put back for the command only. Syscall numbers are per architecture: x86-64 and
- * arm64 here; elsewhere the shell chain is used.
+ * arguments and put back for the command only, and so are the names in `keepOffHelper` (the
+ * run's markers: the copier below must not carry them). Syscall numbers are per architecture:
+ * x86-64 and arm64 here; elsewhere the shell chain is used.
  *
- * Arguments: <syscall numbers, comma-separated> <n keeps> (<path> <rw|ro>)… <n hidden> <path>…
- *   <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
+ * With an output cap it is also the run's output copier (issue 10: one Perl start-up and one
+ * spawn per run instead of two), with the same steps as PERL_COPIER in local-run.ts. First of
+ * all, before anything can fail or print, it forks: the child is the copier, the parent goes on
+ * to build the namespace and exec the command with stdout and stderr on the copier's pipe. The
+ * log descriptor arrives as stdout (fd 1) and only the copier keeps it; fd 3 is a report channel
+ * to the executor, on which the copier writes its pid and which it holds until it exits (the
+ * executor's end-of-file is its exit); the parent closes both before it execs. Why the copier is
+ * safe from the run although it is the command's child: it stays root (forked before the uid
+ * switch), so a run under runAs can neither signal it (kill needs a matching uid; SIGCONT's
+ * same-session exception does not apply: the copier calls setsid, and the parent execs the
+ * command only after that) nor ptrace it, nor read its descriptors in /proc; it is a session and
+ * process group of its own, which no run process can join (setpgid stays within a session), and
+ * it is in no namespace of the run's. The run can
+ * still reap it with wait(2) once it has exited, which is all a parent can do. TERM, INT and HUP
+ * are blocked across the fork, so a stop that lands then reaches the parent (the future command)
+ * but never the copier before it ignores them; SIGPIPE is ignored, so a dead executor on fd 3
+ * does not end it. Once the command exits, the copier is reparented to init, which reaps it.
+ *
+ * Arguments: <syscall numbers, comma-separated> <cap bytes|-> <marker> <n keeps> (<path> <rw|ro>)…
+ *   <n hidden> <path>… <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
  */
 const HELPER = `use strict;
-my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr) = split /,/, shift @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
 my $none = 0;
 my $stage;
 # A failed step leaves no staging directory behind.
 sub fail { my $m = shift; print STDERR "taskyard-isolate: $m: $!\n"; if (defined $stage) { syscall($SYS_umount2, $stage, 2); rmdir $stage } exit 126 }
+my ($cap, $marker) = splice(@ARGV, 0, 2);
+my $settled;
+if ($cap ne '-') {
+  pipe(my $from_run, my $to_copier) or fail('pipe');
+  pipe($settled, my $settling) or fail('pipe');
+  my $blocked = pack('Q', (1 << 0) | (1 << 1) | (1 << 14));
+  syscall($SYS_rt_sigprocmask, 0, $blocked, $none, 8) == -1 and fail('blocking signals');
+  my $pid = fork;
+  defined $pid or fail('fork');
+  if ($pid == 0) {
+    $SIG{TERM} = $SIG{INT} = $SIG{HUP} = $SIG{PIPE} = 'IGNORE';
+    syscall($SYS_setsid) == -1 and exit 1;
+    close $settling;
+    close $settled;
+    syscall($SYS_rt_sigprocmask, 1, $blocked, $none, 8);
+    close $to_copier;
+    open(STDIN, '<&', $from_run) or exit 1;
+    close $from_run;
+    close STDERR;
+    open(my $report, '>&=', 3) or exit 1;
+    syswrite($report, "$$\n");
+    my ($left, $buf) = ($cap);
+    while ($left > 0) {
+      my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
+      if (!defined $n) { next if $!{EINTR}; exit 1 }
+      exit 0 if $n == 0;
+      for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $!{EINTR}; exit 1 } $off += $w }
+      $left -= $n;
+    }
+    my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $!{EINTR});
+    exit 0 if !$n;
+    syswrite(STDOUT, $marker);
+    1 while sysread(STDIN, $buf, 65536);
+    exit 3;
+  }
+  close $from_run;
+  close $settling;
+  open(STDOUT, '>&', $to_copier) or fail('stdout to the copier');
+  open(STDERR, '>&', $to_copier) or fail('stderr to the copier');
+  close $to_copier;
+  my $report; close $report if open($report, '>&=', 3);
+  syscall($SYS_rt_sigprocmask, 1, $blocked, $none, 8);
+}
 syscall($SYS_unshare, 0x20000) == -1 and fail('unshare(CLONE_NEWMNT)');
 my $root = '/';
 syscall($SYS_mount, $none, $root, $none, 16384 | 262144, $none) == -1 and fail('making the mounts private');
@@ -100,6 +182,9 @@ if ($uid ne '-') {
   syscall($SYS_setresgid, $gid + 0, $gid + 0, $gid + 0) == -1 and fail("setresgid $gid");
   syscall($SYS_setresuid, $uid + 0, $uid + 0, $uid + 0) == -1 and fail("setresuid $uid");
 }
+# The command starts only once the copier is in its own session (end-of-file: it closed $settling
+# after setsid), so the run never shares one with it (kill(2) lets SIGCONT cross uids within a session).
+if (defined $settled) { my $byte; 1 while !defined sysread($settled, $byte, 1) && $!{EINTR}; close $settled }
 delete $ENV{PERL_BADLANG};
 $n = shift @ARGV;
 for (1 .. $n) { my ($name, $value) = split /=/, shift(@ARGV), 2; $ENV{$name} = $value }
@@ -110,10 +195,10 @@ print STDERR "taskyard-isolate: cannot run $ARGV[0]: $!\n";
 exit $code;
 `
 
-/** mount, umount2, unshare, setgroups, setresuid, setresgid, mount_setattr. */
+/** mount, umount2, unshare, setgroups, setresuid, setresgid, mount_setattr, setsid, rt_sigprocmask. */
 const SYSCALLS: Partial<Record<NodeJS.Architecture, string>> = {
-  x64: '165,166,272,116,117,119,442',
-  arm64: '40,39,97,159,147,149,442',
+  x64: '165,166,272,116,117,119,442,112,14',
+  arm64: '40,39,97,159,147,149,442,157,135',
 }
 
 // Positional arguments: <n keeps> (<path> <rw|ro>)… <n hidden> <path>… -- <command>…
@@ -222,7 +307,7 @@ function detectUnprivileged(unshare: string, sh: string, uid: number, gid: numbe
         ...nested,
         ...argv,
       ]
-      return { argv: wrapped, env }
+      return { argv: wrapped, env, forksCopier: false }
     },
   }
 }
@@ -235,7 +320,11 @@ function detectAsRoot(unshare: string, setpriv: string, sh: string): Isolation |
     wrap(argv, isolation, runAs, env) {
       checkPaths(isolation)
       const drop = runAs ? [setpriv, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--'] : []
-      return { argv: [unshare, '--mount', '--propagation', 'private', '--', sh, '-c', SCRIPT, ...scriptArguments(isolation), ...drop, ...argv], env }
+      return {
+        argv: [unshare, '--mount', '--propagation', 'private', '--', sh, '-c', SCRIPT, ...scriptArguments(isolation), ...drop, ...argv],
+        env,
+        forksCopier: false,
+      }
     },
   }
 }
@@ -245,10 +334,17 @@ function detectWithHelper(): Isolation | null {
   const perl = findTool('perl')
   const numbers = SYSCALLS[process.arch]
   if (!perl || !numbers) return null
-  const helperArguments = (isolation: NonNullable<RunSpec['isolation']>, runAs: RunSpec['runAs'], restored: string[]): string[] => {
+  const helperArguments = (
+    isolation: NonNullable<RunSpec['isolation']>,
+    runAs: RunSpec['runAs'],
+    restored: string[],
+    cap: WrapOptions['outputCap'],
+  ): string[] => {
     const keeps = [...isolation.writable.map((p) => [p, 'rw']), ...isolation.readOnly.map((p) => [p, 'ro'])]
     return [
       numbers,
+      cap ? String(cap.maxBytes) : '-',
+      cap ? cap.marker : '-',
       String(keeps.length),
       ...keeps.flat(),
       String(isolation.hidden.length),
@@ -260,23 +356,32 @@ function detectWithHelper(): Isolation | null {
       '--',
     ]
   }
-  const probe = spawnSync(perl, ['-e', HELPER, ...helperArguments({ hidden: ['/mnt'], writable: [], readOnly: ['/etc'] }, null, []), 'true'], {
-    stdio: 'ignore',
-    timeout: 5_000,
-    env: { PATH: '/usr/bin:/bin', PERL_BADLANG: '0' },
-  })
-  if (probe.status !== 0) return null
+  // With a cap, so the copier's fork, setsid and signal mask are proven here too: its report on
+  // fd 3 must name a process other than the helper.
+  const probe = spawnSync(
+    perl,
+    ['-e', HELPER, ...helperArguments({ hidden: ['/mnt'], writable: [], readOnly: ['/etc'] }, null, [], { maxBytes: 1, marker: '' }), 'true'],
+    {
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      timeout: 5_000,
+      env: { PATH: '/usr/bin:/bin', PERL_BADLANG: '0' },
+    },
+  )
+  const reported = Number(probe.output?.[3]?.toString().trim())
+  if (probe.status !== 0 || !(reported > 1) || reported === probe.pid) return null
   return {
-    description: `mount namespace (${perl} helper as root: unshare, mount and setresuid in one exec; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
-    wrap(argv, isolation, runAs, env) {
+    description: `mount namespace (${perl} helper as root: unshare, mount and setresuid in one exec, the output copier forked from it; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
+    wrap(argv, isolation, runAs, env, options = {}) {
       checkPaths(isolation)
+      const keepOff = new Set(options.keepOffHelper ?? [])
       const own: Record<string, string> = { PERL_BADLANG: '0' }
       const restored: string[] = []
       for (const [name, value] of Object.entries(env)) {
-        if (name.startsWith('PERL')) restored.push(`${name}=${value}`)
+        if (name.startsWith('PERL') || keepOff.has(name)) restored.push(`${name}=${value}`)
         else own[name] = value
       }
-      return { argv: [perl, '-e', HELPER, ...helperArguments(isolation, runAs, restored), ...argv], env: own }
+      const cap = options.outputCap ?? null
+      return { argv: [perl, '-e', HELPER, ...helperArguments(isolation, runAs, restored, cap), ...argv], env: own, forksCopier: cap !== null }
     },
   }
 }

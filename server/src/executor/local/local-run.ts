@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import type { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ExitReason, RunEvent, RunHandle, RunSpec } from '../executor.ts'
 import { findMarkedProcesses } from '../../lib/orphan-group.ts'
@@ -51,6 +52,10 @@ export const truncationMarker = (maxBytes: number): string =>
  * handles its own SIGTERM; it ends at EOF, when every process of the run has closed its output.
  * It is a process group of its own (detached), which is how its helpers are told apart from the
  * run's processes inside the cgroup.
+ *
+ * A run isolated by the Perl helper gets no copier from here: the helper forks the same copier
+ * (as root, before the namespace and the uid switch; isolation.ts says why the run cannot touch
+ * it) and reports its pid on fd 3 (forkedCopier). Every other capped run gets one spawned here.
  */
 const COPIER = `trap '' TERM INT HUP
 stdbuf -o0 head -c "$1" || exit 1
@@ -98,6 +103,92 @@ function copierArgv(maxOutput: number): string[] {
 }
 
 /**
+ * A run's output copier as LocalRun sees it, whoever started it: a process of its own (spawned
+ * here, a ChildProcess) or the one the isolation helper forks (its pid and its exit come over
+ * the helper's fd 3, isolation.ts). Either way it is a process group of its own, spared from the
+ * run's signals and samples until the run's other processes are gone.
+ */
+interface Copier {
+  /** Undefined until known (a forked copier reports it a few milliseconds after the spawn). */
+  readonly pid: number | undefined
+  /** Settles once the pid is known, or once it is certain there is none. */
+  readonly known: Promise<void>
+  readonly exited: Promise<void>
+  readonly hasExited: boolean
+  /** SIGKILL, unless it has exited. */
+  kill(): void
+}
+
+function spawnedCopier(child: ChildProcess): Copier {
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.once('error', () => resolve())
+  })
+  return {
+    pid: child.pid,
+    known: Promise.resolve(),
+    exited,
+    get hasExited() {
+      return child.exitCode !== null || child.signalCode !== null
+    },
+    kill: () => void child.kill('SIGKILL'),
+  }
+}
+
+/**
+ * The helper's copier: it writes its pid as one line on fd 3 and holds fd 3 until it exits, so
+ * end-of-file here is its exit (also by SIGKILL). Until then the pid cannot have been reused:
+ * the process holding the descriptor is alive.
+ */
+function forkedCopier(report: Readable): Copier & { abandon(): void } {
+  let pid: number | undefined
+  let text = ''
+  let closed = false
+  const known = Promise.withResolvers<void>()
+  const exited = Promise.withResolvers<void>()
+  const close = (): void => {
+    if (closed) return
+    closed = true
+    known.resolve()
+    exited.resolve()
+    report.destroy()
+  }
+  report.setEncoding('latin1')
+  report.on('data', (chunk: string) => {
+    if (pid !== undefined) return
+    text += chunk
+    const newline = text.indexOf('\n')
+    if (newline < 0) return
+    const reported = Number(text.slice(0, newline))
+    if (Number.isSafeInteger(reported) && reported > 1) pid = reported
+    known.resolve()
+  })
+  report.once('end', close)
+  report.once('close', close)
+  report.once('error', close)
+  return {
+    get pid() {
+      return pid
+    },
+    known: known.promise,
+    exited: exited.promise,
+    get hasExited() {
+      return closed
+    },
+    kill() {
+      if (closed || pid === undefined) return
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Exited meanwhile: its end-of-file is on its way.
+      }
+    },
+    /** The helper never started (spawn error): there is no copier. */
+    abandon: close,
+  }
+}
+
+/**
  * One run. The leader is spawned with `detached: true`, so libuv calls setsid(): the run is a
  * session and a process group of its own (pgid = pid). With cgroups, the run's cgroup is what
  * every signal, freeze and memory figure addresses; without, the group plus the descendants that
@@ -110,8 +201,7 @@ export class LocalRun implements RunHandle {
   readonly #context: LocalRunContext
   readonly #child: ChildProcess | null
   readonly #cgroup: RunCgroup | null
-  readonly #copier: ChildProcess | null
-  readonly #copierExited: Promise<void> | null
+  readonly #copier: Copier | null
   /** Log size before this run wrote anything: past it + maxOutputBytes, the marker was written. */
   readonly #logStartSize: number
   /** A step after the spawn failed (the memory limit could not be set): the run is killed and reported as not started. */
@@ -144,7 +234,8 @@ export class LocalRun implements RunHandle {
     this.#onEvent = onEvent
     this.#context = context
     let child: ChildProcess | null = null
-    let copier: ChildProcess | null = null
+    let spawned: ChildProcess | null = null
+    let forked: ReturnType<typeof forkedCopier> | null = null
     let cgroup: RunCgroup | null = null
     let fd: number | undefined
     let failure: string | undefined
@@ -157,23 +248,33 @@ export class LocalRun implements RunHandle {
         throw new Error(`a memory limit cannot be enforced here: ${context.cgroups?.memoryMissing ?? 'no cgroup is available'}`)
       }
       if (spec.isolation && !context.isolation) throw new Error('file-system isolation is not available on this machine')
-      const runEnv = { ...spec.env, ...context.markers(spec.runId) }
-      const { argv, env } =
-        spec.isolation && context.isolation ? context.isolation.wrap(spec.argv, spec.isolation, spec.runAs, runEnv) : { argv: [command, ...args], env: runEnv }
+      const maxOutput = spec.maxOutputBytes ?? null
+      const markers = context.markers(spec.runId)
+      const runEnv = { ...spec.env, ...markers }
+      // An isolation helper that can be the copier too forks it itself (one spawn and one Perl
+      // start-up per run fewer, issue 10); the markers stay off it, so the copier never looks
+      // like one of the run's processes to a marker scan.
+      const wrapOptions = {
+        outputCap: maxOutput === null ? null : { maxBytes: maxOutput, marker: truncationMarker(maxOutput) },
+        keepOffHelper: Object.keys(markers),
+      }
+      const { argv, env, forksCopier } =
+        spec.isolation && context.isolation
+          ? context.isolation.wrap(spec.argv, spec.isolation, spec.runAs, runEnv, wrapOptions)
+          : { argv: [command, ...args], env: runEnv, forksCopier: false }
       // With isolation the namespace is built as root and setpriv drops to runAs afterwards.
       const ids = spec.runAs && !spec.isolation ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}
       // O_APPEND: stdout and stderr share one file description, so their writes land in the order
       // they are made and never overwrite each other or what an earlier attempt wrote. Opened here,
       // by the server: a run as another user needs no access to the log.
       fd = fs.openSync(spec.outputPath, 'a')
-      const maxOutput = spec.maxOutputBytes ?? null
       if (maxOutput !== null) logStartSize = fs.fstatSync(fd).size
       cgroup = context.cgroups?.create(spec.runId) ?? null
       cgroup?.enter()
       try {
-        if (maxOutput !== null) {
+        if (maxOutput !== null && !forksCopier) {
           const [copierCommand, ...copierArgs] = copierArgv(maxOutput)
-          copier = spawn(copierCommand as string, copierArgs, {
+          spawned = spawn(copierCommand as string, copierArgs, {
             cwd: '/',
             env: { PATH: '/usr/bin:/bin' },
             detached: true,
@@ -181,15 +282,18 @@ export class LocalRun implements RunHandle {
             ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
           })
         }
-        const output = copier?.stdin ?? fd
+        // The helper's copier takes the log from its stdout; the command never gets it.
+        const output = spawned?.stdin ?? fd
         child = spawn(argv[0] as string, argv.slice(1), {
           cwd: spec.cwd,
           env,
           detached: true,
           // Not interactive: /dev/null, end-of-file at the first read (issue 8).
-          stdio: [spec.interactive ? 'pipe' : 'ignore', output, output],
+          stdio: forksCopier ? [spec.interactive ? 'pipe' : 'ignore', output, output, 'pipe'] : [spec.interactive ? 'pipe' : 'ignore', output, output],
           ...ids,
         })
+        const report = forksCopier ? child.stdio[3] : null
+        if (report) forked = forkedCopier(report as Readable)
       } finally {
         cgroup?.leave()
       }
@@ -207,19 +311,12 @@ export class LocalRun implements RunHandle {
       // The children hold their own copies; keeping ours would leak descriptors per run, and the
       // copier would never see EOF while the server holds the pipe's write end.
       if (fd !== undefined) fs.closeSync(fd)
-      copier?.stdin?.destroy()
+      spawned?.stdin?.destroy()
     }
     this.#child = child
     this.#cgroup = cgroup
-    this.#copier = copier
+    this.#copier = spawned ? spawnedCopier(spawned) : forked
     this.#logStartSize = logStartSize
-    this.#copierExited =
-      copier === null
-        ? null
-        : new Promise<void>((resolve) => {
-            copier.once('exit', () => resolve())
-            copier.once('error', () => resolve())
-          })
     this.pid = child?.pid ?? 0
     if (child === null) {
       // Events are never delivered from inside start(): the caller does not hold the handle yet.
@@ -230,7 +327,9 @@ export class LocalRun implements RunHandle {
     child.on('error', (error: NodeJS.ErrnoException) => {
       // After a successful spawn 'error' only reports failed kill()/send() calls, which this class
       // does not make; before it, the process never existed and no 'exit' will follow.
-      if (this.#phase === 'starting') void this.#end({ exitCode: null, signal: null, spawnError: this.#describeSpawnError(error) })
+      if (this.#phase !== 'starting') return
+      forked?.abandon()
+      void this.#end({ exitCode: null, signal: null, spawnError: this.#describeSpawnError(error) })
     })
     child.once('exit', (exitCode, signal) => void this.#onLeaderExit(exitCode, signal))
     // EPIPE once the process has closed its stdin or died: input it will never read is not an error.
@@ -321,11 +420,13 @@ export class LocalRun implements RunHandle {
       this.#signalRun('SIGCONT')
       this.#signalRun('SIGTERM')
     }
-    this.#killTimer = setTimeout(() => this.#killAtDeadline(), Math.max(0, this.#killDeadline - Date.now()))
+    this.#killTimer = setTimeout(() => void this.#killAtDeadline(), Math.max(0, this.#killDeadline - Date.now()))
   }
 
   /** The grace is over with the leader alive. (Once it died, #killLeftovers owns the deadline.) */
-  #killAtDeadline(): void {
+  async #killAtDeadline(): Promise<void> {
+    // The copier must be known to be spared (a forked one reports itself within milliseconds).
+    await this.#copier?.known
     if (this.#phase !== 'running') return
     this.#sigkilled = true
     if (this.#cgroup) this.#cgroup.signal('SIGKILL', this.#isCopier)
@@ -361,6 +462,7 @@ export class LocalRun implements RunHandle {
    * The output copier is spared until the others are gone, so it can write what they wrote last.
    */
   async #killLeftovers(): Promise<void> {
+    await this.#copier?.known
     const cgroup = this.#cgroup
     if (cgroup) {
       const othersLeft = (): boolean => cgroup.members().some((pid) => !this.#isCopier(pid))
@@ -382,11 +484,12 @@ export class LocalRun implements RunHandle {
   }
 
   async #waitForCopier(): Promise<void> {
-    if (!this.#copierExited) return
+    const copier = this.#copier
+    if (!copier) return
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.#copierExited, new Promise<void>((resolve) => (timer = setTimeout(resolve, LEFTOVER_WAIT_MS)))])
+    await Promise.race([copier.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, LEFTOVER_WAIT_MS)))])
     clearTimeout(timer)
-    if (this.#copier?.exitCode === null && this.#copier.signalCode === null) this.#copier.kill('SIGKILL')
+    if (!copier.hasExited) copier.kill()
   }
 
   /**
@@ -430,7 +533,7 @@ export class LocalRun implements RunHandle {
     const markers = Object.entries(this.#context.markers(this.#spec.runId)).map(([name, value]) => `${name}=${value}`)
     try {
       for (const entry of findMarkedProcesses(markers)) {
-        if (entry.pgrp !== this.pid) this.#escaped.set(entry.pid, entry.startTicks)
+        if (entry.pgrp !== this.pid && !this.#isCopier(entry.pid)) this.#escaped.set(entry.pid, entry.startTicks)
       }
     } catch {
       // /proc unreadable: the group and the traced descendants are still signalled.
@@ -442,6 +545,7 @@ export class LocalRun implements RunHandle {
     this.#sampling = true
     let rssBytes: number | null = null
     try {
+      await this.#copier?.known
       if (this.#cgroup) {
         // The cgroup lists the run's processes: no /proc scan needed.
         const sizes = await Promise.all(
@@ -465,8 +569,10 @@ export class LocalRun implements RunHandle {
 
   /** Also refreshes #escaped. maxTableAgeMs 0 = a fresh read of /proc. */
   async #scanTree(maxTableAgeMs = 0): Promise<ProcEntry[]> {
+    // The helper's copier is the leader's child: it is never part of the run's tree.
+    await this.#copier?.known
     const table = maxTableAgeMs > 0 ? await this.#context.procTable.read(maxTableAgeMs) : await readProcTable()
-    const tree = selectProcessTree(table, this.pid)
+    const tree = selectProcessTree(table, this.pid).filter((entry) => !this.#isCopier(entry.pid))
     // Checked one by one, not against the table: a shared table may predate a recorded process.
     this.#pruneEscaped()
     for (const entry of tree) {
@@ -475,7 +581,11 @@ export class LocalRun implements RunHandle {
     return tree
   }
 
-  /** The copier and its helpers share its process group, which no process of the run can join (another session). */
+  /**
+   * The copier and its helpers share its process group, which no process of the run can join
+   * (another session). A copier the helper forked is also the leader's child: the filter in
+   * #scanTree keeps it, and it has no children, out of the tree.
+   */
   readonly #isCopier = (pid: number): boolean => {
     const copierPid = this.#copier?.pid
     return copierPid !== undefined && (pid === copierPid || readProcEntrySync(pid)?.pgrp === copierPid)

@@ -13,13 +13,12 @@ describe('LogLines', () => {
     expect(l.text()).toBe('abc\r\ndef\n')
   })
 
-  it('holds 100,000 lines appended in chunks quickly', () => {
+  it('holds 100,000 lines appended in chunks, each line where it was written', () => {
     const l = new LogLines()
     const chunk = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n'
-    const t0 = performance.now()
     for (let i = 0; i < 100; i++) l.append(chunk)
     expect(l.count).toBe(100_000)
-    expect(performance.now() - t0).toBeLessThan(2000)
+    expect([l.line(0), l.line(999), l.line(1000), l.line(54_321), l.line(99_999)]).toEqual(['line 0', 'line 999', 'line 0', 'line 321', 'line 999'])
   })
 })
 
@@ -34,13 +33,12 @@ describe('LineSearch', () => {
     expect(s.update(l, '')).toEqual([])
   })
 
-  it('reads only the new lines of a growing log: 100,000 lines searched live stay fast', () => {
+  it('reads only the new lines of a growing log: 100,000 lines searched live read each line once', () => {
     const l = new LogLines()
     const s = new LineSearch(plain)
     let reads = 0
     const counting = new LineSearch((x) => (reads++, x))
     const chunk = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n'
-    const t0 = performance.now()
     for (let i = 0; i < 100; i++) {
       l.append(chunk)
       s.update(l, 'line 99')
@@ -48,7 +46,6 @@ describe('LineSearch', () => {
     }
     expect(s.update(l, 'line 99').length).toBe(100 * 11)
     expect(reads).toBe(100_000)
-    expect(performance.now() - t0).toBeLessThan(2000)
   })
 
   it('sortedHas finds values by binary search', () => {

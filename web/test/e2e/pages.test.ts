@@ -308,6 +308,76 @@ describe(
       assert.deepEqual((await apiJson('/api/servers')).body.servers, [])
     })
 
+    it('manages users: creates an operator, makes them a viewer, disables them (their session ends, sign-in refused), enables them; the audit log lists each change', async () => {
+      const signIn = (password: string) =>
+        fetch(url + '/api/auth/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'ops-user', password }),
+        })
+      const findUser = async () =>
+        ((await apiJson('/api/users')).body.users as { user_id: number; username: string; role: string; disabled: boolean }[]).find(
+          (u) => u.username === 'ops-user',
+        )
+      await page.goto(url + '/admin/users')
+      await page.getByRole('button', { name: 'New user' }).click()
+      const dialog = page.getByRole('dialog')
+      await dialog.getByLabel('Username').fill('ops-user')
+      await dialog.getByLabel('Initial password').fill('ops-password-1')
+      await dialog.getByRole('button', { name: 'Create' }).click()
+      const row = page.getByRole('row', { name: /ops-user/ })
+      await row.waitFor()
+      const created = await until('the new user', findUser)
+      assert.equal(created.role, 'operator')
+      assert.equal(created.disabled, false)
+      const login = await signIn('ops-password-1')
+      assert.equal(login.status, 200)
+      const theirToken = ((await login.json()) as { token: string }).token
+
+      // Their role becomes viewer.
+      await row.locator('.ant-select').click()
+      await page.getByTitle('Viewer').click()
+      await until('role viewer', async () => (await findUser())?.role === 'viewer')
+
+      // The own row's disable is shown, disabled, saying why.
+      const own = page.getByRole('row', { name: /admin/ }).first()
+      assert.equal(await own.getByRole('button', { name: /^Disable\..*cannot disable or demote your own account/ }).isDisabled(), true)
+
+      // Disabled: the session they had ends at once and a new sign-in is refused.
+      await row.getByRole('button', { name: /^Disable\./ }).click()
+      await until('disabled', async () => (await findUser())?.disabled === true)
+      await row.getByText('Disabled', { exact: true }).waitFor()
+      const me = await fetch(url + '/api/auth/me', { headers: { authorization: `Bearer ${theirToken}` } })
+      assert.equal(me.status, 401)
+      assert.equal((await signIn('ops-password-1')).status, 401)
+      assert.equal(await row.getByRole('button', { name: /^Disable\./ }).isDisabled(), true)
+
+      await row.getByRole('button', { name: /^Enable\./ }).click()
+      await until('enabled', async () => (await findUser())?.disabled === false)
+      assert.equal((await signIn('ops-password-1')).status, 200)
+      await row.getByText('Active', { exact: true }).waitFor()
+      await shot('en-users')
+
+      // The audit log: the creation and the three changes, by admin, on that user; never the password.
+      await page.goto(url + '/admin/audit')
+      await page.getByRole('cell', { name: 'user.create' }).first().waitFor()
+      const target = `user ${created.user_id}`
+      const rows = page.getByRole('row').filter({ hasText: target })
+      await until('four entries on the user', async () => (await rows.count()) >= 4)
+      const texts = await rows.allInnerTexts()
+      assert.ok(
+        texts.some((t) => t.includes('user.create') && t.includes('admin')),
+        texts.join('\n'),
+      )
+      assert.equal(texts.filter((t) => t.includes('user.update')).length, 3, texts.join('\n'))
+      assert.ok(
+        texts.some((t) => t.includes('"role":"viewer"')),
+        texts.join('\n'),
+      )
+      assert.ok(!(await page.content()).includes('ops-password-1'))
+      await shot('en-audit')
+    })
+
     it('shows the new pages in Chinese', async () => {
       await page.goto(url + '/queue')
       await page.getByTestId('language-switch').click()
@@ -323,6 +393,16 @@ describe(
       await page.goto(url + '/admin/settings')
       await page.getByText('所有槽位占满时').first().waitFor()
       await shot('zh-CN-settings')
+      await page.goto(url + '/admin/users')
+      await page
+        .getByRole('row', { name: /ops-user/ })
+        .getByText('只读用户')
+        .waitFor()
+      await shot('zh-CN-users')
+      await page.goto(url + '/admin/audit')
+      await page.getByText('审计日志').first().waitFor()
+      await page.getByRole('cell', { name: 'user.create' }).first().waitFor()
+      await shot('zh-CN-audit')
       await page.goto(`${url}/tasks/${echo}`)
       await page.getByText('结果文件（1）').waitFor()
       await page.getByTestId('run-panel').scrollIntoViewIfNeeded()

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import yazl from 'yazl'
 import { startCliServer, type CliServer } from '../../../server/test/helpers/cli-server.ts'
+import { buildWheel } from '../../../server/test/helpers/wheels.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const CHROMIUM = '/usr/bin/chromium'
@@ -24,6 +25,8 @@ let server: CliServer | undefined
 let url = ''
 let dataDir = ''
 let profileDir = ''
+/** Wheels pip installs from, offline (PyPI is not reachable here). */
+let wheelDir = ''
 let context: BrowserContext
 let page: Page
 let bearer = ''
@@ -32,7 +35,17 @@ const dialogs: string[] = []
 async function startServer(): Promise<void> {
   server = await startCliServer({
     dataDir,
-    env: { ...process.env, TASKYARD_LOG_LEVEL: 'warn', TASKYARD_SAMPLE_INTERVAL_MS: '100', TASKYARD_ADMIN_PASSWORD: PASSWORD },
+    env: {
+      ...process.env,
+      TASKYARD_LOG_LEVEL: 'warn',
+      TASKYARD_SAMPLE_INTERVAL_MS: '100',
+      TASKYARD_ADMIN_PASSWORD: PASSWORD,
+      // Environment builds install from local wheels only.
+      PIP_NO_INDEX: '1',
+      PIP_FIND_LINKS: wheelDir,
+      PIP_CONFIG_FILE: '/dev/null',
+      PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    },
   })
   url = server.url
 }
@@ -95,6 +108,10 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     dataDir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-ui-'))
     profileDir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-chromium-'))
     if (SHOTS) await mkdir(SHOTS, { recursive: true })
+    // Readable by the run account the builds run as.
+    wheelDir = await mkdtemp(path.join(tmpdir(), 'taskyard-e2e-wheels-'))
+    await chmod(wheelDir, 0o755)
+    await buildWheel(wheelDir, { name: 'tyb-uipkg', version: '1.2' })
     await startServer()
     const login = await fetch(`${url}/api/auth/login`, {
       method: 'POST',
@@ -132,6 +149,7 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     }
     await rm(dataDir, { recursive: true, force: true })
     await rm(profileDir, { recursive: true, force: true })
+    if (wheelDir) await rm(wheelDir, { recursive: true, force: true })
   })
 
   it('sends an anonymous visitor to the login page, refuses a wrong password, then signs in', async () => {
@@ -446,7 +464,47 @@ describe('the web UI in a real browser (issue 11)', { skip: existsSync(CHROMIUM)
     await page.getByTestId('env-link').filter({ hasText: 'e2e-env' }).click()
     await page.getByTestId('env-title').filter({ hasText: 'e2e-env' }).waitFor()
     assert.equal(await page.getByTestId('env-remove').getAttribute('data-why'), 'Unavailable: select the packages to remove first.')
+    // Its creation's build log is shown, ended.
+    await page.locator('[data-testid="build-state"][data-state="ok"]').filter({ hasText: 'Create' }).waitFor({ timeout: 60_000 })
+
+    // Install through the page: the build's log (pip's own lines) shows, then the package is listed.
+    await page.getByTestId('install-input').fill('tyb-uipkg')
+    await page.getByTestId('env-install').getByRole('button').click()
+    await page.getByText('Packages installed successfully').waitFor({ timeout: 120_000 })
+    await page.locator('[data-testid="build-state"][data-state="ok"]').filter({ hasText: 'Install' }).waitFor()
+    await page
+      .getByTestId('log-view')
+      .filter({ hasText: /Successfully installed tyb-uipkg-1\.2/ })
+      .waitFor()
+    const pkgRow = page.getByRole('row', { name: /tyb-uipkg/ })
+    await pkgRow.getByText('1.2', { exact: true }).waitFor()
+    await page.mouse.move(0, 0)
+    await page.getByTestId('install-input').blur()
+    await page.getByTestId('build-state').scrollIntoViewIfNeeded()
     await shot('en-environment-detail')
+
+    // A package pip cannot find: the build fails, its error is shown, nothing changes.
+    await page.getByTestId('install-input').fill('tyb-nowhere')
+    await page.getByTestId('env-install').getByRole('button').click()
+    await page.locator('[data-testid="build-state"][data-state="failed"]').waitFor({ timeout: 120_000 })
+    await page
+      .getByTestId('build-error')
+      .filter({ hasText: /tyb-nowhere/ })
+      .waitFor()
+    await page
+      .getByTestId('log-view')
+      .filter({ hasText: /tyb-nowhere/ })
+      .waitFor()
+    await pkgRow.waitFor()
+
+    // Remove it: select, remove; the uninstall is the newest build and the package is gone.
+    await pkgRow.getByRole('checkbox').check()
+    await page.getByTestId('env-remove').getByRole('button').click()
+    await page.getByText('Packages removed successfully').waitFor({ timeout: 120_000 })
+    await page.locator('[data-testid="build-state"][data-state="ok"]').filter({ hasText: 'Remove packages' }).waitFor()
+    await pkgRow.waitFor({ state: 'detached' })
+    const detail = (await apiJson('/api/conda/environment/e2e-env')).body
+    assert.ok(!detail.packages.some((p: { name: string }) => p.name === 'tyb-uipkg'), JSON.stringify(detail.packages))
     await page.getByTestId('env-rename').getByRole('button').click()
     await page.getByTestId('rename-env-input').fill('e2e-renamed')
     await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click()

@@ -1,10 +1,11 @@
 import { ArrowLeftOutlined } from '@ant-design/icons'
-import { Button, Card, Descriptions, Input, Result, Space, Table, Tag } from 'antd'
+import { Alert, Button, Card, Descriptions, Input, Result, Space, Table, Tag, Typography } from 'antd'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useNavigate, useParams } from 'react-router'
 import { api, ApiError } from '../../api/client'
 import { useMe } from '../../api/session'
+import { LogViewer } from '../../components/LogViewer'
 import { formatBytes, formatSeconds } from '../../lib/format'
 import { parsePackageSpecs } from './environment-actions'
 import { EnvironmentButton } from './EnvironmentButton'
@@ -20,7 +21,6 @@ export function EnvironmentDetailPage() {
   const navigate = useNavigate()
   const name = useParams().envName ?? ''
   const role = useMe().data?.role ?? 'viewer'
-  const env = useEnvironment(name)
   const [specs, setSpecs] = useState('')
   const [selected, setSelected] = useState<string[]>([])
   const [renaming, setRenaming] = useState(false)
@@ -35,6 +35,7 @@ export function EnvironmentDetailPage() {
     () => setSelected([]),
   )
   const del = useDeleteEnvironment(() => navigate('/environments'))
+  const env = useEnvironment(name, { busy: install.isPending || remove.isPending })
   if (env.error) {
     const status = env.error instanceof ApiError ? env.error.status : 0
     return (
@@ -129,11 +130,44 @@ export function EnvironmentDetailPage() {
           pagination={{ pageSize: 50, hideOnSinglePage: true }}
         />
       </Card>
+      <BuildLogCard build={e?.last_build ?? null} loading={env.isPending} />
       <RenameEnvironmentModal
         name={renaming ? name : null}
         onClose={() => setRenaming(false)}
         onRenamed={(newName) => navigate(`/environments/${encodeURIComponent(newName)}`, { replace: true })}
       />
     </Space>
+  )
+}
+
+type Build = NonNullable<EnvironmentDetail['last_build']>
+
+/** The environment's newest build: what it did, how it ended, and its log, live while it runs. */
+function BuildLogCard({ build, loading }: { build: Build | null; loading: boolean }) {
+  const { t } = useTranslation()
+  const state = build === null ? null : build.ended_at === null ? 'running' : build.ok ? 'ok' : 'failed'
+  const color = { running: 'processing', ok: 'success', failed: 'error' } as const
+  return (
+    <Card
+      loading={loading}
+      title={t('env.buildLog')}
+      extra={
+        build && state ? (
+          <Space wrap size={4} data-testid="build-state" data-state={state}>
+            <Typography.Text type="secondary">{t('env.buildTitle', { action: t(`env.buildActions.${build.action}`), at: build.started_at })}</Typography.Text>
+            <Tag color={color[state]}>{t(`env.buildStates.${state}`)}</Tag>
+          </Space>
+        ) : null
+      }
+    >
+      {build === null ? (
+        <Alert type="info" title={t('env.noBuild')} />
+      ) : (
+        <Space orientation="vertical" size={8} style={{ width: '100%' }}>
+          {build.error ? <Alert type="error" showIcon title={build.error} data-testid="build-error" /> : null}
+          <LogViewer key={build.id} url={`${build.log_url}&stream=true`} fileName={`environment-build-${build.id}.log`} />
+        </Space>
+      )}
+    </Card>
   )
 }

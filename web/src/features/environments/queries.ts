@@ -16,11 +16,21 @@ export function useEnvironmentStats() {
   return useQuery({ queryKey: [...ENVIRONMENTS_KEY, 'stats'], queryFn: () => api.get('/api/conda/stats'), refetchInterval: 10_000 })
 }
 
-export function useEnvironment(name: string) {
+/**
+ * One environment. While a build of it goes on (`busy`: this page's own install or removal is in
+ * flight; or the server says it is building), it is read again every second, so its newest build
+ * (and that build's live log) shows as soon as the server starts it.
+ */
+export function useEnvironment(name: string, options: { busy?: boolean } = {}) {
   return useQuery({
     queryKey: [...ENVIRONMENTS_KEY, 'detail', name],
     queryFn: () => api.get('/api/conda/environment/{env_name}', { params: { env_name: name } }),
     retry: false,
+    refetchInterval: (query) => {
+      const data = query.state.data
+      const building = data?.status === 'building' || (data?.last_build != null && data.last_build.ended_at === null)
+      return options.busy === true || building ? 1000 : false
+    },
   })
 }
 

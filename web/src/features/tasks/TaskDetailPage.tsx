@@ -4,13 +4,13 @@ import type { ColumnsType } from 'antd/es/table'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router'
-import { ApiError } from '../../api/client'
+import { api, ApiError } from '../../api/client'
 import { useMe } from '../../api/session'
 import type { Execution, TaskDetail } from '../../api/models'
 import { Chart } from '../../components/Chart'
+import { LogViewer } from '../../components/LogViewer'
 import { StatusTag } from '../../components/StatusTag'
 import { EditTaskModal } from './EditTaskModal'
-import { LogViewer } from './LogViewer'
 import { RetryRunButton } from './RetryRunButton'
 import { RunPanel } from './RunPanel'
 import { useTask } from './queries'
@@ -190,7 +190,14 @@ export function TaskDetailPage() {
       <Card title={shownRun && shownRun !== latest?.execution_id ? t('run.logOf', { id: shownRun }) : t('detail.log')} size="small">
         {shownRun ? (
           <Space orientation="vertical" size={16} style={{ width: '100%' }}>
-            <LogViewer key={shownRun} taskId={task.task_id} runId={shownRun} />
+            <LogViewer
+              key={shownRun}
+              url={api.url('/api/tasks/{task_id}/executions/{execution_id}/logs', {
+                params: { task_id: task.task_id, execution_id: shownRun },
+                query: { stream: 'true' },
+              })}
+              fileName={`task-${task.task_id}-run-${shownRun}.log`}
+            />
             <RunPanel key={`run-${shownRun}`} executionId={shownRun} interactive={task.interactive === true} role={me.data?.role} />
           </Space>
         ) : (

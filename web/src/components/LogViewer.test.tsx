@@ -1,6 +1,6 @@
 import { act, fireEvent, render, screen } from '@testing-library/react'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { i18n } from '../../i18n'
+import { i18n } from '../i18n'
 import { LogViewer } from './LogViewer'
 
 /** The browser's EventSource, driven by the test: the server's events, its drops and retries. */
@@ -82,14 +82,14 @@ beforeEach(() => {
 })
 
 function start() {
-  render(<LogViewer taskId={7} runId="3" />)
+  render(<LogViewer url="/api/tasks/7/executions/3/logs?stream=true" fileName="task-7-run-3.log" />)
   const es = TestEventSource.all.at(-1)!
   act(() => es.open())
   return es
 }
 
 describe('LogViewer', () => {
-  it('streams the run log live from the run’s SSE route, and closes once the run is complete', async () => {
+  it('streams the log live from the SSE route it is given, and closes once the log is complete', async () => {
     const es = start()
     expect(es.url).toBe('/api/tasks/7/executions/3/logs?stream=true')
     expect(screen.getByTestId('log-state').dataset.state).toBe('open')

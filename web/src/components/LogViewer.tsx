@@ -3,17 +3,20 @@ import { useVirtualizer } from '@tanstack/react-virtual'
 import { Badge, Button, Input, Space, Switch, Typography } from 'antd'
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { api } from '../../api/client'
-import { openLogStream, type LogStreamState } from '../../api/log-stream'
-import { ActionButton } from '../../components/ActionButton'
-import { renderAnsi, stripControl } from '../../lib/ansi'
+import { openLogStream, type LogStreamState } from '../api/log-stream'
+import { renderAnsi, stripControl } from '../lib/ansi'
+import { ActionButton } from './ActionButton'
 import { LineSearch, LogLines, sortedHas } from './log-lines'
 
 const LINE_HEIGHT = 18
 const HEIGHT = 420
 
-/** A run's log, live over SSE while the run goes on; ANSI colours as spans, every byte as text. */
-export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) {
+/**
+ * A log followed live over SSE (`url`: a route answering `{logs, is_complete}` events with byte
+ * offsets as ids: a run's log, an environment build's log) while it grows; ANSI colours as spans,
+ * every byte as text. `fileName` names the download.
+ */
+export function LogViewer({ url, fileName }: { url: string; fileName: string }) {
   const { t } = useTranslation()
   const log = useRef(new LogLines())
   const [, redraw] = useReducer((n: number) => n + 1, 0)
@@ -31,7 +34,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     searcher.current = new LineSearch(stripControl)
     redraw()
     const stream = openLogStream({
-      url: api.url('/api/tasks/{task_id}/executions/{execution_id}/logs', { params: { task_id: taskId, execution_id: runId }, query: { stream: 'true' } }),
+      url,
       onText: (text) => {
         log.current.append(text)
         // One render per frame however many chunks arrive.
@@ -46,7 +49,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
       onState: setState,
     })
     return () => stream.close()
-  }, [taskId, runId])
+  }, [url])
 
   const count = log.current.count
   const virtualizer = useVirtualizer({
@@ -95,7 +98,7 @@ export function LogViewer({ taskId, runId }: { taskId: number; runId: string }) 
     const blob = new Blob([log.current.text()], { type: 'text/plain;charset=utf-8' })
     const a = document.createElement('a')
     a.href = URL.createObjectURL(blob)
-    a.download = `task-${taskId}-run-${runId}.log`
+    a.download = fileName
     a.click()
     setTimeout(() => URL.revokeObjectURL(a.href), 1000)
   }

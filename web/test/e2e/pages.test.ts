@@ -378,6 +378,33 @@ describe(
       await shot('en-audit')
     })
 
+    it("manages the own API tokens from the user menu: a new one's secret is shown once and works; revoked, it is refused and says so", async () => {
+      await page.goto(url + '/tasks')
+      await page.getByTestId('user-menu').click()
+      await page.getByText('API tokens', { exact: true }).click()
+      const dialog = page.getByRole('dialog')
+      await dialog.getByText('No API tokens yet.').waitFor()
+      await dialog.getByTestId('token-name').fill('ci-deploy')
+      await dialog.getByTestId('token-create').click()
+      const secret = (await dialog.getByTestId('token-secret').innerText()).trim()
+      assert.ok(secret.length > 20, secret)
+      const withToken = () => fetch(url + '/api/auth/me', { headers: { authorization: `Bearer ${secret}` } })
+      const me = await withToken()
+      assert.equal(me.status, 200)
+      assert.equal(((await me.json()) as { user: { username: string } }).user.username, 'admin')
+      const row = dialog.getByRole('row', { name: /ci-deploy/ })
+      await row.waitFor()
+      // The list shows its prefix, never the secret.
+      assert.ok(!(await dialog.locator('table').innerText()).includes(secret))
+      await row.getByTestId('token-revoke').getByRole('button').click()
+      await page.getByRole('button', { name: 'Yes' }).click()
+      await row.getByText('Revoked', { exact: true }).waitFor()
+      assert.equal((await withToken()).status, 401)
+      assert.match((await row.getByTestId('token-revoke').getAttribute('data-why')) ?? '', /^Unavailable: revoked at /)
+      assert.equal(await row.getByTestId('token-revoke').getByRole('button').isDisabled(), true)
+      await dialog.getByRole('button', { name: 'Close' }).last().click()
+    })
+
     it('shows the new pages in Chinese', async () => {
       await page.goto(url + '/queue')
       await page.getByTestId('language-switch').click()
@@ -407,6 +434,15 @@ describe(
       await page.getByText('结果文件（1）').waitFor()
       await page.getByTestId('run-panel').scrollIntoViewIfNeeded()
       await shot('zh-CN-run')
+    })
+
+    it('signs out from the user menu: the login page, and the pages ask for a sign-in again', async () => {
+      await page.getByTestId('user-menu').click()
+      await page.getByText('退出登录').click()
+      await page.waitForURL(/\/login/)
+      await page.goto(url + '/queue')
+      await page.waitForURL(/\/login/)
+      await page.getByRole('button', { name: /登\s?录/ }).waitFor()
     })
   },
 )

@@ -123,7 +123,8 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       claim?.start()
       // After commit, or the dispatcher or scheduler may look before the rows exist.
       if (!claimedOwnRun) deps.runControl.wake()
-      deps.wakeScheduler()
+      // Issue 10: a task that only runs now (no cron, no delay) gives the scheduler nothing to plan.
+      if (!runsNow) deps.wakeScheduler()
       deps.bus.emit('task:changed', { taskId: task.id })
       return { task, environmentMessage: ensured.message }
     } finally {

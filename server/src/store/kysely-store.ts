@@ -63,7 +63,7 @@ async function migrateSqliteFile(file: string): Promise<void> {
   }
 }
 
-function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
+function tablesOn(db: Kysely<Database>, dialect: DialectName, inTransaction = false): StoreTables {
   return {
     tasks: taskTable(db, dialect),
     runs: runTable(db, dialect),
@@ -74,7 +74,7 @@ function tablesOn(db: Kysely<Database>, dialect: DialectName): StoreTables {
     auditLog: auditLogTable(db, dialect),
     environmentBuilds: environmentBuildTable(db),
     servers: serverTable(db, dialect),
-    queueSettings: queueSettingsTable(db, dialect),
+    queueSettings: queueSettingsTable(db, dialect, inTransaction),
     scheduleSlots: scheduleSlotTable(db),
   }
 }
@@ -105,7 +105,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: DialectName): Store {
         return await db.transaction().execute(async (trx) => {
           const scope = { open: true }
           const tx = guardTables(
-            tablesOn(trx, dialect),
+            tablesOn(trx, dialect, true),
             () => {
               if (!scope.open) throw new Error('Transaction tables used after their transaction ended')
             },

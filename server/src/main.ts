@@ -85,6 +85,10 @@ export interface StartOptions {
   runTimers?: DeadlineTimers
   /** false silences request logs (tests). */
   logger?: boolean
+  /** Where the request log goes instead of stdout (tests read it). */
+  logStream?: NodeJS.WritableStream
+  /** How often the access log's summary line is written at info; default a minute (http/access-log.ts). */
+  accessLogSummaryMs?: number
   /** Where start-up messages go (the generated admin password among them); default the console. */
   log?: (message: string) => void
   /** Passed to the HTTP app (HttpDeps.instrument): tests watch requests and answers through it. */
@@ -465,7 +469,8 @@ async function startLocked(
     paths,
     maxUploadBytes: config.maxUploadBytes,
     saveUpload: (stream, dest, max) => saveUpload(stream as never, dest, max),
-    logger: options.logger === false ? false : { level: config.logLevel },
+    logger: options.logger === false ? false : { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    ...(options.accessLogSummaryMs !== undefined ? { accessLogSummaryMs: options.accessLogSummaryMs } : {}),
     server,
     ...(options.instrument ? { instrument: options.instrument } : {}),
   })

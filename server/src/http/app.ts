@@ -1,10 +1,11 @@
 import fastifyCookie from '@fastify/cookie'
 import fastifyMultipart from '@fastify/multipart'
 import fastifySwagger from '@fastify/swagger'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { DataPaths } from '../lib/paths.ts'
 import type { ServiceDeps } from '../services/deps.ts'
+import { registerAccessLog } from './access-log.ts'
 import { handleError } from './error-handler.ts'
 import { authenticateRequest } from './auth-context.ts'
 import { accountRoutes } from './routes/account.ts'
@@ -28,7 +29,10 @@ export interface HttpDeps {
   paths: DataPaths
   maxUploadBytes: number
   saveUpload(stream: NodeJS.ReadableStream, destPath: string, maxBytes: number): Promise<number>
-  logger: boolean | { level: string }
+  /** false: no logging (tests); else pino at that level, to stdout or `stream`. */
+  logger: boolean | { level: string; stream?: NodeJS.WritableStream }
+  /** How often the access log's summary line is written at info (access-log.ts); default a minute. */
+  accessLogSummaryMs?: number
   /** The built web UI (web/dist); defaults to the one beside the server's source. */
   webDir?: string
   /**
@@ -49,6 +53,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   let adoptedHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   const app = Fastify({
     logger: deps.logger,
+    // Issue 10: access-log.ts logs requests instead, summarised at info, in full at debug.
+    logController: new LogController({ disableRequestLogging: true }),
     // Large enough for the JSON bodies of the API; uploads go through multipart, with their own cap.
     bodyLimit: 2 * 1024 * 1024,
     // Live log streams would otherwise hold close() open until their runs end.
@@ -64,6 +70,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       server.on('request', adoptedHandler!)
     })
   }
+  if (deps.logger !== false) registerAccessLog(app, deps.accessLogSummaryMs)
   deps.instrument?.(app)
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   app.setErrorHandler(handleError)

@@ -1,7 +1,7 @@
 import { effectiveMaxWorkers } from '../domain/queue-settings.ts'
 import type { Run } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
-import type { Store } from '../store/store.ts'
+import type { Store, StoreTables } from '../store/store.ts'
 
 /**
  * Claims the most urgent queued run for `workerId` if a worker slot is free, in one transaction:
@@ -30,15 +30,23 @@ export interface ClaimToStart {
  * worker does not open a transaction only to find every slot taken.
  */
 export async function claimRunToStart(store: Store, workerId: string, now: number, configured: number | null): Promise<ClaimToStart> {
-  return store.transaction(async (tx) => {
-    const limit = effectiveMaxWorkers(await tx.queueSettings.lock(), configured)
-    const busy = limit == null ? 0 : await tx.runs.countBusy()
-    if (limit != null && busy >= limit) return { claimed: null, full: true }
-    const run = await tx.runs.claimNext(workerId, now)
-    if (!run) return { claimed: null, full: false }
-    // The task cannot be gone: its row is the run's foreign key, and the claim holds the write.
-    const found = await tx.tasks.findForRun(run.taskId)
-    if (!found) throw new Error(`task ${run.taskId} of run ${run.id} does not exist`)
-    return { claimed: { run, ...found }, full: limit != null && busy + 1 >= limit }
-  })
+  return store.transaction((tx) => claimRunToStartIn(tx, workerId, now, configured))
+}
+
+/**
+ * claimRunToStart inside the caller's transaction (issue 10: a trigger or create that queued a run
+ * claims it in its own transaction when a slot is free, one transaction and its round trips fewer
+ * before the process starts). The caller's transaction must not have locked the queue's settings
+ * row after a run row (the lock order of every claim: settings row, then runs).
+ */
+export async function claimRunToStartIn(tx: StoreTables, workerId: string, now: number, configured: number | null): Promise<ClaimToStart> {
+  const limit = effectiveMaxWorkers(await tx.queueSettings.lock(), configured)
+  const busy = limit == null ? 0 : await tx.runs.countBusy()
+  if (limit != null && busy >= limit) return { claimed: null, full: true }
+  const run = await tx.runs.claimNext(workerId, now)
+  if (!run) return { claimed: null, full: false }
+  // The task cannot be gone: its row is the run's foreign key, and the claim holds the write.
+  const found = await tx.tasks.findForRun(run.taskId)
+  if (!found) throw new Error(`task ${run.taskId} of run ${run.id} does not exist`)
+  return { claimed: { run, ...found }, full: limit != null && busy + 1 >= limit }
 }

@@ -86,7 +86,7 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       const now = deps.clock.now()
       const { cronExpression, delaySeconds } = input
       const runsNow = !cronExpression && delaySeconds == null
-      const task = await deps.store.transaction(async (tx) => {
+      const stored = await deps.store.transaction(async (tx) => {
         // Before anything is written: a refused submit (when_busy 'refuse') keeps nothing.
         if (runsNow) await assertAdmits(tx, deps.settings.maxWorkers)
         const created = await tx.tasks.insert({
@@ -113,12 +113,18 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
         await recordAudit(tx, deps.clock, actor, 'task.create', { type: 'task', id: created.id }, { task_name: created.name })
         // Inside the transaction: if the move fails, the task row is rolled back with it.
         await deps.files.install(prepared.dir, created.id)
-        if (runsNow) await tx.runs.insert({ taskId: created.id, priority, trigger: 'create', queuedAt: now })
-        return created
+        if (!runsNow) return { created, claimedOwnRun: false, claim: null }
+        const run = await tx.runs.insert({ taskId: created.id, priority, trigger: 'create', queuedAt: now })
+        // Issue 10: with a slot free the run is claimed here, so it starts right after the commit.
+        const claim = (await deps.runControl.claimWithin?.(tx)) ?? null
+        return { created, claimedOwnRun: claim?.runId === run.id, claim }
       })
+      const { created: task, claimedOwnRun, claim } = stored
+      claim?.start()
       // After commit, or the dispatcher or scheduler may look before the rows exist.
-      deps.runControl.wake()
-      deps.wakeScheduler()
+      if (!claimedOwnRun) deps.runControl.wake()
+      // Issue 10: a task that only runs now (no cron, no delay) gives the scheduler nothing to plan.
+      if (!runsNow) deps.wakeScheduler()
       deps.bus.emit('task:changed', { taskId: task.id })
       return { task, environmentMessage: ensured.message }
     } finally {

@@ -34,8 +34,10 @@ export async function queueRunByPolicy(
   task: Task,
   newRun: Omit<NewRun, 'holdsLock'>,
   ctx: PolicyContext,
+  /** The task's live runs, when the caller read them already under the same lock (a trigger). */
+  liveRuns?: Run[],
 ): Promise<PolicyAdmission | undefined> {
-  const live = await tx.runs.listActiveForTask(task.id)
+  const live = liveRuns ?? (await tx.runs.listActiveForTask(task.id))
   if (live.length > 0 && !admitsSecondRun(task.concurrency)) return undefined
   if (isQueueFull(task.concurrency, live.length)) throw queueFull(task.id, task.concurrency, live.length)
   const replaced = task.concurrency === 'replace' ? live : []

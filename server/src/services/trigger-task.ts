@@ -31,14 +31,18 @@ export async function triggerTask(deps: ServiceDeps, actor: Actor, taskId: numbe
     await assertAdmits(tx, deps.settings.maxWorkers, freeing)
     const now = deps.clock.now()
     const ctx = { now, by: actor.user?.username ?? null, isSupervising: (id: number) => deps.runControl.isSupervising(id) }
-    const admitted = await queueRunByPolicy(tx, task, { taskId, priority: task.priority, trigger: 'manual', queuedAt: now }, ctx)
+    const admitted = await queueRunByPolicy(tx, task, { taskId, priority: task.priority, trigger: 'manual', queuedAt: now }, ctx, live)
     if (!admitted) throw refusal('trigger', task.status)
     const updated = await tx.tasks.update(taskId, { status: 'running' })
-    return { task: updated!, previousStatus: task.status, toStop: admitted.toStop }
+    // Issue 10: with a slot free the run is claimed here, so it starts right after the commit.
+    const claim = (await deps.runControl.claimWithin?.(tx)) ?? null
+    return { task: updated!, previousStatus: task.status, toStop: admitted.toStop, claim, queuedRunId: admitted.run.id }
   })
+  const { claim, queuedRunId, ...transition } = result
+  claim?.start()
   // replace: the old run's process ends before the answer, as a stop's does; the new run starts after it.
   await stopReplaced(deps.runControl, toStop)
-  deps.runControl.wake()
+  if (claim?.runId !== queuedRunId) deps.runControl.wake()
   deps.bus.emit('task:changed', { taskId })
-  return result
+  return transition
 }

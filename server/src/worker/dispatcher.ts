@@ -19,9 +19,9 @@ import { startPausableDeadline, type DeadlineTimers, type PausableDeadline } fro
 import type { LogStore } from '../logs/log-store.ts'
 import { TaskyardError } from '../domain/errors.ts'
 import type { Store } from '../store/store.ts'
-import { claimRunToStart } from '../services/claim-next-run.ts'
+import { claimRunToStart, claimRunToStartIn, type ClaimToStart } from '../services/claim-next-run.ts'
 import { closeRun } from '../services/close-run.ts'
-import type { RunControl } from '../services/run-control.ts'
+import type { ClaimedInTransaction, RunControl } from '../services/run-control.ts'
 import { buildRemoteRunSpec, hasFiles } from './build-remote-run-spec.ts'
 import { buildRunSpec } from './build-run-spec.ts'
 
@@ -186,10 +186,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
               if (!full) await armNotBefore()
               break
             }
-            const { run } = claimed
             if (shutdownReason != null) {
               // Shutdown began during the claim: give the run back untouched for the next start.
-              await durably(`run ${run.id} release`, () => deps.store.runs.update(run.id, { status: 'queued', workerId: null, startedAt: null }))
+              await release(claimed.run.id)
               break
             }
             await startRun(claimed)
@@ -203,6 +202,33 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     })()
     return pumping
+  }
+
+  /** A claimed run this node will not start (shutdown began): queued again, untouched, for the next start. */
+  function release(runId: number): Promise<unknown> {
+    return durably(`run ${runId} release`, () => deps.store.runs.update(runId, { status: 'queued', workerId: null, startedAt: null }))
+  }
+
+  /** Runs claimed in a caller's transaction and given back at shutdown: shutdown waits for them. */
+  const releasing = new Set<Promise<unknown>>()
+
+  /** RunControl.claimWithin: the pump's claim, in the caller's transaction; the start after its commit. */
+  async function claimWithin(tx: Parameters<NonNullable<RunControl['claimWithin']>>[0]): Promise<ClaimedInTransaction | null> {
+    if (shutdownReason != null) return null
+    const { claimed }: ClaimToStart = await claimRunToStartIn(tx, deps.workerId, deps.clock.now(), deps.settings.maxWorkers)
+    if (!claimed) return null
+    return {
+      runId: claimed.run.id,
+      start() {
+        if (shutdownReason != null) {
+          const released = release(claimed.run.id).catch((e) => deps.onError(e, `run ${claimed.run.id} release`))
+          releasing.add(released)
+          void released.finally(() => releasing.delete(released))
+          return
+        }
+        startRun(claimed).catch((e) => deps.onError(e, `run ${claimed.run.id} start`))
+      },
+    }
   }
 
   async function startRun({ run, task, serverId }: { run: Run; task: Task; serverId: number | null }): Promise<void> {
@@ -457,6 +483,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   const control: Dispatcher = {
     wake,
+    claimWithin,
     pause(runId) {
       const entry = supervised.get(runId)
       if (!entry) return false
@@ -504,6 +531,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (pollTimer) clearInterval(pollTimer)
       if (notBeforeTimer) timers.clearTimeout(notBeforeTimer.handle)
       if (pumping) await pumping.catch(() => undefined)
+      await Promise.all(releasing)
       if (graceMs > 0 && supervised.size > 0) {
         let timer: NodeJS.Timeout | undefined
         const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import type { ApiToken, NewApiToken } from '../../domain/api-token.ts'
-import type { ApiTokenTable } from '../store.ts'
+import type { ApiTokenTable, DialectName } from '../store.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 
 const NEW_TOKEN_FIELDS: Record<keyof NewApiToken, true> = {
   userId: true,
@@ -17,7 +18,7 @@ const NEW_TOKEN_FIELDS: Record<keyof NewApiToken, true> = {
 const TOKEN_COLUMNS = ['id', 'user_id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at', 'expires_at'] as const
 
 /** The api_tokens table on `db`, which may be a transaction. */
-export function apiTokenTable(db: Kysely<Database>): ApiTokenTable {
+export function apiTokenTable(db: Kysely<Database>, dialect: DialectName): ApiTokenTable {
   return {
     async insert(token) {
       const row = await db.insertInto('api_tokens').values(toRow(token, NEW_TOKEN_FIELDS)).returning(TOKEN_COLUMNS).executeTakeFirstOrThrow()
@@ -25,7 +26,10 @@ export function apiTokenTable(db: Kysely<Database>): ApiTokenTable {
     },
 
     async findByHash(tokenHash) {
-      const row = await db.selectFrom('api_tokens').select(TOKEN_COLUMNS).where('token_hash', '=', tokenHash).executeTakeFirst()
+      // Issue 10: every request with an API token reads it; compiled once.
+      const row = await firstCompiled(db, `${dialect} apiTokens.findByHash`, [tokenHash], (tokenHash) =>
+        db.selectFrom('api_tokens').select(TOKEN_COLUMNS).where('token_hash', '=', tokenHash),
+      )
       return row && fromRow<ApiToken>(row)
     },
 

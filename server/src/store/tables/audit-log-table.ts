@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { AuditLogRow, Database } from '../database.ts'
 import type { AuditEntry } from '../../domain/audit-entry.ts'
-import type { AuditLogTable } from '../store.ts'
+import type { AuditLogTable, DialectName } from '../store.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 
 function toEntry(row: AuditLogRow): AuditEntry {
   return {
@@ -18,23 +19,39 @@ function toEntry(row: AuditLogRow): AuditEntry {
 }
 
 /** The audit_log table on `db`, which may be a transaction. Entries are only ever added. */
-export function auditLogTable(db: Kysely<Database>): AuditLogTable {
+export function auditLogTable(db: Kysely<Database>, dialect: DialectName): AuditLogTable {
   return {
     async insert(entry) {
-      const row = await db
-        .insertInto('audit_log')
-        .values({
-          at: entry.at,
-          actor_user_id: entry.actorUserId,
-          actor_username: entry.actorUsername,
-          action: entry.action,
-          target_type: entry.targetType,
-          target_id: entry.targetId,
-          details: entry.details === null ? null : JSON.stringify(entry.details),
-          ip: entry.ip,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
+      // Issue 10: every audited action (each trigger, each create) adds one; compiled once.
+      const row = await firstCompiled(
+        db,
+        `${dialect} auditLog.insert`,
+        [
+          entry.at,
+          entry.actorUserId,
+          entry.actorUsername,
+          entry.action,
+          entry.targetType,
+          entry.targetId,
+          entry.details === null ? null : JSON.stringify(entry.details),
+          entry.ip,
+        ],
+        (at, actorUserId, actorUsername, action, targetType, targetId, details, ip) =>
+          db
+            .insertInto('audit_log')
+            .values({
+              at,
+              actor_user_id: actorUserId,
+              actor_username: actorUsername,
+              action,
+              target_type: targetType,
+              target_id: targetId,
+              details,
+              ip,
+            })
+            .returningAll(),
+      )
+      if (!row) throw new Error('the audit entry was not returned')
       return toEntry(row)
     },
 

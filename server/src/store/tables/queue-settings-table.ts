@@ -6,8 +6,13 @@ import { firstCompiled } from '../compiled-queries.ts'
 
 const nullableNumber = (v: number | string | null): number | null => (v == null ? null : Number(v))
 
-/** The one row of queue_settings on `db`, which may be a transaction. */
-export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName): QueueSettingsTable {
+/**
+ * The one row of queue_settings on `db`, which may be a transaction (`inTransaction`: then the row,
+ * once locked, is held to the end of it, and a second lock() answers what the first read: a
+ * trigger locks it to admit its run and again to claim one, issue 10).
+ */
+export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName, inTransaction = false): QueueSettingsTable {
+  let locked: QueueSettings | null = null
   async function read(forUpdate: boolean): Promise<QueueSettings> {
     const lock = forUpdate && dialect === 'postgres'
     // Issue 10: read twice per run (the trigger, the claim): compiled once (compiled-queries.ts).
@@ -30,14 +35,22 @@ export function queueSettingsTable(db: Kysely<Database>, dialect: DialectName): 
   }
   return {
     get: () => read(false),
-    lock: () => read(true),
+    async lock() {
+      if (locked) return { ...locked }
+      const settings = await read(true)
+      if (inTransaction) locked = settings
+      return { ...settings }
+    },
     async update(patch) {
       await db
         .updateTable('queue_settings')
         .set({ max_workers: patch.maxWorkers, when_busy: patch.whenBusy, updated_at: patch.updatedAt, updated_by: patch.updatedBy })
         .where('id', '=', 1)
         .execute()
-      return read(false)
+      const settings = await read(false)
+      // The write holds the row too (PostgreSQL's row lock; SQLite's write lock).
+      if (inTransaction) locked = settings
+      return settings
     },
   }
 }

@@ -62,18 +62,25 @@ export function runTable(db: Kysely<Database>, dialect: DialectName): RunTable {
       const { holdsLock, ...fields } = run
       // Issue 8: left out, the task's policy decides in this very statement (forbid and replace
       // take the lock), so no caller can queue a second live run of a forbid task by forgetting it.
-      const holds =
-        holdsLock === undefined
-          ? sql<number>`(SELECT CASE WHEN concurrency IN ('forbid', 'replace') THEN 1 ELSE 0 END FROM tasks WHERE id = ${run.taskId})`
-          : holdsLock
-            ? 1
-            : 0
+      // Issue 10: compiled once per set of columns (every trigger and create inserts one).
+      const values = toRow(fields, NEW_RUN_FIELDS)
+      const columns = Object.keys(values)
+      const mode = holdsLock === undefined ? 'by policy' : holdsLock ? 'holds' : 'free'
+      const args = holdsLock === undefined ? [...Object.values(values), run.taskId] : Object.values(values)
       try {
-        const row = await db
-          .insertInto('runs')
-          .values({ ...toRow(fields, NEW_RUN_FIELDS), status: 'queued', holds_lock: holds })
-          .returningAll()
-          .executeTakeFirstOrThrow()
+        const row = await firstCompiled(db, `${dialect} runs.insert ${columns.join(',')} ${mode}`, args, (...given: unknown[]) => {
+          const holds =
+            holdsLock === undefined
+              ? sql<number>`(SELECT CASE WHEN concurrency IN ('forbid', 'replace') THEN 1 ELSE 0 END FROM tasks WHERE id = ${given[columns.length]})`
+              : holdsLock
+                ? 1
+                : 0
+          return db
+            .insertInto('runs')
+            .values({ ...Object.fromEntries(columns.map((column, i) => [column, given[i]])), status: 'queued', holds_lock: holds } as never)
+            .returningAll()
+        })
+        if (!row) throw new Error('the new run was not returned')
         return toRun(row)
       } catch (error) {
         // The services check under the task's row lock first; this is the database's backstop.

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely'
 import { TaskyardError } from '../../domain/errors.ts'
 import type { NewServer, Server, ServerPatch } from '../../domain/server.ts'
 import type { Database, ServersTable } from '../database.ts'
-import type { ServerTable } from '../store.ts'
+import type { DialectName, ServerTable } from '../store.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 import { listTaskPage } from './task-page.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 
@@ -71,7 +72,7 @@ function nameTaken(error: unknown): unknown {
 }
 
 /** The servers and task_servers tables on `db`, which may be a transaction. */
-export function serverTable(db: Kysely<Database>): ServerTable {
+export function serverTable(db: Kysely<Database>, dialect: DialectName): ServerTable {
   const findById = async (id: number): Promise<Server | undefined> => {
     const row = await db.selectFrom('servers').select(SERVER_COLUMNS).where('id', '=', id).executeTakeFirst()
     return row && fromServerRow(row)
@@ -140,7 +141,10 @@ export function serverTable(db: Kysely<Database>): ServerTable {
     },
 
     async findTaskServer(taskId) {
-      const row = await db.selectFrom('task_servers').select('server_id').where('task_id', '=', taskId).executeTakeFirst()
+      // Issue 10: every trigger asks (task-permission.ts); compiled once.
+      const row = await firstCompiled(db, `${dialect} servers.findTaskServer`, [taskId], (taskId) =>
+        db.selectFrom('task_servers').select('server_id').where('task_id', '=', taskId),
+      )
       return row ? Number(row.server_id) : null
     },
 

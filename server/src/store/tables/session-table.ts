@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../database.ts'
 import { fromRow, toRow } from '../row-mapping.ts'
 import type { Session } from '../../domain/session.ts'
-import type { SessionTable } from '../store.ts'
+import type { DialectName, SessionTable } from '../store.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 
 const SESSION_FIELDS: Record<keyof Session, true> = {
   id: true,
@@ -13,7 +14,7 @@ const SESSION_FIELDS: Record<keyof Session, true> = {
 }
 
 /** The sessions table on `db`, which may be a transaction. Ids are hashes of cookie values. */
-export function sessionTable(db: Kysely<Database>): SessionTable {
+export function sessionTable(db: Kysely<Database>, dialect: DialectName): SessionTable {
   return {
     async insert(session) {
       const row = await db.insertInto('sessions').values(toRow(session, SESSION_FIELDS)).returningAll().executeTakeFirstOrThrow()
@@ -21,7 +22,8 @@ export function sessionTable(db: Kysely<Database>): SessionTable {
     },
 
     async findByHash(id) {
-      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+      // Issue 10: every request with a login JWT or a session cookie reads it; compiled once.
+      const row = await firstCompiled(db, `${dialect} sessions.findByHash`, [id], (id) => db.selectFrom('sessions').selectAll().where('id', '=', id))
       return row && fromRow<Session>(row)
     },
 

@@ -113,7 +113,8 @@ function taskRow<T extends Partial<Task>>(value: T, allowed: Readonly<Record<key
 /** The tasks table on `db`, which may be a transaction. */
 export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite'): TaskTable {
   async function findByName(name: string): Promise<Task | undefined> {
-    const row = await db.selectFrom('tasks').selectAll().where('name', '=', name).executeTakeFirst()
+    // Issue 10: every create asks twice (the service, then insert's check); compiled once.
+    const row = await firstCompiled(db, `${dialect} tasks.findByName`, [name], (name) => db.selectFrom('tasks').selectAll().where('name', '=', name))
     return row && toTask(row)
   }
 
@@ -169,9 +170,18 @@ export function taskTable(db: Kysely<Database>, dialect: DialectName = 'sqlite')
   return {
     async insert(task) {
       await assertNameFree(task.name)
+      // Issue 10: compiled once per set of columns (every create inserts one).
+      const values: Record<string, unknown> = taskRow(task, NEW_TASK_FIELDS)
+      const columns = Object.keys(values)
       const row = await translateNameTaken(task.name, () =>
-        db.insertInto('tasks').values(taskRow(task, NEW_TASK_FIELDS)).returningAll().executeTakeFirstOrThrow(),
+        firstCompiled(db, `${dialect} tasks.insert ${columns.join(',')}`, Object.values(values), (...given: unknown[]) =>
+          db
+            .insertInto('tasks')
+            .values(Object.fromEntries(columns.map((column, i) => [column, given[i]])) as never)
+            .returningAll(),
+        ),
       )
+      if (!row) throw new Error('the new task was not returned')
       return toTask(row)
     },
 

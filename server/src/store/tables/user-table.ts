@@ -3,7 +3,8 @@ import { TaskyardError } from '../../domain/errors.ts'
 import type { NewUser, Role, User, UserPatch, UserWithPasswordHash } from '../../domain/user.ts'
 import type { Database, UserRow } from '../database.ts'
 import { toRow } from '../row-mapping.ts'
-import type { UserTable } from '../store.ts'
+import type { DialectName, UserTable } from '../store.ts'
+import { firstCompiled } from '../compiled-queries.ts'
 import { isUniqueViolation, type UniqueIndex } from '../unique-violation.ts'
 
 const USERNAME_INDEX: UniqueIndex = { name: 'users_username_unique', table: 'users', columns: ['username'] }
@@ -50,9 +51,10 @@ function toUser(row: Omit<UserRow, 'password_hash'>): User {
 }
 
 /** The users table on `db`, which may be a transaction. */
-export function userTable(db: Kysely<Database>): UserTable {
+export function userTable(db: Kysely<Database>, dialect: DialectName): UserTable {
   async function findById(id: number): Promise<User | undefined> {
-    const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst()
+    // Issue 10: every authenticated request reads its user; compiled once.
+    const row = await firstCompiled(db, `${dialect} users.findById`, [id], (id) => db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id))
     return row && toUser(row)
   }
 

@@ -82,6 +82,31 @@ describe('ssh executor: what only SSH has', { skip, timeout: 300_000 }, () => {
     assert.equal(executor.connectionCount, 1)
   })
 
+  it('hands the socket each packet in one write, not one per piece (the write syscalls of an exec)', async (t) => {
+    const connection = await connectSsh(targetOf(sshd))
+    t.after(() => connection.client.end())
+    const exec = (): Promise<void> =>
+      new Promise((resolve, reject) =>
+        connection.client.exec('true', (error, stream) => {
+          if (error) return reject(error)
+          stream.resume()
+          stream.stderr.resume()
+          stream.once('close', () => resolve())
+        }),
+      )
+    // The kernel's count of this process's write-class syscalls: nothing else here writes meanwhile.
+    const writeSyscalls = (): number => Number(/^syscw: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1])
+    await exec()
+    const before = writeSyscalls()
+    const execs = 10
+    for (let i = 0; i < execs; i++) await exec()
+    const perExec = (writeSyscalls() - before) / execs
+    // An exec sends a channel open, the exec request and the channel's close (now and then a
+    // window adjust), each in a tick of its own; uncorked, ssh2's three pieces a packet (length,
+    // ciphertext, tag) were three syscalls each: 9 an exec.
+    assert.ok(perExec <= 4, `${perExec} write syscalls an exec`)
+  })
+
   it('runs control commands on long-lived shells: each with its own output and exit code, an idle shell reused, at most 3, a lost one replaced', async (t) => {
     const pool = new SshPool(
       () => connectSsh(targetOf(sshd)),

@@ -66,6 +66,23 @@ function runProcesses(app: TestApp, runId: number): number[] {
   return pids
 }
 
+/** The state letter of a live process (R, S, T…), or null when it is gone. */
+function processState(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /s, '')[0] ?? null
+  } catch {
+    return null
+  }
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: runs of a task on a registered server`, { skip: sshdSkipReason(), timeout: 120_000 }, () => {
     let sshd: TestSshServer
@@ -118,6 +135,24 @@ for (const dialect of testDialects()) {
       assert.equal((await app.store.runs.findById(run.id))?.status, 'cancelled')
       assert.deepEqual(pgrep(marker), [])
       assert.deepEqual(runProcesses(app, run.id), [])
+    })
+
+    it('deleting a task whose run is paused on the server ends that run there: nothing of it is left', async (t) => {
+      const app = await createTestApp(t, { dialect })
+      const seconds = `300.${randomBytes(3).readUIntBE(0, 3)}`
+      const { task, run, finished } = await remoteRun(app, sshd, `sleep ${seconds} & echo first; wait`)
+      await app.runningRun(task.id)
+      await waitFor(() => runProcesses(app, run.id).length === 2, 'the run and its sleeper on the server')
+      const paused = await app.json(`/api/tasks/${task.id}/pause`, { method: 'POST' })
+      assert.equal(paused.status, 200, JSON.stringify(paused.body))
+      // Suspended on the server: both processes stopped (state T), still there.
+      await waitFor(() => runProcesses(app, run.id).every((pid) => processState(pid) === 'T'), 'the paused processes')
+      const deleted = await app.json(`/api/tasks/${task.id}`, { method: 'DELETE' })
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body))
+      await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error('the run did not end after the delete')), 30_000).unref())])
+      assert.deepEqual(pgrep(`^sleep ${seconds}$`), [])
+      assert.deepEqual(runProcesses(app, run.id), [])
+      assert.equal(await app.store.runs.findById(run.id), undefined)
     })
 
     it("copies a task's files over SFTP to a directory of the run, runs there, and removes it after", async (t) => {

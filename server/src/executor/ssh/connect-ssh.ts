@@ -4,6 +4,7 @@
  * and reported (trust on first use, pinned by the caller).
  */
 import { createHash } from 'node:crypto'
+import { connect as connectTcp, type Socket } from 'node:net'
 import ssh2, { type ConnectConfig } from 'ssh2'
 
 // ssh2 is CommonJS: its named exports exist only on the default export under ESM.
@@ -33,10 +34,38 @@ export interface SshConnection {
 
 const CONNECT_TIMEOUT_MS = 10_000
 
+/**
+ * ssh2 hands the socket each packet in three writes (length, ciphertext, tag) and may send several
+ * packets in a row (input and its end, a close): each was its own write syscall and TCP segment,
+ * which sshd reads, and wakes for, one by one. Writes made in one
+ * tick are corked and leave together at the end of it (one writev): nothing waits longer than the
+ * code that made them runs, unlike Nagle's delay.
+ */
+export function coalesceWrites(socket: Socket): Socket {
+  const write = socket.write
+  let corked = false
+  const uncork = (): void => {
+    corked = false
+    socket.uncork()
+  }
+  socket.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
+    if (!corked) {
+      corked = true
+      socket.cork()
+      process.nextTick(uncork)
+    }
+    return write.apply(this, args)
+  } as Socket['write']
+  return socket
+}
+
 /** Resolves once authenticated; rejects with HostKeyChangedError or an Error whose message says why. */
 export function connectSsh(target: SshTarget): Promise<SshConnection> {
   return new Promise((resolve, reject) => {
     const client = new Client()
+    // Our own socket, still connecting: ssh2 waits for its 'connect' and reports its errors (ECONNREFUSED…) as it does for its own.
+    const sock = coalesceWrites(connectTcp({ host: target.host, port: target.port }))
+    sock.setMaxListeners(0)
     let offered = ''
     let changed: HostKeyChangedError | null = null
     const credentials: ConnectConfig =
@@ -50,6 +79,7 @@ export function connectSsh(target: SshTarget): Promise<SshConnection> {
         reject(changed ?? new Error(describeFailure(error)))
       })
       .connect({
+        sock,
         host: target.host,
         port: target.port,
         username: target.username,

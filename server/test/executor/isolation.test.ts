@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import net from 'node:net'
 import { describe, it } from 'node:test'
@@ -132,6 +132,10 @@ describe(
         const second = run(b, 'cat /tmp/x /var/tmp/x /dev/shm/x 2>/dev/null || echo none; ls -A /tmp; ls -A /var/tmp /dev/shm')
         assert.deepEqual(second, ['none', path.basename(dir), '/dev/shm:', '', '/var/tmp:'])
         assert.equal(accepted, 0)
+        // Bounded: a quarter of RAM each (PRIVATE_TMP.size), not tmpfs's half.
+        const sizes = run(b, 'df -k --output=size /tmp /var/tmp /dev/shm | tail -n +2').map((line) => Number(line.trim()) * 1024)
+        for (const size of sizes) assert.ok(Math.abs(size - os.totalmem() / 4) < 1024 * 1024, `${size} is not a quarter of ${os.totalmem()}`)
+        assert.equal(sizes.length, 3)
         // The staging directory is gone from the machine's /tmp (the helper names it after its pid;
         // the shell chain makes it in the run's own /tmp, whose listing above shows none).
         assert.deepEqual(

@@ -91,9 +91,9 @@ export interface Isolation {
  * but never the copier before it ignores them; SIGPIPE is ignored, so a dead executor on fd 3
  * does not end it. Once the command exits, the copier is reparented to init, which reaps it.
  *
- * Private temporary directories (PRIVATE_TMP): one tmpfs in the staging directory with a
- * subdirectory (mode 1777) for each, kept paths under them bound into it, then bound recursively
- * over /tmp, /var/tmp and /dev/shm last. The staging directory is in the host's /tmp, which that
+ * Private temporary directories (PRIVATE_TMP): a tmpfs (mode 1777) for each in the staging
+ * directory, kept paths under them bound into it, then bound recursively over /tmp, /var/tmp and
+ * /dev/shm last. The staging directory is in the host's /tmp, which that
  * covers, so the helper works from the host's /tmp as its cwd (relative lookups from a covered
  * cwd stay beneath the mount) and changes back to the command's directory, looked up again in the
  * finished namespace, at the end (else the cwd would still be the directory beneath the hidden
@@ -185,8 +185,7 @@ my $size = shift @ARGV;
 my @private = splice(@ARGV, 0, $n);
 if (@private) {
   mkdir "$stage/tmp" or fail("mkdir $stage/tmp");
-  mount_tmpfs('taskyard-tmp', "$stage/tmp", "0755,size=$size");
-  for my $j (0 .. $#private) { mkdir "$stage/tmp/$j" or fail("mkdir $stage/tmp/$j"); chmod 01777, "$stage/tmp/$j" or fail("chmod $stage/tmp/$j") }
+  for my $j (0 .. $#private) { mkdir "$stage/tmp/$j" or fail("mkdir $stage/tmp/$j"); mount_tmpfs('taskyard-tmp', "$stage/tmp/$j", "1777,size=$size") }
 }
 sub placed { my $dst = shift; for my $j (0 .. $#private) { my $p = $private[$j]; return "$stage/tmp/$j" . substr($dst, length $p) if $dst eq $p || index($dst, "$p/") == 0 } $dst }
 for my $keep (@keeps) {
@@ -228,11 +227,11 @@ const SYSCALLS: Partial<Record<NodeJS.Architecture, string>> = {
 /**
  * Every isolated process gets its own /tmp, /var/tmp and /dev/shm (all runs share one account,
  * taskyard-run: in the machine's /tmp one user's run would read what another's left there, and a
- * PostgreSQL socket in /tmp would be reachable). One tmpfs for the three, bounded in size: nothing
- * to create or remove per run (it is gone with the namespace's last process, also after a crash
- * of the server), and a run with a memory limit is charged for its pages by its cgroup. The bound
- * is for runs without one: a quarter of RAM for all three together (tmpfs's own default is half,
- * per mount). Directories the machine lacks are skipped.
+ * PostgreSQL socket in /tmp would be reachable). A tmpfs each, bounded in size, rather than a
+ * directory of the run's on disk: nothing to create or remove per run (it is gone with the
+ * namespace's last process, also after a crash of the server), and a run with a memory limit is
+ * charged for its pages by its cgroup. The bound is for runs without one: a quarter of RAM each
+ * (tmpfs's own default is half). Directories the machine lacks are skipped.
  */
 export const PRIVATE_TMP: { readonly dirs: readonly string[]; readonly size: string } = { dirs: ['/tmp', '/var/tmp', '/dev/shm'], size: '25%' }
 

@@ -326,19 +326,24 @@ async function startLocked(
   log(databaseGuard.message)
   const guard = databaseGuard
   if (guard.installed) {
+    // One change at a time, in order: two reads of one task answering out of order must not leave the older run_as.
+    let following: Promise<void> = Promise.resolve()
     bus.on('task:changed', ({ taskId }) => {
-      void (async () => {
-        const task = await store.tasks.findById(taskId)
-        const now = task ? task.runAs : undefined
-        if (runAsOf.get(taskId) === now) return
-        if (now === undefined) runAsOf.delete(taskId)
-        else runAsOf.set(taskId, now)
-        // An account a run was started with stays until no run is busy: a task's run_as changed
-        // (or the task deleted) while its run goes on must not leave that run unguarded.
-        const pinned = guard.pinned()
-        const idle = (await store.runs.countBusy()) === 0
-        await guard.reconcile(await uidsOf(runAsOf.values()), idle ? pinned : null)
-      })().catch((error: unknown) => logError(error, 'the database guard could not follow a task change'))
+      following = following
+        .then(async () => {
+          if (!guard.installed) return
+          const task = await store.tasks.findById(taskId)
+          const now = task ? task.runAs : undefined
+          if (runAsOf.get(taskId) === now) return
+          if (now === undefined) runAsOf.delete(taskId)
+          else runAsOf.set(taskId, now)
+          // An account a run was started with stays until no run is busy: a task's run_as changed
+          // (or the task deleted) while its run goes on must not leave that run unguarded.
+          const pinned = guard.pinned()
+          const idle = (await store.runs.countBusy()) === 0
+          await guard.reconcile(await uidsOf(runAsOf.values()), idle ? pinned : null)
+        })
+        .catch((error: unknown) => logError(error, 'the database guard could not follow a task change'))
     })
   }
   const pythonPath = config.pythonPath ?? (runAccount.account ? await reachablePython(config.childEnv, runAccount.account.name, log) : null)

@@ -126,7 +126,9 @@ function buildSandboxFor(o: { account: RunAccount | null; serverUid: number; iso
     account: o.account,
     server: { uid: 0, gid: 0 },
     hidden: isolation ? [o.dataDir, ...o.alsoHidden] : null,
-    wrap: isolation ? (argv, paths, runAs, env) => isolation.wrap(argv, paths, runAs, env) : null,
+    // Not yet a private /tmp for builds (runs have one): pip's own configuration may name local
+    // directories there (PIP_FIND_LINKS), which the build would no longer see.
+    wrap: isolation ? (argv, paths, runAs, env) => isolation.wrap(argv, paths, runAs, env, { privateTmp: false }) : null,
     dataDir: o.dataDir,
     setpriv: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv',
     chownTree,
@@ -301,15 +303,53 @@ async function startLocked(
     throw error
   }
   log(isolate.message)
+  // The database guard refuses exactly the run accounts in use: the default one and those tasks
+  // name (run_as), followed as tasks change (a task's run joins before it starts, in resolve above).
+  const runAsOf = new Map<number, string | null>()
+  const uidsOf = async (names: Iterable<string | null>): Promise<number[]> => {
+    const uids: number[] = []
+    for (const name of new Set(names)) {
+      const account = name === null ? null : await lookupAccount(name).catch(() => null)
+      if (account) uids.push(account.uid)
+    }
+    return uids
+  }
   databaseGuard = await setUpDatabaseGuard({
     databaseUrl: config.databaseUrl,
     enabled: config.guardDatabase,
+    dataDir: paths.root,
     serverUid,
     runUid: runAccount.account?.uid ?? null,
+    async accounts() {
+      for (const task of await store.tasks.list()) runAsOf.set(task.id, task.runAs)
+      return uidsOf(runAsOf.values())
+    },
     isolate: isolate.on,
     onError: logError,
   })
   log(databaseGuard.message)
+  const guard = databaseGuard
+  if (guard.installed) {
+    // One change at a time, in order: two reads of one task answering out of order must not leave the older run_as.
+    let following: Promise<void> = Promise.resolve()
+    bus.on('task:changed', ({ taskId }) => {
+      following = following
+        .then(async () => {
+          if (!guard.installed) return
+          const task = await store.tasks.findById(taskId)
+          const now = task ? task.runAs : undefined
+          if (runAsOf.get(taskId) === now) return
+          if (now === undefined) runAsOf.delete(taskId)
+          else runAsOf.set(taskId, now)
+          // An account a run was started with stays until no run is busy: a task's run_as changed
+          // (or the task deleted) while its run goes on must not leave that run unguarded.
+          const pinned = guard.pinned()
+          const idle = (await store.runs.countBusy()) === 0
+          await guard.reconcile(await uidsOf(runAsOf.values()), idle ? pinned : null)
+        })
+        .catch((error: unknown) => logError(error, 'the database guard could not follow a task change'))
+    })
+  }
   const pythonPath = config.pythonPath ?? (runAccount.account ? await reachablePython(config.childEnv, runAccount.account.name, log) : null)
   // pip runs packages' build code: as the run account, the data directory hidden (issue 9).
   const sandbox = buildSandboxFor({ account: runAccount.account, serverUid, isolate: isolate.on, dataDir: paths.root, alsoHidden: databaseGuard.hiddenDirs })
@@ -516,6 +556,8 @@ async function startLocked(
           grace,
         )
         await executor.close?.()
+        // No run is left: the guard's chain and set go, so no account stays refused after us.
+        await guard.close()
         await sshHosts.close()
         await app.close()
         server.closeAllConnections()

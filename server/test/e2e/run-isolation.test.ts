@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
@@ -98,6 +99,49 @@ for (const dialect of testDialects()) {
         sid,
       ])
       assert.equal(control.stdout, 'forged token: HTTP 200\n')
+    })
+
+    it("a run's /tmp, /var/tmp and /dev/shm are its own: another user's run finds nothing of it, nor the machine's, nor a socket there", async (t) => {
+      const app = await createTestApp(t, { dialect, env: REACHABLE_PYTHON })
+      const bob = await app.addUser('bob', 'operator')
+      // The machine's /tmp holds a file and a listening socket where upstream PostgreSQL puts its own.
+      const mark = `taskyard-e2e-${process.pid}-${dialect.name}`
+      const hostFile = path.join('/tmp', `${mark}-host`)
+      writeFileSync(hostFile, "the machine's\n", { mode: 0o644 })
+      t.after(() => rmSync(hostFile, { force: true }))
+      // Should a run reach the machine's directories after all, what it wrote goes too.
+      t.after(() => ['/tmp', '/var/tmp', '/dev/shm'].forEach((dir) => rmSync(path.join(dir, mark), { force: true })))
+      const socketPath = path.join('/tmp', `.s.PGSQL.${mark}`)
+      let accepted = 0
+      const listener = net.createServer((socket) => {
+        accepted += 1
+        socket.destroy()
+      })
+      await new Promise<void>((resolve) => listener.listen(socketPath, resolve))
+      t.after(() => new Promise<void>((resolve) => listener.close(() => resolve())))
+      chmodSync(socketPath, 0o777)
+
+      const runOf = async (as: { bearer: string } | null, name: string, command: string): Promise<string> => {
+        const form = new FormData()
+        form.set('script_file', new Blob(['print(1)\n']), 'job.py')
+        for (const [k, v] of Object.entries({ conda_env: 'base', task_name: name, command })) form.set(k, v)
+        const res = as ? await app.jsonAs(as, '/api/tasks', { method: 'POST', body: form }) : await app.json('/api/tasks', { method: 'POST', body: form })
+        assert.equal(res.status, 201, JSON.stringify(res.body))
+        const runId = (await app.store.runs.listForTask(res.body.task.task_id, 1))[0]!.id
+        await app.runFinished(runId)
+        assert.equal((await app.store.runs.findById(runId))?.status, 'completed')
+        return readFileSync(runLogFile(app.paths.logsDir, runId), 'utf8')
+      }
+      const probe = [
+        `cat /tmp/${mark} /var/tmp/${mark} /dev/shm/${mark} 2>/dev/null || echo none`,
+        `cat ${hostFile} 2>/dev/null || echo no-host-file`,
+        `python -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('${socketPath}')" 2>/dev/null && echo socket-connected || echo no-socket`,
+        `echo mine > /tmp/${mark} && echo mine > /var/tmp/${mark} && echo mine > /dev/shm/${mark} && echo wrote`,
+      ].join('; ')
+      assert.equal(await runOf(null, 'admin-tmp', probe), 'none\nno-host-file\nno-socket\nwrote\n')
+      assert.equal(await runOf(bob, 'bob-tmp', probe), 'none\nno-host-file\nno-socket\nwrote\n')
+      assert.equal(accepted, 0)
+      for (const dir of ['/tmp', '/var/tmp', '/dev/shm']) assert.equal(existsSync(path.join(dir, mark)), false, `a run wrote ${dir}/${mark} on the machine`)
     })
 
     it('an environment created for a task is usable by the run account', async (t) => {

@@ -636,7 +636,8 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
         }
         const startCapped = (t: TestContext, argv: string[], extra: Partial<RunSpec> = {}) => {
           const data = secretDir(t)
-          // Writable by the account before the run starts (it writes here at once).
+          // Writable by the account before the run starts (it writes here at once), and kept in its
+          // namespace as a run's task directory is (the machine's /tmp is not the run's).
           const cwd = fs.mkdtempSync('/tmp/taskyard-capped-')
           fs.chmodSync(cwd, 0o777)
           t.after(() => fs.rmSync(cwd, { recursive: true, force: true }))
@@ -646,7 +647,7 @@ function describeWith(impl: ExecutorUnderTest, kind: ContainmentKind, hasMemory:
             cwd,
             outputPath,
             maxOutputBytes: 1_000,
-            isolation: { hidden: [data], writable: [], readOnly: [] },
+            isolation: { hidden: [data], writable: [cwd], readOnly: [] },
             runAs: NOBODY,
             ...extra,
           })

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import path from 'node:path'
+import net from 'node:net'
 import { describe, it } from 'node:test'
 import { detectIsolation } from '../../src/executor/local/isolation.ts'
 
@@ -63,6 +64,84 @@ describe(
             fs.readdirSync('/tmp').filter((name) => name.startsWith(`.taskyard-isolate.${result.pid}.`)),
             [],
           )
+      })
+    }
+  },
+)
+
+describe(
+  'isolation as root: a private /tmp, /var/tmp and /dev/shm for each run',
+  { skip: root ? false : 'skipped: needs root (the unprivileged path is tested in local-executor.test.ts)' },
+  () => {
+    for (const method of ['helper', 'shell'] as const) {
+      it(`${method}: a run's temporary files are its own, the machine's /tmp (and a socket in it) out of reach, its cwd looked up again`, async (t) => {
+        const isolation = detectIsolation({ method })
+        if (isolation === null) return t.skip('skipped: this machine cannot build mount namespaces')
+        const dir = fs.mkdtempSync(path.join('/tmp', `taskyard-private-tmp-${method}-`))
+        t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+        fs.chmodSync(dir, 0o755)
+        const hidden = path.join(dir, 'data')
+        const tasks = path.join(hidden, 'tasks')
+        const [a, b] = [path.join(tasks, '1'), path.join(tasks, '2')]
+        const pinned = path.join(hidden, 'envs', 'pinned.txt')
+        for (const d of [a, b, path.dirname(pinned)]) fs.mkdirSync(d, { recursive: true })
+        for (const d of [a, b]) fs.chmodSync(d, 0o777)
+        fs.chmodSync(tasks, 0o755)
+        fs.writeFileSync(pinned, 'pinned\n', { mode: 0o666 })
+        // What the machine's /tmp holds: another run's leftover and a listening socket (PostgreSQL's, upstream's default place).
+        const leftover = path.join(dir, 'leftover')
+        fs.writeFileSync(leftover, 'not yours\n', { mode: 0o644 })
+        const socketPath = path.join('/tmp', `.s.PGSQL.taskyard-test-${process.pid}-${method}`)
+        const listener = net.createServer((s) => s.destroy())
+        await new Promise<void>((resolve) => listener.listen(socketPath, resolve))
+        t.after(() => new Promise<void>((resolve) => listener.close(() => resolve())))
+        fs.chmodSync(socketPath, 0o777)
+        let accepted = 0
+        listener.on('connection', () => (accepted += 1))
+
+        const pids: number[] = []
+        const run = (cwd: string, script: string): string[] => {
+          const wrapped = isolation.wrap(
+            ['/bin/sh', '-c', script],
+            { hidden: [hidden], writable: [cwd], readOnly: [pinned] },
+            { uid: NOBODY, gid: NOBODY },
+            { PATH: '/usr/bin:/bin' },
+          )
+          const result = spawnSync(wrapped.argv[0]!, wrapped.argv.slice(1), { env: wrapped.env, cwd, encoding: 'utf8', timeout: 20_000 })
+          assert.equal(result.stderr, '')
+          assert.equal(result.status, 0)
+          pids.push(result.pid!)
+          return result.stdout.trim().split('\n')
+        }
+        const first = run(
+          a,
+          [
+            'echo mine > /tmp/x && echo mine > /var/tmp/x && echo mine > /dev/shm/x && echo wrote',
+            'stat -c %a /tmp /var/tmp /dev/shm | tr "\\n" " "; echo',
+            `cat ${leftover} 2>/dev/null || echo no-leftover`,
+            `[ -e ${socketPath} ] && echo socket-seen || echo no-socket`,
+            `cat ${pinned}; (echo more >> ${pinned}) 2>/dev/null || echo read-only`,
+            'pwd; ls ..',
+            'echo here > in-cwd && echo cwd-writable',
+          ].join('; '),
+        )
+        assert.deepEqual(first, ['wrote', '1777 1777 1777 ', 'no-leftover', 'no-socket', 'pinned', 'read-only', a, '1', 'cwd-writable'])
+        assert.equal(fs.readFileSync(path.join(a, 'in-cwd'), 'utf8'), 'here\n')
+        // Nothing of the run's reached the machine's directories, and the next run (another task) finds none of it.
+        assert.equal(fs.existsSync('/tmp/x') && fs.readFileSync('/tmp/x', 'utf8') === 'mine\n', false)
+        const second = run(b, 'cat /tmp/x /var/tmp/x /dev/shm/x 2>/dev/null || echo none; ls -A /tmp; ls -A /var/tmp /dev/shm')
+        assert.deepEqual(second, ['none', path.basename(dir), '/dev/shm:', '', '/var/tmp:'])
+        assert.equal(accepted, 0)
+        // Bounded: a quarter of RAM each (PRIVATE_TMP.size), not tmpfs's half.
+        const sizes = run(b, 'df -k --output=size /tmp /var/tmp /dev/shm | tail -n +2').map((line) => Number(line.trim()) * 1024)
+        for (const size of sizes) assert.ok(Math.abs(size - os.totalmem() / 4) < 1024 * 1024, `${size} is not a quarter of ${os.totalmem()}`)
+        assert.equal(sizes.length, 3)
+        // The staging directory is gone from the machine's /tmp (the helper names it after its pid;
+        // the shell chain makes it in the run's own /tmp, whose listing above shows none).
+        assert.deepEqual(
+          fs.readdirSync('/tmp').filter((name) => pids.some((pid) => name.startsWith(`.taskyard-isolate.${pid}.`))),
+          [],
+        )
       })
     }
   },

@@ -25,7 +25,15 @@ describe('local executor: isolation for a server that is not root', { timeout: 6
     fs.writeFileSync(path.join(data, 'secret.key'), 'top secret\n', { mode: 0o600 })
     for (const p of [data, path.join(data, 'tasks'), work, path.join(data, 'secret.key')]) fs.chownSync(p, NOBODY, NOBODY)
     const log = path.join(data, 'run.log')
-    const command = `cat ${data}/secret.key 2>/dev/null || echo hidden; echo w > ${work}/out && echo writable; id -u`
+    // And the machine's /tmp is not the run's: a file left there is out of reach, its own /tmp is writable and empty but for the kept path.
+    const leftover = fs.mkdtempSync('/tmp/taskyard-unprivileged-leftover-')
+    t.after(() => fs.rmSync(leftover, { recursive: true, force: true }))
+    fs.writeFileSync(path.join(leftover, 'left'), 'not yours\n', { mode: 0o644 })
+    fs.chmodSync(leftover, 0o755)
+    const command = [
+      `cat ${data}/secret.key 2>/dev/null || echo hidden; echo w > ${work}/out && echo writable; id -u`,
+      `cat ${leftover}/left 2>/dev/null || echo no-leftover; echo t > /tmp/mine && echo tmp-writable; ls -A /tmp; cd ..; ls`,
+    ].join('; ')
     const script = `
       import { createLocalExecutor } from ${JSON.stringify(LOCAL_EXECUTOR)}
       import fs from 'node:fs'
@@ -53,7 +61,13 @@ describe('local executor: isolation for a server that is not root', { timeout: 6
       return
     }
     assert.match(result.isolation, /unprivileged user namespaces/)
-    assert.deepEqual({ exitCode: result.exitCode, log: result.log }, { exitCode: 0, log: `hidden\nwritable\n${NOBODY}\n` })
+    assert.deepEqual(
+      { exitCode: result.exitCode, log: result.log },
+      {
+        exitCode: 0,
+        log: `hidden\nwritable\n${NOBODY}\nno-leftover\ntmp-writable\nmine\n${path.basename(data)}\n1\n`,
+      },
+    )
     assert.equal(fs.readFileSync(path.join(work, 'out'), 'utf8'), 'w\n')
   })
 })

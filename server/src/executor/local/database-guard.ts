@@ -8,17 +8,25 @@
  * - TCP: an nftables rule on the output hook refuses (TCP reset) connections of the run accounts'
  *   uids (`meta skuid`) to the database's port on any local address (`fib daddr type local`: a
  *   database listening on 0.0.0.0 is reachable through every address of the machine, not only
- *   127.0.0.1). The server itself is root and is not matched.
+ *   127.0.0.1). The server itself is root and is not matched. The uid set is exactly the run
+ *   accounts in use: the default one and those tasks name (run_as), made so at start and kept so
+ *   as tasks change; an account no task names any more is refused no longer (it may be another
+ *   service's, or another Taskyard's own). Each server has a chain and set of its own, named
+ *   after its data directory (guardOwner): two servers on one machine never remove each other's
+ *   accounts, and a server removes its own when it stops or is started with the guard off.
  * - Unix socket: its directory is hidden in the run's mount namespace (build-run-spec's hidden list).
  *
  * Only the database: the server's own HTTP port needs a token, and other services of the machine
  * are the administrator's to firewall; refusing more would break tasks that legitimately talk to them.
  */
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { lookup } from 'node:dns/promises'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
 
 /** Where the server's database lives, as far as guarding it goes. */
 export type DatabaseEndpoint = { kind: 'sqlite' } | { kind: 'postgres'; host: string; port: number; socketDir: string | null }
@@ -28,20 +36,17 @@ const PG_DEFAULT_PORT = 5432
 export const PG_DEFAULT_SOCKET_DIRS = ['/run/postgresql', '/var/run/postgresql'] as const
 
 /**
- * The host, port and socket directory node-postgres connects to for this URL: the `host` query
- * parameter wins over the authority (libpq's rule); a host starting with '/' is a socket directory.
- * No host at all is node-postgres's default, localhost.
+ * The host, port and socket directory the server's own node-postgres client connects to for this
+ * URL: asked of node-postgres itself (a client is made, never connected), so its rules hold
+ * exactly — the `host` and `port` query parameters over the authority, then PGHOST and PGPORT
+ * of the server's environment for what the URL leaves out, then localhost:5432. A host starting
+ * with '/' is a socket directory.
  */
 export function databaseEndpoint(databaseUrl: string): DatabaseEndpoint {
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) return { kind: 'sqlite' }
-  // Parsed as a non-special scheme: an empty authority stays empty and a percent-encoded socket
-  // path in it (postgres://%2Frun%2Fpostgresql/db) is kept as written, for decodeURIComponent.
-  const url = new URL(databaseUrl)
-  const queryHost = url.searchParams.get('host')
-  const authorityHost = decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1')
-  const host = queryHost || authorityHost || 'localhost'
-  const portText = url.searchParams.get('port') || url.port
-  const port = portText ? Number(portText) : PG_DEFAULT_PORT
+  const client = new pg.Client({ connectionString: databaseUrl })
+  const host = String(client.host || 'localhost').replace(/^\[(.*)\]$/, '$1')
+  const port = Number(client.port) || PG_DEFAULT_PORT
   return { kind: 'postgres', host, port, socketDir: host.startsWith('/') ? host : null }
 }
 
@@ -67,8 +72,9 @@ function ownAddresses(): string[] {
 
 /**
  * The socket directories a run must not see: the URL's own, else the default ones that exist.
- * A socket in /tmp (upstream's default) is not among them: runs need /tmp, and the helper covers
- * directories only; `socketsInTmp` names them so start-up can say so.
+ * A socket in /tmp (upstream's default) is not among them: an isolated run has a /tmp of its own
+ * (isolation.ts PRIVATE_TMP), which does not have it; `socketsInTmp` names them so start-up can
+ * say so, a warning where runs are not isolated.
  */
 export function socketDirsToHide(endpoint: DatabaseEndpoint, exists: (p: string) => boolean = fs.existsSync): { hide: string[]; socketsInTmp: string[] } {
   if (endpoint.kind !== 'postgres') return { hide: [], socketsInTmp: [] }
@@ -104,36 +110,97 @@ function realpathOr(p: string): string {
 /** Our table. Nothing else of the machine's ruleset is touched. */
 export const NFT_TABLE = 'taskyard'
 
-/** One chain and one uid set per database port: servers of several databases on one machine keep each other's. */
-export function guardNames(port: number): { chain: string; set: string } {
+/**
+ * Which server a chain and set belong to: the first 12 hex digits of the SHA-256 of its data
+ * directory's real path. Two servers on one machine (a fleet on one host, test suites in
+ * parallel) each keep their own chain and set, so one never removes what another refuses.
+ */
+export function guardOwner(dataDir: string): string {
+  let real = path.resolve(dataDir)
+  try {
+    real = fs.realpathSync(real)
+  } catch {
+    // not there yet: its resolved path
+  }
+  return createHash('sha256').update(real).digest('hex').slice(0, 12)
+}
+
+/** This server's chain and uid set for the database port (guardOwner). */
+export function guardNames(port: number, owner: string): { chain: string; set: string } {
+  if (!/^[0-9a-f]{12}$/.test(owner)) throw new Error(`not a guard owner: ${owner}`)
+  return { chain: `database_${port}_${owner}`, set: `database_${port}_${owner}_uids` }
+}
+
+/** The chain and set earlier versions shared between all servers of a port (only ever added to). */
+export function legacyGuardNames(port: number): { chain: string; set: string } {
   return { chain: `database_${port}`, set: `database_${port}_uids` }
 }
 
-/**
- * The nft batch (`nft -f -`) that installs the guard for `port` and these uids, atomically: the
- * whole batch applies or none of it. The chain is flushed and its one rule added again, so a
- * restart replaces rather than duplicates it; uids are only added (another server on the same
- * database may have put its own run account there), never removed.
- */
-export function guardRuleset(port: number, uids: readonly number[]): string {
+function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`not a TCP port: ${port}`)
+}
+
+function checkUids(uids: readonly number[]): void {
   for (const uid of uids) if (!Number.isInteger(uid) || uid <= 0) throw new Error(`not a run account's uid: ${uid}`)
-  const { chain, set } = guardNames(port)
+}
+
+/** Removes a chain and its set, whether they exist or not (added first: nft 1.0.6 has no `destroy`; flushed, since a chain with rules cannot go). */
+function removal(names: { chain: string; set: string }): string[] {
+  return [
+    `add chain inet ${NFT_TABLE} ${names.chain} { type filter hook output priority 0; policy accept; }`,
+    `flush chain inet ${NFT_TABLE} ${names.chain}`,
+    `delete chain inet ${NFT_TABLE} ${names.chain}`,
+    `add set inet ${NFT_TABLE} ${names.set} { typeof meta skuid; }`,
+    `delete set inet ${NFT_TABLE} ${names.set}`,
+  ]
+}
+
+/**
+ * The nft batch (`nft -f -`) that installs this server's guard for `port` with exactly these
+ * uids, atomically: the whole batch applies or none of it. The chain and the set are flushed and
+ * filled again, so a restart replaces rather than duplicates, and an account no task names any
+ * more is refused no longer. The shared chain and set of earlier versions go (their set was only
+ * ever added to: an account once used stayed refused).
+ */
+export function guardRuleset(port: number, owner: string, uids: readonly number[]): string {
+  checkPort(port)
+  checkUids(uids)
+  const { chain, set } = guardNames(port, owner)
   const lines = [
     `add table inet ${NFT_TABLE}`,
+    ...removal(legacyGuardNames(port)),
     `add set inet ${NFT_TABLE} ${set} { typeof meta skuid; }`,
     `add chain inet ${NFT_TABLE} ${chain} { type filter hook output priority 0; policy accept; }`,
     `flush chain inet ${NFT_TABLE} ${chain}`,
     `add rule inet ${NFT_TABLE} ${chain} meta skuid @${set} tcp dport ${port} fib daddr type local reject with tcp reset`,
+    ...guardSetLines(set, uids),
   ]
-  if (uids.length > 0) lines.push(`add element inet ${NFT_TABLE} ${set} { ${uids.join(', ')} }`)
   return lines.join('\n') + '\n'
 }
 
-/** The nft batch that adds one more run account to an installed guard. */
-export function guardUidElement(port: number, uid: number): string {
-  if (!Number.isInteger(uid) || uid <= 0) throw new Error(`not a run account's uid: ${uid}`)
-  return `add element inet ${NFT_TABLE} ${guardNames(port).set} { ${uid} }\n`
+function guardSetLines(set: string, uids: readonly number[]): string[] {
+  const lines = [`flush set inet ${NFT_TABLE} ${set}`]
+  if (uids.length > 0) lines.push(`add element inet ${NFT_TABLE} ${set} { ${[...uids].sort((a, b) => a - b).join(', ')} }`)
+  return lines
+}
+
+/** The nft batch that makes this server's uid set exactly `uids`, atomically. */
+export function guardSetBatch(port: number, owner: string, uids: readonly number[]): string {
+  checkPort(port)
+  checkUids(uids)
+  return guardSetLines(guardNames(port, owner).set, uids).join('\n') + '\n'
+}
+
+/** The nft batch that adds one more run account to this server's installed guard. */
+export function guardUidElement(port: number, owner: string, uid: number): string {
+  checkUids([uid])
+  return `add element inet ${NFT_TABLE} ${guardNames(port, owner).set} { ${uid} }\n`
+}
+
+/** The nft batch that removes this server's chain and set (and the shared ones of earlier versions); other servers' stay. */
+export function guardRemoval(port: number, owner: string): string {
+  checkPort(port)
+  return [`add table inet ${NFT_TABLE}`, ...removal(legacyGuardNames(port)), ...removal(guardNames(port, owner))].join('\n') + '\n'
 }
 
 /** Runs `nft -f -` with the batch; resolves with nft's complaint on failure, null on success. */
@@ -169,11 +236,24 @@ export interface DatabaseGuard {
   readonly message: string
   /** Directories to hide in every run's mount namespace (the database's socket). */
   readonly hiddenDirs: readonly string[]
-  /** Adds a run account (a task's own run_as) to the TCP guard; a no-op where there is none. */
+  /** Whether this server's TCP guard is installed (reconcile and guardAccount change it then). */
+  readonly installed: boolean
+  /**
+   * Adds a run account (a task's own run_as) to the TCP guard before its run starts; a no-op
+   * where there is none. The account stays pinned (reconcile keeps it) until a reconcile whose
+   * caller saw no busy run after `pinned()`.
+   */
   guardAccount(uid: number): Promise<void>
+  /** The pin sequence now: a reconcile given it may drop the pins made up to here. */
+  pinned(): number
+  /**
+   * Makes the set exactly the default run account, `uids` and the pinned accounts (those pinned
+   * after `unpinUpTo`, or all when it is null): the accounts tasks name now. Never the server's own uid.
+   */
+  reconcile(uids: readonly number[], unpinUpTo: number | null): Promise<void>
+  /** Removes this server's chain and set (at shutdown, once no run is left). */
+  close(): Promise<void>
 }
-
-const NO_GUARD_ACCOUNT = async (): Promise<void> => undefined
 
 /**
  * Decided once at start. Never fails the server: where nftables is missing or refuses, the
@@ -182,10 +262,14 @@ const NO_GUARD_ACCOUNT = async (): Promise<void> => undefined
 export async function setUpDatabaseGuard(o: {
   databaseUrl: string
   enabled: boolean
+  /** Names this server's chain and set (guardOwner). */
+  dataDir: string
   /** The server's uid: only root can switch runs to another account, and only their uid can be told apart. */
   serverUid: number
   /** The default run account; null = runs execute as the server itself. */
   runUid: number | null
+  /** The run_as accounts of the existing tasks, asked for only when the guard is installed. */
+  accounts?: () => Promise<readonly number[]>
   /** Whether runs get a mount namespace (where the socket directory can be hidden). */
   isolate: boolean
   nft?: NftRunner | null
@@ -193,10 +277,26 @@ export async function setUpDatabaseGuard(o: {
   exists?: (p: string) => boolean
   onError?: (error: unknown, context: string) => void
 }): Promise<DatabaseGuard> {
-  const none = (message: string, hiddenDirs: string[] = []): DatabaseGuard => ({ message, hiddenDirs, guardAccount: NO_GUARD_ACCOUNT })
+  const none = (message: string, hiddenDirs: string[] = []): DatabaseGuard => ({
+    message,
+    hiddenDirs,
+    installed: false,
+    guardAccount: async () => undefined,
+    pinned: () => 0,
+    reconcile: async () => undefined,
+    close: async () => undefined,
+  })
   const endpoint = databaseEndpoint(o.databaseUrl)
   if (endpoint.kind !== 'postgres') return none('Database guard: not needed (SQLite: the database file is in the data directory, which runs do not see).')
-  if (!o.enabled) return none('WARNING: Database guard: off (TASKYARD_GUARD_DATABASE=0): runs can connect to the PostgreSQL database as any local process can.')
+  const owner = guardOwner(o.dataDir)
+  const nftOf = (): NftRunner | null => (o.nft === undefined ? nftRunner() : o.nft)
+  if (!o.enabled) {
+    // What an earlier start of this server (or an earlier version) installed goes: off is off.
+    const nft = o.serverUid === 0 ? nftOf() : null
+    const failed = nft ? await nft(guardRemoval(endpoint.port, owner)) : null
+    if (failed) o.onError?.(new Error(failed), 'the database guard could not remove its nftables chain')
+    return none('WARNING: Database guard: off (TASKYARD_GUARD_DATABASE=0): runs can connect to the PostgreSQL database as any local process can.')
+  }
   if (!(await (o.isOnThisHost ?? isOnThisHost)(endpoint.host))) {
     return none(
       `Database guard: not applied (PostgreSQL is on ${endpoint.host}, not this machine): runs can reach it as far as the network allows; use password auth and a firewall there.`,
@@ -221,32 +321,77 @@ export async function setUpDatabaseGuard(o: {
   }
   if (sockets.socketsInTmp.length > 0) {
     parts.push(
-      `WARNING: the socket ${sockets.socketsInTmp.join(', ')} in /tmp is NOT hidden (runs need /tmp): set unix_socket_directories to /run/postgresql, or use password auth`,
+      o.isolate
+        ? `the socket ${sockets.socketsInTmp.join(', ')} in /tmp out of runs' reach (each has a /tmp of its own)`
+        : `WARNING: the socket ${sockets.socketsInTmp.join(', ')} in /tmp is NOT hidden (run isolation is off): set unix_socket_directories to /run/postgresql, or use password auth`,
     )
   }
-  const nft = o.nft === undefined ? nftRunner() : o.nft
+  const nft = nftOf()
   const tcpWarning = (why: string): string =>
     `WARNING: TCP to port ${endpoint.port} is NOT refused (${why}): runs can connect to the database over TCP. Install nftables (apt-get install nftables) or use password authentication and a firewall`
   const runUid = o.runUid
+  const serverUid = o.serverUid
+  const wanted = (uids: Iterable<number>): Set<number> => new Set([runUid, ...uids].filter((uid) => Number.isInteger(uid) && uid > 0 && uid !== serverUid))
+  let guarded = new Set<number>()
   let installed = false
   if (!nft) parts.unshift(tcpWarning('nft is not installed'))
   else {
-    const failed = await nft(guardRuleset(endpoint.port, [runUid]))
+    const start = wanted((await o.accounts?.()) ?? [])
+    const failed = await nft(guardRuleset(endpoint.port, owner, [...start]))
     if (failed) parts.unshift(tcpWarning(`nft failed: ${failed.split('\n')[0]}`))
     else {
       installed = true
-      parts.unshift(`TCP to port ${endpoint.port} on this machine's addresses refused to the run account (nftables table inet ${NFT_TABLE})`)
+      guarded = start
+      parts.unshift(
+        `TCP to port ${endpoint.port} on this machine's addresses refused to the run accounts (nftables table inet ${NFT_TABLE}, chain ${guardNames(endpoint.port, owner).chain})`,
+      )
     }
   }
-  const guarded = new Set<number>([runUid])
+  // nft calls one at a time, in order: a reconcile computed before an account was added cannot take it out again.
+  let queue: Promise<void> = Promise.resolve()
+  const serially = (step: () => Promise<void>): Promise<void> => (queue = queue.then(step, step))
+  const pins = new Map<number, number>()
+  let sequence = 0
+  let closed = false
+  const complain = (failed: string, context: string): void => o.onError?.(new Error(failed), context)
   return {
     message: `Database guard: ${parts.join('; ')}.`,
     hiddenDirs,
+    get installed() {
+      return installed && !closed
+    },
     async guardAccount(uid) {
-      if (!installed || !nft || uid === 0 || guarded.has(uid)) return
-      guarded.add(uid)
-      const failed = await nft(guardUidElement(endpoint.port, uid))
-      if (failed) o.onError?.(new Error(failed), `the database guard could not add uid ${uid}`)
+      if (!installed || !nft || !wanted([uid]).has(uid)) return
+      pins.set(uid, ++sequence)
+      if (guarded.has(uid)) return
+      await serially(async () => {
+        if (closed || guarded.has(uid)) return
+        const failed = await nft(guardUidElement(endpoint.port, owner, uid))
+        if (failed) complain(failed, `the database guard could not add uid ${uid}`)
+        else guarded.add(uid)
+      })
+    },
+    pinned: () => sequence,
+    async reconcile(uids, unpinUpTo) {
+      if (!installed || !nft) return
+      await serially(async () => {
+        if (closed) return
+        for (const [uid, at] of pins) if (unpinUpTo !== null && at <= unpinUpTo) pins.delete(uid)
+        const next = wanted([...uids, ...pins.keys()])
+        if (next.size === guarded.size && [...next].every((uid) => guarded.has(uid))) return
+        const failed = await nft(guardSetBatch(endpoint.port, owner, [...next]))
+        if (failed) complain(failed, 'the database guard could not update its accounts')
+        else guarded = next
+      })
+    },
+    async close() {
+      if (!installed || !nft) return
+      await serially(async () => {
+        if (closed) return
+        closed = true
+        const failed = await nft(guardRemoval(endpoint.port, owner))
+        if (failed) complain(failed, 'the database guard could not remove its nftables chain')
+      })
     },
   }
 }

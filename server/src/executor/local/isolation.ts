@@ -33,6 +33,8 @@ export interface WrapOptions {
   outputCap?: { maxBytes: number; marker: string } | null
   /** Names in `env` that the helper process itself must not carry (they are put back for the command). */
   keepOffHelper?: readonly string[]
+  /** A private /tmp, /var/tmp and /dev/shm (PRIVATE_TMP); default true. */
+  privateTmp?: boolean
 }
 
 export interface Wrapped {
@@ -89,8 +91,16 @@ export interface Isolation {
  * but never the copier before it ignores them; SIGPIPE is ignored, so a dead executor on fd 3
  * does not end it. Once the command exits, the copier is reparented to init, which reaps it.
  *
+ * Private temporary directories (PRIVATE_TMP): a tmpfs (mode 1777) for each in the staging
+ * directory, kept paths under them bound into it, then bound recursively over /tmp, /var/tmp and
+ * /dev/shm last. The staging directory is in the host's /tmp, which that
+ * covers, so the helper works from the host's /tmp as its cwd (relative lookups from a covered
+ * cwd stay beneath the mount) and changes back to the command's directory, looked up again in the
+ * finished namespace, at the end (else the cwd would still be the directory beneath the hidden
+ * tmpfs, and `..` would lead into what is hidden); a cwd the namespace no longer has becomes /.
+ *
  * Arguments: <syscall numbers, comma-separated> <cap bytes|-> <marker> <n keeps> (<path> <rw|ro>)…
- *   <n hidden> <path>… <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
+ *   <n hidden> <path>… <n private> <tmpfs size> <path>… <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
  */
 const HELPER = `use strict;
 my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
@@ -141,12 +151,14 @@ if ($cap ne '-') {
   my $report; close $report if open($report, '>&=', 3);
   syscall($SYS_rt_sigprocmask, 1, $blocked, $none, 8);
 }
+my $cwd = readlink('/proc/self/cwd');
 syscall($SYS_unshare, 0x20000) == -1 and fail('unshare(CLONE_NEWMNT)');
 my $root = '/';
 syscall($SYS_mount, $none, $root, $none, 16384 | 262144, $none) == -1 and fail('making the mounts private');
+chdir '/tmp' or fail('chdir /tmp');
 my ($tmpfs, $bind, $ro) = ('tmpfs', 4096, 4096 | 32 | 1);
 sub mount_tmpfs { my ($name, $dir, $mode) = @_; my $opts = "mode=$mode"; syscall($SYS_mount, $name, $dir, $tmpfs, $none, $opts) == -1 and fail("mount tmpfs on $dir") }
-sub bind_mount { my ($src, $dst) = @_; syscall($SYS_mount, $src, $dst, $none, $bind, $none) == -1 and fail("bind $src on $dst") }
+sub bind_mount { my ($src, $dst, $rec) = @_; syscall($SYS_mount, $src, $dst, $none, $bind | ($rec ? 16384 : 0), $none) == -1 and fail("bind $src on $dst") }
 sub make_readonly {
   my $dir = shift; my $attr = pack('Q4', 1, 0, 0, 0);
   return if syscall($SYS_mount_setattr, -100, $dir, 0, $attr, 32) == 0;
@@ -154,7 +166,7 @@ sub make_readonly {
 }
 sub mkdirs { my $dir = shift; return if -d $dir; my $up = $dir =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; mkdir $dir or -d $dir or fail("mkdir $dir") }
 sub touch { my $file = shift; open(my $fh, '>>', $file) or fail("create $file"); close $fh }
-for (1 .. 100) { my $try = sprintf('/tmp/.taskyard-isolate.%d.%08x', $$, int(rand(0xffffffff))); if (mkdir $try, 0700) { $stage = $try; last } }
+for (1 .. 100) { my $try = sprintf('.taskyard-isolate.%d.%08x', $$, int(rand(0xffffffff))); if (mkdir $try, 0700) { $stage = $try; last } }
 defined $stage or fail('staging directory in /tmp');
 mount_tmpfs('taskyard-isolate', $stage, '0700');
 my @keeps;
@@ -168,14 +180,25 @@ for my $i (1 .. $n) {
 }
 $n = shift @ARGV;
 mount_tmpfs('taskyard-hidden', shift @ARGV, '0755') for 1 .. $n;
+$n = shift @ARGV;
+my $size = shift @ARGV;
+my @private = splice(@ARGV, 0, $n);
+if (@private) {
+  mkdir "$stage/tmp" or fail("mkdir $stage/tmp");
+  for my $j (0 .. $#private) { mkdir "$stage/tmp/$j" or fail("mkdir $stage/tmp/$j"); mount_tmpfs('taskyard-tmp', "$stage/tmp/$j", "1777,size=$size") }
+}
+sub placed { my $dst = shift; for my $j (0 .. $#private) { my $p = $private[$j]; return "$stage/tmp/$j" . substr($dst, length $p) if $dst eq $p || index($dst, "$p/") == 0 } $dst }
 for my $keep (@keeps) {
   my ($i, $mode, $dst) = @$keep;
+  $dst = placed($dst);
   if (-d "$stage/$i") { mkdirs($dst) } else { my $up = $dst =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; touch($dst) unless -e $dst }
   bind_mount("$stage/$i", $dst);
   make_readonly($dst) if $mode eq 'ro';
 }
+for my $j (0 .. $#private) { bind_mount("$stage/tmp/$j", $private[$j], 1) if -d $private[$j] }
 syscall($SYS_umount2, $stage, 2) == -1 and fail("umount $stage");
 rmdir $stage; undef $stage;
+chdir(defined $cwd ? $cwd : '/') or chdir '/' or fail('chdir /');
 my ($uid, $gid) = splice(@ARGV, 0, 2);
 if ($uid ne '-') {
   syscall($SYS_setgroups, 0, $none) == -1 and fail('setgroups');
@@ -201,29 +224,63 @@ const SYSCALLS: Partial<Record<NodeJS.Architecture, string>> = {
   arm64: '40,39,97,159,147,149,442,157,135',
 }
 
-// Positional arguments: <n keeps> (<path> <rw|ro>)… <n hidden> <path>… -- <command>…
-// Keeps are bound to a private staging tmpfs first, because once a hidden directory is covered
-// the paths inside it can no longer be reached; then they are bound into place (mount --move
-// is refused inside a user namespace) and the staging tmpfs is detached.
+/**
+ * Every isolated process gets its own /tmp, /var/tmp and /dev/shm (all runs share one account,
+ * taskyard-run: in the machine's /tmp one user's run would read what another's left there, and a
+ * PostgreSQL socket in /tmp would be reachable). A tmpfs each, bounded in size, rather than a
+ * directory of the run's on disk: nothing to create or remove per run (it is gone with the
+ * namespace's last process, also after a crash of the server), and a run with a memory limit is
+ * charged for its pages by its cgroup. The bound is for runs without one: a quarter of RAM each
+ * (tmpfs's own default is half). Directories the machine lacks are skipped.
+ */
+export const PRIVATE_TMP: { readonly dirs: readonly string[]; readonly size: string } = { dirs: ['/tmp', '/var/tmp', '/dev/shm'], size: '25%' }
+
+// Positional arguments: <n keeps> (<path> <rw|ro>)… <n hidden> <path>… <n private> <tmpfs size> <path>… -- <command>…
+// The private /tmp (PRIVATE_TMP) comes first, from the machine's /tmp as the cwd: the staging
+// directory is then made in it (so it is removed by its path; one in the machine's /tmp could not
+// be once that is covered), and kept paths under the machine's /tmp are reached relative to the
+// cwd (a mount over the cwd does not change what a relative lookup from it finds; mount -c keeps
+// mount(8) from making them absolute). Keeps are bound to a private staging tmpfs next, because
+// once a hidden directory is covered the paths inside it can no longer be reached; then the other
+// private directories and the hidden ones are covered (those inside a private one need nothing),
+// the keeps bound into place (mount --move is refused inside a user namespace) and the staging
+// tmpfs detached. Last, the command's directory is looked up again in the finished namespace (a
+// cwd still beneath a hidden tmpfs would lead, by `..`, into what it hides), or / where it is gone.
 const SCRIPT = `set -eu
 run_path=\${PATH-}; PATH=/usr/sbin:/usr/bin:/sbin:/bin
+cwd=$(pwd -P 2>/dev/null || echo /)
+cd /tmp
+keeps=''; n=$1; shift; i=0
+while [ "$i" -lt "$n" ]; do
+  i=$((i+1)); keeps="$keeps$i $2 $1
+"; shift 2
+done
+hidden=''; n=$1; shift
+while [ "$n" -gt 0 ]; do hidden="$hidden$1
+"; n=$((n-1)); shift; done
+private=''; n=$1; size=$2; shift 2
+while [ "$n" -gt 0 ]; do private="$private$1
+"; n=$((n-1)); shift; done
+# Whether $1 is one of the newline-separated directories in $2 or inside one.
+under() { printf '%s' "$2" | { while IFS= read -r d; do case $1 in "$d" | "$d"/*) exit 0 ;; esac; done; exit 1; }; }
+tmp_private=''
+if printf '%s' "$private" | grep -qx /tmp; then mount -t tmpfs -o "mode=1777,size=$size" taskyard-tmp /tmp; tmp_private=1; fi
 stage=$(mktemp -d /tmp/.taskyard-isolate.XXXXXX)
 # A failed step leaves no staging directory behind (exec below replaces the shell, so no trap runs then).
 trap 'umount -l "$stage" 2>/dev/null; rmdir "$stage" 2>/dev/null' EXIT
 mount -t tmpfs -o mode=0700 taskyard-isolate "$stage"
-keeps=''
-n=$1; shift; i=0
-while [ "$i" -lt "$n" ]; do
-  i=$((i+1)); src=$1; mode=$2; shift 2
+printf '%s' "$keeps" | while IFS= read -r line; do
+  i=\${line%% *}; rest=\${line#* }; mode=\${rest%% *}; src=\${rest#* }
+  if [ -n "$tmp_private" ]; then case $src in /tmp/*) src=./\${src#/tmp/} ;; esac; fi
   if [ -d "$src" ]; then mkdir "$stage/$i"; else : > "$stage/$i"; fi
-  mount --bind "$src" "$stage/$i"
+  mount -c --bind "$src" "$stage/$i"
   if [ "$mode" = ro ]; then mount -o remount,bind,ro "$stage/$i"; fi
-  keeps="$keeps$i $mode $src
-"
 done
-n=$1; shift; i=0
-while [ "$i" -lt "$n" ]; do
-  i=$((i+1)); mount -t tmpfs -o mode=0755 taskyard-hidden "$1"; shift
+printf '%s' "$private" | while IFS= read -r p; do
+  if [ "$p" != /tmp ] && [ -d "$p" ]; then mount -t tmpfs -o "mode=1777,size=$size" taskyard-tmp "$p"; fi
+done
+printf '%s' "$hidden" | while IFS= read -r h; do
+  under "$h" "$private" || mount -t tmpfs -o mode=0755 taskyard-hidden "$h"
 done
 printf '%s' "$keeps" | while IFS= read -r line; do
   i=\${line%% *}; rest=\${line#* }; mode=\${rest%% *}; dst=\${rest#* }
@@ -232,6 +289,7 @@ printf '%s' "$keeps" | while IFS= read -r line; do
   if [ "$mode" = ro ]; then mount -o remount,bind,ro "$dst"; fi
 done
 umount -l "$stage"; rmdir "$stage"; trap - EXIT
+cd "$cwd" 2>/dev/null || cd /
 shift
 PATH=$run_path
 exec "$@"
@@ -256,9 +314,22 @@ function checkPaths(isolation: NonNullable<RunSpec['isolation']>): void {
   }
 }
 
-function scriptArguments(isolation: NonNullable<RunSpec['isolation']>): string[] {
+function privateArguments(on: boolean): string[] {
+  const dirs = on ? PRIVATE_TMP.dirs : []
+  return [String(dirs.length), PRIVATE_TMP.size, ...dirs]
+}
+
+function scriptArguments(isolation: NonNullable<RunSpec['isolation']>, privateTmp: boolean): string[] {
   const keeps = [...isolation.writable.map((p) => [p, 'rw']), ...isolation.readOnly.map((p) => [p, 'ro'])]
-  return ['taskyard-isolate', String(keeps.length), ...keeps.flat(), String(isolation.hidden.length), ...isolation.hidden, '--']
+  return [
+    'taskyard-isolate',
+    String(keeps.length),
+    ...keeps.flat(),
+    String(isolation.hidden.length),
+    ...isolation.hidden,
+    ...privateArguments(privateTmp),
+    '--',
+  ]
 }
 
 /**
@@ -289,7 +360,7 @@ function detectUnprivileged(unshare: string, sh: string, uid: number, gid: numbe
   if (probe.status !== 0) return null
   return {
     description: `mount namespace (${unshare} --user --mount, unprivileged user namespaces; hidden directories covered by an empty tmpfs, allowed paths bound back; the run keeps the server's account)`,
-    wrap(argv, isolation, runAs, env) {
+    wrap(argv, isolation, runAs, env, options = {}) {
       checkPaths(isolation)
       if (runAs && (runAs.uid !== uid || runAs.gid !== gid)) throw new Error(`runAs ${runAs.uid}:${runAs.gid} needs a server running as root`)
       const wrapped = [
@@ -303,7 +374,7 @@ function detectUnprivileged(unshare: string, sh: string, uid: number, gid: numbe
         sh,
         '-c',
         SCRIPT,
-        ...scriptArguments(isolation),
+        ...scriptArguments(isolation, options.privateTmp !== false),
         ...nested,
         ...argv,
       ]
@@ -317,11 +388,23 @@ function detectAsRoot(unshare: string, setpriv: string, sh: string): Isolation |
   if (probe.status !== 0) return null
   return {
     description: `mount namespace (${unshare} --mount as root; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
-    wrap(argv, isolation, runAs, env) {
+    wrap(argv, isolation, runAs, env, options = {}) {
       checkPaths(isolation)
       const drop = runAs ? [setpriv, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--'] : []
       return {
-        argv: [unshare, '--mount', '--propagation', 'private', '--', sh, '-c', SCRIPT, ...scriptArguments(isolation), ...drop, ...argv],
+        argv: [
+          unshare,
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          sh,
+          '-c',
+          SCRIPT,
+          ...scriptArguments(isolation, options.privateTmp !== false),
+          ...drop,
+          ...argv,
+        ],
         env,
         forksCopier: false,
       }
@@ -339,6 +422,7 @@ function detectWithHelper(): Isolation | null {
     runAs: RunSpec['runAs'],
     restored: string[],
     cap: WrapOptions['outputCap'],
+    privateTmp: boolean,
   ): string[] => {
     const keeps = [...isolation.writable.map((p) => [p, 'rw']), ...isolation.readOnly.map((p) => [p, 'ro'])]
     return [
@@ -349,6 +433,7 @@ function detectWithHelper(): Isolation | null {
       ...keeps.flat(),
       String(isolation.hidden.length),
       ...isolation.hidden,
+      ...privateArguments(privateTmp),
       runAs ? String(runAs.uid) : '-',
       runAs ? String(runAs.gid) : '-',
       String(restored.length),
@@ -360,8 +445,9 @@ function detectWithHelper(): Isolation | null {
   // fd 3 must name a process other than the helper.
   const probe = spawnSync(
     perl,
-    ['-e', HELPER, ...helperArguments({ hidden: ['/mnt'], writable: [], readOnly: ['/etc'] }, null, [], { maxBytes: 1, marker: '' }), 'true'],
+    ['-e', HELPER, ...helperArguments({ hidden: ['/mnt'], writable: [], readOnly: ['/etc'] }, null, [], { maxBytes: 1, marker: '' }, true), 'true'],
     {
+      cwd: '/',
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       timeout: 5_000,
       env: { PATH: '/usr/bin:/bin', PERL_BADLANG: '0' },
@@ -381,7 +467,11 @@ function detectWithHelper(): Isolation | null {
         else own[name] = value
       }
       const cap = options.outputCap ?? null
-      return { argv: [perl, '-e', HELPER, ...helperArguments(isolation, runAs, restored, cap), ...argv], env: own, forksCopier: cap !== null }
+      return {
+        argv: [perl, '-e', HELPER, ...helperArguments(isolation, runAs, restored, cap, options.privateTmp !== false), ...argv],
+        env: own,
+        forksCopier: cap !== null,
+      }
     },
   }
 }

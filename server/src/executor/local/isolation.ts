@@ -89,11 +89,15 @@ export interface Isolation {
  * but never the copier before it ignores them; SIGPIPE is ignored, so a dead executor on fd 3
  * does not end it. Once the command exits, the copier is reparented to init, which reaps it.
  *
+ * It loads no Perl module (issue 10: each run paid for loading strict.pm, Errno.pm and Exporter.pm):
+ * errno values are compared by number (EINTR 4, ENOENT 2, the same on x86-64 and arm64), and
+ * strictness is checked by a test (isolation.test.ts compiles it with -Mstrict) instead of at
+ * every start.
+ *
  * Arguments: <syscall numbers, comma-separated> <cap bytes|-> <marker> <n keeps> (<path> <rw|ro>)…
  *   <n hidden> <path>… <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
  */
-const HELPER = `use strict;
-my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
+const HELPER = `my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
 my $none = 0;
 my $stage;
 # A failed step leaves no staging directory behind.
@@ -122,12 +126,12 @@ if ($cap ne '-') {
     my ($left, $buf) = ($cap);
     while ($left > 0) {
       my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
-      if (!defined $n) { next if $!{EINTR}; exit 1 }
+      if (!defined $n) { next if $! == 4; exit 1 }
       exit 0 if $n == 0;
-      for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $!{EINTR}; exit 1 } $off += $w }
+      for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $! == 4; exit 1 } $off += $w }
       $left -= $n;
     }
-    my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $!{EINTR});
+    my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $! == 4);
     exit 0 if !$n;
     syswrite(STDOUT, $marker);
     1 while sysread(STDIN, $buf, 65536);
@@ -184,13 +188,13 @@ if ($uid ne '-') {
 }
 # The command starts only once the copier is in its own session (end-of-file: it closed $settling
 # after setsid), so the run never shares one with it (kill(2) lets SIGCONT cross uids within a session).
-if (defined $settled) { my $byte; 1 while !defined sysread($settled, $byte, 1) && $!{EINTR}; close $settled }
+if (defined $settled) { my $byte; 1 while !defined sysread($settled, $byte, 1) && $! == 4; close $settled }
 delete $ENV{PERL_BADLANG};
 $n = shift @ARGV;
 for (1 .. $n) { my ($name, $value) = split /=/, shift(@ARGV), 2; $ENV{$name} = $value }
 shift @ARGV;
 exec { $ARGV[0] } @ARGV;
-my $code = $!{ENOENT} ? 127 : 126;
+my $code = $! == 2 ? 127 : 126;
 print STDERR "taskyard-isolate: cannot run $ARGV[0]: $!\n";
 exit $code;
 `
@@ -385,3 +389,6 @@ function detectWithHelper(): Isolation | null {
     },
   }
 }
+
+/** For the tests (isolation.test.ts: strict-clean, loads no module). */
+export { HELPER as isolationHelperSource }

@@ -218,6 +218,8 @@ export class LocalRun implements RunHandle {
   #timeoutTimer: NodeJS.Timeout | undefined
   #killTimer: NodeJS.Timeout | undefined
   #sampleTimer: NodeJS.Timeout | undefined
+  /** pause() froze the cgroup and no thaw has followed: the end must thaw before it kills. */
+  #frozen = false
   #sampling = false
   /** The largest sample reported: a floor for the cgroup's figure (see #end). */
   #maxSampleBytes = 0
@@ -339,8 +341,10 @@ export class LocalRun implements RunHandle {
 
   pause(): void {
     if (!this.#isSignallable() || this.#terminating) return
-    if (this.#cgroup) this.#tryCgroup((cgroup) => cgroup.freeze())
-    else {
+    if (this.#cgroup) {
+      this.#frozen = true
+      this.#tryCgroup((cgroup) => cgroup.freeze())
+    } else {
       // Pause is rare and must not miss a process that left the group: a marker scan, then SIGSTOP.
       this.#addMarkedProcesses()
       this.#signalRun('SIGSTOP')
@@ -349,7 +353,7 @@ export class LocalRun implements RunHandle {
 
   resume(): void {
     if (!this.#isSignallable()) return
-    if (this.#cgroup) this.#tryCgroup((cgroup) => cgroup.thaw())
+    if (this.#cgroup) this.#thaw()
     else this.#signalRun('SIGCONT')
   }
 
@@ -410,7 +414,7 @@ export class LocalRun implements RunHandle {
   async #sendTerminationSignals(): Promise<void> {
     const cgroup = this.#cgroup
     if (cgroup) {
-      this.#tryCgroup((c) => c.thaw())
+      this.#thaw()
       cgroup.signal('SIGTERM', this.#isCopier)
     } else {
       // Scanned while the leader lives: once it dies, descendants in other groups lose their link
@@ -466,14 +470,23 @@ export class LocalRun implements RunHandle {
     await this.#copier?.known
     const cgroup = this.#cgroup
     if (cgroup) {
+      // The common end (the leader was the only process, or its children are gone too) reads the
+      // member list once and the emptiness once: no thaw unless it was frozen, no SIGKILL to an
+      // empty list, no cgroup.kill of an empty cgroup (v1: four file operations), issue 10.
       const othersLeft = (): boolean => cgroup.members().some((pid) => !this.#isCopier(pid))
       if (this.#terminating) await waitUntil(() => !othersLeft(), this.#killDeadline)
-      this.#tryCgroup((c) => c.thaw())
-      if (cgroup.signal('SIGKILL', this.#isCopier) > 0 && this.#terminating) this.#sigkilled = true
-      await waitUntil(() => !othersLeft(), Date.now() + LEFTOVER_WAIT_MS)
+      // Frozen processes die of SIGKILL only once thawed (v1), and a frozen copier never ends.
+      if (this.#frozen) this.#thaw()
+      if (othersLeft()) {
+        if (cgroup.signal('SIGKILL', this.#isCopier) > 0 && this.#terminating) this.#sigkilled = true
+        await waitUntil(() => !othersLeft(), Date.now() + LEFTOVER_WAIT_MS)
+      }
       await this.#waitForCopier()
-      cgroup.kill()
-      await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+      // Whatever is left (a process that joined meanwhile, the copier past its wait) is killed.
+      if (!cgroup.isEmpty()) {
+        cgroup.kill()
+        await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+      }
       return
     }
     // A SIGTERM handler may have started a new session after the stop's scan.
@@ -590,6 +603,11 @@ export class LocalRun implements RunHandle {
   readonly #isCopier = (pid: number): boolean => {
     const copierPid = this.#copier?.pid
     return copierPid !== undefined && (pid === copierPid || readProcEntrySync(pid)?.pgrp === copierPid)
+  }
+
+  #thaw(): void {
+    this.#frozen = false
+    this.#tryCgroup((cgroup) => cgroup.thaw())
   }
 
   #tryCgroup(action: (cgroup: RunCgroup) => void): void {

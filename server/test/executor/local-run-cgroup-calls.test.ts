@@ -65,6 +65,7 @@ function run(
       procTable: createSharedProcTable(),
       cgroups: recorded,
       isolation: null,
+      launcher: null,
       markers: (runId) => ({ TASKYARD_RUN_ID: String(runId), TASKYARD_INSTANCE: `test-calls-${process.pid}` }),
     },
   )

@@ -42,6 +42,19 @@ export interface Wrapped {
   forksCopier: boolean
 }
 
+/**
+ * What a pre-started launcher (launcher.ts) needs to run the Perl helper's steps in a forked
+ * leader instead of one Perl start-up per run: the helper's definitions (its `isolate` sub), the
+ * Perl to start, the syscall numbers it is started with, and one run's `isolate` arguments
+ * (no copier: the launcher forks it; every variable of `env` restored for the command only).
+ */
+export interface LauncherSupport {
+  readonly perl: string
+  readonly definitions: string
+  readonly syscalls: string
+  isolateArguments(isolation: NonNullable<RunSpec['isolation']>, runAs: RunSpec['runAs'], env: Record<string, string>): string[]
+}
+
 export interface Isolation {
   readonly description: string
   /**
@@ -55,6 +68,8 @@ export interface Isolation {
     env: Record<string, string>,
     options?: WrapOptions,
   ): Wrapped
+  /** Present when the run's steps can run in a launcher's forked leader (the Perl helper). */
+  readonly launcher?: LauncherSupport
 }
 
 /**
@@ -97,11 +112,24 @@ export interface Isolation {
  * Arguments: <syscall numbers, comma-separated> <cap bytes|-> <marker> <n keeps> (<path> <rw|ro>)…
  *   <n hidden> <path>… <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
  */
-const HELPER = `my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
+const HELPER_DEFS = `my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
 my $none = 0;
 my $stage;
 # A failed step leaves no staging directory behind.
 sub fail { my $m = shift; print STDERR "taskyard-isolate: $m: $!\n"; if (defined $stage) { syscall($SYS_umount2, $stage, 2); rmdir $stage } exit 126 }
+my ($tmpfs, $bind, $ro) = ('tmpfs', 4096, 4096 | 32 | 1);
+sub mount_tmpfs { my ($name, $dir, $mode) = @_; my $opts = "mode=$mode"; syscall($SYS_mount, $name, $dir, $tmpfs, $none, $opts) == -1 and fail("mount tmpfs on $dir") }
+sub bind_mount { my ($src, $dst) = @_; syscall($SYS_mount, $src, $dst, $none, $bind, $none) == -1 and fail("bind $src on $dst") }
+sub make_readonly {
+  my $dir = shift; my $attr = pack('Q4', 1, 0, 0, 0);
+  return if syscall($SYS_mount_setattr, -100, $dir, 0, $attr, 32) == 0;
+  syscall($SYS_mount, $none, $dir, $none, $ro, $none) == -1 and fail("read-only $dir");
+}
+sub mkdirs { my $dir = shift; return if -d $dir; my $up = $dir =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; mkdir $dir or -d $dir or fail("mkdir $dir") }
+sub touch { my $file = shift; open(my $fh, '>>', $file) or fail("create $file"); close $fh }
+# One run's steps, from the copier fork to the environment: the launcher (launcher.ts) calls it in
+# each run's forked leader, the one-exec helper once; the caller execs the command.
+sub isolate {
 my ($cap, $marker) = splice(@ARGV, 0, 2);
 my $settled;
 if ($cap ne '-') {
@@ -148,16 +176,6 @@ if ($cap ne '-') {
 syscall($SYS_unshare, 0x20000) == -1 and fail('unshare(CLONE_NEWMNT)');
 my $root = '/';
 syscall($SYS_mount, $none, $root, $none, 16384 | 262144, $none) == -1 and fail('making the mounts private');
-my ($tmpfs, $bind, $ro) = ('tmpfs', 4096, 4096 | 32 | 1);
-sub mount_tmpfs { my ($name, $dir, $mode) = @_; my $opts = "mode=$mode"; syscall($SYS_mount, $name, $dir, $tmpfs, $none, $opts) == -1 and fail("mount tmpfs on $dir") }
-sub bind_mount { my ($src, $dst) = @_; syscall($SYS_mount, $src, $dst, $none, $bind, $none) == -1 and fail("bind $src on $dst") }
-sub make_readonly {
-  my $dir = shift; my $attr = pack('Q4', 1, 0, 0, 0);
-  return if syscall($SYS_mount_setattr, -100, $dir, 0, $attr, 32) == 0;
-  syscall($SYS_mount, $none, $dir, $none, $ro, $none) == -1 and fail("read-only $dir");
-}
-sub mkdirs { my $dir = shift; return if -d $dir; my $up = $dir =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; mkdir $dir or -d $dir or fail("mkdir $dir") }
-sub touch { my $file = shift; open(my $fh, '>>', $file) or fail("create $file"); close $fh }
 for (1 .. 100) { my $try = sprintf('/tmp/.taskyard-isolate.%d.%08x', $$, int(rand(0xffffffff))); if (mkdir $try, 0700) { $stage = $try; last } }
 defined $stage or fail('staging directory in /tmp');
 mount_tmpfs('taskyard-isolate', $stage, '0700');
@@ -193,11 +211,17 @@ delete $ENV{PERL_BADLANG};
 $n = shift @ARGV;
 for (1 .. $n) { my ($name, $value) = split /=/, shift(@ARGV), 2; $ENV{$name} = $value }
 shift @ARGV;
+}
+`
+
+const HELPER_MAIN = `isolate();
 exec { $ARGV[0] } @ARGV;
 my $code = $! == 2 ? 127 : 126;
 print STDERR "taskyard-isolate: cannot run $ARGV[0]: $!\n";
 exit $code;
 `
+
+const HELPER = HELPER_DEFS + HELPER_MAIN
 
 /** mount, umount2, unshare, setgroups, setresuid, setresgid, mount_setattr, setsid, rt_sigprocmask. */
 const SYSCALLS: Partial<Record<NodeJS.Architecture, string>> = {
@@ -373,7 +397,18 @@ function detectWithHelper(): Isolation | null {
   )
   const reported = Number(probe.output?.[3]?.toString().trim())
   if (probe.status !== 0 || !(reported > 1) || reported === probe.pid) return null
+  const launcher: LauncherSupport = {
+    perl,
+    definitions: HELPER_DEFS,
+    syscalls: numbers,
+    isolateArguments(isolation, runAs, env) {
+      checkPaths(isolation)
+      const restored = Object.entries(env).map(([name, value]) => `${name}=${value}`)
+      return helperArguments(isolation, runAs, restored, null).slice(1)
+    },
+  }
   return {
+    launcher,
     description: `mount namespace (${perl} helper as root: unshare, mount and setresuid in one exec, the output copier forked from it; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
     wrap(argv, isolation, runAs, env, options = {}) {
       checkPaths(isolation)

@@ -7,6 +7,7 @@ import { findMarkedProcesses } from '../../lib/orphan-group.ts'
 import { isLive, readProcEntrySync, readProcTable, readRssBytes, type ProcEntry } from '../../lib/proc-table.ts'
 import type { Cgroups, RunCgroup } from './cgroups.ts'
 import type { Isolation } from './isolation.ts'
+import type { Launcher } from './launcher.ts'
 import { selectProcessTree, treeRssBytes } from './process-tree.ts'
 import type { SharedProcTable } from './shared-proc-table.ts'
 import { signalGroup, signalProcess } from './signal-group.ts'
@@ -17,13 +18,15 @@ import { signalGroup, signalProcess } from './signal-group.ts'
  */
 type Phase = 'starting' | 'running' | 'exiting' | 'exited'
 
-type Exit = { exitCode: number | null; signal: NodeJS.Signals | null; spawnError?: string }
+type Exit = { exitCode: number | null; signal: NodeJS.Signals | null; spawnError?: string; lostReason?: string }
 
 /** What the executor gives every run it starts. */
 export interface LocalRunContext {
   procTable: SharedProcTable
   cgroups: Cgroups | null
   isolation: Isolation | null
+  /** Starts isolated, non-interactive runs by fork from a pre-started Perl process (launcher.ts); null: spawn each. */
+  launcher: Launcher | null
   /** Environment entries that let this installation find the run's processes again without cgroups. */
   markers(runId: number): Record<string, string>
 }
@@ -189,6 +192,33 @@ function forkedCopier(report: Readable): Copier & { abandon(): void } {
   }
 }
 
+/** The copier a launcher's supervisor forked: its pid comes with 'started', its end as an event. */
+function launchedCopier(pid: number): Copier & { markExited(): void } {
+  let exited = false
+  const done = Promise.withResolvers<void>()
+  return {
+    pid,
+    known: Promise.resolve(),
+    exited: done.promise,
+    get hasExited() {
+      return exited
+    },
+    // Until its end is reported the pid is its own: the supervisor has not reaped it.
+    kill() {
+      if (exited) return
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Exited meanwhile.
+      }
+    },
+    markExited() {
+      exited = true
+      done.resolve()
+    },
+  }
+}
+
 /**
  * One run. The leader is spawned with `detached: true`, so libuv calls setsid(): the run is a
  * session and a process group of its own (pgid = pid). With cgroups, the run's cgroup is what
@@ -196,13 +226,13 @@ function forkedCopier(report: Readable): Copier & { abandon(): void } {
  * left it (and, at stop, every process carrying the run's environment markers).
  */
 export class LocalRun implements RunHandle {
-  readonly pid: number
+  #pid = 0
   readonly #spec: RunSpec
   readonly #onEvent: (event: RunEvent) => void
   readonly #context: LocalRunContext
   readonly #child: ChildProcess | null
   readonly #cgroup: RunCgroup | null
-  readonly #copier: Copier | null
+  #copier: Copier | null = null
   /** Log size before this run wrote anything: past it + maxOutputBytes, the marker was written. */
   readonly #logStartSize: number
   /** A step after the spawn failed (the memory limit could not be set): the run is killed and reported as not started. */
@@ -230,6 +260,9 @@ export class LocalRun implements RunHandle {
    */
   readonly #escaped = new Map<number, number>()
   readonly #exited = Promise.withResolvers<void>()
+  /** A launched run's stop, timeout or pause that came before its pid: applied once it has one. */
+  #pendingTermination: ExitReason | null = null
+  #pendingPause = false
 
   /** onEvent must not throw: it runs inside child-process callbacks, where nothing can handle it. */
   constructor(spec: RunSpec, onEvent: (event: RunEvent) => void, context: LocalRunContext) {
@@ -260,6 +293,14 @@ export class LocalRun implements RunHandle {
       const wrapOptions = {
         outputCap: maxOutput === null ? null : { maxBytes: maxOutput, marker: truncationMarker(maxOutput) },
         keepOffHelper: Object.keys(markers),
+      }
+      const launcher = spec.isolation && !spec.interactive ? context.isolation?.launcher : undefined
+      if (launcher && context.launcher && spec.isolation) {
+        this.#launch(context.launcher, [...launcher.isolateArguments(spec.isolation, spec.runAs, runEnv), ...spec.argv], maxOutput)
+        this.#child = null
+        this.#cgroup = this.#launchedCgroup
+        this.#logStartSize = this.#launchedLogStartSize
+        return
       }
       const { argv, env, forksCopier } =
         spec.isolation && context.isolation
@@ -320,7 +361,7 @@ export class LocalRun implements RunHandle {
     this.#cgroup = cgroup
     this.#copier = spawned ? spawnedCopier(spawned) : forked
     this.#logStartSize = logStartSize
-    this.pid = child?.pid ?? 0
+    this.#pid = child?.pid ?? 0
     if (child === null) {
       // Events are never delivered from inside start(): the caller does not hold the handle yet.
       setImmediate(() => void this.#end({ exitCode: null, signal: null, spawnError: failure }))
@@ -339,7 +380,100 @@ export class LocalRun implements RunHandle {
     child.stdin?.on('error', () => {})
   }
 
+  get pid(): number {
+    return this.#pid
+  }
+
+  #launchedCgroup: RunCgroup | null = null
+  #launchedLogStartSize = 0
+
+  /**
+   * Through the launcher (launcher.ts): the cgroup is made and limited before anything runs in it
+   * (the leader and the copier join it themselves), the log is created here as for a spawn, and
+   * the run is 'running' once the launcher reports its leader exec'd.
+   */
+  #launch(launcher: Launcher, isolateArguments: string[], maxOutput: number | null): void {
+    const spec = this.#spec
+    let failure: string | undefined
+    try {
+      const fd = fs.openSync(spec.outputPath, 'a')
+      try {
+        if (maxOutput !== null) this.#launchedLogStartSize = fs.fstatSync(fd).size
+      } finally {
+        fs.closeSync(fd)
+      }
+      const cgroup = this.#context.cgroups?.create(spec.runId) ?? null
+      this.#launchedCgroup = cgroup
+      const memoryLimit = spec.memoryLimitBytes ?? null
+      if (memoryLimit !== null && cgroup) {
+        try {
+          cgroup.setMemoryLimit(memoryLimit)
+        } catch (error) {
+          throw new Error(`cannot set the memory limit of ${memoryLimit} bytes: ${error instanceof Error ? error.message : String(error)}`)
+        }
+      }
+      let copierExited: (() => void) | undefined
+      launcher.launch(
+        spec.argv[0] as string,
+        {
+          cwd: spec.cwd,
+          outputPath: spec.outputPath,
+          cap: maxOutput === null ? null : { maxBytes: maxOutput, marker: truncationMarker(maxOutput) },
+          cgroupFiles: cgroup?.joinFiles ?? [],
+          isolateArguments,
+        },
+        {
+          started: (pid, copierPid) => {
+            if (this.#phase !== 'starting') return
+            this.#pid = pid
+            if (copierPid !== null) {
+              const copier = launchedCopier(copierPid)
+              copierExited = copier.markExited
+              this.#copier = copier
+            }
+            this.#onSpawn()
+            if (this.#pendingTermination !== null) this.#terminate(this.#pendingTermination)
+            else if (this.#pendingPause) this.pause()
+          },
+          failed: (message) => void this.#end({ exitCode: null, signal: null, spawnError: message }),
+          exited: (exitCode, signal) => void this.#onLeaderExit(exitCode, signal),
+          copierExited: () => copierExited?.(),
+          lost: () => {
+            copierExited?.()
+            void this.#lose()
+          },
+        },
+      )
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error)
+    }
+    // Events are never delivered from inside start(): the caller does not hold the handle yet.
+    if (failure !== undefined) setImmediate(() => void this.#end({ exitCode: null, signal: null, spawnError: failure }))
+  }
+
+  /** The launcher's supervisor of this run died: its end cannot be known; it is killed and reported lost. */
+  async #lose(): Promise<void> {
+    if (this.#phase === 'exiting' || this.#phase === 'exited') return
+    this.#phase = 'exiting'
+    clearTimeout(this.#timeoutTimer)
+    clearInterval(this.#sampleTimer)
+    clearTimeout(this.#killTimer)
+    try {
+      if (this.#cgroup) {
+        this.#thaw()
+        this.#cgroup.kill()
+      } else if (this.#pid > 0) signalGroup(this.#pid, 'SIGKILL')
+    } catch {
+      // Gone meanwhile.
+    }
+    await this.#end({ exitCode: null, signal: null, lostReason: 'the run launcher lost this run (its supervisor process died); its processes were killed' })
+  }
+
   pause(): void {
+    if (this.#phase === 'starting' && this.#pid === 0) {
+      this.#pendingPause = true
+      return
+    }
     if (!this.#isSignallable() || this.#terminating) return
     if (this.#cgroup) {
       this.#frozen = true
@@ -352,6 +486,7 @@ export class LocalRun implements RunHandle {
   }
 
   resume(): void {
+    this.#pendingPause = false
     if (!this.#isSignallable()) return
     if (this.#cgroup) this.#thaw()
     else this.#signalRun('SIGCONT')
@@ -403,6 +538,10 @@ export class LocalRun implements RunHandle {
 
   /** stop() and the timeout: continue (a stopped or frozen process cannot act on SIGTERM), SIGTERM, SIGKILL after the grace. */
   #terminate(reason: ExitReason): void {
+    if (this.#phase === 'starting' && this.#pid === 0) {
+      this.#pendingTermination ??= reason
+      return
+    }
     if (this.#terminating || !this.#isSignallable()) return
     this.#terminating = true
     this.#reason = reason
@@ -681,6 +820,7 @@ export class LocalRun implements RunHandle {
         reason,
         at: Date.now(),
         ...(exit.spawnError === undefined ? {} : { spawnError: exit.spawnError }),
+        ...(exit.lostReason === undefined ? {} : { lostReason: exit.lostReason }),
         ...extra,
       })
     } finally {

@@ -25,8 +25,8 @@ export interface LocalExecutorOptions {
   containment?: ContainmentChoice
   /**
    * Start isolated, non-interactive runs through the pre-started launcher (launcher.ts) where the
-   * Perl helper is used (root). Opt-in for now (default: TASKYARD_LAUNCHER=1 in the environment):
-   * not yet run under the whole server suite, and see docs/benchmarks.md for its figures.
+   * Perl helper is used (root). Opt-in for now (default false; no configuration turns it on yet):
+   * not yet run under the whole server suite; docs/benchmarks.md has its figures.
    */
   launcher?: boolean
 }
@@ -61,8 +61,7 @@ export function createLocalExecutor(options: LocalExecutorOptions & { key?: stri
   if (cgroups && options.key === undefined) removeAtExit(cgroups)
   const isolation = detectIsolation()
   const markers = (runId: number): Record<string, string> => ({ [RUN_ID_VARIABLE]: String(runId), [INSTANCE_VARIABLE]: key })
-  const wanted = options.launcher ?? process.env.TASKYARD_LAUNCHER === '1'
-  const launcher = isolation?.launcher && wanted ? new Launcher(isolation.launcher) : null
+  const launcher = isolation?.launcher && options.launcher === true ? new Launcher(isolation.launcher) : null
   const context = { procTable, cgroups, isolation, markers, launcher }
 
   return {

@@ -10,7 +10,8 @@ import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import net from 'node:net'
 import { describe, it } from 'node:test'
-import { detectIsolation } from '../../src/executor/local/isolation.ts'
+import { detectIsolation, isolationHelperSource } from '../../src/executor/local/isolation.ts'
+import { perlCopierSource, truncationMarker } from '../../src/executor/local/local-run.ts'
 
 const NOBODY = 65534
 const root = process.getuid?.() === 0
@@ -146,3 +147,65 @@ describe(
     }
   },
 )
+/**
+ * Each run pays for every module its Perl helpers load (issue 10): `use strict` and `$!{EINTR}`
+ * alone load strict.pm, Errno.pm and Exporter.pm, a file search and compile each. The helpers are
+ * checked here instead: strict-clean (compiled with -Mstrict) and loading nothing (an @INC hook
+ * placed first reports every require, at compile time and while they run).
+ */
+const PERL = ['/usr/bin/perl', '/bin/perl'].find((candidate) => fs.existsSync(candidate))
+const REQUIRE_HOOK = 'BEGIN { unshift @INC, sub { print STDERR "taskyard-test-require $_[1]\\n"; return } }'
+
+describe('the Perl helpers load no module', { skip: PERL ? false : 'skipped: no Perl on this machine' }, () => {
+  for (const [name, source] of [
+    ['the isolation helper', isolationHelperSource],
+    ['the output copier', perlCopierSource],
+  ] as const) {
+    it(`${name} compiles under strict and requires nothing`, () => {
+      const strict = spawnSync(PERL!, ['-Mstrict', '-c', '-e', source], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } })
+      assert.equal(strict.status, 0, strict.stderr)
+      const hooked = spawnSync(PERL!, ['-c', '-e', REQUIRE_HOOK, '-e', source], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } })
+      assert.equal(hooked.status, 0, hooked.stderr)
+      assert.doesNotMatch(hooked.stderr, /taskyard-test-require/)
+    })
+  }
+
+  it('the output copier copies the cap, writes the marker and requires nothing while it runs', () => {
+    const marker = truncationMarker(5)
+    const result = spawnSync(PERL!, ['-e', REQUIRE_HOOK, '-e', perlCopierSource, '5', marker], {
+      input: 'hello world\n',
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' },
+    })
+    assert.equal(result.stderr, '')
+    assert.equal(result.stdout, `hello${marker}`)
+    assert.equal(result.status, 3)
+  })
+
+  it('the isolation helper requires nothing while it builds the namespace and execs', { skip: root ? false : 'skipped: needs root' }, (t) => {
+    const isolation = detectIsolation({ method: 'helper' })
+    if (isolation === null || !isolation.description.includes('helper')) return t.skip('skipped: the helper is not used on this machine')
+    const dir = fs.mkdtempSync(path.join(tmpdir(), 'taskyard-isolation-require-'))
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    fs.mkdirSync(path.join(dir, 'work'))
+    const wrapped = isolation.wrap(
+      ['/bin/sh', '-c', 'echo ran; exec /nonexistent-taskyard-command'],
+      { hidden: [dir], writable: [path.join(dir, 'work')], readOnly: [] },
+      null,
+      {
+        PATH: '/usr/bin:/bin',
+      },
+    )
+    assert.equal(wrapped.argv[1], '-e')
+    const argv = [wrapped.argv[0]!, '-e', REQUIRE_HOOK, ...wrapped.argv.slice(1)]
+    const result = spawnSync(argv[0]!, argv.slice(1), { env: wrapped.env, encoding: 'utf8', timeout: 20_000 })
+    assert.doesNotMatch(result.stderr, /taskyard-test-require/)
+    assert.equal(result.stdout, 'ran\n')
+    assert.equal(result.status, 127)
+    // A command the helper itself cannot exec: 127 and its message (ENOENT told by number now).
+    const missing = isolation.wrap(['/nonexistent-taskyard-command'], { hidden: [dir], writable: [], readOnly: [] }, null, { PATH: '/usr/bin:/bin' })
+    const direct = spawnSync(missing.argv[0]!, missing.argv.slice(1), { env: missing.env, encoding: 'utf8', timeout: 20_000 })
+    assert.equal(direct.status, 127)
+    assert.match(direct.stderr, /^taskyard-isolate: cannot run \/nonexistent-taskyard-command: No such file or directory\n$/)
+  })
+})

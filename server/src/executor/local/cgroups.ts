@@ -32,6 +32,12 @@ export interface RunCgroup {
   /** Moves the caller into the cgroup; the next fork is born there. Always paired with leave(). */
   enter(): void
   leave(): void
+  /**
+   * The files a process writes "0" to in order to join the cgroup itself (the launcher's leader and
+   * copier, launcher.ts): v2 cgroup.procs; v1 each hierarchy's tasks (the calling thread: those
+   * processes are single-threaded).
+   */
+  readonly joinFiles: readonly string[]
   /** Pids of the live processes in it (zombies are not listed). */
   members(): number[]
   /** Signals every member but those `spare` names; returns how many were signalled. */
@@ -227,6 +233,7 @@ function openV2(installationKey: string): Cgroups {
     const file = (leaf: string): string => path.join(dir, leaf)
     return {
       name,
+      joinFiles: [file('cgroup.procs')],
       enter: () => write(file('cgroup.procs'), String(process.pid)),
       leave: () => write(path.join(own, 'cgroup.procs'), String(process.pid)),
       members: () => readPids(file('cgroup.procs')),
@@ -345,6 +352,7 @@ function openV1(installationKey: string): Cgroups {
     }
     return {
       name,
+      joinFiles: memDir === null ? [path.join(dir, 'tasks')] : [path.join(dir, 'tasks'), path.join(memDir, 'tasks')],
       enter() {
         moveTo(dir)
         if (memDir !== null) moveTo(memDir)

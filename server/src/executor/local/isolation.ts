@@ -44,6 +44,19 @@ export interface Wrapped {
   forksCopier: boolean
 }
 
+/**
+ * What a pre-started launcher (launcher.ts) needs to run the Perl helper's steps in a forked
+ * leader instead of one Perl start-up per run: the helper's definitions (its `isolate` sub), the
+ * Perl to start, the syscall numbers it is started with, and one run's `isolate` arguments
+ * (no copier: the launcher forks it; every variable of `env` restored for the command only).
+ */
+export interface LauncherSupport {
+  readonly perl: string
+  readonly definitions: string
+  readonly syscalls: string
+  isolateArguments(isolation: NonNullable<RunSpec['isolation']>, runAs: RunSpec['runAs'], env: Record<string, string>): string[]
+}
+
 export interface Isolation {
   readonly description: string
   /**
@@ -57,6 +70,8 @@ export interface Isolation {
     env: Record<string, string>,
     options?: WrapOptions,
   ): Wrapped
+  /** Present when the run's steps can run in a launcher's forked leader (the Perl helper). */
+  readonly launcher?: LauncherSupport
 }
 
 /**
@@ -99,15 +114,32 @@ export interface Isolation {
  * finished namespace, at the end (else the cwd would still be the directory beneath the hidden
  * tmpfs, and `..` would lead into what is hidden); a cwd the namespace no longer has becomes /.
  *
+ * It loads no Perl module (issue 10: each run paid for loading strict.pm, Errno.pm and Exporter.pm):
+ * errno values are compared by number (EINTR 4, ENOENT 2, the same on x86-64 and arm64), and
+ * strictness is checked by a test (isolation.test.ts compiles it with -Mstrict) instead of at
+ * every start.
+ *
  * Arguments: <syscall numbers, comma-separated> <cap bytes|-> <marker> <n keeps> (<path> <rw|ro>)…
  *   <n hidden> <path>… <n private> <tmpfs size> <path>… <uid|-> <gid|-> <n restored> (NAME=value)… -- <command>…
  */
-const HELPER = `use strict;
-my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
+const HELPER_DEFS = `my ($SYS_mount, $SYS_umount2, $SYS_unshare, $SYS_setgroups, $SYS_setresuid, $SYS_setresgid, $SYS_mount_setattr, $SYS_setsid, $SYS_rt_sigprocmask) = split /,/, shift @ARGV;
 my $none = 0;
 my $stage;
 # A failed step leaves no staging directory behind.
 sub fail { my $m = shift; print STDERR "taskyard-isolate: $m: $!\n"; if (defined $stage) { syscall($SYS_umount2, $stage, 2); rmdir $stage } exit 126 }
+my ($tmpfs, $bind, $ro) = ('tmpfs', 4096, 4096 | 32 | 1);
+sub mount_tmpfs { my ($name, $dir, $mode) = @_; my $opts = "mode=$mode"; syscall($SYS_mount, $name, $dir, $tmpfs, $none, $opts) == -1 and fail("mount tmpfs on $dir") }
+sub bind_mount { my ($src, $dst, $rec) = @_; syscall($SYS_mount, $src, $dst, $none, $bind | ($rec ? 16384 : 0), $none) == -1 and fail("bind $src on $dst") }
+sub make_readonly {
+  my $dir = shift; my $attr = pack('Q4', 1, 0, 0, 0);
+  return if syscall($SYS_mount_setattr, -100, $dir, 0, $attr, 32) == 0;
+  syscall($SYS_mount, $none, $dir, $none, $ro, $none) == -1 and fail("read-only $dir");
+}
+sub mkdirs { my $dir = shift; return if -d $dir; my $up = $dir =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; mkdir $dir or -d $dir or fail("mkdir $dir") }
+sub touch { my $file = shift; open(my $fh, '>>', $file) or fail("create $file"); close $fh }
+# One run's steps, from the copier fork to the environment: the launcher (launcher.ts) calls it in
+# each run's forked leader, the one-exec helper once; the caller execs the command.
+sub isolate {
 my ($cap, $marker) = splice(@ARGV, 0, 2);
 my $settled;
 if ($cap ne '-') {
@@ -132,12 +164,12 @@ if ($cap ne '-') {
     my ($left, $buf) = ($cap);
     while ($left > 0) {
       my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
-      if (!defined $n) { next if $!{EINTR}; exit 1 }
+      if (!defined $n) { next if $! == 4; exit 1 }
       exit 0 if $n == 0;
-      for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $!{EINTR}; exit 1 } $off += $w }
+      for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $! == 4; exit 1 } $off += $w }
       $left -= $n;
     }
-    my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $!{EINTR});
+    my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $! == 4);
     exit 0 if !$n;
     syswrite(STDOUT, $marker);
     1 while sysread(STDIN, $buf, 65536);
@@ -156,16 +188,6 @@ syscall($SYS_unshare, 0x20000) == -1 and fail('unshare(CLONE_NEWMNT)');
 my $root = '/';
 syscall($SYS_mount, $none, $root, $none, 16384 | 262144, $none) == -1 and fail('making the mounts private');
 chdir '/tmp' or fail('chdir /tmp');
-my ($tmpfs, $bind, $ro) = ('tmpfs', 4096, 4096 | 32 | 1);
-sub mount_tmpfs { my ($name, $dir, $mode) = @_; my $opts = "mode=$mode"; syscall($SYS_mount, $name, $dir, $tmpfs, $none, $opts) == -1 and fail("mount tmpfs on $dir") }
-sub bind_mount { my ($src, $dst, $rec) = @_; syscall($SYS_mount, $src, $dst, $none, $bind | ($rec ? 16384 : 0), $none) == -1 and fail("bind $src on $dst") }
-sub make_readonly {
-  my $dir = shift; my $attr = pack('Q4', 1, 0, 0, 0);
-  return if syscall($SYS_mount_setattr, -100, $dir, 0, $attr, 32) == 0;
-  syscall($SYS_mount, $none, $dir, $none, $ro, $none) == -1 and fail("read-only $dir");
-}
-sub mkdirs { my $dir = shift; return if -d $dir; my $up = $dir =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; mkdir $dir or -d $dir or fail("mkdir $dir") }
-sub touch { my $file = shift; open(my $fh, '>>', $file) or fail("create $file"); close $fh }
 for (1 .. 100) { my $try = sprintf('.taskyard-isolate.%d.%08x', $$, int(rand(0xffffffff))); if (mkdir $try, 0700) { $stage = $try; last } }
 defined $stage or fail('staging directory in /tmp');
 mount_tmpfs('taskyard-isolate', $stage, '0700');
@@ -187,10 +209,10 @@ if (@private) {
   mkdir "$stage/tmp" or fail("mkdir $stage/tmp");
   for my $j (0 .. $#private) { mkdir "$stage/tmp/$j" or fail("mkdir $stage/tmp/$j"); mount_tmpfs('taskyard-tmp', "$stage/tmp/$j", "1777,size=$size") }
 }
-sub placed { my $dst = shift; for my $j (0 .. $#private) { my $p = $private[$j]; return "$stage/tmp/$j" . substr($dst, length $p) if $dst eq $p || index($dst, "$p/") == 0 } $dst }
+my $placed = sub { my $dst = shift; for my $j (0 .. $#private) { my $p = $private[$j]; return "$stage/tmp/$j" . substr($dst, length $p) if $dst eq $p || index($dst, "$p/") == 0 } $dst };
 for my $keep (@keeps) {
   my ($i, $mode, $dst) = @$keep;
-  $dst = placed($dst);
+  $dst = $placed->($dst);
   if (-d "$stage/$i") { mkdirs($dst) } else { my $up = $dst =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; touch($dst) unless -e $dst }
   bind_mount("$stage/$i", $dst);
   make_readonly($dst) if $mode eq 'ro';
@@ -207,16 +229,22 @@ if ($uid ne '-') {
 }
 # The command starts only once the copier is in its own session (end-of-file: it closed $settling
 # after setsid), so the run never shares one with it (kill(2) lets SIGCONT cross uids within a session).
-if (defined $settled) { my $byte; 1 while !defined sysread($settled, $byte, 1) && $!{EINTR}; close $settled }
+if (defined $settled) { my $byte; 1 while !defined sysread($settled, $byte, 1) && $! == 4; close $settled }
 delete $ENV{PERL_BADLANG};
 $n = shift @ARGV;
 for (1 .. $n) { my ($name, $value) = split /=/, shift(@ARGV), 2; $ENV{$name} = $value }
 shift @ARGV;
+}
+`
+
+const HELPER_MAIN = `isolate();
 exec { $ARGV[0] } @ARGV;
-my $code = $!{ENOENT} ? 127 : 126;
+my $code = $! == 2 ? 127 : 126;
 print STDERR "taskyard-isolate: cannot run $ARGV[0]: $!\n";
 exit $code;
 `
+
+const HELPER = HELPER_DEFS + HELPER_MAIN
 
 /** mount, umount2, unshare, setgroups, setresuid, setresgid, mount_setattr, setsid, rt_sigprocmask. */
 const SYSCALLS: Partial<Record<NodeJS.Architecture, string>> = {
@@ -455,7 +483,18 @@ function detectWithHelper(): Isolation | null {
   )
   const reported = Number(probe.output?.[3]?.toString().trim())
   if (probe.status !== 0 || !(reported > 1) || reported === probe.pid) return null
+  const launcher: LauncherSupport = {
+    perl,
+    definitions: HELPER_DEFS,
+    syscalls: numbers,
+    isolateArguments(isolation, runAs, env) {
+      checkPaths(isolation)
+      const restored = Object.entries(env).map(([name, value]) => `${name}=${value}`)
+      return helperArguments(isolation, runAs, restored, null, true).slice(1)
+    },
+  }
   return {
+    launcher,
     description: `mount namespace (${perl} helper as root: unshare, mount and setresuid in one exec, the output copier forked from it; hidden directories covered by an empty tmpfs, allowed paths bound back; needs runAs to be binding)`,
     wrap(argv, isolation, runAs, env, options = {}) {
       checkPaths(isolation)
@@ -475,3 +514,6 @@ function detectWithHelper(): Isolation | null {
     },
   }
 }
+
+/** For the tests (isolation.test.ts: strict-clean, loads no module). */
+export { HELPER as isolationHelperSource }

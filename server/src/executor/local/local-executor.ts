@@ -9,6 +9,7 @@ import { findMarkedProcesses, readEnviron } from '../../lib/orphan-group.ts'
 import { isLive, parseProcStat, readProcEntrySync, readProcTableSync, type ProcEntry } from '../../lib/proc-table.ts'
 import { openCgroups, type Cgroups, type ContainmentChoice } from './cgroups.ts'
 import { detectIsolation } from './isolation.ts'
+import { Launcher } from './launcher.ts'
 import { LocalRun, waitUntil } from './local-run.ts'
 import { createSharedProcTable } from './shared-proc-table.ts'
 import { signalGroup, signalProcess } from './signal-group.ts'
@@ -22,6 +23,12 @@ export interface LocalExecutorOptions {
   installation?: string
   /** 'auto' (default) takes the best this machine allows; the others force one (tests, diagnosis). */
   containment?: ContainmentChoice
+  /**
+   * Start isolated, non-interactive runs through the pre-started launcher (launcher.ts) where the
+   * Perl helper is used (root). Opt-in for now (default false; no configuration turns it on yet):
+   * not yet run under the whole server suite; docs/benchmarks.md has its figures.
+   */
+  launcher?: boolean
 }
 
 export interface LocalExecutor extends Executor {
@@ -54,7 +61,8 @@ export function createLocalExecutor(options: LocalExecutorOptions & { key?: stri
   if (cgroups && options.key === undefined) removeAtExit(cgroups)
   const isolation = detectIsolation()
   const markers = (runId: number): Record<string, string> => ({ [RUN_ID_VARIABLE]: String(runId), [INSTANCE_VARIABLE]: key })
-  const context = { procTable, cgroups, isolation, markers }
+  const launcher = isolation?.launcher && options.launcher === true ? new Launcher(isolation.launcher) : null
+  const context = { procTable, cgroups, isolation, markers, launcher }
 
   return {
     start: (spec, onEvent) => new LocalRun(spec, onEvent, context),

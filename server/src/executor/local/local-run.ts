@@ -7,6 +7,7 @@ import { findMarkedProcesses } from '../../lib/orphan-group.ts'
 import { isLive, readProcEntrySync, readProcTable, readRssBytes, type ProcEntry } from '../../lib/proc-table.ts'
 import type { Cgroups, RunCgroup } from './cgroups.ts'
 import type { Isolation } from './isolation.ts'
+import type { Launcher } from './launcher.ts'
 import { selectProcessTree, treeRssBytes } from './process-tree.ts'
 import type { SharedProcTable } from './shared-proc-table.ts'
 import { signalGroup, signalProcess } from './signal-group.ts'
@@ -17,13 +18,15 @@ import { signalGroup, signalProcess } from './signal-group.ts'
  */
 type Phase = 'starting' | 'running' | 'exiting' | 'exited'
 
-type Exit = { exitCode: number | null; signal: NodeJS.Signals | null; spawnError?: string }
+type Exit = { exitCode: number | null; signal: NodeJS.Signals | null; spawnError?: string; lostReason?: string }
 
 /** What the executor gives every run it starts. */
 export interface LocalRunContext {
   procTable: SharedProcTable
   cgroups: Cgroups | null
   isolation: Isolation | null
+  /** Starts isolated, non-interactive runs by fork from a pre-started Perl process (launcher.ts); null: spawn each. */
+  launcher: Launcher | null
   /** Environment entries that let this installation find the run's processes again without cgroups. */
   markers(runId: number): Record<string, string>
 }
@@ -70,17 +73,18 @@ exit 3`
  * process, 5.7 ms (most of it Perl's start-up; docs/benchmarks.md). Same behaviour: the signals ignored, exactly the cap copied with each read written at
  * once, one more byte decides, then the marker and the rest drained. Started with an environment
  * of PATH alone, so nothing of the run's reaches it.
+ * Like the isolation helper it loads no module (errno by number: EINTR is 4).
  */
 const PERL_COPIER = `$SIG{TERM} = $SIG{INT} = $SIG{HUP} = 'IGNORE';
 my ($left, $marker) = @ARGV; my $buf;
 while ($left > 0) {
   my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
-  if (!defined $n) { next if $!{EINTR}; exit 1 }
+  if (!defined $n) { next if $! == 4; exit 1 }
   exit 0 if $n == 0;
-  for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $!{EINTR}; exit 1 } $off += $w }
+  for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $! == 4; exit 1 } $off += $w }
   $left -= $n;
 }
-my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $!{EINTR});
+my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $! == 4);
 exit 0 if !$n;
 syswrite(STDOUT, $marker);
 1 while sysread(STDIN, $buf, 65536);
@@ -188,6 +192,33 @@ function forkedCopier(report: Readable): Copier & { abandon(): void } {
   }
 }
 
+/** The copier a launcher's supervisor forked: its pid comes with 'started', its end as an event. */
+function launchedCopier(pid: number): Copier & { markExited(): void } {
+  let exited = false
+  const done = Promise.withResolvers<void>()
+  return {
+    pid,
+    known: Promise.resolve(),
+    exited: done.promise,
+    get hasExited() {
+      return exited
+    },
+    // Until its end is reported the pid is its own: the supervisor has not reaped it.
+    kill() {
+      if (exited) return
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Exited meanwhile.
+      }
+    },
+    markExited() {
+      exited = true
+      done.resolve()
+    },
+  }
+}
+
 /**
  * One run. The leader is spawned with `detached: true`, so libuv calls setsid(): the run is a
  * session and a process group of its own (pgid = pid). With cgroups, the run's cgroup is what
@@ -195,13 +226,13 @@ function forkedCopier(report: Readable): Copier & { abandon(): void } {
  * left it (and, at stop, every process carrying the run's environment markers).
  */
 export class LocalRun implements RunHandle {
-  readonly pid: number
+  #pid = 0
   readonly #spec: RunSpec
   readonly #onEvent: (event: RunEvent) => void
   readonly #context: LocalRunContext
   readonly #child: ChildProcess | null
   readonly #cgroup: RunCgroup | null
-  readonly #copier: Copier | null
+  #copier: Copier | null = null
   /** Log size before this run wrote anything: past it + maxOutputBytes, the marker was written. */
   readonly #logStartSize: number
   /** A step after the spawn failed (the memory limit could not be set): the run is killed and reported as not started. */
@@ -217,6 +248,8 @@ export class LocalRun implements RunHandle {
   #timeoutTimer: NodeJS.Timeout | undefined
   #killTimer: NodeJS.Timeout | undefined
   #sampleTimer: NodeJS.Timeout | undefined
+  /** pause() froze the cgroup and no thaw has followed: the end must thaw before it kills. */
+  #frozen = false
   #sampling = false
   /** The largest sample reported: a floor for the cgroup's figure (see #end). */
   #maxSampleBytes = 0
@@ -227,6 +260,9 @@ export class LocalRun implements RunHandle {
    */
   readonly #escaped = new Map<number, number>()
   readonly #exited = Promise.withResolvers<void>()
+  /** A launched run's stop, timeout or pause that came before its pid: applied once it has one. */
+  #pendingTermination: ExitReason | null = null
+  #pendingPause = false
 
   /** onEvent must not throw: it runs inside child-process callbacks, where nothing can handle it. */
   constructor(spec: RunSpec, onEvent: (event: RunEvent) => void, context: LocalRunContext) {
@@ -257,6 +293,14 @@ export class LocalRun implements RunHandle {
       const wrapOptions = {
         outputCap: maxOutput === null ? null : { maxBytes: maxOutput, marker: truncationMarker(maxOutput) },
         keepOffHelper: Object.keys(markers),
+      }
+      const launcher = spec.isolation && !spec.interactive ? context.isolation?.launcher : undefined
+      if (launcher && context.launcher && spec.isolation) {
+        this.#launch(context.launcher, [...launcher.isolateArguments(spec.isolation, spec.runAs, runEnv), ...spec.argv], maxOutput)
+        this.#child = null
+        this.#cgroup = this.#launchedCgroup
+        this.#logStartSize = this.#launchedLogStartSize
+        return
       }
       const { argv, env, forksCopier } =
         spec.isolation && context.isolation
@@ -317,7 +361,7 @@ export class LocalRun implements RunHandle {
     this.#cgroup = cgroup
     this.#copier = spawned ? spawnedCopier(spawned) : forked
     this.#logStartSize = logStartSize
-    this.pid = child?.pid ?? 0
+    this.#pid = child?.pid ?? 0
     if (child === null) {
       // Events are never delivered from inside start(): the caller does not hold the handle yet.
       setImmediate(() => void this.#end({ exitCode: null, signal: null, spawnError: failure }))
@@ -336,10 +380,105 @@ export class LocalRun implements RunHandle {
     child.stdin?.on('error', () => {})
   }
 
+  get pid(): number {
+    return this.#pid
+  }
+
+  #launchedCgroup: RunCgroup | null = null
+  #launchedLogStartSize = 0
+
+  /**
+   * Through the launcher (launcher.ts): the cgroup is made and limited before anything runs in it
+   * (the leader and the copier join it themselves), the log is created here as for a spawn, and
+   * the run is 'running' once the launcher reports its leader exec'd.
+   */
+  #launch(launcher: Launcher, isolateArguments: string[], maxOutput: number | null): void {
+    const spec = this.#spec
+    let failure: string | undefined
+    try {
+      const fd = fs.openSync(spec.outputPath, 'a')
+      try {
+        if (maxOutput !== null) this.#launchedLogStartSize = fs.fstatSync(fd).size
+      } finally {
+        fs.closeSync(fd)
+      }
+      const cgroup = this.#context.cgroups?.create(spec.runId) ?? null
+      this.#launchedCgroup = cgroup
+      const memoryLimit = spec.memoryLimitBytes ?? null
+      if (memoryLimit !== null && cgroup) {
+        try {
+          cgroup.setMemoryLimit(memoryLimit)
+        } catch (error) {
+          throw new Error(`cannot set the memory limit of ${memoryLimit} bytes: ${error instanceof Error ? error.message : String(error)}`)
+        }
+      }
+      let copierExited: (() => void) | undefined
+      launcher.launch(
+        spec.argv[0] as string,
+        {
+          cwd: spec.cwd,
+          outputPath: spec.outputPath,
+          cap: maxOutput === null ? null : { maxBytes: maxOutput, marker: truncationMarker(maxOutput) },
+          cgroupFiles: cgroup?.joinFiles ?? [],
+          isolateArguments,
+        },
+        {
+          started: (pid, copierPid) => {
+            if (this.#phase !== 'starting') return
+            this.#pid = pid
+            if (copierPid !== null) {
+              const copier = launchedCopier(copierPid)
+              copierExited = copier.markExited
+              this.#copier = copier
+            }
+            this.#onSpawn()
+            if (this.#pendingTermination !== null) this.#terminate(this.#pendingTermination)
+            else if (this.#pendingPause) this.pause()
+          },
+          failed: (message) => void this.#end({ exitCode: null, signal: null, spawnError: message }),
+          exited: (exitCode, signal) => void this.#onLeaderExit(exitCode, signal),
+          copierExited: () => copierExited?.(),
+          lost: () => {
+            copierExited?.()
+            void this.#lose()
+          },
+        },
+      )
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error)
+    }
+    // Events are never delivered from inside start(): the caller does not hold the handle yet.
+    if (failure !== undefined) setImmediate(() => void this.#end({ exitCode: null, signal: null, spawnError: failure }))
+  }
+
+  /** The launcher's supervisor of this run died: its end cannot be known; it is killed and reported lost. */
+  async #lose(): Promise<void> {
+    if (this.#phase === 'exiting' || this.#phase === 'exited') return
+    this.#phase = 'exiting'
+    clearTimeout(this.#timeoutTimer)
+    clearInterval(this.#sampleTimer)
+    clearTimeout(this.#killTimer)
+    try {
+      if (this.#cgroup) {
+        this.#thaw()
+        this.#cgroup.kill()
+      } else if (this.#pid > 0) signalGroup(this.#pid, 'SIGKILL')
+    } catch {
+      // Gone meanwhile.
+    }
+    await this.#end({ exitCode: null, signal: null, lostReason: 'the run launcher lost this run (its supervisor process died); its processes were killed' })
+  }
+
   pause(): void {
+    if (this.#phase === 'starting' && this.#pid === 0) {
+      this.#pendingPause = true
+      return
+    }
     if (!this.#isSignallable() || this.#terminating) return
-    if (this.#cgroup) this.#tryCgroup((cgroup) => cgroup.freeze())
-    else {
+    if (this.#cgroup) {
+      this.#frozen = true
+      this.#tryCgroup((cgroup) => cgroup.freeze())
+    } else {
       // Pause is rare and must not miss a process that left the group: a marker scan, then SIGSTOP.
       this.#addMarkedProcesses()
       this.#signalRun('SIGSTOP')
@@ -347,8 +486,9 @@ export class LocalRun implements RunHandle {
   }
 
   resume(): void {
+    this.#pendingPause = false
     if (!this.#isSignallable()) return
-    if (this.#cgroup) this.#tryCgroup((cgroup) => cgroup.thaw())
+    if (this.#cgroup) this.#thaw()
     else this.#signalRun('SIGCONT')
   }
 
@@ -398,6 +538,10 @@ export class LocalRun implements RunHandle {
 
   /** stop() and the timeout: continue (a stopped or frozen process cannot act on SIGTERM), SIGTERM, SIGKILL after the grace. */
   #terminate(reason: ExitReason): void {
+    if (this.#phase === 'starting' && this.#pid === 0) {
+      this.#pendingTermination ??= reason
+      return
+    }
     if (this.#terminating || !this.#isSignallable()) return
     this.#terminating = true
     this.#reason = reason
@@ -409,7 +553,7 @@ export class LocalRun implements RunHandle {
   async #sendTerminationSignals(): Promise<void> {
     const cgroup = this.#cgroup
     if (cgroup) {
-      this.#tryCgroup((c) => c.thaw())
+      this.#thaw()
       cgroup.signal('SIGTERM', this.#isCopier)
     } else {
       // Scanned while the leader lives: once it dies, descendants in other groups lose their link
@@ -465,14 +609,23 @@ export class LocalRun implements RunHandle {
     await this.#copier?.known
     const cgroup = this.#cgroup
     if (cgroup) {
+      // The common end (the leader was the only process, or its children are gone too) reads the
+      // member list once and the emptiness once: no thaw unless it was frozen, no SIGKILL to an
+      // empty list, no cgroup.kill of an empty cgroup (v1: four file operations), issue 10.
       const othersLeft = (): boolean => cgroup.members().some((pid) => !this.#isCopier(pid))
       if (this.#terminating) await waitUntil(() => !othersLeft(), this.#killDeadline)
-      this.#tryCgroup((c) => c.thaw())
-      if (cgroup.signal('SIGKILL', this.#isCopier) > 0 && this.#terminating) this.#sigkilled = true
-      await waitUntil(() => !othersLeft(), Date.now() + LEFTOVER_WAIT_MS)
+      // Frozen processes die of SIGKILL only once thawed (v1), and a frozen copier never ends.
+      if (this.#frozen) this.#thaw()
+      if (othersLeft()) {
+        if (cgroup.signal('SIGKILL', this.#isCopier) > 0 && this.#terminating) this.#sigkilled = true
+        await waitUntil(() => !othersLeft(), Date.now() + LEFTOVER_WAIT_MS)
+      }
       await this.#waitForCopier()
-      cgroup.kill()
-      await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+      // Whatever is left (a process that joined meanwhile, the copier past its wait) is killed.
+      if (!cgroup.isEmpty()) {
+        cgroup.kill()
+        await waitUntil(() => cgroup.isEmpty(), Date.now() + LEFTOVER_WAIT_MS)
+      }
       return
     }
     // A SIGTERM handler may have started a new session after the stop's scan.
@@ -591,6 +744,11 @@ export class LocalRun implements RunHandle {
     return copierPid !== undefined && (pid === copierPid || readProcEntrySync(pid)?.pgrp === copierPid)
   }
 
+  #thaw(): void {
+    this.#frozen = false
+    this.#tryCgroup((cgroup) => cgroup.thaw())
+  }
+
   #tryCgroup(action: (cgroup: RunCgroup) => void): void {
     if (!this.#cgroup) return
     try {
@@ -662,6 +820,7 @@ export class LocalRun implements RunHandle {
         reason,
         at: Date.now(),
         ...(exit.spawnError === undefined ? {} : { spawnError: exit.spawnError }),
+        ...(exit.lostReason === undefined ? {} : { lostReason: exit.lostReason }),
         ...extra,
       })
     } finally {
@@ -692,3 +851,6 @@ function isDirectory(path: string): boolean {
     return false
   }
 }
+
+/** For the tests (isolation.test.ts: strict-clean, loads no module). */
+export { PERL_COPIER as perlCopierSource }

@@ -56,7 +56,7 @@ describe(
         maxOutputBytes: 10_000,
         runAs: NOBODY,
         env: { PATH: TEST_PATH, PERL5OPT: '-Mwarnings', PERL5LIB: '/nowhere' },
-        isolation: { hidden: [hidden], writable: [], readOnly: [] },
+        isolation: { hidden: [hidden], writable: [cwd], readOnly: [] },
         ...extra,
       })
     }

@@ -95,7 +95,7 @@ if (launchable) {
       return {
         ...executor,
         start: (spec, onEvent) =>
-          executor.start({ ...spec, interactive: false, isolation: spec.isolation ?? { hidden: [hidden], writable: [], readOnly: [] } }, onEvent),
+          executor.start({ ...spec, interactive: false, isolation: spec.isolation ?? { hidden: [hidden], writable: [spec.cwd], readOnly: [] } }, onEvent),
       }
     },
   })

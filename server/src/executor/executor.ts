@@ -34,7 +34,8 @@ export interface RunSpec {
   /**
    * The run's view of the file system where the executor can give it one (a mount namespace):
    * each `hidden` directory is replaced by an empty one, then `writable` and `readOnly` paths
-   * (inside hidden ones, typically) are bound back. Absent = the host's view.
+   * (inside hidden ones, typically) are bound back; PRIVATE_TMP_DIRS are the run's own, empty.
+   * Absent = the host's view.
    */
   isolation?: { hidden: readonly string[]; writable: readonly string[]; readOnly: readonly string[] } | null
   /**
@@ -175,3 +176,6 @@ export interface SshHosts {
   /** Stops the runs of every server executor and ends their connections. */
   close(): Promise<void>
 }
+
+/** The directories an isolated run gets a private, empty, writable copy of (executor/local/isolation.ts PRIVATE_TMP). */
+export const PRIVATE_TMP_DIRS: readonly string[] = ['/tmp', '/var/tmp', '/dev/shm']

@@ -7,7 +7,7 @@ import { effectiveMaxLogBytes, MIB } from '../domain/run-limits.ts'
 import type { Run } from '../domain/run.ts'
 import type { Task } from '../domain/task.ts'
 import type { RunEnvironment } from '../environments/environments.ts'
-import type { RunSpec } from '../executor/executor.ts'
+import { PRIVATE_TMP_DIRS, type RunSpec } from '../executor/executor.ts'
 
 export interface RunSpecInput {
   run: Pick<Run, 'id'>
@@ -63,6 +63,21 @@ export function runEnvironmentVariables(input: RunSpecInput): Record<string, str
   return env
 }
 
+/**
+ * The installations on the run's PATH (a task's node_version, an environment) that lie in a
+ * directory the run gets a private copy of (/tmp, /var/tmp, /dev/shm: PRIVATE_TMP_DIRS):
+ * bound back read-only, or the run would not find them. `…/bin` keeps its parent (npm's
+ * modules are in ../lib).
+ */
+function pathInstallationsInPrivateTmp(pathPrefix: readonly string[], dataDir: string): string[] {
+  const inPrivate = (p: string): boolean => PRIVATE_TMP_DIRS.some((d) => p.startsWith(d + '/'))
+  // The data directory's own (environments) are kept with it already.
+  const kept = pathPrefix
+    .filter((p) => p.startsWith('/') && inPrivate(p) && !p.startsWith(dataDir + '/'))
+    .map((p) => (p.endsWith('/bin') && inPrivate(p.slice(0, -4)) ? p.slice(0, -4) : p))
+  return [...new Set(kept)]
+}
+
 export function buildRunSpec(input: RunSpecInput): RunSpec {
   const { dirs, settings, task, account } = input
   return {
@@ -83,7 +98,11 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     maxOutputBytes: effectiveMaxLogBytes(task.maxLogMb, settings.maxLogBytes),
     // The log is opened by the executor before the process exists, so hiding logs/ costs the run nothing.
     isolation: settings.isolate
-      ? { hidden: [dirs.dataDir, ...(settings.alsoHidden ?? [])], writable: [dirs.taskDir, dirs.outputDir], readOnly: [dirs.envsDir] }
+      ? {
+          hidden: [dirs.dataDir, ...(settings.alsoHidden ?? [])],
+          writable: [dirs.taskDir, dirs.outputDir],
+          readOnly: [dirs.envsDir, ...pathInstallationsInPrivateTmp(input.environment.pathPrefix, dirs.dataDir)],
+        }
       : null,
   }
 }

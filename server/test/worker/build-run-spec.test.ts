@@ -73,6 +73,19 @@ describe('buildRunSpec', () => {
     })
   })
 
+  it('isolated: a PATH installation in /tmp, /var/tmp or /dev/shm (the run has its own) is bound back read-only, its …/bin with its parent', () => {
+    const environment = {
+      pathPrefix: ['/data/envs/base/bin', '/tmp/nvm/versions/node/v24.1.0/bin', '/var/tmp/tools', '/opt/node/bin', '/tmp/bin'],
+      env: {},
+    }
+    assert.deepEqual(buildRunSpec(input({ environment }, { isolate: true })).isolation?.readOnly, [
+      '/data/envs',
+      '/tmp/nvm/versions/node/v24.1.0',
+      '/var/tmp/tools',
+      '/tmp/bin',
+    ])
+  })
+
   it("the task's memory limit in bytes; its log cap, never above the server's", () => {
     const limited = buildRunSpec(input({ task: { id: 7, command: 'x', memoryLimitMb: 256, maxLogMb: 10 } }))
     assert.equal(limited.memoryLimitBytes, 256 * 1024 * 1024)

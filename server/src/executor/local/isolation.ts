@@ -21,7 +21,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import type { RunSpec } from '../executor.ts'
+import { PRIVATE_TMP_DIRS, type RunSpec } from '../executor.ts'
 
 export interface WrapOptions {
   /**
@@ -261,7 +261,7 @@ const SYSCALLS: Partial<Record<NodeJS.Architecture, string>> = {
  * charged for its pages by its cgroup. The bound is for runs without one: a quarter of RAM each
  * (tmpfs's own default is half). Directories the machine lacks are skipped.
  */
-export const PRIVATE_TMP: { readonly dirs: readonly string[]; readonly size: string } = { dirs: ['/tmp', '/var/tmp', '/dev/shm'], size: '25%' }
+export const PRIVATE_TMP: { readonly dirs: readonly string[]; readonly size: string } = { dirs: PRIVATE_TMP_DIRS, size: '25%' }
 
 // Positional arguments: <n keeps> (<path> <rw|ro>)… <n hidden> <path>… <n private> <tmpfs size> <path>… -- <command>…
 // The private /tmp (PRIVATE_TMP) comes first, from the machine's /tmp as the cwd: the staging

@@ -22,6 +22,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { PRIVATE_TMP_DIRS, type RunSpec } from '../executor.ts'
+import { PERL_COPY_OUTPUT } from './perl-copy-output.ts'
 
 export interface WrapOptions {
   /**
@@ -137,7 +138,7 @@ sub make_readonly {
 }
 sub mkdirs { my $dir = shift; return if -d $dir; my $up = $dir =~ s{/[^/]*\\z}{}r; mkdirs($up) if $up ne ''; mkdir $dir or -d $dir or fail("mkdir $dir") }
 sub touch { my $file = shift; open(my $fh, '>>', $file) or fail("create $file"); close $fh }
-# One run's steps, from the copier fork to the environment: the launcher (launcher.ts) calls it in
+${PERL_COPY_OUTPUT}# One run's steps, from the copier fork to the environment: the launcher (launcher.ts) calls it in
 # each run's forked leader, the one-exec helper once; the caller execs the command.
 sub isolate {
 my ($cap, $marker) = splice(@ARGV, 0, 2);
@@ -161,19 +162,7 @@ if ($cap ne '-') {
     close STDERR;
     open(my $report, '>&=', 3) or exit 1;
     syswrite($report, "$$\n");
-    my ($left, $buf) = ($cap);
-    while ($left > 0) {
-      my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
-      if (!defined $n) { next if $! == 4; exit 1 }
-      exit 0 if $n == 0;
-      for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $! == 4; exit 1 } $off += $w }
-      $left -= $n;
-    }
-    my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $! == 4);
-    exit 0 if !$n;
-    syswrite(STDOUT, $marker);
-    1 while sysread(STDIN, $buf, 65536);
-    exit 3;
+    copy_output($cap, $marker);
   }
   close $from_run;
   close $settling;

@@ -40,21 +40,6 @@ const LAUNCHER_MAIN = String.raw`
 $SIG{CHLD} = 'IGNORE';
 $SIG{TERM} = $SIG{INT} = $SIG{HUP} = $SIG{PIPE} = 'IGNORE';
 sub event { my $line = shift; syswrite(STDOUT, "$line\n") }
-sub copy_output {
-  my ($left, $marker) = @_; my $buf;
-  while ($left > 0) {
-    my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
-    if (!defined $n) { next if $! == 4; exit 1 }
-    exit 0 if $n == 0;
-    for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $! == 4; exit 1 } $off += $w }
-    $left -= $n;
-  }
-  my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $! == 4);
-  exit 0 if !$n;
-  syswrite(STDOUT, $marker);
-  1 while sysread(STDIN, $buf, 65536);
-  exit 3;
-}
 sub join_cgroups { for my $file (@_) { open(my $fh, '>', $file) or return 0; defined syswrite($fh, '0') or return 0; close $fh or return 0 } 1 }
 sub supervise {
   my ($id, $cwd, $log, $cap, $marker, $ncg, @rest) = @_;

@@ -11,6 +11,7 @@ import type { Launcher } from './launcher.ts'
 import { selectProcessTree, treeRssBytes } from './process-tree.ts'
 import type { SharedProcTable } from './shared-proc-table.ts'
 import { signalGroup, signalProcess } from './signal-group.ts'
+import { PERL_COPY_OUTPUT } from './perl-copy-output.ts'
 
 /**
  * starting → running → exiting → exited. 'exiting' covers the time between the leader's death and
@@ -76,19 +77,7 @@ exit 3`
  * Like the isolation helper it loads no module (errno by number: EINTR is 4).
  */
 const PERL_COPIER = `$SIG{TERM} = $SIG{INT} = $SIG{HUP} = 'IGNORE';
-my ($left, $marker) = @ARGV; my $buf;
-while ($left > 0) {
-  my $n = sysread(STDIN, $buf, $left < 65536 ? $left : 65536);
-  if (!defined $n) { next if $! == 4; exit 1 }
-  exit 0 if $n == 0;
-  for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); if (!defined $w) { next if $! == 4; exit 1 } $off += $w }
-  $left -= $n;
-}
-my $n; do { $n = sysread(STDIN, $buf, 1) } while (!defined $n && $! == 4);
-exit 0 if !$n;
-syswrite(STDOUT, $marker);
-1 while sysread(STDIN, $buf, 65536);
-exit 3;
+${PERL_COPY_OUTPUT}copy_output(@ARGV);
 `
 
 const PERL = ['/usr/bin/perl', '/bin/perl'].find((candidate) => {

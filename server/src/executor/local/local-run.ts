@@ -285,10 +285,10 @@ export class LocalRun implements RunHandle {
       }
       const launcher = spec.isolation && !spec.interactive ? context.isolation?.launcher : undefined
       if (launcher && context.launcher && spec.isolation) {
-        this.#launch(context.launcher, [...launcher.isolateArguments(spec.isolation, spec.runAs, runEnv), ...spec.argv], maxOutput)
+        const launched = this.#launch(context.launcher, [...launcher.isolateArguments(spec.isolation, spec.runAs, runEnv), ...spec.argv], maxOutput)
         this.#child = null
-        this.#cgroup = this.#launchedCgroup
-        this.#logStartSize = this.#launchedLogStartSize
+        this.#cgroup = launched.cgroup
+        this.#logStartSize = launched.logStartSize
         return
       }
       const { argv, env, forksCopier } =
@@ -373,26 +373,25 @@ export class LocalRun implements RunHandle {
     return this.#pid
   }
 
-  #launchedCgroup: RunCgroup | null = null
-  #launchedLogStartSize = 0
-
   /**
    * Through the launcher (launcher.ts): the cgroup is made and limited before anything runs in it
    * (the leader and the copier join it themselves), the log is created here as for a spawn, and
    * the run is 'running' once the launcher reports its leader exec'd.
    */
-  #launch(launcher: Launcher, isolateArguments: string[], maxOutput: number | null): void {
+  #launch(launcher: Launcher, isolateArguments: string[], maxOutput: number | null): { cgroup: RunCgroup | null; logStartSize: number } {
     const spec = this.#spec
     let failure: string | undefined
+    // Answered even when a step failed: a cgroup already made is the run's, for its end to remove.
+    let cgroup: RunCgroup | null = null
+    let logStartSize = 0
     try {
       const fd = fs.openSync(spec.outputPath, 'a')
       try {
-        if (maxOutput !== null) this.#launchedLogStartSize = fs.fstatSync(fd).size
+        if (maxOutput !== null) logStartSize = fs.fstatSync(fd).size
       } finally {
         fs.closeSync(fd)
       }
-      const cgroup = this.#context.cgroups?.create(spec.runId) ?? null
-      this.#launchedCgroup = cgroup
+      cgroup = this.#context.cgroups?.create(spec.runId) ?? null
       const memoryLimit = spec.memoryLimitBytes ?? null
       if (memoryLimit !== null && cgroup) {
         try {
@@ -438,6 +437,7 @@ export class LocalRun implements RunHandle {
     }
     // Events are never delivered from inside start(): the caller does not hold the handle yet.
     if (failure !== undefined) setImmediate(() => void this.#end({ exitCode: null, signal: null, spawnError: failure }))
+    return { cgroup, logStartSize }
   }
 
   /** The launcher's supervisor of this run died: its end cannot be known; it is killed and reported lost. */

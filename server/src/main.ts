@@ -330,14 +330,13 @@ async function startLocked(
   log(databaseGuard.message)
   const guard = databaseGuard
   if (guard.installed) {
-    // One change at a time, in order: two reads of one task answering out of order must not leave the older run_as.
+    // One change at a time, in order: the reconcile of an older run_as must not land after a newer one's.
     let following: Promise<void> = Promise.resolve()
-    bus.on('task:changed', ({ taskId }) => {
+    // Only where run_as can change (not every task:changed, which each run's start and end emit).
+    bus.on('task:run-as', ({ taskId, runAs: now }) => {
       following = following
         .then(async () => {
           if (!guard.installed) return
-          const task = await store.tasks.findById(taskId)
-          const now = task ? task.runAs : undefined
           if (runAsOf.get(taskId) === now) return
           if (now === undefined) runAsOf.delete(taskId)
           else runAsOf.set(taskId, now)

@@ -6,6 +6,11 @@ export interface EventMap {
   'run:started': { runId: number; taskId: number; pid: number; at: number }
   'run:finished': { runId: number; taskId: number; status: string }
   'task:changed': { taskId: number }
+  /**
+   * A task's run_as as it is now, emitted where it can change (create, update, delete; undefined:
+   * the task is gone): the database guard follows the accounts runs use without reading the task.
+   */
+  'task:run-as': { taskId: number; runAs: string | null | undefined }
   /** An environment build ended (its log will not grow any more). */
   'environment:build-finished': { buildId: number; envName: string; ok: boolean }
   /** The user's sessions, tokens and open streams must end now (disabled, password changed). */

@@ -126,6 +126,7 @@ export async function createTask(deps: ServiceDeps, actor: Actor, readInput: () 
       // Issue 10: a task that only runs now (no cron, no delay) gives the scheduler nothing to plan.
       if (!runsNow) deps.wakeScheduler()
       deps.bus.emit('task:changed', { taskId: task.id })
+      deps.bus.emit('task:run-as', { taskId: task.id, runAs: task.runAs })
       return { task, environmentMessage: ensured.message }
     } finally {
       await deps.files.discard(prepared.dir)

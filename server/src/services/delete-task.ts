@@ -29,4 +29,5 @@ export async function deleteTask(deps: ServiceDeps, actor: Actor, taskId: number
   await deps.artifacts.removeTask(taskId)
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
+  deps.bus.emit('task:run-as', { taskId, runAs: undefined })
 }

@@ -109,5 +109,6 @@ export async function updateTask(deps: ServiceDeps, actor: Actor, taskId: number
   })
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId })
+  deps.bus.emit('task:run-as', { taskId, runAs: task.runAs })
   return { task, requirementsUpdate }
 }

@@ -67,5 +67,6 @@ export async function createShellTask(deps: ServiceDeps, actor: Actor, readInput
   deps.runControl.wake()
   deps.wakeScheduler()
   deps.bus.emit('task:changed', { taskId: task.id })
+  deps.bus.emit('task:run-as', { taskId: task.id, runAs: task.runAs })
   return { task, serverId: server.id }
 }
